@@ -1,0 +1,94 @@
+//! Properties a protocol declares over the states of all its nodes, and the violations found.
+//!
+//! A property is a named function over the whole simulation (every node's state, with crashed
+//! nodes visible as down). `Always` properties are invariants checked after every event;
+//! `AtEnd` properties are checked once when the run ends (for example "every value reached
+//! every live node").
+
+use crate::engine::Sim;
+use crate::process::{NodeId, Process};
+use crate::time::SimTime;
+use serde::Serialize;
+
+/// When a property is checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckWhen {
+    /// After every event: a safety invariant.
+    Always,
+    /// Once, at the end of the run: a goal the run must have reached.
+    AtEnd,
+}
+
+/// What a failed check found: a plain-words message and the nodes involved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub message: String,
+    pub nodes: Vec<NodeId>,
+}
+
+impl Violation {
+    pub fn new(message: impl Into<String>, nodes: Vec<NodeId>) -> Violation {
+        Violation {
+            message: message.into(),
+            nodes,
+        }
+    }
+}
+
+/// A named property of protocol `P`.
+pub struct Property<P: Process> {
+    pub name: &'static str,
+    /// One sentence saying what must hold, for `faultline list` and reports.
+    pub description: &'static str,
+    pub when: CheckWhen,
+    pub check: fn(&Sim<P>) -> Result<(), Violation>,
+}
+
+impl<P: Process> Clone for Property<P> {
+    fn clone(&self) -> Self {
+        Property {
+            name: self.name,
+            description: self.description,
+            when: self.when,
+            check: self.check,
+        }
+    }
+}
+
+/// A violation as reported: which property, when, where, and what happened.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ViolationReport {
+    pub property: String,
+    pub time_ns: u64,
+    #[serde(skip)]
+    pub time: SimTime,
+    pub nodes: Vec<String>,
+    pub message: String,
+}
+
+impl ViolationReport {
+    /// Runs one property against the simulation now.
+    pub fn check<P: Process>(property: &Property<P>, sim: &Sim<P>) -> Option<ViolationReport> {
+        let violation = (property.check)(sim).err()?;
+        Some(ViolationReport {
+            property: property.name.to_string(),
+            time_ns: sim.now().0,
+            time: sim.now(),
+            nodes: violation
+                .nodes
+                .iter()
+                .map(|&n| sim.node_name(n).to_string())
+                .collect(),
+            message: violation.message,
+        })
+    }
+
+    /// `exactly_once violated at 4.213s: ...`
+    pub fn headline(&self) -> String {
+        format!(
+            "{} violated at {}: {}",
+            self.property, self.time, self.message
+        )
+    }
+}

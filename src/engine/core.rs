@@ -1,0 +1,224 @@
+//! The part of the simulation that handlers act on: queue, network, in-flight messages,
+//! timers, statistics and trace. Kept apart from the processes so a handler can hold
+//! `&mut` to its own process and to this at once.
+
+use super::queue::{EntryKind, EventQueue};
+use super::slab::Slab;
+use super::stats::Stats;
+use crate::net::{Network, Route};
+use crate::process::{NodeId, Process, TimerId};
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{DropReason, TraceKind, Tracer, stable_hash};
+use std::fmt;
+
+/// A message on the wire.
+pub(crate) struct InFlight<M> {
+    pub(crate) from: NodeId,
+    pub(crate) to: NodeId,
+    pub(crate) id: u64,
+    /// Stable hash of the contents, folded into the trace at send and delivery.
+    pub(crate) content: u64,
+    pub(crate) msg: M,
+}
+
+/// A pending timer.
+pub(crate) struct PendingTimer<T> {
+    pub(crate) node: NodeId,
+    pub(crate) epoch: u32,
+    pub(crate) cancelled: bool,
+    pub(crate) tag: T,
+}
+
+/// Renders a note with `Display` where the trace asks for `Debug`.
+pub(crate) struct Note<'a>(pub(crate) &'a str);
+impl fmt::Debug for Note<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+pub struct Core<P: Process> {
+    pub(crate) now: SimTime,
+    pub(crate) queue: EventQueue,
+    pub(crate) msgs: Slab<InFlight<P::Message>>,
+    pub(crate) timers: Slab<PendingTimer<P::Timer>>,
+    pub(crate) net: Network,
+    pub(crate) net_rng: SimRng,
+    pub(crate) stats: Stats,
+    pub(crate) tracer: Tracer,
+    pub(crate) names: Vec<String>,
+    msg_id_next: u64,
+    note_buf: String,
+}
+
+impl<P: Process> Core<P> {
+    pub(crate) fn new(net: Network, net_rng: SimRng, tracer: Tracer, names: Vec<String>) -> Self {
+        Core {
+            now: SimTime::ZERO,
+            queue: EventQueue::new(),
+            msgs: Slab::new(),
+            timers: Slab::new(),
+            net,
+            net_rng,
+            stats: Stats::default(),
+            tracer,
+            names,
+            msg_id_next: 0,
+            note_buf: String::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn now(&self) -> SimTime {
+        self.now
+    }
+
+    #[inline]
+    pub(crate) fn node_count(&self) -> u32 {
+        self.names.len() as u32
+    }
+
+    pub(crate) fn node_name(&self, id: NodeId) -> &str {
+        &self.names[id.index()]
+    }
+
+    #[inline]
+    pub(crate) fn send(&mut self, from: NodeId, to: NodeId, msg: P::Message) {
+        assert!(
+            to.0 < self.node_count(),
+            "{from} sent to node index {} but the simulation has {} nodes",
+            to.0,
+            self.node_count()
+        );
+        let id = self.msg_id_next;
+        self.msg_id_next += 1;
+        self.stats.sent += 1;
+        let content = stable_hash(&msg);
+        let now = self.now;
+        self.tracer.record(
+            now,
+            from,
+            TraceKind::Send { to, msg_id: id },
+            content,
+            Some(&msg),
+        );
+        match self.net.route(from, to, now, &mut self.net_rng) {
+            Route::Dropped(reason) => {
+                self.stats.dropped.add(reason);
+                let kind = TraceKind::Drop {
+                    from,
+                    to,
+                    msg_id: id,
+                    reason,
+                };
+                self.tracer.record(now, from, kind, content, None);
+            }
+            Route::Arrives { at, copy_at } => {
+                if let Some(copy_at) = copy_at {
+                    self.duplicate(from, to, id, content, msg.clone(), copy_at);
+                }
+                let (slot, _) = self.msgs.insert(InFlight {
+                    from,
+                    to,
+                    id,
+                    content,
+                    msg,
+                });
+                self.queue.push(at, EntryKind::Deliver, slot);
+            }
+        }
+    }
+
+    fn duplicate(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        id: u64,
+        content: u64,
+        msg: P::Message,
+        at: SimTime,
+    ) {
+        let copy_id = self.msg_id_next;
+        self.msg_id_next += 1;
+        self.stats.duplicated += 1;
+        let kind = TraceKind::Duplicate {
+            to,
+            msg_id: id,
+            copy_id,
+        };
+        self.tracer.record(self.now, from, kind, content, None);
+        let (slot, _) = self.msgs.insert(InFlight {
+            from,
+            to,
+            id: copy_id,
+            content,
+            msg,
+        });
+        self.queue.push(at, EntryKind::Deliver, slot);
+    }
+
+    /// Records a message dropped on arrival (partition or node down) and frees it.
+    pub(crate) fn drop_arrived(&mut self, slot: u32, reason: DropReason) {
+        let m = self.msgs.remove(slot);
+        self.net.left_link(m.from, m.to);
+        self.stats.dropped.add(reason);
+        let kind = TraceKind::Drop {
+            from: m.from,
+            to: m.to,
+            msg_id: m.id,
+            reason,
+        };
+        self.tracer.record(self.now, m.to, kind, m.content, None);
+    }
+
+    pub(crate) fn set_timer(
+        &mut self,
+        node: NodeId,
+        epoch: u32,
+        delay: SimDuration,
+        tag: P::Timer,
+    ) -> TimerId {
+        self.stats.timers_set += 1;
+        let (slot, generation) = self.timers.insert(PendingTimer {
+            node,
+            epoch,
+            cancelled: false,
+            tag,
+        });
+        self.queue.push(self.now + delay, EntryKind::Timer, slot);
+        TimerId { slot, generation }
+    }
+
+    pub(crate) fn cancel_timer(&mut self, node: NodeId, timer: TimerId) -> bool {
+        match self.timers.get_mut_checked(timer.slot, timer.generation) {
+            Some(t) if t.node == node && !t.cancelled => {
+                t.cancelled = true;
+                self.stats.timers_cancelled += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub(crate) fn annotate(&mut self, node: NodeId, note: impl fmt::Display) {
+        use fmt::Write;
+        let mut buf = std::mem::take(&mut self.note_buf);
+        buf.clear();
+        let _ = write!(buf, "{note}");
+        self.record_note(node, &buf);
+        self.note_buf = buf;
+    }
+
+    /// A note in the trace; its text is part of the hash.
+    pub(crate) fn record_note(&mut self, node: NodeId, text: &str) {
+        let content = stable_hash(text);
+        self.tracer
+            .record(self.now, node, TraceKind::Note, content, Some(&Note(text)));
+    }
+
+    /// Messages the network still holds (queued for delivery or held at paused nodes).
+    pub(crate) fn in_flight(&self) -> u64 {
+        self.msgs.len() as u64
+    }
+}

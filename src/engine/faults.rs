@@ -1,0 +1,160 @@
+//! Applying scheduled faults to the network and the nodes.
+
+use super::Sim;
+use super::node::NodeStatus;
+use super::queue::EntryKind;
+use crate::faults::Fault;
+use crate::process::{NodeId, Process};
+use crate::trace::{DropReason, TraceKind, stable_hash};
+
+/// What applying a fault did, for the trace.
+enum Effect {
+    /// Record this kind, with the fault's description as detail.
+    Record(TraceKind),
+    /// The fault recorded its own events.
+    Recorded,
+    /// The node was not in a state the fault applies to.
+    None,
+}
+
+impl<P: Process> Sim<P> {
+    pub(crate) fn apply_fault(&mut self, index: usize) {
+        let fault = self.faults[index].fault.clone();
+        self.core.stats.faults_applied += 1;
+        let text = fault.describe(&self.core.names);
+        let (node, kind) = match fault {
+            Fault::Partition(ref groups) => {
+                self.core.net.partitions.partition(groups);
+                (NodeId(0), Effect::Record(TraceKind::Partition))
+            }
+            Fault::Cut { from, to } => {
+                self.core.net.partitions.cut(from, to);
+                (from, Effect::Record(TraceKind::Partition))
+            }
+            Fault::Isolate(n) => {
+                self.core.net.partitions.isolate(n);
+                (n, Effect::Record(TraceKind::Partition))
+            }
+            Fault::Heal(None) => {
+                self.core.net.heal_all();
+                (NodeId(0), Effect::Record(TraceKind::Heal))
+            }
+            Fault::Heal(Some(n)) => {
+                self.core.net.heal_node(n);
+                (n, Effect::Record(TraceKind::Heal))
+            }
+            Fault::Clog { from, to, until } => {
+                self.core.net.expire_clogs(self.core.now);
+                self.core.net.clog(from, to, until);
+                (from, Effect::Record(TraceKind::Clog { to, until }))
+            }
+            Fault::Crash(n) => (n, self.crash(n)),
+            Fault::Restart(n) => (n, self.restart(n)),
+            Fault::Pause(n) => (n, self.pause(n)),
+            Fault::Resume(n) => (n, self.resume(n)),
+            Fault::ClockSkew {
+                node,
+                offset,
+                drift,
+            } => {
+                self.nodes[node.index()]
+                    .clock
+                    .skew(self.core.now, offset, drift);
+                let drift_ppm = ((drift - 1.0) * 1e6).round() as i64;
+                (
+                    node,
+                    Effect::Record(TraceKind::ClockSkew { offset, drift_ppm }),
+                )
+            }
+            Fault::ClockJump { node, by } => {
+                self.nodes[node.index()].clock.jump(self.core.now, by);
+                (node, Effect::Record(TraceKind::ClockJump { by }))
+            }
+        };
+        match kind {
+            Effect::Recorded => {}
+            Effect::Record(kind) => {
+                let note = crate::engine::core::Note(&text);
+                let now = self.core.now;
+                self.core
+                    .tracer
+                    .record(now, node, kind, stable_hash(&text), Some(&note));
+            }
+            Effect::None => {
+                let note = format!(
+                    "{text}: no effect, {} is {}",
+                    self.core.names[node.index()],
+                    status_word(self.nodes[node.index()].status)
+                );
+                self.core.record_note(node, &note);
+            }
+        }
+    }
+
+    fn crash(&mut self, id: NodeId) -> Effect {
+        let node = &mut self.nodes[id.index()];
+        if node.status == NodeStatus::Down {
+            return Effect::None;
+        }
+        node.status = NodeStatus::Down;
+        node.epoch += 1;
+        let lost = node.storage.crash();
+        let held = std::mem::take(&mut node.held);
+        self.procs[id.index()] = None;
+        self.core.stats.crashes += 1;
+        let kind = TraceKind::Crash {
+            lost_writes: lost as u32,
+        };
+        self.core.tracer.record(self.core.now, id, kind, 0, None);
+        for entry in held {
+            match entry.kind {
+                EntryKind::Deliver => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
+                EntryKind::Timer => drop(self.core.timers.remove(entry.slot)),
+                EntryKind::Fault | EntryKind::Start => {
+                    unreachable!("only deliveries and timers are held")
+                }
+            }
+        }
+        // The crash record comes before the drops it causes.
+        Effect::Recorded
+    }
+
+    fn restart(&mut self, id: NodeId) -> Effect {
+        if self.nodes[id.index()].status != NodeStatus::Down {
+            return Effect::None;
+        }
+        self.core.stats.restarts += 1;
+        self.start_node(id, TraceKind::Restart);
+        Effect::Recorded
+    }
+
+    fn pause(&mut self, id: NodeId) -> Effect {
+        let node = &mut self.nodes[id.index()];
+        if node.status != NodeStatus::Up {
+            return Effect::None;
+        }
+        node.status = NodeStatus::Paused;
+        Effect::Record(TraceKind::Pause)
+    }
+
+    fn resume(&mut self, id: NodeId) -> Effect {
+        let node = &mut self.nodes[id.index()];
+        if node.status != NodeStatus::Paused {
+            return Effect::None;
+        }
+        node.status = NodeStatus::Up;
+        // Held events run now, in the order they arrived.
+        for entry in std::mem::take(&mut node.held) {
+            self.core.queue.push(self.core.now, entry.kind, entry.slot);
+        }
+        Effect::Record(TraceKind::Resume)
+    }
+}
+
+fn status_word(status: NodeStatus) -> &'static str {
+    match status {
+        NodeStatus::Up => "up",
+        NodeStatus::Paused => "paused",
+        NodeStatus::Down => "down",
+    }
+}

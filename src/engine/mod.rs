@@ -1,0 +1,365 @@
+//! The discrete-event engine: [`Sim`], built with [`SimBuilder`].
+//!
+//! One thread, one queue of events ordered by (time, insertion sequence). Each step pops the
+//! earliest event, advances virtual time to it and dispatches it: a delivery or a timer to a
+//! process handler, or a fault to the network or a node. The engine is generic over the
+//! protocol and monomorphised; nothing in the step loop allocates in steady state.
+
+mod core;
+mod faults;
+mod node;
+mod queue;
+mod slab;
+mod stats;
+mod step;
+
+pub use self::core::Core;
+pub use node::{NodeRuntime, NodeStatus};
+pub use stats::{DropCounts, Stats};
+
+use crate::faults::TimedFault;
+use crate::net::{Network, NetworkConfig};
+use crate::process::{NodeId, Process};
+use crate::rng::{Stream, stream};
+use crate::storage::Storage;
+use crate::time::SimTime;
+use crate::trace::{TraceSink, Tracer};
+use queue::EntryKind;
+
+/// Hard ceiling on nodes, whatever the limits say: ids are `u32` and each node costs memory.
+pub const NODES_MAX: u32 = 1_000_000;
+
+/// Bounds on a run. Hitting one stops the run with [`SimError::Limit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Most events processed.
+    pub max_events: u64,
+    /// Latest simulated time an event may have.
+    pub max_time: SimTime,
+    /// Most nodes.
+    pub max_nodes: u32,
+    /// Most events waiting in the queue at once (messages in flight plus timers).
+    pub max_queue: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_events: 100_000_000,
+            max_time: SimTime::from_secs(24 * 3600),
+            max_nodes: 100_000,
+            max_queue: 10_000_000,
+        }
+    }
+}
+
+/// Which limit was hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitKind {
+    Events,
+    Time,
+    Nodes,
+    Queue,
+}
+
+impl LimitKind {
+    /// The scenario key that raises this limit.
+    pub fn key(self) -> &'static str {
+        match self {
+            LimitKind::Events => "max_events",
+            LimitKind::Time => "max_time",
+            LimitKind::Nodes => "max_nodes",
+            LimitKind::Queue => "max_queue",
+        }
+    }
+}
+
+/// Why a simulation could not be built or could not go on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SimError {
+    #[error("limit reached: {what} (raise limits.{} to allow more)", .kind.key())]
+    Limit {
+        kind: LimitKind,
+        what: String,
+        at: SimTime,
+    },
+    #[error("invalid simulation: {0}")]
+    Invalid(String),
+}
+
+/// What the outside world can see of a node.
+#[derive(Debug)]
+pub enum NodeView<'a, P> {
+    Up(&'a P),
+    Paused(&'a P),
+    /// Crashed: its volatile state is gone.
+    Down,
+}
+
+impl<'a, P> NodeView<'a, P> {
+    /// The process state, if the node is not crashed.
+    pub fn state(&self) -> Option<&'a P> {
+        match *self {
+            NodeView::Up(p) | NodeView::Paused(p) => Some(p),
+            NodeView::Down => None,
+        }
+    }
+}
+
+type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
+
+/// Configures and builds a [`Sim`].
+pub struct SimBuilder {
+    seed: u64,
+    count: u64,
+    names: Option<Vec<String>>,
+    network: NetworkConfig,
+    faults: Vec<TimedFault>,
+    limits: Limits,
+    sink: Option<Box<dyn TraceSink>>,
+}
+
+impl SimBuilder {
+    /// A builder for a run with this seed: 3 nodes, default network, no faults.
+    pub fn new(seed: u64) -> SimBuilder {
+        SimBuilder {
+            seed,
+            count: 3,
+            names: None,
+            network: NetworkConfig::default(),
+            faults: Vec::new(),
+            limits: Limits::default(),
+            sink: None,
+        }
+    }
+
+    /// `count` nodes named `n1` … `n<count>`.
+    pub fn nodes(mut self, count: u64) -> Self {
+        self.count = count;
+        self.names = None;
+        self
+    }
+
+    /// Nodes with these names, in id order.
+    pub fn node_names(mut self, names: Vec<String>) -> Self {
+        self.count = names.len() as u64;
+        self.names = Some(names);
+        self
+    }
+
+    pub fn network(mut self, network: NetworkConfig) -> Self {
+        self.network = network;
+        self
+    }
+
+    /// The fault schedule; applied in time order (ties in list order).
+    pub fn faults(mut self, faults: Vec<TimedFault>) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Sends every trace event to `sink` (the trace hash is computed either way).
+    pub fn trace_sink(mut self, sink: Box<dyn TraceSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// Builds the simulation; `factory` makes a fresh process for a node at boot and restart.
+    pub fn build<P: Process>(
+        self,
+        factory: impl FnMut(NodeId) -> P + 'static,
+    ) -> Result<Sim<P>, SimError> {
+        let count = self.count as usize;
+        if count == 0 {
+            return Err(SimError::Invalid(
+                "a simulation needs at least one node".into(),
+            ));
+        }
+        let max = self.limits.max_nodes.min(NODES_MAX);
+        if self.count > u64::from(max) {
+            return Err(SimError::Limit {
+                kind: LimitKind::Nodes,
+                what: format!("{} nodes, more than the limit of {max}", self.count),
+                at: SimTime::ZERO,
+            });
+        }
+        self.check_faults(count)?;
+        let names = self.names.unwrap_or_else(|| default_names(count as u32));
+        let mut tracer = Tracer::new(self.seed);
+        if let Some(sink) = self.sink {
+            tracer.set_sink(sink);
+        }
+        let net = Network::new(self.network, count as u32);
+        let mut core = Core::new(net, stream(self.seed, Stream::Network), tracer, names);
+        for i in 0..count as u32 {
+            core.queue.push(SimTime::ZERO, EntryKind::Start, i);
+        }
+        let mut faults = self.faults;
+        faults.sort_by_key(|f| f.at);
+        for (i, f) in faults.iter().enumerate() {
+            core.queue.push(f.at, EntryKind::Fault, i as u32);
+        }
+        let nodes = (0..count as u32)
+            .map(|i| NodeRuntime::new(stream(self.seed, Stream::Node(i))))
+            .collect();
+        Ok(Sim {
+            seed: self.seed,
+            core,
+            procs: (0..count).map(|_| None).collect(),
+            nodes,
+            faults,
+            factory: Box::new(factory),
+            limits: self.limits,
+        })
+    }
+
+    fn check_faults(&self, count: usize) -> Result<(), SimError> {
+        for f in &self.faults {
+            if let Some(bad) = f.fault.nodes().iter().find(|n| n.index() >= count) {
+                return Err(SimError::Invalid(format!(
+                    "fault `{}` names node index {}, but there are only {count} nodes",
+                    f.fault.name(),
+                    bad.0
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `n1` … `n<count>`.
+pub fn default_names(count: u32) -> Vec<String> {
+    (1..=count).map(|i| format!("n{i}")).collect()
+}
+
+/// A running simulation of protocol `P`.
+pub struct Sim<P: Process> {
+    seed: u64,
+    pub(crate) core: Core<P>,
+    pub(crate) procs: Vec<Option<P>>,
+    pub(crate) nodes: Vec<NodeRuntime>,
+    pub(crate) faults: Vec<TimedFault>,
+    factory: Factory<P>,
+    pub(crate) limits: Limits,
+}
+
+impl<P: Process> Sim<P> {
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Current simulated (true) time.
+    pub fn now(&self) -> SimTime {
+        self.core.now
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.core.stats
+    }
+
+    /// The hash of the trace so far: equal for equal runs.
+    pub fn trace_hash(&self) -> u64 {
+        self.core.tracer.hash()
+    }
+
+    /// Trace events recorded so far.
+    pub fn trace_len(&self) -> u64 {
+        self.core.tracer.count()
+    }
+
+    pub fn node_count(&self) -> u32 {
+        self.core.node_count()
+    }
+
+    pub fn node_ids(&self) -> impl Iterator<Item = NodeId> + use<P> {
+        (0..self.core.node_count()).map(NodeId)
+    }
+
+    pub fn node_names(&self) -> &[String] {
+        &self.core.names
+    }
+
+    pub fn node_name(&self, id: NodeId) -> &str {
+        self.core.node_name(id)
+    }
+
+    /// The node with this name, if any.
+    pub fn node_by_name(&self, name: &str) -> Option<NodeId> {
+        self.core
+            .names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| NodeId(i as u32))
+    }
+
+    /// A node's state as the outside sees it.
+    pub fn node(&self, id: NodeId) -> NodeView<'_, P> {
+        match (self.nodes[id.index()].status, &self.procs[id.index()]) {
+            (NodeStatus::Up, Some(p)) => NodeView::Up(p),
+            (NodeStatus::Paused, Some(p)) => NodeView::Paused(p),
+            _ => NodeView::Down,
+        }
+    }
+
+    /// Every node's view, in id order.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeId, NodeView<'_, P>)> {
+        self.node_ids().map(move |id| (id, self.node(id)))
+    }
+
+    pub fn status(&self, id: NodeId) -> NodeStatus {
+        self.nodes[id.index()].status
+    }
+
+    /// A node's durable storage (what a restart would recover, plus unsynced writes).
+    pub fn storage(&self, id: NodeId) -> &Storage {
+        &self.nodes[id.index()].storage
+    }
+
+    /// The fault schedule, sorted by time.
+    pub fn faults(&self) -> &[TimedFault] {
+        &self.faults
+    }
+
+    /// Messages still in the network (queued, or held at a paused node).
+    pub fn in_flight(&self) -> u64 {
+        self.core.in_flight()
+    }
+
+    /// Time of the next event, if any.
+    pub fn next_event_time(&self) -> Option<SimTime> {
+        self.core.queue.peek_time()
+    }
+
+    /// Removes the trace sink (flushing it first), e.g. to read what it collected.
+    pub fn finish_trace(&mut self) -> Option<Result<Box<dyn TraceSink>, std::io::Error>> {
+        let mut sink = self.core.tracer.take_sink()?;
+        Some(sink.finish().map(|_| sink))
+    }
+
+    /// Asserts that every message is accounted for:
+    /// sent + duplicated = delivered + dropped + in flight.
+    pub fn assert_conservation(&self) {
+        let s = &self.core.stats;
+        let created = s.sent + s.duplicated;
+        let accounted = s.delivered + s.dropped.total() + self.core.in_flight();
+        assert_eq!(
+            created,
+            accounted,
+            "messages not conserved: sent {} + duplicated {} != delivered {} + dropped {} + in flight {}",
+            s.sent,
+            s.duplicated,
+            s.delivered,
+            s.dropped.total(),
+            self.core.in_flight()
+        );
+    }
+
+    fn make_process(&mut self, id: NodeId) -> P {
+        (self.factory)(id)
+    }
+}

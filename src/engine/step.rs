@@ -1,0 +1,205 @@
+//! The step loop: pop the earliest event, advance time, dispatch.
+
+use super::node::NodeStatus;
+use super::queue::{Entry, EntryKind};
+use super::{LimitKind, Sim, SimError};
+use crate::process::{Ctx, NodeId, Process};
+use crate::time::SimTime;
+use crate::trace::{DropReason, TraceKind};
+
+impl<P: Process> Sim<P> {
+    /// Processes the next event. Returns its time, or `None` when no event is left.
+    pub fn step(&mut self) -> Result<Option<SimTime>, SimError> {
+        let Some(next) = self.core.queue.peek_time() else {
+            return Ok(None);
+        };
+        self.check_limits(next)?;
+        let entry = self.core.queue.pop().expect("peeked entry");
+        self.dispatch(entry);
+        if self.core.queue.len() as u64 > self.limits.max_queue {
+            return Err(self.limit(
+                LimitKind::Queue,
+                format!("{} events waiting in the queue", self.core.queue.len()),
+            ));
+        }
+        Ok(Some(entry.time))
+    }
+
+    /// Processes every event up to and including `until`, then moves the clock to `until`.
+    pub fn run_until(&mut self, until: SimTime) -> Result<(), SimError> {
+        while let Some(next) = self.core.queue.peek_time() {
+            if next > until {
+                break;
+            }
+            self.step()?;
+        }
+        if until > self.core.now && until <= self.limits.max_time {
+            self.core.now = until;
+        }
+        debug_assert!(self.conserved(), "messages not conserved");
+        Ok(())
+    }
+
+    /// Processes events until none is left (or a limit stops the run).
+    pub fn run(&mut self) -> Result<(), SimError> {
+        while self.step()?.is_some() {}
+        debug_assert!(self.conserved(), "messages not conserved");
+        Ok(())
+    }
+
+    fn conserved(&self) -> bool {
+        let s = &self.core.stats;
+        s.sent + s.duplicated == s.delivered + s.dropped.total() + self.core.in_flight()
+    }
+
+    fn check_limits(&self, next: SimTime) -> Result<(), SimError> {
+        if next > self.limits.max_time {
+            return Err(self.limit(
+                LimitKind::Time,
+                format!(
+                    "the next event is at {next}, after the time limit {}",
+                    self.limits.max_time
+                ),
+            ));
+        }
+        if self.core.stats.events >= self.limits.max_events {
+            return Err(self.limit(
+                LimitKind::Events,
+                format!(
+                    "{} events processed by {}",
+                    self.core.stats.events, self.core.now
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn limit(&self, kind: LimitKind, what: String) -> SimError {
+        SimError::Limit {
+            kind,
+            what,
+            at: self.core.now,
+        }
+    }
+
+    #[inline]
+    fn dispatch(&mut self, entry: Entry) {
+        assert!(
+            entry.time >= self.core.now,
+            "time went backwards: {} < {}",
+            entry.time,
+            self.core.now
+        );
+        self.core.now = entry.time;
+        self.core.stats.events += 1;
+        match entry.kind {
+            EntryKind::Deliver => self.deliver(entry),
+            EntryKind::Timer => self.fire_timer(entry),
+            EntryKind::Fault => self.apply_fault(entry.slot as usize),
+            EntryKind::Start => self.boot(NodeId(entry.slot)),
+        }
+    }
+
+    #[inline]
+    fn deliver(&mut self, entry: Entry) {
+        let m = self.core.msgs.get(entry.slot);
+        let (from, to) = (m.from, m.to);
+        if self.core.net.partitions.blocks(from, to) {
+            self.core.drop_arrived(entry.slot, DropReason::Partition);
+            return;
+        }
+        let node = &mut self.nodes[to.index()];
+        match node.status {
+            NodeStatus::Down => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
+            NodeStatus::Paused => {
+                node.held.push(entry);
+                let (msg_id, content) = (m.id, m.content);
+                self.core.tracer.record(
+                    entry.time,
+                    to,
+                    TraceKind::Hold { from, msg_id },
+                    content,
+                    None,
+                );
+            }
+            NodeStatus::Up => {
+                let m = self.core.msgs.remove(entry.slot);
+                self.core.net.left_link(from, to);
+                self.core.stats.delivered += 1;
+                let kind = TraceKind::Deliver { from, msg_id: m.id };
+                self.core
+                    .tracer
+                    .record(entry.time, to, kind, m.content, None);
+                let proc = self.procs[to.index()]
+                    .as_mut()
+                    .expect("an up node has a process");
+                let mut ctx = Ctx {
+                    id: to,
+                    core: &mut self.core,
+                    node,
+                };
+                proc.on_message(&mut ctx, from, m.msg);
+            }
+        }
+    }
+
+    #[inline]
+    fn fire_timer(&mut self, entry: Entry) {
+        let t = self.core.timers.get(entry.slot);
+        let id = t.node;
+        let node = &mut self.nodes[id.index()];
+        if t.cancelled || t.epoch != node.epoch {
+            self.core.timers.remove(entry.slot);
+            return;
+        }
+        debug_assert!(
+            node.status != NodeStatus::Down,
+            "a timer of the current epoch on a down node"
+        );
+        if node.status == NodeStatus::Paused {
+            node.held.push(entry);
+            return;
+        }
+        let generation = self.core.timers.generation(entry.slot);
+        let timer = self.core.timers.remove(entry.slot);
+        self.core.stats.timers_fired += 1;
+        let kind = TraceKind::TimerFired { timer: entry.slot };
+        let content = crate::trace::stable_hash(&timer.tag);
+        self.core
+            .tracer
+            .record(entry.time, id, kind, content, Some(&timer.tag));
+        let proc = self.procs[id.index()]
+            .as_mut()
+            .expect("an up node has a process");
+        let timer_id = crate::process::TimerId {
+            slot: entry.slot,
+            generation,
+        };
+        let mut ctx = Ctx {
+            id,
+            core: &mut self.core,
+            node,
+        };
+        proc.on_timer(&mut ctx, timer_id, timer.tag);
+    }
+
+    /// Brings a node up with a fresh process and runs `on_start`.
+    pub(crate) fn start_node(&mut self, id: NodeId, kind: TraceKind) {
+        let mut proc = self.make_process(id);
+        let node = &mut self.nodes[id.index()];
+        node.status = NodeStatus::Up;
+        node.starts += 1;
+        self.core.tracer.record(self.core.now, id, kind, 0, None);
+        let mut ctx = Ctx {
+            id,
+            core: &mut self.core,
+            node,
+        };
+        proc.on_start(&mut ctx);
+        self.procs[id.index()] = Some(proc);
+    }
+
+    fn boot(&mut self, id: NodeId) {
+        self.start_node(id, TraceKind::Start);
+    }
+}

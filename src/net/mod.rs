@@ -1,0 +1,191 @@
+//! The simulated network: per-link latency, loss, duplication, FIFO order and capacity, plus
+//! partitions, one-way cuts, isolation and clogging.
+//!
+//! Every message is routed once, when it is sent: the network decides whether it is lost,
+//! when it arrives and whether it is duplicated, drawing from the run's network stream only.
+//! A partition that begins while a message is in flight also drops it on arrival.
+
+mod latency;
+mod partition;
+
+pub use latency::{Latency, MixPart, PARETO_DEFAULT_MAX};
+pub use partition::Partitions;
+
+use crate::process::NodeId;
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+use crate::trace::DropReason;
+use rand::RngExt;
+use std::collections::BTreeMap;
+
+/// How one directed link behaves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkConfig {
+    pub latency: Latency,
+    /// Probability in [0, 1] that a message is lost.
+    pub drop: f64,
+    /// Probability in [0, 1] that a message is delivered twice.
+    pub duplicate: f64,
+    /// Deliver in send order on this link (jitter cannot reorder).
+    pub fifo: bool,
+    /// Most messages in flight on this link at once; beyond it new ones are dropped.
+    pub capacity: Option<u32>,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            latency: Latency::default(),
+            drop: 0.0,
+            duplicate: 0.0,
+            fifo: false,
+            capacity: None,
+        }
+    }
+}
+
+/// The network of a simulation: a default for every link and per-link overrides.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NetworkConfig {
+    pub default: LinkConfig,
+    /// Overrides for directed links `(from, to)`.
+    pub links: BTreeMap<(NodeId, NodeId), LinkConfig>,
+}
+
+/// Where a message goes when sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Route {
+    Dropped(DropReason),
+    /// Arrives at `at`; if `copy_at` is set, a duplicate arrives then too.
+    Arrives {
+        at: SimTime,
+        copy_at: Option<SimTime>,
+    },
+}
+
+/// Per-link bookkeeping, kept only for links that need it (FIFO or capacity).
+#[derive(Clone, Copy, Debug, Default)]
+struct LinkState {
+    in_flight: u32,
+    last_arrival: SimTime,
+}
+
+/// The network's live state.
+pub(crate) struct Network {
+    config: NetworkConfig,
+    pub(crate) partitions: Partitions,
+    clogs: BTreeMap<(NodeId, NodeId), SimTime>,
+    links: BTreeMap<(NodeId, NodeId), LinkState>,
+}
+
+impl Network {
+    pub(crate) fn new(config: NetworkConfig, node_count: u32) -> Network {
+        Network {
+            config,
+            partitions: Partitions::new(node_count),
+            clogs: BTreeMap::new(),
+            links: BTreeMap::new(),
+        }
+    }
+
+    #[inline]
+    fn link_config(&self, from: NodeId, to: NodeId) -> &LinkConfig {
+        if self.config.links.is_empty() {
+            return &self.config.default;
+        }
+        self.config
+            .links
+            .get(&(from, to))
+            .unwrap_or(&self.config.default)
+    }
+
+    /// Decides the fate of a message sent now from `from` to `to`.
+    #[inline]
+    pub(crate) fn route(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        now: SimTime,
+        rng: &mut SimRng,
+    ) -> Route {
+        if self.partitions.blocks(from, to) {
+            return Route::Dropped(DropReason::Partition);
+        }
+        let link = self.link_config(from, to);
+        let (fifo, capacity, duplicate) = (link.fifo, link.capacity, link.duplicate);
+        if let Some(cap) = capacity {
+            let in_flight = self.links.get(&(from, to)).map_or(0, |s| s.in_flight);
+            if in_flight >= cap {
+                return Route::Dropped(DropReason::Capacity);
+            }
+        }
+        if link.drop > 0.0 && rng.random_bool(link.drop) {
+            return Route::Dropped(DropReason::Loss);
+        }
+        let at = now + link.latency.sample(rng);
+        let copy_at = if duplicate > 0.0 && rng.random_bool(duplicate) {
+            Some(now + self.link_config(from, to).latency.sample(rng))
+        } else {
+            None
+        };
+        let at = self.hold_for_clog(from, to, at);
+        let copy_at = copy_at.map(|c| self.hold_for_clog(from, to, c));
+        if !fifo && capacity.is_none() {
+            return Route::Arrives { at, copy_at };
+        }
+        let state = self.links.entry((from, to)).or_default();
+        let at = if fifo { at.max(state.last_arrival) } else { at };
+        let copy_at = copy_at.map(|c| if fifo { c.max(at) } else { c });
+        state.last_arrival = copy_at.unwrap_or(at).max(at);
+        if capacity.is_some() {
+            state.in_flight += 1 + u32::from(copy_at.is_some());
+        }
+        Route::Arrives { at, copy_at }
+    }
+
+    /// Called when a message leaves the link (delivered or dropped on arrival).
+    #[inline]
+    pub(crate) fn left_link(&mut self, from: NodeId, to: NodeId) {
+        if self.links.is_empty() {
+            return;
+        }
+        if let Some(state) = self.links.get_mut(&(from, to)) {
+            state.in_flight = state.in_flight.saturating_sub(1);
+        }
+    }
+
+    fn hold_for_clog(&self, from: NodeId, to: NodeId, at: SimTime) -> SimTime {
+        if self.clogs.is_empty() {
+            return at;
+        }
+        match self.clogs.get(&(from, to)) {
+            Some(&until) => at.max(until),
+            None => at,
+        }
+    }
+
+    /// Holds messages sent on `from → to` until `until` (they arrive no earlier).
+    pub(crate) fn clog(&mut self, from: NodeId, to: NodeId, until: SimTime) {
+        self.clogs.insert((from, to), until);
+    }
+
+    /// Forgets clogs that have expired, so the fast path stays fast.
+    pub(crate) fn expire_clogs(&mut self, now: SimTime) {
+        self.clogs.retain(|_, until| *until > now);
+    }
+
+    pub(crate) fn heal_all(&mut self) {
+        self.partitions.heal_all();
+        self.clogs.clear();
+    }
+
+    pub(crate) fn heal_node(&mut self, node: NodeId) {
+        self.partitions.heal_node(node);
+        self.clogs.retain(|&(a, b), _| a != node && b != node);
+    }
+}
+
+/// The default latency as a typical LAN-ish link: uniform 1–10 ms.
+pub fn default_latency() -> Latency {
+    Latency::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(10))
+}

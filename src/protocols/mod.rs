@@ -1,0 +1,125 @@
+//! Built-in protocols, runnable from scenario files by name.
+//!
+//! Each built-in is a [`Process`] that also implements [`BuiltinProtocol`]: a name, typed
+//! parameters (the scenario's `params:`), its properties and its bug variants (`bug:`).
+
+pub mod broadcast;
+pub mod echo;
+
+use crate::check::Property;
+use crate::process::{NodeId, Process};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+
+/// One documented parameter of a protocol.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct ParamDoc {
+    pub name: &'static str,
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+/// One bug variant of a protocol.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct BugDoc {
+    pub name: &'static str,
+    /// What the bug is, and which fault exposes it.
+    pub description: &'static str,
+    /// The property a scenario with this bug is expected to violate.
+    pub violates: &'static str,
+}
+
+/// A protocol that scenario files can name.
+pub trait BuiltinProtocol: Process + 'static {
+    const NAME: &'static str;
+    /// One line for `faultline list`.
+    const SUMMARY: &'static str;
+    /// `params:` in a scenario; unknown fields must be rejected (`deny_unknown_fields`).
+    type Params: DeserializeOwned + Serialize + Default + Clone + Debug;
+
+    fn param_docs() -> &'static [ParamDoc];
+    fn bugs() -> &'static [BugDoc];
+    fn properties() -> Vec<Property<Self>>;
+    /// A fresh node; `bug` is one of [`BuiltinProtocol::bugs`] or `None` for the correct protocol.
+    fn new(id: NodeId, node_count: u32, params: &Self::Params, bug: Option<&'static str>) -> Self;
+}
+
+/// What `faultline list` shows of a protocol.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProtocolInfo {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [ParamDoc],
+    pub bugs: &'static [BugDoc],
+    pub properties: Vec<PropertyInfo>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyInfo {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub when: crate::check::CheckWhen,
+}
+
+/// The parameters of any built-in protocol.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum ProtocolParams {
+    Echo(<echo::Echo as BuiltinProtocol>::Params),
+    Broadcast(<broadcast::Broadcast as BuiltinProtocol>::Params),
+}
+
+/// Names of all built-in protocols.
+pub const NAMES: &[&str] = &[echo::Echo::NAME, broadcast::Broadcast::NAME];
+
+pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
+    ProtocolInfo {
+        name: P::NAME,
+        summary: P::SUMMARY,
+        params: P::param_docs(),
+        bugs: P::bugs(),
+        properties: P::properties()
+            .iter()
+            .map(|p| PropertyInfo {
+                name: p.name,
+                description: p.description,
+                when: p.when,
+            })
+            .collect(),
+    }
+}
+
+/// Every built-in protocol's documentation.
+pub fn all() -> Vec<ProtocolInfo> {
+    vec![info_of::<echo::Echo>(), info_of::<broadcast::Broadcast>()]
+}
+
+/// The documentation of one protocol by name.
+pub fn find(name: &str) -> Option<ProtocolInfo> {
+    all().into_iter().find(|p| p.name == name)
+}
+
+/// Deserializes `params:` for the protocol named `protocol` (already known to exist).
+pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
+    protocol: &str,
+    d: D,
+) -> Result<ProtocolParams, D::Error> {
+    use serde::Deserialize;
+    match protocol {
+        "echo" => Deserialize::deserialize(d).map(ProtocolParams::Echo),
+        "broadcast" => Deserialize::deserialize(d).map(ProtocolParams::Broadcast),
+        other => Err(serde::de::Error::custom(format!(
+            "unknown protocol `{other}`"
+        ))),
+    }
+}
+
+/// Default parameters of the protocol named `protocol`.
+pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
+    match protocol {
+        "echo" => Some(ProtocolParams::Echo(Default::default())),
+        "broadcast" => Some(ProtocolParams::Broadcast(Default::default())),
+        _ => None,
+    }
+}

@@ -1,0 +1,125 @@
+//! Simulated durable storage: one key → bytes store per node.
+//!
+//! Writes (`put`, `delete`) first land in a volatile buffer, like a page cache. `sync` makes
+//! them durable. A crash throws away every write not yet synced; a restarted node sees only
+//! what was synced before the crash.
+
+use std::collections::BTreeMap;
+
+/// A node's durable store. Reads see unsynced writes; crashes lose them.
+#[derive(Clone, Debug, Default)]
+pub struct Storage {
+    durable: BTreeMap<String, Vec<u8>>,
+    /// Writes since the last sync: `Some(bytes)` for a put, `None` for a delete.
+    pending: BTreeMap<String, Option<Vec<u8>>>,
+    syncs: u64,
+    lost_writes: u64,
+}
+
+impl Storage {
+    /// Writes `value` under `key`; it survives a crash only after [`Storage::sync`].
+    pub fn put(&mut self, key: &str, value: impl Into<Vec<u8>>) {
+        self.pending.insert(key.to_string(), Some(value.into()));
+    }
+
+    /// Removes `key`; the removal survives a crash only after [`Storage::sync`].
+    pub fn delete(&mut self, key: &str) {
+        self.pending.insert(key.to_string(), None);
+    }
+
+    /// The current value of `key`, synced or not.
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        match self.pending.get(key) {
+            Some(pending) => pending.as_deref(),
+            None => self.durable.get(key).map(Vec::as_slice),
+        }
+    }
+
+    /// Makes every write so far durable.
+    pub fn sync(&mut self) {
+        self.syncs += 1;
+        for (key, value) in std::mem::take(&mut self.pending) {
+            match value {
+                Some(bytes) => self.durable.insert(key, bytes),
+                None => self.durable.remove(&key),
+            };
+        }
+    }
+
+    /// Keys present now (synced or not), in order.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .durable
+            .keys()
+            .filter(|k| !matches!(self.pending.get(*k), Some(None)))
+            .map(String::as_str)
+            .collect();
+        for (k, v) in &self.pending {
+            if v.is_some() && !self.durable.contains_key(k) {
+                keys.push(k);
+            }
+        }
+        keys.sort_unstable();
+        keys
+    }
+
+    /// Number of writes waiting for a sync.
+    pub fn unsynced_writes(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// How many times `sync` was called.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
+    }
+
+    /// Writes lost to crashes over the whole run.
+    pub fn lost_writes(&self) -> u64 {
+        self.lost_writes
+    }
+
+    /// A crash: unsynced writes are gone. Returns how many were lost.
+    pub(crate) fn crash(&mut self) -> usize {
+        let lost = self.pending.len();
+        self.pending.clear();
+        self.lost_writes += lost as u64;
+        lost
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synced_writes_survive_a_crash_and_unsynced_do_not() {
+        let mut s = Storage::default();
+        s.put("term", b"3".to_vec());
+        s.sync();
+        s.put("term", b"4".to_vec());
+        s.put("vote", b"n2".to_vec());
+        assert_eq!(s.get("term"), Some(&b"4"[..]));
+        assert_eq!(s.keys(), vec!["term", "vote"]);
+        assert_eq!(s.crash(), 2);
+        assert_eq!(s.get("term"), Some(&b"3"[..]));
+        assert_eq!(s.get("vote"), None);
+        assert_eq!(s.lost_writes(), 2);
+    }
+
+    #[test]
+    fn deletes_are_durable_only_after_sync() {
+        let mut s = Storage::default();
+        s.put("k", b"v".to_vec());
+        s.sync();
+        s.delete("k");
+        assert_eq!(s.get("k"), None);
+        assert!(s.keys().is_empty());
+        s.crash();
+        assert_eq!(s.get("k"), Some(&b"v"[..]));
+        s.delete("k");
+        s.sync();
+        s.crash();
+        assert_eq!(s.get("k"), None);
+        assert_eq!(s.syncs(), 2);
+    }
+}

@@ -1,0 +1,281 @@
+//! The trace: every event of a run, folded into a 64-bit hash and, on request, written out.
+//!
+//! The hash is always computed (it is cheap: a few multiplications per event) and is the same
+//! with or without a sink attached. Sinks see each event with its details (message contents,
+//! notes) rendered only when they ask for them.
+
+mod hash;
+mod jsonl;
+
+pub use hash::{StableHasher, avalanche, stable_hash};
+pub use jsonl::JsonlSink;
+
+use crate::process::NodeId;
+use crate::time::{SignedDuration, SimTime};
+use serde::Serialize;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// Why the network did not deliver a message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    /// Lost at random (`drop:` probability).
+    Loss,
+    /// The link was cut by a partition, an isolation or a one-way cut.
+    Partition,
+    /// The receiver was crashed when the message arrived.
+    NodeDown,
+    /// The link already had `capacity` messages in flight.
+    Capacity,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 4] = [
+        DropReason::Loss,
+        DropReason::Partition,
+        DropReason::NodeDown,
+        DropReason::Capacity,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::Loss => "loss",
+            DropReason::Partition => "partition",
+            DropReason::NodeDown => "node_down",
+            DropReason::Capacity => "capacity",
+        }
+    }
+}
+
+/// What happened. Nodes in the event are named by [`TraceEvent::node`] and the fields here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TraceKind {
+    /// The node booted; `on_start` ran.
+    Start,
+    Send {
+        to: NodeId,
+        msg_id: u64,
+    },
+    Deliver {
+        from: NodeId,
+        msg_id: u64,
+    },
+    Drop {
+        from: NodeId,
+        to: NodeId,
+        msg_id: u64,
+        reason: DropReason,
+    },
+    /// The network made a second copy `copy_id` of `msg_id`.
+    Duplicate {
+        to: NodeId,
+        msg_id: u64,
+        copy_id: u64,
+    },
+    /// A message arrived at a paused node and waits for it to resume.
+    Hold {
+        from: NodeId,
+        msg_id: u64,
+    },
+    TimerFired {
+        timer: u32,
+    },
+    Crash {
+        lost_writes: u32,
+    },
+    Restart,
+    Pause,
+    Resume,
+    /// A partition, cut, isolation or clog began; details name the groups or links.
+    Partition,
+    Heal,
+    Clog {
+        to: NodeId,
+        until: SimTime,
+    },
+    ClockSkew {
+        offset: SignedDuration,
+        drift_ppm: i64,
+    },
+    ClockJump {
+        by: SignedDuration,
+    },
+    /// A note written by the protocol with `Ctx::annotate`, or by the engine.
+    Note,
+}
+
+impl TraceKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            TraceKind::Start => "start",
+            TraceKind::Send { .. } => "send",
+            TraceKind::Deliver { .. } => "deliver",
+            TraceKind::Drop { .. } => "drop",
+            TraceKind::Duplicate { .. } => "duplicate",
+            TraceKind::Hold { .. } => "hold",
+            TraceKind::TimerFired { .. } => "timer",
+            TraceKind::Crash { .. } => "crash",
+            TraceKind::Restart => "restart",
+            TraceKind::Pause => "pause",
+            TraceKind::Resume => "resume",
+            TraceKind::Partition => "partition",
+            TraceKind::Heal => "heal",
+            TraceKind::Clog { .. } => "clog",
+            TraceKind::ClockSkew { .. } => "clock_skew",
+            TraceKind::ClockJump { .. } => "clock_jump",
+            TraceKind::Note => "note",
+        }
+    }
+}
+
+/// One trace record: at `time`, at `node`, `kind` happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub struct TraceEvent {
+    /// Position in the trace, from 0.
+    pub index: u64,
+    pub time: SimTime,
+    pub node: NodeId,
+    #[serde(flatten)]
+    pub kind: TraceKind,
+}
+
+impl TraceEvent {
+    /// One line for humans, e.g. `1.2ms n1 send to n2 (msg 7)`.
+    pub fn describe(&self, names: &[String]) -> String {
+        let name = |n: NodeId| {
+            names
+                .get(n.index())
+                .cloned()
+                .unwrap_or_else(|| n.to_string())
+        };
+        let who = name(self.node);
+        let what = match self.kind {
+            TraceKind::Start => "started".to_string(),
+            TraceKind::Restart => "restarted from durable storage".to_string(),
+            TraceKind::Send { to, msg_id } => format!("sent msg {msg_id} to {}", name(to)),
+            TraceKind::Deliver { from, msg_id } => {
+                format!("received msg {msg_id} from {}", name(from))
+            }
+            TraceKind::Drop {
+                from,
+                to,
+                msg_id,
+                reason,
+            } => format!(
+                "dropped msg {msg_id} {} → {} ({})",
+                name(from),
+                name(to),
+                reason.name()
+            ),
+            TraceKind::Duplicate {
+                to,
+                msg_id,
+                copy_id,
+            } => {
+                format!("msg {msg_id} to {} duplicated as msg {copy_id}", name(to))
+            }
+            TraceKind::Hold { from, msg_id } => {
+                format!("holds msg {msg_id} from {} while paused", name(from))
+            }
+            TraceKind::TimerFired { timer } => format!("timer {timer} fired"),
+            TraceKind::Crash { lost_writes } => {
+                format!("crashed, losing {lost_writes} unsynced writes")
+            }
+            TraceKind::Clog { to, until } => format!("link to {} clogged until {until}", name(to)),
+            TraceKind::ClockSkew { offset, drift_ppm } => {
+                format!("clock skewed by {offset}, drift {drift_ppm} ppm")
+            }
+            TraceKind::ClockJump { by } => format!("clock jumped by {by}"),
+            ref other => other.name().to_string(),
+        };
+        format!("#{} at {}: {who} {what}", self.index, self.time)
+    }
+}
+
+/// Receives every trace event as it happens. `detail` renders the message or note text.
+pub trait TraceSink {
+    fn record(&mut self, event: &TraceEvent, hash: u64, detail: Option<&dyn fmt::Debug>);
+    /// Flushes whatever is buffered; called once at the end of the run.
+    fn finish(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Keeps the running hash after every event, to find where two runs diverge.
+#[derive(Default, Debug, Clone)]
+pub struct HashLog {
+    pub hashes: Vec<u64>,
+    /// When set, the event at this index is kept in `captured`.
+    pub capture_at: Option<u64>,
+    pub captured: Option<TraceEvent>,
+}
+
+impl TraceSink for HashLog {
+    fn record(&mut self, event: &TraceEvent, hash: u64, _detail: Option<&dyn fmt::Debug>) {
+        self.hashes.push(hash);
+        if self.capture_at == Some(event.index) {
+            self.captured = Some(*event);
+        }
+    }
+}
+
+/// Folds events into the trace hash and forwards them to an optional sink.
+pub(crate) struct Tracer {
+    hash: u64,
+    count: u64,
+    sink: Option<Box<dyn TraceSink>>,
+}
+
+impl Tracer {
+    pub(crate) fn new(seed: u64) -> Tracer {
+        Tracer {
+            hash: avalanche(seed ^ 0x6661_756c_746c_696e),
+            count: 0,
+            sink: None,
+        }
+    }
+
+    pub(crate) fn set_sink(&mut self, sink: Box<dyn TraceSink>) {
+        self.sink = Some(sink);
+    }
+
+    pub(crate) fn take_sink(&mut self) -> Option<Box<dyn TraceSink>> {
+        self.sink.take()
+    }
+
+    pub(crate) fn hash(&self) -> u64 {
+        avalanche(self.hash)
+    }
+
+    pub(crate) fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Records one event; `content` is the stable hash of its payload (0 if none).
+    #[inline]
+    pub(crate) fn record(
+        &mut self,
+        time: SimTime,
+        node: NodeId,
+        kind: TraceKind,
+        content: u64,
+        detail: Option<&dyn fmt::Debug>,
+    ) {
+        let event = TraceEvent {
+            index: self.count,
+            time,
+            node,
+            kind,
+        };
+        let mut h = StableHasher::new(self.hash);
+        event.hash(&mut h);
+        h.write_u64(content);
+        self.hash = h.finish();
+        self.count += 1;
+        if let Some(sink) = self.sink.as_mut() {
+            sink.record(&event, self.hash, detail);
+        }
+    }
+}
