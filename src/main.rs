@@ -1,1 +1,217 @@
-fn main() {}
+//! The `faultline` command line: parse, call the library, render.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use faultline::report;
+use faultline::scenario::{self, RunError, RunOptions};
+use faultline::trace::JsonlSink;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const EXIT_OK: u8 = 0;
+const EXIT_VIOLATION: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_INTERNAL: u8 = 3;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  the run met its expectations (`expect:` in the scenario)
+  1  a property was violated, or `expect:` was not met
+  2  bad input: an unreadable or invalid scenario file, or a bad flag
+  3  internal error (a bug in faultline or in a built-in protocol)
+
+Examples:
+  faultline run scenarios/echo-loss.yaml
+  faultline run scenarios/broadcast-partition.yaml --seed 7 --trace run.jsonl
+  faultline run scenarios/echo-duplicate-bug.yaml --format json
+  faultline run scenarios/echo-loss.yaml --check-determinism
+  faultline validate scenarios/*.yaml
+  faultline list";
+
+/// A deterministic simulator for distributed systems: seeded network faults, crashes, pauses
+/// and clock skew, replayed bit for bit from a scenario file.
+#[derive(Parser)]
+#[command(name = "faultline", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario file and check its properties and expectation.
+    #[command(after_help = AFTER_HELP)]
+    Run {
+        /// The scenario (YAML).
+        file: PathBuf,
+        /// Use this seed instead of the scenario's `seed:`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write every trace event to FILE as JSON Lines.
+        #[arg(long, value_name = "FILE")]
+        trace: Option<PathBuf>,
+        /// Also run the scenario twice more and compare the traces event by event.
+        #[arg(long)]
+        check_determinism: bool,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Check scenario files without running them.
+    #[command(after_help = "Example:\n  faultline validate scenarios/*.yaml")]
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the built-in protocols with their parameters, properties and bug variants.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = std::panic::catch_unwind(|| match cli.command {
+        Command::Run {
+            file,
+            seed,
+            trace,
+            check_determinism,
+            format,
+        } => run(&file, seed, trace.as_deref(), check_determinism, format),
+        Command::Validate { files } => validate(&files),
+        Command::List { format } => list(format),
+    });
+    ExitCode::from(outcome.unwrap_or_else(|_| {
+        eprintln!("faultline: internal error (a bug in faultline); please report it with the scenario file");
+        EXIT_INTERNAL
+    }))
+}
+
+fn run(
+    file: &Path,
+    seed: Option<u64>,
+    trace: Option<&Path>,
+    check_determinism: bool,
+    format: Format,
+) -> u8 {
+    let scenario = match scenario::load(file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut options = RunOptions { seed, trace: None };
+    if let Some(path) = trace {
+        match std::fs::File::create(path) {
+            Ok(f) => options.trace = Some(Box::new(JsonlSink::new(f, scenario.node_names.clone()))),
+            Err(e) => {
+                eprintln!("{}: cannot create the trace file: {e}", path.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let report = match scenario::run(&scenario, options) {
+        Ok(r) => r,
+        Err(e) => return run_error(&e),
+    };
+    let determinism = if check_determinism {
+        match scenario::check_determinism(&scenario, seed) {
+            Ok(d) => Some(d),
+            Err(e) => return run_error(&e),
+        }
+    } else {
+        None
+    };
+    match format {
+        Format::Text => {
+            print!("{}", report::text(&report));
+            if let Some(d) = &determinism {
+                print!("{}", report::determinism_text(d, &report.node_names));
+            }
+            if let Some(path) = trace {
+                println!("trace file {}", path.display());
+            }
+        }
+        Format::Json => println!("{}", report::json(&report, determinism.as_ref())),
+    }
+    let deterministic = determinism.as_ref().is_none_or(|d| d.is_deterministic());
+    if report.expectation_met && deterministic {
+        EXIT_OK
+    } else {
+        EXIT_VIOLATION
+    }
+}
+
+fn run_error(e: &RunError) -> u8 {
+    eprintln!("faultline: {e}");
+    match e {
+        RunError::Trace(_) => EXIT_BAD_INPUT,
+        RunError::Build(_) => EXIT_BAD_INPUT,
+        RunError::Panic { .. } => EXIT_INTERNAL,
+    }
+}
+
+fn validate(files: &[PathBuf]) -> u8 {
+    let mut worst = EXIT_OK;
+    for file in files {
+        match scenario::load(file) {
+            Ok(s) => println!(
+                "{}: ok — {} ({}{}, {} nodes, {} faults, {})",
+                file.display(),
+                s.name,
+                s.protocol,
+                s.bug.map(|b| format!(", bug: {b}")).unwrap_or_default(),
+                s.node_names.len(),
+                s.faults.len(),
+                s.duration
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                worst = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    worst
+}
+
+fn list(format: Format) -> u8 {
+    let protocols = faultline::protocols::all();
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&protocols).expect("protocol docs serialise")
+        );
+        return EXIT_OK;
+    }
+    for p in &protocols {
+        println!("{} — {}", p.name, p.summary);
+        println!("  params:");
+        for d in p.params {
+            println!("    {:<20} default {:<8} {}", d.name, d.default, d.meaning);
+        }
+        println!("  properties:");
+        for prop in &p.properties {
+            let when = match prop.when {
+                faultline::check::CheckWhen::Always => "always",
+                faultline::check::CheckWhen::AtEnd => "at end",
+            };
+            println!("    {:<20} {:<8} {}", prop.name, when, prop.description);
+        }
+        println!("  bug variants:");
+        for b in p.bugs {
+            println!(
+                "    {:<20} violates {}: {}",
+                b.name, b.violates, b.description
+            );
+        }
+        println!();
+    }
+    EXIT_OK
+}

@@ -8,7 +8,7 @@
 use crate::time::SimDuration;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Bound on resampling a truncated normal before clamping at zero.
 const NORMAL_RESAMPLES_MAX: u32 = 16;
@@ -18,8 +18,8 @@ pub const PARETO_DEFAULT_MAX: SimDuration = SimDuration::from_secs(3600);
 const MIX_DEPTH_MAX: u32 = 4;
 
 /// How long a message takes from send to delivery.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(try_from = "LatencyFields", into = "LatencyFields")]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(into = "LatencyFields")]
 pub enum Latency {
     Constant(SimDuration),
     /// Uniform over `[low, high]`, inclusive.
@@ -215,6 +215,16 @@ struct ParetoFields {
     shape: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max: Option<SimDuration>,
+}
+
+impl<'de> Deserialize<'de> for Latency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::serde_util::map_then(
+            d,
+            "a latency such as { uniform: [1ms, 10ms] }",
+            |f: LatencyFields| Latency::try_from(f),
+        )
+    }
 }
 
 const LATENCY_KINDS: &str = "constant, uniform, normal, exponential, pareto or mix";

@@ -4,8 +4,11 @@
 //! with or without a sink attached. Sinks see each event with its details (message contents,
 //! notes) rendered only when they ask for them.
 
+mod compare;
 mod hash;
 mod jsonl;
+
+pub use compare::{Determinism, Divergence, SharedHashLog, compare_runs};
 
 pub use hash::{StableHasher, avalanche, stable_hash};
 pub use jsonl::JsonlSink;

@@ -1,0 +1,210 @@
+//! Rendering run reports for people (text) and machines (JSON).
+
+use crate::scenario::{ExpectSpec, Outcome, RunReport};
+use crate::trace::{Determinism, TraceEvent};
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// `1234567` → `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn expectation_words(expect: &ExpectSpec) -> String {
+    match expect {
+        ExpectSpec::Pass => "pass (no property violated)".to_string(),
+        ExpectSpec::Violation(None) => "a violation of some property".to_string(),
+        ExpectSpec::Violation(Some(name)) => format!("a violation of {name}"),
+    }
+}
+
+/// Speed figures: events per wall second and simulated seconds per wall second.
+fn speed(r: &RunReport) -> (f64, f64) {
+    let wall = r.wall_time_s.max(1e-9);
+    (
+        r.stats.events as f64 / wall,
+        r.stopped_at.as_secs_f64() / wall,
+    )
+}
+
+/// The human summary printed by `faultline run`.
+pub fn text(r: &RunReport) -> String {
+    let mut out = String::new();
+    let s = &r.stats;
+    let bug = r.bug.map(|b| format!(", bug: {b}")).unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "scenario   {} ({}{bug}, {} nodes)",
+        r.name,
+        r.protocol,
+        r.node_names.len()
+    );
+    let _ = writeln!(out, "seed       {}", r.seed);
+    let stop = match r.outcome {
+        Outcome::Pass => String::new(),
+        Outcome::Violation => format!(" (stopped at {} by a violation)", r.stopped_at),
+        Outcome::Limit => format!(" (stopped at {} by a limit)", r.stopped_at),
+    };
+    let _ = writeln!(out, "simulated  {}{stop}", r.duration);
+    let _ = writeln!(out, "events     {}", thousands(s.events));
+    let d = &s.dropped;
+    let _ = writeln!(
+        out,
+        "messages   sent {} · delivered {} · dropped {} (loss {}, partition {}, node down {}, capacity {}) · duplicated {} · in flight {}",
+        thousands(s.sent),
+        thousands(s.delivered),
+        thousands(d.total()),
+        d.loss,
+        d.partition,
+        d.node_down,
+        d.capacity,
+        thousands(s.duplicated),
+        r.in_flight
+    );
+    let _ = writeln!(
+        out,
+        "timers     fired {} · cancelled {}",
+        thousands(s.timers_fired),
+        thousands(s.timers_cancelled)
+    );
+    let _ = writeln!(
+        out,
+        "faults     {} applied · {} crashes · {} restarts",
+        s.faults_applied, s.crashes, s.restarts
+    );
+    let _ = writeln!(
+        out,
+        "trace      hash {:016x} ({} events)",
+        r.trace_hash,
+        thousands(r.trace_events)
+    );
+    let _ = writeln!(out, "checks");
+    for c in &r.checks {
+        let mark = match c.status {
+            "pass" => "ok  ",
+            "violated" => "FAIL",
+            _ => "--  ",
+        };
+        let _ = writeln!(out, "  {mark} {:<16} {}", c.name, c.description);
+        for v in r.violations.iter().filter(|v| v.property == c.name) {
+            let _ = writeln!(out, "       {}", v.headline());
+            if !v.nodes.is_empty() {
+                let _ = writeln!(out, "       nodes involved: {}", v.nodes.join(", "));
+            }
+        }
+    }
+    if let Some(limit) = &r.limit {
+        let _ = writeln!(out, "limit      {limit}");
+    }
+    let met = if r.expectation_met { "met" } else { "NOT met" };
+    let _ = writeln!(out, "expect     {} — {met}", expectation_words(&r.expect));
+    let (eps, x) = speed(r);
+    let _ = writeln!(
+        out,
+        "wall       {:.3}s · {} events/s · {:.0}× real time",
+        r.wall_time_s,
+        thousands(eps as u64),
+        x
+    );
+    out
+}
+
+/// The JSON object printed by `faultline run --format json`.
+pub fn json(r: &RunReport, determinism: Option<&Determinism>) -> Value {
+    let s = &r.stats;
+    let (eps, x) = speed(r);
+    let mut v = json!({
+        "name": r.name,
+        "protocol": r.protocol,
+        "bug": r.bug,
+        "seed": r.seed,
+        "trace_hash": format!("{:016x}", r.trace_hash),
+        "trace_events": r.trace_events,
+        "events": s.events,
+        "duration_ns": r.duration.0,
+        "stopped_at_ns": r.stopped_at.0,
+        "messages": {
+            "sent": s.sent,
+            "delivered": s.delivered,
+            "dropped": s.dropped.total(),
+            "dropped_by_reason": s.dropped,
+            "duplicated": s.duplicated,
+            "in_flight": r.in_flight,
+        },
+        "timers": { "set": s.timers_set, "fired": s.timers_fired, "cancelled": s.timers_cancelled },
+        "faults": { "applied": s.faults_applied, "crashes": s.crashes, "restarts": s.restarts },
+        "outcome": r.outcome,
+        "limit": r.limit,
+        "checks": r.checks,
+        "violations": r.violations,
+        "expect": expectation_words(&r.expect),
+        "expectation_met": r.expectation_met,
+        "wall_time_s": r.wall_time_s,
+        "events_per_s": eps,
+        "x_real_time": x,
+    });
+    if let Some(d) = determinism {
+        v["determinism"] = determinism_json(d, &r.node_names);
+    }
+    v
+}
+
+pub fn determinism_json(d: &Determinism, names: &[String]) -> Value {
+    let describe = |e: &Option<TraceEvent>| e.map(|e| e.describe(names));
+    json!({
+        "deterministic": d.is_deterministic(),
+        "first_hash": format!("{:016x}", d.first_hash),
+        "second_hash": format!("{:016x}", d.second_hash),
+        "divergence": d.divergence.as_ref().map(|x| json!({
+            "index": x.index, "first": describe(&x.first), "second": describe(&x.second),
+        })),
+    })
+}
+
+/// The text printed for `--check-determinism`.
+pub fn determinism_text(d: &Determinism, names: &[String]) -> String {
+    match &d.divergence {
+        None if d.first_hash == d.second_hash => {
+            format!(
+                "determinism  ok: two runs, same trace hash {:016x}\n",
+                d.first_hash
+            )
+        }
+        None => format!(
+            "determinism  FAILED: hashes {:016x} and {:016x} differ, though every event matched\n",
+            d.first_hash, d.second_hash
+        ),
+        Some(x) => {
+            let describe = |e: &Option<TraceEvent>| {
+                e.map_or("(the run had ended)".to_string(), |e| e.describe(names))
+            };
+            format!(
+                "determinism  FAILED: the runs diverge at trace event #{}\n  first run:  {}\n  second run: {}\n",
+                x.index,
+                describe(&x.first),
+                describe(&x.second)
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

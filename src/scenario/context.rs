@@ -1,0 +1,47 @@
+//! What a scenario's second parsing pass knows: the node names, the protocol and its
+//! properties and bugs, the run's duration. Deserializers consult it to reject references to
+//! things that do not exist, so that those errors carry the YAML location of the bad value.
+
+use std::cell::RefCell;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Context {
+    pub(crate) nodes: Vec<String>,
+    pub(crate) protocol: String,
+    pub(crate) bugs: Vec<&'static str>,
+    pub(crate) properties: Vec<&'static str>,
+    pub(crate) duration_ns: u64,
+    pub(crate) max_nodes: u64,
+}
+
+thread_local! {
+    static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+}
+
+/// Installs a context for the duration of a closure (the second pass).
+pub(crate) fn with_context<T>(ctx: Context, f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            CONTEXT.with(|c| *c.borrow_mut() = None);
+        }
+    }
+    CONTEXT.with(|c| *c.borrow_mut() = Some(ctx));
+    let _reset = Reset;
+    f()
+}
+
+/// Runs `f` on the context if one is installed (second pass), else returns `None` (first pass).
+pub(crate) fn inspect<T>(f: impl FnOnce(&Context) -> T) -> Option<T> {
+    CONTEXT.with(|c| c.borrow().as_ref().map(f))
+}
+
+/// `a, b or c` for messages listing what is allowed.
+pub(crate) fn one_of(items: &[impl AsRef<str>]) -> String {
+    let quoted: Vec<String> = items.iter().map(|s| format!("`{}`", s.as_ref())).collect();
+    match quoted.len() {
+        0 => "none".to_string(),
+        1 => quoted[0].clone(),
+        n => format!("{} or {}", quoted[..n - 1].join(", "), quoted[n - 1]),
+    }
+}

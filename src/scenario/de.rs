@@ -1,0 +1,110 @@
+//! Deserialization helpers whose errors keep their YAML location.
+//!
+//! serde_yaml attaches the position of the value being read to any error raised while reading
+//! it. Validation therefore happens inside `Deserialize` impls (never after), so that e.g. a
+//! probability of 1.5 is reported at its own line and column.
+
+use super::context::{inspect, one_of};
+use crate::serde_util::{f64_then, str_then};
+use serde::de::{Deserialize, Deserializer};
+
+/// A probability in [0, 1].
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd, Default)]
+pub struct Probability(pub f64);
+
+impl<'de> Deserialize<'de> for Probability {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        f64_then(d, "a probability between 0 and 1", |p| {
+            if (0.0..=1.0).contains(&p) {
+                Ok(Probability(p))
+            } else {
+                Err(format!(
+                    "probability {p} is outside [0, 1]; write e.g. 0.01 for 1 %"
+                ))
+            }
+        })
+    }
+}
+
+/// A reference to a node by name; checked against the scenario's nodes in the second pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeRef(pub String);
+
+impl<'de> Deserialize<'de> for NodeRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a node name", |name| {
+            check_known(name, "node", |c| {
+                c.nodes.iter().map(String::as_str).collect()
+            })?;
+            Ok(NodeRef(name.to_string()))
+        })
+    }
+}
+
+/// A property name of the scenario's protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PropertyRef(pub String);
+
+impl<'de> Deserialize<'de> for PropertyRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a property name", |name| {
+            check_known(name, "property", |c| c.properties.clone())?;
+            Ok(PropertyRef(name.to_string()))
+        })
+    }
+}
+
+/// A bug variant of the scenario's protocol.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BugRef(pub String);
+
+impl<'de> Deserialize<'de> for BugRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a bug variant name", |name| {
+            check_known(name, "bug variant", |c| c.bugs.clone())?;
+            Ok(BugRef(name.to_string()))
+        })
+    }
+}
+
+fn check_known(
+    name: &str,
+    what: &str,
+    known: impl FnOnce(&super::context::Context) -> Vec<&str>,
+) -> Result<(), String> {
+    let verdict = inspect(|c| {
+        let names = known(c);
+        if names.contains(&name) {
+            Ok(())
+        } else {
+            let owner = if what == "node" {
+                String::new()
+            } else {
+                format!(" of protocol `{}`", c.protocol)
+            };
+            Err(format!(
+                "unknown {what} `{name}`{owner}; expected {}",
+                one_of(&names)
+            ))
+        }
+    });
+    verdict.unwrap_or(Ok(()))
+}
+
+/// A built-in protocol's name, checked on the first pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProtocolRef(pub String);
+
+impl<'de> Deserialize<'de> for ProtocolRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a protocol name", |name| {
+            if !crate::protocols::NAMES.contains(&name) {
+                return Err(format!(
+                    "unknown protocol `{name}`; expected {} (see `faultline list`)",
+                    one_of(crate::protocols::NAMES)
+                ));
+            }
+            Ok(ProtocolRef(name.to_string()))
+        })
+    }
+}

@@ -1,0 +1,245 @@
+//! `faults:` entries: `{ at: 3s, <action>: ... }` with exactly one action.
+
+use super::context::inspect;
+use super::de::NodeRef;
+use super::schema::{check_drift, fault_actions};
+use crate::serde_util::{map_then, str_then};
+use crate::time::{SignedDuration, SimDuration, SimTime};
+use serde::Deserialize;
+use serde::de::{self, Deserializer};
+use std::collections::BTreeSet;
+
+/// One scheduled fault, by node names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultSpec {
+    pub at: SimTime,
+    pub action: FaultAction,
+}
+
+/// What a fault does; nodes by name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultAction {
+    Partition(Vec<Vec<String>>),
+    /// `None` heals everything.
+    Heal(Option<String>),
+    Crash(String),
+    Restart(String),
+    Pause(String),
+    Resume(String),
+    Isolate(String),
+    Cut {
+        from: String,
+        to: String,
+    },
+    Clog {
+        from: String,
+        to: String,
+        until: SimTime,
+    },
+    ClockSkew {
+        node: String,
+        offset: SignedDuration,
+        drift: f64,
+    },
+    ClockJump {
+        node: String,
+        by: SignedDuration,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaultFields {
+    at: SimTime,
+    partition: Option<PartitionSpec>,
+    heal: Option<HealTarget>,
+    crash: Option<NodeRef>,
+    restart: Option<NodeRef>,
+    pause: Option<NodeRef>,
+    resume: Option<NodeRef>,
+    isolate: Option<NodeRef>,
+    cut: Option<LinkRef>,
+    clog: Option<ClogFields>,
+    clock_skew: Option<SkewFields>,
+    clock_jump: Option<JumpFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkRef {
+    from: NodeRef,
+    to: NodeRef,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClogFields {
+    from: NodeRef,
+    to: NodeRef,
+    until: Option<SimTime>,
+    #[serde(rename = "for")]
+    for_: Option<SimDuration>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SkewFields {
+    node: NodeRef,
+    #[serde(default)]
+    offset: SignedDuration,
+    #[serde(default = "one")]
+    drift: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JumpFields {
+    node: NodeRef,
+    by: SignedDuration,
+}
+
+/// `heal: all` or `heal: <node>`.
+struct HealTarget(Option<String>);
+
+impl<'de> Deserialize<'de> for HealTarget {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "`all` or a node name", |name| {
+            if name == "all" {
+                return Ok(HealTarget(None));
+            }
+            let known = inspect(|c| c.nodes.iter().any(|n| n == name)).unwrap_or(true);
+            if !known {
+                return Err(format!(
+                    "heal takes `all` or a node name; `{name}` is neither"
+                ));
+            }
+            Ok(HealTarget(Some(name.to_string())))
+        })
+    }
+}
+
+/// Partition groups, each node in at most one group.
+struct PartitionSpec(Vec<Vec<String>>);
+
+impl<'de> Deserialize<'de> for PartitionSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let groups = Vec::<Vec<NodeRef>>::deserialize(d)?;
+        if groups.is_empty() {
+            return Err(de::Error::custom(
+                "a partition needs at least one group, e.g. [[n1, n2], [n3]]",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for group in &groups {
+            if group.is_empty() {
+                return Err(de::Error::custom("a partition group is empty"));
+            }
+            for node in group {
+                if !seen.insert(node.0.clone()) {
+                    return Err(de::Error::custom(format!(
+                        "node `{}` is in two partition groups; a node can be in only one",
+                        node.0
+                    )));
+                }
+            }
+        }
+        let names = groups
+            .into_iter()
+            .map(|g| g.into_iter().map(|n| n.0).collect())
+            .collect();
+        Ok(PartitionSpec(names))
+    }
+}
+
+impl<'de> Deserialize<'de> for FaultSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_then(d, "a fault such as { at: 3s, crash: n2 }", convert)
+    }
+}
+
+fn convert(f: FaultFields) -> Result<FaultSpec, String> {
+    let at = f.at;
+    let mut actions: Vec<FaultAction> = Vec::new();
+    if let Some(p) = f.partition {
+        actions.push(FaultAction::Partition(p.0));
+    }
+    if let Some(h) = f.heal {
+        actions.push(FaultAction::Heal(h.0));
+    }
+    let singles = [
+        (f.crash, FaultAction::Crash as fn(String) -> FaultAction),
+        (f.restart, FaultAction::Restart),
+        (f.pause, FaultAction::Pause),
+        (f.resume, FaultAction::Resume),
+        (f.isolate, FaultAction::Isolate),
+    ];
+    for (node, make) in singles {
+        if let Some(n) = node {
+            actions.push(make(n.0));
+        }
+    }
+    if let Some(c) = f.cut {
+        actions.push(FaultAction::Cut {
+            from: c.from.0,
+            to: c.to.0,
+        });
+    }
+    if let Some(c) = f.clog {
+        actions.push(clog(at, c)?);
+    }
+    if let Some(s) = f.clock_skew {
+        let drift = check_drift(s.drift)?;
+        actions.push(FaultAction::ClockSkew {
+            node: s.node.0,
+            offset: s.offset,
+            drift,
+        });
+    }
+    if let Some(j) = f.clock_jump {
+        actions.push(FaultAction::ClockJump {
+            node: j.node.0,
+            by: j.by,
+        });
+    }
+    if actions.len() != 1 {
+        return Err(format!(
+            "a fault has `at` and exactly one action ({}); this one has {}",
+            fault_actions(),
+            actions.len()
+        ));
+    }
+    if let Some(end) = inspect(|c| c.duration_ns) {
+        if at.0 > end {
+            return Err(format!(
+                "this fault is at {at}, after the run ends (duration {})",
+                SimDuration(end)
+            ));
+        }
+    }
+    Ok(FaultSpec {
+        at,
+        action: actions.pop().expect("one action"),
+    })
+}
+
+fn clog(at: SimTime, c: ClogFields) -> Result<FaultAction, String> {
+    let until = match (c.until, c.for_) {
+        (Some(until), None) => until,
+        (None, Some(span)) => at + span,
+        _ => return Err("a clog takes exactly one of `until: <time>` or `for: <duration>`".into()),
+    };
+    if until <= at {
+        return Err(format!(
+            "a clog at {at} must last until after {at}, not until {until}"
+        ));
+    }
+    Ok(FaultAction::Clog {
+        from: c.from.0,
+        to: c.to.0,
+        until,
+    })
+}

@@ -1,0 +1,295 @@
+//! Scenario files: parsing with located errors, and turning a file into a runnable spec.
+//!
+//! Parsing runs in two passes. The first reads the file's shape and learns the node names,
+//! the protocol and the limits; the second reads it again with that knowledge, so that a fault
+//! naming an unknown node, an unknown bug variant or a bad protocol parameter is reported at
+//! its own `file:line:column`.
+
+mod context;
+mod de;
+mod faults;
+mod run;
+mod schema;
+
+pub use de::Probability;
+pub use faults::{FaultAction, FaultSpec};
+pub use run::{CheckResult, Outcome, RunError, RunOptions, RunReport, check_determinism, run};
+pub use schema::{ExpectSpec, ScenarioFile};
+
+use crate::engine::{Limits, NODES_MAX};
+use crate::faults::{Fault, TimedFault};
+use crate::net::{LinkConfig, NetworkConfig};
+use crate::process::NodeId;
+use crate::protocols::{self, ProtocolParams};
+use crate::time::{SimDuration, SimTime};
+use context::Context;
+use schema::{LinkSpec, NetworkSpec, ParamsSpec};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// Largest scenario file read, so a mistaken path to a huge file fails fast.
+pub const FILE_BYTES_MAX: u64 = 16 * 1024 * 1024;
+
+/// A scenario that passed validation, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Where it came from (for messages).
+    pub file: String,
+    pub name: String,
+    pub description: String,
+    pub protocol: String,
+    pub params: ProtocolParams,
+    pub bug: Option<&'static str>,
+    pub node_names: Vec<String>,
+    pub seed: u64,
+    pub duration: SimDuration,
+    pub network: NetworkConfig,
+    pub faults: Vec<TimedFault>,
+    /// Properties to check; all of the protocol's when empty.
+    pub checks: Vec<String>,
+    pub expect: ExpectSpec,
+    pub limits: Limits,
+}
+
+/// A scenario error with its location in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    /// 1-based; `None` when the error is not about the file's contents (e.g. unreadable).
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let fail = |message: String| ScenarioError {
+        file: file.clone(),
+        line: None,
+        column: None,
+        message,
+    };
+    let meta =
+        std::fs::metadata(path).map_err(|e| fail(format!("cannot read the scenario: {e}")))?;
+    if meta.is_dir() {
+        return Err(fail("is a directory, not a scenario file".into()));
+    }
+    if meta.len() > FILE_BYTES_MAX {
+        return Err(fail(format!(
+            "is {} bytes; scenario files are at most {FILE_BYTES_MAX}",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read the scenario: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_col_of(&e.as_bytes()[..e.utf8_error().valid_up_to()]);
+        ScenarioError {
+            file: file.clone(),
+            line: Some(line),
+            column: Some(column),
+            message: "the file is not valid UTF-8".into(),
+        }
+    })?;
+    parse(&text, &file)
+}
+
+fn line_col_of(prefix: &[u8]) -> (usize, usize) {
+    let line = prefix.iter().filter(|&&b| b == b'\n').count() + 1;
+    let column = prefix.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+    (line, column)
+}
+
+/// Parses and validates scenario text; `file` names it in errors.
+pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+    let located = |e: serde_yaml::Error| locate(e, file);
+    let first: ScenarioFile = serde_yaml::from_str(text).map_err(located)?;
+    let info =
+        protocols::find(&first.protocol.0).expect("protocol names are checked while parsing");
+    let max_nodes = first
+        .limits
+        .max_nodes
+        .map_or(u64::from(NODES_MAX), |m| m.0.min(u64::from(NODES_MAX)));
+    let ctx = Context {
+        nodes: first.nodes.names(),
+        protocol: first.protocol.0.clone(),
+        bugs: info.bugs.iter().map(|b| b.name).collect(),
+        properties: info.properties.iter().map(|p| p.name).collect(),
+        duration_ns: first.duration.0.0,
+        max_nodes,
+    };
+    let names = ctx.nodes.clone();
+    let second: ScenarioFile =
+        context::with_context(ctx, || serde_yaml::from_str(text)).map_err(located)?;
+    Ok(build(second, names, file, &info))
+}
+
+/// Turns a serde_yaml error into `file:line:column: message`.
+fn locate(e: serde_yaml::Error, file: &str) -> ScenarioError {
+    let mut message = e.to_string();
+    if let Some(cut) = message.rfind(" at line ") {
+        message.truncate(cut);
+    }
+    if message == "EOF while parsing a value" {
+        message =
+            "the file is empty; a scenario needs at least `name`, `protocol` and `nodes`".into();
+    }
+    let (line, column) = match e.location() {
+        Some(loc) => (loc.line(), loc.column()),
+        None => (1, 1),
+    };
+    ScenarioError {
+        file: file.to_string(),
+        line: Some(line),
+        column: Some(column),
+        message,
+    }
+}
+
+fn build(
+    f: ScenarioFile,
+    names: Vec<String>,
+    file: &str,
+    info: &protocols::ProtocolInfo,
+) -> Scenario {
+    let ids: BTreeMap<&str, NodeId> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), NodeId(i as u32)))
+        .collect();
+    let id = |name: &str| ids[name];
+    let params = match f.params {
+        Some(ParamsSpec::Typed(p)) => p,
+        _ => protocols::default_params(&info.name).expect("built-in protocol"),
+    };
+    let bug = f.bug.map(|b| {
+        info.bugs
+            .iter()
+            .find(|d| d.name == b.0)
+            .expect("bug names are checked")
+            .name
+    });
+    let mut limits = Limits::default();
+    if let Some(m) = f.limits.max_events {
+        limits.max_events = m.0;
+    }
+    if let Some(m) = f.limits.max_time {
+        limits.max_time = SimTime(m.0);
+    }
+    limits.max_time = limits.max_time.max(SimTime(f.duration.0.0));
+    if let Some(m) = f.limits.max_nodes {
+        limits.max_nodes = m.0.min(u64::from(NODES_MAX)) as u32;
+    }
+    if let Some(m) = f.limits.max_queue {
+        limits.max_queue = m.0;
+    }
+    let faults = f
+        .faults
+        .0
+        .iter()
+        .map(|s| TimedFault {
+            at: s.at,
+            fault: to_fault(&s.action, &id),
+        })
+        .collect();
+    Scenario {
+        file: file.to_string(),
+        name: f.name,
+        description: f.description,
+        protocol: f.protocol.0,
+        params,
+        bug,
+        seed: f.seed,
+        duration: f.duration.0,
+        network: network_config(&f.network, &id),
+        faults,
+        checks: f
+            .checks
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.0)
+            .collect(),
+        expect: f.expect.unwrap_or(ExpectSpec::Pass),
+        limits,
+        node_names: names,
+    }
+}
+
+fn network_config(spec: &NetworkSpec, id: &dyn Fn(&str) -> NodeId) -> NetworkConfig {
+    let mut default = LinkConfig::default();
+    if let Some(l) = &spec.latency {
+        default.latency = l.clone();
+    }
+    default.drop = spec.drop.map_or(0.0, |p| p.0);
+    default.duplicate = spec.duplicate.map_or(0.0, |p| p.0);
+    default.fifo = spec.fifo.unwrap_or(false);
+    default.capacity = spec.capacity.map(|c| c.0);
+    let links = spec
+        .links
+        .0
+        .iter()
+        .map(|l| ((id(&l.from.0), id(&l.to.0)), link_config(l, &default)))
+        .collect();
+    NetworkConfig { default, links }
+}
+
+fn link_config(l: &LinkSpec, default: &LinkConfig) -> LinkConfig {
+    LinkConfig {
+        latency: l.latency.clone().unwrap_or_else(|| default.latency.clone()),
+        drop: l.drop.map_or(default.drop, |p| p.0),
+        duplicate: l.duplicate.map_or(default.duplicate, |p| p.0),
+        fifo: l.fifo.unwrap_or(default.fifo),
+        capacity: l.capacity.map(|c| c.0).or(default.capacity),
+    }
+}
+
+fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fault {
+    match action {
+        FaultAction::Partition(groups) => Fault::Partition(
+            groups
+                .iter()
+                .map(|g| g.iter().map(|n| id(n)).collect())
+                .collect(),
+        ),
+        FaultAction::Heal(node) => Fault::Heal(node.as_deref().map(id)),
+        FaultAction::Crash(n) => Fault::Crash(id(n)),
+        FaultAction::Restart(n) => Fault::Restart(id(n)),
+        FaultAction::Pause(n) => Fault::Pause(id(n)),
+        FaultAction::Resume(n) => Fault::Resume(id(n)),
+        FaultAction::Isolate(n) => Fault::Isolate(id(n)),
+        FaultAction::Cut { from, to } => Fault::Cut {
+            from: id(from),
+            to: id(to),
+        },
+        FaultAction::Clog { from, to, until } => Fault::Clog {
+            from: id(from),
+            to: id(to),
+            until: *until,
+        },
+        FaultAction::ClockSkew {
+            node,
+            offset,
+            drift,
+        } => Fault::ClockSkew {
+            node: id(node),
+            offset: *offset,
+            drift: *drift,
+        },
+        FaultAction::ClockJump { node, by } => Fault::ClockJump {
+            node: id(node),
+            by: *by,
+        },
+    }
+}

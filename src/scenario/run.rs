@@ -1,0 +1,283 @@
+//! Running a scenario: build the simulation, step it while checking invariants, check the
+//! end-of-run properties, and compare the outcome with what the scenario expects.
+
+use super::{ExpectSpec, Scenario};
+use crate::check::{CheckWhen, Property, ViolationReport};
+use crate::engine::{Sim, SimBuilder, SimError, Stats};
+use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::{Determinism, TraceSink, compare_runs};
+use serde::Serialize;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// How to run a scenario.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Replaces the scenario's `seed:`.
+    pub seed: Option<u64>,
+    /// Receives every trace event (e.g. a JSON Lines file).
+    pub trace: Option<Box<dyn TraceSink>>,
+}
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every checked property held.
+    Pass,
+    /// A property was violated.
+    Violation,
+    /// A limit (events, time, queue) stopped the run first.
+    Limit,
+}
+
+/// One property's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckResult {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub when: CheckWhen,
+    /// `pass`, `violated` or `not_checked` (the run stopped before the end).
+    pub status: &'static str,
+}
+
+/// Everything a run found.
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub name: String,
+    pub protocol: String,
+    pub bug: Option<&'static str>,
+    pub seed: u64,
+    pub duration: SimDuration,
+    /// Simulated time when the run stopped.
+    pub stopped_at: SimTime,
+    pub stats: Stats,
+    pub in_flight: u64,
+    pub trace_hash: u64,
+    pub trace_events: u64,
+    pub checks: Vec<CheckResult>,
+    pub violations: Vec<ViolationReport>,
+    pub outcome: Outcome,
+    /// Which limit stopped the run, in words.
+    pub limit: Option<String>,
+    pub expect: ExpectSpec,
+    pub expectation_met: bool,
+    /// Wall-clock seconds the run took (for the report only; never shapes the run).
+    pub wall_time_s: f64,
+    pub node_names: Vec<String>,
+}
+
+/// A run that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("the protocol panicked at {time} (trace event #{event}, seed {seed}): {message}")]
+    Panic {
+        message: String,
+        time: SimTime,
+        event: u64,
+        seed: u64,
+    },
+    #[error("cannot build the simulation: {0}")]
+    Build(SimError),
+    #[error("cannot write the trace: {0}")]
+    Trace(std::io::Error),
+}
+
+/// Runs a scenario once.
+pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError> {
+    match &scenario.params {
+        ProtocolParams::Echo(p) => run_with::<Echo>(scenario, p, options),
+        ProtocolParams::Broadcast(p) => run_with::<Broadcast>(scenario, p, options),
+    }
+}
+
+fn build<P: BuiltinProtocol>(
+    scenario: &Scenario,
+    params: &P::Params,
+    options: RunOptions,
+) -> Result<Sim<P>, RunError> {
+    let seed = options.seed.unwrap_or(scenario.seed);
+    let mut builder = SimBuilder::new(seed)
+        .node_names(scenario.node_names.clone())
+        .network(scenario.network.clone())
+        .faults(scenario.faults.clone())
+        .limits(scenario.limits);
+    if let Some(sink) = options.trace {
+        builder = builder.trace_sink(sink);
+    }
+    let (params, bug, n) = (
+        params.clone(),
+        scenario.bug,
+        scenario.node_names.len() as u32,
+    );
+    builder
+        .build(move |id| P::new(id, n, &params, bug))
+        .map_err(RunError::Build)
+}
+
+fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
+    let mut props = P::properties();
+    if !scenario.checks.is_empty() {
+        let expected = match &scenario.expect {
+            ExpectSpec::Violation(Some(name)) => Some(name.as_str()),
+            _ => None,
+        };
+        props.retain(|p| scenario.checks.iter().any(|c| c == p.name) || Some(p.name) == expected);
+    }
+    props
+}
+
+/// Steps until the end, a violation or a limit. Returns the violation or limit found.
+fn drive<P: BuiltinProtocol>(
+    sim: &mut Sim<P>,
+    end: SimTime,
+    always: &[&Property<P>],
+) -> Result<Option<ViolationReport>, SimError> {
+    loop {
+        match sim.next_event_time() {
+            Some(t) if t <= end => {}
+            _ => break,
+        }
+        sim.step()?;
+        for property in always {
+            if let Some(v) = ViolationReport::check(property, sim) {
+                return Ok(Some(v));
+            }
+        }
+    }
+    sim.run_until(end)?;
+    Ok(None)
+}
+
+fn run_with<P: BuiltinProtocol>(
+    scenario: &Scenario,
+    params: &P::Params,
+    options: RunOptions,
+) -> Result<RunReport, RunError> {
+    let mut sim = build::<P>(scenario, params, options)?;
+    let props = selected::<P>(scenario);
+    let always: Vec<&Property<P>> = props
+        .iter()
+        .filter(|p| p.when == CheckWhen::Always)
+        .collect();
+    let end = SimTime(scenario.duration.0);
+    #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
+    let started = std::time::Instant::now();
+    let driven = catch_unwind(AssertUnwindSafe(|| drive(&mut sim, end, &always)));
+    let wall_time_s = started.elapsed().as_secs_f64();
+    let driven = driven.map_err(|payload| RunError::Panic {
+        message: panic_message(payload.as_ref()),
+        time: sim.now(),
+        event: sim.trace_len(),
+        seed: sim.seed(),
+    })?;
+    let (mut violations, limit) = match driven {
+        Ok(v) => (v.into_iter().collect::<Vec<_>>(), None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let finished = violations.is_empty() && limit.is_none();
+    if finished {
+        sim.assert_conservation();
+        violations.extend(props.iter().filter_map(|p| ViolationReport::check(p, &sim)));
+    }
+    let checks = props
+        .iter()
+        .map(|p| check_result(p, &violations, finished))
+        .collect();
+    if let Some(result) = sim.finish_trace() {
+        result.map_err(RunError::Trace)?;
+    }
+    Ok(report(
+        scenario,
+        &sim,
+        checks,
+        violations,
+        limit,
+        wall_time_s,
+    ))
+}
+
+fn check_result<P: BuiltinProtocol>(
+    p: &Property<P>,
+    violations: &[ViolationReport],
+    finished: bool,
+) -> CheckResult {
+    let violated = violations.iter().any(|v| v.property == p.name);
+    let status = if violated {
+        "violated"
+    } else if finished || p.when == CheckWhen::Always {
+        "pass"
+    } else {
+        "not_checked"
+    };
+    CheckResult {
+        name: p.name,
+        description: p.description,
+        when: p.when,
+        status,
+    }
+}
+
+fn report<P: BuiltinProtocol>(
+    scenario: &Scenario,
+    sim: &Sim<P>,
+    checks: Vec<CheckResult>,
+    violations: Vec<ViolationReport>,
+    limit: Option<String>,
+    wall_time_s: f64,
+) -> RunReport {
+    let outcome = match (&limit, violations.is_empty()) {
+        (Some(_), _) => Outcome::Limit,
+        (None, false) => Outcome::Violation,
+        (None, true) => Outcome::Pass,
+    };
+    let expectation_met = match &scenario.expect {
+        ExpectSpec::Pass => outcome == Outcome::Pass,
+        ExpectSpec::Violation(None) => outcome == Outcome::Violation,
+        ExpectSpec::Violation(Some(name)) => violations.iter().any(|v| &v.property == name),
+    };
+    RunReport {
+        name: scenario.name.clone(),
+        protocol: scenario.protocol.clone(),
+        bug: scenario.bug,
+        seed: sim.seed(),
+        duration: scenario.duration,
+        stopped_at: sim.now(),
+        stats: *sim.stats(),
+        in_flight: sim.in_flight(),
+        trace_hash: sim.trace_hash(),
+        trace_events: sim.trace_len(),
+        checks,
+        violations,
+        outcome,
+        limit,
+        expect: scenario.expect.clone(),
+        expectation_met,
+        wall_time_s,
+        node_names: scenario.node_names.clone(),
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_string()
+    }
+}
+
+/// Runs the scenario twice with the same seed and compares the traces event by event.
+pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<Determinism, RunError> {
+    compare_runs(|sink| {
+        run(
+            scenario,
+            RunOptions {
+                seed,
+                trace: Some(sink),
+            },
+        )
+        .map(|r| r.trace_hash)
+    })
+}

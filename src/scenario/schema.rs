@@ -1,0 +1,366 @@
+//! The YAML schema of a scenario file, field by field (see docs/scenario-format.md).
+//!
+//! Every type rejects unknown fields and validates its own values while being read, so that
+//! every error carries the line and column of the offending value.
+
+use super::context::{inspect, one_of};
+use super::de::{BugRef, NodeRef, Probability, PropertyRef, ProtocolRef};
+use crate::engine::NODES_MAX;
+use crate::net::Latency;
+use crate::protocols::ProtocolParams;
+use crate::serde_util::{map_then, u64_then};
+use crate::time::SimDuration;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// Longest node name accepted.
+const NODE_NAME_LEN_MAX: usize = 64;
+/// Most faults a scenario may list.
+pub const FAULTS_MAX: usize = 100_000;
+/// Most per-link overrides.
+const LINKS_MAX: usize = 100_000;
+
+/// A scenario file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub protocol: ProtocolRef,
+    #[serde(default)]
+    pub params: Option<ParamsSpec>,
+    #[serde(default)]
+    pub bug: Option<BugRef>,
+    pub nodes: NodesSpec,
+    #[serde(default)]
+    pub seed: u64,
+    #[serde(default = "default_duration")]
+    pub duration: RunDuration,
+    #[serde(default)]
+    pub network: NetworkSpec,
+    #[serde(default)]
+    pub faults: FaultList,
+    #[serde(default)]
+    pub checks: Option<Vec<PropertyRef>>,
+    #[serde(default)]
+    pub expect: Option<ExpectSpec>,
+    #[serde(default)]
+    pub limits: LimitsSpec,
+}
+
+fn default_duration() -> RunDuration {
+    RunDuration(SimDuration::from_secs(10))
+}
+
+/// How long the run lasts in simulated time; more than zero.
+#[derive(Clone, Copy, Debug)]
+pub struct RunDuration(pub SimDuration);
+
+impl<'de> Deserialize<'de> for RunDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let duration = SimDuration::deserialize(d)?;
+        if duration == SimDuration::ZERO {
+            return Err(de::Error::custom(
+                "duration must be more than 0, e.g. \"20s\"",
+            ));
+        }
+        Ok(RunDuration(duration))
+    }
+}
+
+/// `params:` — typed by the protocol on the second pass.
+#[derive(Debug)]
+pub enum ParamsSpec {
+    /// First pass: not looked at yet.
+    Unchecked,
+    Typed(ProtocolParams),
+}
+
+impl<'de> Deserialize<'de> for ParamsSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match inspect(|c| c.protocol.clone()) {
+            None => IgnoredAny::deserialize(d).map(|_| ParamsSpec::Unchecked),
+            Some(protocol) => {
+                crate::protocols::deserialize_params(&protocol, d).map(ParamsSpec::Typed)
+            }
+        }
+    }
+}
+
+/// `nodes: 5` or `nodes: [a, b, c]`.
+#[derive(Debug, Clone)]
+pub enum NodesSpec {
+    Count(u64),
+    Names(Vec<String>),
+}
+
+impl NodesSpec {
+    pub fn names(&self) -> Vec<String> {
+        match self {
+            NodesSpec::Count(n) => crate::engine::default_names(*n as u32),
+            NodesSpec::Names(names) => names.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for NodesSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spec = d.deserialize_any(NodesVisitor)?;
+        let count = match &spec {
+            NodesSpec::Count(n) => *n,
+            NodesSpec::Names(names) => names.len() as u64,
+        };
+        let max = inspect(|c| c.max_nodes).unwrap_or(u64::from(NODES_MAX));
+        if count > max {
+            return Err(de::Error::custom(format!(
+                "{count} nodes is more than the limit of {max} (limits.max_nodes, at most {NODES_MAX})"
+            )));
+        }
+        Ok(spec)
+    }
+}
+
+struct NodesVisitor;
+
+impl<'de> Visitor<'de> for NodesVisitor {
+    type Value = NodesSpec;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a node count such as 5, or a list of node names such as [a, b, c]")
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<NodesSpec, E> {
+        if n == 0 {
+            return Err(E::custom("a scenario needs at least 1 node"));
+        }
+        if n > u64::from(NODES_MAX) {
+            return Err(E::custom(format!(
+                "{n} nodes is more than faultline's maximum of {NODES_MAX}"
+            )));
+        }
+        Ok(NodesSpec::Count(n))
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<NodesSpec, E> {
+        if n < 0 {
+            return Err(E::custom(format!("node count {n} is negative")));
+        }
+        self.visit_u64(n as u64)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<NodesSpec, A::Error> {
+        let mut names: Vec<String> = Vec::new();
+        let mut seen = BTreeSet::new();
+        while let Some(name) = seq.next_element::<String>()? {
+            check_node_name(&name)?;
+            if !seen.insert(name.clone()) {
+                return Err(de::Error::custom(format!(
+                    "node name `{name}` appears twice"
+                )));
+            }
+            if names.len() >= NODES_MAX as usize {
+                return Err(de::Error::custom(format!(
+                    "more than {NODES_MAX} node names"
+                )));
+            }
+            names.push(name);
+        }
+        if names.is_empty() {
+            return Err(de::Error::custom(
+                "the node list is empty; a scenario needs at least 1 node",
+            ));
+        }
+        Ok(NodesSpec::Names(names))
+    }
+}
+
+fn check_node_name<E: de::Error>(name: &str) -> Result<(), E> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if name.is_empty()
+        || name.len() > NODE_NAME_LEN_MAX
+        || !name.chars().all(ok_char)
+        || name == "all"
+    {
+        return Err(E::custom(format!(
+            "bad node name `{name}`: use 1 to {NODE_NAME_LEN_MAX} letters, digits, `_`, `-` or `.` (and not `all`)"
+        )));
+    }
+    Ok(())
+}
+
+/// `network:` — defaults for every link, plus per-link overrides.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSpec {
+    pub latency: Option<Latency>,
+    pub drop: Option<Probability>,
+    pub duplicate: Option<Probability>,
+    pub fifo: Option<bool>,
+    pub capacity: Option<Capacity>,
+    #[serde(default)]
+    pub links: LinkList,
+}
+
+/// Most messages in flight on a link; at least 1.
+#[derive(Debug, Clone, Copy)]
+pub struct Capacity(pub u32);
+
+impl<'de> Deserialize<'de> for Capacity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u64_then(d, "a number of messages", |n| match u32::try_from(n) {
+            Ok(c) if c >= 1 => Ok(Capacity(c)),
+            _ => Err(format!(
+                "capacity {n} must be between 1 and {} messages in flight",
+                u32::MAX
+            )),
+        })
+    }
+}
+
+/// One directed link's overrides.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    pub from: NodeRef,
+    pub to: NodeRef,
+    pub latency: Option<Latency>,
+    pub drop: Option<Probability>,
+    pub duplicate: Option<Probability>,
+    pub fifo: Option<bool>,
+    pub capacity: Option<Capacity>,
+}
+
+/// `links:`, with no link listed twice.
+#[derive(Debug, Default)]
+pub struct LinkList(pub Vec<LinkSpec>);
+
+impl<'de> Deserialize<'de> for LinkList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let links = Vec::<LinkSpec>::deserialize(d)?;
+        if links.len() > LINKS_MAX {
+            return Err(de::Error::custom(format!(
+                "more than {LINKS_MAX} link overrides"
+            )));
+        }
+        let mut seen = BTreeSet::new();
+        for l in &links {
+            if !seen.insert((&l.from.0, &l.to.0)) {
+                return Err(de::Error::custom(format!(
+                    "the link {} → {} is listed twice; merge the two entries",
+                    l.from.0, l.to.0
+                )));
+            }
+        }
+        Ok(LinkList(links))
+    }
+}
+
+/// `faults:`.
+#[derive(Debug, Default)]
+pub struct FaultList(pub Vec<FaultSpec>);
+
+impl<'de> Deserialize<'de> for FaultList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let faults = Vec::<FaultSpec>::deserialize(d)?;
+        if faults.len() > FAULTS_MAX {
+            return Err(de::Error::custom(format!("more than {FAULTS_MAX} faults")));
+        }
+        Ok(FaultList(faults))
+    }
+}
+
+pub use super::faults::FaultSpec;
+
+/// What the scenario expects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExpectSpec {
+    Pass,
+    /// A violation of the named property, or of any property.
+    Violation(Option<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectFields {
+    outcome: Option<OutcomeWord>,
+    violation: Option<PropertyRef>,
+}
+
+#[derive(Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum OutcomeWord {
+    Pass,
+    Violation,
+}
+
+impl<'de> Deserialize<'de> for ExpectSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_then(
+            d,
+            "{ outcome: pass } or { violation: <property> }",
+            |f: ExpectFields| match (f.outcome, f.violation) {
+                (None, None) => Err(
+                    "expect needs `outcome: pass`, `outcome: violation` or `violation: <property>`"
+                        .into(),
+                ),
+                (Some(OutcomeWord::Pass), Some(v)) => Err(format!(
+                    "expect says both `outcome: pass` and `violation: {}`; keep one",
+                    v.0
+                )),
+                (Some(OutcomeWord::Pass), None) => Ok(ExpectSpec::Pass),
+                (_, Some(v)) => Ok(ExpectSpec::Violation(Some(v.0))),
+                (Some(OutcomeWord::Violation), None) => Ok(ExpectSpec::Violation(None)),
+            },
+        )
+    }
+}
+
+/// `limits:`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSpec {
+    pub max_events: Option<PositiveCount>,
+    pub max_time: Option<SimDuration>,
+    pub max_nodes: Option<PositiveCount>,
+    pub max_queue: Option<PositiveCount>,
+}
+
+/// A count of at least 1.
+#[derive(Debug, Clone, Copy)]
+pub struct PositiveCount(pub u64);
+
+impl<'de> Deserialize<'de> for PositiveCount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u64_then(d, "a count of at least 1", |n| match n {
+            0 => Err("a limit must be at least 1".to_string()),
+            n => Ok(PositiveCount(n)),
+        })
+    }
+}
+
+/// A clock skew's drift: a positive finite rate (1.0 = no drift).
+pub(crate) fn check_drift(drift: f64) -> Result<f64, String> {
+    if drift.is_finite() && drift > 0.0 && drift <= 1000.0 {
+        Ok(drift)
+    } else {
+        Err(format!(
+            "drift {drift} must be a rate above 0 (1.0 = runs at real speed, 1.05 = 5 % fast)"
+        ))
+    }
+}
+
+/// Names the allowed fault actions, for messages.
+pub(crate) fn fault_actions() -> String {
+    one_of(&[
+        "partition",
+        "heal",
+        "crash",
+        "restart",
+        "pause",
+        "resume",
+        "isolate",
+        "cut",
+        "clog",
+        "clock_skew",
+        "clock_jump",
+    ])
+}
