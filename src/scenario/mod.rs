@@ -118,10 +118,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let first: ScenarioFile = serde_yaml::from_str(text).map_err(located)?;
     let info =
         protocols::find(&first.protocol.0).expect("protocol names are checked while parsing");
-    let max_nodes = first
-        .limits
-        .max_nodes
-        .map_or(u64::from(NODES_MAX), |m| m.0.min(u64::from(NODES_MAX)));
+    let max_nodes = first.limits.max_nodes.map_or(u64::from(Limits::default().max_nodes), |m| m.0).min(u64::from(NODES_MAX));
     let ctx = Context {
         nodes: first.nodes.names(),
         protocol: first.protocol.0.clone(),
@@ -138,10 +135,7 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
 
 /// Turns a serde_yaml error into `file:line:column: message`.
 fn locate(e: serde_yaml::Error, file: &str) -> ScenarioError {
-    let mut message = e.to_string();
-    if let Some(cut) = message.rfind(" at line ") {
-        message.truncate(cut);
-    }
+    let mut message = strip_positions(&e.to_string());
     if message == "EOF while parsing a value" {
         message =
             "the file is empty; a scenario needs at least `name`, `protocol` and `nodes`".into();
@@ -156,6 +150,28 @@ fn locate(e: serde_yaml::Error, file: &str) -> ScenarioError {
         column: Some(column),
         message,
     }
+}
+
+/// Removes serde_yaml's " at line N column M" fragments: the location leads the message instead.
+fn strip_positions(text: &str) -> String {
+    const MARK: &str = " at line ";
+    let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(MARK) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + MARK.len()..];
+        let line_len = digits(tail);
+        match tail[line_len..].strip_prefix(" column ") {
+            Some(col) if line_len > 0 && digits(col) > 0 => rest = &col[digits(col)..],
+            _ => {
+                out.push_str(MARK);
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn build(

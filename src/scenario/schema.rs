@@ -8,7 +8,7 @@ use super::de::{BugRef, NodeRef, Probability, PropertyRef, ProtocolRef};
 use crate::engine::NODES_MAX;
 use crate::net::Latency;
 use crate::protocols::ProtocolParams;
-use crate::serde_util::{map_then, u64_then};
+use crate::serde_util::{map_then, str_then, u64_then};
 use crate::time::SimDuration;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
@@ -61,13 +61,13 @@ pub struct RunDuration(pub SimDuration);
 
 impl<'de> Deserialize<'de> for RunDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let duration = SimDuration::deserialize(d)?;
-        if duration == SimDuration::ZERO {
-            return Err(de::Error::custom(
-                "duration must be more than 0, e.g. \"20s\"",
-            ));
-        }
-        Ok(RunDuration(duration))
+        str_then(d, "a duration such as \"20s\"", |text| {
+            let duration = crate::time::parse_duration(text).map_err(|e| e.to_string())?;
+            if duration == SimDuration::ZERO {
+                return Err("duration must be more than 0, e.g. \"20s\"".to_string());
+            }
+            Ok(RunDuration(duration))
+        })
     }
 }
 
@@ -108,18 +108,7 @@ impl NodesSpec {
 
 impl<'de> Deserialize<'de> for NodesSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spec = d.deserialize_any(NodesVisitor)?;
-        let count = match &spec {
-            NodesSpec::Count(n) => *n,
-            NodesSpec::Names(names) => names.len() as u64,
-        };
-        let max = inspect(|c| c.max_nodes).unwrap_or(u64::from(NODES_MAX));
-        if count > max {
-            return Err(de::Error::custom(format!(
-                "{count} nodes is more than the limit of {max} (limits.max_nodes, at most {NODES_MAX})"
-            )));
-        }
-        Ok(spec)
+        d.deserialize_any(NodesVisitor)
     }
 }
 
@@ -139,6 +128,7 @@ impl<'de> Visitor<'de> for NodesVisitor {
                 "{n} nodes is more than faultline's maximum of {NODES_MAX}"
             )));
         }
+        check_node_limit(n)?;
         Ok(NodesSpec::Count(n))
     }
     fn visit_i64<E: de::Error>(self, n: i64) -> Result<NodesSpec, E> {
@@ -164,12 +154,23 @@ impl<'de> Visitor<'de> for NodesVisitor {
             }
             names.push(name);
         }
+        check_node_limit(names.len() as u64)?;
         if names.is_empty() {
             return Err(de::Error::custom(
                 "the node list is empty; a scenario needs at least 1 node",
             ));
         }
         Ok(NodesSpec::Names(names))
+    }
+}
+
+/// On the second pass, the scenario's own `limits.max_nodes` applies.
+fn check_node_limit<E: de::Error>(count: u64) -> Result<(), E> {
+    match inspect(|c| c.max_nodes) {
+        Some(max) if count > max => Err(E::custom(format!(
+            "{count} nodes is more than the limit of {max}; raise limits.max_nodes (at most {NODES_MAX})"
+        ))),
+        _ => Ok(()),
     }
 }
 
