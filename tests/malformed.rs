@@ -21,23 +21,38 @@ fn corpus() -> Vec<PathBuf> {
 /// `(line:column, message start)` from the file's first line.
 fn expectation(path: &Path) -> (String, String) {
     let bytes = std::fs::read(path).expect("readable");
-    let first = String::from_utf8_lossy(bytes.split(|&b| b == b'\n').next().unwrap_or_default()).into_owned();
-    let rest = first
-        .strip_prefix("# error: ")
-        .unwrap_or_else(|| panic!("{}: first line must be `# error: L:C message`", path.display()));
+    let first = String::from_utf8_lossy(bytes.split(|&b| b == b'\n').next().unwrap_or_default())
+        .into_owned();
+    let rest = first.strip_prefix("# error: ").unwrap_or_else(|| {
+        panic!(
+            "{}: first line must be `# error: L:C message`",
+            path.display()
+        )
+    });
     let (location, message) = rest.split_once(' ').expect("location and message");
     (location.to_string(), message.to_string())
 }
 
 fn faultline(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline")).args(args).output().expect("run faultline");
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("run faultline");
     let code = out.status.code().expect("exit code, not a signal");
-    (code, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        code,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn corpus_is_not_empty() {
-    assert!(corpus().len() >= 40, "the malformed corpus shrank to {}", corpus().len());
+    assert!(
+        corpus().len() >= 40,
+        "the malformed corpus shrank to {}",
+        corpus().len()
+    );
 }
 
 #[test]
@@ -55,18 +70,28 @@ fn every_malformed_file_is_rejected_with_its_location() {
                 && !stderr.contains("panicked")
                 && stdout.is_empty();
             if !ok {
-                failures.push(format!("{command} {file}: exit {code}, stderr {stderr:?}, wanted {prefix}…{message}"));
+                failures.push(format!(
+                    "{command} {file}: exit {code}, stderr {stderr:?}, wanted {prefix}…{message}"
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn missing_files_and_directories_are_bad_input() {
     let (code, _, stderr) = faultline(&["run", "tests/malformed/no-such-file.yaml"]);
     assert_eq!(code, EXIT_BAD_INPUT);
-    assert!(stderr.contains("no-such-file.yaml: cannot read the scenario"), "{stderr}");
+    assert!(
+        stderr.contains("no-such-file.yaml: cannot read the scenario"),
+        "{stderr}"
+    );
     let (code, _, stderr) = faultline(&["validate", "tests"]);
     assert_eq!(code, EXIT_BAD_INPUT);
     assert!(stderr.contains("is a directory"), "{stderr}");
@@ -79,7 +104,12 @@ fn bad_flags_are_bad_input() {
     assert!(stderr.contains("--seed"), "{stderr}");
     let (code, _, _) = faultline(&["run", "scenarios/echo-loss.yaml", "--format", "xml"]);
     assert_eq!(code, EXIT_BAD_INPUT);
-    let (code, _, stderr) = faultline(&["run", "scenarios/echo-loss.yaml", "--trace", "/no/such/dir/t.jsonl"]);
+    let (code, _, stderr) = faultline(&[
+        "run",
+        "scenarios/echo-loss.yaml",
+        "--trace",
+        "/no/such/dir/t.jsonl",
+    ]);
     assert_eq!(code, EXIT_BAD_INPUT);
     assert!(stderr.contains("cannot create the trace file"), "{stderr}");
 }

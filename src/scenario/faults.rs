@@ -212,13 +212,11 @@ fn convert(f: FaultFields) -> Result<FaultSpec, String> {
             actions.len()
         ));
     }
-    if let Some(end) = inspect(|c| c.duration_ns) {
-        if at.0 > end {
-            return Err(format!(
-                "this fault is at {at}, after the run ends (duration {})",
-                SimDuration(end)
-            ));
-        }
+    if let Some(end) = inspect(|c| c.duration_ns).filter(|&end| at.0 > end) {
+        return Err(format!(
+            "this fault is at {at}, after the run ends (duration {})",
+            SimDuration(end)
+        ));
     }
     Ok(FaultSpec {
         at,

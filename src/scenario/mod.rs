@@ -118,7 +118,11 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
     let first: ScenarioFile = serde_yaml::from_str(text).map_err(located)?;
     let info =
         protocols::find(&first.protocol.0).expect("protocol names are checked while parsing");
-    let max_nodes = first.limits.max_nodes.map_or(u64::from(Limits::default().max_nodes), |m| m.0).min(u64::from(NODES_MAX));
+    let max_nodes = first
+        .limits
+        .max_nodes
+        .map_or(u64::from(Limits::default().max_nodes), |m| m.0)
+        .min(u64::from(NODES_MAX));
     let ctx = Context {
         nodes: first.nodes.names(),
         protocol: first.protocol.0.clone(),
@@ -188,7 +192,7 @@ fn build(
     let id = |name: &str| ids[name];
     let params = match f.params {
         Some(ParamsSpec::Typed(p)) => p,
-        _ => protocols::default_params(&info.name).expect("built-in protocol"),
+        _ => protocols::default_params(info.name).expect("built-in protocol"),
     };
     let bug = f.bug.map(|b| {
         info.bugs

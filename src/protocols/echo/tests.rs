@@ -1,0 +1,320 @@
+//! Tests of the echo protocol, and a small harness the other built-in protocols share: run a
+//! simulation, check `Always` properties after every event and `AtEnd` properties at the end,
+//! the way a scenario run does.
+
+use super::*;
+use crate::check::ViolationReport;
+use crate::engine::SimBuilder;
+use crate::faults::{Fault, TimedFault};
+use crate::net::{Latency, LinkConfig, NetworkConfig};
+use crate::time::SimTime;
+
+/// One run, configured the way a scenario file would configure it.
+pub(crate) struct Setup<P: BuiltinProtocol> {
+    pub seed: u64,
+    pub nodes: u64,
+    pub params: P::Params,
+    pub bug: Option<&'static str>,
+    pub network: NetworkConfig,
+    pub faults: Vec<TimedFault>,
+    pub duration: SimTime,
+}
+
+/// Runs `setup` to its end and returns the first violation, if any.
+pub(crate) fn run<P: BuiltinProtocol>(setup: &Setup<P>) -> Option<ViolationReport> {
+    let node_count = setup.nodes as u32;
+    let (params, bug) = (setup.params.clone(), setup.bug);
+    let mut sim = SimBuilder::new(setup.seed)
+        .nodes(setup.nodes)
+        .network(setup.network.clone())
+        .faults(setup.faults.clone())
+        .build(move |id| P::new(id, node_count, &params, bug))
+        .expect("valid setup");
+    let properties = P::properties();
+    let (always, at_end): (Vec<_>, Vec<_>) =
+        properties.iter().partition(|p| p.when == CheckWhen::Always);
+    while sim.next_event_time().is_some_and(|t| t <= setup.duration) {
+        sim.step().expect("within limits");
+        if let Some(v) = always.iter().find_map(|p| ViolationReport::check(p, &sim)) {
+            return Some(v);
+        }
+    }
+    sim.run_until(setup.duration).expect("within limits");
+    sim.assert_conservation();
+    at_end.iter().find_map(|p| ViolationReport::check(p, &sim))
+}
+
+/// The trace hash of a run to its end, for determinism checks.
+pub(crate) fn trace_hash<P: BuiltinProtocol>(setup: &Setup<P>) -> u64 {
+    let node_count = setup.nodes as u32;
+    let (params, bug) = (setup.params.clone(), setup.bug);
+    let mut sim = SimBuilder::new(setup.seed)
+        .nodes(setup.nodes)
+        .network(setup.network.clone())
+        .faults(setup.faults.clone())
+        .build(move |id| P::new(id, node_count, &params, bug))
+        .expect("valid setup");
+    sim.run_until(setup.duration).expect("within limits");
+    sim.trace_hash()
+}
+
+/// Uniform 1–10 ms latency with this loss and duplication.
+pub(crate) fn lossy(drop: f64, duplicate: f64) -> NetworkConfig {
+    NetworkConfig {
+        default: LinkConfig {
+            latency: Latency::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(10)),
+            drop,
+            duplicate,
+            ..LinkConfig::default()
+        },
+        links: BTreeMap::new(),
+    }
+}
+
+pub(crate) fn at_ms(ms: u64, fault: Fault) -> TimedFault {
+    TimedFault {
+        at: SimTime::from_millis(ms),
+        fault,
+    }
+}
+
+/// `pass`, or the name of the violated property: what `expect:` in a scenario says.
+pub(crate) fn outcome(report: &Option<ViolationReport>) -> &str {
+    report.as_ref().map_or("pass", |r| r.property.as_str())
+}
+
+/// Checks that a scenario file says what its mirror test runs: seed, nodes, bug, duration,
+/// loss, duplication, fault count and expected outcome. Catches the two drifting apart.
+pub(crate) fn assert_file_mirrors<P: BuiltinProtocol>(file: &str, setup: &Setup<P>, expect: &str) {
+    let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");
+    let get = |key: &str| doc.get(key).cloned().unwrap_or(serde_yaml::Value::Null);
+    assert_eq!(get("protocol").as_str(), Some(P::NAME), "{file}: protocol");
+    assert_eq!(get("seed").as_u64(), Some(setup.seed), "{file}: seed");
+    assert_eq!(get("nodes").as_u64(), Some(setup.nodes), "{file}: nodes");
+    assert_eq!(get("bug").as_str(), setup.bug, "{file}: bug");
+    let duration = crate::time::parse_duration(get("duration").as_str().unwrap_or(""));
+    assert_eq!(
+        duration.map(|d| d.0),
+        Ok(setup.duration.0),
+        "{file}: duration"
+    );
+    let network = get("network");
+    let rate = |key: &str| network.get(key).and_then(serde_yaml::Value::as_f64);
+    assert_eq!(
+        rate("drop").unwrap_or(0.0),
+        setup.network.default.drop,
+        "{file}: drop"
+    );
+    let duplicate = rate("duplicate").unwrap_or(0.0);
+    assert_eq!(
+        duplicate, setup.network.default.duplicate,
+        "{file}: duplicate"
+    );
+    let faults = get("faults").as_sequence().map_or(0, Vec::len);
+    assert_eq!(faults, setup.faults.len(), "{file}: number of faults");
+    let expected = get("expect");
+    let said = expected
+        .get("violation")
+        .or_else(|| expected.get("outcome"))
+        .and_then(serde_yaml::Value::as_str);
+    assert_eq!(said, Some(expect), "{file}: expect");
+    assert!(
+        get("description").as_str().is_some_and(|d| !d.is_empty()),
+        "{file}: description"
+    );
+}
+
+fn setup(seed: u64, network: NetworkConfig) -> Setup<Echo> {
+    Setup {
+        seed,
+        nodes: 4,
+        params: Params::default(),
+        bug: None,
+        network,
+        faults: Vec::new(),
+        duration: SimTime::from_secs(20),
+    }
+}
+
+/// Crashes and restarts the server, and one client, at times that vary with the seed.
+fn crash_faults(seed: u64) -> Vec<TimedFault> {
+    let server_crash_ms = 200 + seed * 37 % 900;
+    vec![
+        at_ms(server_crash_ms, Fault::Crash(SERVER)),
+        at_ms(server_crash_ms + 800, Fault::Restart(SERVER)),
+        at_ms(1_500, Fault::Crash(NodeId(2))),
+        at_ms(1_700, Fault::Restart(NodeId(2))),
+    ]
+}
+
+#[test]
+fn correct_echo_passes_under_loss_duplication_and_crashes() {
+    for seed in 0..50 {
+        let mut s = setup(seed, lossy(0.2, 0.05));
+        s.faults = crash_faults(seed);
+        let report = run(&s);
+        assert!(report.is_none(), "seed {seed}: {report:?}");
+    }
+}
+
+#[test]
+fn same_seed_same_trace() {
+    let mut s = setup(7, lossy(0.2, 0.1));
+    s.faults = crash_faults(7);
+    assert_eq!(trace_hash(&s), trace_hash(&s));
+    let mut other = setup(8, lossy(0.2, 0.1));
+    other.faults = crash_faults(7);
+    assert_ne!(trace_hash(&s), trace_hash(&other));
+}
+
+/// The first seed in `0..10` whose run violates something, and the report.
+fn first_caught(make: impl Fn(u64) -> Setup<Echo>) -> Option<ViolationReport> {
+    (0..10).find_map(|seed| run(&make(seed)))
+}
+
+#[test]
+fn non_idempotent_server_is_caught_by_duplicates() {
+    let report = first_caught(|seed| Setup {
+        bug: Some("non-idempotent"),
+        ..setup(seed, lossy(0.0, 0.1))
+    })
+    .expect("caught");
+    assert_eq!(report.property, "exactly_once");
+    assert!(
+        report
+            .message
+            .contains("got two different answers for its request"),
+        "{}",
+        report.message
+    );
+}
+
+#[test]
+fn client_without_retries_is_caught_by_loss() {
+    let report = first_caught(|seed| Setup {
+        bug: Some("no-retry"),
+        ..setup(seed, lossy(0.2, 0.0))
+    })
+    .expect("caught");
+    assert_eq!(report.property, "all_answered");
+    assert!(
+        report.message.contains("never resends"),
+        "{}",
+        report.message
+    );
+}
+
+#[test]
+fn unsynced_server_is_caught_by_crash_and_restart() {
+    let report = first_caught(|seed| Setup {
+        bug: Some("unsynced-log"),
+        faults: crash_faults(seed),
+        ..setup(seed, lossy(0.2, 0.0))
+    })
+    .expect("caught");
+    assert_eq!(report.property, "exactly_once");
+    assert!(
+        report
+            .message
+            .contains("gave the same number to two different requests"),
+        "{}",
+        report.message
+    );
+}
+
+#[test]
+fn giving_up_is_reported_when_the_server_never_returns() {
+    let s = Setup {
+        params: Params {
+            retries_max: 3,
+            ..Params::default()
+        },
+        faults: vec![at_ms(0, Fault::Crash(SERVER))],
+        ..setup(1, lossy(0.0, 0.0))
+    };
+    let report = run(&s).expect("nothing can be answered");
+    assert_eq!(report.property, "all_answered");
+    assert!(
+        report
+            .message
+            .contains("got answers to 0 of its 20 requests: it gave up on request 1 after 3"),
+        "{}",
+        report.message
+    );
+    assert!(report.message.contains("60 of 60 requests are unanswered"));
+}
+
+#[test]
+fn params_parse_durations_and_reject_unknown_fields() {
+    let p: Params = serde_yaml::from_str("{ requests: 5, retry_interval: 50ms }").unwrap();
+    assert_eq!(p.requests, 5);
+    assert_eq!(p.retry_interval, SimDuration::from_millis(50));
+    assert_eq!(p.retries_max, Params::default().retries_max);
+    assert!(serde_yaml::from_str::<Params>("{ request: 5 }").is_err());
+    assert_eq!(PARAM_DOCS.len(), 3, "every param documented");
+    for bug in Echo::bugs() {
+        assert!(Bug::from_name(bug.name).is_some(), "{}", bug.name);
+    }
+}
+
+// Each scenario file in scenarios/echo-*.yaml, mirrored through the builder API.
+
+fn scenario_loss() -> Setup<Echo> {
+    setup(42, lossy(0.2, 0.0))
+}
+
+fn scenario_crash_restart(bug: Option<&'static str>) -> Setup<Echo> {
+    Setup {
+        bug,
+        faults: vec![
+            at_ms(800, Fault::Crash(SERVER)),
+            at_ms(2_500, Fault::Restart(SERVER)),
+        ],
+        ..setup(42, lossy(0.2, 0.0))
+    }
+}
+
+#[test]
+fn scenario_echo_loss_passes() {
+    let s = scenario_loss();
+    assert_file_mirrors("echo-loss.yaml", &s, "pass");
+    assert_eq!(outcome(&run(&s)), "pass");
+}
+
+#[test]
+fn scenario_echo_duplicate_bug_violates_exactly_once() {
+    let s = Setup {
+        bug: Some("non-idempotent"),
+        ..setup(42, lossy(0.0, 0.1))
+    };
+    assert_file_mirrors("echo-duplicate-bug.yaml", &s, "exactly_once");
+    assert_eq!(outcome(&run(&s)), "exactly_once");
+    // The same network with the correct server passes.
+    assert_eq!(outcome(&run(&Setup { bug: None, ..s })), "pass");
+}
+
+#[test]
+fn scenario_echo_no_retry_bug_violates_all_answered() {
+    let s = Setup {
+        bug: Some("no-retry"),
+        ..scenario_loss()
+    };
+    assert_file_mirrors("echo-no-retry-bug.yaml", &s, "all_answered");
+    assert_eq!(outcome(&run(&s)), "all_answered");
+}
+
+#[test]
+fn scenario_echo_crash_restart_passes() {
+    let s = scenario_crash_restart(None);
+    assert_file_mirrors("echo-crash-restart.yaml", &s, "pass");
+    assert_eq!(outcome(&run(&s)), "pass");
+}
+
+#[test]
+fn scenario_echo_unsynced_bug_violates_exactly_once() {
+    let s = scenario_crash_restart(Some("unsynced-log"));
+    assert_file_mirrors("echo-unsynced-bug.yaml", &s, "exactly_once");
+    assert_eq!(outcome(&run(&s)), "exactly_once");
+}
