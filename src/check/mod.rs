@@ -92,3 +92,31 @@ impl ViolationReport {
         )
     }
 }
+
+/// Steps `sim` up to `end`, checking every `Always` property after each event, then (if none
+/// failed) every property once at the end. Returns the violations found: the first invariant
+/// broken stops the run; at the end, each failing property is reported.
+///
+/// This is the loop `faultline run` uses; call it to check a protocol from your own tests.
+pub fn run_checked<P: Process>(
+    sim: &mut Sim<P>,
+    end: SimTime,
+    properties: &[Property<P>],
+) -> Result<Vec<ViolationReport>, crate::engine::SimError> {
+    let always: Vec<&Property<P>> = properties
+        .iter()
+        .filter(|p| p.when == CheckWhen::Always)
+        .collect();
+    while sim.next_event_time().is_some_and(|t| t <= end) {
+        sim.step()?;
+        if let Some(v) = always.iter().find_map(|p| ViolationReport::check(p, sim)) {
+            return Ok(vec![v]);
+        }
+    }
+    sim.run_until(end)?;
+    sim.assert_conservation();
+    Ok(properties
+        .iter()
+        .filter_map(|p| ViolationReport::check(p, sim))
+        .collect())
+}

@@ -2,7 +2,7 @@
 //! end-of-run properties, and compare the outcome with what the scenario expects.
 
 use super::{ExpectSpec, Scenario};
-use crate::check::{CheckWhen, Property, ViolationReport};
+use crate::check::{CheckWhen, Property, ViolationReport, run_checked};
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
 use crate::time::{SimDuration, SimTime};
@@ -127,28 +127,6 @@ fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
     props
 }
 
-/// Steps until the end, a violation or a limit. Returns the violation or limit found.
-fn drive<P: BuiltinProtocol>(
-    sim: &mut Sim<P>,
-    end: SimTime,
-    always: &[&Property<P>],
-) -> Result<Option<ViolationReport>, SimError> {
-    loop {
-        match sim.next_event_time() {
-            Some(t) if t <= end => {}
-            _ => break,
-        }
-        sim.step()?;
-        for property in always {
-            if let Some(v) = ViolationReport::check(property, sim) {
-                return Ok(Some(v));
-            }
-        }
-    }
-    sim.run_until(end)?;
-    Ok(None)
-}
-
 fn run_with<P: BuiltinProtocol>(
     scenario: &Scenario,
     params: &P::Params,
@@ -156,14 +134,10 @@ fn run_with<P: BuiltinProtocol>(
 ) -> Result<RunReport, RunError> {
     let mut sim = build::<P>(scenario, params, options)?;
     let props = selected::<P>(scenario);
-    let always: Vec<&Property<P>> = props
-        .iter()
-        .filter(|p| p.when == CheckWhen::Always)
-        .collect();
     let end = SimTime(scenario.duration.0);
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
     let started = std::time::Instant::now();
-    let driven = catch_unwind(AssertUnwindSafe(|| drive(&mut sim, end, &always)));
+    let driven = catch_unwind(AssertUnwindSafe(|| run_checked(&mut sim, end, &props)));
     let wall_time_s = started.elapsed().as_secs_f64();
     let driven = driven.map_err(|payload| RunError::Panic {
         message: panic_message(payload.as_ref()),
@@ -171,15 +145,11 @@ fn run_with<P: BuiltinProtocol>(
         event: sim.trace_len(),
         seed: sim.seed(),
     })?;
-    let (mut violations, limit) = match driven {
-        Ok(v) => (v.into_iter().collect::<Vec<_>>(), None),
+    let (violations, limit) = match driven {
+        Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
-    let finished = violations.is_empty() && limit.is_none();
-    if finished {
-        sim.assert_conservation();
-        violations.extend(props.iter().filter_map(|p| ViolationReport::check(p, &sim)));
-    }
+    let finished = limit.is_none() && sim.now() >= end;
     let checks = props
         .iter()
         .map(|p| check_result(p, &violations, finished))

@@ -3,7 +3,7 @@
 //! the way a scenario run does.
 
 use super::*;
-use crate::check::ViolationReport;
+use crate::check::{ViolationReport, run_checked};
 use crate::engine::SimBuilder;
 use crate::faults::{Fault, TimedFault};
 use crate::net::{Latency, LinkConfig, NetworkConfig};
@@ -30,18 +30,9 @@ pub(crate) fn run<P: BuiltinProtocol>(setup: &Setup<P>) -> Option<ViolationRepor
         .faults(setup.faults.clone())
         .build(move |id| P::new(id, node_count, &params, bug))
         .expect("valid setup");
-    let properties = P::properties();
-    let (always, at_end): (Vec<_>, Vec<_>) =
-        properties.iter().partition(|p| p.when == CheckWhen::Always);
-    while sim.next_event_time().is_some_and(|t| t <= setup.duration) {
-        sim.step().expect("within limits");
-        if let Some(v) = always.iter().find_map(|p| ViolationReport::check(p, &sim)) {
-            return Some(v);
-        }
-    }
-    sim.run_until(setup.duration).expect("within limits");
-    sim.assert_conservation();
-    at_end.iter().find_map(|p| ViolationReport::check(p, &sim))
+    let violations =
+        run_checked(&mut sim, setup.duration, &P::properties()).expect("within limits");
+    violations.into_iter().next()
 }
 
 /// The trace hash of a run to its end, for determinism checks.
