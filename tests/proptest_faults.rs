@@ -27,7 +27,7 @@ impl Process for Chatter {
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: u64) {
         self.heard += 1;
-        if msg % 2 == 0 {
+        if msg.is_multiple_of(2) {
             ctx.send(from, msg + 1);
         }
     }
@@ -36,7 +36,7 @@ impl Process for Chatter {
         if let Some(peer) = ctx.random_peer() {
             ctx.send(peer, self.heard * 2);
         }
-        if self.heard % 7 == 0 {
+        if self.heard.is_multiple_of(7) {
             ctx.broadcast(0);
             ctx.storage()
                 .put("heard", vec![0; (self.heard % 16) as usize]);
