@@ -82,7 +82,7 @@ pub fn text(r: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "trace      hash {:016x} ({} events)",
+        "trace      hash {:016x} ({} records)",
         r.trace_hash,
         thousands(r.trace_events)
     );
