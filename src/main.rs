@@ -107,7 +107,12 @@ fn run(
             return EXIT_BAD_INPUT;
         }
     };
-    let mut options = RunOptions { seed, trace: None };
+    let progress = format == Format::Text;
+    let mut options = RunOptions {
+        seed,
+        trace: None,
+        progress,
+    };
     if let Some(path) = trace {
         match std::fs::File::create(path) {
             Ok(f) => options.trace = Some(Box::new(JsonlSink::new(f, scenario.node_names.clone()))),

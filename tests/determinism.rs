@@ -17,7 +17,7 @@ fn load(name: &str) -> Scenario {
 fn hash(scenario: &Scenario, seed: u64) -> u64 {
     let options = RunOptions {
         seed: Some(seed),
-        trace: None,
+        ..RunOptions::default()
     };
     scenario::run(scenario, options).expect("run").trace_hash
 }

@@ -93,6 +93,36 @@ impl ViolationReport {
     }
 }
 
+/// Steps `sim` through every event up to `until`, checking the `Always` properties after each
+/// one. Stops at the first violation and returns it; otherwise moves the clock to `until`.
+pub fn step_checked<P: Process>(
+    sim: &mut Sim<P>,
+    until: SimTime,
+    properties: &[Property<P>],
+) -> Result<Option<ViolationReport>, crate::engine::SimError> {
+    while sim.next_event_time().is_some_and(|t| t <= until) {
+        sim.step()?;
+        let broken = properties
+            .iter()
+            .filter(|p| p.when == CheckWhen::Always)
+            .find_map(|p| ViolationReport::check(p, sim));
+        if broken.is_some() {
+            return Ok(broken);
+        }
+    }
+    sim.run_until(until)?;
+    Ok(None)
+}
+
+/// Checks every property once, as at the end of a run, and asserts message conservation.
+pub fn check_at_end<P: Process>(sim: &Sim<P>, properties: &[Property<P>]) -> Vec<ViolationReport> {
+    sim.assert_conservation();
+    properties
+        .iter()
+        .filter_map(|p| ViolationReport::check(p, sim))
+        .collect()
+}
+
 /// Steps `sim` up to `end`, checking every `Always` property after each event, then (if none
 /// failed) every property once at the end. Returns the violations found: the first invariant
 /// broken stops the run; at the end, each failing property is reported.
@@ -103,20 +133,8 @@ pub fn run_checked<P: Process>(
     end: SimTime,
     properties: &[Property<P>],
 ) -> Result<Vec<ViolationReport>, crate::engine::SimError> {
-    let always: Vec<&Property<P>> = properties
-        .iter()
-        .filter(|p| p.when == CheckWhen::Always)
-        .collect();
-    while sim.next_event_time().is_some_and(|t| t <= end) {
-        sim.step()?;
-        if let Some(v) = always.iter().find_map(|p| ViolationReport::check(p, sim)) {
-            return Ok(vec![v]);
-        }
+    if let Some(v) = step_checked(sim, end, properties)? {
+        return Ok(vec![v]);
     }
-    sim.run_until(end)?;
-    sim.assert_conservation();
-    Ok(properties
-        .iter()
-        .filter_map(|p| ViolationReport::check(p, sim))
-        .collect())
+    Ok(check_at_end(sim, properties))
 }

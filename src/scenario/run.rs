@@ -2,11 +2,12 @@
 //! end-of-run properties, and compare the outcome with what the scenario expects.
 
 use super::{ExpectSpec, Scenario};
-use crate::check::{CheckWhen, Property, ViolationReport, run_checked};
+use crate::check::{CheckWhen, Property, ViolationReport, check_at_end, step_checked};
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Determinism, TraceSink, compare_runs};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -17,6 +18,8 @@ pub struct RunOptions {
     pub seed: Option<u64>,
     /// Receives every trace event (e.g. a JSON Lines file).
     pub trace: Option<Box<dyn TraceSink>>,
+    /// Shows a progress bar on standard error (hidden when it is not a terminal).
+    pub progress: bool,
 }
 
 /// How a run ended.
@@ -127,17 +130,56 @@ fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
     props
 }
 
+/// Progress updates per run: the run is checked in this many slices of simulated time.
+const PROGRESS_SLICES: u64 = 200;
+
+/// `run_checked`, in slices of simulated time so that a progress bar can follow long runs.
+fn drive<P: BuiltinProtocol>(
+    sim: &mut Sim<P>,
+    end: SimTime,
+    props: &[Property<P>],
+    show_progress: bool,
+) -> Result<Vec<ViolationReport>, SimError> {
+    let bar = if show_progress {
+        ProgressBar::new(end.0 / 1_000_000)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} simulated {pos}/{len} ms [{bar:30}] {per_sec} ETA {eta}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    let slice = (end.0 / PROGRESS_SLICES).max(1);
+    let mut until = SimTime::ZERO;
+    while until < end {
+        until = SimTime(until.0.saturating_add(slice).min(end.0));
+        if let Some(v) = step_checked(sim, until, props)? {
+            bar.finish_and_clear();
+            return Ok(vec![v]);
+        }
+        bar.set_position(until.0 / 1_000_000);
+    }
+    bar.finish_and_clear();
+    Ok(check_at_end(sim, props))
+}
+
 fn run_with<P: BuiltinProtocol>(
     scenario: &Scenario,
     params: &P::Params,
     options: RunOptions,
 ) -> Result<RunReport, RunError> {
+    let show_progress = options.progress;
     let mut sim = build::<P>(scenario, params, options)?;
     let props = selected::<P>(scenario);
     let end = SimTime(scenario.duration.0);
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
     let started = std::time::Instant::now();
-    let driven = catch_unwind(AssertUnwindSafe(|| run_checked(&mut sim, end, &props)));
+    let driven = catch_unwind(AssertUnwindSafe(|| {
+        drive(&mut sim, end, &props, show_progress)
+    }));
     let wall_time_s = started.elapsed().as_secs_f64();
     let driven = driven.map_err(|payload| RunError::Panic {
         message: panic_message(payload.as_ref()),
@@ -246,6 +288,7 @@ pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<Deter
             RunOptions {
                 seed,
                 trace: Some(sink),
+                progress: false,
             },
         )
         .map(|r| r.trace_hash)
