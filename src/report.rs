@@ -48,10 +48,11 @@ pub fn text(r: &RunReport) -> String {
         r.node_names.len()
     );
     let _ = writeln!(out, "seed       {}", r.seed);
+    let early = r.stopped_at.0 < r.duration.0;
     let stop = match r.outcome {
-        Outcome::Pass => String::new(),
-        Outcome::Violation => format!(" (stopped at {} by a violation)", r.stopped_at),
+        Outcome::Violation if early => format!(" (stopped at {} by a violation)", r.stopped_at),
         Outcome::Limit => format!(" (stopped at {} by a limit)", r.stopped_at),
+        _ => String::new(),
     };
     let _ = writeln!(out, "simulated  {}{stop}", r.duration);
     let _ = writeln!(out, "events     {}", thousands(s.events));

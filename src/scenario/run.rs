@@ -147,7 +147,7 @@ fn drive<P: BuiltinProtocol>(
     };
     bar.set_style(
         ProgressStyle::with_template(
-            "{spinner} simulated {pos}/{len} ms [{bar:30}] {per_sec} ETA {eta}",
+            "{spinner} simulated {pos}/{len} ms [{bar:30}] {elapsed} elapsed, ETA {eta}",
         )
         .expect("valid template")
         .progress_chars("=> "),
