@@ -118,7 +118,7 @@ impl TraceKind {
             TraceKind::Drop { .. } => "drop",
             TraceKind::Duplicate { .. } => "duplicate",
             TraceKind::Hold { .. } => "hold",
-            TraceKind::TimerFired { .. } => "timer",
+            TraceKind::TimerFired { .. } => "timer_fired",
             TraceKind::Crash { .. } => "crash",
             TraceKind::Restart => "restart",
             TraceKind::Pause => "pause",
