@@ -313,3 +313,6 @@ fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fault {
         },
     }
 }
+
+#[cfg(test)]
+mod tests;
