@@ -35,6 +35,11 @@ impl Storage {
         }
     }
 
+    /// The value of `key` as a crash would leave it: synced writes only.
+    pub fn get_synced(&self, key: &str) -> Option<&[u8]> {
+        self.durable.get(key).map(Vec::as_slice)
+    }
+
     /// Makes every write so far durable.
     pub fn sync(&mut self) {
         self.syncs += 1;
@@ -99,6 +104,8 @@ mod tests {
         s.put("term", b"4".to_vec());
         s.put("vote", b"n2".to_vec());
         assert_eq!(s.get("term"), Some(&b"4"[..]));
+        assert_eq!(s.get_synced("term"), Some(&b"3"[..]));
+        assert_eq!(s.get_synced("vote"), None);
         assert_eq!(s.keys(), vec!["term", "vote"]);
         assert_eq!(s.crash(), 2);
         assert_eq!(s.get("term"), Some(&b"3"[..]));
