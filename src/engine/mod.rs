@@ -12,6 +12,8 @@ mod queue;
 mod slab;
 mod stats;
 mod step;
+#[cfg(test)]
+mod tests;
 
 pub use self::core::Core;
 pub use node::{NodeRuntime, NodeStatus};
