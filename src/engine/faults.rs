@@ -5,7 +5,7 @@ use super::node::NodeStatus;
 use super::queue::EntryKind;
 use crate::faults::Fault;
 use crate::process::{NodeId, Process};
-use crate::trace::{DropReason, TraceKind, stable_hash};
+use crate::trace::{DropReason, TraceKind, content_hash};
 
 /// What applying a fault did, for the trace.
 enum Effect {
@@ -78,7 +78,7 @@ impl<P: Process> Sim<P> {
                 let now = self.core.now;
                 self.core
                     .tracer
-                    .record(now, node, kind, stable_hash(&text), Some(&note));
+                    .record(now, node, kind, content_hash(&text), Some(&note));
             }
             Effect::None => {
                 let note = format!(

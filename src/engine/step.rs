@@ -164,7 +164,7 @@ impl<P: Process> Sim<P> {
         let timer = self.core.timers.remove(entry.slot);
         self.core.stats.timers_fired += 1;
         let kind = TraceKind::TimerFired { timer: entry.slot };
-        let content = crate::trace::stable_hash(&timer.tag);
+        let content = crate::trace::content_hash(&timer.tag);
         self.core
             .tracer
             .record(entry.time, id, kind, content, Some(&timer.tag));
