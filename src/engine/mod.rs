@@ -7,6 +7,7 @@
 
 mod core;
 mod faults;
+mod heap;
 mod node;
 mod queue;
 mod slab;

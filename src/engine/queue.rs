@@ -1,11 +1,28 @@
-//! The event queue: a binary min-heap of small entries ordered by (time, insertion sequence).
+//! The event queue: small entries popped in (time, insertion sequence) order.
 //!
 //! The sequence number breaks ties between events at the same instant in the order they were
-//! scheduled, so equal times never depend on heap internals.
+//! scheduled, so equal times never depend on the queue's internals.
+//!
+//! It is a calendar queue in three tiers, each tier strictly later than the one before:
+//! - `front`: a 4-ary heap of every entry in the current time bucket or earlier;
+//! - `wheel`: unsorted buckets of `2^BUCKET_SHIFT` ns each, for the next `WHEEL` buckets, with a
+//!   bitmap of the ones in use. A bucket is a list linked through one pool of nodes, so memory
+//!   follows the number of pending entries, not the wheel's size times its fullest bucket;
+//! - `far`: a 4-ary heap of entries beyond the wheel, moved into the wheel as it turns.
+//!
+//! Pushing into the wheel is an append; a bucket becomes the front heap when time reaches it,
+//! so the heap that orders events stays small (a handful of entries at typical message rates)
+//! and cache-resident however many events are pending. Patterns that defeat the buckets
+//! (everything in one bucket, everything far ahead) degrade to a single 4-ary heap.
 
+use super::heap::QuadHeap;
 use crate::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+
+/// Width of a wheel bucket: 2^14 ns = 16.4 µs.
+const BUCKET_SHIFT: u32 = 14;
+/// Buckets in the wheel (a power of two): the wheel spans 4096 × 16.4 µs = 67 ms.
+const WHEEL: usize = 4096;
+const WORDS: usize = WHEEL / 64;
 
 /// What an entry refers to; `slot` indexes the matching table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,63 +46,225 @@ pub(crate) struct Entry {
     pub(crate) kind: EntryKind,
 }
 
-impl PartialEq for Entry {
-    fn eq(&self, other: &Self) -> bool {
-        self.seq == other.seq
+impl Entry {
+    pub(crate) fn new(time: SimTime, seq: u64, kind: EntryKind, slot: u32) -> Entry {
+        Entry {
+            time,
+            seq,
+            slot,
+            kind,
+        }
     }
-}
-impl Eq for Entry {}
 
-impl Ord for Entry {
-    /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest entry first.
-    #[inline]
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+    /// The order of entries: time, then sequence; unique per entry.
+    #[inline(always)]
+    pub(crate) fn key(&self) -> u128 {
+        (u128::from(self.time.0) << 64) | u128::from(self.seq)
     }
 }
-impl PartialOrd for Entry {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
+
+#[inline(always)]
+fn bucket_of(time: SimTime) -> u64 {
+    time.0 >> BUCKET_SHIFT
+}
+
+/// No node: the end of a list.
+const NIL: u32 = u32::MAX;
+
+/// A wheel entry and the next one of its bucket (or of the free list).
+#[derive(Clone, Copy)]
+struct Node {
+    entry: Entry,
+    next: u32,
 }
 
 pub(crate) struct EventQueue {
-    heap: BinaryHeap<Entry>,
+    /// The bucket of `front`: every entry of this bucket or an earlier one is in `front`.
+    current: u64,
+    front: QuadHeap,
+    /// First node of bucket `b` (with `current < b < current + WHEEL`), at `b % WHEEL`.
+    heads: Box<[u32]>,
+    occupied: Box<[u64; WORDS]>,
+    /// The nodes of every bucket, and free ones chained from `free`.
+    nodes: Vec<Node>,
+    free: u32,
+    /// Entries in the wheel.
+    in_wheel: usize,
+    far: QuadHeap,
     seq_next: u64,
 }
 
 impl EventQueue {
     pub(crate) fn new() -> EventQueue {
         EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
+            current: 0,
+            front: QuadHeap::with_capacity(64),
+            heads: vec![NIL; WHEEL].into_boxed_slice(),
+            occupied: Box::new([0; WORDS]),
+            nodes: Vec::with_capacity(1024),
+            free: NIL,
+            in_wheel: 0,
+            far: QuadHeap::with_capacity(64),
             seq_next: 0,
         }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, time: SimTime, kind: EntryKind, slot: u32) {
-        let seq = self.seq_next;
+        let entry = Entry::new(time, self.seq_next, kind, slot);
         self.seq_next += 1;
-        self.heap.push(Entry {
-            time,
-            seq,
-            slot,
-            kind,
+        self.place(entry);
+    }
+
+    /// Puts an entry in the tier its bucket belongs to.
+    #[inline(always)]
+    fn place(&mut self, entry: Entry) {
+        let bucket = bucket_of(entry.time);
+        if bucket <= self.current {
+            self.front.push(entry);
+        } else if bucket - self.current < WHEEL as u64 {
+            self.link(bucket as usize & (WHEEL - 1), entry);
+        } else {
+            self.far.push(entry);
+        }
+    }
+
+    /// Adds `entry` to the bucket at wheel slot `i`.
+    #[inline(always)]
+    fn link(&mut self, i: usize, entry: Entry) {
+        let node = Node {
+            entry,
+            next: self.heads[i],
+        };
+        let at = if self.free == NIL {
+            let at = u32::try_from(self.nodes.len()).expect("fewer than 2^32 entries in the wheel");
+            self.nodes.push(node);
+            at
+        } else {
+            let at = self.free;
+            self.free = self.nodes[at as usize].next;
+            self.nodes[at as usize] = node;
+            at
+        };
+        self.heads[i] = at;
+        self.occupied[i / 64] |= 1 << (i % 64);
+        self.in_wheel += 1;
+    }
+
+    /// Moves every entry of the bucket at wheel slot `i` into the (empty) front heap.
+    fn unlink_into_front(&mut self, i: usize) {
+        let (nodes, free) = (&mut self.nodes, &mut self.free);
+        let mut at = std::mem::replace(&mut self.heads[i], NIL);
+        let mut moved = 0;
+        self.front.refill(|data| {
+            while at != NIL {
+                let node = &mut nodes[at as usize];
+                data.push(node.entry);
+                let next = std::mem::replace(&mut node.next, *free);
+                *free = at;
+                at = next;
+                moved += 1;
+            }
         });
+        self.occupied[i / 64] &= !(1 << (i % 64));
+        self.in_wheel -= moved;
+    }
+
+    /// The entries of the bucket at wheel slot `i`.
+    fn bucket_entries(&self, i: usize) -> impl Iterator<Item = &Entry> {
+        let mut at = self.heads[i];
+        std::iter::from_fn(move || {
+            let node = self.nodes.get(at as usize)?;
+            at = node.next;
+            Some(&node.entry)
+        })
     }
 
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry> {
-        self.heap.pop()
+        if self.front.is_empty() && !self.advance() {
+            return None;
+        }
+        self.front.pop()
     }
 
+    /// The time of the next entry, turning the wheel to it if needed.
     #[inline]
+    pub(crate) fn next_time(&mut self) -> Option<SimTime> {
+        if self.front.is_empty() && !self.advance() {
+            return None;
+        }
+        self.front.peek().map(|e| e.time)
+    }
+
+    /// The time of the next entry, without turning the wheel.
     pub(crate) fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        if let Some(e) = self.front.peek() {
+            return Some(e.time);
+        }
+        if let Some(i) = self.next_occupied() {
+            return self
+                .bucket_entries(i)
+                .min_by_key(|e| e.key())
+                .map(|e| e.time);
+        }
+        self.far.peek().map(|e| e.time)
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.heap.len()
+        self.front.len() + self.in_wheel + self.far.len()
+    }
+
+    /// Makes the next non-empty bucket the front; false if the queue is empty.
+    #[cold]
+    fn advance(&mut self) -> bool {
+        debug_assert!(self.front.is_empty());
+        loop {
+            self.pull_far();
+            if !self.front.is_empty() {
+                return true;
+            }
+            if let Some(i) = self.next_occupied() {
+                let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
+                self.current += ahead as u64;
+                self.unlink_into_front(i);
+                return true;
+            }
+            match self.far.peek() {
+                Some(e) => self.current = bucket_of(e.time),
+                None => return false,
+            }
+        }
+    }
+
+    /// Moves far entries that the wheel now spans into it (or into the front).
+    fn pull_far(&mut self) {
+        while let Some(e) = self.far.peek() {
+            if bucket_of(e.time) - self.current >= WHEEL as u64 {
+                return;
+            }
+            let entry = self.far.pop().expect("peeked entry");
+            self.place(entry);
+        }
+    }
+
+    /// The wheel slot of the earliest non-empty bucket after `current`.
+    fn next_occupied(&self) -> Option<usize> {
+        if self.in_wheel == 0 {
+            return None;
+        }
+        let start = self.current as usize & (WHEEL - 1);
+        let (word, bit) = (start / 64, start % 64);
+        let first = self.occupied[word] & (!0u64 << bit);
+        if first != 0 {
+            return Some(word * 64 + first.trailing_zeros() as usize);
+        }
+        // Round the wheel once; the last word visited is `word` again, for its low bits.
+        (1..=WORDS).find_map(|k| {
+            let w = (word + k) % WORDS;
+            let bits = self.occupied[w];
+            (bits != 0).then(|| w * 64 + bits.trailing_zeros() as usize)
+        })
     }
 }
 
@@ -102,5 +281,44 @@ mod tests {
         q.push(SimTime(3), EntryKind::Deliver, 4);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.slot).collect();
         assert_eq!(order, vec![2, 4, 1, 3]);
+    }
+
+    /// Against a plain sorted reference, with delays from zero to far beyond the wheel.
+    #[test]
+    fn matches_a_sorted_reference_across_all_tiers() {
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            state >> 33
+        };
+        let mut q = EventQueue::new();
+        let mut reference = std::collections::BTreeSet::new();
+        let mut now = 0u64;
+        for slot in 0..20_000u32 {
+            let delay = match next() % 8 {
+                0 => 0,
+                1 => next() % 1_000,
+                2..=5 => next() % 5_000_000,
+                6 => next() % 200_000_000,
+                _ => next() % 20_000_000_000,
+            };
+            q.push(SimTime(now + delay), EntryKind::Timer, slot);
+            reference.insert((now + delay, slot));
+            assert_eq!(q.len(), reference.len());
+            if next() % 2 == 0 {
+                assert_eq!(q.peek_time(), q.next_time());
+                let e = q.pop().expect("non-empty");
+                now = e.time.0;
+                assert_eq!(Some((e.time.0, e.slot)), reference.pop_first());
+            }
+        }
+        while let Some(e) = q.pop() {
+            assert_eq!(Some((e.time.0, e.slot)), reference.pop_first());
+        }
+        assert!(reference.is_empty());
+        assert_eq!(q.len(), 0);
+        assert_eq!(q.peek_time(), None);
     }
 }

@@ -10,9 +10,16 @@ use crate::trace::{DropReason, TraceKind};
 impl<P: Process> Sim<P> {
     /// Processes the next event. Returns its time, or `None` when no event is left.
     pub fn step(&mut self) -> Result<Option<SimTime>, SimError> {
-        let Some(next) = self.core.queue.peek_time() else {
+        let Some(next) = self.core.queue.next_time() else {
             return Ok(None);
         };
+        self.step_at(next)?;
+        Ok(Some(next))
+    }
+
+    /// Processes the next event, which the queue said is at `next`.
+    #[inline]
+    fn step_at(&mut self, next: SimTime) -> Result<(), SimError> {
         self.check_limits(next)?;
         let entry = self.core.queue.pop().expect("peeked entry");
         self.dispatch(entry);
@@ -22,16 +29,16 @@ impl<P: Process> Sim<P> {
                 format!("{} events waiting in the queue", self.core.queue.len()),
             ));
         }
-        Ok(Some(entry.time))
+        Ok(())
     }
 
     /// Processes every event up to and including `until`, then moves the clock to `until`.
     pub fn run_until(&mut self, until: SimTime) -> Result<(), SimError> {
-        while let Some(next) = self.core.queue.peek_time() {
+        while let Some(next) = self.core.queue.next_time() {
             if next > until {
                 break;
             }
-            self.step()?;
+            self.step_at(next)?;
         }
         if until > self.core.now && until <= self.limits.max_time {
             self.core.now = until;
