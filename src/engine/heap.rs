@@ -56,13 +56,6 @@ impl QuadHeap {
         Some(top)
     }
 
-    /// Fills the (empty) heap with whatever `fill` appends, then restores order in linear time.
-    pub(crate) fn refill(&mut self, fill: impl FnOnce(&mut Vec<Entry>)) {
-        debug_assert!(self.data.is_empty());
-        fill(&mut self.data);
-        self.heapify();
-    }
-
     /// Moves the hole at the root down along the smallest children to a leaf; returns it.
     #[inline]
     fn hole_to_leaf(&mut self) -> usize {
@@ -95,38 +88,6 @@ impl QuadHeap {
             }
             data[hole] = data[parent];
             hole = parent;
-        }
-        data[hole] = entry;
-    }
-
-    /// Restores heap order over the whole vector (Floyd's bottom-up construction).
-    fn heapify(&mut self) {
-        let len = self.data.len();
-        if len < 2 {
-            return;
-        }
-        for start in (0..=(len - 2) / ARITY).rev() {
-            self.sift_down(start);
-        }
-    }
-
-    fn sift_down(&mut self, mut hole: usize) {
-        let data = &mut self.data;
-        let len = data.len();
-        let entry = data[hole];
-        let key = entry.key();
-        loop {
-            let first = hole * ARITY + 1;
-            if first >= len {
-                break;
-            }
-            let end = (first + ARITY).min(len);
-            let child = first + min_index(&data[first..end]);
-            if data[child].key() >= key {
-                break;
-            }
-            data[hole] = data[child];
-            hole = child;
         }
         data[hole] = entry;
     }
@@ -171,7 +132,7 @@ mod tests {
     }
 
     #[test]
-    fn pops_in_key_order_after_pushes_and_heapify() {
+    fn pops_in_key_order() {
         let mut state = 12345u64;
         let mut next = || {
             state = state
@@ -180,7 +141,9 @@ mod tests {
             state >> 54
         };
         let mut heap = QuadHeap::with_capacity(4);
-        heap.refill(|data| data.extend((0..300).map(|s| entry(next(), s))));
+        for s in 0..300 {
+            heap.push(entry(next(), s));
+        }
         for s in 300..600 {
             heap.push(entry(next(), s));
         }

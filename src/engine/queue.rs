@@ -4,16 +4,19 @@
 //! scheduled, so equal times never depend on the queue's internals.
 //!
 //! It is a calendar queue in three tiers, each tier strictly later than the one before:
-//! - `front`: a 4-ary heap of every entry in the current time bucket or earlier;
+//! - the current time bucket (and anything earlier): `front`, the bucket's entries sorted
+//!   when time reached it, and `late`, a 4-ary heap of entries scheduled into the current
+//!   bucket after that (zero delays, resumed events); a pop takes the smaller of their heads;
 //! - `wheel`: unsorted buckets of `2^BUCKET_SHIFT` ns each, for the next `WHEEL` buckets, with a
 //!   bitmap of the ones in use. A bucket is a list linked through one pool of nodes, so memory
 //!   follows the number of pending entries, not the wheel's size times its fullest bucket;
 //! - `far`: a 4-ary heap of entries beyond the wheel, moved into the wheel as it turns.
 //!
-//! Pushing into the wheel is an append; a bucket becomes the front heap when time reaches it,
-//! so the heap that orders events stays small (a handful of entries at typical message rates)
-//! and cache-resident however many events are pending. Patterns that defeat the buckets
-//! (everything in one bucket, everything far ahead) degrade to a single 4-ary heap.
+//! Pushing into the wheel is a link into a list; popping is, most of the time, taking the last
+//! entry of a sorted vector. Sorting happens once per bucket, over a handful of entries at
+//! typical message rates, and is linear when they arrive in order (timers that all fire at
+//! once). Patterns that defeat the buckets (everything far ahead, or everything scheduled into
+//! the current bucket) degrade to a 4-ary heap.
 
 use super::heap::QuadHeap;
 use crate::time::SimTime;
@@ -79,9 +82,11 @@ struct Node {
 }
 
 pub(crate) struct EventQueue {
-    /// The bucket of `front`: every entry of this bucket or an earlier one is in `front`.
+    /// The current bucket: every entry of it or of an earlier one is in `front` or `late`.
     current: u64,
-    front: QuadHeap,
+    /// Sorted by descending key: the next entry is the last.
+    front: Vec<Entry>,
+    late: QuadHeap,
     /// First node of bucket `b` (with `current < b < current + WHEEL`), at `b % WHEEL`.
     heads: Box<[u32]>,
     occupied: Box<[u64; WORDS]>,
@@ -98,7 +103,8 @@ impl EventQueue {
     pub(crate) fn new() -> EventQueue {
         EventQueue {
             current: 0,
-            front: QuadHeap::with_capacity(64),
+            front: Vec::with_capacity(64),
+            late: QuadHeap::with_capacity(64),
             heads: vec![NIL; WHEEL].into_boxed_slice(),
             occupied: Box::new([0; WORDS]),
             nodes: Vec::with_capacity(1024),
@@ -121,7 +127,7 @@ impl EventQueue {
     fn place(&mut self, entry: Entry) {
         let bucket = bucket_of(entry.time);
         if bucket <= self.current {
-            self.front.push(entry);
+            self.late.push(entry);
         } else if bucket - self.current < WHEEL as u64 {
             self.link(bucket as usize & (WHEEL - 1), entry);
         } else {
@@ -151,23 +157,23 @@ impl EventQueue {
         self.in_wheel += 1;
     }
 
-    /// Moves every entry of the bucket at wheel slot `i` into the (empty) front heap.
+    /// Moves every entry of the bucket at wheel slot `i` into the (empty) front, sorted.
     fn unlink_into_front(&mut self, i: usize) {
-        let (nodes, free) = (&mut self.nodes, &mut self.free);
+        debug_assert!(self.front.is_empty());
         let mut at = std::mem::replace(&mut self.heads[i], NIL);
-        let mut moved = 0;
-        self.front.refill(|data| {
-            while at != NIL {
-                let node = &mut nodes[at as usize];
-                data.push(node.entry);
-                let next = std::mem::replace(&mut node.next, *free);
-                *free = at;
-                at = next;
-                moved += 1;
-            }
-        });
+        let before = self.front.len();
+        while at != NIL {
+            let node = &mut self.nodes[at as usize];
+            self.front.push(node.entry);
+            let next = std::mem::replace(&mut node.next, self.free);
+            self.free = at;
+            at = next;
+        }
         self.occupied[i / 64] &= !(1 << (i % 64));
-        self.in_wheel -= moved;
+        self.in_wheel -= self.front.len() - before;
+        // Lists come out newest first, which is often already descending.
+        self.front
+            .sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
     }
 
     /// The entries of the bucket at wheel slot `i`.
@@ -182,24 +188,48 @@ impl EventQueue {
 
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<Entry> {
-        if self.front.is_empty() && !self.advance() {
+        if self.late.is_empty()
+            && let Some(entry) = self.front.pop()
+        {
+            return Some(entry);
+        }
+        self.pop_slow()
+    }
+
+    /// A pop when entries arrived late into the current bucket, or the bucket is used up.
+    #[cold]
+    fn pop_slow(&mut self) -> Option<Entry> {
+        if self.front.is_empty() && self.late.is_empty() && !self.advance() {
             return None;
         }
-        self.front.pop()
+        match (self.front.last(), self.late.peek()) {
+            (Some(f), Some(l)) if l.key() < f.key() => self.late.pop(),
+            (Some(_), _) => self.front.pop(),
+            (None, _) => self.late.pop(),
+        }
     }
 
     /// The time of the next entry, turning the wheel to it if needed.
     #[inline]
     pub(crate) fn next_time(&mut self) -> Option<SimTime> {
-        if self.front.is_empty() && !self.advance() {
+        if self.front.is_empty() && self.late.is_empty() && !self.advance() {
             return None;
         }
-        self.front.peek().map(|e| e.time)
+        self.current_min().map(|e| e.time)
+    }
+
+    /// The smaller of the heads of `front` and `late`.
+    #[inline]
+    fn current_min(&self) -> Option<&Entry> {
+        match (self.front.last(), self.late.peek()) {
+            (Some(f), Some(l)) => Some(if l.key() < f.key() { l } else { f }),
+            (f, l) => f.or(l),
+        }
     }
 
     /// The time of the next entry, without turning the wheel.
     pub(crate) fn peek_time(&self) -> Option<SimTime> {
-        if let Some(e) = self.front.peek() {
+        if let Some(e) = self.current_min() {
             return Some(e.time);
         }
         if let Some(i) = self.next_occupied() {
@@ -212,16 +242,16 @@ impl EventQueue {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.front.len() + self.in_wheel + self.far.len()
+        self.front.len() + self.late.len() + self.in_wheel + self.far.len()
     }
 
     /// Makes the next non-empty bucket the front; false if the queue is empty.
     #[cold]
     fn advance(&mut self) -> bool {
-        debug_assert!(self.front.is_empty());
+        debug_assert!(self.front.is_empty() && self.late.is_empty());
         loop {
             self.pull_far();
-            if !self.front.is_empty() {
+            if !self.late.is_empty() {
                 return true;
             }
             if let Some(i) = self.next_occupied() {
@@ -237,7 +267,7 @@ impl EventQueue {
         }
     }
 
-    /// Moves far entries that the wheel now spans into it (or into the front).
+    /// Moves far entries that the wheel now spans into it (or into the current bucket).
     fn pull_far(&mut self) {
         while let Some(e) = self.far.peek() {
             if bucket_of(e.time) - self.current >= WHEEL as u64 {
