@@ -171,9 +171,7 @@ impl EventQueue {
         }
         self.occupied[i / 64] &= !(1 << (i % 64));
         self.in_wheel -= self.front.len() - before;
-        // Lists come out newest first, which is often already descending.
-        self.front
-            .sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
+        sort_descending(&mut self.front);
     }
 
     /// The entries of the bucket at wheel slot `i`.
@@ -298,6 +296,30 @@ impl EventQueue {
     }
 }
 
+/// Sorts a bucket by descending key. Lists come out newest first, so entries scheduled in
+/// order (timers that all fire at once) are already descending, with a few stragglers: an
+/// insertion sort places those in linear time. It gives up for an outright sort once the
+/// entries it has shifted show more disorder than that (random buckets of more than a few).
+fn sort_descending(entries: &mut [Entry]) {
+    let mut budget = 8 * entries.len() + 16;
+    for i in 1..entries.len() {
+        let entry = entries[i];
+        let key = entry.key();
+        let mut at = i;
+        while at > 0 && entries[at - 1].key() < key {
+            entries[at] = entries[at - 1];
+            at -= 1;
+            budget -= 1;
+            if budget == 0 {
+                entries[at] = entry;
+                entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
+                return;
+            }
+        }
+        entries[at] = entry;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +333,28 @@ mod tests {
         q.push(SimTime(3), EntryKind::Deliver, 4);
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.slot).collect();
         assert_eq!(order, vec![2, 4, 1, 3]);
+    }
+
+    #[test]
+    fn buckets_sort_descending_whatever_their_disorder() {
+        let keys = |v: &[Entry]| v.iter().map(|e| e.key()).collect::<Vec<_>>();
+        for stragglers in [0u64, 1, 5, 8, 9, 40] {
+            let mut v: Vec<Entry> = (0..100u64)
+                .rev()
+                .map(|s| Entry::new(SimTime(1_000), s, EntryKind::Timer, s as u32))
+                .collect();
+            for k in 0..stragglers {
+                let at = (k as usize * 37) % v.len();
+                v.insert(
+                    at,
+                    Entry::new(SimTime(900 + k * 7 % 200), 1000 + k, EntryKind::Deliver, 0),
+                );
+            }
+            let mut expected = keys(&v);
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            sort_descending(&mut v);
+            assert_eq!(keys(&v), expected, "{stragglers} stragglers");
+        }
     }
 
     /// Against a plain sorted reference, with delays from zero to far beyond the wheel.
