@@ -20,6 +20,7 @@
 
 use super::heap::QuadHeap;
 use crate::time::SimTime;
+use std::cmp::Reverse;
 
 /// Width of a wheel bucket: 2^14 ns = 16.4 µs.
 const BUCKET_SHIFT: u32 = 14;
@@ -87,6 +88,8 @@ pub(crate) struct EventQueue {
     /// Sorted by descending key: the next entry is the last.
     front: Vec<Entry>,
     late: QuadHeap,
+    /// Scratch space for sorting a bucket.
+    stragglers: Vec<Entry>,
     /// First node of bucket `b` (with `current < b < current + WHEEL`), at `b % WHEEL`.
     heads: Box<[u32]>,
     occupied: Box<[u64; WORDS]>,
@@ -105,6 +108,7 @@ impl EventQueue {
             current: 0,
             front: Vec::with_capacity(64),
             late: QuadHeap::with_capacity(64),
+            stragglers: Vec::with_capacity(64),
             heads: vec![NIL; WHEEL].into_boxed_slice(),
             occupied: Box::new([0; WORDS]),
             nodes: Vec::with_capacity(1024),
@@ -171,7 +175,7 @@ impl EventQueue {
         }
         self.occupied[i / 64] &= !(1 << (i % 64));
         self.in_wheel -= self.front.len() - before;
-        sort_descending(&mut self.front);
+        sort_descending(&mut self.front, &mut self.stragglers);
     }
 
     /// The entries of the bucket at wheel slot `i`.
@@ -296,27 +300,74 @@ impl EventQueue {
     }
 }
 
-/// Sorts a bucket by descending key. Lists come out newest first, so entries scheduled in
-/// order (timers that all fire at once) are already descending, with a few stragglers: an
-/// insertion sort places those in linear time. It gives up for an outright sort once the
-/// entries it has shifted show more disorder than that (random buckets of more than a few).
-fn sort_descending(entries: &mut [Entry]) {
-    let mut budget = 8 * entries.len() + 16;
+/// Sorts a bucket by descending key, using `stragglers` as scratch space.
+///
+/// Small buckets are insertion-sorted. Lists come out newest first, so larger buckets of
+/// entries scheduled in order (timers that all fire at once) are already descending but for
+/// a few messages: one pass keeps the descending run in place and sets the others aside; if
+/// they are few, they are sorted on their own and merged back in, in linear time. A bucket
+/// with more disorder than that is sorted outright.
+fn sort_descending(entries: &mut Vec<Entry>, stragglers: &mut Vec<Entry>) {
+    let len = entries.len();
+    if len <= SMALL_BUCKET {
+        insertion_sort_descending(entries);
+        return;
+    }
+    let limit = 16 + len / 16;
+    stragglers.clear();
+    let mut kept = 0;
+    for read in 0..len {
+        let entry = entries[read];
+        if kept == 0 || entry.key() < entries[kept - 1].key() {
+            entries[kept] = entry;
+            kept += 1;
+            continue;
+        }
+        stragglers.push(entry);
+        if stragglers.len() > limit {
+            entries.copy_within(read + 1..len, kept);
+            entries.truncate(kept + len - read - 1);
+            entries.extend_from_slice(stragglers);
+            entries.sort_unstable_by_key(|e| Reverse(e.key()));
+            return;
+        }
+    }
+    if stragglers.is_empty() {
+        return;
+    }
+    stragglers.sort_unstable_by_key(|e| Reverse(e.key()));
+    merge_descending(entries, kept, stragglers);
+}
+
+/// Buckets up to this size are insertion-sorted.
+const SMALL_BUCKET: usize = 16;
+
+fn insertion_sort_descending(entries: &mut [Entry]) {
     for i in 1..entries.len() {
         let entry = entries[i];
-        let key = entry.key();
         let mut at = i;
-        while at > 0 && entries[at - 1].key() < key {
+        while at > 0 && entries[at - 1].key() < entry.key() {
             entries[at] = entries[at - 1];
             at -= 1;
-            budget -= 1;
-            if budget == 0 {
-                entries[at] = entry;
-                entries.sort_unstable_by_key(|e| std::cmp::Reverse(e.key()));
-                return;
-            }
         }
         entries[at] = entry;
+    }
+}
+
+/// Merges the descending `stragglers` into the descending `entries[..kept]` (whose length
+/// plus theirs is `entries.len()`), from the back.
+fn merge_descending(entries: &mut [Entry], kept: usize, stragglers: &[Entry]) {
+    let (mut i, mut j) = (kept, stragglers.len());
+    debug_assert_eq!(i + j, entries.len());
+    while j > 0 {
+        let k = i + j - 1;
+        if i > 0 && entries[i - 1].key() < stragglers[j - 1].key() {
+            entries[k] = entries[i - 1];
+            i -= 1;
+        } else {
+            entries[k] = stragglers[j - 1];
+            j -= 1;
+        }
     }
 }
 
@@ -338,7 +389,7 @@ mod tests {
     #[test]
     fn buckets_sort_descending_whatever_their_disorder() {
         let keys = |v: &[Entry]| v.iter().map(|e| e.key()).collect::<Vec<_>>();
-        for stragglers in [0u64, 1, 5, 8, 9, 40] {
+        for stragglers in [0u64, 1, 5, 8, 9, 22, 23, 40, 300] {
             let mut v: Vec<Entry> = (0..100u64)
                 .rev()
                 .map(|s| Entry::new(SimTime(1_000), s, EntryKind::Timer, s as u32))
@@ -352,8 +403,21 @@ mod tests {
             }
             let mut expected = keys(&v);
             expected.sort_unstable_by(|a, b| b.cmp(a));
-            sort_descending(&mut v);
+            sort_descending(&mut v, &mut Vec::new());
             assert_eq!(keys(&v), expected, "{stragglers} stragglers");
+        }
+        let mut state = 7u64;
+        for len in [0, 1, 2, 3, 17, 100, 600] {
+            let mut v: Vec<Entry> = (0..len)
+                .map(|s| {
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                    Entry::new(SimTime(state >> 60), s, EntryKind::Deliver, 0)
+                })
+                .collect();
+            let mut expected = keys(&v);
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            sort_descending(&mut v, &mut Vec::new());
+            assert_eq!(keys(&v), expected, "{len} random entries");
         }
     }
 
