@@ -15,6 +15,7 @@ mod stats;
 mod step;
 #[cfg(test)]
 mod tests;
+mod wheel;
 
 pub use self::core::Core;
 pub use node::{NodeRuntime, NodeStatus};

@@ -7,26 +7,22 @@
 //! - the current time bucket (and anything earlier): `front`, the bucket's entries sorted
 //!   when time reached it, and `late`, a 4-ary heap of entries scheduled into the current
 //!   bucket after that (zero delays, resumed events); a pop takes the smaller of their heads;
-//! - `wheel`: unsorted buckets of `2^BUCKET_SHIFT` ns each, for the next `WHEEL` buckets, with a
-//!   bitmap of the ones in use. A bucket is a list linked through one pool of nodes, so memory
-//!   follows the number of pending entries, not the wheel's size times its fullest bucket;
+//! - the [`Wheel`]: unsorted buckets of `2^BUCKET_SHIFT` ns each, for the next `WHEEL` buckets;
 //! - `far`: a 4-ary heap of entries beyond the wheel, moved into the wheel as it turns.
 //!
-//! Pushing into the wheel is a link into a list; popping is, most of the time, taking the last
+//! Pushing into the wheel is an append to a bucket; popping is, most of the time, taking the last
 //! entry of a sorted vector. Sorting happens once per bucket, over a handful of entries at
 //! typical message rates, and is linear when they arrive in order (timers that all fire at
 //! once). Patterns that defeat the buckets (everything far ahead, or everything scheduled into
 //! the current bucket) degrade to a 4-ary heap.
 
 use super::heap::QuadHeap;
+use super::wheel::{WHEEL, Wheel};
 use crate::time::SimTime;
 use std::cmp::Reverse;
 
-/// Width of a wheel bucket: 2^14 ns = 16.4 µs.
+/// Width of a wheel bucket: 2^14 ns = 16.4 µs; the wheel spans 4096 × 16.4 µs = 67 ms.
 const BUCKET_SHIFT: u32 = 14;
-/// Buckets in the wheel (a power of two): the wheel spans 4096 × 16.4 µs = 67 ms.
-const WHEEL: usize = 4096;
-const WORDS: usize = WHEEL / 64;
 
 /// What an entry refers to; `slot` indexes the matching table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +47,16 @@ pub(crate) struct Entry {
 }
 
 impl Entry {
+    /// A filler for unused storage; never scheduled.
+    pub(crate) const fn placeholder(time: SimTime) -> Entry {
+        Entry {
+            time,
+            seq: 0,
+            slot: 0,
+            kind: EntryKind::Start,
+        }
+    }
+
     pub(crate) fn new(time: SimTime, seq: u64, kind: EntryKind, slot: u32) -> Entry {
         Entry {
             time,
@@ -72,16 +78,6 @@ fn bucket_of(time: SimTime) -> u64 {
     time.0 >> BUCKET_SHIFT
 }
 
-/// No node: the end of a list.
-const NIL: u32 = u32::MAX;
-
-/// A wheel entry and the next one of its bucket (or of the free list).
-#[derive(Clone, Copy)]
-struct Node {
-    entry: Entry,
-    next: u32,
-}
-
 pub(crate) struct EventQueue {
     /// The current bucket: every entry of it or of an earlier one is in `front` or `late`.
     current: u64,
@@ -90,14 +86,8 @@ pub(crate) struct EventQueue {
     late: QuadHeap,
     /// Scratch space for sorting a bucket.
     stragglers: Vec<Entry>,
-    /// First node of bucket `b` (with `current < b < current + WHEEL`), at `b % WHEEL`.
-    heads: Box<[u32]>,
-    occupied: Box<[u64; WORDS]>,
-    /// The nodes of every bucket, and free ones chained from `free`.
-    nodes: Vec<Node>,
-    free: u32,
-    /// Entries in the wheel.
-    in_wheel: usize,
+    /// Bucket `b` (with `current < b < current + WHEEL`) at `b % WHEEL`.
+    wheel: Wheel,
     far: QuadHeap,
     seq_next: u64,
 }
@@ -109,11 +99,7 @@ impl EventQueue {
             front: Vec::with_capacity(64),
             late: QuadHeap::with_capacity(64),
             stragglers: Vec::with_capacity(64),
-            heads: vec![NIL; WHEEL].into_boxed_slice(),
-            occupied: Box::new([0; WORDS]),
-            nodes: Vec::with_capacity(1024),
-            free: NIL,
-            in_wheel: 0,
+            wheel: Wheel::new(),
             far: QuadHeap::with_capacity(64),
             seq_next: 0,
         }
@@ -133,59 +119,10 @@ impl EventQueue {
         if bucket <= self.current {
             self.late.push(entry);
         } else if bucket - self.current < WHEEL as u64 {
-            self.link(bucket as usize & (WHEEL - 1), entry);
+            self.wheel.push(bucket as usize & (WHEEL - 1), entry);
         } else {
             self.far.push(entry);
         }
-    }
-
-    /// Adds `entry` to the bucket at wheel slot `i`.
-    #[inline(always)]
-    fn link(&mut self, i: usize, entry: Entry) {
-        let node = Node {
-            entry,
-            next: self.heads[i],
-        };
-        let at = if self.free == NIL {
-            let at = u32::try_from(self.nodes.len()).expect("fewer than 2^32 entries in the wheel");
-            self.nodes.push(node);
-            at
-        } else {
-            let at = self.free;
-            self.free = self.nodes[at as usize].next;
-            self.nodes[at as usize] = node;
-            at
-        };
-        self.heads[i] = at;
-        self.occupied[i / 64] |= 1 << (i % 64);
-        self.in_wheel += 1;
-    }
-
-    /// Moves every entry of the bucket at wheel slot `i` into the (empty) front, sorted.
-    fn unlink_into_front(&mut self, i: usize) {
-        debug_assert!(self.front.is_empty());
-        let mut at = std::mem::replace(&mut self.heads[i], NIL);
-        let before = self.front.len();
-        while at != NIL {
-            let node = &mut self.nodes[at as usize];
-            self.front.push(node.entry);
-            let next = std::mem::replace(&mut node.next, self.free);
-            self.free = at;
-            at = next;
-        }
-        self.occupied[i / 64] &= !(1 << (i % 64));
-        self.in_wheel -= self.front.len() - before;
-        sort_descending(&mut self.front, &mut self.stragglers);
-    }
-
-    /// The entries of the bucket at wheel slot `i`.
-    fn bucket_entries(&self, i: usize) -> impl Iterator<Item = &Entry> {
-        let mut at = self.heads[i];
-        std::iter::from_fn(move || {
-            let node = self.nodes.get(at as usize)?;
-            at = node.next;
-            Some(&node.entry)
-        })
     }
 
     #[inline]
@@ -234,9 +171,10 @@ impl EventQueue {
         if let Some(e) = self.current_min() {
             return Some(e.time);
         }
-        if let Some(i) = self.next_occupied() {
+        if let Some(i) = self.wheel.next_occupied(self.current as usize) {
             return self
-                .bucket_entries(i)
+                .wheel
+                .entries(i)
                 .min_by_key(|e| e.key())
                 .map(|e| e.time);
         }
@@ -244,7 +182,7 @@ impl EventQueue {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.front.len() + self.late.len() + self.in_wheel + self.far.len()
+        self.front.len() + self.late.len() + self.wheel.len() + self.far.len()
     }
 
     /// Makes the next non-empty bucket the front; false if the queue is empty.
@@ -256,10 +194,11 @@ impl EventQueue {
             if !self.late.is_empty() {
                 return true;
             }
-            if let Some(i) = self.next_occupied() {
+            if let Some(i) = self.wheel.next_occupied(self.current as usize) {
                 let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
                 self.current += ahead as u64;
-                self.unlink_into_front(i);
+                self.wheel.drain_into(i, &mut self.front);
+                sort_descending(&mut self.front, &mut self.stragglers);
                 return true;
             }
             match self.far.peek() {
@@ -278,25 +217,6 @@ impl EventQueue {
             let entry = self.far.pop().expect("peeked entry");
             self.place(entry);
         }
-    }
-
-    /// The wheel slot of the earliest non-empty bucket after `current`.
-    fn next_occupied(&self) -> Option<usize> {
-        if self.in_wheel == 0 {
-            return None;
-        }
-        let start = self.current as usize & (WHEEL - 1);
-        let (word, bit) = (start / 64, start % 64);
-        let first = self.occupied[word] & (!0u64 << bit);
-        if first != 0 {
-            return Some(word * 64 + first.trailing_zeros() as usize);
-        }
-        // Round the wheel once; the last word visited is `word` again, for its low bits.
-        (1..=WORDS).find_map(|k| {
-            let w = (word + k) % WORDS;
-            let bits = self.occupied[w];
-            (bits != 0).then(|| w * 64 + bits.trailing_zeros() as usize)
-        })
     }
 }
 
