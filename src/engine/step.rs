@@ -115,11 +115,10 @@ impl<P: Process> Sim<P> {
             self.core.drop_arrived(entry.slot, DropReason::Partition);
             return;
         }
-        let node = &mut self.nodes[to.index()];
-        match node.status {
+        match self.status[to.index()] {
             NodeStatus::Down => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
             NodeStatus::Paused => {
-                node.held.push(entry);
+                self.nodes[to.index()].held.push(entry);
                 let (msg_id, content) = (m.id, m.content);
                 self.core.tracer.record(
                     entry.time,
@@ -143,7 +142,7 @@ impl<P: Process> Sim<P> {
                 let mut ctx = Ctx {
                     id: to,
                     core: &mut self.core,
-                    node,
+                    node: &mut self.nodes[to.index()],
                 };
                 proc.on_message(&mut ctx, from, m.msg);
             }
@@ -159,11 +158,12 @@ impl<P: Process> Sim<P> {
             self.core.timers.remove(entry.slot);
             return;
         }
+        let status = self.status[id.index()];
         debug_assert!(
-            node.status != NodeStatus::Down,
+            status != NodeStatus::Down,
             "a timer of the current epoch on a down node"
         );
-        if node.status == NodeStatus::Paused {
+        if status == NodeStatus::Paused {
             node.held.push(entry);
             return;
         }
@@ -193,8 +193,8 @@ impl<P: Process> Sim<P> {
     /// Brings a node up with a fresh process and runs `on_start`.
     pub(crate) fn start_node(&mut self, id: NodeId, kind: TraceKind) {
         let mut proc = self.make_process(id);
+        self.status[id.index()] = NodeStatus::Up;
         let node = &mut self.nodes[id.index()];
-        node.status = NodeStatus::Up;
         node.starts += 1;
         self.core.tracer.record(self.core.now, id, kind, 0, None);
         let mut ctx = Ctx {
