@@ -174,14 +174,16 @@ impl EventQueue {
         if let Some(e) = self.current_min() {
             return Some(e.time);
         }
-        if let Some(i) = self.wheel.next_occupied(self.current as usize) {
-            return self
-                .wheel
-                .entries(i)
-                .min_by_key(|e| e.key())
-                .map(|e| e.time);
+        // The far heap may hold entries that the wheel has come to span but not yet pulled in
+        // (that happens when it next turns), so both are looked at.
+        let in_wheel = self
+            .wheel
+            .next_occupied(self.current as usize)
+            .and_then(|i| self.wheel.entries(i).min_by_key(|e| e.key()));
+        match (in_wheel, self.far.peek()) {
+            (Some(w), Some(f)) => Some(w.time.min(f.time)),
+            (w, f) => w.or(f).map(|e| e.time),
         }
-        self.far.peek().map(|e| e.time)
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -342,6 +344,21 @@ mod tests {
             sort_descending(&mut v, &mut Vec::new());
             assert_eq!(keys(&v), expected, "{len} random entries");
         }
+    }
+
+    #[test]
+    fn peeks_see_far_entries_the_wheel_has_come_to_span() {
+        let width = 1u64 << BUCKET_SHIFT;
+        let mut q = EventQueue::new();
+        let far = SimTime(4_200 * width);
+        q.push(far, EntryKind::Timer, 1);
+        q.push(SimTime(1_000 * width), EntryKind::Timer, 2);
+        assert_eq!(q.pop().map(|e| e.slot), Some(2));
+        q.push(SimTime(4_500 * width), EntryKind::Timer, 3);
+        assert_eq!(q.peek_time(), Some(far));
+        assert_eq!(q.next_time(), Some(far));
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.slot).collect();
+        assert_eq!(order, vec![1, 3]);
     }
 
     /// Against a plain sorted reference, with delays from zero to far beyond the wheel.
