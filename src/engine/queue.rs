@@ -216,7 +216,7 @@ impl EventQueue {
     /// Moves far entries that the wheel now spans into it (or into the current bucket).
     fn pull_far(&mut self) {
         while let Some(e) = self.far.peek() {
-            if bucket_of(e.time) - self.current >= WHEEL as u64 {
+            if bucket_of(e.time).saturating_sub(self.current) >= WHEEL as u64 {
                 return;
             }
             let entry = self.far.pop().expect("peeked entry");
