@@ -3,6 +3,9 @@
 //!
 //! `cargo bench --bench pingpong` runs N = 2, 10, 100, 10 000, each in a child process so that
 //! peak memory (VmHWM) is per size. `cargo bench --bench pingpong -- 100` runs one size.
+//!
+//! `PINGPONG_SECS=1` simulates 1 s instead of 10 s, for profiling under callgrind, e.g.
+//! `PINGPONG_SECS=1 valgrind --tool=callgrind target/release/deps/pingpong-<hash> 100`.
 
 use faultline::{
     Ctx, Latency, Limits, LinkConfig, NetworkConfig, NodeId, Process, SimBuilder, SimDuration,
@@ -12,6 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 const SIZES: [u64; 4] = [2, 10, 100, 10_000];
+/// Simulated seconds unless `PINGPONG_SECS` says otherwise.
 const SIMULATED_S: u64 = 10;
 const TICK: SimDuration = SimDuration::from_millis(1);
 
@@ -54,7 +58,15 @@ fn peak_memory_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
+fn simulated_secs() -> u64 {
+    std::env::var("PINGPONG_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(SIMULATED_S)
+}
+
 fn run_one(n: u64) {
+    let secs = simulated_secs();
     let network = NetworkConfig {
         default: LinkConfig {
             latency: Latency::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(5)),
@@ -74,7 +86,7 @@ fn run_one(n: u64) {
         .expect("build");
     #[allow(clippy::disallowed_methods)] // wall time is what a benchmark measures
     let start = Instant::now();
-    sim.run_until(SimTime::from_secs(SIMULATED_S)).expect("run");
+    sim.run_until(SimTime::from_secs(secs)).expect("run");
     let wall = start.elapsed().as_secs_f64();
     sim.assert_conservation();
     let s = sim.stats();
@@ -85,7 +97,7 @@ fn run_one(n: u64) {
         wall,
         s.delivered as f64 / wall,
         s.events as f64 / wall,
-        SIMULATED_S as f64 / wall,
+        secs as f64 / wall,
         peak_memory_kib().map_or("?".to_string(), |k| k.to_string()),
         sim.trace_hash()
     );

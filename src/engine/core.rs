@@ -9,7 +9,7 @@ use crate::net::{Network, Route};
 use crate::process::{NodeId, Process, TimerId};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
-use crate::trace::{DropReason, TraceKind, Tracer, stable_hash};
+use crate::trace::{DropReason, TraceKind, Tracer, content_hash};
 use std::fmt;
 
 /// A message on the wire.
@@ -94,7 +94,7 @@ impl<P: Process> Core<P> {
         let id = self.msg_id_next;
         self.msg_id_next += 1;
         self.stats.sent += 1;
-        let content = stable_hash(&msg);
+        let content = content_hash(&msg);
         let now = self.now;
         self.tracer.record(
             now,
@@ -212,7 +212,7 @@ impl<P: Process> Core<P> {
 
     /// A note in the trace; its text is part of the hash.
     pub(crate) fn record_note(&mut self, node: NodeId, text: &str) {
-        let content = stable_hash(text);
+        let content = content_hash(text);
         self.tracer
             .record(self.now, node, TraceKind::Note, content, Some(&Note(text)));
     }

@@ -5,7 +5,7 @@ use super::node::NodeStatus;
 use super::queue::EntryKind;
 use crate::faults::Fault;
 use crate::process::{NodeId, Process};
-use crate::trace::{DropReason, TraceKind, stable_hash};
+use crate::trace::{DropReason, TraceKind, content_hash};
 
 /// What applying a fault did, for the trace.
 enum Effect {
@@ -78,13 +78,13 @@ impl<P: Process> Sim<P> {
                 let now = self.core.now;
                 self.core
                     .tracer
-                    .record(now, node, kind, stable_hash(&text), Some(&note));
+                    .record(now, node, kind, content_hash(&text), Some(&note));
             }
             Effect::None => {
                 let note = format!(
                     "{text}: no effect, {} is {}",
                     self.core.names[node.index()],
-                    status_word(self.nodes[node.index()].status)
+                    status_word(self.status[node.index()])
                 );
                 self.core.record_note(node, &note);
             }
@@ -92,11 +92,11 @@ impl<P: Process> Sim<P> {
     }
 
     fn crash(&mut self, id: NodeId) -> Effect {
-        let node = &mut self.nodes[id.index()];
-        if node.status == NodeStatus::Down {
+        if self.status[id.index()] == NodeStatus::Down {
             return Effect::None;
         }
-        node.status = NodeStatus::Down;
+        self.status[id.index()] = NodeStatus::Down;
+        let node = &mut self.nodes[id.index()];
         node.epoch += 1;
         let lost = node.storage.crash();
         let held = std::mem::take(&mut node.held);
@@ -120,7 +120,7 @@ impl<P: Process> Sim<P> {
     }
 
     fn restart(&mut self, id: NodeId) -> Effect {
-        if self.nodes[id.index()].status != NodeStatus::Down {
+        if self.status[id.index()] != NodeStatus::Down {
             return Effect::None;
         }
         self.core.stats.restarts += 1;
@@ -129,22 +129,22 @@ impl<P: Process> Sim<P> {
     }
 
     fn pause(&mut self, id: NodeId) -> Effect {
-        let node = &mut self.nodes[id.index()];
-        if node.status != NodeStatus::Up {
+        let status = &mut self.status[id.index()];
+        if *status != NodeStatus::Up {
             return Effect::None;
         }
-        node.status = NodeStatus::Paused;
+        *status = NodeStatus::Paused;
         Effect::Record(TraceKind::Pause)
     }
 
     fn resume(&mut self, id: NodeId) -> Effect {
-        let node = &mut self.nodes[id.index()];
-        if node.status != NodeStatus::Paused {
+        let status = &mut self.status[id.index()];
+        if *status != NodeStatus::Paused {
             return Effect::None;
         }
-        node.status = NodeStatus::Up;
+        *status = NodeStatus::Up;
         // Held events run now, in the order they arrived.
-        for entry in std::mem::take(&mut node.held) {
+        for entry in std::mem::take(&mut self.nodes[id.index()].held) {
             self.core.queue.push(self.core.now, entry.kind, entry.slot);
         }
         Effect::Record(TraceKind::Resume)

@@ -7,11 +7,15 @@
 
 mod core;
 mod faults;
+mod heap;
 mod node;
 mod queue;
 mod slab;
 mod stats;
 mod step;
+#[cfg(test)]
+mod tests;
+mod wheel;
 
 pub use self::core::Core;
 pub use node::{NodeRuntime, NodeStatus};
@@ -211,6 +215,7 @@ impl SimBuilder {
             seed: self.seed,
             core,
             procs: (0..count).map(|_| None).collect(),
+            status: vec![NodeStatus::Down; count],
             nodes,
             faults,
             factory: Box::new(factory),
@@ -242,6 +247,9 @@ pub struct Sim<P: Process> {
     seed: u64,
     pub(crate) core: Core<P>,
     pub(crate) procs: Vec<Option<P>>,
+    /// Each node's status, apart from [`NodeRuntime`] so that the check on every delivery
+    /// reads a dense array rather than a large per-node record.
+    pub(crate) status: Vec<NodeStatus>,
     pub(crate) nodes: Vec<NodeRuntime>,
     pub(crate) faults: Vec<TimedFault>,
     factory: Factory<P>,
@@ -299,7 +307,7 @@ impl<P: Process> Sim<P> {
 
     /// A node's state as the outside sees it.
     pub fn node(&self, id: NodeId) -> NodeView<'_, P> {
-        match (self.nodes[id.index()].status, &self.procs[id.index()]) {
+        match (self.status[id.index()], &self.procs[id.index()]) {
             (NodeStatus::Up, Some(p)) => NodeView::Up(p),
             (NodeStatus::Paused, Some(p)) => NodeView::Paused(p),
             _ => NodeView::Down,
@@ -312,7 +320,7 @@ impl<P: Process> Sim<P> {
     }
 
     pub fn status(&self, id: NodeId) -> NodeStatus {
-        self.nodes[id.index()].status
+        self.status[id.index()]
     }
 
     /// A node's durable storage (what a restart would recover, plus unsynced writes).

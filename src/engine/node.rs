@@ -1,4 +1,5 @@
-//! Per-node runtime state the engine keeps beside each process: status, clock, rng, storage.
+//! Per-node runtime state the engine keeps beside each process: clock, rng, storage. (Each
+//! node's [`NodeStatus`] is kept in a dense array of its own, in [`super::Sim`].)
 
 use super::queue::Entry;
 use crate::rng::SimRng;
@@ -75,7 +76,6 @@ impl Clock {
 
 /// What the engine keeps per node, alive or not.
 pub struct NodeRuntime {
-    pub(crate) status: NodeStatus,
     /// Bumped by every crash; timers of an older epoch never fire.
     pub(crate) epoch: u32,
     /// How many times the node has started (1 after boot).
@@ -90,7 +90,6 @@ pub struct NodeRuntime {
 impl NodeRuntime {
     pub(crate) fn new(rng: SimRng) -> NodeRuntime {
         NodeRuntime {
-            status: NodeStatus::Down,
             epoch: 0,
             starts: 0,
             rng,

@@ -10,9 +10,16 @@ use crate::trace::{DropReason, TraceKind};
 impl<P: Process> Sim<P> {
     /// Processes the next event. Returns its time, or `None` when no event is left.
     pub fn step(&mut self) -> Result<Option<SimTime>, SimError> {
-        let Some(next) = self.core.queue.peek_time() else {
+        let Some(next) = self.core.queue.next_time() else {
             return Ok(None);
         };
+        self.step_at(next)?;
+        Ok(Some(next))
+    }
+
+    /// Processes the next event, which the queue said is at `next`.
+    #[inline]
+    fn step_at(&mut self, next: SimTime) -> Result<(), SimError> {
         self.check_limits(next)?;
         let entry = self.core.queue.pop().expect("peeked entry");
         self.dispatch(entry);
@@ -22,16 +29,16 @@ impl<P: Process> Sim<P> {
                 format!("{} events waiting in the queue", self.core.queue.len()),
             ));
         }
-        Ok(Some(entry.time))
+        Ok(())
     }
 
     /// Processes every event up to and including `until`, then moves the clock to `until`.
     pub fn run_until(&mut self, until: SimTime) -> Result<(), SimError> {
-        while let Some(next) = self.core.queue.peek_time() {
+        while let Some(next) = self.core.queue.next_time() {
             if next > until {
                 break;
             }
-            self.step()?;
+            self.step_at(next)?;
         }
         if until > self.core.now && until <= self.limits.max_time {
             self.core.now = until;
@@ -108,11 +115,10 @@ impl<P: Process> Sim<P> {
             self.core.drop_arrived(entry.slot, DropReason::Partition);
             return;
         }
-        let node = &mut self.nodes[to.index()];
-        match node.status {
+        match self.status[to.index()] {
             NodeStatus::Down => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
             NodeStatus::Paused => {
-                node.held.push(entry);
+                self.nodes[to.index()].held.push(entry);
                 let (msg_id, content) = (m.id, m.content);
                 self.core.tracer.record(
                     entry.time,
@@ -136,7 +142,7 @@ impl<P: Process> Sim<P> {
                 let mut ctx = Ctx {
                     id: to,
                     core: &mut self.core,
-                    node,
+                    node: &mut self.nodes[to.index()],
                 };
                 proc.on_message(&mut ctx, from, m.msg);
             }
@@ -152,11 +158,12 @@ impl<P: Process> Sim<P> {
             self.core.timers.remove(entry.slot);
             return;
         }
+        let status = self.status[id.index()];
         debug_assert!(
-            node.status != NodeStatus::Down,
+            status != NodeStatus::Down,
             "a timer of the current epoch on a down node"
         );
-        if node.status == NodeStatus::Paused {
+        if status == NodeStatus::Paused {
             node.held.push(entry);
             return;
         }
@@ -164,7 +171,7 @@ impl<P: Process> Sim<P> {
         let timer = self.core.timers.remove(entry.slot);
         self.core.stats.timers_fired += 1;
         let kind = TraceKind::TimerFired { timer: entry.slot };
-        let content = crate::trace::stable_hash(&timer.tag);
+        let content = crate::trace::content_hash(&timer.tag);
         self.core
             .tracer
             .record(entry.time, id, kind, content, Some(&timer.tag));
@@ -186,8 +193,8 @@ impl<P: Process> Sim<P> {
     /// Brings a node up with a fresh process and runs `on_start`.
     pub(crate) fn start_node(&mut self, id: NodeId, kind: TraceKind) {
         let mut proc = self.make_process(id);
+        self.status[id.index()] = NodeStatus::Up;
         let node = &mut self.nodes[id.index()];
-        node.status = NodeStatus::Up;
         node.starts += 1;
         self.core.tracer.record(self.core.now, id, kind, 0, None);
         let mut ctx = Ctx {

@@ -65,6 +65,16 @@ impl Latency {
         match self {
             Latency::Constant(d) => *d,
             Latency::Uniform(lo, hi) => SimDuration(rng.random_range(lo.0..=hi.0)),
+            other => other.sample_shaped(rng),
+        }
+    }
+
+    /// [`Latency::sample`] for the distributions other than constant and uniform, out of line
+    /// so that the common ones inline into the send path.
+    #[inline(never)]
+    fn sample_shaped<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+        match self {
+            Latency::Constant(_) | Latency::Uniform(..) => self.sample(rng),
             Latency::Normal { mean, std } => sample_normal(*mean, *std, rng),
             Latency::Exponential { mean, min } => {
                 let x: f64 = Exp1.sample(rng);

@@ -27,11 +27,14 @@ impl Partitions {
     }
 
     /// Whether a message from `from` to `to` is cut off.
-    #[inline]
+    #[inline(always)]
     pub fn blocks(&self, from: NodeId, to: NodeId) -> bool {
-        if !self.active || from == to {
-            return false;
-        }
+        self.active && from != to && self.blocks_active(from, to)
+    }
+
+    /// [`Partitions::blocks`] when something is cut.
+    #[inline(never)]
+    fn blocks_active(&self, from: NodeId, to: NodeId) -> bool {
         let (gf, gt) = (self.group[from.index()], self.group[to.index()]);
         (gf != UNGROUPED && gt != UNGROUPED && gf != gt)
             || self.isolated[from.index()]

@@ -1,23 +1,24 @@
 //! The trace: every event of a run, folded into a 64-bit hash and, on request, written out.
 //!
-//! The hash is always computed (it is cheap: a few multiplications per event) and is the same
-//! with or without a sink attached. Sinks see each event with its details (message contents,
-//! notes) rendered only when they ask for them.
+//! The hash is always computed (it is cheap: three folded multiplications per event, see
+//! [`fold_event`]) and is the same with or without a sink attached. Sinks see each event with
+//! its details (message contents, notes) rendered only when they ask for them, and the trace
+//! hash as it stands after that event.
 
 mod compare;
 mod hash;
 mod jsonl;
 
 pub use compare::{Determinism, Divergence, SharedHashLog, compare_runs};
-
-pub use hash::{StableHasher, avalanche, stable_hash};
+pub use hash::{
+    ContentHasher, StableHasher, avalanche, content_hash, fold_event, folded_multiply, stable_hash,
+};
 pub use jsonl::JsonlSink;
 
 use crate::process::NodeId;
 use crate::time::{SignedDuration, SimTime};
 use serde::Serialize;
 use std::fmt;
-use std::hash::{Hash, Hasher};
 
 /// Why the network did not deliver a message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -256,8 +257,8 @@ impl Tracer {
         self.count
     }
 
-    /// Records one event; `content` is the stable hash of its payload (0 if none).
-    #[inline]
+    /// Records one event; `content` is the [`content_hash`] of its payload (0 if none).
+    #[inline(always)]
     pub(crate) fn record(
         &mut self,
         time: SimTime,
@@ -266,19 +267,32 @@ impl Tracer {
         content: u64,
         detail: Option<&dyn fmt::Debug>,
     ) {
+        self.hash = fold_event(self.hash, time, node, &kind, content);
+        self.count += 1;
+        if self.sink.is_some() {
+            self.forward(time, node, kind, detail);
+        }
+    }
+
+    /// Hands the event just folded to the sink, with the trace hash as it now stands.
+    #[cold]
+    #[inline(never)]
+    fn forward(
+        &mut self,
+        time: SimTime,
+        node: NodeId,
+        kind: TraceKind,
+        detail: Option<&dyn fmt::Debug>,
+    ) {
         let event = TraceEvent {
-            index: self.count,
+            index: self.count - 1,
             time,
             node,
             kind,
         };
-        let mut h = StableHasher::new(self.hash);
-        event.hash(&mut h);
-        h.write_u64(content);
-        self.hash = h.finish();
-        self.count += 1;
+        let hash = self.hash();
         if let Some(sink) = self.sink.as_mut() {
-            sink.record(&event, self.hash, detail);
+            sink.record(&event, hash, detail);
         }
     }
 }
