@@ -38,7 +38,7 @@ impl fmt::Debug for Note<'_> {
     }
 }
 
-pub struct Core<P: Process> {
+pub(crate) struct Core<P: Process> {
     pub(crate) now: SimTime,
     pub(crate) queue: EventQueue,
     pub(crate) msgs: Slab<InFlight<P::Message>>,

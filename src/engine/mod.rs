@@ -17,8 +17,9 @@ mod step;
 mod tests;
 mod wheel;
 
-pub use self::core::Core;
-pub use node::{NodeRuntime, NodeStatus};
+pub(crate) use self::core::Core;
+pub use node::NodeStatus;
+pub(crate) use node::NodeRuntime;
 pub use stats::{DropCounts, Stats};
 
 use crate::faults::TimedFault;

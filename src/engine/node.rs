@@ -75,7 +75,7 @@ impl Clock {
 }
 
 /// What the engine keeps per node, alive or not.
-pub struct NodeRuntime {
+pub(crate) struct NodeRuntime {
     /// Bumped by every crash; timers of an older epoch never fire.
     pub(crate) epoch: u32,
     /// How many times the node has started (1 after boot).

@@ -43,14 +43,14 @@ impl<P: Process> Sim<P> {
         if until > self.core.now && until <= self.limits.max_time {
             self.core.now = until;
         }
-        debug_assert!(self.conserved(), "messages not conserved");
+        assert!(self.conserved(), "messages not conserved");
         Ok(())
     }
 
     /// Processes events until none is left (or a limit stops the run).
     pub fn run(&mut self) -> Result<(), SimError> {
         while self.step()?.is_some() {}
-        debug_assert!(self.conserved(), "messages not conserved");
+        assert!(self.conserved(), "messages not conserved");
         Ok(())
     }
 
