@@ -56,3 +56,22 @@ fn broadcast_with_skewed_clocks_and_pauses_is_deterministic_over_200_seeds() {
     sweep("broadcast-clock-skew.yaml");
     sweep("broadcast-gray-failure.yaml");
 }
+
+/// Trace hashes of two scenarios, as computed when they were written. A different value on
+/// another machine would mean the run depends on the platform; a change in the engine that
+/// alters runs on purpose updates these pins.
+#[test]
+fn trace_hashes_are_the_same_on_every_machine() {
+    let pins = [
+        ("echo-loss.yaml", 0x42b9_440b_7652_dd4f_u64),
+        ("broadcast-clock-skew.yaml", 0xa644_c060_3951_3ae1),
+    ];
+    for (name, pinned) in pins {
+        let scenario = load(name);
+        let got = hash(&scenario, scenario.seed);
+        assert_eq!(
+            got, pinned,
+            "{name}: trace hash {got:016x}, pinned {pinned:016x}"
+        );
+    }
+}

@@ -18,8 +18,8 @@ mod tests;
 mod wheel;
 
 pub(crate) use self::core::Core;
-pub use node::NodeStatus;
 pub(crate) use node::NodeRuntime;
+pub use node::NodeStatus;
 pub use stats::{DropCounts, Stats};
 
 use crate::faults::TimedFault;
