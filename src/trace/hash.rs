@@ -42,6 +42,20 @@ impl Default for StableHasher {
     }
 }
 
+/// Feeds `bytes` to `mix` as little-endian words; the last word carries the length, so
+/// `"ab"` and `"ab\0"` differ.
+#[inline]
+fn for_each_word(bytes: &[u8], mut mix: impl FnMut(u64)) {
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        mix(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+    }
+    let rest = chunks.remainder();
+    let mut last = [0u8; 8];
+    last[..rest.len()].copy_from_slice(rest);
+    mix(u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56));
+}
+
 /// Final avalanche (the murmur3 finaliser), so near-identical inputs differ in every bit.
 #[inline]
 pub const fn avalanche(mut x: u64) -> u64 {
@@ -59,14 +73,7 @@ impl Hasher for StableHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.mix(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        self.mix(u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56));
+        for_each_word(bytes, |word| self.mix(word));
     }
 
     #[inline]
@@ -154,14 +161,7 @@ impl Hasher for ContentHasher {
 
     #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            self.mix(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
-        }
-        let rest = chunks.remainder();
-        let mut last = [0u8; 8];
-        last[..rest.len()].copy_from_slice(rest);
-        self.mix(u64::from_le_bytes(last) ^ ((bytes.len() as u64) << 56));
+        for_each_word(bytes, |word| self.mix(word));
     }
 
     #[inline(always)]
