@@ -93,6 +93,31 @@ impl ViolationReport {
     }
 }
 
+/// How often invariants (`Always` properties) are checked while a run goes on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckEvery {
+    /// After every event: a violation is reported at the exact event that caused it.
+    #[default]
+    Event,
+    /// After every n-th event (n ≥ 1): cheaper, and the report may come up to n − 1 events late.
+    Events(u64),
+    /// Only at the end of the run.
+    End,
+}
+
+impl CheckEvery {
+    /// Whether to check after the event that brought the run's count to `events`.
+    #[inline]
+    fn due(self, events: u64) -> bool {
+        match self {
+            CheckEvery::Event => true,
+            CheckEvery::Events(n) => events.is_multiple_of(n.max(1)),
+            CheckEvery::End => false,
+        }
+    }
+}
+
 /// Steps `sim` through every event up to `until`, checking the `Always` properties after each
 /// one. Stops at the first violation and returns it; otherwise moves the clock to `until`.
 pub fn step_checked<P: Process>(
@@ -100,8 +125,21 @@ pub fn step_checked<P: Process>(
     until: SimTime,
     properties: &[Property<P>],
 ) -> Result<Option<ViolationReport>, crate::engine::SimError> {
+    step_checked_every(sim, until, properties, CheckEvery::Event)
+}
+
+/// [`step_checked`], checking invariants as often as `every` says.
+pub fn step_checked_every<P: Process>(
+    sim: &mut Sim<P>,
+    until: SimTime,
+    properties: &[Property<P>],
+    every: CheckEvery,
+) -> Result<Option<ViolationReport>, crate::engine::SimError> {
     while sim.next_event_time().is_some_and(|t| t <= until) {
         sim.step()?;
+        if !every.due(sim.stats().events) {
+            continue;
+        }
         let broken = properties
             .iter()
             .filter(|p| p.when == CheckWhen::Always)

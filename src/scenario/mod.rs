@@ -16,6 +16,7 @@ pub use faults::{FaultAction, FaultSpec};
 pub use run::{CheckResult, Outcome, RunError, RunOptions, RunReport, check_determinism, run};
 pub use schema::{ExpectSpec, ScenarioFile};
 
+use crate::check::CheckEvery;
 use crate::engine::{Limits, NODES_MAX};
 use crate::faults::{Fault, TimedFault};
 use crate::net::{LinkConfig, NetworkConfig};
@@ -48,6 +49,8 @@ pub struct Scenario {
     pub faults: Vec<TimedFault>,
     /// Properties to check; all of the protocol's when empty.
     pub checks: Vec<String>,
+    /// How often invariants are checked while the run goes on.
+    pub check_every: CheckEvery,
     pub expect: ExpectSpec,
     pub limits: Limits,
 }
@@ -235,6 +238,7 @@ fn build(
         duration: f.duration.0,
         network: network_config(&f.network, &id),
         faults,
+        check_every: f.check_every.map_or(CheckEvery::Event, |c| c.0),
         checks: f
             .checks
             .unwrap_or_default()

@@ -2,7 +2,9 @@
 //! end-of-run properties, and compare the outcome with what the scenario expects.
 
 use super::{ExpectSpec, Scenario};
-use crate::check::{CheckWhen, Property, ViolationReport, check_at_end, step_checked};
+use crate::check::{
+    CheckEvery, CheckWhen, Property, ViolationReport, check_at_end, step_checked_every,
+};
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
 use crate::time::{SimDuration, SimTime};
@@ -138,6 +140,7 @@ fn drive<P: BuiltinProtocol>(
     sim: &mut Sim<P>,
     end: SimTime,
     props: &[Property<P>],
+    every: CheckEvery,
     show_progress: bool,
 ) -> Result<Vec<ViolationReport>, SimError> {
     let bar = if show_progress {
@@ -156,7 +159,7 @@ fn drive<P: BuiltinProtocol>(
     let mut until = SimTime::ZERO;
     while until < end {
         until = SimTime(until.0.saturating_add(slice).min(end.0));
-        if let Some(v) = step_checked(sim, until, props)? {
+        if let Some(v) = step_checked_every(sim, until, props, every)? {
             bar.finish_and_clear();
             return Ok(vec![v]);
         }
@@ -178,7 +181,7 @@ fn run_with<P: BuiltinProtocol>(
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
     let started = std::time::Instant::now();
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        drive(&mut sim, end, &props, show_progress)
+        drive(&mut sim, end, &props, scenario.check_every, show_progress)
     }));
     let wall_time_s = started.elapsed().as_secs_f64();
     let driven = driven.map_err(|payload| RunError::Panic {

@@ -5,6 +5,7 @@
 
 use super::context::{inspect, one_of};
 use super::de::{BugRef, NodeRef, Probability, PropertyRef, ProtocolRef};
+use crate::check::CheckEvery;
 use crate::engine::NODES_MAX;
 use crate::net::Latency;
 use crate::protocols::ProtocolParams;
@@ -45,6 +46,8 @@ pub struct ScenarioFile {
     pub faults: FaultList,
     #[serde(default)]
     pub checks: Option<Vec<PropertyRef>>,
+    #[serde(default)]
+    pub check_every: Option<CheckEverySpec>,
     #[serde(default)]
     pub expect: Option<ExpectSpec>,
     #[serde(default)]
@@ -270,6 +273,49 @@ impl<'de> Deserialize<'de> for FaultList {
 }
 
 pub use super::faults::FaultSpec;
+
+/// `check_every: event`, `check_every: 100` (events) or `check_every: end`.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckEverySpec(pub CheckEvery);
+
+impl<'de> Deserialize<'de> for CheckEverySpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckEveryVisitor)
+    }
+}
+
+struct CheckEveryVisitor;
+
+impl<'de> Visitor<'de> for CheckEveryVisitor {
+    type Value = CheckEverySpec;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("`event`, a number of events such as 100, or `end`")
+    }
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<CheckEverySpec, E> {
+        match n {
+            0 => Err(E::custom(
+                "check_every must be at least 1 event, or `event` or `end`",
+            )),
+            1 => Ok(CheckEverySpec(CheckEvery::Event)),
+            n => Ok(CheckEverySpec(CheckEvery::Events(n))),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<CheckEverySpec, E> {
+        match u64::try_from(n) {
+            Ok(n) => self.visit_u64(n),
+            Err(_) => Err(E::custom(format!("check_every {n} is negative"))),
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<CheckEverySpec, E> {
+        match v {
+            "event" => Ok(CheckEverySpec(CheckEvery::Event)),
+            "end" => Ok(CheckEverySpec(CheckEvery::End)),
+            other => Err(E::custom(format!(
+                "check_every is `event`, a number of events such as 100, or `end`; not `{other}`"
+            ))),
+        }
+    }
+}
 
 /// What the scenario expects.
 #[derive(Debug, Clone, PartialEq, Eq)]

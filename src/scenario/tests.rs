@@ -119,3 +119,52 @@ fn position_fragments_are_removed_from_messages() {
     );
     assert_eq!(strip_positions("seen at line noon"), "seen at line noon");
 }
+
+#[test]
+fn check_every_takes_event_a_count_or_end() {
+    let base = "name: c\nprotocol: echo\nnodes: 2\n";
+    let every =
+        |v: &str| parse(&format!("{base}check_every: {v}\n"), "c.yaml").map(|s| s.check_every);
+    assert_eq!(every("event").unwrap(), CheckEvery::Event);
+    assert_eq!(every("1").unwrap(), CheckEvery::Event);
+    assert_eq!(every("250").unwrap(), CheckEvery::Events(250));
+    assert_eq!(every("end").unwrap(), CheckEvery::End);
+    let e = every("0").unwrap_err();
+    assert_eq!((e.line, e.column), (Some(4), Some(14)));
+    assert!(
+        every("sometimes")
+            .unwrap_err()
+            .message
+            .contains("not `sometimes`")
+    );
+    assert_eq!(
+        parse(base, "c.yaml").unwrap().check_every,
+        CheckEvery::Event
+    );
+}
+
+#[test]
+fn invariants_checked_only_at_the_end_still_catch_the_bug_later() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/echo-duplicate-bug.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let every_event = parse(&text, path).unwrap();
+    let at_end = parse(&format!("{text}\ncheck_every: end\n"), path).unwrap();
+    let sparse = parse(&format!("{text}\ncheck_every: 1000\n"), path).unwrap();
+    let first = run(&every_event, RunOptions::default()).unwrap();
+    let last = run(&at_end, RunOptions::default()).unwrap();
+    let some = run(&sparse, RunOptions::default()).unwrap();
+    for r in [&first, &last, &some] {
+        assert!(r.expectation_met, "{}", r.name);
+        assert_eq!(r.violations[0].property, "exactly_once");
+    }
+    assert!(first.stopped_at < SimTime(every_event.duration.0));
+    assert_eq!(
+        last.stopped_at,
+        SimTime(at_end.duration.0),
+        "found only at the end"
+    );
+    assert!(some.stopped_at >= first.stopped_at);
+}
