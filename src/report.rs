@@ -1,6 +1,7 @@
 //! Rendering run reports for people (text) and machines (JSON).
 
 use crate::scenario::{ExpectSpec, Outcome, RunReport};
+use crate::time::{SimDuration, SimTime};
 use crate::trace::{Determinism, TraceEvent};
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -102,6 +103,19 @@ pub fn text(r: &RunReport) -> String {
             }
         }
     }
+    for g in &r.goals {
+        let (mark, how) = match (g.status, g.held_at_ns) {
+            ("held", Some(t)) => ("ok  ", format!("held at {}", SimTime(t))),
+            ("failed", _) => ("FAIL", "never held in time (see above)".to_string()),
+            _ => ("--  ", "not reached: the run stopped first".to_string()),
+        };
+        let within = SimDuration(g.within_ns);
+        let _ = writeln!(
+            out,
+            "  {mark} eventually {} within {within} after {}: {how}",
+            g.condition, g.after
+        );
+    }
     if let Some(limit) = &r.limit {
         let _ = writeln!(out, "limit      {limit}");
     }
@@ -145,6 +159,7 @@ pub fn json(r: &RunReport, determinism: Option<&Determinism>) -> Value {
         "outcome": r.outcome,
         "limit": r.limit,
         "checks": r.checks,
+        "eventually": r.goals,
         "violations": r.violations,
         "expect": expectation_words(&r.expect),
         "expectation_met": r.expectation_met,

@@ -5,9 +5,14 @@
 //! `AtEnd` properties are checked once when the run ends (for example "every value reached
 //! every live node").
 
-use crate::engine::Sim;
+mod liveness;
+
+pub use liveness::{Eventually, GoalResult};
+
+use crate::engine::{Sim, SimError};
 use crate::process::{NodeId, Process};
 use crate::time::SimTime;
+use liveness::Goal;
 use serde::Serialize;
 
 /// When a property is checked.
@@ -118,38 +123,98 @@ impl CheckEvery {
     }
 }
 
+/// Checks a run as it goes: invariants as often as `every` says, and liveness goals.
+pub struct Checker<'p, P: Process> {
+    properties: &'p [Property<P>],
+    every: CheckEvery,
+    goals: Vec<Goal<'p, P>>,
+}
+
+impl<'p, P: Process> Checker<'p, P> {
+    pub fn new(properties: &'p [Property<P>], every: CheckEvery) -> Self {
+        Checker {
+            properties,
+            every,
+            goals: Vec::new(),
+        }
+    }
+
+    /// Adds a liveness goal; its condition must name one of the properties.
+    pub fn eventually(mut self, spec: Eventually) -> Result<Self, String> {
+        let property = self
+            .properties
+            .iter()
+            .find(|p| p.name == spec.condition)
+            .ok_or_else(|| {
+                format!(
+                    "no property named `{}` to use as a condition",
+                    spec.condition
+                )
+            })?;
+        self.goals.push(Goal {
+            spec,
+            property,
+            held_at: None,
+            failed: false,
+        });
+        Ok(self)
+    }
+
+    /// Steps `sim` through every event up to `until`. Stops at the first violation (of an
+    /// invariant, or a goal whose deadline passed) and returns it; otherwise moves the clock
+    /// to `until`.
+    pub fn step_until(
+        &mut self,
+        sim: &mut Sim<P>,
+        until: SimTime,
+    ) -> Result<Option<ViolationReport>, SimError> {
+        while let Some(next) = sim.next_event_time().filter(|&t| t <= until) {
+            if let Some(v) = self.overdue(sim, next) {
+                return Ok(Some(v));
+            }
+            sim.step()?;
+            if self.every.due(sim.stats().events) {
+                let broken = self
+                    .properties
+                    .iter()
+                    .filter(|p| p.when == CheckWhen::Always)
+                    .find_map(|p| ViolationReport::check(p, sim));
+                if broken.is_some() {
+                    return Ok(broken);
+                }
+            }
+            self.goals.iter_mut().for_each(|g| g.observe(sim));
+        }
+        sim.run_until(until)?;
+        Ok(self.overdue(sim, SimTime(until.0.saturating_add(1))))
+    }
+
+    fn overdue(&mut self, sim: &Sim<P>, next: SimTime) -> Option<ViolationReport> {
+        self.goals.iter_mut().find_map(|g| g.overdue(sim, next))
+    }
+
+    /// At the end of the run: every property once, goals that never held, and message
+    /// conservation.
+    pub fn finish(&mut self, sim: &Sim<P>) -> Vec<ViolationReport> {
+        let mut found = check_at_end(sim, self.properties);
+        found.extend(self.overdue(sim, SimTime::MAX));
+        found
+    }
+
+    /// How each goal turned out so far.
+    pub fn goals(&self) -> Vec<GoalResult> {
+        self.goals.iter().map(Goal::result).collect()
+    }
+}
+
 /// Steps `sim` through every event up to `until`, checking the `Always` properties after each
 /// one. Stops at the first violation and returns it; otherwise moves the clock to `until`.
 pub fn step_checked<P: Process>(
     sim: &mut Sim<P>,
     until: SimTime,
     properties: &[Property<P>],
-) -> Result<Option<ViolationReport>, crate::engine::SimError> {
-    step_checked_every(sim, until, properties, CheckEvery::Event)
-}
-
-/// [`step_checked`], checking invariants as often as `every` says.
-pub fn step_checked_every<P: Process>(
-    sim: &mut Sim<P>,
-    until: SimTime,
-    properties: &[Property<P>],
-    every: CheckEvery,
-) -> Result<Option<ViolationReport>, crate::engine::SimError> {
-    while sim.next_event_time().is_some_and(|t| t <= until) {
-        sim.step()?;
-        if !every.due(sim.stats().events) {
-            continue;
-        }
-        let broken = properties
-            .iter()
-            .filter(|p| p.when == CheckWhen::Always)
-            .find_map(|p| ViolationReport::check(p, sim));
-        if broken.is_some() {
-            return Ok(broken);
-        }
-    }
-    sim.run_until(until)?;
-    Ok(None)
+) -> Result<Option<ViolationReport>, SimError> {
+    Checker::new(properties, CheckEvery::Event).step_until(sim, until)
 }
 
 /// Checks every property once, as at the end of a run, and asserts message conservation.
@@ -170,7 +235,7 @@ pub fn run_checked<P: Process>(
     sim: &mut Sim<P>,
     end: SimTime,
     properties: &[Property<P>],
-) -> Result<Vec<ViolationReport>, crate::engine::SimError> {
+) -> Result<Vec<ViolationReport>, SimError> {
     if let Some(v) = step_checked(sim, end, properties)? {
         return Ok(vec![v]);
     }

@@ -11,6 +11,9 @@ pub(crate) struct Context {
     pub(crate) bugs: Vec<&'static str>,
     pub(crate) properties: Vec<&'static str>,
     pub(crate) duration_ns: u64,
+    /// When the last fault, and the last heal, happen (for `eventually: { after: ... }`).
+    pub(crate) last_fault_ns: Option<u64>,
+    pub(crate) last_heal_ns: Option<u64>,
     pub(crate) max_nodes: u64,
 }
 

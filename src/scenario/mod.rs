@@ -8,6 +8,7 @@
 mod context;
 mod de;
 mod faults;
+mod goals;
 mod run;
 mod schema;
 
@@ -16,7 +17,7 @@ pub use faults::{FaultAction, FaultSpec};
 pub use run::{CheckResult, Outcome, RunError, RunOptions, RunReport, check_determinism, run};
 pub use schema::{ExpectSpec, ScenarioFile};
 
-use crate::check::CheckEvery;
+use crate::check::{CheckEvery, Eventually};
 use crate::engine::{Limits, NODES_MAX};
 use crate::faults::{Fault, TimedFault};
 use crate::net::{LinkConfig, NetworkConfig};
@@ -51,6 +52,8 @@ pub struct Scenario {
     pub checks: Vec<String>,
     /// How often invariants are checked while the run goes on.
     pub check_every: CheckEvery,
+    /// Liveness goals.
+    pub eventually: Vec<Eventually>,
     pub expect: ExpectSpec,
     pub limits: Limits,
 }
@@ -132,6 +135,14 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         bugs: info.bugs.iter().map(|b| b.name).collect(),
         properties: info.properties.iter().map(|p| p.name).collect(),
         duration_ns: first.duration.0.0,
+        last_fault_ns: first.faults.0.iter().map(|f| f.at.0).max(),
+        last_heal_ns: first
+            .faults
+            .0
+            .iter()
+            .filter(|f| matches!(f.action, FaultAction::Heal(_)))
+            .map(|f| f.at.0)
+            .max(),
         max_nodes,
     };
     let names = ctx.nodes.clone();
@@ -238,6 +249,7 @@ fn build(
         duration: f.duration.0,
         network: network_config(&f.network, &id),
         faults,
+        eventually: f.eventually.0,
         check_every: f.check_every.map_or(CheckEvery::Event, |c| c.0),
         checks: f
             .checks

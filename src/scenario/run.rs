@@ -2,9 +2,7 @@
 //! end-of-run properties, and compare the outcome with what the scenario expects.
 
 use super::{ExpectSpec, Scenario};
-use crate::check::{
-    CheckEvery, CheckWhen, Property, ViolationReport, check_at_end, step_checked_every,
-};
+use crate::check::{CheckWhen, Checker, GoalResult, Property, ViolationReport};
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
 use crate::time::{SimDuration, SimTime};
@@ -61,6 +59,8 @@ pub struct RunReport {
     pub trace_hash: u64,
     pub trace_events: u64,
     pub checks: Vec<CheckResult>,
+    /// Liveness goals (`eventually:`) and how they turned out.
+    pub goals: Vec<GoalResult>,
     pub violations: Vec<ViolationReport>,
     pub outcome: Outcome,
     /// Which limit stopped the run, in words.
@@ -127,7 +127,12 @@ fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
             ExpectSpec::Violation(Some(name)) => Some(name.as_str()),
             _ => None,
         };
-        props.retain(|p| scenario.checks.iter().any(|c| c == p.name) || Some(p.name) == expected);
+        let needed = |name: &str| {
+            scenario.checks.iter().any(|c| c == name)
+                || Some(name) == expected
+                || scenario.eventually.iter().any(|g| g.condition == name)
+        };
+        props.retain(|p| needed(p.name));
     }
     props
 }
@@ -135,12 +140,11 @@ fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
 /// Progress updates per run: the run is checked in this many slices of simulated time.
 const PROGRESS_SLICES: u64 = 200;
 
-/// `run_checked`, in slices of simulated time so that a progress bar can follow long runs.
+/// Checks the run in slices of simulated time, so that a progress bar can follow long runs.
 fn drive<P: BuiltinProtocol>(
     sim: &mut Sim<P>,
     end: SimTime,
-    props: &[Property<P>],
-    every: CheckEvery,
+    checker: &mut Checker<'_, P>,
     show_progress: bool,
 ) -> Result<Vec<ViolationReport>, SimError> {
     let bar = if show_progress {
@@ -159,14 +163,14 @@ fn drive<P: BuiltinProtocol>(
     let mut until = SimTime::ZERO;
     while until < end {
         until = SimTime(until.0.saturating_add(slice).min(end.0));
-        if let Some(v) = step_checked_every(sim, until, props, every)? {
+        if let Some(v) = checker.step_until(sim, until)? {
             bar.finish_and_clear();
             return Ok(vec![v]);
         }
         bar.set_position(until.0 / 1_000_000);
     }
     bar.finish_and_clear();
-    Ok(check_at_end(sim, props))
+    Ok(checker.finish(sim))
 }
 
 fn run_with<P: BuiltinProtocol>(
@@ -180,9 +184,16 @@ fn run_with<P: BuiltinProtocol>(
     let end = SimTime(scenario.duration.0);
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
     let started = std::time::Instant::now();
+    let mut checker = Checker::new(&props, scenario.check_every);
+    for goal in &scenario.eventually {
+        checker = checker
+            .eventually(goal.clone())
+            .expect("conditions are checked while parsing");
+    }
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        drive(&mut sim, end, &props, scenario.check_every, show_progress)
+        drive(&mut sim, end, &mut checker, show_progress)
     }));
+    let goals = checker.goals();
     let wall_time_s = started.elapsed().as_secs_f64();
     let driven = driven.map_err(|payload| RunError::Panic {
         message: panic_message(payload.as_ref()),
@@ -202,14 +213,9 @@ fn run_with<P: BuiltinProtocol>(
     if let Some(result) = sim.finish_trace() {
         result.map_err(RunError::Trace)?;
     }
-    Ok(report(
-        scenario,
-        &sim,
-        checks,
-        violations,
-        limit,
-        wall_time_s,
-    ))
+    let mut report = report(scenario, &sim, checks, violations, limit, wall_time_s);
+    report.goals = goals;
+    Ok(report)
 }
 
 fn check_result<P: BuiltinProtocol>(
@@ -263,6 +269,7 @@ fn report<P: BuiltinProtocol>(
         trace_hash: sim.trace_hash(),
         trace_events: sim.trace_len(),
         checks,
+        goals: Vec::new(),
         violations,
         outcome,
         limit,

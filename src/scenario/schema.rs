@@ -49,6 +49,8 @@ pub struct ScenarioFile {
     #[serde(default)]
     pub check_every: Option<CheckEverySpec>,
     #[serde(default)]
+    pub eventually: super::goals::GoalList,
+    #[serde(default)]
     pub expect: Option<ExpectSpec>,
     #[serde(default)]
     pub limits: LimitsSpec,

@@ -168,3 +168,88 @@ fn invariants_checked_only_at_the_end_still_catch_the_bug_later() {
     );
     assert!(some.stopped_at >= first.stopped_at);
 }
+
+#[test]
+fn goals_resolve_their_starting_point_from_the_faults() {
+    let base = "name: g\nprotocol: broadcast\nnodes: 3\nduration: 10s\nfaults:\n  - { at: 1s, isolate: n1 }\n  - { at: 4s, heal: all }\n  - { at: 6s, crash: n2 }\n";
+    let goals =
+        |g: &str| parse(&format!("{base}eventually: {g}\n"), "g.yaml").map(|s| s.eventually);
+    let heal = goals("{ condition: all_delivered, within: 2s, after: heal }").unwrap();
+    assert_eq!(heal[0].from, SimTime::from_secs(4));
+    assert_eq!(heal[0].deadline(), SimTime::from_secs(6));
+    assert_eq!(heal[0].after, "the last heal (at 4s)");
+    let last = goals("[ { condition: all_delivered, within: 1s, after: last_fault } ]").unwrap();
+    assert_eq!(last[0].from, SimTime::from_secs(6));
+    let at = goals("{ condition: no_invention, within: 1s, after: 2.5s }").unwrap();
+    assert_eq!(at[0].from, SimTime::from_millis(2_500));
+    for (bad, why) in [
+        (
+            "{ condition: all_delivered, within: 5s, after: last_fault }",
+            "after the run ends",
+        ),
+        (
+            "{ condition: converged, within: 1s, after: heal }",
+            "unknown property `converged`",
+        ),
+        (
+            "{ condition: all_delivered, within: 1s, after: lunch }",
+            "not `lunch`",
+        ),
+        (
+            "{ condition: all_delivered, within: 0s, after: heal }",
+            "more than 0",
+        ),
+    ] {
+        let e = goals(bad).unwrap_err();
+        assert_eq!(e.line, Some(9), "{bad}");
+        assert!(e.message.contains(why), "{bad}: {}", e.message);
+    }
+    let no_heal = parse(
+        "name: g\nprotocol: broadcast\nnodes: 3\neventually: { condition: all_delivered, within: 1s, after: heal }\n",
+        "g.yaml",
+    );
+    assert!(
+        no_heal
+            .unwrap_err()
+            .message
+            .contains("needs a `heal` fault")
+    );
+}
+
+#[test]
+fn a_goal_that_never_holds_fails_at_its_deadline_and_says_what_is_missing() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/broadcast-partition.yaml"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains("eventually: { condition: all_delivered, within: 2s, after: heal }"));
+    let good = run(&parse(&text, path).unwrap(), RunOptions::default()).unwrap();
+    assert!(good.expectation_met);
+    assert_eq!(good.goals[0].status, "held");
+    assert!(good.goals[0].held_at_ns.unwrap() >= SimTime::from_secs(3).0);
+    let buggy_text = format!(
+        "{}\nbug: no-retransmit\n",
+        text.replace("expect: { outcome: pass }", "")
+    );
+    let bad = run(&parse(&buggy_text, path).unwrap(), RunOptions::default()).unwrap();
+    assert_eq!(bad.outcome, Outcome::Violation);
+    assert_eq!(bad.goals[0].status, "failed");
+    assert_eq!(
+        bad.stopped_at,
+        SimTime::from_secs(5),
+        "stops at the deadline"
+    );
+    let v = &bad.violations[0];
+    assert_eq!(
+        (v.property.as_str(), v.time),
+        ("all_delivered", SimTime::from_secs(5))
+    );
+    assert!(
+        v.message
+            .contains("still not true 2s after the last heal (at 3s)"),
+        "{}",
+        v.message
+    );
+    assert!(v.message.contains("never reached"), "{}", v.message);
+}
