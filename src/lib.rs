@@ -80,6 +80,8 @@
 pub mod check;
 pub mod engine;
 pub mod faults;
+pub mod history;
+pub mod linearizability;
 pub mod net;
 pub mod process;
 pub mod protocols;

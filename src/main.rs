@@ -67,6 +67,25 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Check an operation history for linearizability (JSON Lines, Jepsen EDN or etcd log).
+    #[command(after_help = CHECK_HISTORY_HELP)]
+    CheckHistory {
+        /// The history file.
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        model: HistoryModel,
+        /// The initial value of the register (or of every key): an integer, `nil`, or a string.
+        #[arg(long, value_name = "V")]
+        initial: Option<String>,
+        /// The input format; detected from the content when absent.
+        #[arg(long, value_enum)]
+        format_in: Option<HistoryFormat>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Give up with verdict `unknown` after this long, e.g. 500ms, 10s, 2m.
+        #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
+        time_budget: std::time::Duration,
+    },
     /// List the built-in protocols with their parameters, properties and bug variants.
     List {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -86,6 +105,21 @@ fn main() -> ExitCode {
         } => run(&file, seed, trace.as_deref(), check_determinism, format),
         Command::Validate { files } => validate(&files),
         Command::List { format } => list(format),
+        Command::CheckHistory {
+            file,
+            model,
+            initial,
+            format_in,
+            format,
+            time_budget,
+        } => check_history(
+            &file,
+            model,
+            initial.as_deref(),
+            format_in,
+            format,
+            time_budget,
+        ),
     });
     ExitCode::from(outcome.unwrap_or_else(|_| {
         eprintln!("faultline: internal error (a bug in faultline); please report it with the scenario file");
@@ -219,4 +253,114 @@ fn list(format: Format) -> u8 {
         println!();
     }
     EXIT_OK
+}
+
+const EXIT_UNKNOWN: u8 = 4;
+
+const CHECK_HISTORY_HELP: &str = "\
+Formats (detected from the content, or --format-in):
+  jsonl  faultline's JSON Lines: {\"process\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 3}
+  edn    Jepsen EDN: a vector of op maps, or one map a line; :fail ops are dropped,
+         :info ops stay pending forever, :nemesis ops are ignored
+  etcd   Porcupine's etcd log (INFO  jepsen.util - 0 :invoke :read nil)
+
+Exit codes:
+  0  linearizable
+  1  not linearizable (the first op that cannot be linearised is named)
+  2  bad input: an unreadable or malformed history, or a bad flag
+  4  unknown: the time budget ran out before a verdict
+
+Examples:
+  faultline check-history history.jsonl --model cas-register
+  faultline check-history etcd_002.log --model cas-register --format json
+  faultline check-history c50-ok.txt --model kv --time-budget 10s
+  faultline check-history counter.edn --model register --initial 0";
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HistoryModel {
+    Register,
+    CasRegister,
+    Kv,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum HistoryFormat {
+    Jsonl,
+    Edn,
+    Etcd,
+}
+
+/// `250ms`, `10s`, `2m` → a duration.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 10s"))?;
+    match unit {
+        "ms" => Ok(std::time::Duration::from_millis(n)),
+        "s" | "" => Ok(std::time::Duration::from_secs(n)),
+        "m" => Ok(std::time::Duration::from_secs(n * 60)),
+        _ => Err(format!("`{text}`: the unit must be ms, s or m")),
+    }
+}
+
+fn initial_value(text: &str) -> faultline::history::Value {
+    use faultline::history::Value;
+    match text {
+        "nil" | "null" => Value::Nil,
+        _ => text
+            .parse::<i64>()
+            .map(Value::Int)
+            .unwrap_or_else(|_| Value::Str(text.to_string())),
+    }
+}
+
+fn check_history(
+    file: &Path,
+    model: HistoryModel,
+    initial: Option<&str>,
+    format_in: Option<HistoryFormat>,
+    format: Format,
+    time_budget: std::time::Duration,
+) -> u8 {
+    use faultline::history::{self, Format as In};
+    use faultline::linearizability::{self, ModelKind, Options, Verdict};
+    let format_in = format_in.map(|f| match f {
+        HistoryFormat::Jsonl => In::Jsonl,
+        HistoryFormat::Edn => In::Edn,
+        HistoryFormat::Etcd => In::Etcd,
+    });
+    let model = match model {
+        HistoryModel::Register => ModelKind::Register,
+        HistoryModel::CasRegister => ModelKind::CasRegister,
+        HistoryModel::Kv => ModelKind::Kv,
+    };
+    let options = Options {
+        model,
+        initial: initial.map(initial_value),
+        time_budget,
+        threads: 0,
+    };
+    let name = file.display().to_string();
+    let checked = history::load(file, format_in)
+        .and_then(|h| linearizability::check(&name, &h, &options).map(|r| (h, r)));
+    let (h, r) = match checked {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match format {
+        Format::Text => print!("{}", linearizability::render::text(&name, &h, &r, model)),
+        Format::Json => println!("{}", linearizability::render::json(&h, &r, model)),
+    }
+    match r.verdict {
+        Verdict::Linearizable => EXIT_OK,
+        Verdict::NotLinearizable(_) => EXIT_VIOLATION,
+        Verdict::Unknown(_) => EXIT_UNKNOWN,
+    }
 }

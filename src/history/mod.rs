@@ -1,0 +1,281 @@
+//! Operation histories: what clients invoked, what came back, and in which order.
+//!
+//! A history is a sequence of events (invocations and completions) in real-time order; an event's
+//! position in the file is its only timestamp. Three formats are read, all into [`History`]:
+//! faultline's own JSON Lines ([`jsonl`]), Jepsen EDN ([`edn`]) and Porcupine's etcd log
+//! ([`etcd`]). Every parser returns a located [`ParseError`] instead of panicking.
+
+pub mod edn;
+pub mod etcd;
+pub mod jsonl;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+/// More operations than this in one history is refused as bad input: the checker's bitsets and
+/// event lists use 32-bit indices, and a history this large would not be checkable anyway.
+pub const MAX_OPS_PER_HISTORY: usize = 1 << 22;
+
+/// A value read, written or compared.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Value {
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<Value>),
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Nil => write!(f, "nil"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{s:?}"),
+            Value::List(items) => {
+                write!(f, "[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        write!(f, " ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                write!(f, "]")
+            }
+        }
+    }
+}
+
+/// How an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Completed; its output is known (unless `output_unknown`).
+    Ok,
+    /// Definitely did not take effect: removed before checking.
+    Fail,
+    /// Indeterminate: may take effect at any point after its invocation, or never.
+    Info,
+}
+
+/// One operation: an invocation and, unless it is indeterminate, its completion.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Op {
+    pub process: u64,
+    /// The function: read, write, cas, get, put, append, ...
+    pub f: String,
+    pub key: Option<String>,
+    /// The value given at invocation (the written value, `[from to]` for cas, nil for reads).
+    pub input: Value,
+    /// The value at completion: what a read returned; `Bool` for a cas's outcome.
+    pub output: Value,
+    /// The operation returned, but its output constrains nothing (a timed-out read).
+    pub output_unknown: bool,
+    pub status: Status,
+    /// 0-based position of the invocation among the file's events.
+    pub invoke_index: usize,
+    /// 1-based line of the invocation, for messages.
+    pub invoke_line: usize,
+    /// 1-based column where the invocation starts.
+    pub invoke_column: usize,
+    /// Position of the completion; `None` for an indeterminate op (pending forever).
+    pub return_index: Option<usize>,
+}
+
+/// A parsed history: its operations in invocation order.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    pub ops: Vec<Op>,
+    /// How many events (lines or forms) the file held, including ignored ones.
+    pub events: usize,
+}
+
+/// Bad input, located in the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.column, self.message
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// A position in the input, 1-based.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// The input formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Jsonl,
+    Edn,
+    Etcd,
+}
+
+/// Guesses the format from the first non-blank character and line.
+pub fn detect(text: &str) -> Format {
+    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let trimmed = first_line.trim_start();
+    if trimmed.starts_with("INFO") || first_line.contains("jepsen.util") {
+        Format::Etcd
+    } else if trimmed.starts_with('{') && trimmed[1..].trim_start().starts_with('"') {
+        Format::Jsonl
+    } else {
+        Format::Edn
+    }
+}
+
+/// Reads `path` in `format` (or the detected one).
+pub fn load(path: &Path, format: Option<Format>) -> Result<History, ParseError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ParseError {
+        path: name.clone(),
+        line: 1,
+        column: 1,
+        message: format!("cannot read the history: {e}"),
+    })?;
+    parse(&name, &text, format)
+}
+
+/// Parses `text` (named `path` in errors).
+pub fn parse(path: &str, text: &str, format: Option<Format>) -> Result<History, ParseError> {
+    match format.unwrap_or_else(|| detect(text)) {
+        Format::Jsonl => jsonl::parse(path, text),
+        Format::Edn => edn::parse_history(path, text),
+        Format::Etcd => etcd::parse(path, text),
+    }
+}
+
+/// Pairs invocations with completions, process by process, as a parser meets events.
+pub(crate) struct Builder<'a> {
+    path: &'a str,
+    ops: Vec<Op>,
+    /// Process → index in `ops` of its open invocation.
+    open: BTreeMap<u64, usize>,
+    events: usize,
+}
+
+/// What a completion says, as the parser read it.
+pub(crate) struct Completion {
+    pub status: Status,
+    pub output: Value,
+    pub output_unknown: bool,
+}
+
+impl<'a> Builder<'a> {
+    pub fn new(path: &'a str) -> Builder<'a> {
+        Builder {
+            path,
+            ops: Vec::new(),
+            open: BTreeMap::new(),
+            events: 0,
+        }
+    }
+
+    pub fn error(&self, loc: Loc, message: impl Into<String>) -> ParseError {
+        ParseError {
+            path: self.path.to_string(),
+            line: loc.line,
+            column: loc.column,
+            message: message.into(),
+        }
+    }
+
+    /// Counts an event that is not part of the history (a nemesis op).
+    pub fn skip(&mut self) {
+        self.events += 1;
+    }
+
+    pub fn invoke(
+        &mut self,
+        loc: Loc,
+        process: u64,
+        f: &str,
+        key: Option<String>,
+        input: Value,
+    ) -> Result<(), ParseError> {
+        if self.ops.len() >= MAX_OPS_PER_HISTORY {
+            return Err(self.error(loc, format!("more than {MAX_OPS_PER_HISTORY} operations")));
+        }
+        if let Some(&prev) = self.open.get(&process) {
+            let line = self.ops[prev].invoke_line;
+            let message = format!(
+                "process {process} invokes again, but its operation from line {line} has not completed"
+            );
+            return Err(self.error(loc, message));
+        }
+        self.open.insert(process, self.ops.len());
+        self.ops.push(Op {
+            process,
+            f: f.to_string(),
+            key,
+            input,
+            output: Value::Nil,
+            output_unknown: false,
+            status: Status::Info,
+            invoke_index: self.events,
+            invoke_line: loc.line,
+            invoke_column: loc.column,
+            return_index: None,
+        });
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Closes `process`'s open invocation; `f` must match it.
+    pub fn complete(
+        &mut self,
+        loc: Loc,
+        process: u64,
+        f: &str,
+        done: Completion,
+    ) -> Result<(), ParseError> {
+        let Some(index) = self.open.remove(&process) else {
+            let message = format!("process {process} completes an operation it never invoked");
+            return Err(self.error(loc, message));
+        };
+        let op = &mut self.ops[index];
+        if op.f != f {
+            let message = format!(
+                "process {process} completes :{f}, but its open operation (line {}) is :{}",
+                op.invoke_line, op.f
+            );
+            return Err(self.error(loc, message));
+        }
+        op.status = done.status;
+        op.output = done.output;
+        op.output_unknown = done.output_unknown;
+        if done.status != Status::Info {
+            op.return_index = Some(self.events);
+        }
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Ends the history: open invocations stay pending forever (indeterminate).
+    pub fn finish(self) -> History {
+        for &index in self.open.values() {
+            assert!(self.ops[index].return_index.is_none());
+            assert_eq!(self.ops[index].status, Status::Info);
+        }
+        History {
+            ops: self.ops,
+            events: self.events,
+        }
+    }
+}

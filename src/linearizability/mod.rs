@@ -1,0 +1,338 @@
+//! Linearizability checking of operation histories.
+//!
+//! [`check`] drops the failed ops, splits the history by key (linearizability is compositional:
+//! a history is linearizable iff each key's sub-history is, which Porcupine calls
+//! P-compositionality), and runs the Wing–Gong–Lowe search ([`search`]) on each key, in
+//! parallel, under a wall-clock budget. Results are combined in a fixed order, so the verdict
+//! and the operation it names never depend on thread timing.
+
+pub mod fxhash;
+pub mod model;
+pub mod render;
+pub mod search;
+
+pub use model::ModelKind;
+
+use crate::history::{History, Op, ParseError, Status, Value};
+use model::{Call, CallKind, Values};
+use search::{Outcome, Partition, Search};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// At most this many concurrent ops are named next to a failing one.
+const MAX_CONCURRENT_REPORTED: usize = 8;
+
+/// How to check.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub model: ModelKind,
+    /// The initial value of every key; `None` is the model's default (nil, or "" for kv).
+    pub initial: Option<Value>,
+    pub time_budget: Duration,
+    /// Worker threads over partitions; 0 uses every core.
+    pub threads: usize,
+}
+
+/// Why a history is not linearizable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// Index into `History::ops` of the op the search could not get past.
+    pub op: usize,
+    /// Indices into `History::ops` of the ops concurrent with it (a few).
+    pub concurrent: Vec<usize>,
+    pub key: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Linearizable,
+    NotLinearizable(Failure),
+    /// The budget ran out before a verdict; the reason in words.
+    Unknown(String),
+}
+
+/// What the checker found, and what it cost.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub verdict: Verdict,
+    /// Ops checked (failed ops excluded).
+    pub ops: usize,
+    /// Failed ops removed before checking.
+    pub removed: usize,
+    pub partitions: usize,
+    pub elapsed: Duration,
+}
+
+/// One op in words: `process 3: cas [1 2] -> false`.
+pub fn describe(op: &Op) -> String {
+    let outcome = match op.status {
+        Status::Info => " (indeterminate)".to_string(),
+        Status::Fail => " (failed)".to_string(),
+        Status::Ok if op.output_unknown => " -> unknown".to_string(),
+        Status::Ok if matches!(op.f.as_str(), "read" | "get" | "cas") => {
+            format!(" -> {}", op.output)
+        }
+        Status::Ok => String::new(),
+    };
+    let key = op
+        .key
+        .as_ref()
+        .map(|k| format!(" key {k:?}"))
+        .unwrap_or_default();
+    let input = if op.input == Value::Nil {
+        String::new()
+    } else {
+        format!(" {}", op.input)
+    };
+    format!("process {}: {}{key}{input}{outcome}", op.process, op.f)
+}
+
+fn located(path: &str, op: &Op, message: String) -> ParseError {
+    ParseError {
+        path: path.to_string(),
+        line: op.invoke_line,
+        column: op.invoke_column,
+        message,
+    }
+}
+
+/// Turns one op into the search's form, interning its values.
+fn to_call(path: &str, op: &Op, model: ModelKind, values: &mut Values) -> Result<Call, ParseError> {
+    let Some(kind) = model.function(&op.f) else {
+        let message = format!(
+            "the {model} model has no function `{}` (it knows {})",
+            op.f,
+            model.functions()
+        );
+        return Err(located(path, op, message));
+    };
+    let known = op.status == Status::Ok && !op.output_unknown;
+    Ok(match kind {
+        CallKind::Read => Call::Read {
+            out: known.then(|| values.intern(&op.output)),
+        },
+        CallKind::Write => Call::Write {
+            value: values.intern(&op.input),
+        },
+        CallKind::Append => Call::Append {
+            value: values.intern(&op.input),
+        },
+        CallKind::Cas => {
+            let Value::List(pair) = &op.input else {
+                return Err(located(path, op, "cas needs a value [from to]".to_string()));
+            };
+            let [from, to] = pair.as_slice() else {
+                return Err(located(path, op, "cas needs a value [from to]".to_string()));
+            };
+            let ok = match (&op.output, known) {
+                (_, false) => None,
+                (Value::Bool(b), true) => Some(*b),
+                (_, true) => Some(true),
+            };
+            Call::Cas {
+                from: values.intern(from),
+                to: values.intern(to),
+                ok,
+            }
+        }
+    })
+}
+
+/// Splits the history by key, in order of each key's first op; returns the partitions and, for
+/// each, the indices of its ops in `history.ops`.
+fn partition(
+    path: &str,
+    history: &History,
+    options: &Options,
+) -> Result<(Vec<Partition>, Vec<Vec<usize>>), ParseError> {
+    let initial = options
+        .initial
+        .clone()
+        .unwrap_or_else(|| options.model.default_initial());
+    let mut index_of: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+    let mut parts: Vec<Partition> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, op) in history.ops.iter().enumerate() {
+        if op.status == Status::Fail {
+            continue;
+        }
+        let at = *index_of.entry(op.key.as_deref()).or_insert_with(|| {
+            let mut values = Values::new();
+            let initial = values.intern(&initial);
+            parts.push(Partition {
+                calls: Vec::new(),
+                call_pos: Vec::new(),
+                return_pos: Vec::new(),
+                values,
+                initial,
+            });
+            members.push(Vec::new());
+            parts.len() - 1
+        });
+        let part = &mut parts[at];
+        let call = to_call(path, op, options.model, &mut part.values)?;
+        part.calls.push(call);
+        part.call_pos.push(op.invoke_index);
+        part.return_pos.push(op.return_index);
+        members[at].push(i);
+    }
+    Ok((parts, members))
+}
+
+/// Each partition's first round may take this many search steps; later rounds double it.
+const FIRST_ROUND_STEPS: u64 = 1 << 14;
+
+/// Runs the search on every partition with up to `threads` workers, in rounds of a growing
+/// number of steps, until every partition has a verdict or one is not linearizable. A round's
+/// results depend only on step counts, so which partitions fail first never depends on thread
+/// timing; the rest are cancelled (`None`), since one failure settles the verdict.
+fn search_all(parts: &mut [Partition], threads: usize, deadline: Instant) -> Vec<Option<Outcome>> {
+    // Reading the wall clock is fine here: it only stops a search, it never shapes a simulation.
+    #[allow(clippy::disallowed_methods)]
+    let out_of_time = || Instant::now() >= deadline;
+    let mut searches: Vec<Search> = parts.iter().map(Search::new).collect();
+    let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
+    let mut limit = FIRST_ROUND_STEPS;
+    // Steps double each round, so 64 rounds reach any u64 step count.
+    for _round in 0..64 {
+        let mut pending: Vec<(usize, &mut Search, &mut Partition)> = searches
+            .iter_mut()
+            .zip(parts.iter_mut())
+            .enumerate()
+            .filter(|(i, _)| results[*i].is_none())
+            .map(|(i, (s, p))| (i, s, p))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        for (i, outcome) in run_round(&mut pending, threads, limit, &out_of_time) {
+            results[i] = outcome;
+        }
+        if results
+            .iter()
+            .any(|r| matches!(r, Some(Outcome::NotLinearizable { .. })))
+        {
+            break;
+        }
+        limit = limit.saturating_mul(2);
+    }
+    results
+}
+
+type Job<'a> = (usize, &'a mut Search, &'a mut Partition);
+
+/// One round: every pending search runs up to `limit` steps; results in any order.
+fn run_round(
+    pending: &mut [Job<'_>],
+    threads: usize,
+    limit: u64,
+    out_of_time: &(dyn Fn() -> bool + Sync),
+) -> Vec<(usize, Option<Outcome>)> {
+    let threads = threads.clamp(1, pending.len());
+    if threads == 1 {
+        return pending
+            .iter_mut()
+            .map(|(i, s, p)| (*i, s.run(p, limit, out_of_time)))
+            .collect();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<Mutex<&mut Job<'_>>> = pending.iter_mut().map(Mutex::new).collect();
+    let mut done = Vec::with_capacity(slots.len());
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some(slot) = slots.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let mut job = slot.lock().expect("each job is taken once");
+                        let (i, s, p) = &mut **job;
+                        mine.push((*i, s.run(p, limit, out_of_time)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for worker in workers {
+            done.extend(worker.join().expect("the search does not panic"));
+        }
+    });
+    done
+}
+
+/// The ops of `members` whose intervals overlap op `bad`'s.
+fn concurrent_with(history: &History, members: &[usize], bad: usize) -> Vec<usize> {
+    let end = |op: &Op| op.return_index.unwrap_or(usize::MAX);
+    let b = &history.ops[bad];
+    members
+        .iter()
+        .copied()
+        .filter(|&i| i != bad)
+        .filter(|&i| {
+            let o = &history.ops[i];
+            o.invoke_index < end(b) && b.invoke_index < end(o)
+        })
+        .take(MAX_CONCURRENT_REPORTED)
+        .collect()
+}
+
+/// Checks `history` (read from `path`, named in errors) against `options.model`.
+pub fn check(path: &str, history: &History, options: &Options) -> Result<Report, ParseError> {
+    #[allow(clippy::disallowed_methods)] // Measures the check and bounds it; never shapes a run.
+    let start = Instant::now();
+    let (mut parts, members) = partition(path, history, options)?;
+    let ops = parts.iter().map(|p| p.calls.len()).sum();
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.threads
+    };
+    let outcomes = search_all(&mut parts, threads, start + options.time_budget);
+    let mut verdict = Verdict::Linearizable;
+    for (outcome, members) in outcomes.iter().zip(&members) {
+        match outcome {
+            Some(Outcome::NotLinearizable { op }) => {
+                let bad = members[*op];
+                let earlier = match &verdict {
+                    Verdict::NotLinearizable(f) => {
+                        history.ops[f.op].invoke_index > history.ops[bad].invoke_index
+                    }
+                    _ => true,
+                };
+                if earlier {
+                    let concurrent = concurrent_with(history, members, bad);
+                    let key = history.ops[bad].key.clone();
+                    verdict = Verdict::NotLinearizable(Failure {
+                        op: bad,
+                        concurrent,
+                        key,
+                    });
+                }
+            }
+            Some(Outcome::Unknown { time }) if verdict == Verdict::Linearizable => {
+                let what = if *time {
+                    "the time budget"
+                } else {
+                    "the memory budget (1 GiB of search states)"
+                };
+                verdict = Verdict::Unknown(format!("{what} ran out before a verdict"));
+            }
+            _ => {}
+        }
+    }
+    let removed = history
+        .ops
+        .iter()
+        .filter(|o| o.status == Status::Fail)
+        .count();
+    #[allow(clippy::disallowed_methods)] // As above: measurement only.
+    let elapsed = start.elapsed();
+    Ok(Report {
+        verdict,
+        ops,
+        removed,
+        partitions: parts.len(),
+        elapsed,
+    })
+}

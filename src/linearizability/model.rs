@@ -1,0 +1,243 @@
+//! The sequential specifications an operation history is checked against.
+//!
+//! Every model here is a single register once a history is split by key: `register`
+//! (read/write), `cas-register` (read/write/cas) and `kv` (get/put/append on one key's string).
+//! Values are interned to `u32` ids so that a model state is one word and steps compare ids.
+
+use super::fxhash::FxHashMap;
+use crate::history::Value;
+use std::fmt;
+
+/// Which sequential object the history is checked against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelKind {
+    Register,
+    CasRegister,
+    Kv,
+}
+
+impl ModelKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Register => "register",
+            ModelKind::CasRegister => "cas-register",
+            ModelKind::Kv => "kv",
+        }
+    }
+
+    /// The initial state when `--initial` is not given.
+    pub fn default_initial(self) -> Value {
+        match self {
+            ModelKind::Kv => Value::Str(String::new()),
+            _ => Value::Nil,
+        }
+    }
+
+    /// Maps a function name to a call kind, if this model knows it.
+    pub fn function(self, f: &str) -> Option<CallKind> {
+        match (self, f) {
+            (_, "read" | "get") => Some(CallKind::Read),
+            (_, "write" | "put") => Some(CallKind::Write),
+            (ModelKind::CasRegister, "cas") => Some(CallKind::Cas),
+            (ModelKind::Kv, "append") => Some(CallKind::Append),
+            _ => None,
+        }
+    }
+
+    /// The functions accepted, for error messages.
+    pub fn functions(self) -> &'static str {
+        match self {
+            ModelKind::Register => "read/get, write/put",
+            ModelKind::CasRegister => "read/get, write/put, cas",
+            ModelKind::Kv => "read/get, write/put, append",
+        }
+    }
+}
+
+impl fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallKind {
+    Read,
+    Write,
+    Cas,
+    Append,
+}
+
+/// One operation as the search sees it: values are interned ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Call {
+    /// `out` is `None` when the output is unknown (pending, or timed out).
+    Read {
+        out: Option<u32>,
+    },
+    Write {
+        value: u32,
+    },
+    /// `ok` is `None` when the outcome is unknown.
+    Cas {
+        from: u32,
+        to: u32,
+        ok: Option<bool>,
+    },
+    Append {
+        value: u32,
+    },
+}
+
+/// Strings are hashed modulo this Mersenne prime, with two bases (see [`Values`]).
+const TEXT_MODULUS: u64 = (1 << 61) - 1;
+const TEXT_BASES: [u64; 2] = [
+    0x1f3d_5b79_a3c1_e5f7 % TEXT_MODULUS,
+    0x0bad_c0de_1234_5677 % TEXT_MODULUS,
+];
+
+/// A string's identity: its length and two polynomial hashes, with `base^len` for each so that
+/// the key of a concatenation follows from its parts' keys in O(1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct TextKey {
+    len: usize,
+    hash: [u64; 2],
+    power: [u64; 2],
+}
+
+fn mul_mod(a: u64, b: u64) -> u64 {
+    ((u128::from(a) * u128::from(b)) % u128::from(TEXT_MODULUS)) as u64
+}
+
+impl TextKey {
+    fn of(text: &str) -> TextKey {
+        let mut key = TextKey {
+            len: text.len(),
+            hash: [0; 2],
+            power: [1; 2],
+        };
+        for b in text.bytes() {
+            for (i, &base) in TEXT_BASES.iter().enumerate() {
+                key.hash[i] = (mul_mod(key.hash[i], base) + u64::from(b) + 1) % TEXT_MODULUS;
+                key.power[i] = mul_mod(key.power[i], base);
+            }
+        }
+        key
+    }
+
+    fn concat(self, tail: TextKey) -> TextKey {
+        let mut key = TextKey {
+            len: self.len + tail.len,
+            hash: [0; 2],
+            power: [0; 2],
+        };
+        for i in 0..2 {
+            key.hash[i] = (mul_mod(self.hash[i], tail.power[i]) + tail.hash[i]) % TEXT_MODULUS;
+            key.power[i] = mul_mod(self.power[i], tail.power[i]);
+        }
+        key
+    }
+}
+
+/// Interned values of one partition, with memoised concatenations for `append`.
+///
+/// The kv model's state is a string that grows with every append, and the search meets many
+/// of them. Building each would copy O(length) bytes per new state; instead a string is known
+/// by its [`TextKey`] (length and two independent polynomial hashes modulo 2^61 − 1), which a
+/// concatenation gets from its parts. Equal strings get equal ids however they were built; two
+/// different strings of equal length would be merged only if both hashes collided (for n
+/// distinct strings, probability about n² / 2^122).
+pub struct Values {
+    /// Non-string values → id.
+    ids: FxHashMap<Value, u32>,
+    /// String identities → id.
+    by_text: FxHashMap<TextKey, u32>,
+    /// Per id: its text's key (nil is the empty text for `append`).
+    text_key: Vec<TextKey>,
+    appended: FxHashMap<(u32, u32), u32>,
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Values::new()
+    }
+}
+
+/// The text `append` works on; nil counts as the empty string.
+fn text(value: &Value) -> std::borrow::Cow<'_, str> {
+    match value {
+        Value::Nil => "".into(),
+        Value::Str(s) => s.as_str().into(),
+        other => other.to_string().into(),
+    }
+}
+
+impl Values {
+    pub fn new() -> Values {
+        Values {
+            ids: FxHashMap::default(),
+            by_text: FxHashMap::default(),
+            text_key: Vec::new(),
+            appended: FxHashMap::default(),
+        }
+    }
+
+    fn next_id(&mut self, key: TextKey) -> u32 {
+        let id = u32::try_from(self.text_key.len()).expect("fewer than 2^32 values");
+        self.text_key.push(key);
+        id
+    }
+
+    pub fn intern(&mut self, value: &Value) -> u32 {
+        let key = TextKey::of(&text(value));
+        if let Value::Str(_) = value {
+            if let Some(&id) = self.by_text.get(&key) {
+                return id;
+            }
+            let id = self.next_id(key);
+            self.by_text.insert(key, id);
+            return id;
+        }
+        if let Some(&id) = self.ids.get(value) {
+            return id;
+        }
+        let id = self.next_id(key);
+        self.ids.insert(value.clone(), id);
+        id
+    }
+
+    fn append(&mut self, state: u32, value: u32) -> u32 {
+        if let Some(&id) = self.appended.get(&(state, value)) {
+            return id;
+        }
+        let key = self.text_key[state as usize].concat(self.text_key[value as usize]);
+        let id = match self.by_text.get(&key) {
+            Some(&id) => id,
+            None => {
+                let id = self.next_id(key);
+                self.by_text.insert(key, id);
+                id
+            }
+        };
+        self.appended.insert((state, value), id);
+        id
+    }
+
+    /// Applies `call` to `state`: the new state, or `None` if the call's output is impossible.
+    #[inline]
+    pub fn step(&mut self, state: u32, call: Call) -> Option<u32> {
+        match call {
+            Call::Read { out } => match out {
+                Some(v) if v != state => None,
+                _ => Some(state),
+            },
+            Call::Write { value } => Some(value),
+            Call::Cas { from, to, ok } => match (from == state, ok) {
+                (true, Some(false)) | (false, Some(true)) => None,
+                (true, _) => Some(to),
+                (false, _) => Some(state),
+            },
+            Call::Append { value } => Some(self.append(state, value)),
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! Rendering a linearizability report for people (text) and machines (JSON).
+
+use super::{Failure, ModelKind, Report, Verdict, describe};
+use crate::history::History;
+use serde_json::{Value as Json, json};
+use std::fmt::Write;
+
+fn elapsed_ms(r: &Report) -> f64 {
+    (r.elapsed.as_secs_f64() * 1e6).round() / 1e3
+}
+
+/// Why the search failed, in one sentence.
+pub fn explanation(h: &History, f: &Failure, model: ModelKind) -> String {
+    let op = &h.ops[f.op];
+    format!(
+        "op {} (line {}, {}) cannot be linearised: no order of it, the ops before it and the {} \
+         concurrent with it is a legal {model} history",
+        op.invoke_index,
+        op.invoke_line,
+        describe(op),
+        f.concurrent.len(),
+    )
+}
+
+/// The human summary printed by `faultline check-history`.
+pub fn text(path: &str, h: &History, r: &Report, model: ModelKind) -> String {
+    let mut out = String::new();
+    let verdict = match &r.verdict {
+        Verdict::Linearizable => "linearizable".to_string(),
+        Verdict::NotLinearizable(_) => "NOT linearizable".to_string(),
+        Verdict::Unknown(why) => format!("unknown ({why})"),
+    };
+    let _ = writeln!(out, "history    {path} ({model} model)");
+    let _ = writeln!(out, "verdict    {verdict}");
+    let _ = writeln!(
+        out,
+        "ops        {} checked, {} failed removed, {} key(s)",
+        r.ops, r.removed, r.partitions
+    );
+    let _ = writeln!(out, "time       {:.3} ms", elapsed_ms(r));
+    if let Verdict::NotLinearizable(f) = &r.verdict {
+        let _ = writeln!(out, "{}", explanation(h, f, model));
+        for &c in &f.concurrent {
+            let op = &h.ops[c];
+            let _ = writeln!(
+                out,
+                "  concurrent: op {} (line {}, {})",
+                op.invoke_index,
+                op.invoke_line,
+                describe(op)
+            );
+        }
+    }
+    out
+}
+
+/// One JSON object: `linearizable` is true, false or "unknown".
+pub fn json(h: &History, r: &Report, model: ModelKind) -> Json {
+    let linearizable = match &r.verdict {
+        Verdict::Linearizable => json!(true),
+        Verdict::NotLinearizable(_) => json!(false),
+        Verdict::Unknown(_) => json!("unknown"),
+    };
+    let mut out = json!({
+        "linearizable": linearizable,
+        "model": model.name(),
+        "ops": r.ops,
+        "failed_removed": r.removed,
+        "partitions": r.partitions,
+        "elapsed_ms": elapsed_ms(r),
+    });
+    match &r.verdict {
+        Verdict::NotLinearizable(f) => {
+            let op = &h.ops[f.op];
+            out["first_bad_op"] = json!(op.invoke_index);
+            out["first_bad_line"] = json!(op.invoke_line);
+            out["key"] = json!(f.key);
+            out["explanation"] = json!(explanation(h, f, model));
+            let concurrent: Vec<Json> = f
+                .concurrent
+                .iter()
+                .map(|&c| {
+                    let o = &h.ops[c];
+                    json!({"op": o.invoke_index, "line": o.invoke_line, "what": describe(o)})
+                })
+                .collect();
+            out["concurrent"] = json!(concurrent);
+        }
+        Verdict::Unknown(why) => out["explanation"] = json!(why),
+        Verdict::Linearizable => {}
+    }
+    out
+}

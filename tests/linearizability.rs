@@ -1,0 +1,266 @@
+//! The linearizability checker: Porcupine's histories with their known verdicts (when the shared
+//! data folder is present), hand-written histories through the real binary, and malformed input.
+
+use faultline::history::{self, Format};
+use faultline::linearizability::{self, ModelKind, Options, Verdict};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const DATA: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/data/linearizability"
+);
+const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/histories");
+
+fn options(model: ModelKind) -> Options {
+    Options {
+        model,
+        initial: None,
+        time_budget: Duration::from_secs(60),
+        threads: 0,
+    }
+}
+
+/// `(file, format, model, expected)` from verdicts.json, or `None` when the data is absent.
+fn conformance_cases() -> Option<Vec<(PathBuf, Format, ModelKind, bool)>> {
+    let dir = Path::new(DATA);
+    let text = std::fs::read_to_string(dir.join("verdicts.json")).ok()?;
+    let entries: serde_json::Value = serde_json::from_str(&text).expect("verdicts.json is JSON");
+    let mut cases = Vec::new();
+    for e in entries.as_array().expect("a list of files") {
+        let file = dir.join(e["file"].as_str().expect("file"));
+        let (format, model) = match e["format"].as_str().expect("format") {
+            "porcupine-jepsen-etcd-log" => (Format::Etcd, ModelKind::CasRegister),
+            "porcupine-kv-edn-lines" => (Format::Edn, ModelKind::Kv),
+            other => panic!("unknown format {other} in verdicts.json"),
+        };
+        let Some(expected) = e["expected_linearizable"].as_bool() else {
+            continue; // etcd_095.log is empty and has no verdict.
+        };
+        cases.push((file, format, model, expected));
+    }
+    Some(cases)
+}
+
+#[test]
+fn porcupine_verdicts_all_match() {
+    let Some(cases) = conformance_cases() else {
+        eprintln!(
+            "SKIPPED: the conformance suite needs {DATA} (Porcupine's histories), absent here"
+        );
+        return;
+    };
+    assert_eq!(
+        cases.len(),
+        108,
+        "every file of verdicts.json with a verdict"
+    );
+    let mut mismatches = Vec::new();
+    for (file, format, model, expected) in &cases {
+        let h = history::load(file, Some(*format)).unwrap_or_else(|e| panic!("{e}"));
+        let report = linearizability::check(&file.display().to_string(), &h, &options(*model))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got = match report.verdict {
+            Verdict::Linearizable => Some(true),
+            Verdict::NotLinearizable(_) => Some(false),
+            Verdict::Unknown(_) => None,
+        };
+        if got != Some(*expected) {
+            mismatches.push(format!(
+                "{}: expected {expected}, got {got:?}",
+                file.display()
+            ));
+        }
+    }
+    eprintln!(
+        "conformance: {} of {} verdicts match",
+        cases.len() - mismatches.len(),
+        cases.len()
+    );
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+#[test]
+fn format_detection() {
+    assert_eq!(
+        history::detect("INFO  jepsen.util - 0\t:invoke\t:read\tnil\n"),
+        Format::Etcd
+    );
+    assert_eq!(
+        history::detect("{:process 0, :type :invoke}\n"),
+        Format::Edn
+    );
+    assert_eq!(history::detect("[{:process 0}]"), Format::Edn);
+    assert_eq!(history::detect("{\"process\": 0}\n"), Format::Jsonl);
+}
+
+/// Runs the binary on a file of tests/histories; returns (exit code, stdout, stderr).
+fn run(file: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("check-history")
+        .arg(Path::new(HISTORIES).join(file))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (
+        out.status.code().expect("an exit code"),
+        text(&out.stdout),
+        text(&out.stderr),
+    )
+}
+
+fn run_json(file: &str, model: &str) -> (i32, serde_json::Value) {
+    let (code, stdout, stderr) = run(file, &["--model", model, "--format", "json"]);
+    let json =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{file}: {e}: {stdout} {stderr}"));
+    (code, json)
+}
+
+#[test]
+fn hand_written_verdicts() {
+    // (file, model, linearizable, first bad op: 0-based event index of its invocation)
+    let cases: [(&str, &str, bool, Option<u64>); 10] = [
+        ("register-ok.jsonl", "register", true, None),
+        ("stale-read.jsonl", "register", false, Some(6)),
+        ("info-write.jsonl", "register", true, None),
+        ("failed-write.jsonl", "register", false, Some(4)),
+        ("cas-ok.edn", "cas-register", true, None),
+        ("cas-bad.edn", "cas-register", false, Some(4)),
+        ("kv-ok.edn", "kv", true, None),
+        ("kv-bad.jsonl", "kv", false, Some(6)),
+        ("etcd-small.log", "cas-register", true, None),
+        ("etcd-fail-cas.log", "cas-register", false, Some(4)),
+    ];
+    for (file, model, linearizable, bad) in cases {
+        let (code, json) = run_json(file, model);
+        assert_eq!(
+            json["linearizable"],
+            serde_json::json!(linearizable),
+            "{file}: {json}"
+        );
+        assert_eq!(code, if linearizable { 0 } else { 1 }, "{file}");
+        assert!(
+            json["ops"].as_u64().is_some() && json["elapsed_ms"].as_f64().is_some(),
+            "{file}"
+        );
+        assert_eq!(json["first_bad_op"].as_u64(), bad, "{file}: {json}");
+        if bad.is_some() {
+            assert!(
+                json["explanation"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("cannot be linearised"))
+            );
+        }
+    }
+}
+
+#[test]
+fn failed_ops_are_removed_and_counted() {
+    let (_, json) = run_json("cas-ok.edn", "cas-register");
+    assert_eq!(json["failed_removed"], 1);
+    assert_eq!(
+        json["ops"], 5,
+        "the nemesis op and the failed cas are not checked"
+    );
+}
+
+#[test]
+fn concurrent_ops_are_named() {
+    let (code, stdout, _) = run("stale-read.jsonl", &["--model", "register"]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("NOT linearizable") && stdout.contains("op 6 (line 7"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn initial_value_flag() {
+    // A read of 0 before any write is legal only if the register starts at 0.
+    let dir = std::env::temp_dir().join(format!("faultline-lin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("initial.jsonl");
+    std::fs::write(
+        &file,
+        "{\"process\": 0, \"type\": \"invoke\", \"f\": \"read\"}\n{\"process\": 0, \"type\": \"ok\", \"f\": \"read\", \"value\": 0}\n",
+    )
+    .unwrap();
+    let code = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_faultline"))
+            .args([
+                "check-history",
+                file.to_str().unwrap(),
+                "--model",
+                "register",
+            ])
+            .args(extra)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(code(&[]), Some(1));
+    assert_eq!(code(&["--initial", "0"]), Some(0));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn malformed_histories_are_located() {
+    let cases = [
+        (
+            "bad-json.jsonl",
+            "register",
+            "bad-json.jsonl:2:43: invalid JSON",
+        ),
+        (
+            "bad-unclosed.edn",
+            "register",
+            "bad-unclosed.edn:2:48: unexpected `}`",
+        ),
+        (
+            "bad-etcd.log",
+            "cas-register",
+            "bad-etcd.log:2:21: `x` is not a process id",
+        ),
+        (
+            "bad-unmatched.jsonl",
+            "register",
+            "bad-unmatched.jsonl:2:1: process 3 completes",
+        ),
+        (
+            "cas-ok.edn",
+            "register",
+            "cas-ok.edn:5:2: the register model has no function `cas`",
+        ),
+    ];
+    for (file, model, message) in cases {
+        let (code, stdout, stderr) = run(file, &["--model", model]);
+        assert_eq!(code, 2, "{file}: {stdout}");
+        assert!(stderr.contains(message), "{file}: {stderr}");
+    }
+}
+
+#[test]
+fn a_tiny_time_budget_gives_unknown_or_a_verdict() {
+    // Porcupine's etcd_002 takes tens of ms: 0 ms of budget must stop it at its first check.
+    let file = Path::new(DATA).join("porcupine/jepsen/etcd_002.log");
+    if !file.exists() {
+        eprintln!("SKIPPED: {} is absent", file.display());
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args([
+            "check-history",
+            file.to_str().unwrap(),
+            "--model",
+            "cas-register",
+        ])
+        .args(["--time-budget", "0ms", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["linearizable"], "unknown");
+    assert_eq!(out.status.code(), Some(4));
+}
