@@ -44,31 +44,45 @@ pub enum Outcome {
 }
 
 /// Every configuration the search has entered: (linearised set, state), keyed by a hash.
+///
+/// Entries are stored inline, `1 + words` words each: the state and the next entry with the
+/// same key packed in one word, then the bitset; one entry is usually one cache line.
 struct Memo {
     words: usize,
     heads: FxHashMap<u64, u32>,
-    bits: Vec<u64>,
-    states: Vec<u32>,
-    next: Vec<u32>,
+    entries: Vec<u64>,
 }
 
 impl Memo {
+    fn stride(&self) -> usize {
+        self.words + 1
+    }
+
+    /// Memory held by the entries, in words, for the budget.
+    fn size_words(&self) -> usize {
+        self.entries.len()
+    }
+
     /// Records the configuration; false if it was already there.
+    #[inline]
     fn insert(&mut self, key: u64, bits: &[u64], state: u32) -> bool {
         debug_assert_eq!(bits.len(), self.words);
+        let stride = self.stride();
         let head = self.heads.get(&key).copied().unwrap_or(NIL);
         let mut at = head;
         while at != NIL {
-            let i = at as usize;
-            if self.states[i] == state && &self.bits[i * self.words..(i + 1) * self.words] == bits {
+            let entry = &self.entries[at as usize * stride..(at as usize + 1) * stride];
+            if (entry[0] >> 32) as u32 == state && entry[1..].iter().zip(bits).all(|(a, b)| a == b)
+            {
                 return false;
             }
-            at = self.next[i];
+            at = entry[0] as u32;
         }
-        let index = self.states.len() as u32;
-        self.bits.extend_from_slice(bits);
-        self.states.push(state);
-        self.next.push(head);
+        let index =
+            u32::try_from(self.entries.len() / stride).expect("memo bounded by MAX_CACHE_WORDS");
+        self.entries
+            .push((u64::from(state) << 32) | u64::from(head));
+        self.entries.extend_from_slice(bits);
         self.heads.insert(key, index);
         true
     }
@@ -163,9 +177,7 @@ impl Search {
             memo: Memo {
                 words,
                 heads: FxHashMap::default(),
-                bits: Vec::new(),
-                states: Vec::new(),
-                next: Vec::new(),
+                entries: Vec::new(),
             },
             zobrist: (0..n as u64).map(mix64).collect(),
             linearised: vec![0u64; words],
@@ -199,7 +211,7 @@ impl Search {
                 if out_of_time() {
                     return Some(Outcome::Unknown { time: true });
                 }
-                if self.memo.bits.len() > MAX_CACHE_WORDS {
+                if self.memo.size_words() > MAX_CACHE_WORDS {
                     return Some(Outcome::Unknown { time: false });
                 }
             }
