@@ -350,3 +350,79 @@ fn add_op(b: &mut Builder, form: &Form) -> Result<(), ParseError> {
     };
     b.complete(form.loc, process, f, done)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(text: &str) -> Result<Vec<Edn>, ParseError> {
+        let mut r = Reader::new("t.edn", text, 1, 1);
+        let mut out = Vec::new();
+        while !r.at_end() {
+            out.push(r.read()?.edn);
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn atoms_and_collections() {
+        let forms = read_all(
+            "nil true false -12 +3 7N :ok sym \"a\\\"b\\n\" ; comment\n[1, (2)] {:k \"v\"}",
+        )
+        .unwrap();
+        assert_eq!(
+            forms[..5],
+            [
+                Edn::Nil,
+                Edn::Bool(true),
+                Edn::Bool(false),
+                Edn::Int(-12),
+                Edn::Int(3)
+            ]
+        );
+        assert_eq!(forms[5], Edn::Int(7));
+        assert_eq!(forms[6], Edn::Keyword("ok".into()));
+        assert_eq!(forms[7], Edn::Symbol("sym".into()));
+        assert_eq!(forms[8], Edn::Str("a\"b\n".into()));
+        let Edn::Vector(items) = &forms[9] else {
+            panic!("a vector")
+        };
+        assert_eq!(items[1].loc, Loc { line: 2, column: 5 });
+        assert!(matches!(&forms[10], Edn::Map(pairs) if pairs.len() == 1));
+    }
+
+    #[test]
+    fn errors_are_located() {
+        let e = read_all("[1 2\n  {:a}]").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 3));
+        assert!(e.message.contains("even number"), "{e}");
+        let e = read_all("\n  \"open").unwrap_err();
+        assert_eq!(e.to_string(), "t.edn:2:3: string is never closed");
+        let e = read_all("(1 2").unwrap_err();
+        assert_eq!(e.to_string(), "t.edn:1:1: `(` is never closed");
+        assert!(read_all("#{1}").is_err());
+    }
+
+    #[test]
+    fn history_rules() {
+        let text = "{:process 0, :type :invoke, :f :write, :value 1}\n\
+                    {:process :nemesis, :type :info, :f :kill}\n\
+                    {:process 0, :type :fail, :f :write, :value 1}\n\
+                    {:process 1, :type :invoke, :f :read, :value nil}\n";
+        let h = parse_history("h.edn", text).unwrap();
+        assert_eq!(h.events, 4);
+        assert_eq!(h.ops.len(), 2);
+        assert_eq!(h.ops[0].status, Status::Fail);
+        assert_eq!(
+            h.ops[1].status,
+            Status::Info,
+            "never completed: pending forever"
+        );
+        assert_eq!(h.ops[1].invoke_index, 3);
+        let e = parse_history("h.edn", "{:process 0, :type :ok, :f :read}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "h.edn:1:1: process 0 completes an operation it never invoked"
+        );
+    }
+}
