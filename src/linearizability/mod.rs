@@ -181,6 +181,11 @@ fn partition(
     Ok((parts, members))
 }
 
+/// Below this many ops in all, one thread does the first round: for a small history, spawning
+/// workers (~0.1 ms) costs more than the whole search. Later rounds only run for partitions
+/// that proved hard, so they always use the workers.
+const MIN_OPS_FOR_THREADS: usize = 1000;
+
 /// Each partition's first round may take this many search steps; later rounds double it.
 const FIRST_ROUND_STEPS: u64 = 1 << 14;
 
@@ -230,7 +235,12 @@ fn run_round(
     limit: u64,
     out_of_time: &(dyn Fn() -> bool + Sync),
 ) -> Vec<(usize, Option<Outcome>)> {
-    let threads = threads.clamp(1, pending.len());
+    let ops: usize = pending.iter().map(|(_, _, p)| p.calls.len()).sum();
+    let threads = if ops < MIN_OPS_FOR_THREADS && limit == FIRST_ROUND_STEPS {
+        1
+    } else {
+        threads.clamp(1, pending.len())
+    };
     if threads == 1 {
         return pending
             .iter_mut()
