@@ -268,7 +268,7 @@ Exit codes:
   0  linearizable
   1  not linearizable (the first op that cannot be linearised is named)
   2  bad input: an unreadable or malformed history, or a bad flag
-  4  unknown: the time budget ran out before a verdict
+  4  unknown: the time (or memory) budget ran out before a verdict
 
 Examples:
   faultline check-history history.jsonl --model cas-register
