@@ -18,6 +18,7 @@ Exit codes:
   1  a property was violated, or `expect:` was not met
   2  bad input: an unreadable or invalid scenario file, or a bad flag
   3  internal error (a bug in faultline or in a built-in protocol)
+  4  check-history only: no verdict within the time or memory budget
 
 Examples:
   faultline run scenarios/echo-loss.yaml
@@ -25,7 +26,8 @@ Examples:
   faultline run scenarios/echo-duplicate-bug.yaml --format json
   faultline run scenarios/echo-loss.yaml --check-determinism
   faultline validate scenarios/*.yaml
-  faultline list";
+  faultline list
+  faultline check-history history.jsonl --model cas-register";
 
 /// A deterministic simulator for distributed systems: seeded network faults, crashes, pauses
 /// and clock skew, replayed bit for bit from a scenario file.
