@@ -78,6 +78,7 @@
 //! a run never depends on the machine, the wall clock or hash-map order.
 
 pub mod check;
+pub mod checkers;
 pub mod engine;
 pub mod faults;
 pub mod history;

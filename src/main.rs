@@ -69,7 +69,8 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Check an operation history for linearizability (JSON Lines, Jepsen EDN or etcd log).
+    /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, or a
+    /// counter, set or unique-ids checker.
     #[command(after_help = CHECK_HISTORY_HELP)]
     CheckHistory {
         /// The history file.
@@ -266,9 +267,15 @@ Formats (detected from the content, or --format-in):
          :info ops stay pending forever, :nemesis ops are ignored
   etcd   Porcupine's etcd log (INFO  jepsen.util - 0 :invoke :read nil)
 
+Models:
+  register, cas-register, kv   linearizability of a register, a CAS register, a map
+  counter      add/read: every ok read lies within the possible sums of adds
+  set          add/read of the whole set: acknowledged elements must not be lost
+  unique-ids   generate: every ok value is distinct
+
 Exit codes:
-  0  linearizable
-  1  not linearizable (the first op that cannot be linearised is named)
+  0  linearizable (or valid)
+  1  not linearizable / not valid (the first op at fault is named)
   2  bad input: an unreadable or malformed history, or a bad flag
   4  unknown: the time (or memory) budget ran out before a verdict
 
@@ -276,13 +283,17 @@ Examples:
   faultline check-history history.jsonl --model cas-register
   faultline check-history etcd_002.log --model cas-register --format json
   faultline check-history c50-ok.txt --model kv --time-budget 10s
-  faultline check-history counter.edn --model register --initial 0";
+  faultline check-history counter.edn --model register --initial 0
+  faultline check-history adds.jsonl --model counter --format json";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum HistoryModel {
     Register,
     CasRegister,
     Kv,
+    Counter,
+    Set,
+    UniqueIds,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -335,10 +346,14 @@ fn check_history(
         HistoryFormat::Edn => In::Edn,
         HistoryFormat::Etcd => In::Etcd,
     });
+    use faultline::checkers::Kind;
     let model = match model {
         HistoryModel::Register => ModelKind::Register,
         HistoryModel::CasRegister => ModelKind::CasRegister,
         HistoryModel::Kv => ModelKind::Kv,
+        HistoryModel::Counter => return check_other(file, Kind::Counter, format_in, format),
+        HistoryModel::Set => return check_other(file, Kind::Set, format_in, format),
+        HistoryModel::UniqueIds => return check_other(file, Kind::UniqueIds, format_in, format),
     };
     let options = Options {
         model,
@@ -364,5 +379,33 @@ fn check_history(
         Verdict::Linearizable => EXIT_OK,
         Verdict::NotLinearizable(_) => EXIT_VIOLATION,
         Verdict::Unknown(_) => EXIT_UNKNOWN,
+    }
+}
+
+/// `check-history` with a model of [`faultline::checkers`]: no search, so no budget.
+fn check_other(
+    file: &Path,
+    kind: faultline::checkers::Kind,
+    format_in: Option<faultline::history::Format>,
+    format: Format,
+) -> u8 {
+    use faultline::{checkers, history};
+    let name = file.display().to_string();
+    let checked = history::load(file, format_in).and_then(|h| checkers::check(kind, &name, &h));
+    let outcome = match checked {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match format {
+        Format::Text => print!("{}", checkers::text(&name, &outcome)),
+        Format::Json => println!("{}", checkers::json(&outcome)),
+    }
+    if outcome.valid {
+        EXIT_OK
+    } else {
+        EXIT_VIOLATION
     }
 }

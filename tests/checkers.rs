@@ -1,0 +1,161 @@
+//! The counter, set and unique-ids checkers through the real binary, on hand-written histories
+//! of `tests/histories/` with known verdicts (valid and not, with failed and indeterminate ops).
+
+use serde_json::Value;
+use std::process::Command;
+
+const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/histories");
+
+/// Runs `check-history` on a file of `tests/histories/`; exit code, stdout, stderr.
+fn run(file: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("check-history")
+        .arg(format!("{HISTORIES}/{file}"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().expect("an exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs with `--format json`; exit code and the parsed object, checking the common fields.
+fn run_json(file: &str, model: &str) -> (i32, Value) {
+    let (code, out, err) = run(file, &["--model", model, "--format", "json"]);
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out} {err}"));
+    assert_eq!(json["model"], model, "{json}");
+    assert!(json["valid"].is_boolean(), "{json}");
+    assert!(json["ops"].is_u64(), "{json}");
+    assert!(json["elapsed_ms"].is_number(), "{json}");
+    assert_eq!(code == 0, json["valid"] == true, "{json}");
+    (code, json)
+}
+
+#[test]
+fn counter_within_bounds_with_info_and_failed_adds_is_valid() {
+    let (code, json) = run_json("counter-ok.jsonl", "counter");
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["reads"], 3);
+    assert_eq!(json["first_bad_read"], Value::Null);
+}
+
+#[test]
+fn counter_read_above_every_attempted_add_is_not_valid() {
+    let (code, json) = run_json("counter-too-high.jsonl", "counter");
+    assert_eq!(code, 1, "{json}");
+    let bad = &json["first_bad_read"];
+    // 3 (ok) + 5 (info) may have been applied; the failed add of 1 may not.
+    assert_eq!(bad["event"], 6);
+    assert_eq!(bad["lower"], 3);
+    assert_eq!(bad["upper"], 8);
+    assert_eq!(bad["value"], 9);
+}
+
+#[test]
+fn counter_read_below_completed_adds_is_not_valid() {
+    let (code, json) = run_json("counter-too-low.jsonl", "counter");
+    assert_eq!(code, 1, "{json}");
+    let bad = &json["first_bad_read"];
+    assert_eq!(
+        (&bad["event"], &bad["lower"], &bad["value"]),
+        (&6.into(), &6.into(), &2.into())
+    );
+    let (code, text, _) = run("counter-too-low.jsonl", &["--model", "counter"]);
+    assert_eq!(code, 1);
+    assert!(
+        text.contains("NOT valid") && text.contains("below"),
+        "{text}"
+    );
+}
+
+#[test]
+fn counter_negative_add_is_bad_input() {
+    let (code, out, err) = run("counter-negative.jsonl", &["--model", "counter"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        err.contains(":1:1:") && err.contains("non-negative"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_with_stale_never_read_and_unconfirmed_elements_is_valid() {
+    let (code, json) = run_json("set-ok.jsonl", "set");
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(
+        json["ok"],
+        serde_json::json!([1, 2]),
+        "the info add of 2 was read"
+    );
+    assert_eq!(json["stale"], serde_json::json!([5]));
+    assert_eq!(json["never_read"], serde_json::json!([6]));
+    assert_eq!(json["unconfirmed"], serde_json::json!([4]));
+    assert_eq!(json["lost_count"], 0);
+    assert_eq!(
+        json["unexpected_count"], 0,
+        "the failed add of 3 is never read"
+    );
+}
+
+#[test]
+fn set_missing_from_the_last_read_is_lost() {
+    let (code, json) = run_json("set-lost.jsonl", "set");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(
+        json["lost"],
+        serde_json::json!([2, 7]),
+        "7: info, read once, then gone"
+    );
+    assert_eq!(json["ok"], serde_json::json!([1]));
+    let (_, text, _) = run("set-lost.jsonl", &["--model", "set"]);
+    assert!(
+        text.contains("lost: 2 7") && text.contains("NOT valid"),
+        "{text}"
+    );
+}
+
+#[test]
+fn set_read_of_a_failed_add_is_unexpected() {
+    let (code, json) = run_json("set-unexpected.jsonl", "set");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["unexpected"], serde_json::json!([2]));
+    assert_eq!(json["lost_count"], 0);
+}
+
+#[test]
+fn unique_ids_distinct_is_valid() {
+    let (code, json) = run_json("unique-ok.jsonl", "unique-ids");
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(
+        json["generated"], 3,
+        "info and fail generates are not counted"
+    );
+    assert_eq!(json["duplicate"], Value::Null);
+}
+
+#[test]
+fn unique_ids_duplicate_names_both_events() {
+    let (code, json) = run_json("unique-dup.jsonl", "unique-ids");
+    assert_eq!(code, 1, "{json}");
+    let dup = &json["duplicate"];
+    assert_eq!(
+        (&dup["value"], &dup["first_event"], &dup["second_event"]),
+        (&1.into(), &1.into(), &7.into())
+    );
+    let (_, text, _) = run("unique-dup.jsonl", &["--model", "unique-ids"]);
+    assert!(text.contains("event 1 and again at event 7"), "{text}");
+}
+
+#[test]
+fn wrong_function_for_the_model_is_bad_input() {
+    let (code, _, err) = run("unique-ok.jsonl", &["--model", "counter"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("does not know the function :generate"),
+        "{err}"
+    );
+    let (code, _, err) = run("register-ok.jsonl", &["--model", "set"]);
+    assert_eq!(code, 2, "{err}");
+}
