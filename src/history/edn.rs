@@ -338,16 +338,7 @@ fn add_op(b: &mut Builder, form: &Form) -> Result<(), ParseError> {
             ));
         }
     };
-    let output = if f == "cas" && status == Status::Ok {
-        Value::Bool(true)
-    } else {
-        value
-    };
-    let done = Completion {
-        status,
-        output,
-        output_unknown: false,
-    };
+    let done = Completion::read(f, status, value);
     b.complete(form.loc, process, f, done)
 }
 

@@ -108,15 +108,6 @@ fn parse_line(b: &mut Builder, line: &str, number: usize) -> Result<(), ParseErr
             return Err(b.error(at("type"), message));
         }
     };
-    let output = if f == "cas" && status == Status::Ok {
-        Value::Bool(true)
-    } else {
-        value
-    };
-    let done = Completion {
-        status,
-        output,
-        output_unknown: false,
-    };
+    let done = Completion::read(&f, status, value);
     b.complete(start, process, &f, done)
 }

@@ -177,6 +177,23 @@ pub(crate) struct Completion {
     pub output_unknown: bool,
 }
 
+impl Completion {
+    /// A completion whose output is the value written in the file, except that an ok `cas`
+    /// means "it applied" whatever value the file repeats.
+    pub(crate) fn read(f: &str, status: Status, value: Value) -> Completion {
+        let output = if f == "cas" && status == Status::Ok {
+            Value::Bool(true)
+        } else {
+            value
+        };
+        Completion {
+            status,
+            output,
+            output_unknown: false,
+        }
+    }
+}
+
 impl<'a> Builder<'a> {
     pub fn new(path: &'a str) -> Builder<'a> {
         Builder {
