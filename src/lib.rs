@@ -93,6 +93,7 @@ pub mod serde_util;
 pub mod storage;
 pub mod time;
 pub mod trace;
+pub mod workload;
 
 pub use engine::{Limits, NodeStatus, NodeView, Sim, SimBuilder, SimError, Stats};
 pub use faults::{Fault, TimedFault};

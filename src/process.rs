@@ -8,6 +8,7 @@ use crate::engine::Core;
 use crate::rng::SimRng;
 use crate::storage::Storage;
 use crate::time::{SimDuration, SimTime};
+use crate::workload::{Reply, Request, RequestId};
 use std::fmt;
 use std::hash::Hash;
 
@@ -56,6 +57,13 @@ pub trait Process: Sized {
 
     /// Called when a timer set by this node fires (unless cancelled, or the node crashed).
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: TimerId, tag: Self::Timer);
+
+    /// Called when a client's request reaches this node (see [`crate::workload`]). Answer it
+    /// with [`Ctx::reply`], now or later. By default a protocol serves no clients and
+    /// refuses every request.
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        ctx.reply(request.id, Reply::Fail("this protocol serves no clients"));
+    }
 }
 
 /// What a handler can do. Borrowed for the duration of one handler call.
@@ -146,6 +154,12 @@ impl<P: Process> Ctx<'_, P> {
     /// This node's durable storage; unsynced writes are lost on a crash.
     pub fn storage(&mut self) -> &mut Storage {
         &mut self.node.storage
+    }
+
+    /// Answers a client's request. The reply crosses the client link; a client that has
+    /// given up on the request (timed out) ignores it.
+    pub fn reply(&mut self, request: RequestId, reply: Reply) {
+        self.core.reply(self.id, request, reply);
     }
 
     /// Writes a note into the trace (and the trace hash) at the current event.

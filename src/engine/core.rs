@@ -10,6 +10,7 @@ use crate::process::{NodeId, Process, TimerId};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{DropReason, TraceKind, Tracer, content_hash};
+use crate::workload::{Clients, Reply, Request, RequestId};
 use std::fmt;
 
 /// A message on the wire.
@@ -20,6 +21,19 @@ pub(crate) struct InFlight<M> {
     /// Stable hash of the contents, folded into the trace at send and delivery.
     pub(crate) content: u64,
     pub(crate) msg: M,
+}
+
+/// A client request on its way to a node.
+pub(crate) struct InRequest {
+    pub(crate) to: NodeId,
+    pub(crate) request: Request,
+}
+
+/// A node's reply on its way to the client.
+pub(crate) struct InReply {
+    pub(crate) from: NodeId,
+    pub(crate) id: RequestId,
+    pub(crate) reply: Reply,
 }
 
 /// A pending timer.
@@ -48,6 +62,9 @@ pub(crate) struct Core<P: Process> {
     pub(crate) stats: Stats,
     pub(crate) tracer: Tracer,
     pub(crate) names: Vec<String>,
+    pub(crate) clients: Clients,
+    pub(crate) requests: Slab<InRequest>,
+    pub(crate) replies: Slab<InReply>,
     msg_id_next: u64,
     note_buf: String,
 }
@@ -64,6 +81,9 @@ impl<P: Process> Core<P> {
             stats: Stats::default(),
             tracer,
             names,
+            clients: Clients::none(),
+            requests: Slab::new(),
+            replies: Slab::new(),
             msg_id_next: 0,
             note_buf: String::new(),
         }

@@ -110,8 +110,13 @@ impl<P: Process> Sim<P> {
             match entry.kind {
                 EntryKind::Deliver => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
                 EntryKind::Timer => drop(self.core.timers.remove(entry.slot)),
-                EntryKind::Fault | EntryKind::Start => {
-                    unreachable!("only deliveries and timers are held")
+                EntryKind::Request => self.core.lose_request(entry.slot),
+                EntryKind::Fault
+                | EntryKind::Start
+                | EntryKind::ClientTick
+                | EntryKind::ClientTimeout
+                | EntryKind::Reply => {
+                    unreachable!("only deliveries, timers and requests are held")
                 }
             }
         }

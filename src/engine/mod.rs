@@ -5,6 +5,7 @@
 //! process handler, or a fault to the network or a node. The engine is generic over the
 //! protocol and monomorphised; nothing in the step loop allocates in steady state.
 
+mod clients;
 mod core;
 mod faults;
 mod heap;
@@ -29,6 +30,7 @@ use crate::rng::{Stream, stream};
 use crate::storage::Storage;
 use crate::time::SimTime;
 use crate::trace::{TraceSink, Tracer};
+use crate::workload::{Clients, HistoryLog, WorkloadConfig};
 use queue::EntryKind;
 
 /// Hard ceiling on nodes, whatever the limits say: ids are `u32` and each node costs memory.
@@ -122,6 +124,7 @@ pub struct SimBuilder {
     faults: Vec<TimedFault>,
     limits: Limits,
     sink: Option<Box<dyn TraceSink>>,
+    workload: Option<WorkloadConfig>,
 }
 
 impl SimBuilder {
@@ -135,6 +138,7 @@ impl SimBuilder {
             faults: Vec::new(),
             limits: Limits::default(),
             sink: None,
+            workload: None,
         }
     }
 
@@ -165,6 +169,13 @@ impl SimBuilder {
 
     pub fn limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// Simulated clients that issue operations and record their history (see
+    /// [`crate::workload`]); the protocol serves them in [`Process::on_request`].
+    pub fn workload(mut self, workload: WorkloadConfig) -> Self {
+        self.workload = Some(workload);
         self
     }
 
@@ -208,6 +219,11 @@ impl SimBuilder {
         faults.sort_by_key(|f| f.at);
         for (i, f) in faults.iter().enumerate() {
             core.queue.push(f.at, EntryKind::Fault, i as u32);
+        }
+        if let Some(workload) = self.workload {
+            workload.validate().map_err(SimError::Invalid)?;
+            core.clients = Clients::new(workload, self.seed, count as u32);
+            core.start_clients();
         }
         let nodes = (0..count as u32)
             .map(|i| NodeRuntime::new(stream(self.seed, Stream::Node(i))))
@@ -337,6 +353,11 @@ impl<P: Process> Sim<P> {
     /// Messages still in the network (queued, or held at a paused node).
     pub fn in_flight(&self) -> u64 {
         self.core.in_flight()
+    }
+
+    /// The operations the clients ran so far (empty without a workload).
+    pub fn history(&self) -> &HistoryLog {
+        &self.core.clients.log
     }
 
     /// Time of the next event, if any.

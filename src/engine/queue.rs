@@ -38,6 +38,14 @@ pub(crate) enum EntryKind {
     Fault,
     /// The first start of a node, by node index.
     Start,
+    /// A client's next invocation is due, by client index.
+    ClientTick,
+    /// A client's timeout, by client index (stale when its op already completed).
+    ClientTimeout,
+    /// A client request reaches its node; in the request slab.
+    Request,
+    /// A node's reply reaches its client; in the reply slab.
+    Reply,
 }
 
 /// One scheduled event: 24 bytes, no payload.

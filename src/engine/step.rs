@@ -104,6 +104,10 @@ impl<P: Process> Sim<P> {
             EntryKind::Timer => self.fire_timer(entry),
             EntryKind::Fault => self.apply_fault(entry.slot as usize),
             EntryKind::Start => self.boot(NodeId(entry.slot)),
+            EntryKind::ClientTick => self.core.client_tick(entry.slot),
+            EntryKind::ClientTimeout => self.core.client_timeout(entry.slot),
+            EntryKind::Request => self.deliver_request(entry),
+            EntryKind::Reply => self.core.client_reply(entry.slot),
         }
     }
 

@@ -27,6 +27,17 @@ pub enum Value {
     List(Vec<Value>),
 }
 
+impl Status {
+    /// `ok`, `fail` or `info`, as histories write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Fail => "fail",
+            Status::Info => "info",
+        }
+    }
+}
+
 impl fmt::Display for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -49,7 +60,8 @@ impl fmt::Display for Value {
 }
 
 /// How an operation ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Completed; its output is known (unless `output_unknown`).
     Ok,

@@ -41,6 +41,10 @@ pub trait BuiltinProtocol: Process + 'static {
     fn param_docs() -> &'static [ParamDoc];
     fn bugs() -> &'static [BugDoc];
     fn properties() -> Vec<Property<Self>>;
+    /// The client workloads this protocol serves through [`Process::on_request`].
+    fn workloads() -> &'static [crate::workload::Model] {
+        &[]
+    }
     /// A fresh node; `bug` is one of [`BuiltinProtocol::bugs`] or `None` for the correct protocol.
     fn new(id: NodeId, node_count: u32, params: &Self::Params, bug: Option<&'static str>) -> Self;
 }
@@ -53,6 +57,8 @@ pub struct ProtocolInfo {
     pub params: &'static [ParamDoc],
     pub bugs: &'static [BugDoc],
     pub properties: Vec<PropertyInfo>,
+    /// Client workload models it serves.
+    pub workloads: &'static [crate::workload::Model],
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -87,6 +93,7 @@ pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
                 when: p.when,
             })
             .collect(),
+        workloads: P::workloads(),
     }
 }
 

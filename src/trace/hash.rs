@@ -238,6 +238,19 @@ fn kind_words(kind: &TraceKind) -> [u64; 3] {
         TraceKind::ClockSkew { offset, drift_ppm } => [15, offset.0 as u64, drift_ppm as u64],
         TraceKind::ClockJump { by } => [16, by.0 as u64, 0],
         TraceKind::Note => [17, 0, 0],
+        TraceKind::Invoke { client, seq } => [18, u64::from(client), u64::from(seq)],
+        TraceKind::Request { client, seq } => [19, u64::from(client), u64::from(seq)],
+        TraceKind::RequestLost { client, seq } => [20, u64::from(client), u64::from(seq)],
+        TraceKind::Reply { client, seq } => [21, u64::from(client), u64::from(seq)],
+        TraceKind::Complete {
+            client,
+            seq,
+            status,
+        } => [
+            22 | ((status as u64 + 1) << 8),
+            u64::from(client),
+            u64::from(seq),
+        ],
     }
 }
 

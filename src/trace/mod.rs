@@ -108,6 +108,32 @@ pub enum TraceKind {
     },
     /// A note written by the protocol with `Ctx::annotate`, or by the engine.
     Note,
+    /// Client `client` invoked its operation number `seq`, sending it to this node.
+    Invoke {
+        client: u32,
+        seq: u32,
+    },
+    /// The request arrived at this node, and `on_request` ran.
+    Request {
+        client: u32,
+        seq: u32,
+    },
+    /// The request arrived while this node was down, and was lost.
+    RequestLost {
+        client: u32,
+        seq: u32,
+    },
+    /// This node replied to the request.
+    Reply {
+        client: u32,
+        seq: u32,
+    },
+    /// The client recorded the op's completion (a reply from this node, or a timeout).
+    Complete {
+        client: u32,
+        seq: u32,
+        status: crate::history::Status,
+    },
 }
 
 impl TraceKind {
@@ -130,6 +156,11 @@ impl TraceKind {
             TraceKind::ClockSkew { .. } => "clock_skew",
             TraceKind::ClockJump { .. } => "clock_jump",
             TraceKind::Note => "note",
+            TraceKind::Invoke { .. } => "invoke",
+            TraceKind::Request { .. } => "request",
+            TraceKind::RequestLost { .. } => "request_lost",
+            TraceKind::Reply { .. } => "reply",
+            TraceKind::Complete { .. } => "complete",
         }
     }
 }
@@ -192,6 +223,19 @@ impl TraceEvent {
                 format!("clock skewed by {offset}, drift {drift_ppm} ppm")
             }
             TraceKind::ClockJump { by } => format!("clock jumped by {by}"),
+            TraceKind::Invoke { client, seq } => format!("asked by client {client} (op {seq})"),
+            TraceKind::Request { client, seq } => {
+                format!("received client {client}'s request (op {seq})")
+            }
+            TraceKind::RequestLost { client, seq } => {
+                format!("was down when client {client}'s request arrived (op {seq})")
+            }
+            TraceKind::Reply { client, seq } => format!("replied to client {client} (op {seq})"),
+            TraceKind::Complete {
+                client,
+                seq,
+                status,
+            } => format!("answered client {client}: op {seq} {}", status.name()),
             ref other => other.name().to_string(),
         };
         format!("#{} at {}: {who} {what}", self.index, self.time)

@@ -1,0 +1,134 @@
+//! Client events: invocations, requests reaching nodes, replies reaching clients, timeouts.
+//! The decisions are the workload's ([`crate::workload`]); this moves and traces them.
+
+use super::Sim;
+use super::core::{Core, InReply, InRequest};
+use super::node::NodeStatus;
+use super::queue::{Entry, EntryKind};
+use crate::process::{Ctx, NodeId, Process};
+use crate::trace::{TraceKind, content_hash};
+use crate::workload::clients::Outcome;
+use crate::workload::{Reply, Request, RequestId};
+
+impl<P: Process> Core<P> {
+    /// Puts `request` on the client link to `to`.
+    fn send_request(&mut self, to: NodeId, request: Request) {
+        let at = self.now + self.clients.latency();
+        let (slot, _) = self.requests.insert(InRequest { to, request });
+        self.queue.push(at, EntryKind::Request, slot);
+    }
+
+    /// `from` answers request `id`; the reply crosses the client link.
+    pub(crate) fn reply(&mut self, from: NodeId, id: RequestId, reply: Reply) {
+        let kind = TraceKind::Reply {
+            client: id.client,
+            seq: id.seq,
+        };
+        self.tracer
+            .record(self.now, from, kind, content_hash(&reply), Some(&reply));
+        let at = self.now + self.clients.latency();
+        let (slot, _) = self.replies.insert(InReply { from, id, reply });
+        self.queue.push(at, EntryKind::Reply, slot);
+    }
+
+    /// Client `client` waits, then invokes its next op.
+    fn schedule_tick(&mut self, client: u32) {
+        let at = self.now + self.clients.gap();
+        self.queue.push(at, EntryKind::ClientTick, client);
+    }
+
+    /// Schedules every client's first invocation.
+    pub(crate) fn start_clients(&mut self) {
+        for c in 0..self.clients.count() {
+            self.schedule_tick(c);
+        }
+    }
+
+    /// Client `client` invokes its next op, if the workload still runs.
+    pub(crate) fn client_tick(&mut self, client: u32) {
+        let Some((request, to, deadline)) = self.clients.invoke(client, self.now) else {
+            return;
+        };
+        let kind = TraceKind::Invoke {
+            client,
+            seq: request.id.seq,
+        };
+        let content = content_hash(&request.op);
+        self.tracer
+            .record(self.now, to, kind, content, Some(&request.op));
+        self.queue.push(deadline, EntryKind::ClientTimeout, client);
+        self.send_request(to, request);
+    }
+
+    /// Client `client`'s timer ran out: if its op is still open, it ends as info.
+    pub(crate) fn client_timeout(&mut self, client: u32) {
+        let Some(op) = self.clients.on_timeout(client, self.now) else {
+            return;
+        };
+        let times = self.clients.log.times()[op];
+        let seq = self.clients.seq_of(client);
+        let kind = TraceKind::Complete {
+            client,
+            seq,
+            status: crate::history::Status::Info,
+        };
+        self.tracer.record(self.now, times.node, kind, 0, None);
+        self.schedule_tick(client);
+    }
+
+    /// A reply reached its client.
+    pub(crate) fn client_reply(&mut self, slot: u32) {
+        let InReply { from, id, reply } = self.replies.remove(slot);
+        match self.clients.on_reply(id, from, reply, self.now) {
+            Outcome::Stale => {}
+            Outcome::Completed { status } => {
+                let kind = TraceKind::Complete {
+                    client: id.client,
+                    seq: id.seq,
+                    status,
+                };
+                self.tracer.record(self.now, from, kind, 0, None);
+                self.schedule_tick(id.client);
+            }
+            Outcome::Resend { request, to } => self.send_request(to, request),
+        }
+    }
+
+    /// A request that cannot be served: its node is down.
+    pub(crate) fn lose_request(&mut self, slot: u32) {
+        let InRequest { to, request } = self.requests.remove(slot);
+        let kind = TraceKind::RequestLost {
+            client: request.id.client,
+            seq: request.id.seq,
+        };
+        self.tracer.record(self.now, to, kind, 0, None);
+    }
+}
+
+impl<P: Process> Sim<P> {
+    /// A request reached its node: lost if the node is down, held while it is paused.
+    pub(crate) fn deliver_request(&mut self, entry: Entry) {
+        let to = self.core.requests.get(entry.slot).to;
+        match self.status[to.index()] {
+            NodeStatus::Down => self.core.lose_request(entry.slot),
+            NodeStatus::Paused => self.nodes[to.index()].held.push(entry),
+            NodeStatus::Up => {
+                let InRequest { to, request } = self.core.requests.remove(entry.slot);
+                let kind = TraceKind::Request {
+                    client: request.id.client,
+                    seq: request.id.seq,
+                };
+                self.core.tracer.record(self.core.now, to, kind, 0, None);
+                let proc = self.procs[to.index()]
+                    .as_mut()
+                    .expect("an up node has a process");
+                let mut ctx = Ctx {
+                    id: to,
+                    core: &mut self.core,
+                    node: &mut self.nodes[to.index()],
+                };
+                proc.on_request(&mut ctx, request);
+            }
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! The clients' state machine: what to invoke next, and what a reply or a timeout means.
+//! The engine moves requests and replies; this module decides and records.
+
+use super::{ClientOp, Func, HistoryLog, REDIRECTS_MAX, Reply, Request, RequestId, WorkloadConfig};
+use crate::history::{Status, Value};
+use crate::process::NodeId;
+use crate::rng::{SimRng, Stream, stream};
+use crate::time::{SimDuration, SimTime};
+use rand::RngExt;
+
+/// The operation a client is waiting on.
+struct Pending {
+    op: ClientOp,
+    /// Index in the history.
+    index: usize,
+    deadline: SimTime,
+    redirects: u8,
+}
+
+struct Client {
+    /// The history's process id; a new one after every timeout.
+    process: u64,
+    /// Operations invoked so far; the next one's [`RequestId::seq`].
+    seq: u32,
+    /// The node each op goes to first (Jepsen binds a client to a node); the next node after
+    /// a timeout.
+    home: NodeId,
+    /// The node the current op was last sent to (after redirects).
+    target: NodeId,
+    pending: Option<Pending>,
+}
+
+/// What a reply made the client do.
+pub(crate) enum Outcome {
+    /// The reply answers nothing open (its op timed out, or it is a second copy).
+    Stale,
+    /// The op completed with this status.
+    Completed { status: Status },
+    /// Redirected: send the request again, to this node.
+    Resend { request: Request, to: NodeId },
+}
+
+/// Every client of a run. Empty (and idle) when the run has no workload.
+pub(crate) struct Clients {
+    config: Option<WorkloadConfig>,
+    rng: SimRng,
+    clients: Vec<Client>,
+    pub(crate) log: HistoryLog,
+    /// Next element for set adds and kv appends, unique over the run.
+    element_next: i64,
+    node_count: u32,
+}
+
+impl Clients {
+    pub(crate) fn none() -> Clients {
+        Clients {
+            config: None,
+            rng: stream(0, Stream::Workload),
+            clients: Vec::new(),
+            log: HistoryLog::default(),
+            element_next: 0,
+            node_count: 1,
+        }
+    }
+
+    pub(crate) fn new(config: WorkloadConfig, seed: u64, node_count: u32) -> Clients {
+        let clients = (0..config.clients)
+            .map(|c| Client {
+                process: u64::from(c),
+                seq: 0,
+                home: NodeId(c % node_count),
+                target: NodeId(c % node_count),
+                pending: None,
+            })
+            .collect();
+        Clients {
+            log: HistoryLog::new(config.keyed()),
+            config: Some(config),
+            rng: stream(seed, Stream::Workload),
+            clients,
+            element_next: 1,
+            node_count,
+        }
+    }
+
+    pub(crate) fn count(&self) -> u32 {
+        self.clients.len() as u32
+    }
+
+    /// The wait before a client's next invocation: exponential, mean `clients / rate`.
+    pub(crate) fn gap(&mut self) -> SimDuration {
+        let Some(c) = &self.config else {
+            return SimDuration::ZERO;
+        };
+        let mean_ns = f64::from(c.clients) / c.rate_per_s * 1e9;
+        let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        SimDuration((-u.ln() * mean_ns).min(1e18) as u64)
+    }
+
+    /// One crossing of a client link.
+    pub(crate) fn latency(&mut self) -> SimDuration {
+        match &self.config {
+            Some(c) => c.latency.sample(&mut self.rng),
+            None => SimDuration::ZERO,
+        }
+    }
+
+    /// Invokes client `c`'s next op, if it is idle and the workload still runs: the request,
+    /// where to send it, and when it times out.
+    pub(crate) fn invoke(&mut self, c: u32, now: SimTime) -> Option<(Request, NodeId, SimTime)> {
+        let config = self.config.as_ref()?;
+        let (until, timeout) = (config.until, config.timeout);
+        if now >= until || self.clients[c as usize].pending.is_some() {
+            return None;
+        }
+        let op = self.next_op();
+        let client = &mut self.clients[c as usize];
+        client.target = client.home;
+        let index = self.log.invoke(now, client.process, c, client.target, &op);
+        let id = RequestId {
+            client: c,
+            seq: client.seq,
+        };
+        client.seq += 1;
+        let deadline = now + timeout;
+        client.pending = Some(Pending {
+            op: op.clone(),
+            index,
+            deadline,
+            redirects: 0,
+        });
+        Some((Request { id, op }, client.target, deadline))
+    }
+
+    /// The number of client `c`'s latest op.
+    pub(crate) fn seq_of(&self, c: u32) -> u32 {
+        self.clients[c as usize].seq.saturating_sub(1)
+    }
+
+    /// The index in the history of the op `id` names, if it is still open.
+    pub(crate) fn open_op(&self, id: RequestId) -> Option<usize> {
+        let client = self.clients.get(id.client as usize)?;
+        let pending = client.pending.as_ref()?;
+        (client.seq == id.seq + 1).then_some(pending.index)
+    }
+
+    /// A reply from `from` arrived at its client.
+    pub(crate) fn on_reply(
+        &mut self,
+        id: RequestId,
+        from: NodeId,
+        reply: Reply,
+        now: SimTime,
+    ) -> Outcome {
+        if self.open_op(id).is_none() {
+            return Outcome::Stale;
+        }
+        let n = self.node_count;
+        let client = &mut self.clients[id.client as usize];
+        let (status, value) = match reply {
+            Reply::Ok(v) => (Status::Ok, v),
+            Reply::Fail(_) => (Status::Fail, Value::Nil),
+            Reply::Info(_) => (Status::Info, Value::Nil),
+            Reply::Redirect(hint) => {
+                let pending = client.pending.as_mut().expect("open op");
+                if pending.redirects < REDIRECTS_MAX {
+                    pending.redirects += 1;
+                    client.target = hint
+                        .filter(|h| h.0 < n)
+                        .unwrap_or(NodeId((from.0 + 1) % n));
+                    self.log.retarget(pending.index, client.target);
+                    let request = Request {
+                        id,
+                        op: pending.op.clone(),
+                    };
+                    return Outcome::Resend {
+                        request,
+                        to: client.target,
+                    };
+                }
+                (Status::Fail, Value::Nil)
+            }
+        };
+        self.finish(id.client, now, from, status, value);
+        Outcome::Completed { status }
+    }
+
+    /// Client `c`'s timeout at `now`: the op it names, if that op was still open.
+    pub(crate) fn on_timeout(&mut self, c: u32, now: SimTime) -> Option<usize> {
+        let client = &self.clients[c as usize];
+        let due = client.pending.as_ref()?.deadline == now;
+        if !due {
+            return None;
+        }
+        let target = client.target;
+        let op = self.finish(c, now, target, Status::Info, Value::Nil);
+        // As in Jepsen, a client whose op is indeterminate goes on as a new process, and
+        // tries the next node.
+        let count = u64::from(self.count());
+        let client = &mut self.clients[c as usize];
+        client.process += count;
+        client.home = NodeId((client.home.0 + 1) % self.node_count);
+        Some(op)
+    }
+
+    fn finish(&mut self, c: u32, now: SimTime, node: NodeId, status: Status, v: Value) -> usize {
+        let pending = self.clients[c as usize]
+            .pending
+            .take()
+            .expect("an open op to finish");
+        self.log.complete(pending.index, now, node, status, v);
+        pending.index
+    }
+
+    /// Draws the next operation from the mix.
+    fn next_op(&mut self) -> ClientOp {
+        let config = self.config.as_ref().expect("a workload");
+        let (model, keys, values) = (config.model, config.keys, i64::from(config.values));
+        let total: f64 = config.mix.iter().map(|(_, w)| w).sum();
+        let mut pick = self.rng.random_range(0.0..total);
+        let mut func = config.mix[0].0;
+        for &(f, w) in &config.mix {
+            func = f;
+            if pick < w {
+                break;
+            }
+            pick -= w;
+        }
+        let key = self.rng.random_range(0..keys);
+        match func {
+            Func::Read => ClientOp::Read { key },
+            Func::Write => ClientOp::Write {
+                key,
+                value: self.rng.random_range(0..values),
+            },
+            Func::Cas => ClientOp::Cas {
+                key,
+                from: self.rng.random_range(0..values),
+                to: self.rng.random_range(0..values),
+            },
+            Func::Append => ClientOp::Append {
+                key,
+                value: self.fresh(),
+            },
+            Func::Add if model == super::Model::Set => ClientOp::Add {
+                value: self.fresh(),
+            },
+            Func::Add => ClientOp::Add {
+                value: 1 + self.rng.random_range(0..values),
+            },
+            Func::Generate => ClientOp::Generate,
+        }
+    }
+
+    /// A value no earlier add or append used.
+    fn fresh(&mut self) -> i64 {
+        let v = self.element_next;
+        self.element_next += 1;
+        v
+    }
+}

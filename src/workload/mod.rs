@@ -1,0 +1,321 @@
+//! Simulated clients: they issue operations to the nodes at a rate, each with a timeout, and
+//! record every operation in a history (invoke, then ok, fail or info).
+//!
+//! Clients live outside the cluster, as Jepsen's do: client `c` starts by talking to node
+//! `c mod nodes`, follows redirects, and moves to the next node after a timeout. Requests and
+//! replies cross a client link with its own latency; they are lost when the node is down when
+//! a request arrives (the client then times out), and wait while the node is paused. Partitions
+//! are among the nodes and do not cut clients off.
+//!
+//! A protocol serves clients by implementing [`crate::Process::on_request`] and answering with
+//! [`crate::Ctx::reply`], at once or later (after replication, say), or never.
+//!
+//! Each client runs one operation at a time (a closed loop): after a completion it waits an
+//! exponentially distributed gap, with mean `clients / rate`, before the next one. A timeout
+//! gives the op the status info (it may or may not have taken effect) and, as in Jepsen, the
+//! client continues as a new process (`process + clients`), so no process ever has two open
+//! operations. Everything is drawn from the run's workload stream.
+
+pub(crate) mod clients;
+mod record;
+
+pub(crate) use clients::Clients;
+pub use record::{Counts, HistoryLog, OpTimes};
+
+use crate::history::Value;
+use crate::net::Latency;
+use crate::process::NodeId;
+use crate::time::{SimDuration, SimTime};
+use std::fmt;
+
+/// Most simulated clients in one run.
+pub const CLIENTS_MAX: u32 = 10_000;
+/// Most redirects one operation follows before it fails.
+pub const REDIRECTS_MAX: u8 = 8;
+
+/// The object the clients use, which also names the checker of their history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Model {
+    /// One register per key: read, write. Checked for linearizability.
+    Register,
+    /// Read, write, compare-and-set. Checked for linearizability.
+    CasRegister,
+    /// Keys holding strings: read, write, append, cas. Checked for linearizability.
+    Kv,
+    /// A grow-only counter: add, read. Reads checked against the bounds the adds allow.
+    Counter,
+    /// A set: add, read (everything). Checked like Jepsen's set-full.
+    Set,
+    /// Unique id generation: generate. Checked for duplicates.
+    UniqueIds,
+}
+
+impl Model {
+    pub const ALL: [Model; 6] = [
+        Model::Register,
+        Model::CasRegister,
+        Model::Kv,
+        Model::Counter,
+        Model::Set,
+        Model::UniqueIds,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Register => "register",
+            Model::CasRegister => "cas-register",
+            Model::Kv => "kv",
+            Model::Counter => "counter",
+            Model::Set => "set",
+            Model::UniqueIds => "unique-ids",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Model> {
+        Model::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// The functions clients of this model may call.
+    pub fn functions(self) -> &'static [Func] {
+        match self {
+            Model::Register => &[Func::Read, Func::Write],
+            Model::CasRegister => &[Func::Read, Func::Write, Func::Cas],
+            Model::Kv => &[Func::Read, Func::Write, Func::Append, Func::Cas],
+            Model::Counter | Model::Set => &[Func::Add, Func::Read],
+            Model::UniqueIds => &[Func::Generate],
+        }
+    }
+
+    /// The name of the check that judges this model's history.
+    pub fn check_name(self) -> &'static str {
+        match self {
+            Model::Register | Model::CasRegister | Model::Kv => "linearizable",
+            Model::Counter => "counter_bounds",
+            Model::Set => "set_full",
+            Model::UniqueIds => "unique_ids",
+        }
+    }
+
+    /// What that check demands, in one sentence.
+    pub fn check_description(self) -> &'static str {
+        match self {
+            Model::Register | Model::CasRegister | Model::Kv => {
+                "the clients' history is linearizable: every operation seems to take effect at \
+                 one instant between its invocation and its completion"
+            }
+            Model::Counter => {
+                "every read lies between the sum of the acknowledged adds completed before it \
+                 and the sum of all adds invoked before it returned"
+            }
+            Model::Set => {
+                "every acknowledged add is seen by every read that starts after it completed, \
+                 and no read sees an element nobody added"
+            }
+            Model::UniqueIds => "no two operations are given the same id",
+        }
+    }
+}
+
+impl fmt::Display for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A function a client calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Func {
+    Read,
+    Write,
+    Cas,
+    Append,
+    Add,
+    Generate,
+}
+
+impl Func {
+    pub const ALL: [Func; 6] = [
+        Func::Read,
+        Func::Write,
+        Func::Cas,
+        Func::Append,
+        Func::Add,
+        Func::Generate,
+    ];
+
+    /// The name in `mix:` and in histories.
+    pub fn name(self) -> &'static str {
+        match self {
+            Func::Read => "read",
+            Func::Write => "write",
+            Func::Cas => "cas",
+            Func::Append => "append",
+            Func::Add => "add",
+            Func::Generate => "generate",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Func> {
+        Func::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// An operation a client asks a node to perform. Keys are numbered `0..keys`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ClientOp {
+    /// Reads a key (register, kv), the counter's value, or the whole set.
+    Read { key: u32 },
+    Write { key: u32, value: i64 },
+    /// Sets `key` to `to` if it holds `from`; answer [`Reply::Fail`] if it does not.
+    Cas { key: u32, from: i64, to: i64 },
+    /// Appends `value`'s decimal text to the key's string (kv).
+    Append { key: u32, value: i64 },
+    /// Adds `value` to the counter, or the element `value` to the set.
+    Add { value: i64 },
+    /// Asks for an id no other operation gets.
+    Generate,
+}
+
+impl ClientOp {
+    pub fn func(&self) -> Func {
+        match self {
+            ClientOp::Read { .. } => Func::Read,
+            ClientOp::Write { .. } => Func::Write,
+            ClientOp::Cas { .. } => Func::Cas,
+            ClientOp::Append { .. } => Func::Append,
+            ClientOp::Add { .. } => Func::Add,
+            ClientOp::Generate => Func::Generate,
+        }
+    }
+
+    /// The key, for the operations that have one.
+    pub fn key(&self) -> Option<u32> {
+        match *self {
+            ClientOp::Read { key }
+            | ClientOp::Write { key, .. }
+            | ClientOp::Cas { key, .. }
+            | ClientOp::Append { key, .. } => Some(key),
+            ClientOp::Add { .. } | ClientOp::Generate => None,
+        }
+    }
+
+    /// The value given at invocation, as a history records it.
+    pub fn input(&self) -> Value {
+        match *self {
+            ClientOp::Read { .. } | ClientOp::Generate => Value::Nil,
+            ClientOp::Write { value, .. }
+            | ClientOp::Append { value, .. }
+            | ClientOp::Add { value } => Value::Int(value),
+            ClientOp::Cas { from, to, .. } => Value::List(vec![Value::Int(from), Value::Int(to)]),
+        }
+    }
+}
+
+/// Which request a reply answers: the client and its operation's number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId {
+    pub client: u32,
+    /// Counts the client's operations from 0.
+    pub seq: u32,
+}
+
+/// A client's request as a node receives it. Keep it (it is small) to reply later, or pass
+/// it on to another node inside a message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Request {
+    pub id: RequestId,
+    pub op: ClientOp,
+}
+
+/// A node's answer to a request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reply {
+    /// Done. Carry what a read returned, the id generated, or [`Value::Nil`] for writes.
+    Ok(Value),
+    /// Definitely not done (a cas whose expected value did not match, a refused request).
+    Fail(&'static str),
+    /// Maybe done, maybe not (an indefinite error).
+    Info(&'static str),
+    /// Not done here: ask `leader` if known, else the next node. Followed at most
+    /// [`REDIRECTS_MAX`] times per operation.
+    Redirect(Option<NodeId>),
+}
+
+/// What clients do, as a scenario's `workload:` gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkloadConfig {
+    pub model: Model,
+    pub clients: u32,
+    /// Operations per second over all clients, when the service keeps up.
+    pub rate_per_s: f64,
+    /// Weights of the functions, in [`Model::functions`] order (zero for those not drawn).
+    pub mix: Vec<(Func, f64)>,
+    /// Keys `0..keys` (registers and kv); 1 for a single register.
+    pub keys: u32,
+    /// Values written and compared are drawn from `0..values`, so that cas ops can match.
+    pub values: u32,
+    pub timeout: SimDuration,
+    /// No operation is invoked at or after this time.
+    pub until: SimTime,
+    /// Latency of each request and each reply between a client and a node.
+    pub latency: Latency,
+}
+
+impl WorkloadConfig {
+    /// A workload of `model` with an even mix of its functions and Jepsen-like defaults:
+    /// 3 clients, 100 ops/s, 1 key, values 0..5, 1 s timeout, 1 ms client links.
+    pub fn new(model: Model) -> WorkloadConfig {
+        WorkloadConfig {
+            model,
+            clients: 3,
+            rate_per_s: 100.0,
+            mix: model.functions().iter().map(|&f| (f, 1.0)).collect(),
+            keys: 1,
+            values: 5,
+            timeout: SimDuration::from_secs(1),
+            until: SimTime::MAX,
+            latency: Latency::Constant(SimDuration::from_millis(1)),
+        }
+    }
+
+    /// Whether histories name keys: always for kv, and when there is more than one key.
+    pub fn keyed(&self) -> bool {
+        self.model == Model::Kv || self.keys > 1
+    }
+
+    /// Checks the numbers are in range; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.clients == 0 || self.clients > CLIENTS_MAX {
+            return Err(format!("clients must be 1 to {CLIENTS_MAX}"));
+        }
+        if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0 && self.rate_per_s <= 1e9) {
+            return Err("rate must be above 0 and at most 1000000000/s".into());
+        }
+        if self.keys == 0 || self.values == 0 {
+            return Err("keys and values must be at least 1".into());
+        }
+        if self.timeout == SimDuration::ZERO {
+            return Err("timeout must be more than 0".into());
+        }
+        let total: f64 = self.mix.iter().map(|(_, w)| w).sum();
+        if !(total.is_finite() && total > 0.0) {
+            return Err("the mix needs at least one function with a weight above 0".into());
+        }
+        if let Some((f, _)) = self
+            .mix
+            .iter()
+            .find(|(f, _)| !self.model.functions().contains(f))
+        {
+            return Err(format!(
+                "the {} model has no function `{}`",
+                self.model,
+                f.name()
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

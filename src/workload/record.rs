@@ -1,0 +1,213 @@
+//! The history the clients record, ready for the checkers and for `--history FILE`.
+
+use super::{ClientOp, Func};
+use crate::history::{History, Op, Status, Value};
+use crate::process::NodeId;
+use crate::time::SimTime;
+use serde_json::{Map, Value as Json, json};
+use std::io::{self, Write};
+
+/// When an operation ran, and where.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OpTimes {
+    pub invoke: SimTime,
+    /// `None` while pending, and for ops still pending when the run ended.
+    pub complete: Option<SimTime>,
+    /// The client that ran it.
+    pub client: u32,
+    /// The node it was last sent to (the one that answered, if any did).
+    pub node: NodeId,
+}
+
+/// Operations by how they ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub ok: usize,
+    /// Definitely did not happen.
+    pub fail: usize,
+    /// Timed out or indefinite: may or may not have happened.
+    pub info: usize,
+    /// Still open when the run ended (indefinite too).
+    pub pending: usize,
+}
+
+/// One line of the history: an invocation or a completion of `ops[op]`.
+#[derive(Clone, Copy, Debug)]
+struct Event {
+    op: u32,
+    completion: bool,
+}
+
+/// Every operation the clients ran, in invocation order, with the order of all invocations
+/// and completions (the history's real-time order).
+#[derive(Clone, Debug, Default)]
+pub struct HistoryLog {
+    ops: Vec<Op>,
+    times: Vec<OpTimes>,
+    events: Vec<Event>,
+    keyed: bool,
+}
+
+impl HistoryLog {
+    pub(crate) fn new(keyed: bool) -> HistoryLog {
+        HistoryLog {
+            keyed,
+            ..HistoryLog::default()
+        }
+    }
+
+    /// Records an invocation; returns the op's index.
+    pub(crate) fn invoke(
+        &mut self,
+        at: SimTime,
+        process: u64,
+        client: u32,
+        node: NodeId,
+        op: &ClientOp,
+    ) -> usize {
+        let index = self.ops.len();
+        let event = self.events.len();
+        self.ops.push(Op {
+            process,
+            f: op.func().name().to_string(),
+            key: op.key().filter(|_| self.keyed).map(|k| k.to_string()),
+            input: op.input(),
+            output: Value::Nil,
+            output_unknown: false,
+            status: Status::Info,
+            invoke_index: event,
+            invoke_line: event + 1,
+            invoke_column: 1,
+            return_index: None,
+        });
+        self.times.push(OpTimes {
+            invoke: at,
+            complete: None,
+            client,
+            node,
+        });
+        self.events.push(Event {
+            op: index as u32,
+            completion: false,
+        });
+        index
+    }
+
+    /// Records the completion of op `index`. `value` is what an ok reply carried.
+    pub(crate) fn complete(
+        &mut self,
+        index: usize,
+        at: SimTime,
+        node: NodeId,
+        status: Status,
+        value: Value,
+    ) {
+        let op = &mut self.ops[index];
+        assert!(
+            op.return_index.is_none() && self.times[index].complete.is_none(),
+            "op {index} completed twice"
+        );
+        op.status = status;
+        op.output = match (status, op.f.as_str()) {
+            (Status::Ok, "cas") => Value::Bool(true),
+            (Status::Ok, "read" | "generate") => value,
+            _ => op.input.clone(),
+        };
+        if status != Status::Info {
+            op.return_index = Some(self.events.len());
+        }
+        self.times[index].complete = Some(at);
+        self.times[index].node = node;
+        self.events.push(Event {
+            op: index as u32,
+            completion: true,
+        });
+    }
+
+    /// Notes the node an op was last sent to.
+    pub(crate) fn retarget(&mut self, index: usize, node: NodeId) {
+        self.times[index].node = node;
+    }
+
+    /// The operations, in invocation order (pending ones have status info and no return).
+    pub fn ops(&self) -> &[Op] {
+        &self.ops
+    }
+
+    pub fn times(&self) -> &[OpTimes] {
+        &self.times
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    /// How the ops ended so far.
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for (op, times) in self.ops.iter().zip(&self.times) {
+            match (op.status, times.complete) {
+                (_, None) => c.pending += 1,
+                (Status::Ok, _) => c.ok += 1,
+                (Status::Fail, _) => c.fail += 1,
+                (Status::Info, _) => c.info += 1,
+            }
+        }
+        c
+    }
+
+    /// The history for the checkers: ops still pending stay pending forever.
+    pub fn history(&self) -> History {
+        History {
+            ops: self.ops.clone(),
+            events: self.events.len(),
+        }
+    }
+
+    /// Writes the history as faultline's JSON Lines (see `docs/checkers.md`): one line per
+    /// invocation and completion, then an info line for each op still pending at `end`.
+    pub fn write_jsonl(&self, out: impl Write, names: &[String], end: SimTime) -> io::Result<()> {
+        let mut out = io::BufWriter::new(out);
+        let node_name = |n: NodeId| names.get(n.index()).cloned().unwrap_or(n.to_string());
+        for e in &self.events {
+            let (op, times) = (&self.ops[e.op as usize], &self.times[e.op as usize]);
+            let (kind, at) = match (e.completion, op.status) {
+                (false, _) => ("invoke", times.invoke),
+                (true, Status::Ok) => ("ok", times.complete.unwrap_or(end)),
+                (true, Status::Fail) => ("fail", times.complete.unwrap_or(end)),
+                (true, Status::Info) => ("info", times.complete.unwrap_or(end)),
+            };
+            let line = self.line(op, kind, at, times, &node_name(times.node));
+            serde_json::to_writer(&mut out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        for (op, times) in self.ops.iter().zip(&self.times) {
+            if times.complete.is_none() {
+                let line = self.line(op, "info", end, times, &node_name(times.node));
+                serde_json::to_writer(&mut out, &line)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        out.flush()
+    }
+
+    fn line(&self, op: &Op, kind: &str, at: SimTime, times: &OpTimes, node: &str) -> Json {
+        let mut m = Map::new();
+        m.insert("process".into(), json!(op.process));
+        m.insert("type".into(), json!(kind));
+        m.insert("f".into(), json!(op.f));
+        if let Some(key) = &op.key {
+            m.insert("key".into(), json!(key.parse::<u64>().ok()));
+        }
+        let value = match kind {
+            "ok" if op.f == Func::Read.name() || op.f == Func::Generate.name() => &op.output,
+            _ => &op.input,
+        };
+        m.insert("value".into(), crate::checkers::value_json(value));
+        m.insert("time_ns".into(), json!(at.0));
+        m.insert("time".into(), json!(at.to_string()));
+        m.insert("client".into(), json!(times.client));
+        m.insert("node".into(), json!(node));
+        Json::Object(m)
+    }
+}
