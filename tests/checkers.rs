@@ -125,6 +125,32 @@ fn set_read_of_a_failed_add_is_unexpected() {
 }
 
 #[test]
+fn set_full_edn_with_set_literal_reads_is_valid() {
+    let (code, json) = run_json("set-full-ok.edn", "set");
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["ops"], 5, "the nemesis op is skipped");
+    assert_eq!(json["ok"], serde_json::json!([3]), "read as #{{3 2 1 3}}");
+    assert_eq!(
+        json["stale"],
+        serde_json::json!([1]),
+        "the empty read #{{}} missed it"
+    );
+    assert_eq!(json["never_read"], serde_json::json!([2]));
+    assert_eq!(
+        (&json["lost_count"], &json["unexpected_count"]),
+        (&0.into(), &0.into())
+    );
+}
+
+#[test]
+fn set_full_edn_acknowledged_add_missing_from_the_last_set_is_lost() {
+    let (code, json) = run_json("set-full-lost.edn", "set");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["lost"], serde_json::json!([2]));
+    assert_eq!(json["ok"], serde_json::json!([1]));
+}
+
+#[test]
 fn unique_ids_distinct_is_valid() {
     let (code, json) = run_json("unique-ok.jsonl", "unique-ids");
     assert_eq!(code, 0, "{json}");

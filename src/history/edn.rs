@@ -1,5 +1,11 @@
-//! A small EDN reader (maps, vectors, lists, keywords, symbols, strings, integers, nil,
+//! A small EDN reader (maps, vectors, lists, sets, keywords, symbols, strings, integers, nil,
 //! booleans: what Jepsen histories use) and the Jepsen history on top of it.
+//!
+//! A set `#{1 2 3}` (how Jepsen's set-full workload writes its reads) becomes a history list
+//! with its elements sorted and deduplicated, so checkers that take a list of elements accept
+//! it and two reads of the same set compare equal whatever order the file lists them in. Other
+//! `#` dispatch forms (tags such as `#inst`, `#_` discards, `##Inf`) are refused where they
+//! start.
 //!
 //! A Jepsen history is either one vector or list of op maps, or op maps one after another (one a
 //! line, as Porcupine's kv files are). `:fail` ops are kept with status `Fail` (the checker drops
@@ -27,6 +33,8 @@ pub enum Edn {
     Symbol(String),
     Vector(Vec<Form>),
     List(Vec<Form>),
+    /// As written: duplicates and order are dealt with by [`to_value`].
+    Set(Vec<Form>),
     Map(Vec<(Form, Form)>),
 }
 
@@ -121,10 +129,11 @@ impl<'a> Reader<'a> {
             return Err(self.error(loc, "unexpected end of input"));
         };
         let edn = match b {
-            b'[' => Edn::Vector(self.read_seq(b']', depth)?),
-            b'(' => Edn::List(self.read_seq(b')', depth)?),
+            b'[' => Edn::Vector(self.read_seq("[", b']', depth)?),
+            b'(' => Edn::List(self.read_seq("(", b')', depth)?),
+            b'#' => self.read_dispatch(loc, depth)?,
             b'{' => {
-                let items = self.read_seq(b'}', depth)?;
+                let items = self.read_seq("{", b'}', depth)?;
                 if items.len() % 2 != 0 {
                     return Err(self.error(loc, "a map needs an even number of forms"));
                 }
@@ -144,16 +153,18 @@ impl<'a> Reader<'a> {
         Ok(Form { loc, edn })
     }
 
-    fn read_seq(&mut self, close: u8, depth: usize) -> Result<Vec<Form>, ParseError> {
+    /// Reads the forms between `opener` (at the current position) and `close`.
+    fn read_seq(&mut self, opener: &str, close: u8, depth: usize) -> Result<Vec<Form>, ParseError> {
         let open = self.loc();
-        self.bump();
+        for _ in 0..opener.len() {
+            self.bump();
+        }
         let mut items = Vec::new();
         loop {
             self.skip_blank();
             match self.bytes.get(self.pos) {
                 None => {
-                    let message = format!("`{}` is never closed", self.bytes_open_char(close));
-                    return Err(self.error(open, message));
+                    return Err(self.error(open, format!("`{opener}` is never closed")));
                 }
                 Some(&b) if b == close => {
                     self.bump();
@@ -164,12 +175,21 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn bytes_open_char(&self, close: u8) -> char {
-        match close {
-            b']' => '[',
-            b')' => '(',
-            _ => '{',
+    /// A form starting with `#`: a set, or a located refusal naming the dispatch form.
+    fn read_dispatch(&mut self, loc: Loc, depth: usize) -> Result<Edn, ParseError> {
+        if self.bytes.get(self.pos + 1) == Some(&b'{') {
+            return Ok(Edn::Set(self.read_seq("#{", b'}', depth)?));
         }
+        let start = self.pos;
+        self.bump();
+        while self.pos < self.bytes.len() && !is_delimiter(self.bytes[self.pos]) {
+            self.bump();
+        }
+        let token = String::from_utf8_lossy(&self.bytes[start..self.pos]);
+        Err(self.error(
+            loc,
+            format!("unsupported EDN `{token}` (of the `#` forms, only sets `#{{...}}` are read)"),
+        ))
     }
 
     fn read_string(&mut self) -> Result<String, ParseError> {
@@ -228,7 +248,7 @@ impl<'a> Reader<'a> {
                     )
                 })?)
             }
-            _ if !token.is_empty() && !token.starts_with('#') => Edn::Symbol(token.to_string()),
+            _ if !token.is_empty() => Edn::Symbol(token.to_string()),
             _ => return Err(self.error(loc, format!("unsupported EDN `{token}`"))),
         })
     }
@@ -242,6 +262,12 @@ pub fn to_value(form: &Form) -> Value {
         Edn::Int(i) => Value::Int(*i),
         Edn::Str(s) | Edn::Keyword(s) | Edn::Symbol(s) => Value::Str(s.clone()),
         Edn::Vector(items) | Edn::List(items) => Value::List(items.iter().map(to_value).collect()),
+        Edn::Set(items) => {
+            let mut values: Vec<Value> = items.iter().map(to_value).collect();
+            values.sort();
+            values.dedup();
+            Value::List(values)
+        }
         Edn::Map(_) => Value::Str(format!("{:?}", form.edn)),
     }
 }
@@ -391,7 +417,105 @@ mod tests {
         assert_eq!(e.to_string(), "t.edn:2:3: string is never closed");
         let e = read_all("(1 2").unwrap_err();
         assert_eq!(e.to_string(), "t.edn:1:1: `(` is never closed");
-        assert!(read_all("#{1}").is_err());
+    }
+
+    fn set_value(text: &str) -> Value {
+        let mut r = Reader::new("t.edn", text, 1, 1);
+        let value = to_value(&r.read().unwrap());
+        assert!(r.at_end(), "one form in {text:?}");
+        value
+    }
+
+    #[test]
+    fn sets_read_as_sorted_deduplicated_lists() {
+        use Value::{Int, List, Nil, Str};
+        assert_eq!(set_value("#{3 1 2}"), List(vec![Int(1), Int(2), Int(3)]));
+        assert_eq!(set_value("#{}"), List(vec![]));
+        assert_eq!(set_value("#{ , }"), List(vec![]));
+        assert_eq!(set_value("#{2 1 2 1}"), List(vec![Int(1), Int(2)]));
+        assert_eq!(
+            set_value("#{:b \"a\" nil \"b\"}"),
+            List(vec![Nil, Str("a".into()), Str("b".into())]),
+            "a keyword and a string of one name are one history value"
+        );
+        let nested = set_value("[#{2 #{1}} (#{})]");
+        assert_eq!(
+            nested,
+            List(vec![
+                List(vec![Int(2), List(vec![Int(1)])]),
+                List(vec![List(vec![])]),
+            ])
+        );
+        // `#` only dispatches at the start of a form.
+        assert_eq!(read_all("a#b").unwrap(), [Edn::Symbol("a#b".into())]);
+    }
+
+    #[test]
+    fn set_forms_keep_their_locations() {
+        let forms = read_all("\n  #{1\n 2}").unwrap();
+        let Edn::Set(items) = &forms[0] else {
+            panic!("a set: {forms:?}")
+        };
+        assert_eq!(items[0].loc, Loc { line: 2, column: 5 });
+        assert_eq!(items[1].loc, Loc { line: 3, column: 2 });
+    }
+
+    #[test]
+    fn set_errors_are_located() {
+        let e = read_all("[1\n #{1 2").unwrap_err();
+        assert_eq!(e.to_string(), "t.edn:2:2: `#{` is never closed");
+        let e = read_all("#{1 2.5}").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "t.edn:1:5: `2.5` is not an integer (only integers are supported)"
+        );
+        let e = read_all("#{1 ]").unwrap_err();
+        assert_eq!(e.to_string(), "t.edn:1:5: unexpected `]`");
+        let e = read_all("#{1\n  \"open}").unwrap_err();
+        assert_eq!(e.to_string(), "t.edn:2:3: string is never closed");
+        let deep = format!(
+            "{}{}",
+            "#{".repeat(MAX_DEPTH + 2),
+            "}".repeat(MAX_DEPTH + 2)
+        );
+        assert!(
+            read_all(&deep)
+                .unwrap_err()
+                .message
+                .contains("nested deeper")
+        );
+    }
+
+    #[test]
+    fn other_dispatch_forms_are_refused_where_they_start() {
+        for (text, form, column) in [
+            ("[1 #inst \"2024-01-01\"]", "#inst", 4),
+            ("#_ 1", "#_", 1),
+            ("  ##Inf", "##Inf", 3),
+            ("{:a #jepsen.history.Op{:f :read}}", "#jepsen.history.Op", 5),
+            ("#", "#", 1),
+        ] {
+            let e = read_all(text).unwrap_err();
+            assert_eq!((e.line, e.column), (1, column), "{text}: {e}");
+            assert!(
+                e.message.starts_with(&format!("unsupported EDN `{form}`"))
+                    && e.message.contains("only sets"),
+                "{text}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn set_reads_in_a_history() {
+        let text = "[{:process 0, :type :invoke, :f :read, :value nil}\n\
+                     {:process 0, :type :ok, :f :read, :value #{3 1 3}}]";
+        let h = parse_history("h.edn", text).unwrap();
+        assert_eq!(
+            h.ops[0].output,
+            Value::List(vec![Value::Int(1), Value::Int(3)])
+        );
+        let e = parse_history("h.edn", "{:process 0, :type :ok, :value #{1 #{}").unwrap_err();
+        assert_eq!(e.to_string(), "h.edn:1:32: `#{` is never closed");
     }
 
     #[test]
