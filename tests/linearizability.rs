@@ -121,7 +121,7 @@ fn run_json(file: &str, model: &str) -> (i32, serde_json::Value) {
 #[test]
 fn hand_written_verdicts() {
     // (file, model, linearizable, first bad op: 0-based event index of its invocation)
-    let cases: [(&str, &str, bool, Option<u64>); 10] = [
+    let cases: [(&str, &str, bool, Option<u64>); 12] = [
         ("register-ok.jsonl", "register", true, None),
         ("stale-read.jsonl", "register", false, Some(6)),
         ("info-write.jsonl", "register", true, None),
@@ -130,6 +130,9 @@ fn hand_written_verdicts() {
         ("cas-bad.edn", "cas-register", false, Some(4)),
         ("kv-ok.edn", "kv", true, None),
         ("kv-bad.jsonl", "kv", false, Some(6)),
+        // cas on text built by put and append; a cas on the text before the append.
+        ("kv-cas-ok.jsonl", "kv", true, None),
+        ("kv-cas-bad.jsonl", "kv", false, Some(4)),
         ("etcd-small.log", "cas-register", true, None),
         ("etcd-fail-cas.log", "cas-register", false, Some(4)),
     ];
@@ -164,6 +167,16 @@ fn failed_ops_are_removed_and_counted() {
         json["ops"], 5,
         "the nemesis op and the failed cas are not checked"
     );
+}
+
+#[test]
+fn kv_cas_failed_attempt_is_removed() {
+    let (_, json) = run_json("kv-cas-ok.jsonl", "kv");
+    assert_eq!(json["failed_removed"], 1, "{json}");
+    assert_eq!((&json["ops"], &json["partitions"]), (&7.into(), &2.into()));
+    let (code, _, err) = run("kv-cas-ok.jsonl", &["--model", "cas-register"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("(it knows read/get, write/put, cas)"), "{err}");
 }
 
 #[test]

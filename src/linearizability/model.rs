@@ -1,8 +1,14 @@
 //! The sequential specifications an operation history is checked against.
 //!
 //! Every model here is a single register once a history is split by key: `register`
-//! (read/write), `cas-register` (read/write/cas) and `kv` (get/put/append on one key's string).
-//! Values are interned to `u32` ids so that a model state is one word and steps compare ids.
+//! (read/write), `cas-register` (read/write/cas) and `kv` (get/put/append/cas on one key's
+//! string). Values are interned to `u32` ids so that a model state is one word and steps compare
+//! ids.
+//!
+//! A kv `cas [from to]` applies iff a read at that point would return `from`: ids are the same
+//! for equal strings whether put or built by appends (see [`Values`]), so `cas ["ab" "x"]`
+//! applies after `put "a"` and `append "b"`. As for reads, non-string values keep their own
+//! identity (nil is not "", 12 is not "12"); only `append` treats them as text.
 
 use super::fxhash::FxHashMap;
 use crate::history::Value;
@@ -38,7 +44,7 @@ impl ModelKind {
         match (self, f) {
             (_, "read" | "get") => Some(CallKind::Read),
             (_, "write" | "put") => Some(CallKind::Write),
-            (ModelKind::CasRegister, "cas") => Some(CallKind::Cas),
+            (ModelKind::CasRegister | ModelKind::Kv, "cas") => Some(CallKind::Cas),
             (ModelKind::Kv, "append") => Some(CallKind::Append),
             _ => None,
         }
@@ -49,7 +55,7 @@ impl ModelKind {
         match self {
             ModelKind::Register => "read/get, write/put",
             ModelKind::CasRegister => "read/get, write/put, cas",
-            ModelKind::Kv => "read/get, write/put, append",
+            ModelKind::Kv => "read/get, write/put, append, cas",
         }
     }
 }
@@ -239,5 +245,80 @@ impl Values {
             },
             Call::Append { value } => Some(self.append(state, value)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::Str(text.to_string())
+    }
+
+    /// Interns `[from to]` and an outcome as a cas call.
+    fn cas(values: &mut Values, from: &Value, to: &Value, ok: Option<bool>) -> Call {
+        Call::Cas {
+            from: values.intern(from),
+            to: values.intern(to),
+            ok,
+        }
+    }
+
+    #[test]
+    fn kv_knows_cas() {
+        assert_eq!(ModelKind::Kv.function("cas"), Some(CallKind::Cas));
+        assert_eq!(ModelKind::Kv.function("append"), Some(CallKind::Append));
+        assert_eq!(ModelKind::Register.function("cas"), None);
+        assert_eq!(ModelKind::CasRegister.function("append"), None);
+        assert!(ModelKind::Kv.functions().contains("cas"));
+    }
+
+    #[test]
+    fn kv_cas_compares_the_text_built_by_appends() {
+        let mut v = Values::new();
+        let a = v.intern(&s("a"));
+        let b = v.intern(&s("b"));
+        // As when checking: `from` is interned before the search builds "ab" by appending, and
+        // the append must find that id rather than make a second one for the same text.
+        let applied = cas(&mut v, &s("ab"), &s("x"), Some(true));
+        let state = v.step(a, Call::Append { value: b }).unwrap();
+        assert_eq!(v.step(state, applied), Some(v.intern(&s("x"))));
+        let stale = cas(&mut v, &s("a"), &s("x"), Some(true));
+        assert_eq!(v.step(state, stale), None, "the text is \"ab\" now");
+        let refused = cas(&mut v, &s("a"), &s("x"), Some(false));
+        assert_eq!(v.step(state, refused), Some(state));
+        let wrongly_refused = cas(&mut v, &s("ab"), &s("x"), Some(false));
+        assert_eq!(v.step(state, wrongly_refused), None);
+        let unknown = cas(&mut v, &s("ab"), &s("y"), None);
+        assert_eq!(v.step(state, unknown), Some(v.intern(&s("y"))));
+    }
+
+    #[test]
+    fn kv_cas_from_text_interned_after_the_append() {
+        let mut v = Values::new();
+        let (x, y) = (v.intern(&s("x")), v.intern(&s("yz")));
+        let state = v.step(x, Call::Append { value: y }).unwrap();
+        let applied = cas(&mut v, &s("xyz"), &s(""), Some(true));
+        let empty = v.intern(&s(""));
+        assert_eq!(v.step(state, applied), Some(empty));
+        // Appending to the emptied key starts from "" again.
+        assert_eq!(v.step(empty, Call::Append { value: x }), Some(x));
+    }
+
+    #[test]
+    fn kv_cas_keeps_non_strings_apart_like_reads() {
+        let mut v = Values::new();
+        let empty = v.intern(&s(""));
+        let from_nil = cas(&mut v, &Value::Nil, &s("a"), Some(true));
+        assert_eq!(v.step(empty, from_nil), None, "nil is not \"\"");
+        let one = v.intern(&Value::Int(1));
+        let from_one = cas(&mut v, &Value::Int(1), &Value::Int(2), Some(true));
+        assert_eq!(v.step(one, from_one), Some(v.intern(&Value::Int(2))));
+        let two = v.intern(&s("2"));
+        let text = v.step(one, Call::Append { value: two }).unwrap();
+        assert_eq!(text, v.intern(&s("12")), "append works on text");
+        let from_int = cas(&mut v, &Value::Int(12), &s("x"), Some(true));
+        assert_eq!(v.step(text, from_int), None);
     }
 }
