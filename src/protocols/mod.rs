@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod register;
 
 use crate::check::Property;
 use crate::process::{NodeId, Process};
@@ -74,10 +75,15 @@ pub struct PropertyInfo {
 pub enum ProtocolParams {
     Echo(<echo::Echo as BuiltinProtocol>::Params),
     Broadcast(<broadcast::Broadcast as BuiltinProtocol>::Params),
+    Register(<register::Register as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
-pub const NAMES: &[&str] = &[echo::Echo::NAME, broadcast::Broadcast::NAME];
+pub const NAMES: &[&str] = &[
+    echo::Echo::NAME,
+    broadcast::Broadcast::NAME,
+    register::Register::NAME,
+];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
     ProtocolInfo {
@@ -99,7 +105,11 @@ pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
 
 /// Every built-in protocol's documentation.
 pub fn all() -> Vec<ProtocolInfo> {
-    vec![info_of::<echo::Echo>(), info_of::<broadcast::Broadcast>()]
+    vec![
+        info_of::<echo::Echo>(),
+        info_of::<broadcast::Broadcast>(),
+        info_of::<register::Register>(),
+    ]
 }
 
 /// The documentation of one protocol by name.
@@ -116,6 +126,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
     match protocol {
         "echo" => Deserialize::deserialize(d).map(ProtocolParams::Echo),
         "broadcast" => Deserialize::deserialize(d).map(ProtocolParams::Broadcast),
+        "register" => Deserialize::deserialize(d).map(ProtocolParams::Register),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -127,6 +138,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
     match protocol {
         "echo" => Some(ProtocolParams::Echo(Default::default())),
         "broadcast" => Some(ProtocolParams::Broadcast(Default::default())),
+        "register" => Some(ProtocolParams::Register(Default::default())),
         _ => None,
     }
 }

@@ -93,6 +93,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
     match &scenario.params {
         ProtocolParams::Echo(p) => run_with::<Echo>(scenario, p, options),
         ProtocolParams::Broadcast(p) => run_with::<Broadcast>(scenario, p, options),
+        ProtocolParams::Register(p) => {
+            run_with::<crate::protocols::register::Register>(scenario, p, options)
+        }
     }
 }
 

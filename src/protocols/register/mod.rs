@@ -1,0 +1,510 @@
+//! `register`: a replicated key-value register with a fixed primary.
+//!
+//! n1 is the primary and the only node that serves clients; the others are backups that
+//! redirect clients to it. The primary applies a write, append or cas to its map under the
+//! key's next version, syncs it to storage before anyone can see it, and sends it to every
+//! backup. It answers the client once a majority of nodes (itself included) hold that version,
+//! and retransmits to backups that have not acknowledged, every `retry_interval`. Reads are
+//! answered at once from the primary's map. A backup keeps a version only if it is newer than
+//! its own, syncs it, then acknowledges. Every node recovers its map from storage on restart,
+//! so the primary's versions continue from where they were and are never reused.
+//!
+//! It is the smallest service whose clients' history can be checked for linearizability.
+
+use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use crate::check::{CheckWhen, Property, Violation};
+use crate::engine::{NodeView, Sim};
+use crate::history::Value;
+use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::storage::Storage;
+use crate::time::SimDuration;
+use crate::workload::{ClientOp, Model, Reply, Request, RequestId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[cfg(test)]
+mod tests;
+
+/// The node every client is sent to.
+pub const PRIMARY: NodeId = NodeId(0);
+/// Shortest retransmission interval: zero would fire timers forever without time passing.
+pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
+
+const KEY_PREFIX: &str = "key/";
+
+/// `params:` of the register protocol.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Params {
+    /// Time between two retransmissions of versions a backup has not acknowledged.
+    pub retry_interval: SimDuration,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            retry_interval: SimDuration::from_millis(50),
+        }
+    }
+}
+
+const PARAM_DOCS: &[ParamDoc] = &[ParamDoc {
+    name: "retry_interval",
+    default: "50ms",
+    meaning: "time between two retransmissions, by the primary, of the versions a backup has \
+              not acknowledged yet (at least 1ms)",
+}];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Bug {
+    ReadAnyReplica,
+}
+
+const BUG_DOCS: &[BugDoc] = &[BugDoc {
+    name: "read-any-replica",
+    description: "every node answers reads from its own copy instead of redirecting them to \
+                  the primary; a write is acknowledged once a majority holds it, so the other \
+                  backups may still hold an older value, and a read there after the write \
+                  returns it; exposed by latency or loss between the primary and a backup, or \
+                  by a partition that leaves a backup behind",
+    violates: "linearizable",
+}];
+
+impl Bug {
+    fn from_name(name: &str) -> Option<Bug> {
+        match name {
+            "read-any-replica" => Some(Bug::ReadAnyReplica),
+            _ => None,
+        }
+    }
+}
+
+/// What register nodes send each other.
+#[derive(Clone, Debug, Hash)]
+pub enum Msg {
+    /// Primary to backup: `key` holds `value` at `version`.
+    Replicate {
+        key: u32,
+        version: u64,
+        value: Value,
+    },
+    /// Backup to primary: the backup holds `key` at `version` (or newer), durably.
+    Ack { key: u32, version: u64 },
+}
+
+/// What register timers carry.
+#[derive(Debug, Hash)]
+pub enum Tick {
+    /// Time to retransmit what backups have not acknowledged.
+    Retry,
+}
+
+/// One key's state on a node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Slot {
+    pub version: u64,
+    pub value: Value,
+}
+
+/// One register node.
+#[derive(Clone, Debug, Hash)]
+pub struct Register {
+    id: NodeId,
+    node_count: u32,
+    retry_interval: SimDuration,
+    bug: Option<Bug>,
+    store: BTreeMap<u32, Slot>,
+    /// Primary only: per node index, the highest version of each key that node acknowledged.
+    /// Volatile: after a restart the primary assumes nothing and retransmits everything.
+    acked: Vec<BTreeMap<u32, u64>>,
+    /// Primary only: clients waiting for their update, by (key, version), to reach a majority.
+    waiting: BTreeMap<(u32, u64), RequestId>,
+    retry_armed: bool,
+}
+
+impl Register {
+    /// `key`'s version and value on this node, if it was ever written.
+    pub fn get(&self, key: u32) -> Option<&Slot> {
+        self.store.get(&key)
+    }
+
+    /// Every key this node holds, in order.
+    pub fn store(&self) -> &BTreeMap<u32, Slot> {
+        &self.store
+    }
+
+    fn is_primary(&self) -> bool {
+        self.id == PRIMARY
+    }
+
+    fn value_of(&self, key: u32) -> Value {
+        self.store
+            .get(&key)
+            .map_or(Value::Nil, |slot| slot.value.clone())
+    }
+
+    fn version_of(&self, key: u32) -> u64 {
+        self.store.get(&key).map_or(0, |slot| slot.version)
+    }
+
+    /// Keeps `slot` for `key` and makes it durable before anything else can see it.
+    fn store_synced(&mut self, ctx: &mut Ctx<'_, Self>, key: u32, slot: Slot) {
+        ctx.storage()
+            .put(&format!("{KEY_PREFIX}{key}"), encode(&slot));
+        ctx.storage().sync();
+        self.store.insert(key, slot);
+    }
+
+    fn recover(&mut self, storage: &Storage) {
+        for name in storage.keys() {
+            let Some(key) = name
+                .strip_prefix(KEY_PREFIX)
+                .and_then(|k| k.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some(slot) = storage.get(name).and_then(decode) {
+                self.store.insert(key, slot);
+            }
+        }
+    }
+
+    /// The primary serves a client: reads at once, updates after a majority holds them.
+    fn serve(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        let (key, value) = match request.op {
+            ClientOp::Read { key } => {
+                ctx.reply(request.id, Reply::Ok(self.value_of(key)));
+                return;
+            }
+            ClientOp::Write { key, value } => (key, Value::Int(value)),
+            ClientOp::Append { key, value } => {
+                let text = format!("{}{value}", text(&self.value_of(key)));
+                (key, Value::Str(text))
+            }
+            ClientOp::Cas { key, from, to } => {
+                if self.value_of(key) != Value::Int(from) {
+                    ctx.reply(request.id, Reply::Fail("cas: the key holds another value"));
+                    return;
+                }
+                (key, Value::Int(to))
+            }
+            ClientOp::Add { .. } | ClientOp::Generate => {
+                ctx.reply(
+                    request.id,
+                    Reply::Fail("the register serves no such operation"),
+                );
+                return;
+            }
+        };
+        let version = self.version_of(key) + 1;
+        self.store_synced(ctx, key, Slot { version, value });
+        self.waiting.insert((key, version), request.id);
+        self.replicate(ctx, key);
+        self.answer_committed(ctx, key);
+        self.arm_retry(ctx);
+    }
+
+    /// Sends `key`'s current version to every backup that has not acknowledged it.
+    fn replicate(&mut self, ctx: &mut Ctx<'_, Self>, key: u32) {
+        let Some(slot) = self.store.get(&key) else {
+            return;
+        };
+        for peer in ctx.peers() {
+            if self.acked_by(peer, key) < slot.version {
+                let msg = Msg::Replicate {
+                    key,
+                    version: slot.version,
+                    value: slot.value.clone(),
+                };
+                ctx.send(peer, msg);
+            }
+        }
+    }
+
+    fn acked_by(&self, node: NodeId, key: u32) -> u64 {
+        self.acked[node.index()].get(&key).copied().unwrap_or(0)
+    }
+
+    /// The highest version of `key` that a majority of nodes hold.
+    fn committed(&self, key: u32) -> u64 {
+        let mut held: Vec<u64> = (0..self.node_count)
+            .map(NodeId)
+            .map(|n| {
+                if n == self.id {
+                    self.version_of(key)
+                } else {
+                    self.acked_by(n, key)
+                }
+            })
+            .collect();
+        held.sort_unstable_by(|a, b| b.cmp(a));
+        held[(self.node_count / 2) as usize]
+    }
+
+    /// Answers every client whose update of `key` a majority now holds.
+    fn answer_committed(&mut self, ctx: &mut Ctx<'_, Self>, key: u32) {
+        let committed = self.committed(key);
+        let done: Vec<(u32, u64)> = self
+            .waiting
+            .range((key, 0)..=(key, committed))
+            .map(|(&k, _)| k)
+            .collect();
+        for k in done {
+            let id = self.waiting.remove(&k).expect("just listed");
+            ctx.reply(id, Reply::Ok(Value::Nil));
+        }
+    }
+
+    fn behind(&self) -> Vec<u32> {
+        let backups = (0..self.node_count).map(NodeId).filter(|&n| n != self.id);
+        self.store
+            .iter()
+            .filter(|&(&key, slot)| {
+                backups
+                    .clone()
+                    .any(|n| self.acked_by(n, key) < slot.version)
+            })
+            .map(|(&key, _)| key)
+            .collect()
+    }
+
+    fn arm_retry(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if !self.retry_armed {
+            self.retry_armed = true;
+            ctx.set_timer(self.retry_interval, Tick::Retry);
+        }
+    }
+
+    fn retry(&mut self, ctx: &mut Ctx<'_, Self>) {
+        self.retry_armed = false;
+        let behind = self.behind();
+        for &key in &behind {
+            self.replicate(ctx, key);
+        }
+        if !behind.is_empty() {
+            self.arm_retry(ctx);
+        }
+    }
+
+    /// A backup keeps only newer versions, so reordered or repeated messages do no harm.
+    fn on_replicate(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, key: u32, slot: Slot) {
+        if slot.version > self.version_of(key) {
+            self.store_synced(ctx, key, slot);
+        }
+        let version = self.version_of(key);
+        ctx.send(from, Msg::Ack { key, version });
+    }
+
+    fn on_ack(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, key: u32, version: u64) {
+        let Some(acked) = self.acked.get_mut(from.index()) else {
+            return;
+        };
+        let entry = acked.entry(key).or_insert(0);
+        *entry = (*entry).max(version);
+        self.answer_committed(ctx, key);
+    }
+}
+
+/// The text an append extends: nil is empty, an integer its decimal digits.
+fn text(value: &Value) -> String {
+    match value {
+        Value::Nil => String::new(),
+        Value::Int(i) => i.to_string(),
+        Value::Str(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `version` (8 bytes) then a tag: 0 nil, 1 an integer (8 bytes), 2 a string (its bytes).
+fn encode(slot: &Slot) -> Vec<u8> {
+    let mut bytes = slot.version.to_le_bytes().to_vec();
+    match &slot.value {
+        Value::Int(i) => {
+            bytes.push(1);
+            bytes.extend(i.to_le_bytes());
+        }
+        Value::Str(s) => {
+            bytes.push(2);
+            bytes.extend(s.as_bytes());
+        }
+        // Only integers and strings are ever stored.
+        _ => bytes.push(0),
+    }
+    bytes
+}
+
+fn decode(bytes: &[u8]) -> Option<Slot> {
+    let version = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+    let value = match (bytes.get(8)?, &bytes[9..]) {
+        (1, rest) => Value::Int(i64::from_le_bytes(rest.try_into().ok()?)),
+        (2, rest) => Value::Str(String::from_utf8(rest.to_vec()).ok()?),
+        _ => Value::Nil,
+    };
+    Some(Slot { version, value })
+}
+
+impl Process for Register {
+    type Message = Msg;
+    type Timer = Tick;
+
+    fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+        if ctx.is_restart() {
+            self.recover(ctx.storage());
+        }
+        // A restarted primary knows nothing of what backups hold: it sends them everything.
+        if self.is_primary() && !self.behind().is_empty() {
+            self.arm_retry(ctx);
+        }
+    }
+
+    fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
+        match msg {
+            Msg::Replicate {
+                key,
+                version,
+                value,
+            } if !self.is_primary() => {
+                self.on_replicate(ctx, from, key, Slot { version, value });
+            }
+            Msg::Ack { key, version } if self.is_primary() => {
+                self.on_ack(ctx, from, key, version);
+            }
+            // Stray messages (only the primary replicates, only backups acknowledge).
+            Msg::Replicate { .. } | Msg::Ack { .. } => {}
+        }
+    }
+
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: TimerId, tag: Tick) {
+        match tag {
+            Tick::Retry => self.retry(ctx),
+        }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        if self.is_primary() {
+            self.serve(ctx, request);
+        } else if let (Some(Bug::ReadAnyReplica), ClientOp::Read { key }) = (self.bug, &request.op)
+        {
+            ctx.reply(request.id, Reply::Ok(self.value_of(*key)));
+        } else {
+            ctx.reply(request.id, Reply::Redirect(Some(PRIMARY)));
+        }
+    }
+}
+
+impl BuiltinProtocol for Register {
+    const NAME: &'static str = "register";
+    const SUMMARY: &'static str = "a replicated key-value register with a fixed primary";
+    type Params = Params;
+
+    fn param_docs() -> &'static [ParamDoc] {
+        PARAM_DOCS
+    }
+
+    fn bugs() -> &'static [BugDoc] {
+        BUG_DOCS
+    }
+
+    fn properties() -> Vec<Property<Self>> {
+        vec![
+            Property {
+                name: "backup_not_ahead",
+                description: "no backup holds a newer version of any key than the primary \
+                              (checked while the primary is up)",
+                when: CheckWhen::Always,
+                check: check_backup_not_ahead,
+            },
+            Property {
+                name: "replicas_converged",
+                description: "every node that is up at the end holds the primary's version of \
+                              every key",
+                when: CheckWhen::AtEnd,
+                check: check_replicas_converged,
+            },
+        ]
+    }
+
+    fn workloads() -> &'static [Model] {
+        &[Model::Register, Model::CasRegister, Model::Kv]
+    }
+
+    fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        let bug = bug.map(|name| {
+            Bug::from_name(name).unwrap_or_else(|| panic!("register has no bug variant `{name}`"))
+        });
+        Register {
+            id,
+            node_count: node_count.max(1),
+            retry_interval: params.retry_interval.max(INTERVAL_MIN),
+            bug,
+            store: BTreeMap::new(),
+            acked: vec![BTreeMap::new(); node_count.max(1) as usize],
+            waiting: BTreeMap::new(),
+            retry_armed: false,
+        }
+    }
+}
+
+/// O(nodes · keys · log keys) per event; skipped while the primary is down.
+fn check_backup_not_ahead(sim: &Sim<Register>) -> Result<(), Violation> {
+    let Some(primary) = sim.node(PRIMARY).state() else {
+        return Ok(());
+    };
+    for (id, view) in sim.nodes().filter(|&(id, _)| id != PRIMARY) {
+        let Some(node) = view.state() else { continue };
+        for (&key, slot) in &node.store {
+            let ours = primary.version_of(key);
+            if slot.version > ours {
+                return Err(Violation::new(
+                    format!(
+                        "{} holds version {} of key {key} but the primary {} only version {ours}",
+                        sim.node_name(id),
+                        slot.version,
+                        sim.node_name(PRIMARY)
+                    ),
+                    vec![id, PRIMARY],
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_replicas_converged(sim: &Sim<Register>) -> Result<(), Violation> {
+    let NodeView::Up(primary) = sim.node(PRIMARY) else {
+        return Ok(());
+    };
+    let mut behind = Vec::new();
+    let mut nodes = Vec::new();
+    for (id, view) in sim.nodes().filter(|&(id, _)| id != PRIMARY) {
+        let NodeView::Up(node) = view else { continue };
+        let lagging: Vec<String> = primary
+            .store
+            .iter()
+            .filter(|&(&key, slot)| node.version_of(key) < slot.version)
+            .map(|(&key, slot)| {
+                format!(
+                    "key {key} at version {} of {}",
+                    node.version_of(key),
+                    slot.version
+                )
+            })
+            .collect();
+        if !lagging.is_empty() {
+            behind.push(format!("{} has {}", sim.node_name(id), lagging.join(", ")));
+            nodes.push(id);
+        }
+    }
+    if behind.is_empty() {
+        return Ok(());
+    }
+    nodes.push(PRIMARY);
+    Err(Violation::new(
+        format!(
+            "backups are behind the primary {}: {}",
+            sim.node_name(PRIMARY),
+            behind.join("; ")
+        ),
+        nodes,
+    ))
+}
