@@ -25,6 +25,7 @@ Examples:
   faultline run scenarios/broadcast-partition.yaml --seed 7 --trace run.jsonl
   faultline run scenarios/echo-duplicate-bug.yaml --format json
   faultline run scenarios/echo-loss.yaml --check-determinism
+  faultline run scenarios/register-stale-read-bug.yaml --history h.jsonl
   faultline validate scenarios/*.yaml
   faultline list
   faultline check-history history.jsonl --model cas-register";
@@ -44,25 +45,32 @@ enum Format {
     Json,
 }
 
+#[derive(clap::Args)]
+struct RunArgs {
+    /// The scenario (YAML).
+    file: PathBuf,
+    /// Use this seed instead of the scenario's `seed:`.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write every trace event to FILE as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write the clients' operation history to FILE as JSON Lines (scenarios with a
+    /// `workload:`); `faultline check-history` reads it back.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Also run the scenario twice more and compare the traces event by event.
+    #[arg(long)]
+    check_determinism: bool,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file and check its properties and expectation.
     #[command(after_help = AFTER_HELP)]
-    Run {
-        /// The scenario (YAML).
-        file: PathBuf,
-        /// Use this seed instead of the scenario's `seed:`.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Write every trace event to FILE as JSON Lines.
-        #[arg(long, value_name = "FILE")]
-        trace: Option<PathBuf>,
-        /// Also run the scenario twice more and compare the traces event by event.
-        #[arg(long)]
-        check_determinism: bool,
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
-    },
+    Run(RunArgs),
     /// Check scenario files without running them.
     #[command(after_help = "Example:\n  faultline validate scenarios/*.yaml")]
     Validate {
@@ -99,13 +107,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = std::panic::catch_unwind(|| match cli.command {
-        Command::Run {
-            file,
-            seed,
-            trace,
-            check_determinism,
-            format,
-        } => run(&file, seed, trace.as_deref(), check_determinism, format),
+        Command::Run(args) => run(&args),
         Command::Validate { files } => validate(&files),
         Command::List { format } => list(format),
         Command::CheckHistory {
@@ -130,14 +132,9 @@ fn main() -> ExitCode {
     }))
 }
 
-fn run(
-    file: &Path,
-    seed: Option<u64>,
-    trace: Option<&Path>,
-    check_determinism: bool,
-    format: Format,
-) -> u8 {
-    let scenario = match scenario::load(file) {
+fn run(args: &RunArgs) -> u8 {
+    let (seed, trace, format) = (args.seed, args.trace.as_deref(), args.format);
+    let scenario = match scenario::load(&args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -149,6 +146,7 @@ fn run(
         seed,
         trace: None,
         progress,
+        history: args.history.clone(),
     };
     if let Some(path) = trace {
         match std::fs::File::create(path) {
@@ -163,7 +161,7 @@ fn run(
         Ok(r) => r,
         Err(e) => return run_error(&e),
     };
-    let determinism = if check_determinism {
+    let determinism = if args.check_determinism {
         match scenario::check_determinism(&scenario, seed) {
             Ok(d) => Some(d),
             Err(e) => return run_error(&e),
@@ -180,6 +178,9 @@ fn run(
             if let Some(path) = trace {
                 println!("trace file {}", path.display());
             }
+            if let Some(path) = &args.history {
+                println!("history    {}", path.display());
+            }
         }
         Format::Json => println!("{}", report::json(&report, determinism.as_ref())),
     }
@@ -194,7 +195,7 @@ fn run(
 fn run_error(e: &RunError) -> u8 {
     eprintln!("faultline: {e}");
     match e {
-        RunError::Trace(_) => EXIT_BAD_INPUT,
+        RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
         RunError::Build(_) => EXIT_BAD_INPUT,
         RunError::Panic { .. } => EXIT_INTERNAL,
     }
@@ -205,13 +206,17 @@ fn validate(files: &[PathBuf]) -> u8 {
     for file in files {
         match scenario::load(file) {
             Ok(s) => println!(
-                "{}: ok — {} ({}{}, {} nodes, {} faults, {})",
+                "{}: ok — {} ({}{}, {} nodes, {} faults{}, {})",
                 file.display(),
                 s.name,
                 s.protocol,
                 s.bug.map(|b| format!(", bug: {b}")).unwrap_or_default(),
                 s.node_names.len(),
                 s.faults.len(),
+                s.workload
+                    .as_ref()
+                    .map(|w| format!(", {} {} clients", w.clients, w.model))
+                    .unwrap_or_default(),
                 s.duration
             ),
             Err(e) => {
@@ -245,6 +250,10 @@ fn list(format: Format) -> u8 {
                 faultline::check::CheckWhen::AtEnd => "at end",
             };
             println!("    {:<20} {:<8} {}", prop.name, when, prop.description);
+        }
+        if !p.workloads.is_empty() {
+            let names: Vec<&str> = p.workloads.iter().map(|m| m.name()).collect();
+            println!("  client workloads: {}", names.join(", "));
         }
         println!("  bug variants:");
         for b in p.bugs {
@@ -280,7 +289,8 @@ Exit codes:
   4  unknown: the time (or memory) budget ran out before a verdict
 
 Examples:
-  faultline check-history history.jsonl --model cas-register
+  faultline run scenarios/register-linearizable.yaml --history history.jsonl
+  faultline check-history history.jsonl --model cas-register --initial nil
   faultline check-history etcd_002.log --model cas-register --format json
   faultline check-history c50-ok.txt --model kv --time-budget 10s
   faultline check-history counter.edn --model register --initial 0

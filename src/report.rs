@@ -82,6 +82,14 @@ pub fn text(r: &RunReport) -> String {
         "faults     {} applied · {} crashes · {} restarts",
         s.faults_applied, s.crashes, s.restarts
     );
+    if let Some(h) = &r.history {
+        let o = &h.ops;
+        let _ = writeln!(
+            out,
+            "clients    {} workload: {} ok · {} fail · {} info · {} pending (history checked in {:.1} ms)",
+            h.model, o.ok, o.fail, o.info, o.pending, h.elapsed_ms
+        );
+    }
     let _ = writeln!(
         out,
         "trace      hash {:016x} ({} records)",
@@ -93,11 +101,17 @@ pub fn text(r: &RunReport) -> String {
         let mark = match c.status {
             "pass" => "ok  ",
             "violated" => "FAIL",
+            "unknown" => "??  ",
             _ => "--  ",
         };
         let _ = writeln!(out, "  {mark} {:<16} {}", c.name, c.description);
+        if c.status == "unknown" {
+            for line in r.history.iter().flat_map(|h| &h.explanation) {
+                let _ = writeln!(out, "       {line}");
+            }
+        }
         for v in r.violations.iter().filter(|v| v.property == c.name) {
-            let _ = writeln!(out, "       {}", v.headline());
+            let _ = writeln!(out, "       {}", v.headline().replace('\n', "\n       "));
             if !v.nodes.is_empty() {
                 let _ = writeln!(out, "       nodes involved: {}", v.nodes.join(", "));
             }
@@ -160,6 +174,7 @@ pub fn json(r: &RunReport, determinism: Option<&Determinism>) -> Value {
         "limit": r.limit,
         "checks": r.checks,
         "eventually": r.goals,
+        "history": r.history,
         "violations": r.violations,
         "expect": expectation_words(&r.expect),
         "expectation_met": r.expectation_met,

@@ -257,13 +257,18 @@ fn validate_and_list_work() {
         "non-idempotent",
         "no-retransmit",
         "retry_interval",
+        "register",
+        "read-any-replica",
+        "client workloads: register, cas-register, kv",
+        "client workloads: set",
     ] {
         assert!(stdout.contains(needle), "list lacks {needle}");
     }
     let (code, stdout, _) = faultline(&["list", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 2);
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert_eq!(v[2]["workloads"][1], "cas-register");
 }
 
 #[test]

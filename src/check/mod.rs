@@ -5,8 +5,10 @@
 //! `AtEnd` properties are checked once when the run ends (for example "every value reached
 //! every live node").
 
+pub mod history;
 mod liveness;
 
+pub use history::{HistoryCheck, check_history};
 pub use liveness::{Eventually, GoalResult};
 
 use crate::engine::{Sim, SimError};

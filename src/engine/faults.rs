@@ -70,6 +70,10 @@ impl<P: Process> Sim<P> {
                 self.nodes[node.index()].clock.jump(self.core.now, by);
                 (node, Effect::Record(TraceKind::ClockJump { by }))
             }
+            Fault::Stabilize { majority } => {
+                self.stabilize(majority, &text);
+                (NodeId(0), Effect::Recorded)
+            }
         };
         match kind {
             Effect::Recorded => {}
@@ -89,6 +93,54 @@ impl<P: Process> Sim<P> {
                 self.core.record_note(node, &note);
             }
         }
+    }
+
+    /// The liveness phase: heal every link, bring the core up, crash everyone else.
+    fn stabilize(&mut self, majority: bool, text: &str) {
+        self.core.net.heal_all();
+        let core = self.healthy_core(majority);
+        let names: Vec<&str> = core.iter().map(|&n| self.core.node_name(n)).collect();
+        let note = format!("{text}; core: {}", names.join(", "));
+        let note_ref = crate::engine::core::Note(&note);
+        let content = content_hash(&note);
+        let now = self.core.now;
+        self.core
+            .tracer
+            .record(now, NodeId(0), TraceKind::Heal, content, Some(&note_ref));
+        for id in (0..self.core.node_count()).map(NodeId) {
+            let in_core = core.contains(&id);
+            match self.status[id.index()] {
+                NodeStatus::Paused if in_core => drop(self.resume_recorded(id)),
+                NodeStatus::Down if in_core => drop(self.restart(id)),
+                NodeStatus::Up | NodeStatus::Paused if !in_core => drop(self.crash(id)),
+                _ => {}
+            }
+        }
+    }
+
+    /// Every node, or the smallest majority: up nodes first, then paused, then down, each by id.
+    fn healthy_core(&self, majority: bool) -> Vec<NodeId> {
+        let n = self.core.node_count();
+        let mut ids: Vec<NodeId> = (0..n).map(NodeId).collect();
+        if majority {
+            let rank = |s: NodeStatus| match s {
+                NodeStatus::Up => 0,
+                NodeStatus::Paused => 1,
+                NodeStatus::Down => 2,
+            };
+            ids.sort_by_key(|id| (rank(self.status[id.index()]), id.0));
+            ids.truncate(n as usize / 2 + 1);
+            ids.sort();
+        }
+        ids
+    }
+
+    /// Resumes a paused node and records it.
+    fn resume_recorded(&mut self, id: NodeId) -> Effect {
+        if let Effect::Record(kind) = self.resume(id) {
+            self.core.tracer.record(self.core.now, id, kind, 0, None);
+        }
+        Effect::Recorded
     }
 
     fn crash(&mut self, id: NodeId) -> Effect {

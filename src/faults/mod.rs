@@ -46,6 +46,13 @@ pub enum Fault {
         node: NodeId,
         by: SignedDuration,
     },
+    /// The liveness phase begins (TigerBeetle's "healthy core"): every partition, cut and
+    /// clog heals; the core (every node, or a majority preferring nodes that are up) is
+    /// resumed and restarted; nodes outside the core are crashed. Scenarios schedule no
+    /// fault after it.
+    Stabilize {
+        majority: bool,
+    },
 }
 
 /// A fault and when it happens.
@@ -70,6 +77,7 @@ impl Fault {
                 vec![*n]
             }
             Fault::ClockSkew { node, .. } | Fault::ClockJump { node, .. } => vec![*node],
+            Fault::Stabilize { .. } => Vec::new(),
         }
     }
 
@@ -87,6 +95,7 @@ impl Fault {
             Fault::Resume(_) => "resume",
             Fault::ClockSkew { .. } => "clock_skew",
             Fault::ClockJump { .. } => "clock_jump",
+            Fault::Stabilize { .. } => "stabilize",
         }
     }
 
@@ -123,6 +132,19 @@ impl Fault {
                 format!("skew {}'s clock by {offset}, drift ×{drift}", name(node))
             }
             Fault::ClockJump { node, by } => format!("jump {}'s clock by {by}", name(node)),
+            Fault::Stabilize { majority } => format!(
+                "liveness phase: faults stop, every link heals, {} restarted and resumed{}",
+                if *majority {
+                    "a majority is"
+                } else {
+                    "every node is"
+                },
+                if *majority {
+                    ", the others crashed"
+                } else {
+                    ""
+                }
+            ),
         }
     }
 }

@@ -15,6 +15,10 @@ pub(crate) struct Context {
     pub(crate) last_fault_ns: Option<u64>,
     pub(crate) last_heal_ns: Option<u64>,
     pub(crate) max_nodes: u64,
+    /// The client workload models the protocol serves.
+    pub(crate) workloads: Vec<crate::workload::Model>,
+    /// When the liveness phase begins: no fault may come at or after it.
+    pub(crate) liveness_at_ns: Option<u64>,
 }
 
 thread_local! {

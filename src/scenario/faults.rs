@@ -218,6 +218,15 @@ fn convert(f: FaultFields) -> Result<FaultSpec, String> {
             SimDuration(end)
         ));
     }
+    if let Some(phase) = inspect(|c| c.liveness_at_ns)
+        .flatten()
+        .filter(|&t| at.0 >= t)
+    {
+        return Err(format!(
+            "this fault is at {at}, but faults stop when the liveness phase begins at {}",
+            SimTime(phase)
+        ));
+    }
     Ok(FaultSpec {
         at,
         action: actions.pop().expect("one action"),

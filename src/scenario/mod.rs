@@ -9,8 +9,10 @@ mod context;
 mod de;
 mod faults;
 mod goals;
+mod liveness;
 mod run;
 mod schema;
+mod workload;
 
 pub use de::Probability;
 pub use faults::{FaultAction, FaultSpec};
@@ -56,6 +58,8 @@ pub struct Scenario {
     pub eventually: Vec<Eventually>,
     pub expect: ExpectSpec,
     pub limits: Limits,
+    /// Simulated clients, whose history is checked at the end of the run.
+    pub workload: Option<crate::workload::WorkloadConfig>,
 }
 
 /// A scenario error with its location in the file.
@@ -129,11 +133,17 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         .max_nodes
         .map_or(u64::from(Limits::default().max_nodes), |m| m.0)
         .min(u64::from(NODES_MAX));
+    let mut properties: Vec<&'static str> = info.properties.iter().map(|p| p.name).collect();
+    if let Some(w) = &first.workload {
+        properties.push(w.0.model.check_name());
+    }
     let ctx = Context {
         nodes: first.nodes.names(),
         protocol: first.protocol.0.clone(),
         bugs: info.bugs.iter().map(|b| b.name).collect(),
-        properties: info.properties.iter().map(|p| p.name).collect(),
+        properties,
+        workloads: info.workloads.to_vec(),
+        liveness_at_ns: first.liveness.as_ref().map(|l| l.at.0),
         duration_ns: first.duration.0.0,
         last_fault_ns: first.faults.0.iter().map(|f| f.at.0).max(),
         last_heal_ns: first
@@ -229,7 +239,7 @@ fn build(
     if let Some(m) = f.limits.max_queue {
         limits.max_queue = m.0;
     }
-    let faults = f
+    let mut faults: Vec<TimedFault> = f
         .faults
         .0
         .iter()
@@ -238,6 +248,17 @@ fn build(
             fault: to_fault(&s.action, &id),
         })
         .collect();
+    let mut eventually = f.eventually.0;
+    if let Some(phase) = &f.liveness {
+        faults.push(phase.fault());
+        let at_end: Vec<&str> = info
+            .properties
+            .iter()
+            .filter(|p| p.when == crate::check::CheckWhen::AtEnd)
+            .map(|p| p.name)
+            .collect();
+        eventually.extend(phase.goals(&at_end));
+    }
     Scenario {
         file: file.to_string(),
         name: f.name,
@@ -249,7 +270,7 @@ fn build(
         duration: f.duration.0,
         network: network_config(&f.network, &id),
         faults,
-        eventually: f.eventually.0,
+        eventually,
         check_every: f.check_every.map_or(CheckEvery::Event, |c| c.0),
         checks: f
             .checks
@@ -260,6 +281,7 @@ fn build(
         expect: f.expect.unwrap_or(ExpectSpec::Pass),
         limits,
         node_names: names,
+        workload: f.workload.map(|w| w.0),
     }
 }
 

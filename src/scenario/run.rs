@@ -2,7 +2,9 @@
 //! end-of-run properties, and compare the outcome with what the scenario expects.
 
 use super::{ExpectSpec, Scenario};
-use crate::check::{CheckWhen, Checker, GoalResult, Property, ViolationReport};
+use crate::check::{
+    CheckWhen, Checker, GoalResult, HistoryCheck, Property, ViolationReport, check_history,
+};
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
 use crate::time::{SimDuration, SimTime};
@@ -20,6 +22,8 @@ pub struct RunOptions {
     pub trace: Option<Box<dyn TraceSink>>,
     /// Shows a progress bar on standard error (hidden when it is not a terminal).
     pub progress: bool,
+    /// Writes the clients' history here as JSON Lines.
+    pub history: Option<std::path::PathBuf>,
 }
 
 /// How a run ended.
@@ -61,6 +65,9 @@ pub struct RunReport {
     pub checks: Vec<CheckResult>,
     /// Liveness goals (`eventually:`) and how they turned out.
     pub goals: Vec<GoalResult>,
+    /// The check of the clients' history, when the scenario has a workload and the run
+    /// reached its end.
+    pub history: Option<HistoryCheck>,
     pub violations: Vec<ViolationReport>,
     pub outcome: Outcome,
     /// Which limit stopped the run, in words.
@@ -86,6 +93,8 @@ pub enum RunError {
     Build(SimError),
     #[error("cannot write the trace: {0}")]
     Trace(std::io::Error),
+    #[error("cannot write the history to {path}: {error}")]
+    History { path: String, error: std::io::Error },
 }
 
 /// Runs a scenario once.
@@ -112,6 +121,9 @@ fn build<P: BuiltinProtocol>(
         .limits(scenario.limits);
     if let Some(sink) = options.trace {
         builder = builder.trace_sink(sink);
+    }
+    if let Some(workload) = &scenario.workload {
+        builder = builder.workload(workload.clone());
     }
     let (params, bug, n) = (
         params.clone(),
@@ -182,6 +194,7 @@ fn run_with<P: BuiltinProtocol>(
     options: RunOptions,
 ) -> Result<RunReport, RunError> {
     let show_progress = options.progress;
+    let history_path = options.history.clone();
     let mut sim = build::<P>(scenario, params, options)?;
     let props = selected::<P>(scenario);
     let end = SimTime(scenario.duration.0);
@@ -204,21 +217,67 @@ fn run_with<P: BuiltinProtocol>(
         event: sim.trace_len(),
         seed: sim.seed(),
     })?;
-    let (violations, limit) = match driven {
+    let (mut violations, limit) = match driven {
         Ok(v) => (v, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let finished = limit.is_none() && sim.now() >= end;
-    let checks = props
+    let mut checks: Vec<CheckResult> = props
         .iter()
         .map(|p| check_result(p, &violations, finished))
         .collect();
     if let Some(result) = sim.finish_trace() {
         result.map_err(RunError::Trace)?;
     }
+    if let Some(path) = &history_path {
+        write_history(&sim, path)?;
+    }
+    let history = history_check(scenario, &sim, finished);
+    if let Some(h) = &history {
+        checks.push(CheckResult {
+            name: h.name,
+            description: h.model.check_description(),
+            when: CheckWhen::AtEnd,
+            status: h.status,
+        });
+        violations.extend(h.violation.clone());
+    }
     let mut report = report(scenario, &sim, checks, violations, limit, wall_time_s);
     report.goals = goals;
+    report.history = history;
     Ok(report)
+}
+
+/// Checks the clients' history if the scenario has a workload that this run should judge.
+fn history_check<P: BuiltinProtocol>(
+    scenario: &Scenario,
+    sim: &Sim<P>,
+    run_ended_cleanly: bool,
+) -> Option<HistoryCheck> {
+    let model = scenario.workload.as_ref()?.model;
+    let wanted = scenario.checks.is_empty()
+        || scenario.checks.iter().any(|c| c == model.check_name())
+        || scenario.expect == ExpectSpec::Violation(Some(model.check_name().to_string()));
+    if !wanted || !run_ended_cleanly {
+        return None;
+    }
+    Some(check_history(
+        model,
+        sim.history(),
+        sim.node_names(),
+        sim.now(),
+    ))
+}
+
+fn write_history<P: BuiltinProtocol>(sim: &Sim<P>, path: &std::path::Path) -> Result<(), RunError> {
+    let error = |error| RunError::History {
+        path: path.display().to_string(),
+        error,
+    };
+    let file = std::fs::File::create(path).map_err(error)?;
+    sim.history()
+        .write_jsonl(file, sim.node_names(), sim.now())
+        .map_err(error)
 }
 
 fn check_result<P: BuiltinProtocol>(
@@ -255,8 +314,9 @@ fn report<P: BuiltinProtocol>(
         (None, false) => Outcome::Violation,
         (None, true) => Outcome::Pass,
     };
+    let unknown = checks.iter().any(|c| c.status == "unknown");
     let expectation_met = match &scenario.expect {
-        ExpectSpec::Pass => outcome == Outcome::Pass,
+        ExpectSpec::Pass => outcome == Outcome::Pass && !unknown,
         ExpectSpec::Violation(None) => outcome == Outcome::Violation,
         ExpectSpec::Violation(Some(name)) => violations.iter().any(|v| &v.property == name),
     };
@@ -273,6 +333,7 @@ fn report<P: BuiltinProtocol>(
         trace_events: sim.trace_len(),
         checks,
         goals: Vec::new(),
+        history: None,
         violations,
         outcome,
         limit,
@@ -302,6 +363,7 @@ pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<Deter
                 seed,
                 trace: Some(sink),
                 progress: false,
+                history: None,
             },
         )
         .map(|r| r.trace_hash)

@@ -54,6 +54,10 @@ pub struct ScenarioFile {
     pub expect: Option<ExpectSpec>,
     #[serde(default)]
     pub limits: LimitsSpec,
+    #[serde(default)]
+    pub workload: Option<super::workload::WorkloadSpec>,
+    #[serde(default)]
+    pub liveness: Option<super::liveness::LivenessSpec>,
 }
 
 fn default_duration() -> RunDuration {

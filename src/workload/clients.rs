@@ -165,9 +165,7 @@ impl Clients {
                 let pending = client.pending.as_mut().expect("open op");
                 if pending.redirects < REDIRECTS_MAX {
                     pending.redirects += 1;
-                    client.target = hint
-                        .filter(|h| h.0 < n)
-                        .unwrap_or(NodeId((from.0 + 1) % n));
+                    client.target = hint.filter(|h| h.0 < n).unwrap_or(NodeId((from.0 + 1) % n));
                     self.log.retarget(pending.index, client.target);
                     let request = Request {
                         id,

@@ -165,14 +165,28 @@ impl Func {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum ClientOp {
     /// Reads a key (register, kv), the counter's value, or the whole set.
-    Read { key: u32 },
-    Write { key: u32, value: i64 },
+    Read {
+        key: u32,
+    },
+    Write {
+        key: u32,
+        value: i64,
+    },
     /// Sets `key` to `to` if it holds `from`; answer [`Reply::Fail`] if it does not.
-    Cas { key: u32, from: i64, to: i64 },
+    Cas {
+        key: u32,
+        from: i64,
+        to: i64,
+    },
     /// Appends `value`'s decimal text to the key's string (kv).
-    Append { key: u32, value: i64 },
+    Append {
+        key: u32,
+        value: i64,
+    },
     /// Adds `value` to the counter, or the element `value` to the set.
-    Add { value: i64 },
+    Add {
+        value: i64,
+    },
     /// Asks for an id no other operation gets.
     Generate,
 }

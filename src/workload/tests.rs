@@ -113,7 +113,10 @@ fn a_crashed_server_times_clients_out_and_they_move_on() {
         .filter(|(_, t)| t.invoke > SimTime::from_millis(1010))
         .collect();
     assert!(after.iter().all(|(o, _)| o.status != Status::Ok));
-    assert!(ops.iter().any(|o| o.process >= 4), "new process ids after timeouts");
+    assert!(
+        ops.iter().any(|o| o.process >= 4),
+        "new process ids after timeouts"
+    );
     assert!(linearizable(&sim), "info ops may or may not have happened");
 }
 

@@ -17,8 +17,11 @@ use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
+mod clients;
 #[cfg(test)]
 mod tests;
+
+pub use clients::CLIENT_BASE;
 
 /// Value `k` of node index `i` is `i × VALUE_STRIDE + k`, so values are unique across nodes
 /// and their origin can be read off the number.
@@ -265,6 +268,10 @@ impl Process for Broadcast {
             Tick::Gossip => self.gossip(ctx),
         }
     }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: crate::workload::Request) {
+        self.serve(ctx, request);
+    }
 }
 
 impl BuiltinProtocol for Broadcast {
@@ -279,6 +286,10 @@ impl BuiltinProtocol for Broadcast {
 
     fn bugs() -> &'static [BugDoc] {
         BUG_DOCS
+    }
+
+    fn workloads() -> &'static [crate::workload::Model] {
+        &[crate::workload::Model::Set]
     }
 
     fn properties() -> Vec<Property<Self>> {
@@ -352,7 +363,11 @@ fn check_no_invention(sim: &Sim<Broadcast>) -> Result<(), Violation> {
     }
     for (id, view) in sim.nodes() {
         let Some(node) = view.state() else { continue };
-        if let Some(&v) = node.known.range(node_count * VALUE_STRIDE..).next() {
+        if let Some(&v) = node
+            .known
+            .range(node_count * VALUE_STRIDE..clients::CLIENT_BASE)
+            .next()
+        {
             return Err(Violation::new(
                 format!(
                     "{} knows value {v}, which no node could have originated: there are only \
@@ -363,7 +378,7 @@ fn check_no_invention(sim: &Sim<Broadcast>) -> Result<(), Violation> {
             ));
         }
     }
-    Ok(())
+    clients::check_client_elements(sim)
 }
 
 fn check_all_delivered(sim: &Sim<Broadcast>) -> Result<(), Violation> {
@@ -393,7 +408,7 @@ fn check_all_delivered(sim: &Sim<Broadcast>) -> Result<(), Violation> {
         }
     }
     let Some((value, origin, lacking)) = first else {
-        return Ok(());
+        return clients::check_client_elements_delivered(sim);
     };
     let names: Vec<&str> = lacking.iter().map(|&id| sim.node_name(id)).collect();
     let origin_name = sim.node_name(origin);

@@ -1,0 +1,203 @@
+//! Checking the clients' history at the end of a run: linearizability for registers and kv,
+//! Jepsen-style checkers for counters, sets and unique ids.
+
+use super::ViolationReport;
+use crate::checkers::{self, Kind};
+use crate::history::{History, Status, Value};
+use crate::linearizability::{self as lin, ModelKind, Verdict};
+use crate::time::SimTime;
+use crate::workload::{Counts, HistoryLog, Model};
+use serde::Serialize;
+use std::time::Duration;
+
+/// How long the linearizability search may take before its verdict is `unknown`.
+pub const LINEARIZABILITY_BUDGET: Duration = Duration::from_secs(60);
+
+/// How a history check turned out.
+#[derive(Clone, Debug, Serialize)]
+pub struct HistoryCheck {
+    /// The check's name: `linearizable`, `set_full`, `counter_bounds` or `unique_ids`.
+    pub name: &'static str,
+    pub model: Model,
+    /// `pass`, `violated` or `unknown` (the search ran out of budget).
+    pub status: &'static str,
+    pub ops: Counts,
+    /// Wall-clock time of the check (never shapes the run).
+    pub elapsed_ms: f64,
+    /// Plain-words lines.
+    pub explanation: Vec<String>,
+    #[serde(skip)]
+    pub violation: Option<ViolationReport>,
+}
+
+/// Checks `log` against `model`; `names` are the node names, `end` when the run stopped.
+pub fn check_history(
+    model: Model,
+    log: &HistoryLog,
+    names: &[String],
+    end: SimTime,
+) -> HistoryCheck {
+    let history = log.history();
+    let mut check = HistoryCheck {
+        name: model.check_name(),
+        model,
+        status: "pass",
+        ops: log.counts(),
+        elapsed_ms: 0.0,
+        explanation: Vec::new(),
+        violation: None,
+    };
+    let elapsed = match lin_model(model) {
+        Some(kind) => linearizability(&mut check, kind, log, &history, names),
+        None => other(&mut check, model, &history, end),
+    };
+    check.elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
+    check
+}
+
+fn lin_model(model: Model) -> Option<ModelKind> {
+    match model {
+        Model::Register => Some(ModelKind::Register),
+        Model::CasRegister => Some(ModelKind::CasRegister),
+        Model::Kv => Some(ModelKind::Kv),
+        Model::Counter | Model::Set | Model::UniqueIds => None,
+    }
+}
+
+fn linearizability(
+    check: &mut HistoryCheck,
+    kind: ModelKind,
+    log: &HistoryLog,
+    history: &History,
+    names: &[String],
+) -> Duration {
+    let options = lin::Options {
+        model: kind,
+        // A key never written reads as nil, whatever the model.
+        initial: Some(Value::Nil),
+        time_budget: LINEARIZABILITY_BUDGET,
+        threads: 0,
+    };
+    let report = match lin::check("history", history, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            check.status = "violated";
+            check
+                .explanation
+                .push(format!("the history is malformed: {}", e.message));
+            return Duration::ZERO;
+        }
+    };
+    match &report.verdict {
+        Verdict::Linearizable => check.explanation.push(format!(
+            "linearizable: {} ops over {} key(s) have a legal {kind} order",
+            report.ops, report.partitions
+        )),
+        Verdict::Unknown(why) => {
+            check.status = "unknown";
+            check.explanation.push(format!("no verdict: {why}"));
+        }
+        Verdict::NotLinearizable(failure) => {
+            check.status = "violated";
+            let report = not_linearizable(kind, log, history, failure, names);
+            check.explanation.push(report.message.clone());
+            check.violation = Some(report);
+        }
+    }
+    report.elapsed
+}
+
+/// The violation for the op the search could not linearise, with its neighbours.
+fn not_linearizable(
+    kind: ModelKind,
+    log: &HistoryLog,
+    history: &History,
+    failure: &lin::Failure,
+    names: &[String],
+) -> ViolationReport {
+    let name = |i: usize| {
+        let n = log.times()[i].node;
+        names.get(n.index()).cloned().unwrap_or(n.to_string())
+    };
+    let when = |i: usize| {
+        let t = log.times()[i];
+        match t.complete {
+            Some(c) => format!("invoked at {}, answered at {c} by {}", t.invoke, name(i)),
+            None => format!("invoked at {}, never answered", t.invoke),
+        }
+    };
+    let mut message = format!(
+        "op {} ({}) cannot be linearised: {}; no order of it, the ops before it and the {} \
+         concurrent with it is a legal {kind} history",
+        failure.op,
+        lin::describe(&history.ops[failure.op]),
+        when(failure.op),
+        failure.concurrent.len()
+    );
+    if let Some(w) = last_acknowledged_write(history, failure.op) {
+        let done = log.times()[w].complete.unwrap_or_default();
+        message.push_str(&format!(
+            "\n  the last write acknowledged before it was invoked: op {w} ({}), answered at {done}",
+            lin::describe(&history.ops[w])
+        ));
+    }
+    for &c in &failure.concurrent {
+        let op = &history.ops[c];
+        message.push_str(&format!(
+            "\n  concurrent: op {c} ({}), {}",
+            lin::describe(op),
+            when(c)
+        ));
+    }
+    let times = log.times()[failure.op];
+    ViolationReport {
+        property: "linearizable".into(),
+        time_ns: times.complete.unwrap_or(times.invoke).0,
+        time: times.complete.unwrap_or(times.invoke),
+        nodes: vec![name(failure.op)],
+        message,
+    }
+}
+
+/// The ok write, append or cas on `bad`'s key that completed last before `bad` was invoked.
+fn last_acknowledged_write(history: &History, bad: usize) -> Option<usize> {
+    let b = &history.ops[bad];
+    history.ops[..bad]
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.key == b.key && o.status == Status::Ok && o.f != "read")
+        .filter_map(|(i, o)| Some((o.return_index?, i)))
+        .filter(|&(ret, _)| ret < b.invoke_index)
+        .max()
+        .map(|(_, i)| i)
+}
+
+fn other(check: &mut HistoryCheck, model: Model, history: &History, end: SimTime) -> Duration {
+    let kind = match model {
+        Model::Counter => Kind::Counter,
+        Model::Set => Kind::Set,
+        _ => Kind::UniqueIds,
+    };
+    let outcome = match checkers::check(kind, "history", history) {
+        Ok(o) => o,
+        Err(e) => {
+            check.status = "violated";
+            check
+                .explanation
+                .push(format!("the history is malformed: {}", e.message));
+            return Duration::ZERO;
+        }
+    };
+    check.explanation = outcome.explanation.clone();
+    if !outcome.valid {
+        check.status = "violated";
+        check.violation = Some(ViolationReport {
+            property: model.check_name().into(),
+            time_ns: end.0,
+            time: end,
+            nodes: Vec::new(),
+            message: outcome.explanation.join("; "),
+        });
+    }
+    outcome.elapsed
+}
