@@ -20,7 +20,7 @@ use crate::storage::Storage;
 use crate::time::SimDuration;
 use crate::workload::{ClientOp, Model, Reply, Request, RequestId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[cfg(test)]
 mod tests;
@@ -58,22 +58,36 @@ const PARAM_DOCS: &[ParamDoc] = &[ParamDoc {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Bug {
     ReadAnyReplica,
+    AckBeforeReplicate,
 }
 
-const BUG_DOCS: &[BugDoc] = &[BugDoc {
-    name: "read-any-replica",
-    description: "every node answers reads from its own copy instead of redirecting them to \
-                  the primary; a write is acknowledged once a majority holds it, so the other \
-                  backups may still hold an older value, and a read there after the write \
-                  returns it; exposed by latency or loss between the primary and a backup, or \
-                  by a partition that leaves a backup behind",
-    violates: "linearizable",
-}];
+const BUG_DOCS: &[BugDoc] = &[
+    BugDoc {
+        name: "read-any-replica",
+        description: "every node answers reads from its own copy instead of redirecting them \
+                      to the primary; a write is acknowledged once a majority holds it, so \
+                      another backup may still hold an older value, and a read there after the \
+                      write returns it; exposed by latency or loss between the primary and a \
+                      backup, or by a partition that leaves a backup behind",
+        violates: "linearizable",
+    },
+    BugDoc {
+        name: "ack-before-replicate",
+        description: "the primary answers an update as soon as it has applied it in memory, \
+                      and stores, syncs and replicates its updates in batches, once every \
+                      retry_interval; a crash of the primary loses the updates of the current \
+                      batch, already acknowledged, and after the restart reads return older \
+                      values; exposed by crashing and restarting the primary while clients \
+                      write",
+        violates: "linearizable",
+    },
+];
 
 impl Bug {
     fn from_name(name: &str) -> Option<Bug> {
         match name {
             "read-any-replica" => Some(Bug::ReadAnyReplica),
+            "ack-before-replicate" => Some(Bug::AckBeforeReplicate),
             _ => None,
         }
     }
@@ -119,6 +133,8 @@ pub struct Register {
     acked: Vec<BTreeMap<u32, u64>>,
     /// Primary only: clients waiting for their update, by (key, version), to reach a majority.
     waiting: BTreeMap<(u32, u64), RequestId>,
+    /// Primary under `ack-before-replicate`: keys updated in memory since the last tick.
+    unflushed: BTreeSet<u32>,
     retry_armed: bool,
 }
 
@@ -149,8 +165,7 @@ impl Register {
 
     /// Keeps `slot` for `key` and makes it durable before anything else can see it.
     fn store_synced(&mut self, ctx: &mut Ctx<'_, Self>, key: u32, slot: Slot) {
-        ctx.storage()
-            .put(&format!("{KEY_PREFIX}{key}"), encode(&slot));
+        ctx.storage().put(&storage_key(key), encode(&slot));
         ctx.storage().sync();
         self.store.insert(key, slot);
     }
@@ -197,9 +212,17 @@ impl Register {
             }
         };
         let version = self.version_of(key) + 1;
-        self.store_synced(ctx, key, Slot { version, value });
-        self.waiting.insert((key, version), request.id);
-        self.replicate(ctx, key);
+        let slot = Slot { version, value };
+        if self.bug == Some(Bug::AckBeforeReplicate) {
+            // The bug: answered while only in memory; stored and sent with the next batch.
+            self.store.insert(key, slot);
+            self.unflushed.insert(key);
+            ctx.reply(request.id, Reply::Ok(Value::Nil));
+        } else {
+            self.store_synced(ctx, key, slot);
+            self.waiting.insert((key, version), request.id);
+            self.replicate(ctx, key);
+        }
         self.answer_committed(ctx, key);
         self.arm_retry(ctx);
     }
@@ -277,12 +300,25 @@ impl Register {
 
     fn retry(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.retry_armed = false;
+        self.flush(ctx);
         let behind = self.behind();
         for &key in &behind {
             self.replicate(ctx, key);
         }
         if !behind.is_empty() {
             self.arm_retry(ctx);
+        }
+    }
+
+    /// Under `ack-before-replicate`, makes the batch of updates answered since the last tick
+    /// durable; it is synced before it is sent, so backups are never ahead of storage.
+    fn flush(&mut self, ctx: &mut Ctx<'_, Self>) {
+        for key in std::mem::take(&mut self.unflushed) {
+            let bytes = encode(&self.store[&key]);
+            ctx.storage().put(&storage_key(key), bytes);
+        }
+        if ctx.storage().unsynced_writes() > 0 {
+            ctx.storage().sync();
         }
     }
 
@@ -303,6 +339,10 @@ impl Register {
         *entry = (*entry).max(version);
         self.answer_committed(ctx, key);
     }
+}
+
+fn storage_key(key: u32) -> String {
+    format!("{KEY_PREFIX}{key}")
 }
 
 /// The text an append extends: nil is empty, an integer its decimal digits.
@@ -440,6 +480,7 @@ impl BuiltinProtocol for Register {
             store: BTreeMap::new(),
             acked: vec![BTreeMap::new(); node_count.max(1) as usize],
             waiting: BTreeMap::new(),
+            unflushed: BTreeSet::new(),
             retry_armed: false,
         }
     }

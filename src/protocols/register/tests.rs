@@ -218,3 +218,27 @@ fn same_seed_same_trace_and_history() {
     let c = run(6, Model::Kv, None, lossy(0.1, 0.05), crashes(5));
     assert_ne!(a.sim.trace_hash(), c.sim.trace_hash());
 }
+
+#[test]
+fn ack_before_replicate_loses_acknowledged_writes_when_the_primary_crashes() {
+    let faults = || {
+        vec![
+            at_ms(700, Fault::Crash(n(1))),
+            at_ms(800, Fault::Restart(n(1))),
+        ]
+    };
+    for model in [Model::Register, Model::Kv] {
+        let bug = Some("ack-before-replicate");
+        let r = run(0, model, bug, lossy(0.0, 0.0), faults());
+        assert!(r.violation.is_none(), "{model}: backups never run ahead");
+        assert!(
+            !linearizable(&r.sim, model),
+            "{model}: a lost write is caught"
+        );
+        let c = run(0, model, None, lossy(0.0, 0.0), faults());
+        assert!(
+            linearizable(&c.sim, model),
+            "{model}: the same run, correct"
+        );
+    }
+}
