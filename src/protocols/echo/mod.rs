@@ -17,6 +17,7 @@ use crate::time::SimDuration;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod clients;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -99,7 +100,8 @@ const BUG_DOCS: &[BugDoc] = &[
         name: "unsynced-log",
         description: "the server writes its counter and dedupe table to storage but never \
                       syncs, so a crash loses them and the restarted server hands out sequence \
-                      numbers again; exposed by crashing and restarting n1",
+                      numbers again; exposed by crashing and restarting n1 (with a unique-ids \
+                      workload, clients are given the same id twice: unique_ids)",
         violates: "exactly_once",
     },
 ];
@@ -341,6 +343,10 @@ impl Process for Echo {
             client.on_retry(ctx, req);
         }
     }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: crate::workload::Request) {
+        self.serve(ctx, request);
+    }
 }
 
 impl BuiltinProtocol for Echo {
@@ -355,6 +361,10 @@ impl BuiltinProtocol for Echo {
 
     fn bugs() -> &'static [BugDoc] {
         BUG_DOCS
+    }
+
+    fn workloads() -> &'static [crate::workload::Model] {
+        &[crate::workload::Model::UniqueIds]
     }
 
     fn properties() -> Vec<Property<Self>> {
