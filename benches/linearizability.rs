@@ -4,6 +4,9 @@
 //! single-threaded and `RUNS` times with every core, and prints the median checking time of
 //! each (parsing excluded), the etcd total, and the process's peak memory (VmHWM).
 //! `cargo bench --bench linearizability -- c50` runs only the files whose name contains `c50`.
+//!
+//! First it checks histories of faultline's own runs: the register protocol with twenty clients
+//! over ten keys, about 10,000 operations (`-- own` runs only those).
 
 use faultline::history::{self, Format};
 use faultline::linearizability::{self, ModelKind, Options, Verdict};
@@ -38,7 +41,8 @@ fn time_check(
 ) -> Duration {
     let options = Options {
         model,
-        initial: None,
+        // Porcupine's histories start from the model's default; faultline's own from nil.
+        initial: name.starts_with("own").then_some(faultline::history::Value::Nil),
         time_budget: Duration::from_secs(600),
         threads,
     };
@@ -64,8 +68,69 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// About 10,000 ops over 10 keys from the register protocol, under loss and a crash.
+fn own_history(model: faultline::workload::Model) -> history::History {
+    use faultline::protocols::BuiltinProtocol;
+    use faultline::protocols::register::{Params, Register};
+    use faultline::workload::WorkloadConfig;
+    use faultline::{Fault, NodeId, SimBuilder, SimDuration, SimTime, TimedFault};
+    let workload = WorkloadConfig {
+        clients: 20,
+        rate_per_s: 2_000.0,
+        keys: 10,
+        timeout: SimDuration::from_millis(500),
+        until: SimTime::from_secs(10),
+        ..WorkloadConfig::new(model)
+    };
+    let mut network = faultline::NetworkConfig::default();
+    network.default.drop = 0.02;
+    let crash = |at_ms, fault| TimedFault {
+        at: SimTime::from_millis(at_ms),
+        fault,
+    };
+    let faults = vec![
+        crash(3_000, Fault::Crash(NodeId(1))),
+        crash(4_000, Fault::Restart(NodeId(1))),
+    ];
+    let mut sim = SimBuilder::new(1)
+        .nodes(3)
+        .network(network)
+        .faults(faults)
+        .workload(workload)
+        .build(|id| Register::new(id, 3, &Params::default(), None))
+        .expect("builds");
+    sim.run_until(SimTime::from_secs(11)).expect("runs");
+    sim.history().history()
+}
+
+fn check_own_runs() {
+    use faultline::workload::Model;
+    for (model, kind) in [
+        (Model::CasRegister, ModelKind::CasRegister),
+        (Model::Kv, ModelKind::Kv),
+    ] {
+        let h = own_history(model);
+        let name = format!("own run, {model}, 10 keys");
+        let one = time_check(&name, &h, kind, 1, true);
+        let par = time_check(&name, &h, kind, 0, true);
+        println!(
+            "{:<28} {:>6} {:>14.3} {:>14.3}",
+            name,
+            h.ops.len(),
+            ms(one),
+            ms(par)
+        );
+    }
+}
+
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.as_deref().is_none_or(|f| f == "own") {
+        check_own_runs();
+    }
+    if filter.as_deref() == Some("own") {
+        return;
+    }
     let Ok(text) = std::fs::read_to_string(Path::new(DATA).join("verdicts.json")) else {
         println!("SKIPPED: {DATA} is absent");
         return;

@@ -10,6 +10,10 @@ use crate::trace::{TraceKind, content_hash};
 use crate::workload::clients::Outcome;
 use crate::workload::{Reply, Request, RequestId};
 
+/// Marks a client tick as the client's final read ([`crate::workload::CLIENTS_MAX`] is far
+/// below this bit).
+const FINAL_READ: u32 = 1 << 31;
+
 impl<P: Process> Core<P> {
     /// Puts `request` on the client link to `to`.
     fn send_request(&mut self, to: NodeId, request: Request) {
@@ -37,16 +41,21 @@ impl<P: Process> Core<P> {
         self.queue.push(at, EntryKind::ClientTick, client);
     }
 
-    /// Schedules every client's first invocation.
+    /// Schedules every client's first invocation, and its final read.
     pub(crate) fn start_clients(&mut self) {
         for c in 0..self.clients.count() {
             self.schedule_tick(c);
+            if let Some(at) = self.clients.final_reads() {
+                self.queue.push(at, EntryKind::ClientTick, c | FINAL_READ);
+            }
         }
     }
 
-    /// Client `client` invokes its next op, if the workload still runs.
-    pub(crate) fn client_tick(&mut self, client: u32) {
-        let Some((request, to, deadline)) = self.clients.invoke(client, self.now) else {
+    /// Client `slot` invokes its next op (or its final read), if the workload still runs.
+    pub(crate) fn client_tick(&mut self, slot: u32) {
+        let (client, final_read) = (slot & !FINAL_READ, slot & FINAL_READ != 0);
+        let Some((request, to, deadline)) = self.clients.invoke(client, self.now, final_read)
+        else {
             return;
         };
         let kind = TraceKind::Invoke {

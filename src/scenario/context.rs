@@ -10,6 +10,8 @@ pub(crate) struct Context {
     pub(crate) protocol: String,
     pub(crate) bugs: Vec<&'static str>,
     pub(crate) properties: Vec<&'static str>,
+    /// The check of the workload's history, if the scenario has a workload.
+    pub(crate) history_check: Option<&'static str>,
     pub(crate) duration_ns: u64,
     /// When the last fault, and the last heal, happen (for `eventually: { after: ... }`).
     pub(crate) last_fault_ns: Option<u64>,

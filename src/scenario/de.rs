@@ -41,15 +41,40 @@ impl<'de> Deserialize<'de> for NodeRef {
     }
 }
 
-/// A property name of the scenario's protocol.
+/// A property name of the scenario's protocol, or the name of its workload's history check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PropertyRef(pub String);
 
 impl<'de> Deserialize<'de> for PropertyRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         str_then(d, "a property name", |name| {
-            check_known(name, "property", |c| c.properties.clone())?;
+            check_known(name, "property", |c| {
+                c.properties
+                    .iter()
+                    .copied()
+                    .chain(c.history_check)
+                    .collect()
+            })?;
             Ok(PropertyRef(name.to_string()))
+        })
+    }
+}
+
+/// A condition for a liveness goal: a property of the protocol, evaluated on node states.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConditionRef(pub String);
+
+impl<'de> Deserialize<'de> for ConditionRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a property name", |name| {
+            if inspect(|c| c.history_check == Some(name)).unwrap_or(false) {
+                return Err(format!(
+                    "`{name}` judges the clients' history once the run is over; a liveness \
+                     condition must be a property of the nodes' states"
+                ));
+            }
+            check_known(name, "property", |c| c.properties.clone())?;
+            Ok(ConditionRef(name.to_string()))
         })
     }
 }

@@ -2,7 +2,7 @@
 //! point in time (a time, the last fault, or the last heal).
 
 use super::context::inspect;
-use super::de::PropertyRef;
+use super::de::ConditionRef;
 use crate::check::Eventually;
 use crate::serde_util::map_then;
 use crate::time::{SimDuration, SimTime, parse_duration};
@@ -22,7 +22,7 @@ pub struct GoalList(pub Vec<Eventually>);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GoalFields {
-    condition: PropertyRef,
+    condition: ConditionRef,
     within: SimDuration,
     after: String,
 }

@@ -6,7 +6,7 @@
 //! ```
 
 use super::context::inspect;
-use super::de::PropertyRef;
+use super::de::ConditionRef;
 use crate::check::Eventually;
 use crate::faults::{Fault, TimedFault};
 use crate::serde_util::map_then;
@@ -21,7 +21,7 @@ struct LivenessFields {
     #[serde(default)]
     core: Option<CoreWord>,
     #[serde(default)]
-    conditions: Option<Vec<PropertyRef>>,
+    conditions: Option<Vec<ConditionRef>>,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]

@@ -133,15 +133,13 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         .max_nodes
         .map_or(u64::from(Limits::default().max_nodes), |m| m.0)
         .min(u64::from(NODES_MAX));
-    let mut properties: Vec<&'static str> = info.properties.iter().map(|p| p.name).collect();
-    if let Some(w) = &first.workload {
-        properties.push(w.0.model.check_name());
-    }
+    let properties: Vec<&'static str> = info.properties.iter().map(|p| p.name).collect();
     let ctx = Context {
         nodes: first.nodes.names(),
         protocol: first.protocol.0.clone(),
         bugs: info.bugs.iter().map(|b| b.name).collect(),
         properties,
+        history_check: first.workload.as_ref().map(|w| w.0.model.check_name()),
         workloads: info.workloads.to_vec(),
         liveness_at_ns: first.liveness.as_ref().map(|l| l.at.0),
         duration_ns: first.duration.0.0,

@@ -9,13 +9,10 @@ use super::context::{inspect, one_of};
 use crate::net::Latency;
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{Func, Model, WorkloadConfig};
+use crate::workload::{Func, Model, RATE_PER_S_MAX, WorkloadConfig};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
-
-/// Most operations per second a workload may ask for.
-const RATE_PER_S_MAX: f64 = 1e7;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,6 +25,7 @@ struct WorkloadFields {
     values: Option<u32>,
     timeout: Option<SimDuration>,
     until: Option<SimDuration>,
+    final_reads: Option<SimDuration>,
     latency: Option<Latency>,
 }
 
@@ -67,7 +65,21 @@ fn build(f: WorkloadFields) -> Result<WorkloadSpec, String> {
     c.keys = f.keys.unwrap_or(c.keys);
     c.values = f.values.unwrap_or(c.values);
     c.timeout = f.timeout.unwrap_or(c.timeout);
-    c.until = f.until.map_or(SimTime::MAX, |u| SimTime(u.0));
+    c.final_reads = f.final_reads.map(|t| SimTime(t.0));
+    c.until = match (f.until, c.final_reads) {
+        (Some(u), _) => SimTime(u.0),
+        // Final reads end the workload: nothing else is invoked from then on.
+        (None, Some(at)) => at,
+        (None, None) => SimTime::MAX,
+    };
+    if let Some(end) = super::context::inspect(|c| c.duration_ns)
+        && c.final_reads.is_some_and(|at| at.0 >= end)
+    {
+        return Err(format!(
+            "final_reads must come before the run ends (duration {})",
+            SimDuration(end)
+        ));
+    }
     c.latency = f.latency.unwrap_or(c.latency);
     c.validate()?;
     Ok(WorkloadSpec(c))

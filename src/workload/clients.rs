@@ -87,6 +87,11 @@ impl Clients {
         self.clients.len() as u32
     }
 
+    /// When the final reads are due, if the workload has them.
+    pub(crate) fn final_reads(&self) -> Option<SimTime> {
+        self.config.as_ref()?.final_reads
+    }
+
     /// The wait before a client's next invocation: exponential, mean `clients / rate`.
     pub(crate) fn gap(&mut self) -> SimDuration {
         let Some(c) = &self.config else {
@@ -107,13 +112,24 @@ impl Clients {
 
     /// Invokes client `c`'s next op, if it is idle and the workload still runs: the request,
     /// where to send it, and when it times out.
-    pub(crate) fn invoke(&mut self, c: u32, now: SimTime) -> Option<(Request, NodeId, SimTime)> {
+    pub(crate) fn invoke(
+        &mut self,
+        c: u32,
+        now: SimTime,
+        final_read: bool,
+    ) -> Option<(Request, NodeId, SimTime)> {
         let config = self.config.as_ref()?;
-        let (until, timeout) = (config.until, config.timeout);
-        if now >= until || self.clients[c as usize].pending.is_some() {
+        let (until, timeout, keys) = (config.until, config.timeout, config.keys);
+        if (now >= until && !final_read) || self.clients[c as usize].pending.is_some() {
             return None;
         }
-        let op = self.next_op();
+        let op = if final_read {
+            ClientOp::Read {
+                key: self.rng.random_range(0..keys),
+            }
+        } else {
+            self.next_op()
+        };
         let client = &mut self.clients[c as usize];
         client.target = client.home;
         let index = self.log.invoke(now, client.process, c, client.target, &op);
@@ -180,6 +196,9 @@ impl Clients {
             }
         };
         self.finish(id.client, now, from, status, value);
+        if status == Status::Info {
+            self.new_process(id.client);
+        }
         Outcome::Completed { status }
     }
 
@@ -192,13 +211,18 @@ impl Clients {
         }
         let target = client.target;
         let op = self.finish(c, now, target, Status::Info, Value::Nil);
-        // As in Jepsen, a client whose op is indeterminate goes on as a new process, and
-        // tries the next node.
-        let count = u64::from(self.count());
+        self.new_process(c);
+        // The node may be down or cut off: try the next one.
         let client = &mut self.clients[c as usize];
-        client.process += count;
         client.home = NodeId((client.home.0 + 1) % self.node_count);
         Some(op)
+    }
+
+    /// As in Jepsen, a client whose op is indeterminate goes on as a new process, so that no
+    /// process has an op after one that may still take effect.
+    fn new_process(&mut self, c: u32) {
+        let count = u64::from(self.count());
+        self.clients[c as usize].process += count;
     }
 
     fn finish(&mut self, c: u32, now: SimTime, node: NodeId, status: Status, v: Value) -> usize {

@@ -30,6 +30,8 @@ use std::fmt;
 
 /// Most simulated clients in one run.
 pub const CLIENTS_MAX: u32 = 10_000;
+/// Most operations per second a workload may ask for.
+pub const RATE_PER_S_MAX: f64 = 1e7;
 /// Most redirects one operation follows before it fails.
 pub const REDIRECTS_MAX: u8 = 8;
 
@@ -249,7 +251,8 @@ pub enum Reply {
     Ok(Value),
     /// Definitely not done (a cas whose expected value did not match, a refused request).
     Fail(&'static str),
-    /// Maybe done, maybe not (an indefinite error).
+    /// Maybe done, maybe not (an indefinite error). As after a timeout, the client goes on
+    /// as a new process.
     Info(&'static str),
     /// Not done here: ask `leader` if known, else the next node. Followed at most
     /// [`REDIRECTS_MAX`] times per operation.
@@ -263,15 +266,18 @@ pub struct WorkloadConfig {
     pub clients: u32,
     /// Operations per second over all clients, when the service keeps up.
     pub rate_per_s: f64,
-    /// Weights of the functions, in [`Model::functions`] order (zero for those not drawn).
+    /// Weights of the functions drawn, each one of [`Model::functions`].
     pub mix: Vec<(Func, f64)>,
     /// Keys `0..keys` (registers and kv); 1 for a single register.
     pub keys: u32,
     /// Values written and compared are drawn from `0..values`, so that cas ops can match.
     pub values: u32,
     pub timeout: SimDuration,
-    /// No operation is invoked at or after this time.
+    /// No operation is invoked at or after this time (but the final reads).
     pub until: SimTime,
+    /// When every idle client invokes one last read, after `until`: Jepsen's final reads,
+    /// which judge what the system kept once it has had time to settle.
+    pub final_reads: Option<SimTime>,
     /// Latency of each request and each reply between a client and a node.
     pub latency: Latency,
 }
@@ -289,13 +295,18 @@ impl WorkloadConfig {
             values: 5,
             timeout: SimDuration::from_secs(1),
             until: SimTime::MAX,
+            final_reads: None,
             latency: Latency::Constant(SimDuration::from_millis(1)),
         }
     }
 
-    /// Whether histories name keys: always for kv, and when there is more than one key.
+    /// Whether histories name keys: always for kv, and for registers with more than one key.
     pub fn keyed(&self) -> bool {
-        self.model == Model::Kv || self.keys > 1
+        match self.model {
+            Model::Kv => true,
+            Model::Register | Model::CasRegister => self.keys > 1,
+            Model::Counter | Model::Set | Model::UniqueIds => false,
+        }
     }
 
     /// Checks the numbers are in range; the message names the field.
@@ -303,14 +314,30 @@ impl WorkloadConfig {
         if self.clients == 0 || self.clients > CLIENTS_MAX {
             return Err(format!("clients must be 1 to {CLIENTS_MAX}"));
         }
-        if !(self.rate_per_s.is_finite() && self.rate_per_s > 0.0 && self.rate_per_s <= 1e9) {
-            return Err("rate must be above 0 and at most 1000000000/s".into());
+        if !(self.rate_per_s.is_finite()
+            && self.rate_per_s > 0.0
+            && self.rate_per_s <= RATE_PER_S_MAX)
+        {
+            return Err(format!(
+                "rate must be above 0 and at most {RATE_PER_S_MAX}/s"
+            ));
         }
         if self.keys == 0 || self.values == 0 {
             return Err("keys and values must be at least 1".into());
         }
         if self.timeout == SimDuration::ZERO {
             return Err("timeout must be more than 0".into());
+        }
+        if let Some(at) = self.final_reads {
+            if at <= self.until && self.until != SimTime::MAX {
+                return Err(format!(
+                    "final_reads ({at}) must come after until ({})",
+                    self.until
+                ));
+            }
+            if !self.model.functions().contains(&Func::Read) {
+                return Err(format!("the {} model has no reads", self.model));
+            }
         }
         let total: f64 = self.mix.iter().map(|(_, w)| w).sum();
         if !(total.is_finite() && total > 0.0) {

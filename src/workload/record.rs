@@ -15,6 +15,8 @@ pub struct OpTimes {
     pub complete: Option<SimTime>,
     /// The client that ran it.
     pub client: u32,
+    /// The node it was sent to first.
+    pub first_node: NodeId,
     /// The node it was last sent to (the one that answered, if any did).
     pub node: NodeId,
 }
@@ -84,6 +86,7 @@ impl HistoryLog {
             invoke: at,
             complete: None,
             client,
+            first_node: node,
             node,
         });
         self.events.push(Event {
@@ -177,7 +180,12 @@ impl HistoryLog {
                 (true, Status::Fail) => ("fail", times.complete.unwrap_or(end)),
                 (true, Status::Info) => ("info", times.complete.unwrap_or(end)),
             };
-            let line = self.line(op, kind, at, times, &node_name(times.node));
+            let node = if e.completion {
+                times.node
+            } else {
+                times.first_node
+            };
+            let line = self.line(op, kind, at, times, &node_name(node));
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;
         }
