@@ -42,6 +42,16 @@ fn counter_within_bounds_with_info_and_failed_adds_is_valid() {
 }
 
 #[test]
+fn a_nil_read_counts_as_zero() {
+    // The first read (nil, nothing added yet) is valid; the second comes after an ok add of 2.
+    let (code, json) = run_json("counter-nil-read.jsonl", "counter");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["first_bad_read"]["event"], 4);
+    assert_eq!(json["first_bad_read"]["value"], 0);
+    assert_eq!(json["first_bad_read"]["lower"], 2);
+}
+
+#[test]
 fn counter_read_above_every_attempted_add_is_not_valid() {
     let (code, json) = run_json("counter-too-high.jsonl", "counter");
     assert_eq!(code, 1, "{json}");

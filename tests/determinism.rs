@@ -96,6 +96,12 @@ fn the_linearizable_register_passes_every_seed_and_the_stale_read_bug_fails_ever
 }
 
 #[test]
+fn register_counters_stay_in_bounds_unless_adds_are_acknowledged_early() {
+    sweep_expectation("register-counter.yaml", 100);
+    sweep_expectation("register-counter-ack-bug.yaml", 100);
+}
+
+#[test]
 fn broadcast_sets_keep_every_acknowledged_element_on_every_seed() {
     sweep_expectation("broadcast-set-clients.yaml", 100);
     sweep_expectation("broadcast-set-no-retransmit-bug.yaml", 100);

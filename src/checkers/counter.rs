@@ -93,9 +93,14 @@ pub fn first_violation(path: &str, h: &History) -> Result<(Option<Violation>, us
         if op.output_unknown {
             continue;
         }
-        let Value::Int(value) = op.output else {
-            let message = format!("read returned {}: a read needs an integer", op.output);
-            return Err(bad_op(path, op, message));
+        // A counter nobody added to yet may read as nil in stores that start empty.
+        let value = match op.output {
+            Value::Int(value) => value,
+            Value::Nil => 0,
+            _ => {
+                let message = format!("read returned {}: a read needs an integer", op.output);
+                return Err(bad_op(path, op, message));
+            }
         };
         reads += 1;
         let (lo, hi) = (lower[op.invoke_index], upper[r]);

@@ -31,6 +31,8 @@ pub const PRIMARY: NodeId = NodeId(0);
 pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
 
 const KEY_PREFIX: &str = "key/";
+/// The key a counter workload's adds go to.
+const COUNTER_KEY: u32 = 0;
 
 /// `params:` of the register protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,7 +205,19 @@ impl Register {
                 }
                 (key, Value::Int(to))
             }
-            ClientOp::Add { .. } | ClientOp::Generate => {
+            ClientOp::Add { value } => {
+                // A counter lives under key 0: a counter read is a read of key 0.
+                let sum = match self.value_of(COUNTER_KEY) {
+                    Value::Nil => 0,
+                    Value::Int(sum) => sum,
+                    _ => {
+                        ctx.reply(request.id, Reply::Fail("add: key 0 holds no number"));
+                        return;
+                    }
+                };
+                (COUNTER_KEY, Value::Int(sum.saturating_add(value)))
+            }
+            ClientOp::Generate => {
                 ctx.reply(
                     request.id,
                     Reply::Fail("the register serves no such operation"),
@@ -465,7 +479,12 @@ impl BuiltinProtocol for Register {
     }
 
     fn workloads() -> &'static [Model] {
-        &[Model::Register, Model::CasRegister, Model::Kv]
+        &[
+            Model::Register,
+            Model::CasRegister,
+            Model::Kv,
+            Model::Counter,
+        ]
     }
 
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
