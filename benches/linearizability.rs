@@ -42,7 +42,9 @@ fn time_check(
     let options = Options {
         model,
         // Porcupine's histories start from the model's default; faultline's own from nil.
-        initial: name.starts_with("own").then_some(faultline::history::Value::Nil),
+        initial: name
+            .starts_with("own")
+            .then_some(faultline::history::Value::Nil),
         time_budget: Duration::from_secs(600),
         threads,
     };
