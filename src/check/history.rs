@@ -49,7 +49,7 @@ pub fn check_history(
     };
     let elapsed = match lin_model(model) {
         Some(kind) => linearizability(&mut check, kind, log, &history, names),
-        None => other(&mut check, model, &history, end),
+        None => other(&mut check, model, log, names, end),
     };
     check.elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
     check
@@ -172,13 +172,20 @@ fn last_acknowledged_write(history: &History, bad: usize) -> Option<usize> {
         .map(|(_, i)| i)
 }
 
-fn other(check: &mut HistoryCheck, model: Model, history: &History, end: SimTime) -> Duration {
+fn other(
+    check: &mut HistoryCheck,
+    model: Model,
+    log: &HistoryLog,
+    names: &[String],
+    end: SimTime,
+) -> Duration {
+    let history = log.history();
     let kind = match model {
         Model::Counter => Kind::Counter,
         Model::Set => Kind::Set,
         _ => Kind::UniqueIds,
     };
-    let outcome = match checkers::check(kind, "history", history) {
+    let outcome = match checkers::check(kind, "history", &history) {
         Ok(o) => o,
         Err(e) => {
             check.status = "violated";
@@ -191,13 +198,58 @@ fn other(check: &mut HistoryCheck, model: Model, history: &History, end: SimTime
     check.explanation = outcome.explanation.clone();
     if !outcome.valid {
         check.status = "violated";
+        let mut message = outcome.explanation.join("; ");
+        let mut nodes = Vec::new();
+        for event in culprit_events(&outcome.details) {
+            let Some(op) = op_at_event(&history, event) else {
+                continue;
+            };
+            let t = log.times()[op];
+            let node = names
+                .get(t.node.index())
+                .cloned()
+                .unwrap_or(t.node.to_string());
+            let when = t
+                .complete
+                .map_or("never answered".into(), |c| format!("answered at {c}"));
+            message.push_str(&format!(
+                "\n  event {event}: op {op} ({}), invoked at {}, {when} by {node}",
+                lin::describe(&history.ops[op]),
+                t.invoke
+            ));
+            if !nodes.contains(&node) {
+                nodes.push(node);
+            }
+        }
         check.violation = Some(ViolationReport {
             property: model.check_name().into(),
             time_ns: end.0,
             time: end,
-            nodes: Vec::new(),
-            message: outcome.explanation.join("; "),
+            nodes,
+            message,
         });
     }
     outcome.elapsed
+}
+
+/// The history events a counter or unique-ids verdict points at.
+fn culprit_events(details: &serde_json::Map<String, serde_json::Value>) -> Vec<usize> {
+    let field = |outer: &str, inner: &str| details.get(outer)?.get(inner)?.as_u64();
+    [
+        field("first_bad_read", "event"),
+        field("duplicate", "first_event"),
+        field("duplicate", "second_event"),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|e| e as usize)
+    .collect()
+}
+
+/// The op whose invocation or completion is history event `event`.
+fn op_at_event(history: &History, event: usize) -> Option<usize> {
+    history
+        .ops
+        .iter()
+        .position(|o| o.invoke_index == event || o.return_index == Some(event))
 }
