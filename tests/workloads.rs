@@ -154,3 +154,17 @@ fn history_needs_a_writable_path() {
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot write the history"), "{stderr}");
 }
+
+#[test]
+fn duplicate_ids_are_reported_with_the_ops_that_got_them() {
+    let (code, stdout, _) = faultline(&["run", "scenarios/echo-unique-ids-unsynced-bug.yaml"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("FAIL unique_ids"), "{stdout}");
+    // Both ops that were given the same id, with their times and the node that answered.
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(": generate), invoked at"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines.iter().all(|l| l.contains("by n1")), "{stdout}");
+}
