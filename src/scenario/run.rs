@@ -105,6 +105,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::Register(p) => {
             run_with::<crate::protocols::register::Register>(scenario, p, options)
         }
+        ProtocolParams::TwoPhaseCommit(p) => {
+            run_with::<crate::protocols::two_phase_commit::TwoPhaseCommit>(scenario, p, options)
+        }
     }
 }
 
