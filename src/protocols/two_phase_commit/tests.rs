@@ -236,3 +236,23 @@ fn decided_transactions_stop_resending_once_acknowledged() {
     assert_eq!(sim.in_flight(), 0);
     assert!(sim.next_event_time().is_none(), "no timer keeps firing");
 }
+
+#[test]
+fn a_participant_cut_off_for_good_is_named_with_the_decision_it_misses() {
+    // As in the unilateral-abort scenario, without the bug and without the heal.
+    let faults = vec![at_ms(
+        1_050,
+        Fault::Partition(vec![vec![n(1), n(2), n(4)], vec![n(3)]]),
+    )];
+    let mut sim = build(2, &all_yes(), None, slow_votes_from(n(2)), faults);
+    let v = run(&mut sim, SimTime::from_secs(3)).expect("all_decided fails");
+    assert_eq!(v.property, "all_decided");
+    assert!(
+        v.message.starts_with(
+            "n3 is prepared for tx 4 and still waiting for the decision: the coordinator n1 \
+             decided commit, as every participant voted yes"
+        ),
+        "{}",
+        v.message
+    );
+}
