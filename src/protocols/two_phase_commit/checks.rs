@@ -137,18 +137,21 @@ pub(super) fn check_vote_respected(sim: &Sim<TwoPhaseCommit>) -> Result<(), Viol
     Ok(())
 }
 
+/// Participants that are up (not crashed, not paused), in id order.
+fn up_participants(sim: &Sim<TwoPhaseCommit>) -> impl Iterator<Item = (NodeId, &Participant)> {
+    sim.nodes().filter_map(|(id, view)| match view {
+        NodeView::Up(node) => Some((id, node.participant()?)),
+        _ => None,
+    })
+}
+
 pub(super) fn check_all_decided(sim: &Sim<TwoPhaseCommit>) -> Result<(), Violation> {
     // A crashed coordinator's state is gone, but its log says how far it got.
     let started = match coordinator(sim) {
         Some(c) => c.started,
         None => read_started(sim.storage(COORDINATOR)),
     };
-    let up = || {
-        sim.nodes().filter_map(|(id, view)| match view {
-            NodeView::Up(node) => Some((id, node.participant()?)),
-            _ => None,
-        })
-    };
+    let up = || up_participants(sim);
     let mut missing = 0;
     let mut first = None;
     for tx in 1..=started {
@@ -160,8 +163,14 @@ pub(super) fn check_all_decided(sim: &Sim<TwoPhaseCommit>) -> Result<(), Violati
         }
     }
     let Some(tx) = first else { return Ok(()) };
+    Err(undecided(sim, tx, missing, started))
+}
+
+/// The message for transaction `tx`, the first one some up participant has no outcome for.
+fn undecided(sim: &Sim<TwoPhaseCommit>, tx: u64, missing: u64, started: u64) -> Violation {
     let undecided = |want_prepared: bool| -> Vec<NodeId> {
-        up().filter(|(_, p)| p.outcome(tx).is_none() && p.prepared(tx) == want_prepared)
+        up_participants(sim)
+            .filter(|(_, p)| p.outcome(tx).is_none() && p.prepared(tx) == want_prepared)
             .map(|(id, _)| id)
             .collect()
     };
@@ -196,11 +205,11 @@ pub(super) fn check_all_decided(sim: &Sim<TwoPhaseCommit>) -> Result<(), Violati
     let mut nodes: Vec<NodeId> = prepared.into_iter().chain(unvoted).collect();
     nodes.sort_unstable();
     nodes.insert(0, COORDINATOR);
-    Err(Violation::new(
+    Violation::new(
         format!(
             "{}: {why}; {missing} outcome(s) missing in all, over {started} started transaction(s)",
             parts.join("; ")
         ),
         nodes,
-    ))
+    )
 }

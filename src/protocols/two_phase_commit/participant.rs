@@ -7,8 +7,9 @@ use crate::process::Ctx;
 use crate::storage::Storage;
 use rand::RngExt;
 
-const KEY_VOTE_PREFIX: &str = "vote/";
-const KEY_OUTCOME_PREFIX: &str = "outcome/";
+/// Storage keys are `vote/<tx>` and `outcome/<tx>`.
+const KEY_VOTE: &str = "vote";
+const KEY_OUTCOME: &str = "outcome";
 
 /// Why a participant holds the outcome it holds, for violation messages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,11 +51,11 @@ pub struct Participant {
 }
 
 fn vote_key(tx: u64) -> String {
-    format!("{KEY_VOTE_PREFIX}{tx}")
+    format!("{KEY_VOTE}/{tx}")
 }
 
 fn outcome_key(tx: u64) -> String {
-    format!("{KEY_OUTCOME_PREFIX}{tx}")
+    format!("{KEY_OUTCOME}/{tx}")
 }
 
 impl Participant {
@@ -112,9 +113,8 @@ impl Participant {
 
     fn recover(&mut self, storage: &Storage) {
         for key in storage.keys() {
-            let (prefix, rest) = match key.split_once('/') {
-                Some((p, r)) => (p, r),
-                None => continue,
+            let Some((prefix, rest)) = key.split_once('/') else {
+                continue;
             };
             let Some(tx) = rest.parse::<u64>().ok().filter(|&t| t <= TRANSACTIONS_MAX) else {
                 continue;
@@ -126,9 +126,9 @@ impl Participant {
                 continue;
             }
             let index = (tx - 1) as usize;
-            match format!("{prefix}/").as_str() {
-                KEY_VOTE_PREFIX => self.votes[index] = Some(byte == 1),
-                KEY_OUTCOME_PREFIX => {
+            match prefix {
+                KEY_VOTE => self.votes[index] = Some(byte == 1),
+                KEY_OUTCOME => {
                     self.outcomes[index] =
                         Outcome::from_byte(byte & 1).map(|o| (o, Source::from_byte(byte >> 1)));
                 }
