@@ -105,6 +105,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::Register(p) => {
             run_with::<crate::protocols::register::Register>(scenario, p, options)
         }
+        ProtocolParams::QuorumKv(p) => {
+            run_with::<crate::protocols::quorum_kv::QuorumKv>(scenario, p, options)
+        }
     }
 }
 
