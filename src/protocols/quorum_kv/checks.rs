@@ -122,7 +122,9 @@ fn check_replicas_converged(sim: &Sim<QuorumKv>) -> Result<(), Violation> {
                     sim.node_name(id),
                     sim.node_name(holder),
                 ));
-                nodes.push(id);
+                if !nodes.contains(&id) {
+                    nodes.push(id);
+                }
             }
         }
     }
