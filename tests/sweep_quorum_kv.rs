@@ -24,7 +24,10 @@ fn strict_quorums_hold_under_random_faults() {
     // Faults end by 5.5 s, clients stop at 6 s, and anti-entropy has until 8 s to converge.
     let config = RandomFaults {
         gap: (SimDuration::from_millis(100), SimDuration::from_millis(600)),
-        length: (SimDuration::from_millis(200), SimDuration::from_millis(1200)),
+        length: (
+            SimDuration::from_millis(200),
+            SimDuration::from_millis(1200),
+        ),
         ..RandomFaults::all(SimTime::from_millis(5_500))
     };
     for seed in 0..SEEDS {
@@ -51,10 +54,6 @@ fn every_lesson_scenario_meets_its_expectation() {
         "quorum-kv-no-read-repair-bug.yaml",
     ] {
         let report = scenario::run(&load(name), RunOptions::default()).expect("the scenario runs");
-        assert!(
-            report.expectation_met,
-            "{name}: {:#?}",
-            report.violations
-        );
+        assert!(report.expectation_met, "{name}: {:#?}", report.violations);
     }
 }

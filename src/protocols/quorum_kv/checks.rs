@@ -98,8 +98,10 @@ fn check_replicas_converged(sim: &Sim<QuorumKv>) -> Result<(), Violation> {
     let Some(any) = up.values().next() else {
         return Ok(());
     };
-    let keys: std::collections::BTreeSet<u32> =
-        up.values().flat_map(|n| n.store().keys().copied()).collect();
+    let keys: std::collections::BTreeSet<u32> = up
+        .values()
+        .flat_map(|n| n.store().keys().copied())
+        .collect();
     let mut behind = Vec::new();
     let mut nodes = Vec::new();
     for key in keys {

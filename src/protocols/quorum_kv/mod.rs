@@ -356,7 +356,10 @@ impl QuorumKv {
             }
         };
         if self.pending.len() >= PENDING_MAX {
-            ctx.reply(request.id, Reply::Fail("coordinator busy: too many open requests"));
+            ctx.reply(
+                request.id,
+                Reply::Fail("coordinator busy: too many open requests"),
+            );
             return;
         }
         let op = self.next_op;
@@ -404,13 +407,11 @@ impl QuorumKv {
                     chosen: Some(Some(slot)),
                     holders,
                     ..
-                } if !holders.contains(&to) && self.bug != Some(Bug::NoReadRepair) => {
-                    Msg::Store {
-                        op,
-                        key,
-                        slot: slot.clone(),
-                    }
-                }
+                } if !holders.contains(&to) && self.bug != Some(Bug::NoReadRepair) => Msg::Store {
+                    op,
+                    key,
+                    slot: slot.clone(),
+                },
                 _ => continue,
             };
             out.push((to, msg));
@@ -467,7 +468,11 @@ impl QuorumKv {
         };
         replies.insert(from, slot.clone());
         let behind: Vec<NodeId> = if chosen.is_none() && replies.len() >= r {
-            let newest = replies.values().flatten().max_by_key(|s| s.version).cloned();
+            let newest = replies
+                .values()
+                .flatten()
+                .max_by_key(|s| s.version)
+                .cloned();
             let at_least = newest.as_ref().map(|s| s.version);
             for (&node, held) in replies.iter() {
                 if held.as_ref().map(|s| s.version) >= at_least {
@@ -475,7 +480,11 @@ impl QuorumKv {
                 }
             }
             *chosen = Some(newest);
-            replies.keys().filter(|n| !holders.contains(n)).copied().collect()
+            replies
+                .keys()
+                .filter(|n| !holders.contains(n))
+                .copied()
+                .collect()
         } else if let Some(newest) = chosen {
             if slot.as_ref().map(|s| s.version) >= newest.as_ref().map(|s| s.version) {
                 holders.insert(from);
@@ -487,10 +496,21 @@ impl QuorumKv {
             Vec::new()
         };
         // Read repair: the replicas that answered with older versions get the chosen one.
-        if let (false, Kind::Read { chosen: Some(Some(newest)), .. }) = (no_repair, &p.kind) {
+        if let (
+            false,
+            Kind::Read {
+                chosen: Some(Some(newest)),
+                ..
+            },
+        ) = (no_repair, &p.kind)
+        {
             let slot = newest.clone();
             for to in behind {
-                let msg = Msg::Store { op, key, slot: slot.clone() };
+                let msg = Msg::Store {
+                    op,
+                    key,
+                    slot: slot.clone(),
+                };
                 self.send(ctx, to, msg);
             }
         }
