@@ -6,7 +6,7 @@ use super::*;
 use crate::check::{ViolationReport, run_checked};
 use crate::engine::{NodeView, Sim, SimBuilder};
 use crate::faults::{Fault, TimedFault};
-use crate::history::Status;
+use crate::history::{Status, Value};
 use crate::linearizability::{ModelKind, Options, Verdict, check};
 use crate::net::{Latency, LinkConfig, NetworkConfig};
 use crate::protocols::echo::tests::{at_ms, lossy};
