@@ -52,6 +52,8 @@ fn every_lesson_scenario_meets_its_expectation() {
         "quorum-kv-weak-stale-read.yaml",
         "quorum-kv-ignore-version-bug.yaml",
         "quorum-kv-no-read-repair-bug.yaml",
+        "quorum-kv-strict-partition.yaml",
+        "quorum-kv-sloppy-partition.yaml",
     ] {
         let report = scenario::run(&load(name), RunOptions::default()).expect("the scenario runs");
         assert!(report.expectation_met, "{name}: {:#?}", report.violations);

@@ -16,8 +16,15 @@ impl QuorumKv {
                 let version = self.stamp(ctx);
                 let value = Value::Int(value);
                 let slot = Slot { version, value };
-                let acked = BTreeSet::new();
-                (key, Kind::Write { slot, acked })
+                let (acked, fallbacks) = (BTreeSet::new(), BTreeMap::new());
+                (
+                    key,
+                    Kind::Write {
+                        slot,
+                        acked,
+                        fallbacks,
+                    },
+                )
             }
             // A quorum store has no single place where a read and a write happen together.
             ClientOp::Cas { .. } | ClientOp::Append { .. } => {
@@ -71,7 +78,7 @@ impl QuorumKv {
         let mut out = Vec::new();
         for to in self.replicas(key) {
             let msg = match &p.kind {
-                Kind::Write { slot, acked } if first || !acked.contains(&to) => Msg::Store {
+                Kind::Write { slot, acked, .. } if first || !acked.contains(&to) => Msg::Store {
                     op,
                     key,
                     slot: slot.clone(),
@@ -110,7 +117,7 @@ impl QuorumKv {
             return;
         };
         match &mut p.kind {
-            Kind::Write { slot, acked } if v >= slot.version => {
+            Kind::Write { slot, acked, .. } if v >= slot.version => {
                 acked.insert(from);
                 if acked.len() >= w && !p.answered {
                     p.answered = true;
@@ -207,7 +214,11 @@ impl QuorumKv {
         };
         let all = replicas_of(p.key, self.n, self.node_count).len();
         let done = match &p.kind {
-            Kind::Write { acked, .. } => acked.len() >= all,
+            Kind::Write {
+                acked, fallbacks, ..
+            } => replicas_of(p.key, self.n, self.node_count)
+                .iter()
+                .all(|h| acked.contains(h) || fallbacks.get(h).is_some_and(|f| acked.contains(f))),
             Kind::Read {
                 replies,
                 chosen: Some(chosen),
@@ -239,6 +250,9 @@ impl QuorumKv {
         };
         if now < p.deadline {
             self.contact(ctx, op, false);
+            if self.sloppy {
+                self.enlist_fallbacks(ctx, op);
+            }
             ctx.set_timer(self.retry_interval, Tick::Retry(op));
             return;
         }
@@ -259,5 +273,62 @@ fn read_kind() -> Kind {
         replies: BTreeMap::new(),
         chosen: None,
         holders: BTreeSet::new(),
+    }
+}
+
+impl QuorumKv {
+    /// Sloppy quorums: each replica that has not acknowledged write `op` gets a stand-in, a
+    /// node after the key's replicas in ring order that stands in for no other, which keeps
+    /// the write as a hint. A stand-in that has not answered by the next resend is replaced
+    /// by the next spare node, so a write finds a live stand-in if there is one.
+    fn enlist_fallbacks(&mut self, ctx: &mut Ctx<'_, Self>, op: u64) {
+        let Some(p) = self.pending.get_mut(&op) else {
+            return;
+        };
+        let Kind::Write {
+            slot,
+            acked,
+            fallbacks,
+        } = &mut p.kind
+        else {
+            return;
+        };
+        let key = p.key;
+        let homes = replicas_of(key, self.n, self.node_count);
+        let count = self.node_count;
+        let spares: Vec<NodeId> = (0..count)
+            .map(|i| NodeId((key % count + i) % count))
+            .filter(|n| !homes.contains(n))
+            .collect();
+        let mut out = Vec::new();
+        for &home in homes.iter().filter(|h| !acked.contains(h)) {
+            let current = fallbacks.get(&home).copied();
+            if current.is_some_and(|f| acked.contains(&f)) {
+                continue;
+            }
+            // The spare after the current stand-in (ring order, wrapping), which stands in
+            // for no other replica; the current one again if there is none.
+            let after = current.and_then(|f| spares.iter().position(|&s| s == f));
+            let start = after.map_or(0, |i| i + 1);
+            let taken = |s: &NodeId| fallbacks.iter().any(|(h, f)| f == s && *h != home);
+            let next = (0..spares.len())
+                .map(|i| spares[(start + i) % spares.len()])
+                .find(|s| !taken(s));
+            let Some(stand_in) = next else { continue };
+            fallbacks.insert(home, stand_in);
+            let slot = slot.clone();
+            out.push((
+                stand_in,
+                Msg::Hinted {
+                    op,
+                    key,
+                    slot,
+                    home,
+                },
+            ));
+        }
+        for (to, msg) in out {
+            self.send(ctx, to, msg);
+        }
     }
 }

@@ -39,6 +39,13 @@ pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
 pub const PENDING_MAX: usize = 1024;
 /// Most keys one anti-entropy message carries.
 pub const SYNC_ENTRIES_MAX: usize = 256;
+/// Most hints one node keeps for other nodes; a fallback that is full refuses more.
+pub const HINTS_MAX: usize = 4096;
+/// Most hints handed back in one round.
+pub const HANDOFF_BATCH_MAX: usize = 64;
+/// The request number of a hint handed back to its replica (coordinators never reach it).
+const HANDOFF_OP: u64 = u64::MAX;
+const HINT_PREFIX: &str = "hint/";
 
 const KEY_PREFIX: &str = "kv/";
 const INCARNATION: &str = "incarnation";
@@ -59,6 +66,9 @@ pub struct Params {
     pub retry_interval: SimDuration,
     /// Time between two anti-entropy exchanges of a node with a random peer; 0 turns it off.
     pub anti_entropy: SimDuration,
+    /// Sloppy quorums: a write that cannot reach a replica goes to a fallback node, with a
+    /// hint to hand it back later.
+    pub sloppy: bool,
 }
 
 impl Default for Params {
@@ -70,6 +80,7 @@ impl Default for Params {
             timeout: SimDuration::from_millis(500),
             retry_interval: SimDuration::from_millis(50),
             anti_entropy: SimDuration::from_secs(1),
+            sloppy: false,
         }
     }
 }
@@ -107,6 +118,14 @@ const PARAM_DOCS: &[ParamDoc] = &[
         default: "1s",
         meaning: "time between two anti-entropy exchanges of a node with a random peer, which \
                   copy newer versions both ways; 0s turns anti-entropy off",
+    },
+    ParamDoc {
+        name: "sloppy",
+        default: "false",
+        meaning: "sloppy quorums with hinted handoff: when a replica has not acknowledged a \
+                  write by the first resend, the write also goes to a fallback node outside the \
+                  key's replicas, which counts towards w and hands it back once the replica \
+                  answers again (reads stay strict: they count replicas only)",
     },
 ];
 
@@ -162,6 +181,14 @@ pub enum Msg {
         key: u32,
         slot: Option<Slot>,
     },
+    /// Coordinator to fallback: keep `slot` for `key` on behalf of `home`, a replica that
+    /// did not answer, and hand it back later (sloppy quorums).
+    Hinted {
+        op: u64,
+        key: u32,
+        slot: Slot,
+        home: NodeId,
+    },
     /// Anti-entropy: the sender's slots of keys both nodes replicate.
     Sync { entries: Vec<(u32, Slot)> },
     /// Anti-entropy answer: the slots the answering node holds newer.
@@ -175,6 +202,8 @@ pub enum Tick {
     Retry(u64),
     /// Time for an anti-entropy exchange.
     AntiEntropy,
+    /// Time to hand hints back to their replicas.
+    Handoff,
 }
 
 /// A request the coordinator is working on.
@@ -192,7 +221,10 @@ struct Pending {
 enum Kind {
     Write {
         slot: Slot,
+        /// Replicas and fallbacks that hold the write.
         acked: BTreeSet<NodeId>,
+        /// Sloppy quorums: the fallback standing in for each replica that did not answer.
+        fallbacks: BTreeMap<NodeId, NodeId>,
     },
     Read {
         replies: BTreeMap<NodeId, Option<Slot>>,
@@ -223,8 +255,12 @@ pub struct QuorumKv {
     timeout: SimDuration,
     retry_interval: SimDuration,
     anti_entropy: Option<SimDuration>,
+    sloppy: bool,
     bug: Option<Bug>,
     store: BTreeMap<u32, Slot>,
+    /// Writes this node holds as a fallback, by key and the replica they belong to.
+    hints: BTreeMap<(u32, NodeId), Slot>,
+    handoff_armed: bool,
     pending: BTreeMap<u64, Pending>,
     /// Request numbers start at `incarnation << 32`, so that answers to requests of an
     /// earlier life of this node match nothing after a restart.
@@ -274,18 +310,22 @@ impl QuorumKv {
         self.store[&key].version
     }
 
+    /// Reads back the slots (`kv/<key>`) and hints (`hint/<home index>/<key>`) it synced.
     fn recover(&mut self, ctx: &mut Ctx<'_, Self>) {
         let storage = ctx.storage();
         let names: Vec<String> = storage.keys().into_iter().map(str::to_owned).collect();
         for name in names {
-            let Some(key) = name
-                .strip_prefix(KEY_PREFIX)
-                .and_then(|k| k.parse::<u32>().ok())
-            else {
+            let Some(slot) = storage.get(&name).and_then(slot::decode) else {
                 continue;
             };
-            if let Some(slot) = storage.get(&name).and_then(slot::decode) {
+            if let Some(key) = name.strip_prefix(KEY_PREFIX).and_then(|k| k.parse().ok()) {
                 self.store.insert(key, slot);
+            } else if let Some((home, key)) = name
+                .strip_prefix(HINT_PREFIX)
+                .and_then(|rest| rest.split_once('/'))
+                .and_then(|(h, k)| Some((NodeId(h.parse().ok()?), k.parse().ok()?)))
+            {
+                self.hints.insert((key, home), slot);
             }
         }
     }
@@ -318,7 +358,18 @@ impl QuorumKv {
                 let version = self.keep(ctx, key, slot);
                 self.send(ctx, from, Msg::Stored { op, key, version });
             }
+            Msg::Stored {
+                op: HANDOFF_OP,
+                key,
+                version,
+            } => self.on_handed_back(ctx, from, key, version),
             Msg::Stored { op, key, version } => self.on_stored(ctx, from, op, key, version),
+            Msg::Hinted {
+                op,
+                key,
+                slot,
+                home,
+            } => self.on_hinted(ctx, from, op, key, slot, home),
             Msg::Fetch { op, key } => {
                 let slot = self.store.get(&key).cloned();
                 self.send(ctx, from, Msg::Fetched { op, key, slot });
@@ -354,6 +405,7 @@ impl Process for QuorumKv {
             self.recover(ctx);
         }
         self.next_op = Self::next_incarnation(ctx) << 32;
+        self.arm_handoff(ctx);
         if let Some(every) = self.anti_entropy {
             ctx.set_timer(every, Tick::AntiEntropy);
         }
@@ -367,6 +419,7 @@ impl Process for QuorumKv {
         match tag {
             Tick::Retry(op) => self.on_retry(ctx, op),
             Tick::AntiEntropy => self.exchange(ctx),
+            Tick::Handoff => self.hand_off(ctx),
         }
     }
 
@@ -413,8 +466,11 @@ impl BuiltinProtocol for QuorumKv {
             retry_interval: params.retry_interval.max(INTERVAL_MIN),
             anti_entropy: (params.anti_entropy > SimDuration::ZERO)
                 .then(|| params.anti_entropy.max(INTERVAL_MIN)),
+            sloppy: params.sloppy,
             bug,
             store: BTreeMap::new(),
+            hints: BTreeMap::new(),
+            handoff_armed: false,
             pending: BTreeMap::new(),
             next_op: 0,
             last_ts: 0,

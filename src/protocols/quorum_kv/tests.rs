@@ -302,6 +302,7 @@ fn bad_params_are_clamped_and_replica_sets_wrap() {
         timeout: SimDuration::ZERO,
         retry_interval: SimDuration::ZERO,
         anti_entropy: SimDuration::from_nanos(1),
+        sloppy: true,
     };
     let node = QuorumKv::new(n(1), 3, &params, None);
     assert_eq!((node.n, node.r, node.w), (1, 1, 1));
@@ -320,4 +321,60 @@ fn bad_params_are_clamped_and_replica_sets_wrap() {
     };
     assert_eq!(slot::decode(&slot::encode(&slot)), Some(slot.clone()));
     assert_eq!(slot.version.to_string(), "1.500000000s@n3");
+}
+
+/// Five nodes, sloppy quorums, no anti-entropy; n1 and n4 are cut off from the rest while
+/// clients write key 0 (replicas n1, n2, n3), and n4 crashes and restarts before the heal.
+#[test]
+fn hints_survive_a_crash_of_their_keeper_and_are_handed_back() {
+    let params = Params {
+        sloppy: true,
+        timeout: SimDuration::from_millis(300),
+        anti_entropy: SimDuration::ZERO,
+        ..Params::default()
+    };
+    let faults = vec![
+        at_ms(
+            100,
+            Fault::Partition(vec![vec![n(1), n(4)], vec![n(2), n(3), n(5)]]),
+        ),
+        at_ms(900, Fault::Crash(n(4))),
+        at_ms(950, Fault::Restart(n(4))),
+        at_ms(1_200, Fault::Heal(None)),
+    ];
+    let work = WorkloadConfig {
+        clients: 5,
+        keys: 1,
+        values: 1000,
+        until: SimTime::from_millis(850),
+        ..workload(Model::Register)
+    };
+    let mut sim = SimBuilder::new(2)
+        .nodes(5)
+        .network(lossy(0.0, 0.0))
+        .faults(faults)
+        .workload(work)
+        .build(move |id| QuorumKv::new(id, 5, &params, None))
+        .expect("valid setup");
+    let props = QuorumKv::properties();
+    run_checked(&mut sim, SimTime::from_millis(1_000), &props).expect("within limits");
+    let NodeView::Up(keeper) = sim.node(n(4)) else {
+        panic!("n4 restarted")
+    };
+    assert!(!keeper.hints.is_empty(), "n4 recovered the hints it kept");
+    let violations = run_checked(&mut sim, SimTime::from_millis(2_000), &props).expect("runs");
+    assert!(violations.is_empty(), "{violations:?}");
+    let NodeView::Up(keeper) = sim.node(n(4)) else {
+        panic!("n4 is up")
+    };
+    assert!(keeper.hints.is_empty(), "every hint was handed back");
+    let (ops, times) = (sim.history().ops(), sim.history().times());
+    let small_side_writes = ops.iter().zip(times).filter(|(o, t)| {
+        let cut_off = (SimTime::from_millis(100)..SimTime::from_millis(850)).contains(&t.invoke);
+        o.f == "write" && o.status == Status::Ok && [n(1), n(4)].contains(&t.node) && cut_off
+    });
+    assert!(
+        small_side_writes.count() > 5,
+        "the small side stayed available"
+    );
 }
