@@ -45,6 +45,45 @@ fn strict_quorums_hold_under_random_faults() {
     }
 }
 
+/// Sloppy quorums give up linearizability on purpose (quorum-kv-sloppy-partition.yaml shows
+/// it), so this sweep checks what they must still keep: the invariants, and replicas that
+/// agree at the end once hints are handed back and anti-entropy has run.
+#[test]
+fn sloppy_quorums_keep_their_invariants_and_converge_under_random_faults() {
+    let mut scenario = load("quorum-kv-sloppy-partition.yaml");
+    let nodes = scenario.node_names.len() as u32;
+    scenario.checks = [
+        "versions_grow",
+        "one_value_per_version",
+        "replicas_converged",
+    ]
+    .map(String::from)
+    .to_vec();
+    scenario.expect = load("quorum-kv-strict.yaml").expect;
+    // Faults end by 3 s, clients stop at 3.5 s, and the run goes on to 5 s.
+    let config = RandomFaults {
+        gap: (SimDuration::from_millis(100), SimDuration::from_millis(500)),
+        length: (
+            SimDuration::from_millis(200),
+            SimDuration::from_millis(1000),
+        ),
+        ..RandomFaults::all(SimTime::from_millis(3_000))
+    };
+    for seed in 0..SEEDS {
+        scenario.faults = random_schedule(seed, nodes, &config);
+        let options = RunOptions {
+            seed: Some(seed),
+            ..Default::default()
+        };
+        let report = scenario::run(&scenario, options).expect("the scenario runs");
+        assert!(
+            report.expectation_met,
+            "seed {seed}: {:#?}\nfaults: {:?}",
+            report.violations, scenario.faults
+        );
+    }
+}
+
 #[test]
 fn every_lesson_scenario_meets_its_expectation() {
     for name in [
