@@ -93,6 +93,7 @@ fn every_lesson_scenario_meets_its_expectation() {
         "quorum-kv-no-read-repair-bug.yaml",
         "quorum-kv-strict-partition.yaml",
         "quorum-kv-sloppy-partition.yaml",
+        "quorum-kv-clock-skew.yaml",
     ] {
         let report = scenario::run(&load(name), RunOptions::default()).expect("the scenario runs");
         assert!(report.expectation_met, "{name}: {:#?}", report.violations);
