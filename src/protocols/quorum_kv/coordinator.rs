@@ -157,24 +157,8 @@ impl QuorumKv {
             return;
         };
         replies.insert(from, slot.clone());
-        let behind: Vec<NodeId> = if chosen.is_none() && replies.len() >= r {
-            let newest = replies
-                .values()
-                .flatten()
-                .max_by_key(|s| s.version)
-                .cloned();
-            let at_least = newest.as_ref().map(|s| s.version);
-            for (&node, held) in replies.iter() {
-                if held.as_ref().map(|s| s.version) >= at_least {
-                    holders.insert(node);
-                }
-            }
-            *chosen = Some(newest);
-            replies
-                .keys()
-                .filter(|n| !holders.contains(n))
-                .copied()
-                .collect()
+        let behind = if chosen.is_none() && replies.len() >= r {
+            choose(replies, chosen, holders)
         } else if let Some(newest) = chosen {
             if slot.as_ref().map(|s| s.version) >= newest.as_ref().map(|s| s.version) {
                 holders.insert(from);
@@ -266,6 +250,31 @@ impl QuorumKv {
         };
         ctx.reply(p.request, reply);
     }
+}
+
+/// The read has its `r` replies: it settles on the newest of them, counts the repliers that
+/// hold it, and returns those that answered with older versions (to be repaired).
+fn choose(
+    replies: &BTreeMap<NodeId, Option<Slot>>,
+    chosen: &mut Option<Option<Slot>>,
+    holders: &mut BTreeSet<NodeId>,
+) -> Vec<NodeId> {
+    let newest = replies
+        .values()
+        .flatten()
+        .max_by_key(|s| s.version)
+        .cloned();
+    let at_least = newest.as_ref().map(|s| s.version);
+    let mut behind = Vec::new();
+    for (&node, held) in replies {
+        if held.as_ref().map(|s| s.version) >= at_least {
+            holders.insert(node);
+        } else {
+            behind.push(node);
+        }
+    }
+    *chosen = Some(newest);
+    behind
 }
 
 fn read_kind() -> Kind {
