@@ -8,7 +8,9 @@
 //! answered with older ones; it answers once `w` replicas hold that version, so that a later
 //! read quorum is sure to meet it. With `r + w > n` every read quorum meets every write quorum;
 //! with `r + w <= n` it may not, and reads return stale values. A periodic anti-entropy
-//! exchange between replicas brings back replicas that missed writes nobody reads.
+//! exchange between replicas brings back replicas that missed writes nobody reads. With
+//! `sloppy`, a write that cannot reach a replica is kept by a fallback node as a hint and
+//! handed back later: writes stay available under a partition, and reads may miss them.
 //!
 //! Versions come from clocks, not from a Lamport counter: a coordinator that has not heard of
 //! a finished write would give a Lamport-stamped write a smaller version, and it would be lost
