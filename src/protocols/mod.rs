@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod quorum_kv;
 pub mod register;
 pub mod two_phase_commit;
 
@@ -78,6 +79,7 @@ pub enum ProtocolParams {
     Broadcast(<broadcast::Broadcast as BuiltinProtocol>::Params),
     Register(<register::Register as BuiltinProtocol>::Params),
     TwoPhaseCommit(<two_phase_commit::TwoPhaseCommit as BuiltinProtocol>::Params),
+    QuorumKv(<quorum_kv::QuorumKv as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -86,6 +88,7 @@ pub const NAMES: &[&str] = &[
     broadcast::Broadcast::NAME,
     register::Register::NAME,
     two_phase_commit::TwoPhaseCommit::NAME,
+    quorum_kv::QuorumKv::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -113,6 +116,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<broadcast::Broadcast>(),
         info_of::<register::Register>(),
         info_of::<two_phase_commit::TwoPhaseCommit>(),
+        info_of::<quorum_kv::QuorumKv>(),
     ]
 }
 
@@ -132,6 +136,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "broadcast" => Deserialize::deserialize(d).map(ProtocolParams::Broadcast),
         "register" => Deserialize::deserialize(d).map(ProtocolParams::Register),
         "two-phase-commit" => Deserialize::deserialize(d).map(ProtocolParams::TwoPhaseCommit),
+        "quorum-kv" => Deserialize::deserialize(d).map(ProtocolParams::QuorumKv),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -145,6 +150,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "broadcast" => Some(ProtocolParams::Broadcast(Default::default())),
         "register" => Some(ProtocolParams::Register(Default::default())),
         "two-phase-commit" => Some(ProtocolParams::TwoPhaseCommit(Default::default())),
+        "quorum-kv" => Some(ProtocolParams::QuorumKv(Default::default())),
         _ => None,
     }
 }

@@ -108,6 +108,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::TwoPhaseCommit(p) => {
             run_with::<crate::protocols::two_phase_commit::TwoPhaseCommit>(scenario, p, options)
         }
+        ProtocolParams::QuorumKv(p) => {
+            run_with::<crate::protocols::quorum_kv::QuorumKv>(scenario, p, options)
+        }
     }
 }
 
