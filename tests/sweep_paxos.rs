@@ -51,14 +51,16 @@ fn correct_paxos_agrees_and_everyone_learns_on_200_random_fault_schedules() {
     let mut failures = Vec::new();
     for seed in 0..SEEDS {
         let s = randomised(&base, seed);
-        let report = scenario::run(
-            &s,
-            RunOptions {
-                seed: Some(seed),
-                ..Default::default()
-            },
-        )
-        .expect("runs");
+        let options = || RunOptions {
+            seed: Some(seed),
+            ..Default::default()
+        };
+        let report = scenario::run(&s, options()).expect("runs");
+        let again = scenario::run(&s, options()).expect("runs");
+        assert_eq!(
+            report.trace_hash, again.trace_hash,
+            "seed {seed} is not deterministic"
+        );
         if !report.expectation_met {
             let lines: Vec<String> = report.violations.iter().map(|v| v.headline()).collect();
             failures.push(format!("seed {seed}: {}", lines.join(" / ")));
