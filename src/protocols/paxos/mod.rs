@@ -18,6 +18,7 @@
 //! it and never reuses a ballot.
 
 mod check;
+mod clients;
 mod durable;
 #[cfg(test)]
 mod tests;
@@ -26,6 +27,7 @@ use super::{BugDoc, BuiltinProtocol, ParamDoc};
 use crate::check::{CheckWhen, Property};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::SimDuration;
+use crate::workload::{Model, Request, RequestId};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -59,6 +61,8 @@ pub struct Params {
     /// A proposal not decided within a random time between this and twice this is retried
     /// with a higher ballot.
     pub retry_timeout: SimDuration,
+    /// Nodes propose only values clients write (a `register` workload), not their own.
+    pub client_values: bool,
 }
 
 impl Default for Params {
@@ -67,6 +71,7 @@ impl Default for Params {
             start_after: SimDuration::from_millis(0),
             start_jitter: SimDuration::from_millis(100),
             retry_timeout: SimDuration::from_millis(200),
+            client_values: false,
         }
     }
 }
@@ -88,6 +93,13 @@ const PARAM_DOCS: &[ParamDoc] = &[
         default: "200ms",
         meaning: "a proposal not decided within a random time between this and twice this is \
                   retried with a higher ballot (1ms to 1h)",
+    },
+    ParamDoc {
+        name: "client_values",
+        default: "false",
+        meaning: "serve a register workload: a node proposes the value of the first client \
+                  write it receives instead of its own; a node with no such value only \
+                  completes a value it finds accepted; reads return the learned value",
     },
 ];
 
@@ -205,6 +217,14 @@ pub struct Paxos {
     retry_timeout: SimDuration,
     durable: Durable,
     phase: Phase,
+    /// What this node proposes when no accepted value constrains it: its own value, or under
+    /// `client_values` the first value a client asked it to write (none before that).
+    own: Option<Val>,
+    client_values: bool,
+    /// Client writes waiting for the decision (at most [`clients::PENDING_MAX`]).
+    pending: BTreeMap<RequestId, Val>,
+    /// The timer of the next proposal: one at a time.
+    retry: Option<TimerId>,
     /// The highest round a refusal told this proposer about (volatile: after a restart the
     /// next refusal tells it again).
     round_seen: u32,
@@ -277,7 +297,15 @@ impl Paxos {
         self.send_all(ctx, Msg::Prepare { ballot });
         let t = self.retry_timeout.0;
         let wait = ctx.rng().random_range(t..=t.saturating_mul(2));
-        ctx.set_timer(SimDuration(wait), Tick::Propose);
+        self.arm(ctx, SimDuration(wait));
+    }
+
+    /// Sets the timer of the next proposal, replacing the one pending.
+    fn arm(&mut self, ctx: &mut Ctx<'_, Self>, delay: SimDuration) {
+        if let Some(old) = self.retry.take() {
+            ctx.cancel_timer(old);
+        }
+        self.retry = Some(ctx.set_timer(delay, Tick::Propose));
     }
 
     fn on_prepare(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, ballot: Ballot) {
@@ -317,10 +345,17 @@ impl Paxos {
             return;
         }
         let highest = promises.values().flatten().max().copied();
-        let value = match (highest, self.bug) {
-            (Some((_, value)), None | Some(Bug::BreakPromise)) => value,
+        let adopted = highest.map(|(_, value)| value);
+        let value = if self.bug == Some(Bug::IgnoreAccepted) {
             // The bug: what a majority may already have chosen is ignored.
-            (Some(_), Some(Bug::IgnoreAccepted)) | (None, _) => own_value(self.id),
+            self.own.or(adopted)
+        } else {
+            adopted.or(self.own)
+        };
+        let Some(value) = value else {
+            ctx.annotate("phase 1 done, nothing to propose: no client value, none accepted");
+            self.phase = Phase::Idle;
+            return;
         };
         match highest {
             Some((from, adopted)) => ctx.annotate(format_args!(
@@ -404,6 +439,7 @@ impl Paxos {
         self.durable.learned = Some(value);
         self.persist(ctx);
         ctx.annotate(format_args!("learned {value}"));
+        self.answer_writes(ctx, value);
         if announce {
             ctx.broadcast(Msg::Decided { value });
         }
@@ -424,7 +460,7 @@ impl Process for Paxos {
         }
         if self.durable.learned.is_none() {
             let jitter = ctx.rng().random_range(0..=self.start_jitter.0);
-            ctx.set_timer(SimDuration(first + jitter), Tick::Propose);
+            self.arm(ctx, SimDuration(first + jitter));
         }
     }
 
@@ -433,13 +469,21 @@ impl Process for Paxos {
         self.drain(ctx);
     }
 
-    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: TimerId, tag: Tick) {
+    fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, timer: TimerId, tag: Tick) {
         match tag {
             Tick::Propose => {
+                if self.retry == Some(timer) {
+                    self.retry = None;
+                }
                 self.propose(ctx);
                 self.drain(ctx);
             }
         }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        self.serve(ctx, request);
+        self.drain(ctx);
     }
 }
 
@@ -491,6 +535,10 @@ impl BuiltinProtocol for Paxos {
         ]
     }
 
+    fn workloads() -> &'static [Model] {
+        &[Model::Register]
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("paxos has no bug variant `{name}`"))
@@ -504,6 +552,10 @@ impl BuiltinProtocol for Paxos {
             retry_timeout: params.retry_timeout.clamp(TIMEOUT_MIN, DELAY_MAX),
             durable: Durable::default(),
             phase: Phase::Idle,
+            own: (!params.client_values).then(|| own_value(id)),
+            client_values: params.client_values,
+            pending: BTreeMap::new(),
+            retry: None,
             round_seen: 0,
             local: VecDeque::new(),
         }

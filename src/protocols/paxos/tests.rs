@@ -5,6 +5,7 @@ use super::*;
 use crate::check::{ViolationReport, run_checked};
 use crate::engine::{Sim, SimBuilder};
 use crate::faults::{Fault, TimedFault};
+use crate::history::Value;
 use crate::net::{Latency, LinkConfig, NetworkConfig};
 use crate::protocols::echo::tests::{at_ms, lossy};
 use crate::time::SimTime;
@@ -30,6 +31,7 @@ fn at_once() -> Params {
         start_after: SimDuration::ZERO,
         start_jitter: SimDuration::ZERO,
         retry_timeout: SimDuration::from_millis(200),
+        ..Params::default()
     }
 }
 
@@ -220,9 +222,84 @@ fn out_of_range_params_are_clamped() {
         start_after: SimDuration(u64::MAX),
         start_jitter: SimDuration(u64::MAX),
         retry_timeout: SimDuration::ZERO,
+        ..Params::default()
     };
     let node = Paxos::new(n(1), 3, &params, None);
     assert_eq!(node.retry_timeout, TIMEOUT_MIN);
     assert_eq!(node.start_after, DELAY_MAX);
     assert_eq!(node.start_jitter, DELAY_MAX);
+}
+
+/// Clients write and read key 0 while n1 and n2 are cut off for a while.
+fn register_run(seed: u64, client_values: bool) -> Run {
+    let params = Params {
+        client_values,
+        ..Params::default()
+    };
+    let workload = crate::workload::WorkloadConfig {
+        clients: 5,
+        rate_per_s: 100.0,
+        timeout: SimDuration::from_millis(500),
+        until: SimTime::from_millis(1_500),
+        ..crate::workload::WorkloadConfig::new(Model::Register)
+    };
+    let faults = vec![
+        at_ms(10, Fault::Partition(vec![vec![n(1), n(2)]])),
+        at_ms(500, Fault::Heal(None)),
+    ];
+    let mut sim = SimBuilder::new(seed)
+        .nodes(5)
+        .network(lossy(0.05, 0.0))
+        .faults(faults)
+        .workload(workload)
+        .build(move |id| Paxos::new(id, 5, &params, None))
+        .expect("valid setup");
+    let violations =
+        run_checked(&mut sim, SimTime::from_secs(2), &Paxos::properties()).expect("within limits");
+    Run {
+        sim,
+        violation: violations.into_iter().next(),
+    }
+}
+
+#[test]
+fn as_a_register_every_ok_op_sees_the_one_chosen_value() {
+    use crate::history::Status;
+    for seed in 0..10 {
+        let run = register_run(seed, true);
+        assert_eq!(run.violation, None, "seed {seed}");
+        let chosen = run.sim.node(n(1)).state().and_then(Paxos::learned);
+        let chosen = Value::Int(chosen.expect("n1 learned") as i64);
+        let ops = run.sim.history().history().ops;
+        let ok: Vec<_> = ops.iter().filter(|op| op.status == Status::Ok).collect();
+        assert!(
+            ok.iter().any(|op| op.f == "write"),
+            "seed {seed}: a write won"
+        );
+        for op in ok {
+            let seen = if op.f == "write" {
+                &op.input
+            } else {
+                &op.output
+            };
+            assert_eq!(seen, &chosen, "seed {seed}: {op:?}");
+        }
+        // Writes of other values fail, definitely; so do reads before a value is known.
+        assert!(
+            ops.iter().any(|op| op.status == Status::Fail),
+            "seed {seed}"
+        );
+    }
+}
+
+#[test]
+fn without_client_values_clients_are_refused() {
+    let run = register_run(1, false);
+    assert_eq!(run.violation, None);
+    let ops = run.sim.history().history().ops;
+    assert!(!ops.is_empty());
+    assert!(
+        ops.iter()
+            .all(|op| op.status == crate::history::Status::Fail)
+    );
 }
