@@ -13,9 +13,9 @@
 //!
 //! Acceptor state (promised ballot, accepted proposal, the proposals it ever accepted, the
 //! learned value) is written and synced to storage before any reply leaves, and recovered on
-//! restart. A node's own acceptor handles its proposer's messages first, so its promised round
-//! is always at least the round of any ballot it proposed: a restarted proposer continues above
-//! it and never reuses a ballot.
+//! restart. A node's own acceptor handles its proposer's Prepare in the same event that sends
+//! it, so its promised round is always at least the round of any ballot it proposed: a
+//! restarted proposer continues above it and never reuses a ballot.
 
 mod check;
 mod clients;
