@@ -89,6 +89,7 @@ fn every_paxos_bug_scenario_finds_its_violation() {
     for file in [
         "paxos-ignore-accepted-bug.yaml",
         "paxos-break-promise-bug.yaml",
+        "paxos-unsynced-acceptor-bug.yaml",
     ] {
         let s = load(file);
         let report = scenario::run(&s, RunOptions::default()).expect("runs");

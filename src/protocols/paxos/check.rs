@@ -49,27 +49,42 @@ fn describe(sim: &Sim<Paxos>, c: &Chosen) -> String {
     )
 }
 
-/// Every (ballot, value) accepted by a majority, lowest ballot first. O(nodes · history).
-fn chosen(sim: &Sim<Paxos>, states: &[(NodeId, Cow<'_, Durable>)]) -> Vec<Chosen> {
-    let majority = sim.node_count() as usize / 2 + 1;
-    let mut votes: BTreeMap<(Ballot, Val), Vec<NodeId>> = BTreeMap::new();
+/// Which acceptors hold each (ballot, value) in their history. O(nodes · history).
+type Votes = BTreeMap<(Ballot, Val), Vec<NodeId>>;
+
+fn votes(states: &[(NodeId, Cow<'_, Durable>)]) -> Votes {
+    let mut votes = Votes::new();
     for (id, state) in states {
         for (&b, &v) in &state.history {
             votes.entry((b, v)).or_default().push(*id);
         }
     }
     votes
-        .into_iter()
-        .filter(|(_, by)| by.len() >= majority)
-        .map(|((ballot, value), by)| Chosen { ballot, value, by })
+}
+
+fn majority(sim: &Sim<Paxos>) -> usize {
+    sim.node_count() as usize / 2 + 1
+}
+
+/// Every (ballot, value) accepted by a majority, lowest ballot first.
+fn chosen(sim: &Sim<Paxos>, votes: &Votes) -> Vec<Chosen> {
+    votes
+        .iter()
+        .filter(|(_, by)| by.len() >= majority(sim))
+        .map(|(&(ballot, value), by)| Chosen {
+            ballot,
+            value,
+            by: by.clone(),
+        })
         .collect()
 }
 
-/// At most one value chosen; every learned value chosen; all learned values equal.
+/// At most one value chosen; all learned values equal; every learned value chosen.
 pub(super) fn agreement(sim: &Sim<Paxos>) -> Result<(), Violation> {
     let states: Vec<(NodeId, Cow<'_, Durable>)> =
         sim.node_ids().map(|id| (id, durable_of(sim, id))).collect();
-    let chosen = chosen(sim, &states);
+    let votes = votes(&states);
+    let chosen = chosen(sim, &votes);
     if let Some(first) = chosen.first()
         && let Some(other) = chosen.iter().find(|c| c.value != first.value)
     {
@@ -88,37 +103,62 @@ pub(super) fn agreement(sim: &Sim<Paxos>) -> Result<(), Violation> {
         .iter()
         .filter_map(|(id, s)| s.learned.map(|v| (*id, v)))
         .collect();
+    check_learned(sim, &learned, &votes, &chosen)
+}
+
+fn check_learned(
+    sim: &Sim<Paxos>,
+    learned: &[(NodeId, Val)],
+    votes: &Votes,
+    chosen: &[Chosen],
+) -> Result<(), Violation> {
+    let evidence = || {
+        chosen
+            .first()
+            .map_or("no value is chosen".to_string(), |c| describe(sim, c))
+    };
     if let Some(&(a, va)) = learned.first()
         && let Some(&(b, vb)) = learned.iter().find(|&&(_, v)| v != va)
     {
-        let evidence = chosen
-            .first()
-            .map_or("no value was chosen".to_string(), |c| describe(sim, c));
         return Err(Violation::new(
             format!(
-                "{} learned {va} and {} learned {vb}; {evidence}",
+                "{} learned {va} and {} learned {vb}; {}",
                 sim.node_name(a),
-                sim.node_name(b)
+                sim.node_name(b),
+                evidence()
             ),
             vec![a, b],
         ));
     }
-    if let Some(&(id, v)) = learned
+    let Some(&(id, v)) = learned
         .iter()
         .find(|&&(_, v)| chosen.iter().all(|c| c.value != v))
-    {
-        let evidence = chosen
-            .first()
-            .map_or("no value was chosen".to_string(), |c| describe(sim, c));
-        return Err(Violation::new(
-            format!(
-                "{} learned {v}, which no majority of acceptors accepted at one ballot; {evidence}",
-                sim.node_name(id)
-            ),
-            vec![id],
-        ));
-    }
-    Ok(())
+    else {
+        return Ok(());
+    };
+    // The best support the learned value still has: acceptors can only lose it by losing
+    // their storage.
+    let best = votes
+        .iter()
+        .filter(|&(&(_, value), _)| value == v)
+        .max_by_key(|(_, by)| by.len());
+    let support = match best {
+        Some((&(b, _), by)) => format!(
+            "only {} hold it, at ballot {} (a majority is {})",
+            names(sim, by),
+            ballot(sim, b),
+            majority(sim)
+        ),
+        None => "no acceptor holds it".to_string(),
+    };
+    Err(Violation::new(
+        format!(
+            "{} learned {v}, but no majority of acceptors holds it at one ballot: {support}; {}",
+            sim.node_name(id),
+            evidence()
+        ),
+        vec![id],
+    ))
 }
 
 /// Every node up at the end has learned a value (which `agreement` says is the chosen one).

@@ -107,6 +107,7 @@ const PARAM_DOCS: &[ParamDoc] = &[
 enum Bug {
     IgnoreAccepted,
     BreakPromise,
+    UnsyncedAcceptor,
 }
 
 const BUG_DOCS: &[BugDoc] = &[
@@ -129,6 +130,16 @@ const BUG_DOCS: &[BugDoc] = &[
                       slow links",
         violates: "agreement",
     },
+    BugDoc {
+        name: "unsynced-acceptor",
+        description: "an acceptor writes its promise and its acceptance to storage but answers \
+                      before syncing them; a crash loses them, and the restarted acceptor \
+                      promises and accepts as if it never had; when the acceptors that made a \
+                      value chosen crash before syncing, the value is forgotten and another \
+                      one is chosen; exposed by crashing a majority of acceptors right after \
+                      they accepted",
+        violates: "agreement",
+    },
 ];
 
 impl Bug {
@@ -136,6 +147,7 @@ impl Bug {
         match name {
             "ignore-accepted" => Some(Bug::IgnoreAccepted),
             "break-promise" => Some(Bug::BreakPromise),
+            "unsynced-acceptor" => Some(Bug::UnsyncedAcceptor),
             _ => None,
         }
     }
@@ -249,7 +261,10 @@ impl Paxos {
 
     fn persist(&mut self, ctx: &mut Ctx<'_, Self>) {
         ctx.storage().put(STATE_KEY, encode(&self.durable));
-        ctx.storage().sync();
+        // The bug: the answer leaves while the state is only in the storage's cache.
+        if self.bug != Some(Bug::UnsyncedAcceptor) {
+            ctx.storage().sync();
+        }
     }
 
     fn send(&mut self, ctx: &mut Ctx<'_, Self>, to: NodeId, msg: Msg) {

@@ -164,6 +164,38 @@ fn break_promise_accepts_lower_ballots_from_concurrent_proposers() {
 }
 
 #[test]
+fn unsynced_acceptors_forget_a_chosen_value_in_a_crash() {
+    let crash_majority = vec![
+        at_ms(35, Fault::Crash(n(1))),
+        at_ms(35, Fault::Crash(n(2))),
+        at_ms(35, Fault::Crash(n(3))),
+        at_ms(100, Fault::Restart(n(1))),
+        at_ms(100, Fault::Restart(n(2))),
+        at_ms(100, Fault::Restart(n(3))),
+    ];
+    let bug = Some("unsynced-acceptor");
+    let run = super::tests::run(
+        1,
+        at_once(),
+        bug,
+        constant_10ms(),
+        crash_majority.clone(),
+        500,
+    );
+    let v = run.violation.expect("agreement violated");
+    assert_eq!(v.time, SimTime::from_millis(40), "{}", v.message);
+    assert!(
+        v.message
+            .starts_with("n5 learned 500, but no majority of acceptors holds it at one ballot: only n4, n5 hold it, at ballot (1, n5)"),
+        "{}",
+        v.message
+    );
+    // Synced acceptors keep it through the same crashes.
+    let ok = super::tests::run(1, at_once(), None, constant_10ms(), crash_majority, 500);
+    assert_eq!(ok.violation, None);
+}
+
+#[test]
 fn learned_values_that_differ_are_named() {
     let mut run = run(1, at_once(), None, constant_10ms(), Vec::new(), 1_000);
     assert_eq!(run.violation, None);
@@ -184,7 +216,7 @@ fn learned_values_that_differ_are_named() {
     }
     let err = check::agreement(sim).expect_err("an unchosen learned value");
     assert!(
-        err.message.contains("n1 learned 200, which no majority"),
+        err.message.contains("n1 learned 200, but no majority of acceptors holds it at one ballot: no acceptor holds it"),
         "{}",
         err.message
     );
