@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod paxos;
 pub mod quorum_kv;
 pub mod register;
 pub mod two_phase_commit;
@@ -80,6 +81,7 @@ pub enum ProtocolParams {
     Register(<register::Register as BuiltinProtocol>::Params),
     TwoPhaseCommit(<two_phase_commit::TwoPhaseCommit as BuiltinProtocol>::Params),
     QuorumKv(<quorum_kv::QuorumKv as BuiltinProtocol>::Params),
+    Paxos(<paxos::Paxos as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -89,6 +91,7 @@ pub const NAMES: &[&str] = &[
     register::Register::NAME,
     two_phase_commit::TwoPhaseCommit::NAME,
     quorum_kv::QuorumKv::NAME,
+    paxos::Paxos::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -117,6 +120,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<register::Register>(),
         info_of::<two_phase_commit::TwoPhaseCommit>(),
         info_of::<quorum_kv::QuorumKv>(),
+        info_of::<paxos::Paxos>(),
     ]
 }
 
@@ -137,6 +141,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "register" => Deserialize::deserialize(d).map(ProtocolParams::Register),
         "two-phase-commit" => Deserialize::deserialize(d).map(ProtocolParams::TwoPhaseCommit),
         "quorum-kv" => Deserialize::deserialize(d).map(ProtocolParams::QuorumKv),
+        "paxos" => Deserialize::deserialize(d).map(ProtocolParams::Paxos),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -151,6 +156,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "register" => Some(ProtocolParams::Register(Default::default())),
         "two-phase-commit" => Some(ProtocolParams::TwoPhaseCommit(Default::default())),
         "quorum-kv" => Some(ProtocolParams::QuorumKv(Default::default())),
+        "paxos" => Some(ProtocolParams::Paxos(Default::default())),
         _ => None,
     }
 }

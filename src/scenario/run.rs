@@ -111,6 +111,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::QuorumKv(p) => {
             run_with::<crate::protocols::quorum_kv::QuorumKv>(scenario, p, options)
         }
+        ProtocolParams::Paxos(p) => {
+            run_with::<crate::protocols::paxos::Paxos>(scenario, p, options)
+        }
     }
 }
 
