@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod primary_backup;
 pub mod register;
 
 use crate::check::Property;
@@ -76,6 +77,7 @@ pub enum ProtocolParams {
     Echo(<echo::Echo as BuiltinProtocol>::Params),
     Broadcast(<broadcast::Broadcast as BuiltinProtocol>::Params),
     Register(<register::Register as BuiltinProtocol>::Params),
+    PrimaryBackup(<primary_backup::PrimaryBackup as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -83,6 +85,7 @@ pub const NAMES: &[&str] = &[
     echo::Echo::NAME,
     broadcast::Broadcast::NAME,
     register::Register::NAME,
+    primary_backup::PrimaryBackup::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -109,6 +112,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<echo::Echo>(),
         info_of::<broadcast::Broadcast>(),
         info_of::<register::Register>(),
+        info_of::<primary_backup::PrimaryBackup>(),
     ]
 }
 
@@ -127,6 +131,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "echo" => Deserialize::deserialize(d).map(ProtocolParams::Echo),
         "broadcast" => Deserialize::deserialize(d).map(ProtocolParams::Broadcast),
         "register" => Deserialize::deserialize(d).map(ProtocolParams::Register),
+        "primary-backup" => Deserialize::deserialize(d).map(ProtocolParams::PrimaryBackup),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -139,6 +144,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "echo" => Some(ProtocolParams::Echo(Default::default())),
         "broadcast" => Some(ProtocolParams::Broadcast(Default::default())),
         "register" => Some(ProtocolParams::Register(Default::default())),
+        "primary-backup" => Some(ProtocolParams::PrimaryBackup(Default::default())),
         _ => None,
     }
 }

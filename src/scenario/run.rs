@@ -105,6 +105,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::Register(p) => {
             run_with::<crate::protocols::register::Register>(scenario, p, options)
         }
+        ProtocolParams::PrimaryBackup(p) => {
+            run_with::<crate::protocols::primary_backup::PrimaryBackup>(scenario, p, options)
+        }
     }
 }
 
