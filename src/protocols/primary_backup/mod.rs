@@ -201,6 +201,8 @@ pub struct PrimaryBackup {
     acked: u64,
     /// The highest operation this node answered a client for as primary, and in which view.
     answered: Option<(u64, u64)>,
+    /// Backup: forwards of its view that arrived before the ones they follow, by number.
+    early: BTreeMap<u64, Effect>,
     /// Backup: when it last heard from its primary.
     last_heard: SimTime,
 }
@@ -399,8 +401,15 @@ impl PrimaryBackup {
             return; // Not joined yet: the primary sends its state first.
         }
         self.last_heard = ctx.now();
-        if op == self.op + 1 {
+        if op > self.op + 1 && self.early.len() < PENDING_MAX {
+            // The network reorders: keep it for when the operations before it arrive.
+            self.early.insert(op, effect);
+        } else if op == self.op + 1 {
             self.apply(ctx, &effect);
+            while let Some(next) = self.early.remove(&(self.op + 1)) {
+                self.apply(ctx, &next);
+            }
+            self.early = self.early.split_off(&(self.op + 1));
         }
         ctx.send(from, Msg::Ack { view, op: self.op });
     }
@@ -442,6 +451,7 @@ impl PrimaryBackup {
         }
         ctx.storage().put(OP_KEY, op.to_le_bytes());
         (self.view, self.op, self.store) = (view, op, store);
+        self.early.clear();
         self.latest = self.latest.max(view);
         self.persist_view(ctx);
     }
@@ -464,6 +474,7 @@ impl PrimaryBackup {
         self.latest = self.view;
         self.persist_view(ctx);
         (self.active, self.acked) = (false, self.op);
+        self.early.clear();
         let note = format!(
             "{} silent for more than {}: {} starts view {}",
             ctx.node_name(suspected),
@@ -684,6 +695,7 @@ impl BuiltinProtocol for PrimaryBackup {
             pending: BTreeMap::new(),
             acked: 0,
             answered: None,
+            early: BTreeMap::new(),
             last_heard: SimTime::ZERO,
         }
     }
