@@ -24,6 +24,8 @@
 //! over, and the primary cannot replace it), and resumes when it is back.
 
 mod checks;
+mod durable;
+mod params;
 #[cfg(test)]
 mod tests;
 
@@ -34,7 +36,9 @@ use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::storage::Storage;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{ClientOp, Model, Reply, Request, RequestId};
-use serde::{Deserialize, Serialize};
+use durable::{KEY_PREFIX, decode, encode, storage_key, text};
+pub use params::Params;
+use params::{BUG_DOCS, Bug, PARAM_DOCS};
 use std::collections::BTreeMap;
 
 /// Shortest heartbeat interval and suspicion timeout: zero would fire timers forever.
@@ -44,85 +48,8 @@ pub const PENDING_MAX: usize = 1_024;
 /// Most forwards a primary retransmits per heartbeat.
 pub const RETRANSMIT_MAX: usize = 64;
 
-const KEY_PREFIX: &str = "key/";
 const VIEW_KEY: &str = "view";
 const OP_KEY: &str = "op";
-
-/// `params:` of the primary-backup protocol.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// Time between two pings (and retransmissions) of a primary.
-    pub heartbeat_interval: SimDuration,
-    /// Silence after which a backup takes its primary for dead and starts the next view.
-    pub suspect_after: SimDuration,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            heartbeat_interval: SimDuration::from_millis(50),
-            suspect_after: SimDuration::from_millis(300),
-        }
-    }
-}
-
-const PARAM_DOCS: &[ParamDoc] = &[
-    ParamDoc {
-        name: "heartbeat_interval",
-        default: "50ms",
-        meaning: "time between two pings of the primary to every node, which also retransmit \
-                  unacknowledged forwards and view starts (at least 1ms)",
-    },
-    ParamDoc {
-        name: "suspect_after",
-        default: "300ms",
-        meaning: "how long a backup hears nothing from its primary before it starts the next \
-                  view and takes over (at least 1ms; a few heartbeats, so that lost pings do \
-                  not cause needless view changes)",
-    },
-];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Bug {
-    AckBeforeBackup,
-    NoViewCheck,
-}
-
-const BUG_DOCS: &[BugDoc] = &[
-    BugDoc {
-        name: "ack-before-backup",
-        description: "the primary answers every operation as soon as it has applied it, and \
-                      ships its operations to the backup in the background, once per \
-                      heartbeat; when the primary crashes, the operations of its last batch \
-                      never reach the backup, which takes over without them, and reads at the \
-                      new primary miss writes that clients were told had happened; exposed by \
-                      crashing the primary while clients write",
-        violates: "linearizable",
-    },
-    BugDoc {
-        name: "no-view-check",
-        description: "view numbers are not compared: a node that has moved to a newer view \
-                      acknowledges the forwards of an older view as if they were duplicates, \
-                      and a primary does not step down when it hears of a newer view; a \
-                      primary that was paused or cut off long enough to be replaced goes on \
-                      answering its clients from its stale copy while the new primary serves \
-                      others (split brain); exposed by pausing or isolating the primary for \
-                      longer than suspect_after; the clients' history is not linearizable \
-                      either",
-        violates: "acknowledged_ops_kept",
-    },
-];
-
-impl Bug {
-    fn from_name(name: &str) -> Option<Bug> {
-        match name {
-            "ack-before-backup" => Some(Bug::AckBeforeBackup),
-            "no-view-check" => Some(Bug::NoViewCheck),
-            _ => None,
-        }
-    }
-}
 
 /// A change an operation makes to one key; reads and failed cas change nothing.
 pub type Effect = Option<(u32, Value)>;
@@ -528,38 +455,6 @@ impl PrimaryBackup {
             let effect = p.effect.clone();
             ctx.send(backup, Msg::Forward { view, op, effect });
         }
-    }
-}
-
-fn storage_key(key: u32) -> String {
-    format!("{KEY_PREFIX}{key}")
-}
-
-/// The text an append extends: nil is empty, an integer its decimal digits.
-fn text(value: &Value) -> String {
-    match value {
-        Value::Nil => String::new(),
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// A tag, then the value: 1 an integer (8 bytes), 2 a string (its bytes), anything else nil.
-fn encode(value: &Value) -> Vec<u8> {
-    match value {
-        Value::Int(i) => std::iter::once(1).chain(i.to_le_bytes()).collect(),
-        Value::Str(s) => std::iter::once(2).chain(s.bytes()).collect(),
-        // Only integers and strings are ever stored.
-        _ => vec![0],
-    }
-}
-
-fn decode(bytes: &[u8]) -> Option<Value> {
-    match (bytes.first()?, &bytes[1..]) {
-        (1, rest) => Some(Value::Int(i64::from_le_bytes(rest.try_into().ok()?))),
-        (2, rest) => String::from_utf8(rest.to_vec()).ok().map(Value::Str),
-        _ => Some(Value::Nil),
     }
 }
 
