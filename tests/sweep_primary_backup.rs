@@ -3,7 +3,7 @@
 //! linearizable history and every invariant, and every bug scenario meets its expectation.
 
 use faultline::faults::{RandomFaults, random_schedule};
-use faultline::scenario::{self, RunOptions, Scenario};
+use faultline::scenario::{self, ExpectSpec, RunOptions, Scenario};
 use faultline::time::SimTime;
 use std::path::Path;
 
@@ -55,4 +55,13 @@ fn bug_scenarios_meet_their_expectation() {
         let report = run(&scenario, scenario.seed);
         assert!(report.expectation_met, "{name}: {:?}", report.violations);
     }
+}
+
+#[test]
+fn split_brain_shows_in_the_clients_history_too() {
+    let mut scenario = load("primary-backup-no-view-check-bug.yaml");
+    scenario.checks = vec!["linearizable".to_string()];
+    scenario.expect = ExpectSpec::Violation(Some("linearizable".to_string()));
+    let report = run(&scenario, scenario.seed);
+    assert!(report.expectation_met, "{:?}", report.violations);
 }
