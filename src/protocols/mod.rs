@@ -6,6 +6,7 @@
 pub mod broadcast;
 pub mod echo;
 pub mod paxos;
+pub mod primary_backup;
 pub mod quorum_kv;
 pub mod register;
 pub mod two_phase_commit;
@@ -82,6 +83,7 @@ pub enum ProtocolParams {
     TwoPhaseCommit(<two_phase_commit::TwoPhaseCommit as BuiltinProtocol>::Params),
     QuorumKv(<quorum_kv::QuorumKv as BuiltinProtocol>::Params),
     Paxos(<paxos::Paxos as BuiltinProtocol>::Params),
+    PrimaryBackup(<primary_backup::PrimaryBackup as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -92,6 +94,7 @@ pub const NAMES: &[&str] = &[
     two_phase_commit::TwoPhaseCommit::NAME,
     quorum_kv::QuorumKv::NAME,
     paxos::Paxos::NAME,
+    primary_backup::PrimaryBackup::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -121,6 +124,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<two_phase_commit::TwoPhaseCommit>(),
         info_of::<quorum_kv::QuorumKv>(),
         info_of::<paxos::Paxos>(),
+        info_of::<primary_backup::PrimaryBackup>(),
     ]
 }
 
@@ -142,6 +146,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "two-phase-commit" => Deserialize::deserialize(d).map(ProtocolParams::TwoPhaseCommit),
         "quorum-kv" => Deserialize::deserialize(d).map(ProtocolParams::QuorumKv),
         "paxos" => Deserialize::deserialize(d).map(ProtocolParams::Paxos),
+        "primary-backup" => Deserialize::deserialize(d).map(ProtocolParams::PrimaryBackup),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -157,6 +162,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "two-phase-commit" => Some(ProtocolParams::TwoPhaseCommit(Default::default())),
         "quorum-kv" => Some(ProtocolParams::QuorumKv(Default::default())),
         "paxos" => Some(ProtocolParams::Paxos(Default::default())),
+        "primary-backup" => Some(ProtocolParams::PrimaryBackup(Default::default())),
         _ => None,
     }
 }

@@ -114,6 +114,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::Paxos(p) => {
             run_with::<crate::protocols::paxos::Paxos>(scenario, p, options)
         }
+        ProtocolParams::PrimaryBackup(p) => {
+            run_with::<crate::protocols::primary_backup::PrimaryBackup>(scenario, p, options)
+        }
     }
 }
 
