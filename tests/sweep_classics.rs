@@ -1,0 +1,56 @@
+//! Seed sweeps of the first three protocols of the course: echo, broadcast and register, each
+//! under 200 random fault schedules (partitions, crashes and pauses, on top of the scenario's
+//! message loss), all healed with a quiet tail left for the protocol to finish its work.
+
+use faultline::faults::{RandomFaults, random_schedule};
+use faultline::scenario::{RunOptions, load, run};
+use faultline::time::SimTime;
+use std::path::Path;
+
+const SEEDS: u64 = 200;
+
+/// Runs `file` with a fresh random schedule, over by `faults_until`, for every seed.
+fn sweep(file: &str, faults_until: SimTime) {
+    let base = load(Path::new(file)).expect("scenario loads");
+    assert!(base.duration.0 > faults_until.0, "{file} has a quiet tail");
+    let nodes = base.node_names.len() as u32;
+    let config = RandomFaults::all(faults_until);
+    for seed in 0..SEEDS {
+        let mut scenario = base.clone();
+        scenario.faults = random_schedule(seed, nodes, &config);
+        let options = RunOptions {
+            seed: Some(seed),
+            ..Default::default()
+        };
+        let report = run(&scenario, options).expect("the run completes");
+        assert!(
+            report.expectation_met,
+            "{file}, seed {seed}: {:#?}\nfaults: {:?}",
+            report.violations, scenario.faults
+        );
+    }
+}
+
+#[test]
+fn echo_answers_every_request_exactly_once_under_random_faults() {
+    // Requests stop after 20 per client; retries outlast any fault episode.
+    sweep("scenarios/echo-crash-restart.yaml", SimTime::from_secs(4));
+}
+
+#[test]
+fn echo_ids_stay_unique_under_random_faults() {
+    sweep("scenarios/echo-unique-ids.yaml", SimTime::from_secs(4));
+}
+
+#[test]
+fn broadcast_delivers_everything_under_random_faults() {
+    sweep("scenarios/broadcast-partition.yaml", SimTime::from_secs(7));
+}
+
+#[test]
+fn register_stays_linearizable_under_random_faults() {
+    sweep(
+        "scenarios/register-linearizable.yaml",
+        SimTime::from_secs(8),
+    );
+}
