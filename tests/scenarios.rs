@@ -267,7 +267,7 @@ fn validate_and_list_work() {
     let (code, stdout, _) = faultline(&["list", "--format", "json"]);
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 3);
+    assert_eq!(v.as_array().unwrap().len(), 4);
     assert_eq!(v[2]["workloads"][1], "cas-register");
 }
 

@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod raft;
 pub mod register;
 
 use crate::check::Property;
@@ -76,6 +77,7 @@ pub enum ProtocolParams {
     Echo(<echo::Echo as BuiltinProtocol>::Params),
     Broadcast(<broadcast::Broadcast as BuiltinProtocol>::Params),
     Register(<register::Register as BuiltinProtocol>::Params),
+    Raft(<raft::Raft as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -83,6 +85,7 @@ pub const NAMES: &[&str] = &[
     echo::Echo::NAME,
     broadcast::Broadcast::NAME,
     register::Register::NAME,
+    raft::Raft::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -109,6 +112,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<echo::Echo>(),
         info_of::<broadcast::Broadcast>(),
         info_of::<register::Register>(),
+        info_of::<raft::Raft>(),
     ]
 }
 
@@ -127,6 +131,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "echo" => Deserialize::deserialize(d).map(ProtocolParams::Echo),
         "broadcast" => Deserialize::deserialize(d).map(ProtocolParams::Broadcast),
         "register" => Deserialize::deserialize(d).map(ProtocolParams::Register),
+        "raft" => Deserialize::deserialize(d).map(ProtocolParams::Raft),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -139,6 +144,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "echo" => Some(ProtocolParams::Echo(Default::default())),
         "broadcast" => Some(ProtocolParams::Broadcast(Default::default())),
         "register" => Some(ProtocolParams::Register(Default::default())),
+        "raft" => Some(ProtocolParams::Raft(Default::default())),
         _ => None,
     }
 }

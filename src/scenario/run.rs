@@ -105,6 +105,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::Register(p) => {
             run_with::<crate::protocols::register::Register>(scenario, p, options)
         }
+        ProtocolParams::Raft(p) => run_with::<crate::protocols::raft::Raft>(scenario, p, options),
     }
 }
 

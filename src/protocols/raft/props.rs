@@ -1,0 +1,210 @@
+//! The safety properties of Raft, checked after every event, and the liveness condition.
+//!
+//! Each check compares pairs of nodes through summaries the nodes keep (the terms they led,
+//! the chain hash of every log entry and of every applied entry), so one check is
+//! O(nodes²) however long the logs grow.
+
+use super::{Raft, Role};
+use crate::check::{CheckWhen, Property, Violation};
+use crate::engine::{NodeView, Sim};
+use crate::process::NodeId;
+
+pub(super) fn properties() -> Vec<Property<Raft>> {
+    vec![
+        Property {
+            name: "election_safety",
+            description: "at most one node is leader of any term (each node remembers the \
+                          last terms it led, even after stepping down)",
+            when: CheckWhen::Always,
+            check: check_election_safety,
+        },
+        Property {
+            name: "log_matching",
+            description: "if two logs hold an entry of the same term at the same index, they \
+                          are identical up to that index (checked at the end of the shorter \
+                          log)",
+            when: CheckWhen::Always,
+            check: check_log_matching,
+        },
+        Property {
+            name: "leader_completeness",
+            description: "a leader's log holds every entry that a node in the same or an \
+                          earlier term has committed",
+            when: CheckWhen::Always,
+            check: check_leader_completeness,
+        },
+        Property {
+            name: "state_machine_safety",
+            description: "no two nodes apply different entries at the same index",
+            when: CheckWhen::Always,
+            check: check_state_machine_safety,
+        },
+        Property {
+            name: "leader_elected",
+            description: "exactly one node that is up leads the newest term, and a majority of \
+                          all nodes are up and follow it in that term",
+            when: CheckWhen::AtEnd,
+            check: check_leader_elected,
+        },
+    ]
+}
+
+/// Nodes that are not crashed, with their state.
+fn alive(sim: &Sim<Raft>) -> impl Iterator<Item = (NodeId, &Raft)> {
+    sim.nodes()
+        .filter_map(|(id, view)| view.state().map(|n| (id, n)))
+}
+
+fn check_election_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
+    for (a, na) in alive(sim) {
+        let Some(&term) = na.led.last() else { continue };
+        for (b, nb) in alive(sim).filter(|&(b, _)| b != a) {
+            // Newest first: the term is almost always the other node's last one or absent.
+            let also = nb
+                .led
+                .iter()
+                .rev()
+                .take_while(|&&t| t >= term)
+                .any(|&t| t == term);
+            if also {
+                let now = |n: &Raft| match n.role == Role::Leader && n.term == term {
+                    true => "still leads it",
+                    false => "has since moved on",
+                };
+                return Err(Violation::new(
+                    format!(
+                        "{} and {} were both elected leader of term {term} ({} {}, {} {})",
+                        sim.node_name(b),
+                        sim.node_name(a),
+                        sim.node_name(b),
+                        now(nb),
+                        sim.node_name(a),
+                        now(na),
+                    ),
+                    vec![b, a],
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_log_matching(sim: &Sim<Raft>) -> Result<(), Violation> {
+    for (a, na) in alive(sim) {
+        for (b, nb) in alive(sim).filter(|&(b, _)| b > a) {
+            let index = na.last_index().min(nb.last_index());
+            if index == 0 || na.term_at(index) != nb.term_at(index) {
+                continue;
+            }
+            if na.chain_at(index) != nb.chain_at(index) {
+                return Err(Violation::new(
+                    format!(
+                        "{} and {} both hold an entry of term {} at index {index}, but their \
+                         logs differ at or before that index",
+                        sim.node_name(a),
+                        sim.node_name(b),
+                        na.term_at(index)
+                    ),
+                    vec![a, b],
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_leader_completeness(sim: &Sim<Raft>) -> Result<(), Violation> {
+    for (l, leader) in alive(sim).filter(|(_, n)| n.role == Role::Leader) {
+        for (n, node) in alive(sim).filter(|&(n, node)| n != l && node.term <= leader.term) {
+            let index = node.applied;
+            if index == 0 {
+                continue;
+            }
+            let theirs = node.applied_chain[index as usize - 1];
+            if leader.chain_at(index) == theirs {
+                continue;
+            }
+            let has = match leader.last_index() >= index {
+                true => format!("holds an entry of term {} there", leader.term_at(index)),
+                false => format!("its log ends at index {}", leader.last_index()),
+            };
+            return Err(Violation::new(
+                format!(
+                    "{} is leader of term {} but lacks the entries {} committed up to index \
+                     {index}: {has}",
+                    sim.node_name(l),
+                    leader.term,
+                    sim.node_name(n),
+                ),
+                vec![l, n],
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn check_state_machine_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
+    for (a, na) in alive(sim) {
+        for (b, nb) in alive(sim).filter(|&(b, _)| b > a) {
+            let index = na.applied.min(nb.applied);
+            if index == 0 {
+                continue;
+            }
+            let i = index as usize - 1;
+            if na.applied_chain[i] != nb.applied_chain[i] {
+                return Err(Violation::new(
+                    format!(
+                        "{} and {} have applied different commands by index {index}",
+                        sim.node_name(a),
+                        sim.node_name(b),
+                    ),
+                    vec![a, b],
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_leader_elected(sim: &Sim<Raft>) -> Result<(), Violation> {
+    let up = || {
+        sim.nodes().filter_map(|(id, view)| match view {
+            NodeView::Up(n) => Some((id, n)),
+            _ => None,
+        })
+    };
+    let newest = up().map(|(_, n)| n.term).max().unwrap_or(0);
+    let leaders: Vec<NodeId> = up()
+        .filter(|(_, n)| n.role == Role::Leader && n.term == newest)
+        .map(|(id, _)| id)
+        .collect();
+    let [leader] = leaders[..] else {
+        let names: Vec<&str> = leaders.iter().map(|&id| sim.node_name(id)).collect();
+        return Err(Violation::new(
+            format!(
+                "no single leader of the newest term {newest} among the nodes up: {}",
+                if names.is_empty() {
+                    "none leads it".to_string()
+                } else {
+                    names.join(", ")
+                }
+            ),
+            leaders,
+        ));
+    };
+    let followers = up()
+        .filter(|(_, n)| n.term == newest && n.leader == Some(leader))
+        .count() as u32;
+    let majority = sim.node_count() / 2 + 1;
+    if followers >= majority {
+        return Ok(());
+    }
+    Err(Violation::new(
+        format!(
+            "{} leads term {newest} but only {followers} of the {majority} nodes a majority \
+             needs (itself included) are up and follow it",
+            sim.node_name(leader)
+        ),
+        vec![leader],
+    ))
+}
