@@ -118,7 +118,9 @@ const BUG_DOCS: &[BugDoc] = &[
         description: "the leader answers reads at once from its own map instead of through the \
                       log, without checking that it is still leader; a leader cut off from the \
                       others by a partition goes on answering reads while a new leader in the \
-                      majority accepts writes, so reads return old values",
+                      majority accepts writes, so reads return old values (a newly elected \
+                      leader, which has not yet applied what its predecessor committed, \
+                      answers old values too)",
         violates: "linearizable",
     },
 ];
