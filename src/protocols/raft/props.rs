@@ -161,11 +161,12 @@ fn check_leader_completeness(sim: &Sim<Raft>) -> Result<(), Violation> {
             };
             return Err(Violation::new(
                 format!(
-                    "{} is leader of term {} but lacks the entries {} committed up to index \
-                     {index}: {has}",
+                    "{} is leader of term {} but lacks what {} committed up to index {index} \
+                     (an entry of term {}): {has}",
                     sim.node_name(l),
                     leader.term,
                     sim.node_name(n),
+                    node.term_at(index),
                 ),
                 vec![l, n],
             ));
