@@ -208,6 +208,13 @@ pub struct Raft {
     // Summaries for the safety checks (volatile, like the state they summarise).
     /// The last terms this node led, oldest first, at most [`LED_MEMORY`].
     led: Vec<u64>,
+    /// The last of them (0: none), kept inline so that the check rarely looks at `led`.
+    last_led: u64,
+    /// Term and chain hash of the last log entry, and chain hash of the last applied entry
+    /// (0 when none): the checks read them after every event, and inline they cost no
+    /// pointer chase.
+    tail: (u64, u64),
+    applied_last: u64,
     /// `applied_chain[i]` is the chain hash of the entry applied at index `i + 1`.
     applied_chain: Vec<u64>,
 }
@@ -248,6 +255,11 @@ impl Raft {
             i => self.log.get(i as usize - 1).map_or(0, |e| e.chain),
         }
     }
+    /// Updates the inline copy of the last entry's term and hash after the log changed.
+    fn refresh_tail(&mut self) {
+        self.tail = self.log.last().map_or((0, 0), |e| (e.term, e.chain));
+    }
+
     fn vote_count(&self) -> u32 {
         self.votes.iter().filter(|&&v| v).count() as u32
     }
@@ -382,6 +394,7 @@ impl Raft {
             self.led.remove(0);
         }
         self.led.push(self.term);
+        self.last_led = self.term;
         let n = self.node_count as usize;
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
@@ -426,6 +439,7 @@ impl Process for Raft {
             self.term = term;
             self.voted_for = vote.map(NodeId);
             self.log = entries;
+            self.refresh_tail();
         }
         self.reset_election_deadline(ctx);
         self.arm_election_timer(ctx);
@@ -530,6 +544,9 @@ impl BuiltinProtocol for Raft {
             pending: BTreeMap::new(),
             election_deadline: SimTime::ZERO,
             led: Vec::new(),
+            last_led: 0,
+            tail: (0, 0),
+            applied_last: 0,
             applied_chain: Vec::new(),
         }
     }

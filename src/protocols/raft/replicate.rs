@@ -6,6 +6,9 @@ use crate::history::Value;
 use crate::process::{Ctx, NodeId};
 use crate::workload::{ClientOp, Reply, Request};
 
+/// Clusters up to this size find their commit index without allocating.
+const SMALL_CLUSTER: usize = 16;
+
 /// An append as a follower receives it.
 pub(super) struct Append {
     pub term: u64,
@@ -83,6 +86,7 @@ impl Raft {
             ctx.storage().delete(&log::entry_key(gone));
         }
         self.log.truncate(index as usize);
+        self.refresh_tail();
         for entry in entries.into_iter().skip(held) {
             self.push_entry(ctx, entry.term, entry.op);
         }
@@ -96,6 +100,7 @@ impl Raft {
             .put(&log::entry_key(index), log::encode(term, &op));
         let chain = log::chain(self.chain_at(index - 1), term, &op);
         self.log.push(Entry { term, op, chain });
+        self.tail = (term, chain);
     }
 
     pub(super) fn on_appended(
@@ -128,7 +133,19 @@ impl Raft {
     /// Commits up to the highest index a majority holds, if that entry is of the current
     /// term (Figure 8 rule: counting replicas of an older entry proves nothing).
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
-        let mut held = self.matched.clone();
+        // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for every answer.
+        let mut small = [0u64; SMALL_CLUSTER];
+        let mut large = Vec::new();
+        let held: &mut [u64] = match self.matched.len() {
+            n if n <= SMALL_CLUSTER => {
+                small[..n].copy_from_slice(&self.matched);
+                &mut small[..n]
+            }
+            _ => {
+                large.extend_from_slice(&self.matched);
+                &mut large
+            }
+        };
         held.sort_unstable_by(|a, b| b.cmp(a));
         let index = held[self.majority() as usize - 1];
         let current = self.term_at(index) == self.term;
@@ -150,6 +167,7 @@ impl Raft {
             let reply = self.apply(&op);
             self.applied = index;
             self.applied_chain.push(chain);
+            self.applied_last = chain;
             if let Some(id) = self.pending.remove(&index) {
                 ctx.reply(id, reply);
             }
