@@ -21,8 +21,8 @@ pub(super) fn properties() -> Vec<Property<Raft>> {
         Property {
             name: "log_matching",
             description: "if two logs hold an entry of the same term at the same index, they \
-                          are identical up to that index (checked at the end of the shorter \
-                          log)",
+                          are identical up to that index (checked at each log's last entry, \
+                          against the longest log)",
             when: CheckWhen::Always,
             check: check_log_matching,
         },
