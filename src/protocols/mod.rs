@@ -8,6 +8,7 @@ pub mod echo;
 pub mod paxos;
 pub mod primary_backup;
 pub mod quorum_kv;
+pub mod raft;
 pub mod register;
 pub mod two_phase_commit;
 
@@ -84,6 +85,7 @@ pub enum ProtocolParams {
     QuorumKv(<quorum_kv::QuorumKv as BuiltinProtocol>::Params),
     Paxos(<paxos::Paxos as BuiltinProtocol>::Params),
     PrimaryBackup(<primary_backup::PrimaryBackup as BuiltinProtocol>::Params),
+    Raft(<raft::Raft as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -95,6 +97,7 @@ pub const NAMES: &[&str] = &[
     quorum_kv::QuorumKv::NAME,
     paxos::Paxos::NAME,
     primary_backup::PrimaryBackup::NAME,
+    raft::Raft::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -125,6 +128,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<quorum_kv::QuorumKv>(),
         info_of::<paxos::Paxos>(),
         info_of::<primary_backup::PrimaryBackup>(),
+        info_of::<raft::Raft>(),
     ]
 }
 
@@ -147,6 +151,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "quorum-kv" => Deserialize::deserialize(d).map(ProtocolParams::QuorumKv),
         "paxos" => Deserialize::deserialize(d).map(ProtocolParams::Paxos),
         "primary-backup" => Deserialize::deserialize(d).map(ProtocolParams::PrimaryBackup),
+        "raft" => Deserialize::deserialize(d).map(ProtocolParams::Raft),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -163,6 +168,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "quorum-kv" => Some(ProtocolParams::QuorumKv(Default::default())),
         "paxos" => Some(ProtocolParams::Paxos(Default::default())),
         "primary-backup" => Some(ProtocolParams::PrimaryBackup(Default::default())),
+        "raft" => Some(ProtocolParams::Raft(Default::default())),
         _ => None,
     }
 }

@@ -117,6 +117,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         ProtocolParams::PrimaryBackup(p) => {
             run_with::<crate::protocols::primary_backup::PrimaryBackup>(scenario, p, options)
         }
+        ProtocolParams::Raft(p) => run_with::<crate::protocols::raft::Raft>(scenario, p, options),
     }
 }
 

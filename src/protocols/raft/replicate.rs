@@ -1,0 +1,247 @@
+//! Log replication, commitment and the key-value state machine.
+
+use super::log::{self, Entry};
+use super::{Bug, COUNTER_KEY, Msg, PENDING_MAX, Raft, Role};
+use crate::history::Value;
+use crate::process::{Ctx, NodeId};
+use crate::workload::{ClientOp, Reply, Request};
+
+/// Clusters up to this size find their commit index without allocating.
+const SMALL_CLUSTER: usize = 16;
+
+/// An append as a follower receives it.
+pub(super) struct Append {
+    pub term: u64,
+    pub prev_index: u64,
+    pub prev_term: u64,
+    pub entries: Vec<Entry>,
+    pub commit: u64,
+}
+
+impl Raft {
+    pub(super) fn on_append(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, a: Append) {
+        if a.term < self.term {
+            let index = self.last_index();
+            ctx.send(
+                from,
+                Msg::Appended {
+                    term: self.term,
+                    ok: false,
+                    index,
+                },
+            );
+            return;
+        }
+        if a.term > self.term {
+            self.adopt_term(ctx, a.term);
+        }
+        // A candidate of this term learns that another node won it.
+        self.step_down(ctx);
+        self.leader = Some(from);
+        self.reset_election_deadline(ctx);
+        if a.prev_index > self.last_index() || self.term_at(a.prev_index) != a.prev_term {
+            // Try again from our end, or from before the conflicting entry.
+            let index = self.last_index().min(a.prev_index.saturating_sub(1)) + 1;
+            ctx.send(
+                from,
+                Msg::Appended {
+                    term: self.term,
+                    ok: false,
+                    index,
+                },
+            );
+            return;
+        }
+        let matched = a.prev_index + a.entries.len() as u64;
+        self.store_entries(ctx, a.prev_index, a.entries);
+        let commit = a.commit.min(matched);
+        if commit > self.commit {
+            self.commit = commit;
+            self.apply_committed(ctx);
+        }
+        ctx.send(
+            from,
+            Msg::Appended {
+                term: self.term,
+                ok: true,
+                index: matched,
+            },
+        );
+    }
+
+    /// Keeps `entries` after `prev_index`: entries already held (same index and term) stay,
+    /// the first conflicting one and everything after it go, the rest is appended; all of it
+    /// synced before the follower answers.
+    fn store_entries(&mut self, ctx: &mut Ctx<'_, Self>, prev_index: u64, entries: Vec<Entry>) {
+        let held = entries
+            .iter()
+            .zip(prev_index + 1..)
+            .take_while(|&(e, i)| i <= self.last_index() && self.term_at(i) == e.term)
+            .count();
+        if held == entries.len() {
+            return;
+        }
+        let index = prev_index + held as u64;
+        for gone in index + 1..=self.last_index() {
+            ctx.storage().delete(&log::entry_key(gone));
+        }
+        self.log.truncate(index as usize);
+        self.refresh_tail();
+        for entry in entries.into_iter().skip(held) {
+            self.push_entry(ctx, entry.term, entry.op);
+        }
+        ctx.storage().sync();
+    }
+
+    /// Appends one entry to the log and storage (not synced), computing its chain hash.
+    fn push_entry(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, op: ClientOp) {
+        let index = self.last_index() + 1;
+        ctx.storage()
+            .put(&log::entry_key(index), log::encode(term, &op));
+        let chain = log::chain(self.chain_at(index - 1), term, &op);
+        self.log.push(Entry { term, op, chain });
+        self.tail = (term, chain);
+    }
+
+    pub(super) fn on_appended(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        (term, ok, index): (u64, bool, u64),
+    ) {
+        if term > self.term {
+            self.adopt_term(ctx, term);
+            return;
+        }
+        if self.role != Role::Leader || term != self.term {
+            return;
+        }
+        let peer = from.index();
+        if ok {
+            self.matched[peer] = self.matched[peer].max(index);
+            self.next[peer] = self.next[peer].max(index + 1);
+            self.advance_commit(ctx);
+            if self.next[peer] <= self.last_index() {
+                self.send_append(ctx, from);
+            }
+        } else if index < self.next[peer] {
+            self.next[peer] = index.max(1);
+            self.send_append(ctx, from);
+        }
+    }
+
+    /// Commits up to the highest index a majority holds, if that entry is of the current
+    /// term (Figure 8 rule: counting replicas of an older entry proves nothing).
+    fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
+        // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for every answer.
+        let mut small = [0u64; SMALL_CLUSTER];
+        let mut large = Vec::new();
+        let held: &mut [u64] = match self.matched.len() {
+            n if n <= SMALL_CLUSTER => {
+                small[..n].copy_from_slice(&self.matched);
+                &mut small[..n]
+            }
+            _ => {
+                large.extend_from_slice(&self.matched);
+                &mut large
+            }
+        };
+        held.sort_unstable_by(|a, b| b.cmp(a));
+        let index = held[self.majority() as usize - 1];
+        let current = self.term_at(index) == self.term;
+        if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
+            self.commit = index;
+            self.apply_committed(ctx);
+        }
+    }
+
+    /// Applies committed entries in order, answering the clients waiting on them.
+    pub(super) fn apply_committed(&mut self, ctx: &mut Ctx<'_, Self>) {
+        while self.applied < self.commit {
+            let index = self.applied + 1;
+            let Some(entry) = self.log.get(index as usize - 1) else {
+                break;
+            };
+            let chain = entry.chain;
+            let op = entry.op.clone();
+            let reply = self.apply(&op);
+            self.applied = index;
+            self.applied_chain.push(chain);
+            self.applied_last = chain;
+            if let Some(id) = self.pending.remove(&index) {
+                ctx.reply(id, reply);
+            }
+        }
+    }
+
+    fn value_of(&self, key: u32) -> Value {
+        self.kv.get(&key).cloned().unwrap_or(Value::Nil)
+    }
+
+    /// Runs one operation on the map; what the client that asked for it gets.
+    fn apply(&mut self, op: &ClientOp) -> Reply {
+        let (key, value) = match *op {
+            ClientOp::Read { key } => return Reply::Ok(self.value_of(key)),
+            ClientOp::Write { key, value } => (key, Value::Int(value)),
+            ClientOp::Append { key, value } => {
+                let text = match self.value_of(key) {
+                    Value::Nil => String::new(),
+                    Value::Int(i) => i.to_string(),
+                    Value::Str(s) => s,
+                    other => other.to_string(),
+                };
+                (key, Value::Str(format!("{text}{value}")))
+            }
+            ClientOp::Cas { key, from, to } => {
+                if self.value_of(key) != Value::Int(from) {
+                    return Reply::Fail("cas: the key holds another value");
+                }
+                (key, Value::Int(to))
+            }
+            ClientOp::Add { value } => match self.value_of(COUNTER_KEY) {
+                Value::Nil => (COUNTER_KEY, Value::Int(value)),
+                Value::Int(sum) => (COUNTER_KEY, Value::Int(sum.saturating_add(value))),
+                _ => return Reply::Fail("add: key 0 holds no number"),
+            },
+            ClientOp::Generate => return Reply::Fail("raft serves no such operation"),
+        };
+        self.kv.insert(key, value);
+        Reply::Ok(Value::Nil)
+    }
+
+    /// The leader appends the operation, syncs it, and sends it on; the client gets its
+    /// answer when the entry is applied. Others redirect to the leader they know.
+    pub(super) fn serve(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        if self.role != Role::Leader {
+            ctx.reply(request.id, Reply::Redirect(self.leader));
+            return;
+        }
+        match request.op {
+            ClientOp::Generate => {
+                ctx.reply(request.id, Reply::Fail("raft serves no such operation"));
+                return;
+            }
+            ClientOp::Read { key } if self.bug == Some(Bug::StaleRead) => {
+                ctx.reply(request.id, Reply::Ok(self.value_of(key)));
+                return;
+            }
+            _ if self.pending.len() >= PENDING_MAX => {
+                ctx.reply(request.id, Reply::Fail("too many operations in flight"));
+                return;
+            }
+            _ => {}
+        }
+        self.push_entry(ctx, self.term, request.op);
+        ctx.storage().sync();
+        let index = self.last_index();
+        self.matched[self.id.index()] = index;
+        self.pending.insert(index, request.id);
+        self.advance_commit(ctx);
+        for peer in ctx.peers() {
+            // Followers still catching up get the rest when they answer.
+            if self.next[peer.index()] == index {
+                self.send_append(ctx, peer);
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! Tests of raft: recovery from storage, commitment, each bug caught, determinism.
+
+use super::*;
+use crate::check::{ViolationReport, run_checked};
+use crate::engine::{NodeView, Sim, SimBuilder};
+use crate::faults::{Fault, TimedFault};
+use crate::net::NetworkConfig;
+use crate::protocols::echo::tests::{at_ms, lossy};
+use crate::scenario::{RunOptions, load, run as run_scenario};
+use crate::storage::Storage;
+use crate::workload::{ClientOp, WorkloadConfig};
+use std::path::Path;
+
+fn n(name_index: u32) -> NodeId {
+    NodeId(name_index - 1)
+}
+
+fn workload() -> WorkloadConfig {
+    WorkloadConfig {
+        clients: 4,
+        rate_per_s: 200.0,
+        keys: 3,
+        timeout: SimDuration::from_millis(400),
+        until: SimTime::from_millis(2_500),
+        ..WorkloadConfig::new(Model::Kv)
+    }
+}
+
+struct Run {
+    sim: Sim<Raft>,
+    violation: Option<ViolationReport>,
+}
+
+fn run(seed: u64, params: &Params, network: NetworkConfig, faults: Vec<TimedFault>) -> Run {
+    let params = params.clone();
+    let mut sim = SimBuilder::new(seed)
+        .nodes(5)
+        .network(network)
+        .faults(faults)
+        .workload(workload())
+        .build(move |id| Raft::new(id, 5, &params, None))
+        .expect("valid setup");
+    let violations =
+        run_checked(&mut sim, SimTime::from_secs(3), &Raft::properties()).expect("within limits");
+    Run {
+        sim,
+        violation: violations.into_iter().next(),
+    }
+}
+
+fn up(sim: &Sim<Raft>, id: NodeId) -> &Raft {
+    match sim.node(id) {
+        NodeView::Up(node) => node,
+        other => panic!("{id} is not up: {other:?}"),
+    }
+}
+
+#[test]
+fn entries_survive_encoding_and_keys_are_distinct() {
+    let ops = [
+        ClientOp::Read { key: 3 },
+        ClientOp::Write { key: 1, value: -7 },
+        ClientOp::Cas {
+            key: 2,
+            from: 4,
+            to: 5,
+        },
+        ClientOp::Append { key: 0, value: 9 },
+        ClientOp::Add { value: 11 },
+    ];
+    let mut storage = Storage::default();
+    storage.put(log::TERM_KEY, 6u64.to_le_bytes());
+    storage.put(log::VOTE_KEY, 2u64.to_le_bytes());
+    for (i, op) in ops.iter().enumerate() {
+        storage.put(&log::entry_key(i as u64 + 1), log::encode(i as u64 + 1, op));
+    }
+    storage.sync();
+    let (term, vote, entries) = log::recover(&storage);
+    assert_eq!((term, vote), (6, Some(2)));
+    let recovered: Vec<ClientOp> = entries.iter().map(|e| e.op.clone()).collect();
+    assert_eq!(recovered, ops);
+    assert_eq!(entries[4].term, 5);
+    // Chain hashes differ entry by entry and depend on the term.
+    assert_ne!(entries[0].chain, entries[1].chain);
+    assert_ne!(log::chain(0, 1, &ops[0]), log::chain(0, 2, &ops[0]));
+    assert_eq!(log::entry_key(255), "log/ff");
+    assert_ne!(log::entry_key(16), log::entry_key(1));
+}
+
+#[test]
+fn a_healthy_cluster_elects_one_leader_and_replicates_everything() {
+    let r = run(3, &Params::default(), lossy(0.0, 0.0), Vec::new());
+    assert!(r.violation.is_none(), "{:?}", r.violation);
+    let leaders: Vec<NodeId> = (1..=5)
+        .map(n)
+        .filter(|&id| up(&r.sim, id).role() == Role::Leader)
+        .collect();
+    assert_eq!(leaders.len(), 1);
+    let leader = up(&r.sim, leaders[0]);
+    assert!(r.sim.history().counts().ok > 200);
+    for id in (1..=5).map(n) {
+        let node = up(&r.sim, id);
+        assert_eq!(node.term(), leader.term());
+        assert_eq!(node.leader(), Some(leaders[0]));
+        assert_eq!(node.log(), leader.log(), "{id}'s log");
+    }
+}
+
+#[test]
+fn storage_holds_what_memory_holds_so_a_crash_loses_nothing() {
+    let faults = vec![
+        at_ms(800, Fault::Crash(n(2))),
+        at_ms(1_000, Fault::Restart(n(2))),
+        at_ms(1_200, Fault::Crash(n(4))),
+        at_ms(1_500, Fault::Restart(n(4))),
+    ];
+    let r = run(5, &Params::default(), lossy(0.05, 0.02), faults);
+    assert!(r.violation.is_none(), "{:?}", r.violation);
+    for id in (1..=5).map(n) {
+        let node = up(&r.sim, id);
+        let mut storage = r.sim.storage(id).clone();
+        storage.crash();
+        let (term, vote, entries) = log::recover(&storage);
+        assert_eq!(term, node.term(), "{id}'s term");
+        assert_eq!(vote.map(NodeId), node.voted_for, "{id}'s vote");
+        assert_eq!(entries, node.log(), "{id}'s log");
+    }
+    // The restarted nodes re-applied the committed entries and caught up.
+    let leader = (1..=5)
+        .map(n)
+        .find(|&id| up(&r.sim, id).role() == Role::Leader);
+    let leader = up(&r.sim, leader.expect("a leader at the end"));
+    for id in [n(2), n(4)] {
+        assert!(up(&r.sim, id).commit_index() > 0);
+        assert_eq!(up(&r.sim, id).log(), leader.log());
+    }
+}
+
+#[test]
+fn zero_and_huge_params_are_clamped() {
+    let params = Params {
+        election_timeout: [SimDuration::ZERO, SimDuration::ZERO],
+        heartbeat_interval: SimDuration::ZERO,
+        max_entries: 0,
+    };
+    let node = Raft::new(n(1), 5, &params, None);
+    assert_eq!(node.election_timeout, (INTERVAL_MIN, INTERVAL_MIN));
+    assert_eq!(node.heartbeat_interval, INTERVAL_MIN);
+    assert_eq!(node.max_entries, 1);
+    let huge = Params {
+        max_entries: u32::MAX,
+        ..Params::default()
+    };
+    assert_eq!(
+        Raft::new(n(1), 5, &huge, None).max_entries,
+        MAX_ENTRIES_CAP as usize
+    );
+    // Running with one entry per append still converges on a lossy network.
+    let slow = Params {
+        max_entries: 1,
+        ..Params::default()
+    };
+    let r = run(2, &slow, lossy(0.05, 0.0), Vec::new());
+    assert!(r.violation.is_none(), "{:?}", r.violation);
+}
+
+#[test]
+fn same_seed_same_trace_and_another_seed_another() {
+    let faults = || {
+        vec![
+            at_ms(700, Fault::Crash(n(1))),
+            at_ms(900, Fault::Restart(n(1))),
+        ]
+    };
+    let a = run(11, &Params::default(), lossy(0.05, 0.05), faults());
+    let b = run(11, &Params::default(), lossy(0.05, 0.05), faults());
+    let c = run(12, &Params::default(), lossy(0.05, 0.05), faults());
+    assert_eq!(a.sim.trace_hash(), b.sim.trace_hash());
+    assert_ne!(a.sim.trace_hash(), c.sim.trace_hash());
+}
+
+fn scenario_outcome(file: &str) -> (bool, Vec<String>) {
+    let scenario = load(Path::new(file)).expect("a valid scenario");
+    let report = run_scenario(&scenario, RunOptions::default()).expect("runs");
+    let messages = report.violations.iter().map(|v| v.headline()).collect();
+    (report.expectation_met, messages)
+}
+
+#[test]
+fn each_bug_is_caught_by_its_scenario() {
+    for (file, needle) in [
+        (
+            "scenarios/raft-figure8-bug.yaml",
+            "leader_completeness violated at 3.690826646s: n5 is leader of term 12",
+        ),
+        (
+            "scenarios/raft-unsynced-vote-bug.yaml",
+            "n4 and n2 were both elected leader of term 2",
+        ),
+        (
+            "scenarios/raft-stale-read-bug.yaml",
+            "linearizable violated",
+        ),
+    ] {
+        let (met, messages) = scenario_outcome(file);
+        assert!(met, "{file}: {messages:?}");
+        assert!(
+            messages.iter().any(|m| m.contains(needle)),
+            "{file}: {messages:?}"
+        );
+    }
+}
+
+#[test]
+fn the_bug_scenarios_pass_without_the_bug() {
+    for file in [
+        "scenarios/raft-figure8-bug.yaml",
+        "scenarios/raft-unsynced-vote-bug.yaml",
+        "scenarios/raft-stale-read-bug.yaml",
+    ] {
+        let mut scenario = load(Path::new(file)).expect("a valid scenario");
+        scenario.bug = None;
+        let report = run_scenario(&scenario, RunOptions::default()).expect("runs");
+        let safety = report
+            .violations
+            .iter()
+            .filter(|v| v.property != "leader_elected")
+            .count();
+        assert_eq!(safety, 0, "{file}: {:?}", report.violations);
+    }
+}
