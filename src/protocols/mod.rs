@@ -89,15 +89,16 @@ pub enum ProtocolParams {
 }
 
 /// Names of all built-in protocols.
+/// In the order of the course in docs/protocols/README.md.
 pub const NAMES: &[&str] = &[
     echo::Echo::NAME,
     broadcast::Broadcast::NAME,
     register::Register::NAME,
-    two_phase_commit::TwoPhaseCommit::NAME,
-    quorum_kv::QuorumKv::NAME,
-    paxos::Paxos::NAME,
     primary_backup::PrimaryBackup::NAME,
+    two_phase_commit::TwoPhaseCommit::NAME,
+    paxos::Paxos::NAME,
     raft::Raft::NAME,
+    quorum_kv::QuorumKv::NAME,
 ];
 
 pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
@@ -124,11 +125,11 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<echo::Echo>(),
         info_of::<broadcast::Broadcast>(),
         info_of::<register::Register>(),
-        info_of::<two_phase_commit::TwoPhaseCommit>(),
-        info_of::<quorum_kv::QuorumKv>(),
-        info_of::<paxos::Paxos>(),
         info_of::<primary_backup::PrimaryBackup>(),
+        info_of::<two_phase_commit::TwoPhaseCommit>(),
+        info_of::<paxos::Paxos>(),
         info_of::<raft::Raft>(),
+        info_of::<quorum_kv::QuorumKv>(),
     ]
 }
 
