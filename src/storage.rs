@@ -4,14 +4,18 @@
 //! them durable. A crash throws away every write not yet synced; a restarted node sees only
 //! what was synced before the crash.
 
-use std::collections::BTreeMap;
+use crate::linearizability::fxhash::FxHashMap;
 
 /// A node's durable store. Reads see unsynced writes; crashes lose them.
+///
+/// Hash maps with a fixed hasher rather than ordered maps: protocols that log every entry sync
+/// thousands of keys, and a string hash is cheaper than a tree descent of string compares.
+/// Nothing iterates them in hash order: [`Storage::keys`] sorts.
 #[derive(Clone, Debug, Default)]
 pub struct Storage {
-    durable: BTreeMap<String, Vec<u8>>,
+    durable: FxHashMap<String, Vec<u8>>,
     /// Writes since the last sync: `Some(bytes)` for a put, `None` for a delete.
-    pending: BTreeMap<String, Option<Vec<u8>>>,
+    pending: FxHashMap<String, Option<Vec<u8>>>,
     syncs: u64,
     lost_writes: u64,
 }
@@ -19,12 +23,22 @@ pub struct Storage {
 impl Storage {
     /// Writes `value` under `key`; it survives a crash only after [`Storage::sync`].
     pub fn put(&mut self, key: &str, value: impl Into<Vec<u8>>) {
-        self.pending.insert(key.to_string(), Some(value.into()));
+        self.write(key, Some(value.into()));
     }
 
     /// Removes `key`; the removal survives a crash only after [`Storage::sync`].
     pub fn delete(&mut self, key: &str) {
-        self.pending.insert(key.to_string(), None);
+        self.write(key, None);
+    }
+
+    /// Records a pending write, reusing the key's string when it is already pending.
+    fn write(&mut self, key: &str, value: Option<Vec<u8>>) {
+        match self.pending.get_mut(key) {
+            Some(slot) => *slot = value,
+            None => {
+                self.pending.insert(key.to_string(), value);
+            }
+        }
     }
 
     /// The current value of `key`, synced or not.
@@ -43,7 +57,7 @@ impl Storage {
     /// Makes every write so far durable.
     pub fn sync(&mut self) {
         self.syncs += 1;
-        for (key, value) in std::mem::take(&mut self.pending) {
+        for (key, value) in self.pending.drain() {
             match value {
                 Some(bytes) => self.durable.insert(key, bytes),
                 None => self.durable.remove(&key),

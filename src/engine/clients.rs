@@ -122,6 +122,7 @@ impl<P: Process> Sim<P> {
             NodeStatus::Down => self.core.lose_request(entry.slot),
             NodeStatus::Paused => self.nodes[to.index()].held.push(entry),
             NodeStatus::Up => {
+                self.core.touched = true;
                 let InRequest { to, request } = self.core.requests.remove(entry.slot);
                 let kind = TraceKind::Request {
                     client: request.id.client,

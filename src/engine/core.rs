@@ -63,6 +63,8 @@ pub(crate) struct Core<P: Process> {
     pub(crate) tracer: Tracer,
     pub(crate) names: Vec<String>,
     pub(crate) clients: Clients,
+    /// Whether the event being processed ran a handler or applied a fault.
+    pub(crate) touched: bool,
     pub(crate) requests: Slab<InRequest>,
     pub(crate) replies: Slab<InReply>,
     msg_id_next: u64,
@@ -82,6 +84,7 @@ impl<P: Process> Core<P> {
             tracer,
             names,
             clients: Clients::none(),
+            touched: false,
             requests: Slab::new(),
             replies: Slab::new(),
             msg_id_next: 0,

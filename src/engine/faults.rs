@@ -19,6 +19,7 @@ enum Effect {
 
 impl<P: Process> Sim<P> {
     pub(crate) fn apply_fault(&mut self, index: usize) {
+        self.core.touched = true;
         let fault = self.faults[index].fault.clone();
         self.core.stats.faults_applied += 1;
         let text = fault.describe(&self.core.names);

@@ -360,6 +360,13 @@ impl<P: Process> Sim<P> {
         &self.core.clients.log
     }
 
+    /// Whether the last event ran a process handler or applied a fault: only those change
+    /// node states. Client-side events (invocations, replies reaching clients, timeouts),
+    /// messages dropped or held on arrival, and cancelled timers do not.
+    pub fn last_event_touched_nodes(&self) -> bool {
+        self.core.touched
+    }
+
     /// Time of the next event, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
         self.core.queue.peek_time()

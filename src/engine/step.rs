@@ -99,6 +99,7 @@ impl<P: Process> Sim<P> {
         );
         self.core.now = entry.time;
         self.core.stats.events += 1;
+        self.core.touched = false;
         match entry.kind {
             EntryKind::Deliver => self.deliver(entry),
             EntryKind::Timer => self.fire_timer(entry),
@@ -147,6 +148,7 @@ impl<P: Process> Sim<P> {
                 );
             }
             NodeStatus::Up => {
+                self.core.touched = true;
                 let m = self.core.msgs.remove(entry.slot);
                 self.core.net.left_link(from, to);
                 self.core.stats.delivered += 1;
@@ -185,6 +187,7 @@ impl<P: Process> Sim<P> {
             node.held.push(entry);
             return;
         }
+        self.core.touched = true;
         let generation = self.core.timers.generation(entry.slot);
         let timer = self.core.timers.remove(entry.slot);
         self.core.stats.timers_fired += 1;
@@ -210,6 +213,7 @@ impl<P: Process> Sim<P> {
 
     /// Brings a node up with a fresh process and runs `on_start`.
     pub(crate) fn start_node(&mut self, id: NodeId, kind: TraceKind) {
+        self.core.touched = true;
         let mut proc = self.make_process(id);
         self.status[id.index()] = NodeStatus::Up;
         let node = &mut self.nodes[id.index()];
