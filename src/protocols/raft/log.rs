@@ -66,17 +66,64 @@ fn op_from_words(w: [u64; 4]) -> Option<ClientOp> {
     })
 }
 
-/// The storage key of the entry at `index` (1-based): `log/` and the index in hex. Written
-/// by hand because formatting machinery showed up in profiles: every entry is stored.
-pub fn entry_key(index: u64) -> String {
-    let mut key = String::with_capacity(LOG_PREFIX.len() + 16);
-    key.push_str(LOG_PREFIX);
-    let digits = (64 - index.leading_zeros()).div_ceil(4).max(1);
-    for shift in (0..digits).rev() {
-        let nibble = ((index >> (shift * 4)) & 0xf) as u32;
-        key.push(char::from_digit(nibble, 16).unwrap_or('0'));
+/// The storage key of an entry, built on the stack: `log/` and the index in hex. Written by
+/// hand, and not as a `String`, because formatting and allocation showed up in profiles:
+/// every entry is stored.
+#[derive(Clone, Copy)]
+pub struct EntryKey {
+    bytes: [u8; LOG_PREFIX.len() + 16],
+    len: u8,
+}
+
+impl EntryKey {
+    pub fn as_str(&self) -> &str {
+        // Only ASCII is ever written, so this never falls back.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or(LOG_PREFIX)
     }
-    key
+}
+
+impl std::ops::Deref for EntryKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl PartialEq<&str> for EntryKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq for EntryKey {
+    fn eq(&self, other: &EntryKey) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl std::fmt::Debug for EntryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+/// The storage key of the entry at `index` (1-based): `log/` and the index in hex.
+pub fn entry_key(index: u64) -> EntryKey {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut bytes = [0; LOG_PREFIX.len() + 16];
+    bytes[..LOG_PREFIX.len()].copy_from_slice(LOG_PREFIX.as_bytes());
+    let digits = (64 - index.leading_zeros()).div_ceil(4).max(1) as usize;
+    for (i, slot) in bytes[LOG_PREFIX.len()..LOG_PREFIX.len() + digits]
+        .iter_mut()
+        .enumerate()
+    {
+        let shift = (digits - 1 - i) * 4;
+        *slot = HEX[((index >> shift) & 0xf) as usize];
+    }
+    EntryKey {
+        bytes,
+        len: (LOG_PREFIX.len() + digits) as u8,
+    }
 }
 
 /// Term then the operation's four words, 40 bytes little-endian.

@@ -33,6 +33,7 @@ pub use log::Entry;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Shortest election timeout and heartbeat interval: zero would spin without time passing.
 pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
@@ -148,12 +149,13 @@ pub enum Msg {
     /// The answer to a vote request of `term` (or a newer term the voter is in).
     Vote { term: u64, granted: bool },
     /// The leader of `term` sends `entries` that follow `prev_index` (of `prev_term`), and
-    /// its commit index.
+    /// its commit index. The entries are shared: a leader sends the same ones to every
+    /// follower that is up to date, and the network may duplicate the message.
     Append {
         term: u64,
         prev_index: u64,
         prev_term: u64,
-        entries: Vec<Entry>,
+        entries: Arc<[Entry]>,
         commit: u64,
     },
     /// On success the follower holds the leader's log up to `index`; on failure, `index` is
@@ -205,6 +207,11 @@ pub struct Raft {
     /// Leader: clients waiting for the entry at that index to be applied.
     pending: BTreeMap<u64, RequestId>,
     election_deadline: SimTime,
+    /// Leader: the entries after an index it last sent, to send again to the next follower
+    /// that needs the same ones without copying them; dropped when the log is truncated.
+    sent: Option<(u64, Arc<[Entry]>)>,
+    /// An empty batch, shared by every heartbeat to a follower that is up to date.
+    no_entries: Arc<[Entry]>,
     // Summaries for the safety checks (volatile, like the state they summarise).
     /// The last terms this node led, oldest first, at most [`LED_MEMORY`].
     led: Vec<u64>,
@@ -415,7 +422,17 @@ impl Raft {
         let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
         let prev_index = next - 1;
         let end = (prev_index as usize + self.max_entries).min(self.log.len());
-        let entries = self.log[prev_index as usize..end].to_vec();
+        let entries = match &self.sent {
+            _ if end == prev_index as usize => Arc::clone(&self.no_entries),
+            Some((from, sent)) if *from == prev_index && sent.len() == end - *from as usize => {
+                Arc::clone(sent)
+            }
+            _ => {
+                let entries: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
+                self.sent = Some((prev_index, Arc::clone(&entries)));
+                entries
+            }
+        };
         ctx.send(
             peer,
             Msg::Append {
@@ -543,6 +560,8 @@ impl BuiltinProtocol for Raft {
             matched: Vec::new(),
             pending: BTreeMap::new(),
             election_deadline: SimTime::ZERO,
+            sent: None,
+            no_entries: Arc::from([]),
             led: Vec::new(),
             last_led: 0,
             tail: (0, 0),

@@ -49,161 +49,242 @@ pub(super) fn properties() -> Vec<Property<Raft>> {
     ]
 }
 
-/// A node's state unless it is crashed. The checks below loop over indices rather than
-/// chains of iterator adapters over every node: they run after every event, and profiles
-/// showed the adapters dominate a five-node run.
-#[inline]
-fn alive(sim: &Sim<Raft>, i: u32) -> Option<(NodeId, &Raft)> {
-    let id = NodeId(i);
-    sim.node(id).state().map(|n| (id, n))
-}
+/// Clusters up to this size are gathered on the stack by the checks below.
+const SMALL_CLUSTER: usize = 8;
 
-fn check_election_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
+/// Hands `f` the nodes that are not crashed and pass `keep`, in id order, gathered once so
+/// that the checks, which run after every event, compare pairs in a tight loop over a
+/// dense slice instead of looking each node up again for every pair.
+#[inline(always)]
+fn with_alive<'a, R>(
+    sim: &'a Sim<Raft>,
+    keep: impl Fn(&Raft) -> bool,
+    f: impl FnOnce(&[&'a Raft]) -> R,
+) -> R {
     let count = sim.node_count();
-    for i in 0..count {
-        let Some((a, na)) = alive(sim, i) else {
-            continue;
-        };
-        let term = na.last_led;
-        if term == 0 {
-            continue;
+    let kept = |i: u32| sim.node(NodeId(i)).state().filter(|n| keep(n));
+    let mut next = 0;
+    // The first node kept also fills the unused slots of the stack buffer.
+    let first = loop {
+        if next == count {
+            return f(&[]);
         }
-        for (b, nb) in (0..count).filter(|&j| j != i).filter_map(|j| alive(sim, j)) {
-            // Newest first: the term is almost always the other node's last one or absent.
-            if nb.last_led < term {
-                continue;
-            }
-            let also = nb
-                .led
-                .iter()
-                .rev()
-                .take_while(|&&t| t >= term)
-                .any(|&t| t == term);
-            if also {
-                let now = |n: &Raft| match n.role == Role::Leader && n.term == term {
-                    true => "still leads it",
-                    false => "has since moved on",
-                };
-                return Err(Violation::new(
-                    format!(
-                        "{} and {} were both elected leader of term {term} ({} {}, {} {})",
-                        sim.node_name(b),
-                        sim.node_name(a),
-                        sim.node_name(b),
-                        now(nb),
-                        sim.node_name(a),
-                        now(na),
-                    ),
-                    vec![b, a],
-                ));
+        next += 1;
+        if let Some(n) = kept(next - 1) {
+            break n;
+        }
+    };
+    if count as usize <= SMALL_CLUSTER {
+        let mut buf = [first; SMALL_CLUSTER];
+        let mut len = 1;
+        for i in next..count {
+            if let Some(n) = kept(i)
+                && let Some(slot) = buf.get_mut(len)
+            {
+                *slot = n;
+                len += 1;
             }
         }
+        f(&buf[..len])
+    } else {
+        let mut all = vec![first];
+        all.extend((next..count).filter_map(kept));
+        f(&all)
     }
-    Ok(())
 }
 
-/// The alive node with the largest `key`, the reference the O(nodes) checks compare to.
-fn reference(sim: &Sim<Raft>, key: impl Fn(&Raft) -> u64) -> Option<(NodeId, &Raft)> {
-    let mut best: Option<(NodeId, &Raft)> = None;
-    for i in 0..sim.node_count() {
-        if let Some((id, n)) = alive(sim, i)
-            && best.is_none_or(|(_, b)| key(n) > key(b))
-        {
-            best = Some((id, n));
+/// Violations are rare: building one is kept out of the checks' loops.
+#[cold]
+#[inline(never)]
+fn both_elected(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Violation {
+    let (a, b, term) = (na.id, nb.id, na.last_led);
+    let now = |n: &Raft| match n.role == Role::Leader && n.term == term {
+        true => "still leads it",
+        false => "has since moved on",
+    };
+    Violation::new(
+        format!(
+            "{} and {} were both elected leader of term {term} ({} {}, {} {})",
+            sim.node_name(b),
+            sim.node_name(a),
+            sim.node_name(b),
+            now(nb),
+            sim.node_name(a),
+            now(na),
+        ),
+        vec![b, a],
+    )
+}
+
+/// Only nodes that remember leading a term take part: a node that shares another's last
+/// led term has led one too.
+fn check_election_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
+    with_alive(
+        sim,
+        |n| n.last_led != 0,
+        |leaders| {
+            for &na in leaders {
+                let term = na.last_led;
+                for &nb in leaders {
+                    // Newest first: the term is almost always the other node's last one or
+                    // absent.
+                    if nb.last_led < term || std::ptr::eq(na, nb) {
+                        continue;
+                    }
+                    let also = nb
+                        .led
+                        .iter()
+                        .rev()
+                        .take_while(|&&t| t >= term)
+                        .any(|&t| t == term);
+                    if also {
+                        return Err(both_elected(sim, na, nb));
+                    }
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
+/// The first of `nodes` with the largest `key`, the reference the O(nodes) checks compare
+/// to.
+#[inline(always)]
+fn reference<'a>(nodes: &[&'a Raft], key: impl Fn(&Raft) -> u64) -> &'a Raft {
+    let mut best = nodes[0];
+    for &node in &nodes[1..] {
+        if key(node) > key(best) {
+            best = node;
         }
     }
     best
+}
+
+#[cold]
+#[inline(never)]
+fn logs_differ(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Violation {
+    let (a, b) = (na.id, nb.id);
+    Violation::new(
+        format!(
+            "{} and {} both hold an entry of term {} at index {}, but their logs differ at \
+             or before that index",
+            sim.node_name(a),
+            sim.node_name(b),
+            nb.tail.0,
+            nb.last_index(),
+        ),
+        vec![a, b],
+    )
 }
 
 /// Compares every log with the longest one at the other log's last index. Since each entry's
 /// hash covers its whole prefix, logs that each agree with the longest one agree with each
 /// other too.
 fn check_log_matching(sim: &Sim<Raft>) -> Result<(), Violation> {
-    let Some((a, na)) = reference(sim, Raft::last_index) else {
-        return Ok(());
+    with_alive(
+        sim,
+        |n| !n.log.is_empty(),
+        |nodes| {
+            if nodes.len() < 2 {
+                return Ok(());
+            }
+            let na = reference(nodes, Raft::last_index);
+            for &nb in nodes {
+                let (term, chain) = nb.tail;
+                // The reference's log is the longest, so it has an entry at every index.
+                let Some(at) = na.log.get(nb.log.len() - 1) else {
+                    continue;
+                };
+                if at.term == term && at.chain != chain && !std::ptr::eq(na, nb) {
+                    return Err(logs_differ(sim, na, nb));
+                }
+            }
+            Ok(())
+        },
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn leader_lacks(sim: &Sim<Raft>, leader: &Raft, node: &Raft) -> Violation {
+    let (l, n, index) = (leader.id, node.id, node.applied);
+    let has = match leader.last_index() >= index {
+        true => format!("holds an entry of term {} there", leader.term_at(index)),
+        false => format!("its log ends at index {}", leader.last_index()),
     };
-    for (b, nb) in (0..sim.node_count()).filter_map(|j| alive(sim, j)) {
-        let index = nb.last_index();
-        let (term, chain) = nb.tail;
-        if index == 0 || b == a || na.term_at(index) != term {
-            continue;
-        }
-        if na.chain_at(index) != chain {
-            return Err(Violation::new(
-                format!(
-                    "{} and {} both hold an entry of term {term} at index {index}, but their \
-                     logs differ at or before that index",
-                    sim.node_name(a),
-                    sim.node_name(b),
-                ),
-                vec![a, b],
-            ));
-        }
-    }
-    Ok(())
+    Violation::new(
+        format!(
+            "{} is leader of term {} but lacks what {} committed up to index {index} (an entry \
+             of term {}): {has}",
+            sim.node_name(l),
+            leader.term,
+            sim.node_name(n),
+            node.term_at(index),
+        ),
+        vec![l, n],
+    )
 }
 
 fn check_leader_completeness(sim: &Sim<Raft>) -> Result<(), Violation> {
-    let count = sim.node_count();
-    for i in 0..count {
-        let Some((l, leader)) = alive(sim, i).filter(|(_, n)| n.role == Role::Leader) else {
-            continue;
-        };
-        for j in (0..count).filter(|&j| j != i) {
-            let Some((n, node)) = alive(sim, j).filter(|(_, n)| n.term <= leader.term) else {
-                continue;
-            };
-            let index = node.applied;
-            if index == 0 {
-                continue;
+    with_alive(
+        sim,
+        |n| n.role == Role::Leader || n.applied != 0,
+        |nodes| {
+            for &leader in nodes {
+                if leader.role != Role::Leader {
+                    continue;
+                }
+                for &node in nodes {
+                    let index = node.applied;
+                    if index == 0 || node.term > leader.term || std::ptr::eq(leader, node) {
+                        continue;
+                    }
+                    let ours = leader.log.get(index as usize - 1).map_or(0, |e| e.chain);
+                    if ours != node.applied_last {
+                        return Err(leader_lacks(sim, leader, node));
+                    }
+                }
             }
-            let theirs = node.applied_last;
-            if leader.chain_at(index) == theirs {
-                continue;
-            }
-            let has = match leader.last_index() >= index {
-                true => format!("holds an entry of term {} there", leader.term_at(index)),
-                false => format!("its log ends at index {}", leader.last_index()),
-            };
-            return Err(Violation::new(
-                format!(
-                    "{} is leader of term {} but lacks what {} committed up to index {index} \
-                     (an entry of term {}): {has}",
-                    sim.node_name(l),
-                    leader.term,
-                    sim.node_name(n),
-                    node.term_at(index),
-                ),
-                vec![l, n],
-            ));
-        }
-    }
-    Ok(())
+            Ok(())
+        },
+    )
+}
+
+#[cold]
+#[inline(never)]
+fn applied_differ(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Violation {
+    let (a, b) = (na.id, nb.id);
+    Violation::new(
+        format!(
+            "{} and {} have applied different commands by index {}",
+            sim.node_name(a),
+            sim.node_name(b),
+            nb.applied,
+        ),
+        vec![a, b],
+    )
 }
 
 /// Compares what every node applied with what the node that applied most did, at the
 /// other node's last applied index (the hash chain covers everything before it).
 fn check_state_machine_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
-    let Some((a, na)) = reference(sim, |n| n.applied) else {
-        return Ok(());
-    };
-    for (b, nb) in (0..sim.node_count()).filter_map(|j| alive(sim, j)) {
-        let Some(i) = (nb.applied as usize).checked_sub(1) else {
-            continue;
-        };
-        if b != a && na.applied_chain[i] != nb.applied_last {
-            return Err(Violation::new(
-                format!(
-                    "{} and {} have applied different commands by index {}",
-                    sim.node_name(a),
-                    sim.node_name(b),
-                    nb.applied,
-                ),
-                vec![a, b],
-            ));
-        }
-    }
-    Ok(())
+    with_alive(
+        sim,
+        |n| n.applied != 0,
+        |nodes| {
+            if nodes.len() < 2 {
+                return Ok(());
+            }
+            let na = reference(nodes, |n| n.applied);
+            for &nb in nodes {
+                let ours = na.applied_chain.get(nb.applied as usize - 1);
+                if ours != Some(&nb.applied_last) && !std::ptr::eq(na, nb) {
+                    return Err(applied_differ(sim, na, nb));
+                }
+            }
+            Ok(())
+        },
+    )
 }
 
 fn check_leader_elected(sim: &Sim<Raft>) -> Result<(), Violation> {

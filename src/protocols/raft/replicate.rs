@@ -5,6 +5,7 @@ use super::{Bug, COUNTER_KEY, Msg, PENDING_MAX, Raft, Role};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId};
 use crate::workload::{ClientOp, Reply, Request};
+use std::sync::Arc;
 
 /// Clusters up to this size find their commit index without allocating.
 const SMALL_CLUSTER: usize = 16;
@@ -14,7 +15,7 @@ pub(super) struct Append {
     pub term: u64,
     pub prev_index: u64,
     pub prev_term: u64,
-    pub entries: Vec<Entry>,
+    pub entries: Arc<[Entry]>,
     pub commit: u64,
 }
 
@@ -53,7 +54,7 @@ impl Raft {
             return;
         }
         let matched = a.prev_index + a.entries.len() as u64;
-        self.store_entries(ctx, a.prev_index, a.entries);
+        self.store_entries(ctx, a.prev_index, &a.entries);
         let commit = a.commit.min(matched);
         if commit > self.commit {
             self.commit = commit;
@@ -72,7 +73,7 @@ impl Raft {
     /// Keeps `entries` after `prev_index`: entries already held (same index and term) stay,
     /// the first conflicting one and everything after it go, the rest is appended; all of it
     /// synced before the follower answers.
-    fn store_entries(&mut self, ctx: &mut Ctx<'_, Self>, prev_index: u64, entries: Vec<Entry>) {
+    fn store_entries(&mut self, ctx: &mut Ctx<'_, Self>, prev_index: u64, entries: &[Entry]) {
         let held = entries
             .iter()
             .zip(prev_index + 1..)
@@ -86,9 +87,10 @@ impl Raft {
             ctx.storage().delete(&log::entry_key(gone));
         }
         self.log.truncate(index as usize);
+        self.sent = None;
         self.refresh_tail();
-        for entry in entries.into_iter().skip(held) {
-            self.push_entry(ctx, entry.term, entry.op);
+        for entry in &entries[held..] {
+            self.push_entry(ctx, entry.term, entry.op.clone());
         }
         ctx.storage().sync();
     }
