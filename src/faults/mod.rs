@@ -3,8 +3,10 @@
 //! Whether written by hand in a scenario or drawn by a generator, a fault schedule is always
 //! this same list, so any run can be written out, replayed and shrunk.
 
+pub mod nemesis;
 pub mod random;
 
+pub use nemesis::{Nemesis, Swarm};
 pub use random::{RandomFaults, random_schedule};
 
 use crate::process::NodeId;

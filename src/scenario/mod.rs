@@ -10,6 +10,7 @@ mod de;
 mod faults;
 mod goals;
 mod liveness;
+mod nemesis;
 mod run;
 mod schema;
 mod workload;
@@ -60,6 +61,10 @@ pub struct Scenario {
     pub limits: Limits,
     /// Simulated clients, whose history is checked at the end of the run.
     pub workload: Option<crate::workload::WorkloadConfig>,
+    /// Random faults, drawn per seed by [`Scenario::materialize`] before the run.
+    pub nemesis: Option<crate::faults::Nemesis>,
+    /// Random network settings, drawn per seed by [`Scenario::materialize`] before the run.
+    pub swarm: Option<crate::faults::Swarm>,
 }
 
 /// A scenario error with its location in the file.
@@ -280,6 +285,8 @@ fn build(
         limits,
         node_names: names,
         workload: f.workload.map(|w| w.0),
+        nemesis: f.nemesis.map(|n| n.0),
+        swarm: f.swarm.map(|s| s.0),
     }
 }
 

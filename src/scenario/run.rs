@@ -99,6 +99,13 @@ pub enum RunError {
 
 /// Runs a scenario once.
 pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError> {
+    let materialized;
+    let scenario = if scenario.nemesis.is_some() || scenario.swarm.is_some() {
+        materialized = scenario.materialize(options.seed.unwrap_or(scenario.seed));
+        &materialized
+    } else {
+        scenario
+    };
     match &scenario.params {
         ProtocolParams::Echo(p) => run_with::<Echo>(scenario, p, options),
         ProtocolParams::Broadcast(p) => run_with::<Broadcast>(scenario, p, options),

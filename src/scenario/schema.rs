@@ -58,6 +58,10 @@ pub struct ScenarioFile {
     pub workload: Option<super::workload::WorkloadSpec>,
     #[serde(default)]
     pub liveness: Option<super::liveness::LivenessSpec>,
+    #[serde(default)]
+    pub nemesis: Option<super::nemesis::NemesisSpec>,
+    #[serde(default)]
+    pub swarm: Option<super::nemesis::SwarmSpec>,
 }
 
 fn default_duration() -> RunDuration {
