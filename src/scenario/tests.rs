@@ -253,3 +253,32 @@ fn a_goal_that_never_holds_fails_at_its_deadline_and_says_what_is_missing() {
     );
     assert!(v.message.contains("never reached"), "{}", v.message);
 }
+
+#[test]
+fn nemesis_and_swarm_read_ranges_three_ways_and_default_until() {
+    let text = "name: n\nprotocol: broadcast\nnodes: 5\nduration: 10s\n\
+        nemesis:\n  crashes: { every: 1s..2s, restart_after: [100ms, 200ms] }\n  \
+        skew: { every: 3s, drift: 0.9..1.1 }\n\
+        swarm: { drop: [0, 0.3], latency_mean: 5ms }\n";
+    let s = parse(text, "n.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let n = s.nemesis.as_ref().expect("a nemesis");
+    assert_eq!(n.until, SimTime::from_secs(7));
+    let crashes = n.crashes.as_ref().expect("crashes");
+    assert_eq!(crashes.every.high, SimDuration::from_secs(2));
+    assert_eq!(crashes.last.low, SimDuration::from_millis(100));
+    let skew = n.skew.as_ref().expect("skew");
+    assert_eq!(skew.episodes.last, skew.episodes.every);
+    assert_eq!((skew.drift.low, skew.drift.high), (0.9, 1.1));
+    let swarm = s.swarm.as_ref().expect("a swarm");
+    assert_eq!(swarm.drop.map(|d| d.high), Some(0.3));
+    assert_eq!(
+        swarm.latency_mean.map(|m| m.low),
+        Some(SimDuration::from_millis(5))
+    );
+    let with_phase = format!("{text}liveness: {{ at: 5s, within: 2s }}\n");
+    let s = parse(&with_phase, "n.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        s.nemesis.expect("a nemesis").until,
+        SimTime::from_millis(4999)
+    );
+}
