@@ -108,6 +108,11 @@ fn broadcast_sets_keep_every_acknowledged_element_on_every_seed() {
 }
 
 #[test]
+fn broadcast_under_a_nemesis_and_swarm_passes_every_seed() {
+    sweep_expectation("broadcast-nemesis.yaml", 100);
+}
+
+#[test]
 fn echo_ids_are_unique_on_every_seed() {
     sweep_expectation("echo-unique-ids.yaml", 100);
     sweep_expectation("echo-unique-ids-unsynced-bug.yaml", 100);
@@ -122,6 +127,7 @@ fn trace_hashes_are_the_same_on_every_machine() {
         ("echo-loss.yaml", 0x42b9_440b_7652_dd4f_u64),
         ("broadcast-clock-skew.yaml", 0xa644_c060_3951_3ae1),
         ("register-linearizable.yaml", 0x122b_a2a5_3433_11db),
+        ("broadcast-nemesis.yaml", 0x290e_1801_f9c2_c108),
     ];
     for (name, pinned) in pins {
         let scenario = load(name);
