@@ -109,3 +109,24 @@ pub fn write_finding(
     std::fs::rename(&tmp, &path)?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    #[test]
+    fn a_plain_scenario_gets_faults_from_the_seed_and_expects_a_pass() {
+        let text = "name: t\nprotocol: echo\nnodes: 3\nduration: 10s\n\
+                    expect: { violation: all_answered }\nchecks: [exactly_once]\n";
+        let base = parse(text, "t.yaml").unwrap();
+        let (a, b) = (seed_scenario(&base, 4), seed_scenario(&base, 5));
+        assert_eq!((a.seed, &a.expect), (4, &ExpectSpec::Pass));
+        assert!(a.checks.contains(&"all_answered".to_string()));
+        assert!(!a.faults.is_empty() && a.faults != b.faults);
+        assert!(a.faults.iter().all(|f| f.at <= SimTime::from_secs(7)));
+        assert_eq!(seed_scenario(&base, 4).faults, a.faults);
+        let back = parse(&to_yaml(&a), "back.yaml").unwrap();
+        assert_eq!(back.faults, a.faults);
+    }
+}
