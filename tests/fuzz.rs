@@ -70,6 +70,15 @@ fn a_bug_is_found_written_and_replayed() {
 }
 
 #[test]
+fn stop_after_stops_starting_seeds() {
+    let out = out_dir("stop");
+    let args = ["--count", "20", "--jobs", "1", "--stop-after", "2"];
+    let (code, failures) = fuzz(BUGGY, &out, &args);
+    assert_eq!((code, failures.len()), (1, 2));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
 fn the_failures_do_not_depend_on_jobs_or_shards() {
     let strip = |v: Vec<(u64, String, String)>| -> Vec<(u64, String)> {
         v.into_iter().map(|(s, p, _)| (s, p)).collect()
