@@ -80,6 +80,7 @@
 pub mod check;
 pub mod checkers;
 pub mod engine;
+pub mod explore;
 pub mod faults;
 pub mod history;
 pub mod linearizability;

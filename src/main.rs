@@ -1,6 +1,7 @@
 //! The `faultline` command line: parse, call the library, render.
 
 use clap::{Parser, Subcommand, ValueEnum};
+use faultline::explore;
 use faultline::report;
 use faultline::scenario::{self, RunError, RunOptions};
 use faultline::trace::JsonlSink;
@@ -66,6 +67,53 @@ struct RunArgs {
     format: Format,
 }
 
+const FUZZ_HELP: &str = "\
+Each seed runs the scenario with `seed:` replaced and `expect: pass`: any violated property,
+limit or protocol panic fails the seed. A scenario with no scripted faults gets a random
+schedule drawn from each seed (partitions, crashes, pauses over the first 70 % of the run).
+Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
+
+Exit codes:
+  0  no seed failed
+  1  at least one seed failed
+  2  bad input: an invalid scenario, a bad flag, or OUT cannot be written
+  3  internal error (a bug in faultline)
+
+Examples:
+  faultline fuzz scenarios/broadcast-partition.yaml
+  faultline fuzz scenarios/raft-elect-and-replicate.yaml --seeds 0..10000 --jobs 8
+  faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --shard 0/4 --out ci-fuzz
+  faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json";
+
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// The scenario (YAML).
+    file: PathBuf,
+    /// Seeds to run, half-open: A..B runs A, A+1, ..., B-1.
+    #[arg(long, value_name = "A..B", conflicts_with = "count")]
+    seeds: Option<explore::SeedRange>,
+    /// Run seeds 0..N (default 100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=explore::seeds::SEEDS_MAX))]
+    count: Option<u64>,
+    /// Worker threads (default: the available cores).
+    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..=explore::fuzz::JOBS_MAX as u64))]
+    jobs: Option<u64>,
+    /// Run only the seeds with seed % N == K.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<explore::Shard>,
+    /// Where failing seeds are written.
+    #[arg(long, value_name = "DIR", default_value = "fuzz-out")]
+    out: PathBuf,
+    /// Start no new seed after F failures.
+    #[arg(long, value_name = "F", value_parser = clap::value_parser!(u64).range(1..))]
+    stop_after: Option<u64>,
+    /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m.
+    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    time_budget: Option<std::time::Duration>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file and check its properties and expectation.
@@ -97,6 +145,10 @@ enum Command {
         #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
         time_budget: std::time::Duration,
     },
+    /// Run a scenario over many seeds in parallel and write every failing seed as a scenario
+    /// file that replays it.
+    #[command(after_help = FUZZ_HELP)]
+    Fuzz(FuzzArgs),
     /// List the built-in protocols with their parameters, properties and bug variants.
     List {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -109,6 +161,7 @@ fn main() -> ExitCode {
     let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Run(args) => run(&args),
         Command::Validate { files } => validate(&files),
+        Command::Fuzz(args) => fuzz(&args),
         Command::List { format } => list(format),
         Command::CheckHistory {
             file,
@@ -198,6 +251,48 @@ fn run_error(e: &RunError) -> u8 {
         RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
         RunError::Build(_) => EXIT_BAD_INPUT,
         RunError::Panic { .. } => EXIT_INTERNAL,
+    }
+}
+
+fn fuzz(args: &FuzzArgs) -> u8 {
+    let scenario = match scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let options = explore::FuzzOptions {
+        seeds: args
+            .seeds
+            .unwrap_or_else(|| explore::SeedRange::first(args.count.unwrap_or(100))),
+        shard: args.shard,
+        jobs: args.jobs.map_or(cores, |j| j as usize),
+        out: args.out.clone(),
+        stop_after: args.stop_after.map(|n| n as usize),
+        time_budget: args.time_budget,
+        progress: args.format == Format::Text,
+        source: args.file.display().to_string(),
+    };
+    let report = match explore::fuzz(&scenario, &options) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("faultline: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match args.format {
+        Format::Text => print!("{}", explore::fuzz::text(&report)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serialises")
+        ),
+    }
+    if report.failures.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_VIOLATION
     }
 }
 

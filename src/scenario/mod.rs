@@ -14,11 +14,13 @@ mod nemesis;
 mod run;
 mod schema;
 mod workload;
+mod write;
 
 pub use de::Probability;
 pub use faults::{FaultAction, FaultSpec};
 pub use run::{CheckResult, Outcome, RunError, RunOptions, RunReport, check_determinism, run};
 pub use schema::{ExpectSpec, ScenarioFile};
+pub use write::to_yaml;
 
 use crate::check::{CheckEvery, Eventually};
 use crate::engine::{Limits, NODES_MAX};

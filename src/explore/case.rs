@@ -1,0 +1,132 @@
+//! One seed of a sweep: the scenario it runs, how it ended, and the file a failure becomes.
+
+use crate::faults::{Fault, RandomFaults, random_schedule};
+use crate::scenario::{ExpectSpec, RunError, RunOptions, Scenario, run, to_yaml};
+use crate::time::SimTime;
+use std::path::{Path, PathBuf};
+
+/// The scenario run for `seed`: the base with `seed:` set and `expect: pass`, so that any
+/// violation, limit or panic fails the seed. A scenario without scripted faults (a liveness
+/// phase aside) gets a random schedule drawn from the seed: partitions, crashes and pauses
+/// over the first 70 % of the run (and before the liveness phase, if any).
+pub fn seed_scenario(base: &Scenario, seed: u64) -> Scenario {
+    let mut s = base.clone();
+    s.seed = seed;
+    if let ExpectSpec::Violation(Some(p)) = &base.expect
+        && !s.checks.is_empty()
+        && !s.checks.contains(p)
+    {
+        // The expected property was checked because it was expected; keep checking it.
+        s.checks.push(p.clone());
+    }
+    s.expect = ExpectSpec::Pass;
+    let scripted = s
+        .faults
+        .iter()
+        .any(|f| !matches!(f.fault, Fault::Stabilize { .. }));
+    if !scripted {
+        let mut until = SimTime(s.duration.0 / 10 * 7);
+        if let Some(phase) = s.faults.first() {
+            until = until.min(SimTime(phase.at.0.saturating_sub(1)));
+        }
+        let nodes = s.node_names.len() as u32;
+        let mut faults = random_schedule(seed, nodes, &RandomFaults::all(until));
+        faults.append(&mut s.faults);
+        s.faults = faults;
+    }
+    s
+}
+
+/// How a failing seed failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The violated property, or `panic`, `limit`, `unknown` or `error`.
+    pub property: String,
+    /// In words, for the report and the file's header.
+    pub message: String,
+}
+
+/// Runs one seed's scenario; `None` when it passed.
+pub fn check(s: &Scenario) -> Option<Finding> {
+    match run(s, RunOptions::default()) {
+        Ok(r) if r.expectation_met => None,
+        Ok(r) => Some(match (r.violations.first(), &r.limit) {
+            (Some(v), _) => Finding {
+                property: v.property.to_string(),
+                message: format!("{} violated at {}", v.property, v.time),
+            },
+            (None, Some(limit)) => Finding {
+                property: "limit".into(),
+                message: limit.clone(),
+            },
+            (None, None) => Finding {
+                property: "unknown".into(),
+                message: "a check gave no verdict".into(),
+            },
+        }),
+        Err(e @ RunError::Panic { .. }) => Some(Finding {
+            property: "panic".into(),
+            message: e.to_string(),
+        }),
+        Err(e) => Some(Finding {
+            property: "error".into(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Writes `DIR/<property>/seed-<N>.yaml` atomically (a temporary file, then a rename) and
+/// returns its path. `source` names the fuzzed file in the header.
+pub fn write_finding(
+    dir: &Path,
+    s: &Scenario,
+    finding: &Finding,
+    source: &str,
+) -> std::io::Result<PathBuf> {
+    let property: String = finding
+        .property
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let sub = dir.join(property);
+    std::fs::create_dir_all(&sub)?;
+    let path = sub.join(format!("seed-{}.yaml", s.seed));
+    let header = format!(
+        "# Found by `faultline fuzz {source}` with seed {}: {}\n\
+         # Replay: faultline run {}\n",
+        s.seed,
+        finding.message.replace('\n', " "),
+        path.display()
+    );
+    let tmp = sub.join(format!(".seed-{}.yaml.tmp", s.seed));
+    std::fs::write(&tmp, format!("{header}{}", to_yaml(s)))?;
+    std::fs::rename(&tmp, &path)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    #[test]
+    fn a_plain_scenario_gets_faults_from_the_seed_and_expects_a_pass() {
+        let text = "name: t\nprotocol: echo\nnodes: 3\nduration: 10s\n\
+                    expect: { violation: all_answered }\nchecks: [exactly_once]\n";
+        let base = parse(text, "t.yaml").unwrap();
+        let (a, b) = (seed_scenario(&base, 4), seed_scenario(&base, 5));
+        assert_eq!((a.seed, &a.expect), (4, &ExpectSpec::Pass));
+        assert!(a.checks.contains(&"all_answered".to_string()));
+        assert!(!a.faults.is_empty() && a.faults != b.faults);
+        assert!(a.faults.iter().all(|f| f.at <= SimTime::from_secs(7)));
+        assert_eq!(seed_scenario(&base, 4).faults, a.faults);
+        let back = parse(&to_yaml(&a), "back.yaml").unwrap();
+        assert_eq!(back.faults, a.faults);
+    }
+}

@@ -1,0 +1,100 @@
+use super::super::{RunOptions, Scenario, parse, run};
+use super::to_yaml;
+use crate::faults::Fault;
+use crate::net::Latency;
+use crate::process::NodeId;
+use crate::time::{SignedDuration, SimDuration, SimTime};
+
+const BASE: &str = "name: t\nprotocol: echo\nnodes: [a, b, c]\nduration: 5s\n";
+
+fn again(s: &Scenario) -> Scenario {
+    let text = to_yaml(s);
+    parse(&text, "written.yaml").unwrap_or_else(|e| panic!("{e}\n{text}"))
+}
+
+#[test]
+fn every_fault_kind_round_trips() {
+    let faults = "faults:
+  - { at: 100ms, partition: [[a], [b, c]] }
+  - { at: 200ms, heal: all }
+  - { at: 210ms, heal: b }
+  - { at: 300ms, crash: a }
+  - { at: 400ms, restart: a }
+  - { at: 500ms, pause: b }
+  - { at: 600ms, resume: b }
+  - { at: 700ms, isolate: c }
+  - { at: 800ms, cut: { from: a, to: b } }
+  - { at: 900ms, clog: { from: b, to: c, for: 250ms } }
+  - { at: 1s, clock_skew: { node: c, offset: -20ms, drift: 1.05 } }
+  - { at: 1.1s, clock_jump: { node: a, by: 1.5s } }
+liveness: { at: 2s, within: 1s, core: majority }
+";
+    let s = parse(&format!("{BASE}{faults}"), "f.yaml").unwrap();
+    let back = again(&s);
+    assert_eq!(back.faults, s.faults);
+    assert_eq!(back.eventually.len(), s.eventually.len());
+    assert!(
+        back.faults
+            .iter()
+            .any(|f| f.fault == Fault::Stabilize { majority: true })
+    );
+    assert!(matches!(
+        back.faults[11].fault,
+        Fault::ClockJump {
+            node: NodeId(0),
+            by: SignedDuration(1_500_000_000)
+        }
+    ));
+    assert_eq!(
+        back.faults[9].fault,
+        Fault::Clog {
+            from: NodeId(1),
+            to: NodeId(2),
+            until: SimTime::from_millis(1150)
+        }
+    );
+}
+
+#[test]
+fn latencies_and_links_round_trip() {
+    let net = "network:
+  latency: { mix: [{ weight: 0.99, latency: { normal: { mean: 3ms, std: 1ms } } },
+                   { weight: 0.01, latency: { pareto: { scale: 1ms, shape: 1.5 } } }] }
+  drop: 0.125
+  capacity: 7
+  links:
+    - { from: a, to: b, latency: { exponential: { mean: 2ms, min: 500us } }, fifo: true }
+    - { from: c, to: a, latency: { constant: 3ms }, duplicate: 0.5 }
+";
+    let s = parse(&format!("{BASE}{net}"), "n.yaml").unwrap();
+    let back = again(&s);
+    assert_eq!(back.network, s.network);
+    assert_eq!(
+        back.network.links[&(NodeId(2), NodeId(0))].latency,
+        Latency::Constant(SimDuration::from_millis(3))
+    );
+}
+
+#[test]
+fn every_scenario_file_runs_the_same_after_a_round_trip() {
+    let mut paths: Vec<_> = std::fs::read_dir("scenarios")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    assert!(paths.len() > 10);
+    for path in paths {
+        let s = super::super::load(&path).unwrap();
+        let back = again(&s);
+        assert_eq!(back.faults, s.faults, "{}", path.display());
+        let a = run(&s, RunOptions::default()).unwrap();
+        let b = run(&back, RunOptions::default()).unwrap();
+        assert_eq!(
+            (a.trace_hash, a.expectation_met, a.outcome),
+            (b.trace_hash, b.expectation_met, b.outcome),
+            "{}",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! `faultline fuzz` through the real binary: failures found, written, replayed, and the same
+//! whatever the number of workers or shards.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BUGGY: &str = "scenarios/broadcast-no-retransmit-bug.yaml";
+/// Fails on some seeds and passes on others: a good test of what jobs and shards change.
+const MIXED: &str = "scenarios/two-phase-commit-unlogged-decision-bug.yaml";
+const PASSING: &str = "scenarios/broadcast-partition.yaml";
+
+fn out_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("faultline-fuzz-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn faultline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// Runs `fuzz` with JSON output; returns the exit code and the sorted (seed, property, file).
+fn fuzz(file: &str, out: &Path, extra: &[&str]) -> (i32, Vec<(u64, String, String)>) {
+    let out_s = out.to_str().unwrap();
+    let mut args = vec!["fuzz", file, "--out", out_s, "--format", "json"];
+    args.extend_from_slice(extra);
+    let o = faultline(&args);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(json["seeds_per_second"].as_f64().is_some());
+    assert!(json["seeds_run"].as_u64().is_some());
+    let failures = json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["seed"].as_u64().unwrap(),
+                f["property"].as_str().unwrap().to_string(),
+                f["file"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    (o.status.code().unwrap(), failures)
+}
+
+#[test]
+fn a_bug_is_found_written_and_replayed() {
+    let out = out_dir("replay");
+    let (code, failures) = fuzz(BUGGY, &out, &["--count", "20", "--jobs", "2"]);
+    assert_eq!(code, 1);
+    assert!(!failures.is_empty());
+    for (seed, property, file) in failures.iter().take(3) {
+        assert!(
+            file.ends_with(&format!("{property}/seed-{seed}.yaml")),
+            "{file}"
+        );
+        let text = std::fs::read_to_string(file).unwrap();
+        assert!(text.starts_with("# Found by `faultline fuzz"), "{text}");
+        assert!(text.contains(&format!("\nseed: {seed}\n")), "{text}");
+        let replay = faultline(&["run", file]);
+        let stdout = String::from_utf8_lossy(&replay.stdout);
+        assert_eq!(replay.status.code(), Some(1), "{stdout}");
+        assert!(stdout.contains(&format!("{property} violated")), "{stdout}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn stop_after_stops_starting_seeds() {
+    let out = out_dir("stop");
+    let args = ["--count", "20", "--jobs", "1", "--stop-after", "2"];
+    let (code, failures) = fuzz(BUGGY, &out, &args);
+    assert_eq!((code, failures.len()), (1, 2));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn the_failures_do_not_depend_on_jobs_or_shards() {
+    let strip = |v: Vec<(u64, String, String)>| -> Vec<(u64, String)> {
+        v.into_iter().map(|(s, p, _)| (s, p)).collect()
+    };
+    let (o1, o2, o3, o4) = (out_dir("j1"), out_dir("j2"), out_dir("s0"), out_dir("s1"));
+    let (c1, one) = fuzz(MIXED, &o1, &["--count", "20", "--jobs", "1"]);
+    let (c2, two) = fuzz(MIXED, &o2, &["--count", "20", "--jobs", "2"]);
+    assert_eq!((c1, c2), (1, 1));
+    assert!(!one.is_empty() && one.len() < 20, "{one:?}");
+    assert_eq!(strip(one.clone()), strip(two));
+    let (_, a) = fuzz(MIXED, &o3, &["--count", "20", "--shard", "0/2"]);
+    let (_, b) = fuzz(MIXED, &o4, &["--count", "20", "--shard", "1/2"]);
+    assert!(a.iter().all(|f| f.0 % 2 == 0) && b.iter().all(|f| f.0 % 2 == 1));
+    let mut union = strip(a);
+    union.extend(strip(b));
+    union.sort();
+    assert_eq!(union, strip(one));
+    for d in [o1, o2, o3, o4] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+#[test]
+fn a_passing_scenario_exits_0_and_bad_flags_exit_2() {
+    let out = out_dir("pass");
+    let (code, failures) = fuzz(PASSING, &out, &["--seeds", "5..9"]);
+    assert_eq!((code, failures.len()), (0, 0));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none());
+    for bad in [
+        vec!["fuzz", PASSING, "--shard", "2/2"],
+        vec!["fuzz", PASSING, "--seeds", "9..3"],
+        vec!["fuzz", PASSING, "--jobs", "0"],
+        vec!["fuzz", "no-such-file.yaml"],
+    ] {
+        assert_eq!(faultline(&bad).status.code(), Some(2), "{bad:?}");
+    }
+}
