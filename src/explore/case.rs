@@ -5,13 +5,13 @@ use crate::scenario::{ExpectSpec, RunError, RunOptions, Scenario, run, to_yaml};
 use crate::time::SimTime;
 use std::path::{Path, PathBuf};
 
-/// The scenario run for `seed`: the base with `seed:` set and `expect: pass`, so that any
-/// violation, limit or panic fails the seed. A scenario without scripted faults (a liveness
+/// The scenario run for `seed`: the base materialised for the seed (its `nemesis:` and
+/// `swarm:` drawn into plain faults and network settings), with `expect: pass`, so that any
+/// violation, limit or panic fails the seed. A scenario with no faults at all (a liveness
 /// phase aside) gets a random schedule drawn from the seed: partitions, crashes and pauses
 /// over the first 70 % of the run (and before the liveness phase, if any).
 pub fn seed_scenario(base: &Scenario, seed: u64) -> Scenario {
-    let mut s = base.clone();
-    s.seed = seed;
+    let mut s = base.materialize(seed);
     if let ExpectSpec::Violation(Some(p)) = &base.expect
         && !s.checks.is_empty()
         && !s.checks.contains(p)

@@ -20,6 +20,11 @@ use serde_yaml::{Mapping, Value};
 
 /// The scenario as YAML text.
 pub fn to_yaml(s: &Scenario) -> String {
+    if s.nemesis.is_some() || s.swarm.is_some() {
+        // Random faults and swarm settings are written as the plain data they draw for the
+        // scenario's seed: the file replays without them.
+        return to_yaml(&s.materialize(s.seed));
+    }
     let mut m = Mapping::new();
     put(&mut m, "name", s.name.as_str());
     if !s.description.is_empty() {
