@@ -91,6 +91,7 @@ pub mod rng;
 pub mod scenario;
 pub mod serde_util;
 pub mod storage;
+pub mod testing;
 pub mod time;
 pub mod trace;
 pub mod workload;
