@@ -258,3 +258,8 @@ fn expected(spec: &scenario::ExpectSpec) -> String {
         scenario::ExpectSpec::Violation(Some(p)) => format!("a violation of `{p}`"),
     }
 }
+
+// The guide's examples run as doc tests, so that they keep compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/testing.md")]
+pub struct Guide;
