@@ -85,6 +85,8 @@ pub mod history;
 pub mod linearizability;
 pub mod net;
 pub mod process;
+#[cfg(feature = "proptest")]
+pub mod proptest;
 pub mod protocols;
 pub mod report;
 pub mod rng;
