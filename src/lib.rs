@@ -72,6 +72,13 @@
 //! [`scenario::load`] validates a file with located errors and [`scenario::run`] runs it,
 //! checking the protocol's properties and the scenario's expectation.
 //!
+//! ## Testing
+//!
+//! [`testing`] sweeps a scenario or a [`SimBuilder`] simulation over many seeds from
+//! `cargo test`, with random faults per seed and a determinism check, and reports the first
+//! failing seed with its faults (see `docs/testing.md`). With the `proptest` feature,
+//! `faultline::proptest` gives strategies for networks and shrinkable fault schedules.
+//!
 //! ## Randomness
 //!
 //! All randomness flows from the run's seed through separate ChaCha streams (see [`rng`]), so
@@ -86,12 +93,15 @@ pub mod history;
 pub mod linearizability;
 pub mod net;
 pub mod process;
+#[cfg(feature = "proptest")]
+pub mod proptest;
 pub mod protocols;
 pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod serde_util;
 pub mod storage;
+pub mod testing;
 pub mod time;
 pub mod trace;
 pub mod workload;

@@ -2,6 +2,7 @@
 //! seeds give different runs.
 
 use faultline::scenario::{self, RunOptions, Scenario};
+use faultline::testing::Sweep;
 use std::collections::BTreeSet;
 use std::path::Path;
 
@@ -62,26 +63,11 @@ fn broadcast_with_skewed_clocks_and_pauses_is_deterministic_over_200_seeds() {
 /// variant is caught on every seed).
 fn sweep_expectation(name: &str, seeds: u64) {
     let scenario = load(name);
-    let mut seen = BTreeSet::new();
-    for seed in 0..seeds {
-        let run = || {
-            let options = RunOptions {
-                seed: Some(seed),
-                ..RunOptions::default()
-            };
-            scenario::run(&scenario, options).expect("run")
-        };
-        let (first, second) = (run(), run());
-        assert_eq!(first.trace_hash, second.trace_hash, "{name}: seed {seed}");
-        let ops = |r: &scenario::RunReport| r.history.as_ref().map(|h| h.ops);
-        assert_eq!(ops(&first), ops(&second), "{name}: seed {seed}");
-        assert!(
-            first.expectation_met,
-            "{name}: seed {seed} does not meet its expectation: {:?}",
-            first.violations
-        );
-        seen.insert(first.trace_hash);
-    }
+    let summary = Sweep::new(0..seeds)
+        .check_determinism()
+        .run(&scenario)
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    let seen: BTreeSet<u64> = summary.trace_hashes.into_iter().collect();
     assert_eq!(
         seen.len() as u64,
         seeds,

@@ -2,8 +2,9 @@
 //! under 200 random fault schedules (partitions, crashes and pauses, on top of the scenario's
 //! message loss), all healed with a quiet tail left for the protocol to finish its work.
 
-use faultline::faults::{RandomFaults, random_schedule};
-use faultline::scenario::{RunOptions, load, run};
+use faultline::faults::RandomFaults;
+use faultline::scenario::load;
+use faultline::testing::sweep_scenario;
 use faultline::time::SimTime;
 use std::path::Path;
 
@@ -13,21 +14,9 @@ const SEEDS: u64 = 200;
 fn sweep(file: &str, faults_until: SimTime) {
     let base = load(Path::new(file)).expect("scenario loads");
     assert!(base.duration.0 > faults_until.0, "{file} has a quiet tail");
-    let nodes = base.node_names.len() as u32;
     let config = RandomFaults::all(faults_until);
-    for seed in 0..SEEDS {
-        let mut scenario = base.clone();
-        scenario.faults = random_schedule(seed, nodes, &config);
-        let options = RunOptions {
-            seed: Some(seed),
-            ..Default::default()
-        };
-        let report = run(&scenario, options).expect("the run completes");
-        assert!(
-            report.expectation_met,
-            "{file}, seed {seed}: {:#?}\nfaults: {:?}",
-            report.violations, scenario.faults
-        );
+    if let Err(failure) = sweep_scenario(&base, 0..SEEDS, Some(&config)) {
+        panic!("{failure}");
     }
 }
 

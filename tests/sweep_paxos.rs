@@ -4,10 +4,11 @@
 //! register its clients' history is linearizable; each bug scenario still finds its violation.
 
 use faultline::Fault;
-use faultline::faults::{RandomFaults, random_schedule};
+use faultline::faults::RandomFaults;
 use faultline::protocols::ProtocolParams;
 use faultline::protocols::paxos::Params;
 use faultline::scenario::{self, RunOptions, Scenario};
+use faultline::testing::Sweep;
 use faultline::time::{SimDuration, SimTime};
 use std::path::Path;
 
@@ -20,34 +21,29 @@ fn load(file: &str) -> Scenario {
     scenario::load(&path).unwrap_or_else(|e| panic!("{file}: {e:?}"))
 }
 
-/// The scenario with a random fault schedule drawn from `seed`, healed before the liveness
-/// phase; nodes that propose their own values make their first proposal somewhere between 0
-/// and 3.4 s (with clients, proposals start with the first writes).
-fn randomised(base: &Scenario, seed: u64) -> Scenario {
-    let mut s = base.clone();
-    // The liveness phase is a fault of the scenario: keep it, replace everything else.
-    let phase: Vec<_> = s
+/// The sweep of `base`: a random fault schedule per seed, healed 100 ms before the liveness
+/// phase (kept as scripted); nodes that propose their own values make their first proposal
+/// somewhere between 0 and 3.4 s (with clients, proposals start with the first writes).
+fn randomised(base: &Scenario) -> Sweep<'static> {
+    let phase_at = base
         .faults
         .iter()
-        .filter(|f| matches!(f.fault, Fault::Stabilize { .. }))
-        .cloned()
-        .collect();
-    // Every episode is over 100 ms before the phase begins.
-    let phase_at = phase.first().map_or(SimTime::from_secs(4), |f| f.at);
+        .find(|f| matches!(f.fault, Fault::Stabilize { .. }))
+        .map_or(SimTime::from_secs(4), |f| f.at);
     let until = SimTime::from_nanos(phase_at.as_nanos().saturating_sub(100_000_000));
-    let nodes = s.node_names.len() as u32;
-    s.faults = random_schedule(seed, nodes, &RandomFaults::all(until));
-    s.faults.extend(phase);
-    if let ProtocolParams::Paxos(params) = &mut s.params
-        && !params.client_values
-    {
-        *params = Params {
-            start_after: SimDuration::from_millis(100 * (seed % 30)),
-            start_jitter: SimDuration::from_millis(500),
-            ..params.clone()
-        };
-    }
-    s
+    Sweep::new(0..SEEDS)
+        .random_faults(RandomFaults::all(until))
+        .prepare(|s, seed| {
+            if let ProtocolParams::Paxos(params) = &mut s.params
+                && !params.client_values
+            {
+                *params = Params {
+                    start_after: SimDuration::from_millis(100 * (seed % 30)),
+                    start_jitter: SimDuration::from_millis(500),
+                    ..params.clone()
+                };
+            }
+        })
 }
 
 #[test]
@@ -63,25 +59,9 @@ fn paxos_as_a_register_is_linearizable_on_200_random_fault_schedules() {
 
 fn sweep(file: &str) {
     let base = load(file);
-    let mut failures = Vec::new();
-    for seed in 0..SEEDS {
-        let s = randomised(&base, seed);
-        let options = || RunOptions {
-            seed: Some(seed),
-            ..Default::default()
-        };
-        let report = scenario::run(&s, options()).expect("runs");
-        let again = scenario::run(&s, options()).expect("runs");
-        assert_eq!(
-            report.trace_hash, again.trace_hash,
-            "seed {seed} is not deterministic"
-        );
-        if !report.expectation_met {
-            let lines: Vec<String> = report.violations.iter().map(|v| v.headline()).collect();
-            failures.push(format!("{file} seed {seed}: {}", lines.join(" / ")));
-        }
+    if let Err(failure) = randomised(&base).check_determinism().run(&base) {
+        panic!("{failure}");
     }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]
@@ -110,10 +90,11 @@ fn every_paxos_bug_scenario_finds_its_violation() {
 #[test]
 fn the_same_sweep_catches_each_bug_on_some_seeds() {
     let base = load("paxos-agreement.yaml");
+    let sweep = randomised(&base);
     for bug in ["ignore-accepted", "break-promise"] {
         let caught = (0..SEEDS)
             .filter(|&seed| {
-                let mut s = randomised(&base, seed);
+                let mut s = sweep.scenario_for(&base, seed);
                 s.bug = Some(bug);
                 let options = RunOptions {
                     seed: Some(seed),

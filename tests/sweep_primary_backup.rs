@@ -2,8 +2,9 @@
 //! (partitions, crashes and pauses, one episode at a time, over its lossy network) keeps a
 //! linearizable history and every invariant, and every bug scenario meets its expectation.
 
-use faultline::faults::{RandomFaults, random_schedule};
+use faultline::faults::RandomFaults;
 use faultline::scenario::{self, ExpectSpec, RunOptions, Scenario};
+use faultline::testing::sweep_scenario;
 use faultline::time::SimTime;
 use std::path::Path;
 
@@ -26,23 +27,15 @@ fn run(scenario: &Scenario, seed: u64) -> scenario::RunReport {
 
 #[test]
 fn failover_survives_random_faults_on_every_seed() {
-    let mut scenario = load("primary-backup-failover.yaml");
-    let nodes = scenario.node_names.len() as u32;
+    let scenario = load("primary-backup-failover.yaml");
     // Faults end 2 s before the run does, so that the last view change can finish.
     let config = RandomFaults::all(SimTime(scenario.duration.0 - 2_000_000_000));
-    let mut failovers = 0;
-    for seed in 0..SEEDS {
-        scenario.faults = random_schedule(seed, nodes, &config);
-        let report = run(&scenario, seed);
-        let headlines: Vec<String> = report.violations.iter().map(|v| v.headline()).collect();
-        assert!(
-            report.expectation_met,
-            "seed {seed}: {headlines:#?}\nfaults: {:?}",
-            scenario.faults
-        );
-        failovers += u64::from(report.history.is_some());
-    }
-    assert_eq!(failovers, SEEDS, "every run checked its history");
+    let summary =
+        sweep_scenario(&scenario, 0..SEEDS, Some(&config)).unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(
+        summary.histories_checked, SEEDS,
+        "every run checked its history"
+    );
 }
 
 #[test]

@@ -3,8 +3,9 @@
 //! the seed draws (the scenario's network also loses 5 % of messages); every bug scenario
 //! must show its violation.
 
-use faultline::faults::{RandomFaults, random_schedule};
+use faultline::faults::RandomFaults;
 use faultline::scenario::{self, RunOptions};
+use faultline::testing::sweep_scenario;
 use faultline::time::{SimDuration, SimTime};
 use std::path::Path;
 
@@ -19,8 +20,7 @@ fn load(name: &str) -> faultline::scenario::Scenario {
 
 #[test]
 fn strict_quorums_hold_under_random_faults() {
-    let mut scenario = load("quorum-kv-strict.yaml");
-    let nodes = scenario.node_names.len() as u32;
+    let scenario = load("quorum-kv-strict.yaml");
     // Faults end by 5.5 s, clients stop at 6 s, and anti-entropy has until 8 s to converge.
     let config = RandomFaults {
         gap: (SimDuration::from_millis(100), SimDuration::from_millis(600)),
@@ -30,18 +30,8 @@ fn strict_quorums_hold_under_random_faults() {
         ),
         ..RandomFaults::all(SimTime::from_millis(5_500))
     };
-    for seed in 0..SEEDS {
-        scenario.faults = random_schedule(seed, nodes, &config);
-        let options = RunOptions {
-            seed: Some(seed),
-            ..Default::default()
-        };
-        let report = scenario::run(&scenario, options).expect("the scenario runs");
-        assert!(
-            report.expectation_met,
-            "seed {seed}: {:#?}\nfaults: {:?}",
-            report.violations, scenario.faults
-        );
+    if let Err(failure) = sweep_scenario(&scenario, 0..SEEDS, Some(&config)) {
+        panic!("{failure}");
     }
 }
 
@@ -51,7 +41,6 @@ fn strict_quorums_hold_under_random_faults() {
 #[test]
 fn sloppy_quorums_keep_their_invariants_and_converge_under_random_faults() {
     let mut scenario = load("quorum-kv-sloppy-partition.yaml");
-    let nodes = scenario.node_names.len() as u32;
     scenario.checks = [
         "versions_grow",
         "one_value_per_version",
@@ -69,18 +58,8 @@ fn sloppy_quorums_keep_their_invariants_and_converge_under_random_faults() {
         ),
         ..RandomFaults::all(SimTime::from_millis(3_000))
     };
-    for seed in 0..SEEDS {
-        scenario.faults = random_schedule(seed, nodes, &config);
-        let options = RunOptions {
-            seed: Some(seed),
-            ..Default::default()
-        };
-        let report = scenario::run(&scenario, options).expect("the scenario runs");
-        assert!(
-            report.expectation_met,
-            "seed {seed}: {:#?}\nfaults: {:?}",
-            report.violations, scenario.faults
-        );
+    if let Err(failure) = sweep_scenario(&scenario, 0..SEEDS, Some(&config)) {
+        panic!("{failure}");
     }
 }
 

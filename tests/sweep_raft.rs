@@ -3,8 +3,9 @@
 //! a majority. Every seed must keep Raft's invariants, elect a leader after the faults and
 //! give a linearizable history. Every raft bug scenario must meet its expectation.
 
-use faultline::faults::{RandomFaults, random_schedule};
+use faultline::faults::RandomFaults;
 use faultline::scenario::{RunOptions, Scenario, load, run};
+use faultline::testing::sweep_scenario;
 use faultline::time::{SimDuration, SimTime};
 use faultline::{Fault, TimedFault};
 use std::path::Path;
@@ -20,30 +21,20 @@ fn scenario(path: &str) -> Scenario {
     load(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e:?}"))
 }
 
-/// The passing scenario with a random schedule drawn from `seed` and a liveness phase at
-/// [`STABLE_AT`].
-fn swept(base: &Scenario, seed: u64) -> Scenario {
+/// The passing scenario, shortened, with its liveness phase moved to [`STABLE_AT`] and no
+/// other fault: the sweep draws those per seed.
+fn shortened(base: &Scenario) -> Scenario {
     let mut s = base.clone();
     s.duration = DURATION;
-    let config = RandomFaults {
-        gap: (SimDuration::from_millis(100), SimDuration::from_millis(500)),
-        length: (
-            SimDuration::from_millis(200),
-            SimDuration::from_millis(1_000),
-        ),
-        ..RandomFaults::all(SimTime::from_millis(2_799))
-    };
-    let mut faults = random_schedule(seed, s.node_names.len() as u32, &config);
     let stabilize = base
         .faults
         .iter()
         .find(|f| matches!(f.fault, Fault::Stabilize { .. }))
         .expect("the scenario has a liveness phase");
-    faults.push(TimedFault {
+    s.faults = vec![TimedFault {
         at: STABLE_AT,
         fault: stabilize.fault.clone(),
-    });
-    s.faults = faults;
+    }];
     for goal in &mut s.eventually {
         goal.from = STABLE_AT;
         goal.within = WITHIN;
@@ -53,26 +44,18 @@ fn swept(base: &Scenario, seed: u64) -> Scenario {
 
 #[test]
 fn raft_survives_random_faults() {
-    let base = scenario("scenarios/raft-elect-and-replicate.yaml");
-    let mut failed = Vec::new();
-    for seed in 0..SEEDS {
-        let s = swept(&base, seed);
-        let report = run(
-            &s,
-            RunOptions {
-                seed: Some(seed),
-                ..Default::default()
-            },
-        )
-        .unwrap_or_else(|e| panic!("seed {seed}: {e:?}"));
-        if !report.expectation_met {
-            let why: Vec<String> = report.violations.iter().map(|v| v.headline()).collect();
-            eprintln!("seed {seed}: {}", why.join("; "));
-            eprintln!("  faults: {:?}", s.faults);
-            failed.push(seed);
-        }
+    let base = shortened(&scenario("scenarios/raft-elect-and-replicate.yaml"));
+    let config = RandomFaults {
+        gap: (SimDuration::from_millis(100), SimDuration::from_millis(500)),
+        length: (
+            SimDuration::from_millis(200),
+            SimDuration::from_millis(1_000),
+        ),
+        ..RandomFaults::all(SimTime::from_millis(2_799))
+    };
+    if let Err(failure) = sweep_scenario(&base, 0..SEEDS, Some(&config)) {
+        panic!("{failure}");
     }
-    assert!(failed.is_empty(), "seeds that failed: {failed:?}");
 }
 
 #[test]

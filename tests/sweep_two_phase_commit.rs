@@ -3,8 +3,9 @@
 //! atomicity, and with every fault over by 6 s and the run going on to 10 s, every started
 //! transaction reaches every participant. Each bug scenario still shows its violation.
 
-use faultline::faults::{RandomFaults, random_schedule};
+use faultline::faults::RandomFaults;
 use faultline::scenario::{RunOptions, load, run};
+use faultline::testing::sweep_scenario;
 use faultline::time::SimTime;
 use std::path::Path;
 
@@ -20,24 +21,9 @@ fn random_faults_never_split_a_transaction_and_all_are_decided_after_healing() {
         base.duration.as_nanos() >= FAULTS_UNTIL.as_nanos() + 3_000_000_000,
         "the scenario leaves a quiet tail after the faults"
     );
-    let nodes = base.node_names.len() as u32;
     let config = RandomFaults::all(FAULTS_UNTIL);
-    for seed in 0..SEEDS {
-        let mut scenario = base.clone();
-        scenario.faults = random_schedule(seed, nodes, &config);
-        let report = run(
-            &scenario,
-            RunOptions {
-                seed: Some(seed),
-                ..Default::default()
-            },
-        )
-        .expect("the run completes");
-        assert!(
-            report.expectation_met,
-            "seed {seed}: {:#?}\nfaults: {:?}",
-            report.violations, scenario.faults
-        );
+    if let Err(failure) = sweep_scenario(&base, 0..SEEDS, Some(&config)) {
+        panic!("{failure}");
     }
 }
 

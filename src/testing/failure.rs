@@ -1,0 +1,105 @@
+//! What a failed sweep reports: the seed, the violations and the faults, in a message that
+//! says how to reproduce the run, optionally also written to a file.
+
+use crate::check::ViolationReport;
+use crate::faults::TimedFault;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// The environment variable naming a directory where failed sweeps write their reproduction.
+pub const FAILURES_DIR_ENV: &str = "FAULTLINE_FAILURES_DIR";
+
+/// Why a seed failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FailureKind {
+    /// The run did not meet its expectation (or, for a builder sweep, broke a property).
+    Unmet,
+    /// Two runs of the same seed gave different trace hashes (or histories).
+    Nondeterministic { first: u64, second: u64 },
+    /// The scenario could not be loaded or the run stopped with an error.
+    Error(String),
+}
+
+/// The first seed of a sweep that failed.
+#[derive(Clone, Debug)]
+pub struct SweepFailure {
+    /// What was swept: the scenario's file (or name), or `builder`.
+    pub source: String,
+    pub seed: u64,
+    pub kind: FailureKind,
+    /// What the run expected, in words (empty for a builder sweep).
+    pub expected: String,
+    pub violations: Vec<ViolationReport>,
+    /// The fault schedule of the failing run, as the run used it.
+    pub faults: Vec<TimedFault>,
+    /// The nodes' names, to print the faults as a scenario names them.
+    pub node_names: Vec<String>,
+    /// Where the reproduction was written, if it was.
+    pub written_to: Option<PathBuf>,
+}
+
+impl SweepFailure {
+    /// Writes this failure's message to `dir` (created if missing), as
+    /// `<source stem>-seed-<seed>.txt`; the write goes through a temporary file and a rename
+    /// so that a crash never leaves half a reproduction behind.
+    pub fn write_to(&mut self, dir: &Path) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(dir)?;
+        let stem = Path::new(&self.source)
+            .file_stem()
+            .map_or_else(|| "sweep".to_string(), |s| s.to_string_lossy().into_owned());
+        let path = dir.join(format!("{stem}-seed-{}.txt", self.seed));
+        let tmp = path.with_extension("txt.tmp");
+        std::fs::write(&tmp, self.to_string())?;
+        std::fs::rename(&tmp, &path)?;
+        self.written_to = Some(path.clone());
+        Ok(path)
+    }
+
+    /// Writes the reproduction to the directory named by [`FAILURES_DIR_ENV`] or `dir`, if
+    /// either is set. A failure to write is noted in the message rather than hiding the
+    /// failure it reports.
+    pub(crate) fn record(mut self, dir: Option<&Path>) -> Box<SweepFailure> {
+        let from_env = std::env::var_os(FAILURES_DIR_ENV).map(PathBuf::from);
+        if let Some(dir) = dir.map(Path::to_path_buf).or(from_env)
+            && let Err(e) = self.write_to(&dir)
+        {
+            self.expected
+                .push_str(&format!(" (cannot write to {}: {e})", dir.display()));
+        }
+        Box::new(self)
+    }
+}
+
+impl fmt::Display for SweepFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (source, seed) = (&self.source, self.seed);
+        match &self.kind {
+            FailureKind::Unmet => write!(f, "{source}, seed {seed}: expectation not met")?,
+            FailureKind::Nondeterministic { first, second } => write!(
+                f,
+                "{source}, seed {seed}: not deterministic (trace hashes {first:#018x} and {second:#018x})"
+            )?,
+            FailureKind::Error(e) => write!(f, "{source}, seed {seed}: {e}")?,
+        }
+        if !self.expected.is_empty() {
+            write!(f, " (expected {})", self.expected)?;
+        }
+        writeln!(f)?;
+        for v in &self.violations {
+            writeln!(f, "  violation: {}", v.headline())?;
+        }
+        writeln!(f, "to reproduce, run seed {seed} with this fault schedule:")?;
+        if self.faults.is_empty() {
+            writeln!(f, "  (no faults)")?;
+        }
+        for tf in &self.faults {
+            writeln!(f, "  at {}: {}", tf.at, tf.fault.describe(&self.node_names))?;
+        }
+        if let Some(path) = &self.written_to {
+            writeln!(f, "written to {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SweepFailure {}
