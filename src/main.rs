@@ -114,6 +114,36 @@ struct FuzzArgs {
     format: Format,
 }
 
+const SHRINK_HELP: &str = "\
+FILE is a failing scenario: one written by `faultline fuzz`, or any scenario whose run does not
+meet its `expect:`. The property that fails first (or `panic`, `limit`) is kept failing while
+the scenario is made smaller, in this order: delta debugging over the fault list (a liveness
+phase stays), a shorter `duration` (never before a goal's deadline), fewer workload clients, a
+lower rate and an earlier `until`, then lower drop and duplicate probabilities. At most 2,000
+candidate runs; the result is deterministic. The smaller scenario is written to OUT (default:
+FILE with `.min.yaml` instead of `.yaml`) with a comment saying what it was shrunk from.
+
+Exit codes:
+  0  a smaller (or equal) failing scenario was written
+  2  bad input: an unreadable or invalid file, a scenario that does not fail, or OUT cannot be
+     written
+  3  internal error (a bug in faultline)
+
+Examples:
+  faultline shrink fuzz-out/all_delivered/seed-3.yaml
+  faultline shrink fuzz-out/all_delivered/seed-3.yaml -o small.yaml --format json";
+
+#[derive(clap::Args)]
+struct ShrinkArgs {
+    /// The failing scenario (YAML).
+    file: PathBuf,
+    /// Where the shrunk scenario is written (default: FILE with `.min.yaml`).
+    #[arg(short, long, value_name = "OUT")]
+    out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a scenario file and check its properties and expectation.
@@ -149,6 +179,9 @@ enum Command {
     /// file that replays it.
     #[command(after_help = FUZZ_HELP)]
     Fuzz(FuzzArgs),
+    /// Shrink a failing scenario to a smaller one that fails with the same property.
+    #[command(after_help = SHRINK_HELP)]
+    Shrink(ShrinkArgs),
     /// List the built-in protocols with their parameters, properties and bug variants.
     List {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -162,6 +195,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Validate { files } => validate(&files),
         Command::Fuzz(args) => fuzz(&args),
+        Command::Shrink(args) => shrink(&args),
         Command::List { format } => list(format),
         Command::CheckHistory {
             file,
@@ -294,6 +328,35 @@ fn fuzz(args: &FuzzArgs) -> u8 {
     } else {
         EXIT_VIOLATION
     }
+}
+
+fn shrink(args: &ShrinkArgs) -> u8 {
+    let scenario = match scenario::load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| explore::shrink::default_out(&args.file));
+    let report = match explore::shrink(&scenario, &args.file.display().to_string(), &out) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("faultline: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match args.format {
+        Format::Text => print!("{}", explore::shrink::text(&report)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("the report serialises")
+        ),
+    }
+    EXIT_OK
 }
 
 fn validate(files: &[PathBuf]) -> u8 {

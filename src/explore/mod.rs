@@ -1,9 +1,12 @@
-//! Exploring a scenario beyond its one seed: seed sweeps in parallel workers, with sharding.
+//! Exploring a scenario beyond its one seed: seed sweeps in parallel workers, with sharding,
+//! and shrinking what they find.
 
 pub mod case;
 pub mod fuzz;
 pub mod seeds;
+pub mod shrink;
 
 pub use case::{Finding, seed_scenario};
 pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
 pub use seeds::{SeedRange, Shard};
+pub use shrink::{ShrinkError, ShrinkReport, shrink};
