@@ -114,3 +114,38 @@ fn a_passing_scenario_is_bad_input() {
     let o = faultline(&["shrink", "no/such/file.yaml"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_liveness_phase_stays_and_bounds_the_duration() {
+    let d = dir("liveness");
+    let text = std::fs::read_to_string("scenarios/broadcast-nemesis.yaml")
+        .unwrap()
+        .replace(
+            "protocol: broadcast\n",
+            "protocol: broadcast\nbug: no-retransmit\n",
+        );
+    assert!(text.contains("bug: no-retransmit") && text.contains("liveness: { at: 7s, within: 3s"));
+    let input = d.join("nemesis.yaml");
+    std::fs::write(&input, text).unwrap();
+    let o = faultline(&["shrink", input.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (b, a) = (&json["before"], &json["after"]);
+    assert!(a["faults"].as_u64().unwrap() < b["faults"].as_u64().unwrap());
+    assert!(
+        a["duration_ns"].as_u64().unwrap() >= 10_000_000_000,
+        "the phase ends at 10s"
+    );
+    let out = d.join("nemesis.min.yaml");
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.contains("liveness:") && !written.contains("nemesis:"));
+    let run = faultline(&["run", out.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(stdout.contains(&format!("{} violated", json["property"].as_str().unwrap())));
+}
