@@ -1,5 +1,5 @@
 //! Shrinking a failing scenario: fewer faults, a shorter run, a lighter workload and a kinder
-//! network, as long as the same property still fails.
+//! network, and fewer nodes, as long as the same property still fails.
 //!
 //! Every candidate is written with [`to_yaml`] and parsed back before it runs, so a candidate
 //! that would not make a valid file is never accepted, and the scenario written at the end is
@@ -23,6 +23,8 @@ pub const TIME_STEPS_MAX: usize = 40;
 pub const HALVINGS_MAX: usize = 16;
 /// Most halvings of a drop or duplicate probability that cannot go to 0.
 pub const PROBABILITY_STEPS_MAX: usize = 8;
+/// Most nodes removed.
+pub const NODE_REMOVALS_MAX: usize = 16;
 /// Lowest workload rate tried, in operations per second.
 pub const RATE_MIN_PER_S: f64 = 1.0;
 
@@ -345,6 +347,41 @@ impl Shrinker {
             }
         }
     }
+
+    /// Fewer nodes: the last one goes while no fault or link override names it, the file
+    /// stays valid for the protocol, and the same property still fails. Not for panics, which
+    /// a protocol run on too few nodes could raise for another reason.
+    fn nodes(&mut self) {
+        if self.property == "panic" {
+            return;
+        }
+        for _ in 0..NODE_REMOVALS_MAX {
+            let n = self.current.node_names.len();
+            if n <= 1 {
+                return;
+            }
+            let last = crate::process::NodeId((n - 1) as u32);
+            let named = self
+                .current
+                .faults
+                .iter()
+                .any(|f| f.fault.nodes().contains(&last))
+                || self
+                    .current
+                    .network
+                    .links
+                    .keys()
+                    .any(|&(from, to)| from == last || to == last);
+            if named {
+                return;
+            }
+            let mut s = self.current.clone();
+            s.node_names.pop();
+            if !self.attempt(&s) {
+                return;
+            }
+        }
+    }
 }
 
 fn with_duration(s: &Scenario, d: SimDuration) -> Scenario {
@@ -377,6 +414,7 @@ pub fn shrink(original: &Scenario, file: &str, out: &Path) -> Result<ShrinkRepor
     s.duration();
     s.workload();
     s.network();
+    s.nodes();
     let after = s.last.size(&s.current);
     let out_name = out.display().to_string();
     let header = format!(
