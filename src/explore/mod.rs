@@ -5,5 +5,5 @@ pub mod fuzz;
 pub mod seeds;
 
 pub use case::{Finding, seed_scenario};
-pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
+pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, MergeError, fuzz, merge};
 pub use seeds::{SeedRange, Shard};
