@@ -72,6 +72,8 @@ Each seed runs the scenario with `seed:` replaced and `expect: pass`: any violat
 limit or protocol panic fails the seed. A scenario with no scripted faults gets a random
 schedule drawn from each seed (partitions, crashes, pauses over the first 70 % of the run).
 Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
+Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
+runs only the seeds not finished and reports all failures, earlier ones included.
 
 Exit codes:
   0  no seed failed
@@ -83,7 +85,8 @@ Examples:
   faultline fuzz scenarios/broadcast-partition.yaml
   faultline fuzz scenarios/raft-elect-and-replicate.yaml --seeds 0..10000 --jobs 8
   faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --shard 0/4 --out ci-fuzz
-  faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json";
+  faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json
+  faultline fuzz scenarios/paxos-agreement.yaml --count 100000 --out ci-fuzz --resume --junit fuzz.xml";
 
 #[derive(clap::Args)]
 struct FuzzArgs {

@@ -439,7 +439,7 @@ pub fn junit(r: &FuzzReport) -> String {
     if unlisted > 0 {
         out.push_str(&format!(
             "    <testcase classname=\"{name}\" name=\"passing seeds\">\n      \
-             <system-out>{unlisted} more seeds ran and passed</system-out>\n    </testcase>\n"
+             <system-out>{unlisted} seeds passed</system-out>\n    </testcase>\n"
         ));
     }
     out.push_str("  </testsuite>\n</testsuites>\n");
