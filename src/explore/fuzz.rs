@@ -148,6 +148,14 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         stop_reason: Mutex::new(None),
         progress: Mutex::new(progress),
     };
+    if let Some(n) = opts.stop_after
+        && shared.failures.lock().expect("not poisoned").len() >= n
+    {
+        stop(
+            &shared,
+            "the failure limit (--stop-after) was reached".into(),
+        );
+    }
     let bar = progress_bar(shared.seeds.len() as u64, opts.progress);
     #[allow(clippy::disallowed_methods)] // wall time only decides which seeds start
     let started = std::time::Instant::now();
@@ -521,4 +529,30 @@ pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
         out.stopped_early = Some(stopped.join("; "));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_line_cut_short_is_ignored() {
+        let dir = std::env::temp_dir().join(format!("faultline-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(PROGRESS_FILE);
+        assert!(read_progress(&path).unwrap().is_empty());
+        std::fs::write(&path, "3\n10\n7\n12").unwrap();
+        assert_eq!(read_progress(&path).unwrap(), BTreeSet::from([3, 7, 10]));
+        std::fs::write(&path, "4").unwrap();
+        assert!(read_progress(&path).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn xml_escape_escapes_markup_and_controls() {
+        assert_eq!(
+            xml_escape("a<b>&\"c\"'\n\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;&#10; "
+        );
+    }
 }
