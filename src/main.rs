@@ -72,6 +72,8 @@ Each seed runs the scenario with `seed:` replaced and `expect: pass`: any violat
 limit or protocol panic fails the seed. A scenario with no scripted faults gets a random
 schedule drawn from each seed (partitions, crashes, pauses over the first 70 % of the run).
 Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
+Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
+runs only the seeds not finished and reports all failures, earlier ones included.
 
 Exit codes:
   0  no seed failed
@@ -83,7 +85,8 @@ Examples:
   faultline fuzz scenarios/broadcast-partition.yaml
   faultline fuzz scenarios/raft-elect-and-replicate.yaml --seeds 0..10000 --jobs 8
   faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --shard 0/4 --out ci-fuzz
-  faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json";
+  faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json
+  faultline fuzz scenarios/paxos-agreement.yaml --count 100000 --out ci-fuzz --resume --junit fuzz.xml";
 
 #[derive(clap::Args)]
 struct FuzzArgs {
@@ -110,6 +113,13 @@ struct FuzzArgs {
     /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m.
     #[arg(long, value_name = "D", value_parser = parse_duration)]
     time_budget: Option<std::time::Duration>,
+    /// Skip the seeds OUT/progress records as finished by an earlier run (e.g. one that was
+    /// killed) and report their failures too, read back from OUT.
+    #[arg(long)]
+    resume: bool,
+    /// Also write the result as JUnit XML to FILE: one test case per seed.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -144,6 +154,18 @@ struct ShrinkArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
+const MERGE_HELP: &str = "\
+Reads the `--format json` reports of `faultline fuzz` runs, typically the shards K/N of one
+sweep, and prints one report: seeds summed, failures sorted by seed, the longest wall time,
+and seeds/s summed (the throughput of the shards together).
+
+Exit codes:
+  0  no failures
+  1  at least one failure
+  2  bad input: an unreadable or invalid report, or reports of different scenarios
+
+Example:
+  faultline merge shard-0.json shard-1.json shard-2.json shard-3.json --junit fuzz.xml";
 
 #[derive(Subcommand)]
 enum Command {
@@ -183,6 +205,18 @@ enum Command {
     /// Shrink a failing scenario to a smaller one that fails with the same property.
     #[command(after_help = SHRINK_HELP)]
     Shrink(ShrinkArgs),
+    /// Combine the JSON reports of `faultline fuzz` shards into one report.
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// Reports written by `faultline fuzz --format json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also write the merged failures as JUnit XML to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// List the built-in protocols with their parameters, properties and bug variants.
     List {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -197,6 +231,11 @@ fn main() -> ExitCode {
         Command::Validate { files } => validate(&files),
         Command::Fuzz(args) => fuzz(&args),
         Command::Shrink(args) => shrink(&args),
+        Command::Merge {
+            files,
+            junit,
+            format,
+        } => merge(&files, junit.as_deref(), format),
         Command::List { format } => list(format),
         Command::CheckHistory {
             file,
@@ -309,6 +348,7 @@ fn fuzz(args: &FuzzArgs) -> u8 {
         time_budget: args.time_budget,
         progress: args.format == Format::Text,
         source: args.file.display().to_string(),
+        resume: args.resume,
     };
     let report = match explore::fuzz(&scenario, &options) {
         Ok(r) => r,
@@ -317,11 +357,21 @@ fn fuzz(args: &FuzzArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    match args.format {
-        Format::Text => print!("{}", explore::fuzz::text(&report)),
+    print_fuzz_report(&report, args.junit.as_deref(), args.format)
+}
+
+fn print_fuzz_report(report: &explore::FuzzReport, junit: Option<&Path>, format: Format) -> u8 {
+    if let Some(path) = junit
+        && let Err(e) = std::fs::write(path, explore::fuzz::junit(report))
+    {
+        eprintln!("{}: cannot write the JUnit report: {e}", path.display());
+        return EXIT_BAD_INPUT;
+    }
+    match format {
+        Format::Text => print!("{}", explore::fuzz::text(report)),
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&report).expect("the report serialises")
+            serde_json::to_string_pretty(report).expect("the report serialises")
         ),
     }
     if report.failures.is_empty() {
@@ -358,6 +408,34 @@ fn shrink(args: &ShrinkArgs) -> u8 {
         ),
     }
     EXIT_OK
+}
+
+fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {
+    let mut reports = Vec::new();
+    for file in files {
+        let parsed = std::fs::read_to_string(file)
+            .map_err(|e| e.to_string())
+            .and_then(|t| {
+                serde_json::from_str::<explore::FuzzReport>(&t).map_err(|e| e.to_string())
+            });
+        match parsed {
+            Ok(r) => reports.push(r),
+            Err(e) => {
+                eprintln!(
+                    "{}: not a `faultline fuzz --format json` report: {e}",
+                    file.display()
+                );
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    match explore::merge(&reports) {
+        Ok(r) => print_fuzz_report(&r, junit, format),
+        Err(e) => {
+            eprintln!("faultline: {e}");
+            EXIT_BAD_INPUT
+        }
+    }
 }
 
 fn validate(files: &[PathBuf]) -> u8 {

@@ -10,9 +10,10 @@ use super::case::{Finding, check, seed_scenario, write_finding};
 use super::seeds::{SeedRange, Shard, selected};
 use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
-use std::io::IsTerminal;
-use std::path::PathBuf;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -37,10 +38,16 @@ pub struct FuzzOptions {
     pub progress: bool,
     /// The fuzzed file as given on the command line, for the headers of written files.
     pub source: String,
+    /// Skip the seeds that `out/progress` records as finished, and report their failures from
+    /// the files under `out`.
+    pub resume: bool,
 }
 
+/// The file under `out` that lists finished seeds, one a line.
+pub const PROGRESS_FILE: &str = "progress";
+
 /// One failing seed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Failure {
     pub seed: u64,
     pub property: String,
@@ -50,17 +57,24 @@ pub struct Failure {
 }
 
 /// What a sweep found.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FuzzReport {
     pub scenario: String,
     pub seeds_planned: u64,
+    /// Seeds finished, including those a `--resume` found finished by an earlier run.
     pub seeds_run: u64,
+    /// Of `seeds_run`, those finished by an earlier run (`--resume`).
+    #[serde(default)]
+    pub seeds_resumed: u64,
     /// Sorted by seed.
     pub failures: Vec<Failure>,
     pub wall_time_s: f64,
     pub seeds_per_second: f64,
     /// Why the sweep stopped before every planned seed ran, if it did.
     pub stopped_early: Option<String>,
+    /// The finished seeds, sorted (for `--junit`; not in the JSON report).
+    #[serde(skip)]
+    pub seeds: Vec<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +87,8 @@ pub enum FuzzError {
     },
     #[error("the seed selection is empty")]
     NoSeeds,
+    #[error("cannot record progress in {file}: {error}")]
+    Progress { file: String, error: std::io::Error },
 }
 
 struct Shared {
@@ -83,27 +99,67 @@ struct Shared {
     failures: Mutex<Vec<Failure>>,
     error: Mutex<Option<FuzzError>>,
     stop_reason: Mutex<Option<String>>,
+    /// `out/progress`, opened for appending: one finished seed a line.
+    progress: Mutex<std::fs::File>,
 }
 
 /// Runs the sweep.
 pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError> {
-    let seeds: Vec<u64> = selected(opts.seeds, opts.shard).collect();
-    if seeds.is_empty() {
+    let planned: Vec<u64> = selected(opts.seeds, opts.shard).collect();
+    if planned.is_empty() {
         return Err(FuzzError::NoSeeds);
     }
+    let progress_path = opts.out.join(PROGRESS_FILE);
+    let progress_error = |error| FuzzError::Progress {
+        file: progress_path.display().to_string(),
+        error,
+    };
+    let finished: BTreeSet<u64> = if opts.resume {
+        let wanted: BTreeSet<u64> = planned.iter().copied().collect();
+        read_progress(&progress_path)
+            .map_err(progress_error)?
+            .intersection(&wanted)
+            .copied()
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let earlier = earlier_failures(&opts.out, &finished);
+    std::fs::create_dir_all(&opts.out).map_err(progress_error)?;
+    let mut open = std::fs::OpenOptions::new();
+    if opts.resume {
+        open.create(true).append(true);
+    } else {
+        open.create(true).write(true).truncate(true);
+    }
+    let progress = open.open(&progress_path).map_err(progress_error)?;
+    let seeds: Vec<u64> = planned
+        .iter()
+        .copied()
+        .filter(|s| !finished.contains(s))
+        .collect();
     let shared = Shared {
         seeds,
         next: AtomicUsize::new(0),
         done: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
-        failures: Mutex::new(Vec::new()),
+        failures: Mutex::new(earlier),
         error: Mutex::new(None),
         stop_reason: Mutex::new(None),
+        progress: Mutex::new(progress),
     };
+    if let Some(n) = opts.stop_after
+        && shared.failures.lock().expect("not poisoned").len() >= n
+    {
+        stop(
+            &shared,
+            "the failure limit (--stop-after) was reached".into(),
+        );
+    }
     let bar = progress_bar(shared.seeds.len() as u64, opts.progress);
     #[allow(clippy::disallowed_methods)] // wall time only decides which seeds start
     let started = std::time::Instant::now();
-    let jobs = opts.jobs.clamp(1, JOBS_MAX).min(shared.seeds.len());
+    let jobs = opts.jobs.clamp(1, JOBS_MAX).min(shared.seeds.len().max(1));
     std::thread::scope(|scope| {
         for _ in 0..jobs {
             scope.spawn(|| worker(base, opts, &shared, &bar, started));
@@ -123,19 +179,93 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         .into_inner()
         .expect("no worker panics holding it");
     failures.sort_by_key(|f| f.seed);
-    let seeds_run = shared.done.load(Ordering::SeqCst) as u64;
+    let ran_now = shared.done.load(Ordering::SeqCst);
+    // Every seed taken from the counter ran to the end: the first `taken` of the list.
+    let taken = shared.next.load(Ordering::SeqCst).min(shared.seeds.len());
+    let mut all: Vec<u64> = finished.iter().copied().collect();
+    all.extend_from_slice(&shared.seeds[..taken]);
+    all.sort_unstable();
     Ok(FuzzReport {
         scenario: base.name.clone(),
-        seeds_planned: shared.seeds.len() as u64,
-        seeds_run,
+        seeds_planned: planned.len() as u64,
+        seeds_run: (ran_now + finished.len()) as u64,
+        seeds_resumed: finished.len() as u64,
         failures,
         wall_time_s,
-        seeds_per_second: seeds_run as f64 / wall_time_s.max(1e-9),
+        seeds_per_second: ran_now as f64 / wall_time_s.max(1e-9),
         stopped_early: shared
             .stop_reason
             .into_inner()
             .expect("no worker panics holding it"),
+        seeds: all,
     })
+}
+
+/// The seeds `path` lists; none when it does not exist. A line cut short by a kill (no
+/// newline, or not a number) is ignored: that seed runs again.
+fn read_progress(path: &Path) -> std::io::Result<BTreeSet<u64>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => return Err(e),
+    };
+    let complete = match text.rfind('\n') {
+        Some(i) => &text[..=i],
+        None => "",
+    };
+    Ok(complete
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect())
+}
+
+/// The failures of `seeds` already written under `out` as `<property>/seed-<N>.yaml`, with
+/// the message read back from the file's first line. Temporary files (`.seed-N.yaml.tmp`) are
+/// not failures.
+fn earlier_failures(out: &Path, seeds: &BTreeSet<u64>) -> Vec<Failure> {
+    let mut found = Vec::new();
+    if seeds.is_empty() {
+        return found;
+    }
+    let Ok(dirs) = std::fs::read_dir(out) else {
+        return found;
+    };
+    for dir in dirs.flatten() {
+        let property = dir.file_name().to_string_lossy().into_owned();
+        let Ok(files) = std::fs::read_dir(dir.path()) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let name = file.file_name().to_string_lossy().into_owned();
+            let Some(seed) = name
+                .strip_prefix("seed-")
+                .and_then(|n| n.strip_suffix(".yaml"))
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            if !seeds.contains(&seed) {
+                continue;
+            }
+            let path = file.path();
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let message = text
+                .lines()
+                .next()
+                .and_then(|l| l.split_once(&format!(" with seed {seed}: ")))
+                .map(|(_, m)| m.to_string())
+                .unwrap_or_default();
+            found.push(Failure {
+                seed,
+                property: property.clone(),
+                message,
+                file: path.display().to_string(),
+            });
+        }
+    }
+    found.sort_by(|a, b| (a.seed, &a.property).cmp(&(b.seed, &b.property)));
+    found.dedup_by_key(|f| f.seed);
+    found
 }
 
 fn worker(
@@ -162,6 +292,27 @@ fn worker(
         let scenario = seed_scenario(base, seed);
         if let Some(finding) = check(&scenario) {
             record(opts, shared, &scenario, finding, bar);
+        }
+        if shared.stop.load(Ordering::SeqCst)
+            && shared.error.lock().expect("not poisoned").is_some()
+        {
+            return;
+        }
+        // The failure file (if any) is in place before the seed is recorded as finished.
+        let line = format!("{seed}\n");
+        if let Err(error) = shared
+            .progress
+            .lock()
+            .expect("not poisoned")
+            .write_all(line.as_bytes())
+        {
+            let mut slot = shared.error.lock().expect("not poisoned");
+            slot.get_or_insert(FuzzError::Progress {
+                file: opts.out.join(PROGRESS_FILE).display().to_string(),
+                error,
+            });
+            shared.stop.store(true, Ordering::SeqCst);
+            return;
         }
         shared.done.fetch_add(1, Ordering::SeqCst);
         bar.inc(1);
@@ -235,6 +386,12 @@ pub fn text(r: &FuzzReport) -> String {
         r.seeds_per_second,
         r.failures.len()
     );
+    if r.seeds_resumed > 0 {
+        out.push_str(&format!(
+            "resumed: {} seeds were finished by an earlier run\n",
+            r.seeds_resumed
+        ));
+    }
     if let Some(why) = &r.stopped_early {
         out.push_str(&format!("stopped early: {why}\n"));
     }
@@ -245,4 +402,157 @@ pub fn text(r: &FuzzReport) -> String {
         ));
     }
     out
+}
+
+/// The report as JUnit XML: one `<testsuite>` named after the scenario, one `<testcase>` per
+/// finished seed (`seed-N`), and a `<failure>` in each failing one whose text is the replay
+/// command. A report that does not list its seeds (one merged from JSON reports) has a test
+/// case per failure and one more, `passing seeds`, standing for the rest.
+pub fn junit(r: &FuzzReport) -> String {
+    let failing: std::collections::BTreeMap<u64, &Failure> =
+        r.failures.iter().map(|f| (f.seed, f)).collect();
+    let mut seeds: BTreeSet<u64> = r.seeds.iter().copied().collect();
+    seeds.extend(failing.keys().copied());
+    let unlisted = (r.seeds_run as usize).saturating_sub(seeds.len());
+    let tests = seeds.len() + usize::from(unlisted > 0);
+    let name = xml_escape(&r.scenario);
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"faultline fuzz\" tests=\"{}\" failures=\"{}\" time=\"{:.3}\">\n",
+        tests,
+        failing.len(),
+        r.wall_time_s
+    ));
+    out.push_str(&format!(
+        "  <testsuite name=\"{name}\" tests=\"{}\" failures=\"{}\" errors=\"0\" skipped=\"0\" time=\"{:.3}\">\n",
+        tests,
+        failing.len(),
+        r.wall_time_s
+    ));
+    for seed in seeds {
+        match failing.get(&seed) {
+            None => out.push_str(&format!(
+                "    <testcase classname=\"{name}\" name=\"seed-{seed}\"/>\n"
+            )),
+            Some(f) => out.push_str(&format!(
+                "    <testcase classname=\"{name}\" name=\"seed-{seed}\">\n      \
+                 <failure type=\"{}\" message=\"{}\">Replay: faultline run {}</failure>\n    \
+                 </testcase>\n",
+                xml_escape(&f.property),
+                xml_escape(&f.message),
+                xml_escape(&f.file)
+            )),
+        }
+    }
+    if unlisted > 0 {
+        out.push_str(&format!(
+            "    <testcase classname=\"{name}\" name=\"passing seeds\">\n      \
+             <system-out>{unlisted} seeds passed</system-out>\n    </testcase>\n"
+        ));
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// Text made safe for XML content and attribute values (control characters other than tab
+/// and newline, which XML 1.0 does not allow, become spaces).
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#9;"),
+            c if (c as u32) < 0x20 => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Why shard reports cannot be merged.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge")]
+    Empty,
+    #[error("the reports are of different scenarios: `{0}` and `{1}`")]
+    Scenarios(String, String),
+}
+
+/// Combines the reports of the shards of one sweep: seeds planned, run and resumed summed;
+/// failures concatenated and sorted by seed (a seed reported twice counts once); the wall
+/// time is the longest (shards run side by side) and `seeds_per_second` is the sum of the
+/// shards' rates, the throughput of all shards together; `stopped_early` lists each shard
+/// that stopped early.
+pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
+    let first = reports.first().ok_or(MergeError::Empty)?;
+    let mut out = FuzzReport {
+        scenario: first.scenario.clone(),
+        seeds_planned: 0,
+        seeds_run: 0,
+        seeds_resumed: 0,
+        failures: Vec::new(),
+        wall_time_s: 0.0,
+        seeds_per_second: 0.0,
+        stopped_early: None,
+        seeds: Vec::new(),
+    };
+    let mut stopped = Vec::new();
+    for (i, r) in reports.iter().enumerate() {
+        if r.scenario != first.scenario {
+            return Err(MergeError::Scenarios(
+                first.scenario.clone(),
+                r.scenario.clone(),
+            ));
+        }
+        out.seeds_planned += r.seeds_planned;
+        out.seeds_run += r.seeds_run;
+        out.seeds_resumed += r.seeds_resumed;
+        out.failures.extend(r.failures.iter().cloned());
+        out.wall_time_s = out.wall_time_s.max(r.wall_time_s);
+        out.seeds_per_second += r.seeds_per_second;
+        out.seeds.extend_from_slice(&r.seeds);
+        if let Some(why) = &r.stopped_early {
+            stopped.push(format!("report {}: {why}", i + 1));
+        }
+    }
+    out.failures
+        .sort_by(|a, b| (a.seed, &a.property).cmp(&(b.seed, &b.property)));
+    out.failures.dedup_by_key(|f| f.seed);
+    out.seeds.sort_unstable();
+    out.seeds.dedup();
+    if !stopped.is_empty() {
+        out.stopped_early = Some(stopped.join("; "));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_progress_line_cut_short_is_ignored() {
+        let dir = std::env::temp_dir().join(format!("faultline-progress-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(PROGRESS_FILE);
+        assert!(read_progress(&path).unwrap().is_empty());
+        std::fs::write(&path, "3\n10\n7\n12").unwrap();
+        assert_eq!(read_progress(&path).unwrap(), BTreeSet::from([3, 7, 10]));
+        std::fs::write(&path, "4").unwrap();
+        assert!(read_progress(&path).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn xml_escape_escapes_markup_and_controls() {
+        assert_eq!(
+            xml_escape("a<b>&\"c\"'\n\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&quot;&apos;&#10; "
+        );
+    }
 }

@@ -7,6 +7,6 @@ pub mod seeds;
 pub mod shrink;
 
 pub use case::{Finding, seed_scenario};
-pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
+pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, MergeError, fuzz, merge};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{ShrinkError, ShrinkReport, shrink};
