@@ -1,12 +1,15 @@
 //! The `faultline` command line: parse, call the library, render.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use faultline::explore;
 use faultline::report;
 use faultline::scenario::{self, RunError, RunOptions};
 use faultline::trace::JsonlSink;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod cli;
+
+use cli::explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};
 
 const EXIT_OK: u8 = 0;
 const EXIT_VIOLATION: u8 = 1;
@@ -66,106 +69,6 @@ struct RunArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
-
-const FUZZ_HELP: &str = "\
-Each seed runs the scenario with `seed:` replaced and `expect: pass`: any violated property,
-limit or protocol panic fails the seed. A scenario with no scripted faults gets a random
-schedule drawn from each seed (partitions, crashes, pauses over the first 70 % of the run).
-Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
-Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
-runs only the seeds not finished and reports all failures, earlier ones included.
-
-Exit codes:
-  0  no seed failed
-  1  at least one seed failed
-  2  bad input: an invalid scenario, a bad flag, or OUT cannot be written
-  3  internal error (a bug in faultline)
-
-Examples:
-  faultline fuzz scenarios/broadcast-partition.yaml
-  faultline fuzz scenarios/raft-elect-and-replicate.yaml --seeds 0..10000 --jobs 8
-  faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --shard 0/4 --out ci-fuzz
-  faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json
-  faultline fuzz scenarios/paxos-agreement.yaml --count 100000 --out ci-fuzz --resume --junit fuzz.xml";
-
-#[derive(clap::Args)]
-struct FuzzArgs {
-    /// The scenario (YAML).
-    file: PathBuf,
-    /// Seeds to run, half-open: A..B runs A, A+1, ..., B-1.
-    #[arg(long, value_name = "A..B", conflicts_with = "count")]
-    seeds: Option<explore::SeedRange>,
-    /// Run seeds 0..N (default 100).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=explore::seeds::SEEDS_MAX))]
-    count: Option<u64>,
-    /// Worker threads (default: the available cores).
-    #[arg(long, value_name = "J", value_parser = clap::value_parser!(u64).range(1..=explore::fuzz::JOBS_MAX as u64))]
-    jobs: Option<u64>,
-    /// Run only the seeds with seed % N == K.
-    #[arg(long, value_name = "K/N")]
-    shard: Option<explore::Shard>,
-    /// Where failing seeds are written.
-    #[arg(long, value_name = "DIR", default_value = "fuzz-out")]
-    out: PathBuf,
-    /// Start no new seed after F failures.
-    #[arg(long, value_name = "F", value_parser = clap::value_parser!(u64).range(1..))]
-    stop_after: Option<u64>,
-    /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
-    time_budget: Option<std::time::Duration>,
-    /// Skip the seeds OUT/progress records as finished by an earlier run (e.g. one that was
-    /// killed) and report their failures too, read back from OUT.
-    #[arg(long)]
-    resume: bool,
-    /// Also write the result as JUnit XML to FILE: one test case per seed.
-    #[arg(long, value_name = "FILE")]
-    junit: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-}
-
-const SHRINK_HELP: &str = "\
-FILE is a failing scenario: one written by `faultline fuzz`, or any scenario whose run does not
-meet its `expect:`. The property that fails first (or `panic`, `limit`) is kept failing while
-the scenario is made smaller, in this order: delta debugging over the fault list (a liveness
-phase stays), a shorter `duration` (never before a goal's deadline), fewer workload clients, a
-lower rate and an earlier `until`, lower drop and duplicate probabilities, then fewer nodes
-(while no fault names the node removed). At most 2,000 candidate runs; the result is
-deterministic. The smaller scenario is written to OUT (default: FILE with `.min.yaml` instead
-of `.yaml`) with a comment saying what it was shrunk from.
-
-Exit codes:
-  0  a smaller (or equal) failing scenario was written
-  2  bad input: an unreadable or invalid file, a scenario that does not fail, or OUT cannot be
-     written
-  3  internal error (a bug in faultline)
-
-Examples:
-  faultline shrink fuzz-out/all_delivered/seed-3.yaml
-  faultline shrink fuzz-out/all_delivered/seed-3.yaml -o small.yaml --format json";
-
-#[derive(clap::Args)]
-struct ShrinkArgs {
-    /// The failing scenario (YAML).
-    file: PathBuf,
-    /// Where the shrunk scenario is written (default: FILE with `.min.yaml`).
-    #[arg(short, long, value_name = "OUT")]
-    out: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-}
-const MERGE_HELP: &str = "\
-Reads the `--format json` reports of `faultline fuzz` runs, typically the shards K/N of one
-sweep, and prints one report: seeds summed, failures sorted by seed, the longest wall time,
-and seeds/s summed (the throughput of the shards together).
-
-Exit codes:
-  0  no failures
-  1  at least one failure
-  2  bad input: an unreadable or invalid report, or reports of different scenarios
-
-Example:
-  faultline merge shard-0.json shard-1.json shard-2.json shard-3.json --junit fuzz.xml";
 
 #[derive(Subcommand)]
 enum Command {
@@ -325,116 +228,6 @@ fn run_error(e: &RunError) -> u8 {
         RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
         RunError::Build(_) => EXIT_BAD_INPUT,
         RunError::Panic { .. } => EXIT_INTERNAL,
-    }
-}
-
-fn fuzz(args: &FuzzArgs) -> u8 {
-    let scenario = match scenario::load(&args.file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let options = explore::FuzzOptions {
-        seeds: args
-            .seeds
-            .unwrap_or_else(|| explore::SeedRange::first(args.count.unwrap_or(100))),
-        shard: args.shard,
-        jobs: args.jobs.map_or(cores, |j| j as usize),
-        out: args.out.clone(),
-        stop_after: args.stop_after.map(|n| n as usize),
-        time_budget: args.time_budget,
-        progress: args.format == Format::Text,
-        source: args.file.display().to_string(),
-        resume: args.resume,
-    };
-    let report = match explore::fuzz(&scenario, &options) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("faultline: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    print_fuzz_report(&report, args.junit.as_deref(), args.format)
-}
-
-fn print_fuzz_report(report: &explore::FuzzReport, junit: Option<&Path>, format: Format) -> u8 {
-    if let Some(path) = junit
-        && let Err(e) = std::fs::write(path, explore::fuzz::junit(report))
-    {
-        eprintln!("{}: cannot write the JUnit report: {e}", path.display());
-        return EXIT_BAD_INPUT;
-    }
-    match format {
-        Format::Text => print!("{}", explore::fuzz::text(report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("the report serialises")
-        ),
-    }
-    if report.failures.is_empty() {
-        EXIT_OK
-    } else {
-        EXIT_VIOLATION
-    }
-}
-
-fn shrink(args: &ShrinkArgs) -> u8 {
-    let scenario = match scenario::load(&args.file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| explore::shrink::default_out(&args.file));
-    let report = match explore::shrink(&scenario, &args.file.display().to_string(), &out) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("faultline: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    match args.format {
-        Format::Text => print!("{}", explore::shrink::text(&report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serialises")
-        ),
-    }
-    EXIT_OK
-}
-
-fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {
-    let mut reports = Vec::new();
-    for file in files {
-        let parsed = std::fs::read_to_string(file)
-            .map_err(|e| e.to_string())
-            .and_then(|t| {
-                serde_json::from_str::<explore::FuzzReport>(&t).map_err(|e| e.to_string())
-            });
-        match parsed {
-            Ok(r) => reports.push(r),
-            Err(e) => {
-                eprintln!(
-                    "{}: not a `faultline fuzz --format json` report: {e}",
-                    file.display()
-                );
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
-    match explore::merge(&reports) {
-        Ok(r) => print_fuzz_report(&r, junit, format),
-        Err(e) => {
-            eprintln!("faultline: {e}");
-            EXIT_BAD_INPUT
-        }
     }
 }
 

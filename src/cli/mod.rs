@@ -1,0 +1,3 @@
+//! Subcommands kept apart from `main.rs` so that each file stays small.
+
+pub(crate) mod explore;
