@@ -263,3 +263,16 @@ fn expected(spec: &scenario::ExpectSpec) -> String {
 #[cfg(doctest)]
 #[doc = include_str!("../../docs/testing.md")]
 pub struct Guide;
+
+/// Whether the clients' history of `sim` passes the check of `model` (linearizability for
+/// registers and kv, the Jepsen-style checkers for the others), as a scenario run would judge
+/// it. Panics if the check gives no verdict (its time budget ran out), so a test never passes
+/// on an unknown.
+pub fn history_passes<P: crate::Process>(
+    sim: &crate::Sim<P>,
+    model: crate::workload::Model,
+) -> bool {
+    let check = crate::check::check_history(model, sim.history(), sim.node_names(), sim.now());
+    assert_ne!(check.status, "unknown", "the history check gave no verdict");
+    check.status == "pass"
+}

@@ -66,15 +66,7 @@ fn run(seed: u64, stale: bool, faults: Vec<TimedFault>) -> crate::Sim<Server> {
 }
 
 fn linearizable(sim: &crate::Sim<Server>) -> bool {
-    use crate::linearizability::{ModelKind, Options, Verdict, check};
-    let options = Options {
-        model: ModelKind::CasRegister,
-        initial: None,
-        time_budget: std::time::Duration::from_secs(10),
-        threads: 1,
-    };
-    let report = check("run", &sim.history().history(), &options).unwrap();
-    report.verdict == Verdict::Linearizable
+    crate::testing::history_passes(sim, Model::CasRegister)
 }
 
 #[test]

@@ -7,7 +7,6 @@ use crate::check::{ViolationReport, run_checked};
 use crate::engine::{NodeView, Sim, SimBuilder};
 use crate::faults::{Fault, TimedFault};
 use crate::history::Status;
-use crate::linearizability::{ModelKind, Options, Verdict, check};
 use crate::net::NetworkConfig;
 use crate::protocols::echo::tests::{at_ms, lossy};
 use crate::workload::WorkloadConfig;
@@ -71,23 +70,7 @@ fn run(
 }
 
 fn linearizable(sim: &Sim<PrimaryBackup>, model: Model) -> bool {
-    let model = match model {
-        Model::Register => ModelKind::Register,
-        Model::CasRegister => ModelKind::CasRegister,
-        _ => ModelKind::Kv,
-    };
-    let options = Options {
-        model,
-        initial: Some(Value::Nil),
-        time_budget: std::time::Duration::from_secs(10),
-        threads: 1,
-    };
-    let report = check("run", &sim.history().history(), &options).expect("a valid history");
-    assert!(
-        !matches!(report.verdict, Verdict::Unknown(_)),
-        "the check finished"
-    );
-    report.verdict == Verdict::Linearizable
+    crate::testing::history_passes(sim, model)
 }
 
 fn state(sim: &Sim<PrimaryBackup>, id: NodeId) -> &PrimaryBackup {

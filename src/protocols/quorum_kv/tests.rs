@@ -7,7 +7,6 @@ use crate::check::{ViolationReport, run_checked};
 use crate::engine::{NodeView, Sim, SimBuilder};
 use crate::faults::{Fault, TimedFault};
 use crate::history::{Status, Value};
-use crate::linearizability::{ModelKind, Options, Verdict, check};
 use crate::net::{Latency, LinkConfig, NetworkConfig};
 use crate::protocols::echo::tests::{at_ms, lossy};
 use crate::workload::WorkloadConfig;
@@ -90,18 +89,7 @@ fn run(
 }
 
 fn linearizable(sim: &Sim<QuorumKv>) -> bool {
-    let options = Options {
-        model: ModelKind::Kv,
-        initial: Some(Value::Nil),
-        time_budget: std::time::Duration::from_secs(10),
-        threads: 1,
-    };
-    let report = check("run", &sim.history().history(), &options).expect("a valid history");
-    assert!(
-        !matches!(report.verdict, Verdict::Unknown(_)),
-        "the check finished"
-    );
-    report.verdict == Verdict::Linearizable
+    crate::testing::history_passes(sim, Model::Kv)
 }
 
 /// Links between nodes of 20–80 ms; clients reach their node in 1 ms.

@@ -6,7 +6,6 @@ use crate::check::{ViolationReport, run_checked};
 use crate::engine::SimBuilder;
 use crate::faults::{Fault, TimedFault};
 use crate::history::Status;
-use crate::linearizability::{ModelKind, Options, Verdict, check};
 use crate::net::{Latency, LinkConfig, NetworkConfig};
 use crate::protocols::echo::tests::{at_ms, lossy};
 use crate::time::SimTime;
@@ -56,24 +55,7 @@ fn run(
 }
 
 fn linearizable(sim: &Sim<Register>, model: Model) -> bool {
-    let model = match model {
-        Model::Register => ModelKind::Register,
-        Model::CasRegister => ModelKind::CasRegister,
-        _ => ModelKind::Kv,
-    };
-    let options = Options {
-        model,
-        // A key never written reads as nil, for kv too.
-        initial: Some(Value::Nil),
-        time_budget: std::time::Duration::from_secs(10),
-        threads: 1,
-    };
-    let report = check("run", &sim.history().history(), &options).expect("a valid history");
-    assert!(
-        !matches!(report.verdict, Verdict::Unknown(_)),
-        "the check finished"
-    );
-    report.verdict == Verdict::Linearizable
+    crate::testing::history_passes(sim, model)
 }
 
 /// A backup, then the primary, crash and restart while clients run.
