@@ -65,6 +65,16 @@ fn a_bug_is_found_written_and_replayed() {
         let stdout = String::from_utf8_lossy(&replay.stdout);
         assert_eq!(replay.status.code(), Some(1), "{stdout}");
         assert!(stdout.contains(&format!("{property} violated")), "{stdout}");
+        // Beside it, the trace of the failing run: one JSON line per event of the replay.
+        let trace = file.replace(".yaml", ".trace.jsonl");
+        let lines = std::fs::read_to_string(&trace).expect("a trace beside the scenario");
+        let replay = faultline(&["run", file, "--format", "json"]);
+        let report: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+        assert_eq!(
+            lines.lines().count() as u64,
+            report["trace_events"].as_u64().unwrap(),
+            "{trace}"
+        );
     }
     let _ = std::fs::remove_dir_all(&out);
 }

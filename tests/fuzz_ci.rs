@@ -109,8 +109,18 @@ fn a_killed_sweep_resumes_to_the_same_failures() {
         "the sweep finished before it was killed ({done} seeds)"
     );
 
-    // What the killed sweep left: only complete failure files, each a valid scenario.
+    // What the killed sweep left: only complete failure files, each a valid scenario, and
+    // complete traces (a trace is renamed into place before its scenario).
     for (property, name) in files_under(&dir) {
+        if name.ends_with(".trace.jsonl") {
+            let trace = std::fs::read_to_string(dir.join(&property).join(&name)).unwrap();
+            assert!(
+                trace
+                    .lines()
+                    .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok())
+            );
+            continue;
+        }
         if !name.ends_with(".yaml") {
             assert!(name.ends_with(".tmp"), "{property}/{name}");
             continue;

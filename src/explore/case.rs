@@ -104,10 +104,27 @@ pub fn write_finding(
         finding.message.replace('\n', " "),
         path.display()
     );
+    write_trace(&sub, s)?;
     let tmp = sub.join(format!(".seed-{}.yaml.tmp", s.seed));
     std::fs::write(&tmp, format!("{header}{}", to_yaml(s)))?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
+}
+
+/// Runs the failing seed once more with a trace sink and writes `seed-<N>.trace.jsonl` beside
+/// the scenario, atomically, before the scenario itself: a scenario file present means its
+/// trace is too. A run that panics still leaves the events up to the panic.
+fn write_trace(sub: &Path, s: &Scenario) -> std::io::Result<()> {
+    let tmp = sub.join(format!(".seed-{}.trace.jsonl.tmp", s.seed));
+    let file = std::fs::File::create(&tmp)?;
+    let sink = crate::trace::JsonlSink::new(file, s.node_names.clone());
+    let options = RunOptions {
+        trace: Some(Box::new(sink)),
+        ..RunOptions::default()
+    };
+    // The verdict is known already; only the trace it leaves is wanted.
+    let _ = run(s, options);
+    std::fs::rename(&tmp, sub.join(format!("seed-{}.trace.jsonl", s.seed)))
 }
 
 #[cfg(test)]
