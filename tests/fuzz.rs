@@ -1,8 +1,11 @@
 //! `faultline fuzz` through the real binary: failures found, written, replayed, and the same
 //! whatever the number of workers or shards.
 
+mod common;
+
+use common::faultline;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const BUGGY: &str = "scenarios/broadcast-no-retransmit-bug.yaml";
 /// Fails on some seeds and passes on others: a good test of what jobs and shards change.
@@ -10,16 +13,7 @@ const MIXED: &str = "scenarios/two-phase-commit-unlogged-decision-bug.yaml";
 const PASSING: &str = "scenarios/broadcast-partition.yaml";
 
 fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-fuzz-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    common::fresh_dir("fuzz", name)
 }
 
 /// Runs `fuzz` with JSON output; returns the exit code and the sorted (seed, property, file).

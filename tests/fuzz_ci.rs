@@ -1,5 +1,9 @@
 //! `faultline fuzz --resume`, `--junit` and `faultline merge` through the real binary.
 
+mod common;
+
+use common::faultline;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -9,16 +13,7 @@ use std::time::Duration;
 const MIXED: &str = "scenarios/two-phase-commit-unlogged-decision-bug.yaml";
 
 fn out_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-ci-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
+    common::fresh_dir("ci", name)
 }
 
 fn json(o: &Output) -> serde_json::Value {

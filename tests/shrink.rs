@@ -1,24 +1,19 @@
 //! `faultline shrink` through the real binary: the shrunk scenario still fails with the same
 //! property, is no bigger than its input, and comes out the same every time.
 
+mod common;
+
+use common::faultline;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
 
 const BUGGY: &str = "scenarios/broadcast-no-retransmit-bug.yaml";
 const PASSING: &str = "scenarios/broadcast-partition.yaml";
 
 fn dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("faultline-shrink-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::fresh_dir("shrink", name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn faultline(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
 }
 
 /// The buggy scenario as `faultline fuzz` would write it: expecting a pass, with one more
