@@ -44,8 +44,10 @@ pub trait BuiltinProtocol: Process + 'static {
     /// `params:` in a scenario; unknown fields must be rejected (`deny_unknown_fields`).
     type Params: DeserializeOwned + Serialize + Default + Clone + Debug;
 
-    fn param_docs() -> &'static [ParamDoc];
-    fn bugs() -> &'static [BugDoc];
+    /// `params:`, documented for `faultline list`.
+    const PARAM_DOCS: &'static [ParamDoc];
+    /// The bug variants a scenario can turn on with `bug:`.
+    const BUG_DOCS: &'static [BugDoc];
     fn properties() -> Vec<Property<Self>>;
     /// The client workloads this protocol serves through [`Process::on_request`].
     fn workloads() -> &'static [crate::workload::Model] {
@@ -105,8 +107,8 @@ pub fn info_of<P: BuiltinProtocol>() -> ProtocolInfo {
     ProtocolInfo {
         name: P::NAME,
         summary: P::SUMMARY,
-        params: P::param_docs(),
-        bugs: P::bugs(),
+        params: P::PARAM_DOCS,
+        bugs: P::BUG_DOCS,
         properties: P::properties()
             .iter()
             .map(|p| PropertyInfo {

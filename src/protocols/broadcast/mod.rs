@@ -280,13 +280,8 @@ impl BuiltinProtocol for Broadcast {
         "gossip with flooding and anti-entropy: every value reaches every live node";
     type Params = Params;
 
-    fn param_docs() -> &'static [ParamDoc] {
-        PARAM_DOCS
-    }
-
-    fn bugs() -> &'static [BugDoc] {
-        BUG_DOCS
-    }
+    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn workloads() -> &'static [crate::workload::Model] {
         &[crate::workload::Model::Set]

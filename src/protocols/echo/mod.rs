@@ -355,13 +355,8 @@ impl BuiltinProtocol for Echo {
         "client/server requests with retries; the server applies each exactly once, across crashes";
     type Params = Params;
 
-    fn param_docs() -> &'static [ParamDoc] {
-        PARAM_DOCS
-    }
-
-    fn bugs() -> &'static [BugDoc] {
-        BUG_DOCS
-    }
+    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn workloads() -> &'static [crate::workload::Model] {
         &[crate::workload::Model::UniqueIds]

@@ -524,13 +524,8 @@ impl BuiltinProtocol for Paxos {
         "single-decree Paxos: every node proposes its own value, one value is chosen";
     type Params = Params;
 
-    fn param_docs() -> &'static [ParamDoc] {
-        PARAM_DOCS
-    }
-
-    fn bugs() -> &'static [BugDoc] {
-        BUG_DOCS
-    }
+    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn properties() -> Vec<Property<Self>> {
         vec![

@@ -525,13 +525,8 @@ impl BuiltinProtocol for PrimaryBackup {
         "primary-backup replication with failover to the backup through numbered views";
     type Params = Params;
 
-    fn param_docs() -> &'static [ParamDoc] {
-        PARAM_DOCS
-    }
-
-    fn bugs() -> &'static [BugDoc] {
-        BUG_DOCS
-    }
+    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn properties() -> Vec<Property<Self>> {
         vec![

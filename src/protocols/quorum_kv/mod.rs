@@ -436,13 +436,8 @@ impl BuiltinProtocol for QuorumKv {
         "a leaderless Dynamo-style key-value store with tunable read and write quorums";
     type Params = Params;
 
-    fn param_docs() -> &'static [ParamDoc] {
-        PARAM_DOCS
-    }
-
-    fn bugs() -> &'static [BugDoc] {
-        BUG_DOCS
-    }
+    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn properties() -> Vec<Property<Self>> {
         checks::properties()

@@ -451,13 +451,8 @@ impl BuiltinProtocol for Register {
     const SUMMARY: &'static str = "a replicated key-value register with a fixed primary";
     type Params = Params;
 
-    fn param_docs() -> &'static [ParamDoc] {
-        PARAM_DOCS
-    }
-
-    fn bugs() -> &'static [BugDoc] {
-        BUG_DOCS
-    }
+    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn properties() -> Vec<Property<Self>> {
         vec![
