@@ -27,6 +27,44 @@ pub enum Value {
     List(Vec<Value>),
 }
 
+impl Value {
+    /// The text an `append` extends: nil is empty, a string is itself, anything else is
+    /// written as it displays (an integer as its decimal digits).
+    pub fn append_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Value::Nil => "".into(),
+            Value::Str(s) => s.as_str().into(),
+            other => other.to_string().into(),
+        }
+    }
+
+    /// Appends a compact encoding of a nil, integer or string value to `out`, for protocols
+    /// that keep values in storage: a tag, then 1 and 8 bytes for an integer, 2 and the bytes of
+    /// a string; 0 for nil (and for the other kinds, which protocols never store).
+    pub fn encode_scalar(&self, out: &mut Vec<u8>) {
+        match self {
+            Value::Int(i) => {
+                out.push(1);
+                out.extend(i.to_le_bytes());
+            }
+            Value::Str(s) => {
+                out.push(2);
+                out.extend(s.as_bytes());
+            }
+            _ => out.push(0),
+        }
+    }
+
+    /// The inverse of [`Value::encode_scalar`]; `None` for bytes it could not have written.
+    pub fn decode_scalar(bytes: &[u8]) -> Option<Value> {
+        match (bytes.first()?, &bytes[1..]) {
+            (1, rest) => Some(Value::Int(i64::from_le_bytes(rest.try_into().ok()?))),
+            (2, rest) => String::from_utf8(rest.to_vec()).ok().map(Value::Str),
+            _ => Some(Value::Nil),
+        }
+    }
+}
+
 impl Status {
     /// `ok`, `fail` or `info`, as histories write it.
     pub fn name(self) -> &'static str {

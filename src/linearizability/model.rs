@@ -169,15 +169,6 @@ impl Default for Values {
     }
 }
 
-/// The text `append` works on; nil counts as the empty string.
-fn text(value: &Value) -> std::borrow::Cow<'_, str> {
-    match value {
-        Value::Nil => "".into(),
-        Value::Str(s) => s.as_str().into(),
-        other => other.to_string().into(),
-    }
-}
-
 impl Values {
     pub fn new() -> Values {
         Values {
@@ -195,7 +186,7 @@ impl Values {
     }
 
     pub fn intern(&mut self, value: &Value) -> u32 {
-        let key = TextKey::of(&text(value));
+        let key = TextKey::of(&value.append_text());
         if let Value::Str(_) = value {
             if let Some(&id) = self.by_text.get(&key) {
                 return id;

@@ -28,22 +28,11 @@ pub struct Slot {
     pub value: Value,
 }
 
-/// `ts` (8 bytes), `node` (4 bytes), then a tag: 1 and an integer (8 bytes), 2 and a string,
-/// 0 for anything else (only integers are ever written).
+/// `ts` (8 bytes), `node` (4 bytes), then the value ([`Value::encode_scalar`]).
 pub fn encode(slot: &Slot) -> Vec<u8> {
     let mut bytes = slot.version.ts.to_le_bytes().to_vec();
     bytes.extend(slot.version.node.to_le_bytes());
-    match &slot.value {
-        Value::Int(i) => {
-            bytes.push(1);
-            bytes.extend(i.to_le_bytes());
-        }
-        Value::Str(s) => {
-            bytes.push(2);
-            bytes.extend(s.as_bytes());
-        }
-        _ => bytes.push(0),
-    }
+    slot.value.encode_scalar(&mut bytes);
     bytes
 }
 
@@ -51,11 +40,7 @@ pub fn encode(slot: &Slot) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> Option<Slot> {
     let ts = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
     let node = u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?);
-    let value = match (bytes.get(12)?, bytes.get(13..)?) {
-        (1, rest) => Value::Int(i64::from_le_bytes(rest.try_into().ok()?)),
-        (2, rest) => Value::Str(String::from_utf8(rest.to_vec()).ok()?),
-        _ => Value::Nil,
-    };
+    let value = Value::decode_scalar(bytes.get(12..)?)?;
     Some(Slot {
         version: Version { ts, node },
         value,

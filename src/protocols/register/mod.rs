@@ -195,7 +195,7 @@ impl Register {
             }
             ClientOp::Write { key, value } => (key, Value::Int(value)),
             ClientOp::Append { key, value } => {
-                let text = format!("{}{value}", text(&self.value_of(key)));
+                let text = format!("{}{value}", self.value_of(key).append_text());
                 (key, Value::Str(text))
             }
             ClientOp::Cas { key, from, to } => {
@@ -359,41 +359,16 @@ fn storage_key(key: u32) -> String {
     format!("{KEY_PREFIX}{key}")
 }
 
-/// The text an append extends: nil is empty, an integer its decimal digits.
-fn text(value: &Value) -> String {
-    match value {
-        Value::Nil => String::new(),
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-/// `version` (8 bytes) then a tag: 0 nil, 1 an integer (8 bytes), 2 a string (its bytes).
+/// `version` (8 bytes), then the value ([`Value::encode_scalar`]).
 fn encode(slot: &Slot) -> Vec<u8> {
     let mut bytes = slot.version.to_le_bytes().to_vec();
-    match &slot.value {
-        Value::Int(i) => {
-            bytes.push(1);
-            bytes.extend(i.to_le_bytes());
-        }
-        Value::Str(s) => {
-            bytes.push(2);
-            bytes.extend(s.as_bytes());
-        }
-        // Only integers and strings are ever stored.
-        _ => bytes.push(0),
-    }
+    slot.value.encode_scalar(&mut bytes);
     bytes
 }
 
 fn decode(bytes: &[u8]) -> Option<Slot> {
     let version = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
-    let value = match (bytes.get(8)?, &bytes[9..]) {
-        (1, rest) => Value::Int(i64::from_le_bytes(rest.try_into().ok()?)),
-        (2, rest) => Value::Str(String::from_utf8(rest.to_vec()).ok()?),
-        _ => Value::Nil,
-    };
+    let value = Value::decode_scalar(bytes.get(8..)?)?;
     Some(Slot { version, value })
 }
 

@@ -129,7 +129,7 @@ fn appends_turn_integers_into_text() {
         value: Value::Str("12".into()),
     };
     assert_eq!(decode(&encode(&slot)), Some(slot));
-    assert_eq!(text(&Value::Int(12)) + "3", "123");
+    assert_eq!(Value::Int(12).append_text() + "3", "123");
 }
 
 #[test]
