@@ -45,7 +45,7 @@ pub(crate) struct Goal<'p, P: Process> {
 }
 
 impl<P: Process> Goal<'_, P> {
-    fn pending(&self) -> bool {
+    pub(crate) fn pending(&self) -> bool {
         self.held_at.is_none() && !self.failed
     }
 

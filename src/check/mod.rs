@@ -9,6 +9,12 @@
 //! ([`Sim::last_event_touched_nodes`]); events that change no node (client-side events,
 //! messages dropped or held on arrival, cancelled timers) are skipped. A property should
 //! therefore depend on node states and storage, not on the trace or the clients' history.
+//!
+//! A protocol can go further with a state digest ([`Checker::with_digest`]): a hash of
+//! everything its invariants read from one node. After a handler ran, the invariants are
+//! re-checked only if that node's digest changed; most events (heartbeats, timers that find
+//! nothing to do) change nothing the invariants see. Debug builds check anyway and panic if a
+//! digest hid a change that broke an invariant.
 
 pub mod history;
 mod liveness;
@@ -16,7 +22,7 @@ mod liveness;
 pub use history::{HistoryCheck, check_history};
 pub use liveness::{Eventually, GoalResult};
 
-use crate::engine::{Sim, SimError};
+use crate::engine::{Sim, SimError, Touched};
 use crate::process::{NodeId, Process};
 use crate::time::SimTime;
 use liveness::Goal;
@@ -138,6 +144,14 @@ pub struct Checker<'p, P: Process> {
     /// Events so far that ran a handler or applied a fault (what `every` counts).
     touched_events: u64,
     goals: Vec<Goal<'p, P>>,
+    /// No goal can be overdue at or before this time (the earliest open deadline).
+    quiet_until: SimTime,
+    /// Hashes what the invariants read from one node's state.
+    digest: Option<fn(&P) -> u64>,
+    /// Per node, its digest as the invariants last saw it (`None`: down, or not yet seen).
+    digests: Vec<Option<u64>>,
+    /// Whether a digest changed since the invariants were last checked.
+    dirty: bool,
 }
 
 impl<'p, P: Process> Checker<'p, P> {
@@ -147,7 +161,50 @@ impl<'p, P: Process> Checker<'p, P> {
             every,
             touched_events: 0,
             goals: Vec::new(),
+            quiet_until: SimTime::MAX,
+            digest: None,
+            digests: Vec::new(),
+            dirty: true,
         }
+    }
+
+    /// Re-checks invariants after a handler only when `digest` of that node's state changed.
+    /// `digest` must cover every field of a node that any `Always` property reads.
+    pub fn with_digest(mut self, digest: fn(&P) -> u64) -> Self {
+        self.digest = Some(digest);
+        self
+    }
+
+    /// Whether the event may have changed what the invariants see; records new digests.
+    fn changed(&mut self, sim: &Sim<P>, touched: Touched) -> bool {
+        let Some(digest) = self.digest else {
+            return true;
+        };
+        let count = sim.node_count() as usize;
+        if self.digests.len() != count {
+            self.digests = vec![None; count];
+        }
+        let mut seen = |id: NodeId| {
+            let now = sim.node(id).state().map(digest);
+            std::mem::replace(&mut self.digests[id.index()], now) != now
+        };
+        match touched {
+            Touched::Nothing => false,
+            Touched::Node(id) => seen(id),
+            Touched::All => {
+                sim.node_ids().for_each(|id| {
+                    seen(id);
+                });
+                true
+            }
+        }
+    }
+
+    fn first_broken(&self, sim: &Sim<P>) -> Option<ViolationReport> {
+        self.properties
+            .iter()
+            .filter(|p| p.when == CheckWhen::Always)
+            .find_map(|p| ViolationReport::check(p, sim))
     }
 
     /// Adds a liveness goal; its condition must name one of the properties.
@@ -168,6 +225,7 @@ impl<'p, P: Process> Checker<'p, P> {
             held_at: None,
             failed: false,
         });
+        self.refresh_quiet_until();
         Ok(self)
     }
 
@@ -179,24 +237,27 @@ impl<'p, P: Process> Checker<'p, P> {
         sim: &mut Sim<P>,
         until: SimTime,
     ) -> Result<Option<ViolationReport>, SimError> {
-        while let Some(next) = sim.next_event_time().filter(|&t| t <= until) {
+        while let Some(next) = sim.next_event_time_mut().filter(|&t| t <= until) {
             if let Some(v) = self.overdue(sim, next) {
                 return Ok(Some(v));
             }
             sim.step()?;
             // An event that ran no handler changed no node: nothing to re-check.
-            if !sim.last_event_touched_nodes() {
+            let touched = sim.last_event_touched();
+            if touched == Touched::Nothing {
                 continue;
             }
             self.touched_events += 1;
+            self.dirty |= self.changed(sim, touched);
             if self.every.due(self.touched_events) {
-                let broken = self
-                    .properties
-                    .iter()
-                    .filter(|p| p.when == CheckWhen::Always)
-                    .find_map(|p| ViolationReport::check(p, sim));
-                if broken.is_some() {
-                    return Ok(broken);
+                if self.dirty {
+                    self.dirty = false;
+                    let broken = self.first_broken(sim);
+                    if broken.is_some() {
+                        return Ok(broken);
+                    }
+                } else {
+                    self.assert_digest_sound(sim);
                 }
             }
             self.goals.iter_mut().for_each(|g| g.observe(sim));
@@ -205,8 +266,38 @@ impl<'p, P: Process> Checker<'p, P> {
         Ok(self.overdue(sim, SimTime(until.0.saturating_add(1))))
     }
 
+    /// Debug builds check what the digest said was unchanged, to catch a digest that misses
+    /// a field an invariant reads.
+    fn assert_digest_sound(&self, sim: &Sim<P>) {
+        if cfg!(debug_assertions)
+            && let Some(v) = self.first_broken(sim)
+        {
+            panic!(
+                "the protocol's state digest did not change, yet an invariant broke: {}",
+                v.headline()
+            );
+        }
+    }
+
+    /// Checked before every event, so it is skipped until the earliest open deadline.
+    #[inline]
     fn overdue(&mut self, sim: &Sim<P>, next: SimTime) -> Option<ViolationReport> {
-        self.goals.iter_mut().find_map(|g| g.overdue(sim, next))
+        if next <= self.quiet_until {
+            return None;
+        }
+        let found = self.goals.iter_mut().find_map(|g| g.overdue(sim, next));
+        self.refresh_quiet_until();
+        found
+    }
+
+    fn refresh_quiet_until(&mut self) {
+        self.quiet_until = self
+            .goals
+            .iter()
+            .filter(|g| g.pending())
+            .map(|g| g.spec.deadline())
+            .min()
+            .unwrap_or(SimTime::MAX);
     }
 
     /// At the end of the run: every property once, goals that never held, and message

@@ -2,6 +2,7 @@
 //! The decisions are the workload's ([`crate::workload`]); this moves and traces them.
 
 use super::Sim;
+use super::Touched;
 use super::core::{Core, InReply, InRequest};
 use super::node::NodeStatus;
 use super::queue::{Entry, EntryKind};
@@ -122,7 +123,7 @@ impl<P: Process> Sim<P> {
             NodeStatus::Down => self.core.lose_request(entry.slot),
             NodeStatus::Paused => self.nodes[to.index()].held.push(entry),
             NodeStatus::Up => {
-                self.core.touched = true;
+                self.core.touched = Touched::Node(to);
                 let InRequest { to, request } = self.core.requests.remove(entry.slot);
                 let kind = TraceKind::Request {
                     client: request.id.client,

@@ -63,12 +63,36 @@ pub(crate) struct Core<P: Process> {
     pub(crate) tracer: Tracer,
     pub(crate) names: Vec<String>,
     pub(crate) clients: Clients,
-    /// Whether the event being processed ran a handler or applied a fault.
-    pub(crate) touched: bool,
+    /// Which nodes the event being processed may have changed.
+    pub(crate) touched: Touched,
     pub(crate) requests: Slab<InRequest>,
     pub(crate) replies: Slab<InReply>,
     msg_id_next: u64,
     note_buf: String,
+}
+
+/// Which nodes an event may have changed: those whose handler ran, or all of them for a
+/// fault (it changes which nodes are up, paused or reachable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Touched {
+    /// No handler ran and no fault applied: no node state changed.
+    Nothing,
+    /// Only this node's handler ran.
+    Node(NodeId),
+    /// A fault applied; any node may look different.
+    All,
+}
+
+impl Touched {
+    /// Adds `node` to what the event touched.
+    #[inline]
+    pub(crate) fn and(self, node: NodeId) -> Touched {
+        match self {
+            Touched::Nothing => Touched::Node(node),
+            Touched::Node(n) if n == node => self,
+            _ => Touched::All,
+        }
+    }
 }
 
 impl<P: Process> Core<P> {
@@ -84,7 +108,7 @@ impl<P: Process> Core<P> {
             tracer,
             names,
             clients: Clients::none(),
-            touched: false,
+            touched: Touched::Nothing,
             requests: Slab::new(),
             replies: Slab::new(),
             msg_id_next: 0,

@@ -1,6 +1,7 @@
 //! Applying scheduled faults to the network and the nodes.
 
 use super::Sim;
+use super::Touched;
 use super::node::NodeStatus;
 use super::queue::EntryKind;
 use crate::faults::Fault;
@@ -19,7 +20,7 @@ enum Effect {
 
 impl<P: Process> Sim<P> {
     pub(crate) fn apply_fault(&mut self, index: usize) {
-        self.core.touched = true;
+        self.core.touched = Touched::All;
         let fault = self.faults[index].fault.clone();
         self.core.stats.faults_applied += 1;
         let text = fault.describe(&self.core.names);

@@ -19,6 +19,7 @@ mod tests;
 mod wheel;
 
 pub(crate) use self::core::Core;
+pub use core::Touched;
 pub(crate) use node::NodeRuntime;
 pub use node::NodeStatus;
 pub use stats::{DropCounts, Stats};
@@ -364,12 +365,24 @@ impl<P: Process> Sim<P> {
     /// node states. Client-side events (invocations, replies reaching clients, timeouts),
     /// messages dropped or held on arrival, and cancelled timers do not.
     pub fn last_event_touched_nodes(&self) -> bool {
+        self.core.touched != Touched::Nothing
+    }
+
+    /// Which nodes the last event may have changed (see [`Sim::last_event_touched_nodes`]).
+    pub fn last_event_touched(&self) -> Touched {
         self.core.touched
     }
 
     /// Time of the next event, if any.
     pub fn next_event_time(&self) -> Option<SimTime> {
         self.core.queue.peek_time()
+    }
+
+    /// Time of the next event, like [`Sim::next_event_time`], but cheaper when the caller
+    /// steps to it next: the queue brings the next event to its front now instead of
+    /// searching for it twice. It changes nothing a run can observe.
+    pub fn next_event_time_mut(&mut self) -> Option<SimTime> {
+        self.core.queue.next_time()
     }
 
     /// Removes the trace sink (flushing it first), e.g. to read what it collected.

@@ -1,5 +1,6 @@
 //! The step loop: pop the earliest event, advance time, dispatch.
 
+use super::Touched;
 use super::node::NodeStatus;
 use super::queue::{Entry, EntryKind};
 use super::{LimitKind, Sim, SimError};
@@ -99,7 +100,7 @@ impl<P: Process> Sim<P> {
         );
         self.core.now = entry.time;
         self.core.stats.events += 1;
-        self.core.touched = false;
+        self.core.touched = Touched::Nothing;
         match entry.kind {
             EntryKind::Deliver => self.deliver(entry),
             EntryKind::Timer => self.fire_timer(entry),
@@ -148,7 +149,7 @@ impl<P: Process> Sim<P> {
                 );
             }
             NodeStatus::Up => {
-                self.core.touched = true;
+                self.core.touched = Touched::Node(to);
                 let m = self.core.msgs.remove(entry.slot);
                 self.core.net.left_link(from, to);
                 self.core.stats.delivered += 1;
@@ -187,7 +188,7 @@ impl<P: Process> Sim<P> {
             node.held.push(entry);
             return;
         }
-        self.core.touched = true;
+        self.core.touched = Touched::Node(id);
         let generation = self.core.timers.generation(entry.slot);
         let timer = self.core.timers.remove(entry.slot);
         self.core.stats.timers_fired += 1;
@@ -213,7 +214,7 @@ impl<P: Process> Sim<P> {
 
     /// Brings a node up with a fresh process and runs `on_start`.
     pub(crate) fn start_node(&mut self, id: NodeId, kind: TraceKind) {
-        self.core.touched = true;
+        self.core.touched = self.core.touched.and(id);
         let mut proc = self.make_process(id);
         self.status[id.index()] = NodeStatus::Up;
         let node = &mut self.nodes[id.index()];

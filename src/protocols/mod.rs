@@ -49,6 +49,10 @@ pub trait BuiltinProtocol: Process + 'static {
     /// The bug variants a scenario can turn on with `bug:`.
     const BUG_DOCS: &'static [BugDoc];
     fn properties() -> Vec<Property<Self>>;
+    /// A hash of every field of a node that its invariants read, so that they are re-checked
+    /// only when it changes (see [`crate::check::Checker::with_digest`]). `None`: after
+    /// every event that ran a handler.
+    const CHECK_DIGEST: Option<fn(&Self) -> u64> = None;
     /// The client workloads this protocol serves through [`Process::on_request`].
     fn workloads() -> &'static [crate::workload::Model] {
         &[]

@@ -221,6 +221,9 @@ fn run_with<P: BuiltinProtocol>(
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
     let started = std::time::Instant::now();
     let mut checker = Checker::new(&props, scenario.check_every);
+    if let Some(digest) = P::CHECK_DIGEST {
+        checker = checker.with_digest(digest);
+    }
     for goal in &scenario.eventually {
         checker = checker
             .eventually(goal.clone())

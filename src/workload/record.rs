@@ -40,11 +40,25 @@ struct Event {
     completion: bool,
 }
 
+/// One operation as the run records it: compact and allocation-free (except for a value a
+/// read returned), turned into a history [`Op`] only when the history is asked for.
+#[derive(Clone, Debug)]
+struct Recorded {
+    process: u64,
+    op: ClientOp,
+    status: Status,
+    /// What an ok reply carried (`Nil` until then).
+    value: Value,
+    done: bool,
+    invoke_index: usize,
+    return_index: Option<usize>,
+}
+
 /// Every operation the clients ran, in invocation order, with the order of all invocations
 /// and completions (the history's real-time order).
 #[derive(Clone, Debug, Default)]
 pub struct HistoryLog {
-    ops: Vec<Op>,
+    ops: Vec<Recorded>,
     times: Vec<OpTimes>,
     events: Vec<Event>,
     keyed: bool,
@@ -69,17 +83,13 @@ impl HistoryLog {
     ) -> usize {
         let index = self.ops.len();
         let event = self.events.len();
-        self.ops.push(Op {
+        self.ops.push(Recorded {
             process,
-            f: op.func().name().to_string(),
-            key: op.key().filter(|_| self.keyed).map(|k| k.to_string()),
-            input: op.input(),
-            output: Value::Nil,
-            output_unknown: false,
+            op: op.clone(),
             status: Status::Info,
+            value: Value::Nil,
+            done: false,
             invoke_index: event,
-            invoke_line: event + 1,
-            invoke_column: 1,
             return_index: None,
         });
         self.times.push(OpTimes {
@@ -107,15 +117,14 @@ impl HistoryLog {
     ) {
         let op = &mut self.ops[index];
         assert!(
-            op.return_index.is_none() && self.times[index].complete.is_none(),
+            !op.done && self.times[index].complete.is_none(),
             "op {index} completed twice"
         );
         op.status = status;
-        op.output = match (status, op.f.as_str()) {
-            (Status::Ok, "cas") => Value::Bool(true),
-            (Status::Ok, "read" | "generate") => value,
-            _ => op.input.clone(),
-        };
+        op.done = true;
+        if status == Status::Ok {
+            op.value = value;
+        }
         if status != Status::Info {
             op.return_index = Some(self.events.len());
         }
@@ -133,8 +142,37 @@ impl HistoryLog {
     }
 
     /// The operations, in invocation order (pending ones have status info and no return).
-    pub fn ops(&self) -> &[Op] {
-        &self.ops
+    pub fn ops(&self) -> Vec<Op> {
+        self.ops.iter().map(|r| self.op(r)).collect()
+    }
+
+    /// How many operations were invoked.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// A recorded operation as the checkers see it.
+    fn op(&self, r: &Recorded) -> Op {
+        let input = r.op.input();
+        let output = match (r.done, r.status, r.op.func()) {
+            (false, _, _) => Value::Nil,
+            (true, Status::Ok, Func::Cas) => Value::Bool(true),
+            (true, Status::Ok, Func::Read | Func::Generate) => r.value.clone(),
+            _ => input.clone(),
+        };
+        Op {
+            process: r.process,
+            f: r.op.func().name().to_string(),
+            key: r.op.key().filter(|_| self.keyed).map(|k| k.to_string()),
+            input,
+            output,
+            output_unknown: false,
+            status: r.status,
+            invoke_index: r.invoke_index,
+            invoke_line: r.invoke_index + 1,
+            invoke_column: 1,
+            return_index: r.return_index,
+        }
     }
 
     pub fn times(&self) -> &[OpTimes] {
@@ -162,7 +200,7 @@ impl HistoryLog {
     /// The history for the checkers: ops still pending stay pending forever.
     pub fn history(&self) -> History {
         History {
-            ops: self.ops.clone(),
+            ops: self.ops(),
             events: self.events.len(),
         }
     }
@@ -173,7 +211,10 @@ impl HistoryLog {
         let mut out = io::BufWriter::new(out);
         let node_name = |n: NodeId| names.get(n.index()).cloned().unwrap_or(n.to_string());
         for e in &self.events {
-            let (op, times) = (&self.ops[e.op as usize], &self.times[e.op as usize]);
+            let (op, times) = (
+                &self.op(&self.ops[e.op as usize]),
+                &self.times[e.op as usize],
+            );
             let (kind, at) = match (e.completion, op.status) {
                 (false, _) => ("invoke", times.invoke),
                 (true, Status::Ok) => ("ok", times.complete.unwrap_or(end)),
@@ -189,9 +230,9 @@ impl HistoryLog {
             serde_json::to_writer(&mut out, &line)?;
             out.write_all(b"\n")?;
         }
-        for (op, times) in self.ops.iter().zip(&self.times) {
+        for (r, times) in self.ops.iter().zip(&self.times) {
             if times.complete.is_none() {
-                let line = self.line(op, "info", end, times, &node_name(times.node));
+                let line = self.line(&self.op(r), "info", end, times, &node_name(times.node));
                 serde_json::to_writer(&mut out, &line)?;
                 out.write_all(b"\n")?;
             }

@@ -45,7 +45,7 @@ impl Broadcast {
 /// A client element is invented if no add could have carried it: elements are numbered from
 /// 1 in invocation order, so none exceeds the number of ops invoked so far.
 pub(super) fn check_client_elements(sim: &Sim<Broadcast>) -> Result<(), Violation> {
-    let invoked = sim.history().ops().len() as u64;
+    let invoked = sim.history().len() as u64;
     for (id, view) in sim.nodes() {
         let Some(node) = view.state() else { continue };
         let Some(&v) = node.known.range(CLIENT_BASE..).next_back() else {

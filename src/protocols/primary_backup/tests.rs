@@ -153,9 +153,15 @@ fn a_deposed_primary_answers_nobody() {
     let r = run(3, Model::CasRegister, None, lossy(0.0, 0.0), cut);
     assert!(r.violation.is_none(), "{:?}", r.violation);
     let history = r.sim.history();
-    let late_by_n1 = history.ops().iter().zip(history.times()).filter(|(o, t)| {
-        o.status == Status::Ok && t.node == n(1) && t.complete > Some(SimTime::from_millis(1_020))
-    });
+    let late_by_n1 = history
+        .ops()
+        .into_iter()
+        .zip(history.times())
+        .filter(|(o, t)| {
+            o.status == Status::Ok
+                && t.node == n(1)
+                && t.complete > Some(SimTime::from_millis(1_020))
+        });
     assert_eq!(late_by_n1.count(), 0);
     assert_eq!(state(&r.sim, n(2)).view(), 1);
     assert!(state(&r.sim, n(2)).serving());

@@ -2,12 +2,12 @@
 
 use crate::storage::Storage;
 use crate::workload::ClientOp;
+use std::sync::Arc;
 
 /// Storage key of the current term.
 pub const TERM_KEY: &str = "term";
 /// Storage key of the vote cast in the current term (absent: none).
 pub const VOTE_KEY: &str = "vote";
-const LOG_PREFIX: &str = "log/";
 
 /// One log entry: a client's operation, the term of the leader that appended it, and the
 /// hash of the whole log up to and including it (so that two logs that agree on one
@@ -19,8 +19,35 @@ pub struct Entry {
     pub chain: u64,
 }
 
+/// The entries one AppendEntries carries, shared between the messages that carry the same.
+///
+/// Hashed (for the trace hash) by length and the chain hash of the last entry, which covers
+/// every entry before it: hashing a batch costs the same however many entries it holds.
+#[derive(Clone)]
+pub struct Batch(pub Arc<[Entry]>);
+
+impl std::hash::Hash for Batch {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.len().hash(state);
+        self.0.last().map_or(0, |e| e.chain).hash(state);
+    }
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::ops::Deref for Batch {
+    type Target = [Entry];
+    fn deref(&self) -> &[Entry] {
+        &self.0
+    }
+}
+
 /// Mixes one word into a running hash (a 64-bit multiply-xorshift, stable across builds).
-fn mix(h: u64, word: u64) -> u64 {
+pub fn mix(h: u64, word: u64) -> u64 {
     let x = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x ^ (x >> 29)
 }
@@ -66,72 +93,15 @@ fn op_from_words(w: [u64; 4]) -> Option<ClientOp> {
     })
 }
 
-/// The storage key of an entry, built on the stack: `log/` and the index in hex. Written by
-/// hand, and not as a `String`, because formatting and allocation showed up in profiles:
-/// every entry is stored.
-#[derive(Clone, Copy)]
-pub struct EntryKey {
-    bytes: [u8; LOG_PREFIX.len() + 16],
-    len: u8,
-}
+/// Bytes of one entry in the storage log.
+pub const ENTRY_BYTES: usize = 40;
 
-impl EntryKey {
-    pub fn as_str(&self) -> &str {
-        // Only ASCII is ever written, so this never falls back.
-        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or(LOG_PREFIX)
-    }
-}
-
-impl std::ops::Deref for EntryKey {
-    type Target = str;
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl PartialEq<&str> for EntryKey {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq for EntryKey {
-    fn eq(&self, other: &EntryKey) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl std::fmt::Debug for EntryKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.as_str().fmt(f)
-    }
-}
-
-/// The storage key of the entry at `index` (1-based): `log/` and the index in hex.
-pub fn entry_key(index: u64) -> EntryKey {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut bytes = [0; LOG_PREFIX.len() + 16];
-    bytes[..LOG_PREFIX.len()].copy_from_slice(LOG_PREFIX.as_bytes());
-    let digits = (64 - index.leading_zeros()).div_ceil(4).max(1) as usize;
-    for (i, slot) in bytes[LOG_PREFIX.len()..LOG_PREFIX.len() + digits]
-        .iter_mut()
-        .enumerate()
-    {
-        let shift = (digits - 1 - i) * 4;
-        *slot = HEX[((index >> shift) & 0xf) as usize];
-    }
-    EntryKey {
-        bytes,
-        len: (LOG_PREFIX.len() + digits) as u8,
-    }
-}
-
-/// Term then the operation's four words, 40 bytes little-endian.
-pub fn encode(term: u64, op: &ClientOp) -> Vec<u8> {
-    let mut bytes = Vec::with_capacity(40);
-    bytes.extend(term.to_le_bytes());
-    for w in op_words(op) {
-        bytes.extend(w.to_le_bytes());
+/// Term then the operation's four words, little-endian, as one storage log record.
+pub fn encode(term: u64, op: &ClientOp) -> [u8; ENTRY_BYTES] {
+    let mut bytes = [0; ENTRY_BYTES];
+    let words = std::iter::once(term).chain(op_words(op));
+    for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
+        chunk.copy_from_slice(&w.to_le_bytes());
     }
     bytes
 }
@@ -154,7 +124,7 @@ fn decode(bytes: &[u8]) -> Option<(u64, ClientOp)> {
 }
 
 /// What a restarted node finds in storage: term, vote and the log, rebuilt with its hashes.
-/// The log is read from index 1 until the first missing or unreadable entry.
+/// The log is read from the first record until the first unreadable one.
 pub fn recover(storage: &Storage) -> (u64, Option<u32>, Vec<Entry>) {
     let term = storage.get(TERM_KEY).and_then(|b| word(b, 0)).unwrap_or(0);
     let vote = storage
@@ -163,10 +133,7 @@ pub fn recover(storage: &Storage) -> (u64, Option<u32>, Vec<Entry>) {
         .and_then(|v| u32::try_from(v).ok());
     let mut log: Vec<Entry> = Vec::new();
     let mut prev = 0;
-    while let Some((term, op)) = storage
-        .get(&entry_key(log.len() as u64 + 1))
-        .and_then(decode)
-    {
+    while let Some((term, op)) = storage.log_get(log.len()).and_then(decode) {
         prev = chain(prev, term, &op);
         log.push(Entry {
             term,

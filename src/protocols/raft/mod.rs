@@ -155,7 +155,7 @@ pub enum Msg {
         term: u64,
         prev_index: u64,
         prev_term: u64,
-        entries: Arc<[Entry]>,
+        entries: log::Batch,
         commit: u64,
     },
     /// On success the follower holds the leader's log up to `index`; on failure, `index` is
@@ -439,7 +439,7 @@ impl Raft {
                 term: self.term,
                 prev_index,
                 prev_term: self.term_at(prev_index),
-                entries,
+                entries: log::Batch(entries),
                 commit: self.commit,
             },
         );
@@ -518,6 +518,8 @@ impl BuiltinProtocol for Raft {
     fn properties() -> Vec<Property<Self>> {
         props::properties()
     }
+
+    const CHECK_DIGEST: Option<fn(&Self) -> u64> = Some(props::digest);
 
     fn workloads() -> &'static [Model] {
         &[

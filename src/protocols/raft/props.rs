@@ -49,6 +49,23 @@ pub(super) fn properties() -> Vec<Property<Raft>> {
     ]
 }
 
+/// What the invariants above read from a node: its term and role, the terms it led (the
+/// last one changes whenever the list does), its log (length and last entry, whose chain
+/// hash covers the whole log) and what it applied (count and chain hash of the last one).
+pub(super) fn digest(n: &Raft) -> u64 {
+    let words = [
+        n.term,
+        n.role as u64,
+        n.last_led,
+        n.log.len() as u64,
+        n.tail.0,
+        n.tail.1,
+        n.applied,
+        n.applied_last,
+    ];
+    words.into_iter().fold(0, super::log::mix)
+}
+
 /// Clusters up to this size are gathered on the stack by the checks below.
 const SMALL_CLUSTER: usize = 8;
 

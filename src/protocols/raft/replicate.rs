@@ -5,7 +5,6 @@ use super::{Bug, COUNTER_KEY, Msg, PENDING_MAX, Raft, Role};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId};
 use crate::workload::{ClientOp, Reply, Request};
-use std::sync::Arc;
 
 /// Clusters up to this size find their commit index without allocating.
 const SMALL_CLUSTER: usize = 16;
@@ -15,7 +14,7 @@ pub(super) struct Append {
     pub term: u64,
     pub prev_index: u64,
     pub prev_term: u64,
-    pub entries: Arc<[Entry]>,
+    pub entries: log::Batch,
     pub commit: u64,
 }
 
@@ -83,9 +82,7 @@ impl Raft {
             return;
         }
         let index = prev_index + held as u64;
-        for gone in index + 1..=self.last_index() {
-            ctx.storage().delete(&log::entry_key(gone));
-        }
+        ctx.storage().log_truncate(index as usize);
         self.log.truncate(index as usize);
         self.sent = None;
         self.refresh_tail();
@@ -98,8 +95,7 @@ impl Raft {
     /// Appends one entry to the log and storage (not synced), computing its chain hash.
     fn push_entry(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, op: ClientOp) {
         let index = self.last_index() + 1;
-        ctx.storage()
-            .put(&log::entry_key(index), log::encode(term, &op));
+        ctx.storage().log_append(&log::encode(term, &op));
         let chain = log::chain(self.chain_at(index - 1), term, &op);
         self.log.push(Entry { term, op, chain });
         self.tail = (term, chain);

@@ -120,7 +120,7 @@ fn appends_turn_integers_into_text() {
         .sim
         .history()
         .ops()
-        .iter()
+        .into_iter()
         .filter(|o| o.status == Status::Ok);
     assert!(reads.clone().any(|o| matches!(o.output, Value::Str(_))));
     assert!(reads.clone().any(|o| matches!(o.output, Value::Int(_))));
@@ -182,7 +182,7 @@ fn a_restarted_primary_continues_its_versions() {
         panic!("the primary is up");
     };
     // Version v of a key is the v-th update, so the count of ok writes bounds it from below.
-    let writes = r.sim.history().ops().iter();
+    let writes = r.sim.history().ops().into_iter();
     let ok_writes = writes
         .filter(|o| o.status == Status::Ok && o.f == "write")
         .count() as u64;

@@ -1,10 +1,17 @@
-//! Simulated durable storage: one key → bytes store per node.
+//! Simulated durable storage: per node, a key → bytes store and a log of byte records.
 //!
-//! Writes (`put`, `delete`) first land in a volatile buffer, like a page cache. `sync` makes
-//! them durable. A crash throws away every write not yet synced; a restarted node sees only
-//! what was synced before the crash.
+//! Writes (`put`, `delete`, `log_append`, `log_truncate`) first land in a volatile buffer,
+//! like a page cache. `sync` makes them durable. A crash throws away every write not yet
+//! synced; a restarted node sees only what was synced before the crash.
+//!
+//! The log is for protocols that persist a sequence (a Raft or Paxos log): its records live
+//! in one flat buffer, so appending one costs a copy of its bytes and no allocation, and a
+//! sync copies only the records appended since the last one.
+
+mod record_log;
 
 use crate::linearizability::fxhash::FxHashMap;
+use record_log::RecordLog;
 
 /// A node's durable store. Reads see unsynced writes; crashes lose them.
 ///
@@ -16,6 +23,14 @@ pub struct Storage {
     durable: FxHashMap<String, Vec<u8>>,
     /// Writes since the last sync: `Some(bytes)` for a put, `None` for a delete.
     pending: FxHashMap<String, Option<Vec<u8>>>,
+    /// The log as the node sees it, synced or not.
+    log: RecordLog,
+    /// The log as a crash would leave it.
+    log_durable: RecordLog,
+    /// How many first records `log` and `log_durable` share.
+    log_shared: usize,
+    /// Log appends and truncations since the last sync.
+    log_pending: usize,
     syncs: u64,
     lost_writes: u64,
 }
@@ -63,6 +78,40 @@ impl Storage {
                 None => self.durable.remove(&key),
             };
         }
+        if self.log_pending > 0 {
+            self.log_durable.truncate(self.log_shared);
+            self.log_durable.extend_from(&self.log, self.log_shared);
+            self.log_shared = self.log.len();
+            self.log_pending = 0;
+        }
+        debug_assert_eq!(self.log_durable.len(), self.log.len());
+    }
+
+    /// Appends a record to the log; it survives a crash only after [`Storage::sync`].
+    pub fn log_append(&mut self, record: &[u8]) {
+        self.log.push(record);
+        self.log_pending += 1;
+    }
+
+    /// Keeps the first `len` records of the log and removes the rest; the removal survives a
+    /// crash only after [`Storage::sync`]. Longer than the log: nothing changes.
+    pub fn log_truncate(&mut self, len: usize) {
+        if len >= self.log.len() {
+            return;
+        }
+        self.log.truncate(len);
+        self.log_shared = self.log_shared.min(len);
+        self.log_pending += 1;
+    }
+
+    /// The record at `index` (from 0), synced or not.
+    pub fn log_get(&self, index: usize) -> Option<&[u8]> {
+        self.log.get(index)
+    }
+
+    /// How many records the log holds, synced or not.
+    pub fn log_len(&self) -> usize {
+        self.log.len()
     }
 
     /// Keys present now (synced or not), in order.
@@ -82,9 +131,9 @@ impl Storage {
         keys
     }
 
-    /// Number of writes waiting for a sync.
+    /// Number of writes waiting for a sync (a log append or truncation counts as one).
     pub fn unsynced_writes(&self) -> usize {
-        self.pending.len()
+        self.pending.len() + self.log_pending
     }
 
     /// How many times `sync` was called.
@@ -99,8 +148,14 @@ impl Storage {
 
     /// A crash: unsynced writes are gone. Returns how many were lost.
     pub(crate) fn crash(&mut self) -> usize {
-        let lost = self.pending.len();
+        let lost = self.unsynced_writes();
         self.pending.clear();
+        if self.log_pending > 0 {
+            self.log.truncate(self.log_shared);
+            self.log.extend_from(&self.log_durable, self.log_shared);
+            self.log_shared = self.log.len();
+            self.log_pending = 0;
+        }
         self.lost_writes += lost as u64;
         lost
     }
@@ -142,5 +197,43 @@ mod tests {
         s.crash();
         assert_eq!(s.get("k"), None);
         assert_eq!(s.syncs(), 2);
+    }
+
+    #[test]
+    fn log_records_survive_a_crash_only_once_synced() {
+        let mut s = Storage::default();
+        s.log_append(b"a");
+        s.log_append(b"bb");
+        s.sync();
+        s.log_append(b"c");
+        assert_eq!(s.log_len(), 3);
+        assert_eq!(s.unsynced_writes(), 1);
+        assert_eq!(s.crash(), 1);
+        assert_eq!(s.log_len(), 2);
+        assert_eq!(s.log_get(1), Some(&b"bb"[..]));
+        assert_eq!(s.log_get(2), None);
+    }
+
+    #[test]
+    fn an_unsynced_truncation_is_undone_by_a_crash() {
+        let mut s = Storage::default();
+        for r in [&b"1"[..], b"2", b"3"] {
+            s.log_append(r);
+        }
+        s.sync();
+        s.log_truncate(1);
+        s.log_append(b"x");
+        assert_eq!(s.log_get(1), Some(&b"x"[..]));
+        s.crash();
+        let all: Vec<_> = (0..s.log_len()).filter_map(|i| s.log_get(i)).collect();
+        assert_eq!(all, vec![&b"1"[..], b"2", b"3"]);
+        // Once synced, the truncation and the new record are what a crash leaves.
+        s.log_truncate(1);
+        s.log_append(b"y");
+        s.sync();
+        s.crash();
+        let all: Vec<_> = (0..s.log_len()).filter_map(|i| s.log_get(i)).collect();
+        assert_eq!(all, vec![&b"1"[..], b"y"]);
+        assert_eq!(s.lost_writes(), 2);
     }
 }

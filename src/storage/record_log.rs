@@ -1,0 +1,50 @@
+//! A sequence of byte records in one flat buffer.
+
+/// Records stored back to back in `bytes`; `ends[i]` is where record `i` ends.
+#[derive(Clone, Debug, Default)]
+pub(super) struct RecordLog {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl RecordLog {
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn start(&self, index: usize) -> usize {
+        match index {
+            0 => 0,
+            i => self.ends[i - 1],
+        }
+    }
+
+    pub fn get(&self, index: usize) -> Option<&[u8]> {
+        let end = *self.ends.get(index)?;
+        Some(&self.bytes[self.start(index)..end])
+    }
+
+    pub fn push(&mut self, record: &[u8]) {
+        self.bytes.extend_from_slice(record);
+        self.ends.push(self.bytes.len());
+    }
+
+    pub fn truncate(&mut self, len: usize) {
+        if len < self.ends.len() {
+            self.bytes.truncate(self.start(len));
+            self.ends.truncate(len);
+        }
+    }
+
+    /// Appends the records of `other` from index `from` on.
+    pub fn extend_from(&mut self, other: &RecordLog, from: usize) {
+        if from >= other.len() {
+            return;
+        }
+        let base = other.start(from);
+        let shift = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes[base..]);
+        self.ends
+            .extend(other.ends[from..].iter().map(|&end| end - base + shift));
+    }
+}
