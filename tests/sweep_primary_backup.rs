@@ -43,6 +43,7 @@ fn bug_scenarios_meet_their_expectation() {
     for name in [
         "primary-backup-ack-before-backup-bug.yaml",
         "primary-backup-no-view-check-bug.yaml",
+        "primary-backup-lease-slow-clock-bug.yaml",
     ] {
         let scenario = load(name);
         let report = run(&scenario, scenario.seed);

@@ -25,12 +25,13 @@
 
 mod checks;
 mod durable;
+mod lease;
 mod params;
 #[cfg(test)]
 mod tests;
 
 use super::{BugDoc, BuiltinProtocol, ParamDoc};
-use crate::check::{CheckWhen, Property};
+use crate::check::Property;
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::storage::Storage;
@@ -73,6 +74,10 @@ pub enum Msg {
     Refuse { view: u64 },
     /// Primary to every node: `view` is alive and I am its primary.
     Ping { view: u64 },
+    /// Under `lease-reads`, primary to backup: a ping sent at `sent` on the primary's clock.
+    Lease { view: u64, sent: SimTime },
+    /// Under `lease-reads`, backup to primary: I heard your ping of `sent`.
+    LeaseAck { view: u64, sent: SimTime },
 }
 
 impl Msg {
@@ -83,7 +88,9 @@ impl Msg {
             | Msg::Forward { view, .. }
             | Msg::Ack { view, .. }
             | Msg::Refuse { view }
-            | Msg::Ping { view } => view,
+            | Msg::Ping { view }
+            | Msg::Lease { view, .. }
+            | Msg::LeaseAck { view, .. } => view,
         }
     }
 }
@@ -132,6 +139,10 @@ pub struct PrimaryBackup {
     early: BTreeMap<u64, Effect>,
     /// Backup: when it last heard from its primary.
     last_heard: SimTime,
+    /// Primary under `lease-reads`: until then, on its own clock, it reads locally.
+    lease_until: SimTime,
+    /// Primary under `lease-reads`: its copy as of the last acknowledged operation.
+    committed: BTreeMap<u32, Value>,
 }
 
 impl PrimaryBackup {
@@ -238,6 +249,9 @@ impl PrimaryBackup {
             ctx.reply(request.id, Reply::Fail("too many operations in flight"));
             return;
         }
+        if self.lease_read(ctx, &request) {
+            return;
+        }
         let Some((reply, effect)) = self.execute(&request.op) else {
             ctx.reply(
                 request.id,
@@ -299,6 +313,7 @@ impl PrimaryBackup {
         self.acked = op;
         let rest = self.pending.split_off(&(op + 1));
         for (number, p) in std::mem::replace(&mut self.pending, rest) {
+            self.lease_commit(Some(&p.effect));
             if let Some(id) = p.request {
                 self.answer(ctx, number, id, p.reply);
             }
@@ -423,6 +438,7 @@ impl PrimaryBackup {
     fn on_view_ack(&mut self, ctx: &mut Ctx<'_, Self>, view: u64, op: u64) {
         if view == self.view && self.primary_of(view) == self.id && !self.active && op == self.op {
             (self.active, self.acked) = (true, op);
+            self.lease_commit(None);
             ctx.annotate(format!("view {view} begins, {op} operations long"));
         }
     }
@@ -436,6 +452,7 @@ impl PrimaryBackup {
                 return;
             }
             ctx.broadcast(Msg::Ping { view: self.view });
+            self.send_lease(ctx);
             self.retransmit(ctx);
         } else if self.is_backup() && self.latest == self.view {
             let silent = ctx.now().0.saturating_sub(self.last_heard.0);
@@ -496,6 +513,8 @@ impl Process for PrimaryBackup {
                     self.last_heard = ctx.now();
                 }
             }
+            Msg::Lease { view, sent } => self.on_lease(ctx, from, view, sent),
+            Msg::LeaseAck { view, sent } => self.on_lease_ack(view, sent),
         }
     }
 
@@ -529,35 +548,7 @@ impl BuiltinProtocol for PrimaryBackup {
     const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn properties() -> Vec<Property<Self>> {
-        vec![
-            Property {
-                name: "one_primary_per_view",
-                description: "no two nodes serve clients as the primary of the same view",
-                when: CheckWhen::Always,
-                check: checks::one_primary_per_view,
-            },
-            Property {
-                name: "backup_not_ahead",
-                description: "while a primary and its backup are both in their view, the \
-                              backup holds no more operations than the primary",
-                when: CheckWhen::Always,
-                check: checks::backup_not_ahead,
-            },
-            Property {
-                name: "acknowledged_ops_kept",
-                description: "a primary serving a view holds at least as many operations as \
-                              any node answered a client for in an older view",
-                when: CheckWhen::Always,
-                check: checks::acknowledged_ops_kept,
-            },
-            Property {
-                name: "primary_serving",
-                description: "at the end, the primary of the newest view is up and serving, \
-                              and its backup has joined that view",
-                when: CheckWhen::AtEnd,
-                check: checks::primary_serving,
-            },
-        ]
+        checks::properties()
     }
 
     fn workloads() -> &'static [Model] {
@@ -587,6 +578,8 @@ impl BuiltinProtocol for PrimaryBackup {
             answered: None,
             early: BTreeMap::new(),
             last_heard: SimTime::ZERO,
+            lease_until: SimTime::ZERO,
+            committed: BTreeMap::new(),
         }
     }
 }

@@ -43,6 +43,7 @@ pub(super) const PARAM_DOCS: &[ParamDoc] = &[
 pub(super) enum Bug {
     AckBeforeBackup,
     NoViewCheck,
+    LeaseReads,
 }
 
 pub(super) const BUG_DOCS: &[BugDoc] = &[
@@ -68,6 +69,19 @@ pub(super) const BUG_DOCS: &[BugDoc] = &[
                       either",
         violates: "acknowledged_ops_kept",
     },
+    BugDoc {
+        name: "lease-reads",
+        description: "the primary answers reads from its own copy while it holds a time \
+                      lease, instead of sending them through the backup: each heartbeat \
+                      carries the primary's clock, the backup echoes it, and the primary reads \
+                      locally until that time plus suspect_after, the silence the backup waits \
+                      for before it takes over; the two waits are measured on two clocks, so a \
+                      primary whose clock runs slow (or jumps back) still reads locally after \
+                      the backup has started a new view and served writes, and returns old \
+                      values; exposed by a drifting or jumping clock on the primary, then \
+                      isolating it; with clocks that agree, the lease is safe",
+        violates: "linearizable",
+    },
 ];
 
 impl Bug {
@@ -75,6 +89,7 @@ impl Bug {
         match name {
             "ack-before-backup" => Some(Bug::AckBeforeBackup),
             "no-view-check" => Some(Bug::NoViewCheck),
+            "lease-reads" => Some(Bug::LeaseReads),
             _ => None,
         }
     }

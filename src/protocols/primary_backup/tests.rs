@@ -9,7 +9,7 @@ use crate::faults::{Fault, TimedFault};
 use crate::history::Status;
 use crate::net::NetworkConfig;
 use crate::protocols::echo::tests::{at_ms, lossy};
-use crate::workload::WorkloadConfig;
+use crate::workload::{Func, WorkloadConfig};
 
 fn n(name_index: u32) -> NodeId {
     NodeId(name_index - 1)
@@ -299,4 +299,95 @@ fn random_faults_move_the_views_on() {
         changed += u32::from(newest > Some(0));
     }
     assert!(changed >= 5, "views changed on {changed} of 20 seeds");
+}
+
+/// Mostly reads of three keys with short timeouts, so that clients leave a cut-off primary.
+fn lease_workload() -> WorkloadConfig {
+    WorkloadConfig {
+        clients: 6,
+        rate_per_s: 200.0,
+        keys: 3,
+        mix: vec![(Func::Read, 0.7), (Func::Write, 0.3)],
+        timeout: SimDuration::from_millis(300),
+        ..workload(Model::Register)
+    }
+}
+
+/// n1 cut off from 1 s to 2 s, its clock at half speed or at the same rate as the others.
+fn cut_off(slow_clock: bool) -> Vec<TimedFault> {
+    let mut faults = Vec::new();
+    if slow_clock {
+        let (offset, drift) = (crate::time::SignedDuration(0), 0.5);
+        faults.push(at_ms(
+            0,
+            Fault::ClockSkew {
+                node: n(1),
+                offset,
+                drift,
+            },
+        ));
+    }
+    faults.push(at_ms(
+        1_000,
+        Fault::Partition(vec![vec![n(1)], vec![n(2), n(3)]]),
+    ));
+    faults.push(at_ms(2_000, Fault::Heal(None)));
+    faults
+}
+
+#[test]
+fn lease_reads_are_answered_locally_and_safe_while_clocks_agree() {
+    let bug = Some("lease-reads");
+    let quiet = run_with(0, 3, lease_workload(), bug, lossy(0.0, 0.0), Vec::new());
+    let ok = quiet.sim.history().counts().ok as u64;
+    // Reads served under the lease take no operation number.
+    assert!(
+        state(&quiet.sim, n(1)).op() * 2 < ok,
+        "most reads are local"
+    );
+    for seed in 0..10 {
+        let r = run_with(
+            seed,
+            3,
+            lease_workload(),
+            bug,
+            lossy(0.0, 0.0),
+            cut_off(false),
+        );
+        assert!(r.violation.is_none(), "seed {seed}: {:?}", r.violation);
+        assert!(linearizable(&r.sim, Model::Register), "seed {seed}");
+    }
+}
+
+#[test]
+fn lease_reads_on_a_slow_clock_return_stale_values() {
+    let bug = Some("lease-reads");
+    let stale = (0..10).filter(|&seed| {
+        let r = run_with(
+            seed,
+            3,
+            lease_workload(),
+            bug,
+            lossy(0.0, 0.0),
+            cut_off(true),
+        );
+        !linearizable(&r.sim, Model::Register)
+    });
+    let count = stale.count();
+    assert!(count >= 2, "a stale read is caught on {count} of 10 seeds");
+    for seed in 0..10 {
+        let c = run_with(
+            seed,
+            3,
+            lease_workload(),
+            None,
+            lossy(0.0, 0.0),
+            cut_off(true),
+        );
+        assert!(c.violation.is_none(), "seed {seed}: {:?}", c.violation);
+        assert!(
+            linearizable(&c.sim, Model::Register),
+            "seed {seed}: correct"
+        );
+    }
 }

@@ -61,6 +61,7 @@ const PARAM_DOCS: &[ParamDoc] = &[ParamDoc {
 enum Bug {
     ReadAnyReplica,
     AckBeforeReplicate,
+    AssumeFifo,
 }
 
 const BUG_DOCS: &[BugDoc] = &[
@@ -83,6 +84,17 @@ const BUG_DOCS: &[BugDoc] = &[
                       write",
         violates: "linearizable",
     },
+    BugDoc {
+        name: "assume-fifo",
+        description: "a backup stores every version the primary sends it, without comparing \
+                      it with the one it holds, as if messages arrived in the order they were \
+                      sent; when the network reorders two updates of a key, the older one \
+                      lands last and overwrites the newer one, and the primary, which already \
+                      counted the newer acknowledgement, never sends it again; exposed by \
+                      latency jitter (a network without `fifo: true`) while clients write \
+                      quickly",
+        violates: "replicas_converged",
+    },
 ];
 
 impl Bug {
@@ -90,6 +102,7 @@ impl Bug {
         match name {
             "read-any-replica" => Some(Bug::ReadAnyReplica),
             "ack-before-replicate" => Some(Bug::AckBeforeReplicate),
+            "assume-fifo" => Some(Bug::AssumeFifo),
             _ => None,
         }
     }
@@ -338,7 +351,17 @@ impl Register {
 
     /// A backup keeps only newer versions, so reordered or repeated messages do no harm.
     fn on_replicate(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, key: u32, slot: Slot) {
-        if slot.version > self.version_of(key) {
+        let held = self.version_of(key);
+        if self.bug == Some(Bug::AssumeFifo) && slot.version < held {
+            // The bug: the last message to arrive is taken for the newest.
+            let note = format!(
+                "{} replaces version {held} of key {key} by version {}, which arrived after it",
+                ctx.node_name(self.id),
+                slot.version
+            );
+            ctx.annotate(note);
+            self.store_synced(ctx, key, slot);
+        } else if slot.version > held {
             self.store_synced(ctx, key, slot);
         }
         let version = self.version_of(key);
@@ -513,11 +536,15 @@ fn check_replicas_converged(sim: &Sim<Register>) -> Result<(), Violation> {
             .iter()
             .filter(|&(&key, slot)| node.version_of(key) < slot.version)
             .map(|(&key, slot)| {
-                format!(
-                    "key {key} at version {} of {}",
-                    node.version_of(key),
-                    slot.version
-                )
+                let held = node.version_of(key);
+                let acked = primary.acked_by(id, key);
+                // Only a copy that went back can be behind what it acknowledged.
+                let back = if acked > held {
+                    format!(" (it had acknowledged version {acked}: its copy went back)")
+                } else {
+                    String::new()
+                };
+                format!("key {key} at version {held} of {}{back}", slot.version)
             })
             .collect();
         if !lagging.is_empty() {

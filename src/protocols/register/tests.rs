@@ -224,3 +224,39 @@ fn ack_before_replicate_loses_acknowledged_writes_when_the_primary_crashes() {
         );
     }
 }
+
+/// Replications that the jitter of `slow_links` swaps, and the same links kept in order.
+fn jitter(fifo: bool) -> NetworkConfig {
+    let mut network = slow_links();
+    network.default.fifo = fifo;
+    network
+}
+
+#[test]
+fn assume_fifo_lets_a_late_update_undo_a_newer_one() {
+    let bug = Some("assume-fifo");
+    let went_back = (0..20).filter(|&seed| {
+        let r = run(seed, Model::Register, bug, jitter(false), Vec::new());
+        r.violation.is_some_and(|v| {
+            v.property == "replicas_converged" && v.message.contains("its copy went back")
+        })
+    });
+    let count = went_back.count();
+    assert!(
+        count >= 2,
+        "swapped updates are caught on {count} of 20 seeds"
+    );
+    for seed in 0..10 {
+        let fifo = run(seed, Model::Register, bug, jitter(true), Vec::new());
+        assert!(
+            fifo.violation.is_none(),
+            "seed {seed}: in-order links hide the bug"
+        );
+        let correct = run(seed, Model::Register, None, jitter(false), Vec::new());
+        assert!(
+            correct.violation.is_none(),
+            "seed {seed}: newer versions win"
+        );
+        assert!(linearizable(&correct.sim, Model::Register), "seed {seed}");
+    }
+}
