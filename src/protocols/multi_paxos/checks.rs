@@ -64,7 +64,7 @@ fn ballot(sim: &Sim<MultiPaxos>, b: Ballot) -> String {
 fn two_chosen(sim: &Sim<MultiPaxos>, a: &MultiPaxos, b: &MultiPaxos, slot: u64) -> Violation {
     let entry = |n: &MultiPaxos| match n.log.get(slot as usize - 1) {
         Some(Some((at, value))) => format!(
-            "{} learned {value} (chosen at ballot {})",
+            "{} learned {value}, chosen at ballot {}",
             sim.node_name(n.id),
             ballot(sim, *at)
         ),
@@ -72,7 +72,7 @@ fn two_chosen(sim: &Sim<MultiPaxos>, a: &MultiPaxos, b: &MultiPaxos, slot: u64) 
     };
     Violation::new(
         format!(
-            "slot {slot} has two chosen values: {} and {}",
+            "slot {slot} has two chosen values: {}; {}",
             entry(a),
             entry(b)
         ),
@@ -152,18 +152,18 @@ fn promise_broken(
     seen: Ballot,
     (now, down): (Ballot, bool),
 ) -> Violation {
-    let state = match down {
-        true => "is down, and its synced storage holds only the promise",
-        false => "now holds the promise",
+    let holds = match now.round {
+        0 => "no promise at all".to_string(),
+        _ => format!("only the promise of ballot {}", ballot(sim, now)),
     };
-    let now = match now.round {
-        0 => "of no ballot".to_string(),
-        _ => ballot(sim, now),
+    let state = match down {
+        true => format!("is down, and its synced storage holds {holds}"),
+        false => format!("now holds {holds}"),
     };
     Violation::new(
         format!(
-            "{} told {} it promised ballot {}, but {} {state} {now}: it may now accept \
-             ballots below its promise",
+            "{} told {} it promised ballot {}, but {} {state}: it may now accept ballots \
+             below its promise",
             sim.node_name(acceptor),
             sim.node_name(holder),
             ballot(sim, seen),

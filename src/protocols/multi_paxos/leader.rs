@@ -64,33 +64,49 @@ impl MultiPaxos {
         }
     }
 
-    /// With a majority of promises: re-propose, in every slot above the chosen prefix, the
-    /// highest-ballot value reported (a no-op where nothing was), then serve clients after.
-    fn become_leader(&mut self, ctx: &mut Ctx<'_, Self>) {
+    /// Per slot above the chosen prefix, the highest-ballot value the promises report.
+    fn highest_reports(&mut self) -> BTreeMap<u64, (Ballot, Command)> {
         let mut highest: BTreeMap<u64, (Ballot, Command)> = BTreeMap::new();
-        for (slot, ballot, value) in std::mem::take(&mut self.promises)
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
+        let reports = std::mem::take(&mut self.promises).into_iter().flatten();
+        for (slot, ballot, value) in reports.flatten() {
             if slot > self.applied && highest.get(&slot).is_none_or(|(b, _)| ballot > *b) {
                 highest.insert(slot, (ballot, value));
             }
         }
+        highest
+    }
+
+    /// With a majority of promises: re-propose, in every slot above the chosen prefix, the
+    /// highest-ballot value reported (a no-op where nothing was), then serve clients after.
+    fn become_leader(&mut self, ctx: &mut Ctx<'_, Self>) {
+        let mut highest = self.highest_reports();
         self.role = Role::Leader;
         self.leader = Some((self.id, self.ballot));
         let top = highest.last_key_value().map_or(self.applied, |(&s, _)| s);
+        let reported = highest.len();
+        let s = if reported == 1 { "" } else { "s" };
         ctx.annotate(format_args!(
-            "leader with ballot {}: {} slots reported above slot {}, up to slot {top}",
-            self.ballot,
-            highest.len(),
-            self.applied
+            "leader with ballot {}: promises report values in {reported} slot{s} above slot {}",
+            self.ballot, self.applied
         ));
         if self.bug == Some(Bug::SkipRecovery) {
             // The bug: what an earlier leader may have had chosen is not carried forward.
             self.next_slot = self.applied + 1;
+            ctx.annotate(format_args!(
+                "ignoring them: the next client operation goes to slot {}",
+                self.next_slot
+            ));
         } else {
             self.next_slot = top + 1;
+            let holes = (self.applied + 1..=top).count() - reported;
+            if top > self.applied {
+                ctx.annotate(format_args!(
+                    "re-proposing slots {} to {top}: {reported} reported value{s}, {holes} \
+                     no-op{}",
+                    self.applied + 1,
+                    if holes == 1 { "" } else { "s" }
+                ));
+            }
             for slot in self.applied + 1..=top {
                 if self.chosen(slot).is_some() {
                     continue;

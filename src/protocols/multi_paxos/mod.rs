@@ -144,7 +144,7 @@ pub enum Command {
 }
 
 impl fmt::Display for Command {
-    /// `no-op`, or `write 3 to key 1 (client 2, op 5)`.
+    /// `no-op`, or `write 3 to key 1 (client 2's op 5)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Command::Op { id, op } = self else {
             return write!(f, "no-op");
@@ -157,7 +157,7 @@ impl fmt::Display for Command {
             ClientOp::Add { value } => write!(f, "add {value}")?,
             ClientOp::Generate => write!(f, "generate")?,
         }
-        write!(f, " (client {}, op {})", id.client, id.seq)
+        write!(f, " (client {}'s op {})", id.client, id.seq)
     }
 }
 
