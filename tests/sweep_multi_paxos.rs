@@ -77,6 +77,7 @@ fn multi_paxos_bug_scenarios_meet_their_expectation() {
     for file in [
         "multi-paxos-skip-recovery-bug.yaml",
         "multi-paxos-unsynced-promise-bug.yaml",
+        "multi-paxos-minority-quorum-bug.yaml",
     ] {
         let s = scenario(file);
         let report = run(&s, RunOptions::default()).expect("runs");
@@ -84,10 +85,10 @@ fn multi_paxos_bug_scenarios_meet_their_expectation() {
     }
 }
 
-/// The bugs are found by the random schedules too, not only by their hand-made scenario.
+/// Every bug is found by the random schedules too, not only by their hand-made scenario.
 #[test]
-fn random_faults_find_both_bugs() {
-    for bug in ["skip-recovery", "unsynced-promise"] {
+fn random_faults_find_every_bug() {
+    for bug in ["skip-recovery", "unsynced-promise", "minority-quorum"] {
         let mut base = shortened(&scenario("multi-paxos-replicated-log.yaml"));
         base.bug = Some(bug);
         let found = (0..20).any(|seed| {

@@ -173,7 +173,12 @@ impl MultiPaxos {
         let Some(p) = self.proposals.get(&slot) else {
             return;
         };
-        if p.accepted.iter().filter(|&&a| a).count() < self.majority() {
+        // The bug: half the nodes, rounded down, is taken for a quorum.
+        let quorum = match self.bug {
+            Some(Bug::MinorityQuorum) => (self.node_count as usize / 2).max(1),
+            _ => self.majority(),
+        };
+        if p.accepted.iter().filter(|&&a| a).count() < quorum {
             return;
         }
         let value = p.value.clone();

@@ -87,6 +87,7 @@ const PARAM_DOCS: &[ParamDoc] = &[
 enum Bug {
     SkipRecovery,
     UnsyncedPromise,
+    MinorityQuorum,
 }
 
 const BUG_DOCS: &[BugDoc] = &[
@@ -108,6 +109,16 @@ const BUG_DOCS: &[BugDoc] = &[
                       promised a new leader",
         violates: "promise_kept",
     },
+    BugDoc {
+        name: "minority-quorum",
+        description: "the leader counts a slot as chosen once half the nodes (rounded down) \
+                      accepted it, itself included: a minority in a cluster of odd size; a \
+                      leader cut off with one follower goes on choosing and answering clients, \
+                      while the majority elects a new leader whose phase 1 cannot see those \
+                      slots and fills them with other commands; exposed by a partition that \
+                      leaves the leader with a minority",
+        violates: "agreement",
+    },
 ];
 
 impl Bug {
@@ -115,6 +126,7 @@ impl Bug {
         match name {
             "skip-recovery" => Some(Bug::SkipRecovery),
             "unsynced-promise" => Some(Bug::UnsyncedPromise),
+            "minority-quorum" => Some(Bug::MinorityQuorum),
             _ => None,
         }
     }

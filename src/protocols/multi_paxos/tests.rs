@@ -218,6 +218,21 @@ fn unsynced_promise_loses_the_promise_in_a_crash() {
 }
 
 #[test]
+fn minority_quorum_lets_a_cut_off_leader_choose_alone() {
+    let file = "multi-paxos-minority-quorum-bug.yaml";
+    let report = scenario_run(file, Some("minority-quorum"));
+    let v = &report.violations[0];
+    assert_eq!(v.property, "agreement");
+    assert!(
+        v.message
+            .starts_with("slot 6 has two chosen values: n4 learned read key 0 (client 0's op 9)"),
+        "{}",
+        v.message
+    );
+    assert!(scenario_run(file, None).violations.is_empty());
+}
+
+#[test]
 fn same_seed_same_trace() {
     let faults = || {
         vec![
