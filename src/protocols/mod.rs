@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod multi_paxos;
 pub mod paxos;
 pub mod primary_backup;
 pub mod quorum_kv;
@@ -92,6 +93,7 @@ pub enum ProtocolParams {
     Paxos(<paxos::Paxos as BuiltinProtocol>::Params),
     PrimaryBackup(<primary_backup::PrimaryBackup as BuiltinProtocol>::Params),
     Raft(<raft::Raft as BuiltinProtocol>::Params),
+    MultiPaxos(<multi_paxos::MultiPaxos as BuiltinProtocol>::Params),
 }
 
 /// Names of all built-in protocols.
@@ -103,6 +105,7 @@ pub const NAMES: &[&str] = &[
     primary_backup::PrimaryBackup::NAME,
     two_phase_commit::TwoPhaseCommit::NAME,
     paxos::Paxos::NAME,
+    multi_paxos::MultiPaxos::NAME,
     raft::Raft::NAME,
     quorum_kv::QuorumKv::NAME,
 ];
@@ -134,6 +137,7 @@ pub fn all() -> Vec<ProtocolInfo> {
         info_of::<primary_backup::PrimaryBackup>(),
         info_of::<two_phase_commit::TwoPhaseCommit>(),
         info_of::<paxos::Paxos>(),
+        info_of::<multi_paxos::MultiPaxos>(),
         info_of::<raft::Raft>(),
         info_of::<quorum_kv::QuorumKv>(),
     ]
@@ -159,6 +163,7 @@ pub fn deserialize_params<'de, D: serde::Deserializer<'de>>(
         "paxos" => Deserialize::deserialize(d).map(ProtocolParams::Paxos),
         "primary-backup" => Deserialize::deserialize(d).map(ProtocolParams::PrimaryBackup),
         "raft" => Deserialize::deserialize(d).map(ProtocolParams::Raft),
+        "multi-paxos" => Deserialize::deserialize(d).map(ProtocolParams::MultiPaxos),
         other => Err(serde::de::Error::custom(format!(
             "unknown protocol `{other}`"
         ))),
@@ -176,6 +181,7 @@ pub fn default_params(protocol: &str) -> Option<ProtocolParams> {
         "paxos" => Some(ProtocolParams::Paxos(Default::default())),
         "primary-backup" => Some(ProtocolParams::PrimaryBackup(Default::default())),
         "raft" => Some(ProtocolParams::Raft(Default::default())),
+        "multi-paxos" => Some(ProtocolParams::MultiPaxos(Default::default())),
         _ => None,
     }
 }

@@ -125,6 +125,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
             run_with::<crate::protocols::primary_backup::PrimaryBackup>(scenario, p, options)
         }
         ProtocolParams::Raft(p) => run_with::<crate::protocols::raft::Raft>(scenario, p, options),
+        ProtocolParams::MultiPaxos(p) => {
+            run_with::<crate::protocols::multi_paxos::MultiPaxos>(scenario, p, options)
+        }
     }
 }
 

@@ -1,0 +1,173 @@
+//! The learner and the state machine: chosen slots, applied in order to a map of keys, and
+//! the clients the leader answers once their slot is applied.
+
+use super::durable::{self, op_words};
+use super::{Ballot, CATCHUP_MAX, Command, Msg, MultiPaxos, PENDING_MAX, Report, Role, SLOTS_MAX};
+use crate::history::Value;
+use crate::process::{Ctx, NodeId};
+use crate::workload::{ClientOp, Reply, Request};
+
+/// The key a counter workload's adds go to.
+const COUNTER_KEY: u32 = 0;
+
+/// Mixes one word into a running hash (a 64-bit multiply-xorshift, stable across builds).
+fn mix(h: u64, word: u64) -> u64 {
+    let x = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    x ^ (x >> 29)
+}
+
+/// The hash of the applied commands up to one after a prefix whose hash is `prev`: two nodes
+/// whose hashes agree at one slot agree on every slot before it.
+fn chain(prev: u64, command: &Command) -> u64 {
+    match command {
+        Command::Noop => mix(prev, 0),
+        Command::Op { id, op } => {
+            let head = mix(prev, u64::from(id.client) << 32 | u64::from(id.seq));
+            op_words(op).into_iter().fold(head, mix)
+        }
+    }
+}
+
+impl MultiPaxos {
+    /// Records that `value` is chosen in `slot` (at `ballot`), then applies what is ready.
+    /// A slot already known keeps its value: the agreement check compares the two.
+    pub(super) fn learn(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        slot: u64,
+        ballot: Ballot,
+        value: Command,
+    ) {
+        if !(1..=SLOTS_MAX).contains(&slot) {
+            return;
+        }
+        let i = slot as usize - 1;
+        if self.log.len() <= i {
+            self.log.resize(i + 1, None);
+        }
+        if self.log[i].is_some() {
+            return;
+        }
+        // Written with the acceptor's next sync: a chosen slot lost in a crash is learned again.
+        let bytes = durable::encode_entry(ballot, &value);
+        ctx.storage().put(&durable::chosen_key(slot), bytes);
+        self.log[i] = Some((ballot, value));
+        self.fresh.push(slot);
+        self.proposals.remove(&slot);
+        self.apply_ready(ctx);
+    }
+
+    /// Applies chosen slots in order, answering the clients waiting on them.
+    fn apply_ready(&mut self, ctx: &mut Ctx<'_, Self>) {
+        while let Some(Some((_, command))) = self.log.get(self.applied as usize) {
+            let command = command.clone();
+            let slot = self.applied + 1;
+            let prev = self.applied_chain.last().copied().unwrap_or(0);
+            self.applied_chain.push(chain(prev, &command));
+            self.applied = slot;
+            let reply = match &command {
+                Command::Noop => None,
+                Command::Op { id, op } => Some((*id, self.apply(op))),
+            };
+            let Some(waiting) = self.pending.remove(&slot) else {
+                continue;
+            };
+            match reply {
+                Some((id, reply)) if id == waiting => ctx.reply(id, reply),
+                // Proposed only in this slot, and the slot holds something else: never done.
+                _ => ctx.reply(
+                    waiting,
+                    Reply::Fail("another command was chosen in its slot"),
+                ),
+            }
+        }
+    }
+
+    fn value_of(&self, key: u32) -> Value {
+        self.kv.get(&key).cloned().unwrap_or(Value::Nil)
+    }
+
+    /// Runs one operation on the map; what the client that asked for it gets.
+    fn apply(&mut self, op: &ClientOp) -> Reply {
+        let (key, value) = match *op {
+            ClientOp::Read { key } => return Reply::Ok(self.value_of(key)),
+            ClientOp::Write { key, value } => (key, Value::Int(value)),
+            ClientOp::Append { key, value } => {
+                let text = self.value_of(key).append_text().into_owned();
+                (key, Value::Str(format!("{text}{value}")))
+            }
+            ClientOp::Cas { key, from, to } => {
+                if self.value_of(key) != Value::Int(from) {
+                    return Reply::Fail("cas: the key holds another value");
+                }
+                (key, Value::Int(to))
+            }
+            ClientOp::Add { value } => match self.value_of(COUNTER_KEY) {
+                Value::Nil => (COUNTER_KEY, Value::Int(value)),
+                Value::Int(sum) => (COUNTER_KEY, Value::Int(sum.saturating_add(value))),
+                _ => return Reply::Fail("add: key 0 holds no number"),
+            },
+            ClientOp::Generate => return Reply::Fail("multi-paxos serves no such operation"),
+        };
+        self.kv.insert(key, value);
+        Reply::Ok(Value::Nil)
+    }
+
+    /// Sends a learner that lags the chosen slots it asked for, a bounded batch at a time.
+    pub(super) fn on_catch_up(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, slot: u64) {
+        let start = slot.max(1) as usize - 1;
+        let entries: Vec<Report> = (slot.max(1)..)
+            .zip(self.log.iter().skip(start))
+            .filter_map(|(s, e)| e.as_ref().map(|(b, v)| (s, *b, v.clone())))
+            .take(CATCHUP_MAX)
+            .collect();
+        if !entries.is_empty() {
+            ctx.send(from, Msg::Chosen { entries });
+        }
+    }
+
+    /// Learns a batch of chosen slots; asks for more if the batch was full.
+    pub(super) fn on_chosen(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        from: NodeId,
+        entries: Vec<Report>,
+    ) {
+        let full = entries.len() >= CATCHUP_MAX;
+        for (slot, ballot, value) in entries {
+            self.learn(ctx, slot, ballot, value);
+        }
+        if full {
+            let next = self.applied + 1;
+            ctx.send(from, Msg::CatchUp { from: next });
+        }
+    }
+
+    /// The leader puts the operation in the next free slot; the client is answered when the
+    /// slot is applied. Others redirect to the leader they follow.
+    pub(super) fn serve(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        if self.role != Role::Leader {
+            let leader = self.leader().filter(|&l| l != self.id);
+            ctx.reply(request.id, Reply::Redirect(leader));
+            return;
+        }
+        let refused = match request.op {
+            ClientOp::Generate => Some("multi-paxos serves no such operation"),
+            _ if self.pending.len() >= PENDING_MAX => Some("too many operations in flight"),
+            _ if self.log_full() => Some("the log is full: this run reached its slot limit"),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            ctx.reply(request.id, Reply::Fail(why));
+            return;
+        }
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        self.pending.insert(slot, request.id);
+        let value = Command::Op {
+            id: request.id,
+            op: request.op,
+        };
+        self.propose(ctx, slot, value);
+    }
+}
