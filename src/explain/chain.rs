@@ -1,0 +1,435 @@
+//! The causal chain of a violation: the events that happened before it, cut to the few that
+//! matter, in happened-before order.
+//!
+//! Candidates come with a priority, and the most important [`MAX_STEPS`] are kept:
+//! 0. the violating step itself (the event after which the property was found broken, and
+//!    the notes its handler wrote), or the history's first named op;
+//! 1. the backbone: from that step, back along the messages that caused it (the delivery,
+//!    the handler that sent the message, the delivery that ran that handler, ...);
+//! 2. crashes, restarts, pauses and clock faults of the nodes involved or on the backbone,
+//!    and the latest duplicates delivered to a node involved (with their delivery);
+//! 3. how each other node involved got into its state: its latest note and its own backbone,
+//!    or else the latest message it took from another node involved;
+//! 4. partitions, heals and clogs that name a node involved, and, for a violation found at
+//!    the end of the run, the latest messages dropped between nodes involved;
+//! 5. the other ops a history violation names, older notes of the nodes involved, and for a
+//!    violation found at the end, each involved node's last event;
+//! 6. any other fault that happened before;
+//! 7. other messages dropped between nodes involved.
+
+use super::capture::Captured;
+use super::causality::{Causality, EventIndex};
+use super::clock::VectorClocks;
+use crate::check::OpRef;
+use crate::trace::TraceKind;
+use std::collections::BTreeMap;
+
+/// At most this many steps are shown; the rest are counted as omitted.
+pub const MAX_STEPS: usize = 12;
+/// Message hops followed back from the violating step.
+const BACKBONE_HOPS: usize = 4;
+/// Message hops followed back from another involved node's latest state change.
+const SIDE_HOPS: usize = 2;
+/// Duplicates that reached, and drops between, the nodes involved shown first (latest first).
+const NEAR_NETWORK_FAULTS: usize = 3;
+/// A handler writes at most this many records after the event that ran it (a bound on scans).
+const MAX_HANDLER_RECORDS: usize = 4096;
+/// Candidates of one kind (notes, faults) looked at, latest first.
+const MAX_CANDIDATES_PER_KIND: usize = 64;
+
+/// One step of the chain: an event, and for a delivery the send it received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub event: EventIndex,
+    pub send: Option<EventIndex>,
+}
+
+/// The steps kept, in trace order (a linear extension of happened-before), and how many
+/// candidates were left out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Chain {
+    pub steps: Vec<Step>,
+    pub omitted: usize,
+    /// The events the violation was found at (the violating event, or the named ops' events).
+    pub anchors: Vec<EventIndex>,
+}
+
+/// What a violation points at: the event after which it was found, its nodes, its ops.
+pub struct Focus<'a> {
+    pub event: Option<u64>,
+    pub nodes: &'a [String],
+    pub ops: &'a [OpRef],
+}
+
+struct Picker<'a> {
+    events: &'a [Captured],
+    causality: &'a Causality,
+    clocks: &'a VectorClocks,
+    anchors: Vec<EventIndex>,
+    /// Hosts of the nodes involved.
+    involved: Vec<usize>,
+    /// Candidate → (priority, order added).
+    picked: BTreeMap<EventIndex, (u8, usize)>,
+}
+
+/// Builds the chain of the violation `focus` over a whole captured trace.
+pub fn chain(
+    events: &[Captured],
+    causality: &Causality,
+    clocks: &VectorClocks,
+    focus: &Focus<'_>,
+) -> Chain {
+    let mut p = Picker {
+        events,
+        causality,
+        clocks,
+        anchors: Vec::new(),
+        involved: focus
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                causality.hosts[..causality.node_count]
+                    .iter()
+                    .position(|h| h == n)
+            })
+            .collect(),
+        picked: BTreeMap::new(),
+    };
+    if events.is_empty() {
+        return Chain {
+            steps: Vec::new(),
+            omitted: 0,
+            anchors: Vec::new(),
+        };
+    }
+    match (focus.event, focus.ops.is_empty()) {
+        (Some(e), _) => p.violating_event(e as usize),
+        (None, false) => p.history_ops(focus.ops),
+        (None, true) => p.at_end(),
+    }
+    p.surroundings();
+    p.finish()
+}
+
+impl Picker<'_> {
+    fn add(&mut self, i: EventIndex, priority: u8) {
+        let order = self.picked.len();
+        let entry = self.picked.entry(i).or_insert((priority, order));
+        entry.0 = entry.0.min(priority);
+    }
+
+    fn in_past(&self, i: EventIndex) -> bool {
+        self.anchors
+            .iter()
+            .any(|&a| i == a || self.clocks.happened_before(self.causality, i, a))
+    }
+
+    fn kind(&self, i: EventIndex) -> TraceKind {
+        self.events[i].event.kind
+    }
+
+    /// Whether event `i` was written by a handler that an earlier event of its host ran.
+    fn is_effect(&self, i: EventIndex) -> bool {
+        match self.kind(i) {
+            TraceKind::Send { .. }
+            | TraceKind::Duplicate { .. }
+            | TraceKind::Note
+            | TraceKind::Reply { .. } => true,
+            TraceKind::Drop { from, .. } => from == self.events[i].event.node,
+            _ => false,
+        }
+    }
+
+    /// The event that ran the handler which wrote `i` (`i` itself if it ran one).
+    fn trigger(&self, i: EventIndex) -> EventIndex {
+        let mut cur = i;
+        for _ in 0..MAX_HANDLER_RECORDS {
+            if !self.is_effect(cur) {
+                return cur;
+            }
+            match self.causality.local_pred[cur] {
+                Some(p) if self.events[p].event.time == self.events[cur].event.time => cur = p,
+                _ => return cur,
+            }
+        }
+        cur
+    }
+
+    /// Follows messages back from `from`: each handler's trigger, and the send it received.
+    fn backbone(&mut self, from: EventIndex, hops: usize, priority: u8) {
+        let mut cur = from;
+        for _ in 0..hops {
+            let t = self.trigger(cur);
+            self.add(t, priority);
+            match self.causality.remote_pred[t] {
+                Some(s) => cur = s,
+                None => return,
+            }
+        }
+    }
+
+    fn violating_event(&mut self, e: EventIndex) {
+        let e = e.min(self.events.len() - 1);
+        self.anchors.push(e);
+        self.add(e, 0);
+        // The notes the violating handler wrote say what state it reached.
+        let host = self.causality.host_of[e];
+        let end = (e + MAX_HANDLER_RECORDS).min(self.events.len());
+        for j in e + 1..end {
+            if self.causality.host_of[j] != host || !self.is_effect(j) {
+                break;
+            }
+            if self.kind(j) == TraceKind::Note {
+                self.anchors.push(j);
+                self.add(j, 0);
+            }
+        }
+        self.backbone(e, BACKBONE_HOPS, 1);
+        self.other_nodes(self.causality.host_of[e] as usize);
+    }
+
+    /// For each involved node other than `except`: its latest note and what led to it.
+    fn other_nodes(&mut self, except: usize) {
+        let others: Vec<usize> = self
+            .involved
+            .iter()
+            .copied()
+            .filter(|&h| h != except)
+            .collect();
+        let last = *self.anchors.iter().max().expect("anchors are set first");
+        for host in others {
+            let mine = |i: &EventIndex| self.causality.host_of[*i] as usize == host;
+            let latest_note = (0..=last)
+                .rev()
+                .filter(mine)
+                .find(|&i| self.kind(i) == TraceKind::Note && self.in_past(i));
+            if let Some(n) = latest_note {
+                self.add(n, 3);
+                self.backbone(n, SIDE_HOPS, 3);
+                continue;
+            }
+            // No note: the latest message it took from another node involved.
+            let latest_receive = (0..=last).rev().filter(mine).find(|&i| {
+                matches!(self.kind(i), TraceKind::Deliver { .. })
+                    && self.causality.remote_pred[i].is_some_and(|s| {
+                        let from = self.causality.host_of[s] as usize;
+                        from != host && self.involved.contains(&from)
+                    })
+                    && self.in_past(i)
+            });
+            if let Some(r) = latest_receive {
+                self.add(r, 3);
+            }
+        }
+    }
+
+    fn history_ops(&mut self, ops: &[OpRef]) {
+        let mut by_op: BTreeMap<(u32, u32), Vec<EventIndex>> = BTreeMap::new();
+        for (i, c) in self.events.iter().enumerate() {
+            if let Some(key) = op_key(&c.event.kind)
+                && ops.iter().any(|o| (o.client, o.seq) == key)
+            {
+                by_op.entry(key).or_default().push(i);
+            }
+        }
+        for (rank, op) in ops.iter().enumerate() {
+            let Some(found) = by_op.get(&(op.client, op.seq)) else {
+                continue;
+            };
+            if rank < 2 {
+                self.anchors.extend(found.iter().copied());
+            }
+            for &i in found {
+                // The node that served the op is involved too.
+                let host = self.causality.host_of[i] as usize;
+                if host < self.causality.node_count && rank < 2 && !self.involved.contains(&host) {
+                    self.involved.push(host);
+                }
+            }
+            let (priority, hops) = match rank {
+                0 => (0, BACKBONE_HOPS),
+                1 => (1, SIDE_HOPS),
+                _ => (5, 0),
+            };
+            for &i in found {
+                let show = rank < 2 || !matches!(self.kind(i), TraceKind::Request { .. });
+                if show {
+                    self.add(i, priority);
+                }
+            }
+            let reply = found
+                .iter()
+                .rev()
+                .find(|&&i| matches!(self.kind(i), TraceKind::Reply { .. }));
+            if let Some(&r) = reply {
+                self.backbone(r, hops, priority.max(1));
+            }
+        }
+        self.other_nodes(usize::MAX);
+    }
+
+    /// A violation found at the end of the run: the involved nodes' latest states.
+    fn at_end(&mut self) {
+        let hosts: Vec<usize> = if self.involved.is_empty() {
+            (0..self.causality.node_count).collect()
+        } else {
+            self.involved.clone()
+        };
+        for host in hosts {
+            let last = (0..self.events.len())
+                .rev()
+                .find(|&i| self.causality.host_of[i] as usize == host);
+            self.anchors.extend(last);
+        }
+        if self.anchors.is_empty() {
+            self.anchors.push(self.events.len() - 1);
+        }
+        for &a in &self.anchors.clone() {
+            self.add(a, 5);
+        }
+        self.other_nodes(usize::MAX);
+    }
+
+    /// Faults and notes around the chain, by priority.
+    fn surroundings(&mut self) {
+        let last = *self.anchors.iter().max().expect("anchors are set");
+        let mut hosts = self.involved.clone();
+        hosts.extend(
+            self.picked
+                .keys()
+                .map(|&i| self.causality.host_of[i] as usize),
+        );
+        // Cuts and heals act on the network, not on one node: earlier in time is enough.
+        let global = |k: TraceKind| {
+            matches!(
+                k,
+                TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. }
+            )
+        };
+        let past: Vec<EventIndex> = (0..=last)
+            .rev()
+            .filter(|&i| global(self.kind(i)) || self.in_past(i))
+            .collect();
+        let at_end = self.picked.values().all(|&(p, _)| p > 0);
+        // Deliveries in the past, by message id, to find where a duplicate's copy arrived.
+        let deliveries: BTreeMap<u64, EventIndex> = past
+            .iter()
+            .filter_map(|&j| match self.kind(j) {
+                TraceKind::Deliver { msg_id, .. } => Some((msg_id, j)),
+                _ => None,
+            })
+            .collect();
+        let mut counts = [0usize; 5];
+        for &i in &past {
+            let host = self.causality.host_of[i] as usize;
+            let near = hosts.contains(&host);
+            let (slot, priority) = match self.kind(i) {
+                TraceKind::Duplicate { to, copy_id, .. } => {
+                    let to = to.index();
+                    if !self.involved.contains(&to) || counts[3] >= NEAR_NETWORK_FAULTS {
+                        continue;
+                    }
+                    let Some(&d) = deliveries.get(&copy_id) else {
+                        continue;
+                    };
+                    counts[3] += 1;
+                    self.add(d, 2);
+                    (3, 2)
+                }
+                TraceKind::Drop { from, to, .. } => {
+                    let ends = [from.index(), to.index()];
+                    let involved = |h: &usize| self.involved.contains(h);
+                    let relevant = if at_end {
+                        ends.iter().any(involved)
+                    } else {
+                        ends.iter().all(involved)
+                    };
+                    if !relevant {
+                        continue;
+                    }
+                    if at_end && counts[4] < NEAR_NETWORK_FAULTS {
+                        counts[4] += 1;
+                        (4, 4)
+                    } else {
+                        (4, 7)
+                    }
+                }
+                TraceKind::Crash { .. }
+                | TraceKind::Restart
+                | TraceKind::Pause
+                | TraceKind::Resume
+                | TraceKind::ClockSkew { .. }
+                | TraceKind::ClockJump { .. } => (0, if near { 2 } else { 6 }),
+                TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => {
+                    (1, if self.names_involved(i) { 4 } else { 6 })
+                }
+                TraceKind::Note if self.involved.contains(&host) => (2, 5),
+                _ => continue,
+            };
+            if counts[slot] < MAX_CANDIDATES_PER_KIND {
+                counts[slot] += 1;
+                self.add(i, priority);
+            }
+        }
+    }
+
+    /// Whether a partition, heal or clog happened at, or names, a node involved.
+    fn names_involved(&self, i: EventIndex) -> bool {
+        let host = self.causality.host_of[i] as usize;
+        if self.involved.contains(&host) {
+            return true;
+        }
+        let detail = self.events[i].detail.as_deref().unwrap_or("");
+        detail
+            .split(|c: char| !c.is_alphanumeric() && c != '_' && c != '-')
+            .any(|word| {
+                self.involved
+                    .iter()
+                    .any(|&h| self.causality.hosts[h] == word)
+            })
+    }
+
+    fn finish(self) -> Chain {
+        let mut ranked: Vec<(u8, usize, EventIndex)> = self
+            .picked
+            .iter()
+            .map(|(&i, &(priority, order))| (priority, order, i))
+            .collect();
+        ranked.sort_unstable();
+        let omitted = ranked.len().saturating_sub(MAX_STEPS);
+        let mut kept: Vec<EventIndex> = ranked.iter().take(MAX_STEPS).map(|r| r.2).collect();
+        kept.sort_unstable();
+        let steps = kept
+            .into_iter()
+            .map(|i| Step {
+                event: i,
+                send: match self.kind(i) {
+                    TraceKind::Deliver { .. } | TraceKind::Hold { .. } | TraceKind::Drop { .. } => {
+                        self.causality.remote_pred[i]
+                    }
+                    _ => None,
+                },
+            })
+            .collect();
+        let mut anchors = self.anchors;
+        anchors.sort_unstable();
+        anchors.dedup();
+        Chain {
+            steps,
+            omitted,
+            anchors,
+        }
+    }
+}
+
+/// The (client, seq) an op event belongs to.
+pub fn op_key(kind: &TraceKind) -> Option<(u32, u32)> {
+    match *kind {
+        TraceKind::Invoke { client, seq }
+        | TraceKind::Request { client, seq }
+        | TraceKind::RequestLost { client, seq }
+        | TraceKind::Reply { client, seq }
+        | TraceKind::Complete { client, seq, .. } => Some((client, seq)),
+        _ => None,
+    }
+}
