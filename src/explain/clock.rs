@@ -51,3 +51,173 @@ impl VectorClocks {
         self.cells.is_empty()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::explain::capture::Captured;
+    use crate::history::Status;
+    use crate::process::NodeId;
+    use crate::time::SimTime;
+    use crate::trace::{TraceEvent, TraceKind};
+
+    fn trace(kinds: &[(u32, TraceKind)]) -> Vec<Captured> {
+        kinds
+            .iter()
+            .enumerate()
+            .map(|(i, &(node, kind))| Captured {
+                event: TraceEvent {
+                    index: i as u64,
+                    time: SimTime(i as u64),
+                    node: NodeId(node),
+                    kind,
+                },
+                detail: None,
+            })
+            .collect()
+    }
+
+    fn names() -> Vec<String> {
+        vec!["a".into(), "b".into(), "c".into()]
+    }
+
+    #[test]
+    fn sends_duplicates_and_deliveries_merge_clocks() {
+        let events = trace(&[
+            (0, TraceKind::Start),
+            (
+                0,
+                TraceKind::Send {
+                    to: NodeId(1),
+                    msg_id: 0,
+                },
+            ),
+            (
+                0,
+                TraceKind::Duplicate {
+                    to: NodeId(1),
+                    msg_id: 0,
+                    copy_id: 1,
+                },
+            ),
+            (2, TraceKind::Start),
+            (
+                1,
+                TraceKind::Deliver {
+                    from: NodeId(0),
+                    msg_id: 1,
+                },
+            ),
+            (
+                1,
+                TraceKind::Send {
+                    to: NodeId(2),
+                    msg_id: 2,
+                },
+            ),
+            (
+                1,
+                TraceKind::Deliver {
+                    from: NodeId(0),
+                    msg_id: 0,
+                },
+            ),
+            (
+                2,
+                TraceKind::Deliver {
+                    from: NodeId(1),
+                    msg_id: 2,
+                },
+            ),
+        ]);
+        let causality = Causality::new(&events, &names());
+        let clocks = VectorClocks::new(&causality);
+        assert_eq!(clocks.clock(2), &[3, 0, 0]);
+        // The copy is received from the duplicate event, which knows of the original send.
+        assert_eq!(clocks.clock(4), &[3, 1, 0]);
+        assert_eq!(clocks.clock(6), &[3, 3, 0]);
+        assert_eq!(clocks.clock(7), &[3, 2, 2]);
+        assert!(clocks.happened_before(&causality, 1, 7));
+        assert!(!clocks.happened_before(&causality, 3, 4), "concurrent");
+        assert!(!clocks.happened_before(&causality, 4, 3), "concurrent");
+        assert!(
+            !clocks.happened_before(&causality, 6, 7),
+            "b's later event is not in c's past"
+        );
+    }
+
+    #[test]
+    fn clients_are_hosts_and_ops_chain_through_requests_and_replies() {
+        let events = trace(&[
+            (0, TraceKind::Invoke { client: 0, seq: 0 }),
+            (0, TraceKind::Request { client: 0, seq: 0 }),
+            (0, TraceKind::Reply { client: 0, seq: 0 }),
+            (1, TraceKind::Request { client: 0, seq: 0 }),
+            (1, TraceKind::Reply { client: 0, seq: 0 }),
+            (
+                1,
+                TraceKind::Complete {
+                    client: 0,
+                    seq: 0,
+                    status: Status::Ok,
+                },
+            ),
+            (0, TraceKind::Crash { lost_writes: 1 }),
+        ]);
+        let causality = Causality::new(&events, &names());
+        assert_eq!(causality.hosts, ["a", "b", "c", "client0"]);
+        assert_eq!(causality.host_name(0), "client0");
+        assert_eq!(causality.host_name(5), "client0");
+        let clocks = VectorClocks::new(&causality);
+        // A redirected request is received from the reply that redirected it.
+        assert_eq!(clocks.clock(3), &[2, 1, 0, 1]);
+        assert_eq!(clocks.clock(5), &[2, 2, 0, 2]);
+        // The crash is a's own event, after its reply, and knows nothing of b.
+        assert_eq!(clocks.clock(6), &[3, 0, 0, 1]);
+        assert!(clocks.happened_before(&causality, 0, 6));
+        assert!(!clocks.happened_before(&causality, 4, 6));
+    }
+
+    #[test]
+    fn a_drop_on_arrival_receives_the_send_and_a_drop_at_send_does_not() {
+        let events = trace(&[
+            (
+                0,
+                TraceKind::Send {
+                    to: NodeId(1),
+                    msg_id: 0,
+                },
+            ),
+            (
+                0,
+                TraceKind::Drop {
+                    from: NodeId(0),
+                    to: NodeId(1),
+                    msg_id: 0,
+                    reason: crate::trace::DropReason::Loss,
+                },
+            ),
+            (
+                0,
+                TraceKind::Send {
+                    to: NodeId(1),
+                    msg_id: 1,
+                },
+            ),
+            (
+                1,
+                TraceKind::Drop {
+                    from: NodeId(0),
+                    to: NodeId(1),
+                    msg_id: 1,
+                    reason: crate::trace::DropReason::NodeDown,
+                },
+            ),
+        ]);
+        let causality = Causality::new(&events, &names());
+        assert_eq!(causality.remote_pred[1], None);
+        assert_eq!(causality.remote_pred[3], Some(2));
+        let clocks = VectorClocks::new(&causality);
+        assert_eq!(clocks.clock(3), &[3, 1, 0]);
+    }
+}
