@@ -7,10 +7,11 @@
 //! 1. the backbone: from that step, back along the messages that caused it (the delivery,
 //!    the handler that sent the message, the delivery that ran that handler, ...);
 //! 2. crashes, restarts, pauses and clock faults of the nodes involved or on the backbone,
-//!    and the latest duplicates delivered to a node involved (with their delivery);
+//!    the latest duplicates delivered to a node involved (with their delivery), and the
+//!    latest partition, heal or clog that names a node involved;
 //! 3. how each other node involved got into its state: its latest note and its own backbone,
 //!    or else the latest message it took from another node involved;
-//! 4. partitions, heals and clogs that name a node involved, and, for a violation found at
+//! 4. earlier partitions, heals and clogs that name a node involved, and, for a violation found at
 //!    the end of the run, the latest messages dropped between nodes involved;
 //! 5. the other ops a history violation names, older notes of the nodes involved, and for a
 //!    violation found at the end, each involved node's last event;
@@ -299,16 +300,19 @@ impl Picker<'_> {
                 .keys()
                 .map(|&i| self.causality.host_of[i] as usize),
         );
-        // Cuts and heals act on the network, not on one node: earlier in time is enough.
-        let global = |k: TraceKind| {
-            matches!(
-                k,
-                TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. }
-            )
+        // Cuts and heals act on the network, not on one node, and a crash or pause of a node
+        // involved is felt by the others as silence: earlier in time is enough for them.
+        let global = |i: EventIndex| match self.kind(i) {
+            TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => true,
+            TraceKind::Crash { .. } | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
+                self.involved
+                    .contains(&(self.causality.host_of[i] as usize))
+            }
+            _ => false,
         };
         let past: Vec<EventIndex> = (0..=last)
             .rev()
-            .filter(|&i| global(self.kind(i)) || self.in_past(i))
+            .filter(|&i| global(i) || self.in_past(i))
             .collect();
         let at_end = self.picked.values().all(|&(p, _)| p > 0);
         // Deliveries in the past, by message id, to find where a duplicate's copy arrived.
@@ -320,6 +324,7 @@ impl Picker<'_> {
             })
             .collect();
         let mut counts = [0usize; 5];
+        let mut latest_cut_seen = false;
         for &i in &past {
             let host = self.causality.host_of[i] as usize;
             let near = hosts.contains(&host);
@@ -361,7 +366,15 @@ impl Picker<'_> {
                 | TraceKind::ClockSkew { .. }
                 | TraceKind::ClockJump { .. } => (0, if near { 2 } else { 6 }),
                 TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => {
-                    (1, if self.names_involved(i) { 4 } else { 6 })
+                    // The latest cut of a node involved is the network's state at the end.
+                    match (self.names_involved(i), latest_cut_seen) {
+                        (true, false) => {
+                            latest_cut_seen = true;
+                            (1, 2)
+                        }
+                        (true, true) => (1, 4),
+                        (false, _) => (1, 6),
+                    }
                 }
                 TraceKind::Note if self.involved.contains(&host) => (2, 5),
                 _ => continue,
