@@ -62,6 +62,19 @@ pub struct Focus<'a> {
     pub ops: &'a [OpRef],
 }
 
+/// What the look at the surroundings counted so far, to keep each kind's candidates bounded.
+#[derive(Default)]
+struct Tally {
+    /// Candidates by kind: faults of nodes, cuts, notes, duplicates, drops.
+    counts: [usize; 5],
+    /// Duplicates shown early, and drops shown early at the end of a run.
+    early_duplicates: usize,
+    early_drops: usize,
+    latest_cut_seen: bool,
+    /// The violation was found at the end of the run, not after an event.
+    at_end: bool,
+}
+
 struct Picker<'a> {
     events: &'a [Captured],
     causality: &'a Causality,
@@ -300,21 +313,10 @@ impl Picker<'_> {
                 .keys()
                 .map(|&i| self.causality.host_of[i] as usize),
         );
-        // Cuts and heals act on the network, not on one node, and a crash or pause of a node
-        // involved is felt by the others as silence: earlier in time is enough for them.
-        let global = |i: EventIndex| match self.kind(i) {
-            TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => true,
-            TraceKind::Crash { .. } | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
-                self.involved
-                    .contains(&(self.causality.host_of[i] as usize))
-            }
-            _ => false,
-        };
         let past: Vec<EventIndex> = (0..=last)
             .rev()
-            .filter(|&i| global(i) || self.in_past(i))
+            .filter(|&i| self.felt_without_messages(i) || self.in_past(i))
             .collect();
-        let at_end = self.picked.values().all(|&(p, _)| p > 0);
         // Deliveries in the past, by message id, to find where a duplicate's copy arrived.
         let deliveries: BTreeMap<u64, EventIndex> = past
             .iter()
@@ -323,66 +325,98 @@ impl Picker<'_> {
                 _ => None,
             })
             .collect();
-        let mut counts = [0usize; 5];
-        let mut latest_cut_seen = false;
+        let mut tally = Tally {
+            at_end: self.picked.values().all(|&(p, _)| p > 0),
+            ..Tally::default()
+        };
         for &i in &past {
-            let host = self.causality.host_of[i] as usize;
-            let near = hosts.contains(&host);
-            let (slot, priority) = match self.kind(i) {
-                TraceKind::Duplicate { to, copy_id, .. } => {
-                    let to = to.index();
-                    if !self.involved.contains(&to) || counts[3] >= NEAR_NETWORK_FAULTS {
-                        continue;
-                    }
-                    let Some(&d) = deliveries.get(&copy_id) else {
-                        continue;
-                    };
-                    counts[3] += 1;
-                    self.add(d, 2);
-                    (3, 2)
-                }
-                TraceKind::Drop { from, to, .. } => {
-                    let ends = [from.index(), to.index()];
-                    let involved = |h: &usize| self.involved.contains(h);
-                    let relevant = if at_end {
-                        ends.iter().any(involved)
-                    } else {
-                        ends.iter().all(involved)
-                    };
-                    if !relevant {
-                        continue;
-                    }
-                    if at_end && counts[4] < NEAR_NETWORK_FAULTS {
-                        counts[4] += 1;
-                        (4, 4)
-                    } else {
-                        (4, 7)
-                    }
-                }
-                TraceKind::Crash { .. }
-                | TraceKind::Restart
-                | TraceKind::Pause
-                | TraceKind::Resume
-                | TraceKind::ClockSkew { .. }
-                | TraceKind::ClockJump { .. } => (0, if near { 2 } else { 6 }),
-                TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => {
-                    // The latest cut of a node involved is the network's state at the end.
-                    match (self.names_involved(i), latest_cut_seen) {
-                        (true, false) => {
-                            latest_cut_seen = true;
-                            (1, 2)
-                        }
-                        (true, true) => (1, 4),
-                        (false, _) => (1, 6),
-                    }
-                }
-                TraceKind::Note if self.involved.contains(&host) => (2, 5),
-                _ => continue,
+            let near = hosts.contains(&(self.causality.host_of[i] as usize));
+            let Some((slot, priority)) = self.classify(i, near, &deliveries, &mut tally) else {
+                continue;
             };
-            if counts[slot] < MAX_CANDIDATES_PER_KIND {
-                counts[slot] += 1;
+            if tally.counts[slot] < MAX_CANDIDATES_PER_KIND {
+                tally.counts[slot] += 1;
                 self.add(i, priority);
             }
+        }
+    }
+
+    /// Cuts and heals act on the network, not on one node, and a crash or pause of a node
+    /// involved is felt by the others as silence: earlier in time is enough for them.
+    fn felt_without_messages(&self, i: EventIndex) -> bool {
+        match self.kind(i) {
+            TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => true,
+            TraceKind::Crash { .. } | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
+                self.involved
+                    .contains(&(self.causality.host_of[i] as usize))
+            }
+            _ => false,
+        }
+    }
+
+    /// The candidate kind (a slot of [`Tally::counts`]) and priority of past event `i`.
+    fn classify(
+        &mut self,
+        i: EventIndex,
+        near: bool,
+        deliveries: &BTreeMap<u64, EventIndex>,
+        tally: &mut Tally,
+    ) -> Option<(usize, u8)> {
+        let host = self.causality.host_of[i] as usize;
+        match self.kind(i) {
+            TraceKind::Duplicate { to, copy_id, .. } => {
+                if !self.involved.contains(&to.index())
+                    || tally.early_duplicates >= NEAR_NETWORK_FAULTS
+                {
+                    return None;
+                }
+                let &copy = deliveries.get(&copy_id)?;
+                tally.early_duplicates += 1;
+                self.add(copy, 2);
+                Some((3, 2))
+            }
+            TraceKind::Drop { from, to, .. } => {
+                self.drop_priority([from.index(), to.index()], tally)
+            }
+            TraceKind::Crash { .. }
+            | TraceKind::Restart
+            | TraceKind::Pause
+            | TraceKind::Resume
+            | TraceKind::ClockSkew { .. }
+            | TraceKind::ClockJump { .. } => Some((0, if near { 2 } else { 6 })),
+            TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => {
+                // The latest cut of a node involved is the network's state at the end.
+                match (self.names_involved(i), tally.latest_cut_seen) {
+                    (true, false) => {
+                        tally.latest_cut_seen = true;
+                        Some((1, 2))
+                    }
+                    (true, true) => Some((1, 4)),
+                    (false, _) => Some((1, 6)),
+                }
+            }
+            TraceKind::Note if self.involved.contains(&host) => Some((2, 5)),
+            _ => None,
+        }
+    }
+
+    /// A drop between nodes involved; at the end of a run (where a value never arrived), a
+    /// drop to or from one, and the latest few of them early.
+    fn drop_priority(&self, ends: [usize; 2], tally: &mut Tally) -> Option<(usize, u8)> {
+        let involved = |h: &usize| self.involved.contains(h);
+        let relevant = if tally.at_end {
+            ends.iter().any(involved)
+        } else {
+            ends.iter().all(involved)
+        };
+        if !relevant {
+            return None;
+        }
+        if tally.at_end && tally.early_drops < NEAR_NETWORK_FAULTS {
+            tally.early_drops += 1;
+            Some((4, 4))
+        } else {
+            Some((4, 7))
         }
     }
 

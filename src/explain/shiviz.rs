@@ -13,12 +13,18 @@ use std::io::{self, Write};
 pub fn write_log(events: &[Captured], node_names: &[String], out: impl Write) -> io::Result<()> {
     let causality = Causality::new(events, node_names);
     let clocks = VectorClocks::new(&causality);
+    // ShiViz reads the host as the text before the first space, so a host name has none.
+    let hosts: Vec<String> = causality
+        .hosts
+        .iter()
+        .map(|h| h.replace(char::is_whitespace, "_"))
+        .collect();
     let mut out = io::BufWriter::new(out);
     for (i, c) in events.iter().enumerate() {
         let words = event_words(events, &causality, i);
         writeln!(out, "#{i} {} {}", c.event.time, words)?;
         let mut clock = Map::new();
-        for (host, &count) in causality.hosts.iter().zip(clocks.clock(i)) {
+        for (host, &count) in hosts.iter().zip(clocks.clock(i)) {
             if count > 0 {
                 clock.insert(host.clone(), Value::from(count));
             }

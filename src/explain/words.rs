@@ -33,31 +33,9 @@ pub fn event_words(events: &[Captured], causality: &Causality, i: usize) -> Stri
     };
     let who = name(c.event.node);
     let detail = c.detail.as_deref().map(short);
-    let sent = || {
-        causality.remote_pred[i].map(|s| {
-            let send = &events[original_send(events, causality, s)];
-            let what = send.detail.as_deref().map(short).unwrap_or_default();
-            (what, events[s].event.time)
-        })
-    };
     match c.event.kind {
         TraceKind::Deliver { from, msg_id } | TraceKind::Hold { from, msg_id } => {
-            let held = matches!(c.event.kind, TraceKind::Hold { .. });
-            let verb = if held {
-                "holds, while paused,"
-            } else {
-                "received"
-            };
-            let copy = causality.remote_pred[i]
-                .filter(|&s| matches!(events[s].event.kind, TraceKind::Duplicate { .. }))
-                .map_or("", |_| ", a duplicate copy made by the network");
-            match sent() {
-                Some((what, at)) if !what.is_empty() => format!(
-                    "{who} {verb} {what} from {} (msg {msg_id}{copy}, sent at {at})",
-                    name(from)
-                ),
-                _ => format!("{who} {verb} msg {msg_id} from {}", name(from)),
-            }
+            arrival(events, causality, i, &name(from), msg_id)
         }
         TraceKind::Send { to, msg_id } => format!(
             "{who} sent {} to {} (msg {msg_id})",
@@ -101,6 +79,40 @@ pub fn event_words(events: &[Captured], causality: &Causality, i: usize) -> Stri
                 None => words.to_string(),
             }
         }
+    }
+}
+
+/// `n4 received Vote { .. } from n3 (msg 95, sent at 615.6ms)`, for a delivery or a hold.
+fn arrival(
+    events: &[Captured],
+    causality: &Causality,
+    i: usize,
+    from: &str,
+    msg_id: u64,
+) -> String {
+    let c = &events[i];
+    let who = causality.host_name(i);
+    let verb = match c.event.kind {
+        TraceKind::Hold { .. } => "holds, while paused,",
+        _ => "received",
+    };
+    let Some(s) = causality.remote_pred[i] else {
+        return format!("{who} {verb} msg {msg_id} from {from}");
+    };
+    let copy = match events[s].event.kind {
+        TraceKind::Duplicate { .. } => ", a duplicate copy made by the network",
+        _ => "",
+    };
+    let at = events[s].event.time;
+    match events[original_send(events, causality, s)]
+        .detail
+        .as_deref()
+    {
+        Some(what) => format!(
+            "{who} {verb} {} from {from} (msg {msg_id}{copy}, sent at {at})",
+            short(what)
+        ),
+        None => format!("{who} {verb} msg {msg_id} from {from}{copy}"),
     }
 }
 
