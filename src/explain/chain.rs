@@ -1,5 +1,6 @@
 //! The causal chain of a violation: the events that happened before it, cut to the few that
-//! matter, in happened-before order.
+//! matter, in happened-before order. "Before it" means before the violating state: the state of
+//! every node involved when the violation was found, so the past of each one's latest event.
 //!
 //! Candidates come with a priority, and the most important [`MAX_STEPS`] are kept:
 //! 0. the violating step itself (the event after which the property was found broken, and
@@ -121,6 +122,10 @@ pub fn chain(
         (None, false) => p.history_ops(focus.ops),
         (None, true) => p.at_end(),
     }
+    if p.anchors.is_empty() {
+        // Ops the trace does not hold: explain it as found at the end.
+        p.at_end();
+    }
     p.surroundings();
     p.finish()
 }
@@ -197,6 +202,13 @@ impl Picker<'_> {
                 self.anchors.push(j);
                 self.add(j, 0);
             }
+        }
+        // The violating state is every involved node's state then, not only the last one's.
+        for &host in &self.involved.clone() {
+            let latest = (0..=e)
+                .rev()
+                .find(|&i| self.causality.host_of[i] as usize == host);
+            self.anchors.extend(latest);
         }
         self.backbone(e, BACKBONE_HOPS, 1);
         self.other_nodes(self.causality.host_of[e] as usize);
@@ -279,7 +291,9 @@ impl Picker<'_> {
                 self.backbone(r, hops, priority.max(1));
             }
         }
-        self.other_nodes(usize::MAX);
+        if !self.anchors.is_empty() {
+            self.other_nodes(usize::MAX);
+        }
     }
 
     /// A violation found at the end of the run: the involved nodes' latest states.

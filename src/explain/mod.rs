@@ -239,3 +239,6 @@ pub fn trace_records(report: &RunReport) -> Vec<Value> {
     }
     records
 }
+
+#[cfg(test)]
+mod tests;
