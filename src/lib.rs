@@ -87,6 +87,7 @@
 pub mod check;
 pub mod checkers;
 pub mod engine;
+pub mod explain;
 pub mod explore;
 pub mod faults;
 pub mod history;

@@ -66,6 +66,9 @@ struct RunArgs {
     /// Also run the scenario twice more and compare the traces event by event.
     #[arg(long)]
     check_determinism: bool,
+    /// Write the run as a ShiViz log to FILE (events with vector clocks; see docs/shiviz.md).
+    #[arg(long, value_name = "FILE")]
+    shiviz: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -187,10 +190,15 @@ fn run(args: &RunArgs) -> u8 {
             }
         }
     }
-    let report = match scenario::run(&scenario, options) {
+    let mut report = match scenario::run(&scenario, options) {
         Ok(r) => r,
         Err(e) => return run_error(&e),
     };
+    if let Err(code) =
+        cli::explain::after_run(&scenario, &mut report, trace, args.shiviz.as_deref())
+    {
+        return code;
+    }
     let determinism = if args.check_determinism {
         match scenario::check_determinism(&scenario, seed) {
             Ok(d) => Some(d),
@@ -210,6 +218,9 @@ fn run(args: &RunArgs) -> u8 {
             }
             if let Some(path) = &args.history {
                 println!("history    {}", path.display());
+            }
+            if let Some(path) = &args.shiviz {
+                println!("shiviz     {}", path.display());
             }
         }
         Format::Json => println!("{}", report::json(&report, determinism.as_ref())),

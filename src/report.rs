@@ -115,6 +115,9 @@ pub fn text(r: &RunReport) -> String {
             if !v.nodes.is_empty() {
                 let _ = writeln!(out, "       nodes involved: {}", v.nodes.join(", "));
             }
+            for line in v.explanation.iter().flat_map(|x| x.text.lines()) {
+                let _ = writeln!(out, "       {line}");
+            }
         }
     }
     for g in &r.goals {

@@ -1,7 +1,7 @@
 //! Checking the clients' history at the end of a run: linearizability for registers and kv,
 //! Jepsen-style checkers for counters, sets and unique ids.
 
-use super::ViolationReport;
+use super::{OpRef, ViolationReport};
 use crate::checkers::{self, Kind};
 use crate::history::{History, Status, Value};
 use crate::linearizability::{self as lin, ModelKind, Verdict};
@@ -134,7 +134,9 @@ fn not_linearizable(
         when(failure.op),
         failure.concurrent.len()
     );
+    let mut ops = vec![op_ref(log, failure.op)];
     if let Some(w) = last_acknowledged_write(history, failure.op) {
+        ops.push(op_ref(log, w));
         let done = log.times()[w].complete.unwrap_or_default();
         message.push_str(&format!(
             "\n  the last write acknowledged before it was invoked: op {w} ({}), answered at {done}",
@@ -142,6 +144,7 @@ fn not_linearizable(
         ));
     }
     for &c in &failure.concurrent {
+        ops.push(op_ref(log, c));
         let op = &history.ops[c];
         message.push_str(&format!(
             "\n  concurrent: op {c} ({}), {}",
@@ -151,11 +154,26 @@ fn not_linearizable(
     }
     let times = log.times()[failure.op];
     ViolationReport {
+        event: None,
+        ops,
+        explanation: None,
         property: "linearizable".into(),
         time_ns: times.complete.unwrap_or(times.invoke).0,
         time: times.complete.unwrap_or(times.invoke),
         nodes: vec![name(failure.op)],
         message,
+    }
+}
+
+/// Op `index` of the log as the trace names it: its client, and its number among that
+/// client's ops (ops are logged in invocation order, so the earlier ops of the client count).
+fn op_ref(log: &HistoryLog, index: usize) -> OpRef {
+    let times = log.times();
+    let client = times[index].client;
+    let seq = times[..index].iter().filter(|t| t.client == client).count();
+    OpRef {
+        client,
+        seq: seq as u32,
     }
 }
 
@@ -200,10 +218,12 @@ fn other(
         check.status = "violated";
         let mut message = outcome.explanation.join("; ");
         let mut nodes = Vec::new();
+        let mut ops = Vec::new();
         for event in culprit_events(&outcome.details) {
             let Some(op) = op_at_event(&history, event) else {
                 continue;
             };
+            ops.push(op_ref(log, op));
             let t = log.times()[op];
             let node = names
                 .get(t.node.index())
@@ -222,6 +242,9 @@ fn other(
             }
         }
         check.violation = Some(ViolationReport {
+            event: None,
+            ops,
+            explanation: None,
             property: model.check_name().into(),
             time_ns: end.0,
             time: end,

@@ -74,6 +74,9 @@ impl<P: Process> Goal<'_, P> {
             Err(violation) => {
                 self.failed = true;
                 Some(ViolationReport {
+                    event: None,
+                    ops: Vec::new(),
+                    explanation: None,
                     property: self.spec.condition.clone(),
                     time_ns: deadline.0,
                     time: deadline,

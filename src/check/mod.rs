@@ -83,6 +83,24 @@ pub struct ViolationReport {
     pub time: SimTime,
     pub nodes: Vec<String>,
     pub message: String,
+    /// The trace index of the event after which the violation was found; `None` when it was
+    /// found at the end of the run or in the clients' history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<u64>,
+    /// The clients' operations a history violation names.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<OpRef>,
+    /// The plain-words account of how the run got there, when one was made
+    /// ([`crate::explain`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<crate::explain::Explanation>,
+}
+
+/// One client operation, as the trace names it: client `client`'s op number `seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct OpRef {
+    pub client: u32,
+    pub seq: u32,
 }
 
 impl ViolationReport {
@@ -90,6 +108,9 @@ impl ViolationReport {
     pub fn check<P: Process>(property: &Property<P>, sim: &Sim<P>) -> Option<ViolationReport> {
         let violation = (property.check)(sim).err()?;
         Some(ViolationReport {
+            event: None,
+            ops: Vec::new(),
+            explanation: None,
             property: property.name.to_string(),
             time_ns: sim.now().0,
             time: sim.now(),
@@ -241,6 +262,7 @@ impl<'p, P: Process> Checker<'p, P> {
             if let Some(v) = self.overdue(sim, next) {
                 return Ok(Some(v));
             }
+            let first_record = sim.trace_len();
             sim.step()?;
             // An event that ran no handler changed no node: nothing to re-check.
             let touched = sim.last_event_touched();
@@ -252,9 +274,11 @@ impl<'p, P: Process> Checker<'p, P> {
             if self.every.due(self.touched_events) {
                 if self.dirty {
                     self.dirty = false;
-                    let broken = self.first_broken(sim);
-                    if broken.is_some() {
-                        return Ok(broken);
+                    if let Some(mut v) = self.first_broken(sim) {
+                        // The step's first record is what ran the handler (a delivery, a
+                        // timer, a fault); what the handler did follows it.
+                        v.event = (sim.trace_len() > first_record).then_some(first_record);
+                        return Ok(Some(v));
                     }
                 } else {
                     self.assert_digest_sound(sim);
