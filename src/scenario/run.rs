@@ -179,6 +179,8 @@ fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
 const PROGRESS_SLICES: u64 = 200;
 
 /// Checks the run in slices of simulated time, so that a progress bar can follow long runs.
+/// Never inlined, so that profiles can count the run loop on its own.
+#[inline(never)]
 fn drive<P: BuiltinProtocol>(
     sim: &mut Sim<P>,
     end: SimTime,
