@@ -19,7 +19,12 @@ use std::path::Path;
 
 const TEMPLATE: &str = include_str!("template.html");
 const CSS: &str = include_str!("viewer.css");
-const JS: &str = include_str!("viewer.js");
+/// The viewer's script, in three files that run in order inside one function scope.
+const JS: &str = concat!(
+    include_str!("model.js"),
+    include_str!("draw.js"),
+    include_str!("ui.js")
+);
 
 /// What the page says about the run besides its trace.
 #[derive(Clone, Debug, Default, Serialize)]
