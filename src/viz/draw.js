@@ -22,6 +22,11 @@
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, widthPx, heightPx);
     const [p0, p1] = windowPositions();
+    // Marks stay right of the lane names.
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(GUTTER_PX, 0, widthPx - GUTTER_PX, heightPx);
+    ctx.clip();
     drawPartitions();
     drawLanes();
     drawArrows(p0, p1);
@@ -30,6 +35,7 @@
     drawClients(p0, p1);
     drawViolations();
     drawSelection();
+    ctx.restore();
     drawAxis();
     drawGutter();
     lastDrawMs = performance.now() - started;
@@ -263,7 +269,6 @@
     const top = clientTop();
     ctx.fillStyle = '#495057';
     ctx.font = '11px system-ui, sans-serif';
-    ctx.fillText('clients', 8, top + 4);
     const start = lowerBound(opInv, p0 - opSpan);
     for (let k = start; k < ops.length && ops[k].inv <= p1; k++) {
       const o = ops[k];
@@ -361,6 +366,8 @@
     }
     if (clients) {
       ctx.font = '10px system-ui, sans-serif';
+      ctx.fillStyle = '#495057';
+      ctx.fillText('clients', 8, clientTop() + 4);
       ctx.fillStyle = '#868e96';
       for (let c = 0; c < clients; c++) ctx.fillText('c' + c, 14, clientTop() + 19 + c * CLIENT_ROW_PX);
     }

@@ -244,7 +244,7 @@
     for (const m of marks) {
       const v = m.v;
       const div = el('div', { class: 'expl violation' });
-      div.append(el('div', {}, el('b', {}, v.property || 'violation'), ' at ' + (v.t || fmtTime(m.t)) + ' ', m.pos >= 0 && typeof v.event === 'number' ? jump(v.event) : ''));
+      div.append(el('div', {}, el('b', {}, v.property || 'violation'), ' at ' + (v.t || fmtTime(m.t, 1e3)) + ' ', m.pos >= 0 && typeof v.event === 'number' ? jump(v.event) : ''));
       if ((v.nodes || []).length) div.append(el('div', { class: 'muted' }, 'nodes: ' + v.nodes.join(', ')));
       if (v.message) div.append(el('div', { class: 'text' }, v.message));
       box.append(div);
