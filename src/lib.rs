@@ -105,6 +105,7 @@ pub mod storage;
 pub mod testing;
 pub mod time;
 pub mod trace;
+pub mod viz;
 pub mod workload;
 
 pub use engine::{Limits, NodeStatus, NodeView, Sim, SimBuilder, SimError, Stats};

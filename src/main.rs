@@ -3,13 +3,15 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use faultline::report;
 use faultline::scenario::{self, RunError, RunOptions};
-use faultline::trace::JsonlSink;
+use faultline::trace::{JsonlSink, TraceSink};
+use faultline::viz::{Capture, TeeSink};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod cli;
 
 use cli::explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};
+use cli::viz::{VIZ_HELP, VizArgs, viz};
 
 const EXIT_OK: u8 = 0;
 const EXIT_VIOLATION: u8 = 1;
@@ -30,6 +32,8 @@ Examples:
   faultline run scenarios/echo-duplicate-bug.yaml --format json
   faultline run scenarios/echo-loss.yaml --check-determinism
   faultline run scenarios/register-stale-read-bug.yaml --history h.jsonl
+  faultline run scenarios/raft-figure8-bug.yaml --html run.html --states
+  faultline viz run.jsonl -o run.html
   faultline validate scenarios/*.yaml
   faultline list
   faultline check-history history.jsonl --model cas-register";
@@ -63,6 +67,12 @@ struct RunArgs {
     /// `workload:`); `faultline check-history` reads it back.
     #[arg(long, value_name = "FILE")]
     history: Option<PathBuf>,
+    /// Write the run as a self-contained HTML page (a space-time diagram) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Record each node's state before and after every handler in the trace and the page.
+    #[arg(long)]
+    states: bool,
     /// Also run the scenario twice more and compare the traces event by event.
     #[arg(long)]
     check_determinism: bool,
@@ -123,6 +133,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Draw a trace file as a self-contained HTML page: a space-time diagram to step through.
+    #[command(after_help = VIZ_HELP)]
+    Viz(VizArgs),
     /// List the built-in protocols with their parameters, properties and bug variants.
     List {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -142,6 +155,7 @@ fn main() -> ExitCode {
             junit,
             format,
         } => merge(&files, junit.as_deref(), format),
+        Command::Viz(args) => viz(&args),
         Command::List { format } => list(format),
         Command::CheckHistory {
             file,
@@ -181,15 +195,25 @@ fn run(args: &RunArgs) -> u8 {
         progress,
         history: args.history.clone(),
     };
+    let mut file_sink: Option<Box<dyn TraceSink>> = None;
     if let Some(path) = trace {
         match std::fs::File::create(path) {
-            Ok(f) => options.trace = Some(Box::new(JsonlSink::new(f, scenario.node_names.clone()))),
+            Ok(f) => {
+                let sink = JsonlSink::new(f, scenario.node_names.clone());
+                file_sink = Some(match args.states {
+                    true => Box::new(sink.with_states()),
+                    false => Box::new(sink),
+                });
+            }
             Err(e) => {
                 eprintln!("{}: cannot create the trace file: {e}", path.display());
                 return EXIT_BAD_INPUT;
             }
         }
     }
+    let capture =
+        (args.html.as_ref()).map(|_| Capture::new(scenario.node_names.clone(), args.states));
+    options.trace = TeeSink::join(file_sink, capture.as_ref().map(Capture::sink));
     let mut report = match scenario::run(&scenario, options) {
         Ok(r) => r,
         Err(e) => return run_error(&e),
@@ -198,6 +222,14 @@ fn run(args: &RunArgs) -> u8 {
         cli::explain::after_run(&scenario, &mut report, trace, args.shiviz.as_deref())
     {
         return code;
+    }
+    if let (Some(path), Some(capture)) = (&args.html, &capture) {
+        let mut page = capture.page(&report);
+        page.add_analysis_records(faultline::explain::trace_records(&report));
+        if let Err(e) = page.write(path) {
+            eprintln!("{}: cannot write the page: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
     }
     let determinism = if args.check_determinism {
         match scenario::check_determinism(&scenario, seed) {
@@ -221,6 +253,9 @@ fn run(args: &RunArgs) -> u8 {
             }
             if let Some(path) = &args.shiviz {
                 println!("shiviz     {}", path.display());
+            }
+            if let Some(path) = &args.html {
+                println!("page       {}", path.display());
             }
         }
         Format::Json => println!("{}", report::json(&report, determinism.as_ref())),

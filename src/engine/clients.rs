@@ -6,7 +6,7 @@ use super::Touched;
 use super::core::{Core, InReply, InRequest};
 use super::node::NodeStatus;
 use super::queue::{Entry, EntryKind};
-use crate::process::{Ctx, NodeId, Process};
+use crate::process::{NodeId, Process};
 use crate::trace::{TraceKind, content_hash};
 use crate::workload::clients::Outcome;
 use crate::workload::{Reply, Request, RequestId};
@@ -130,15 +130,7 @@ impl<P: Process> Sim<P> {
                     seq: request.id.seq,
                 };
                 self.core.tracer.record(self.core.now, to, kind, 0, None);
-                let proc = self.procs[to.index()]
-                    .as_mut()
-                    .expect("an up node has a process");
-                let mut ctx = Ctx {
-                    id: to,
-                    core: &mut self.core,
-                    node: &mut self.nodes[to.index()],
-                };
-                proc.on_request(&mut ctx, request);
+                self.handle(to, move |proc, ctx| proc.on_request(ctx, request));
             }
         }
     }

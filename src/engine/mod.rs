@@ -12,6 +12,7 @@ mod heap;
 mod node;
 mod queue;
 mod slab;
+mod states;
 mod stats;
 mod step;
 #[cfg(test)]
@@ -238,6 +239,7 @@ impl SimBuilder {
             faults,
             factory: Box::new(factory),
             limits: self.limits,
+            render_state: None,
         })
     }
 
@@ -272,6 +274,8 @@ pub struct Sim<P: Process> {
     pub(crate) faults: Vec<TimedFault>,
     factory: Factory<P>,
     pub(crate) limits: Limits,
+    /// Set by [`Sim::record_states`].
+    render_state: Option<states::RenderState<P>>,
 }
 
 impl<P: Process> Sim<P> {

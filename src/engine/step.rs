@@ -4,7 +4,7 @@ use super::Touched;
 use super::node::NodeStatus;
 use super::queue::{Entry, EntryKind};
 use super::{LimitKind, Sim, SimError};
-use crate::process::{Ctx, NodeId, Process};
+use crate::process::{NodeId, Process};
 use crate::time::SimTime;
 use crate::trace::{DropReason, TraceKind};
 
@@ -157,15 +157,8 @@ impl<P: Process> Sim<P> {
                 self.core
                     .tracer
                     .record(entry.time, to, kind, m.content, None);
-                let proc = self.procs[to.index()]
-                    .as_mut()
-                    .expect("an up node has a process");
-                let mut ctx = Ctx {
-                    id: to,
-                    core: &mut self.core,
-                    node: &mut self.nodes[to.index()],
-                };
-                proc.on_message(&mut ctx, from, m.msg);
+                let msg = m.msg;
+                self.handle(to, move |proc, ctx| proc.on_message(ctx, from, msg));
             }
         }
     }
@@ -197,36 +190,24 @@ impl<P: Process> Sim<P> {
         self.core
             .tracer
             .record(entry.time, id, kind, content, Some(&timer.tag));
-        let proc = self.procs[id.index()]
-            .as_mut()
-            .expect("an up node has a process");
         let timer_id = crate::process::TimerId {
             slot: entry.slot,
             generation,
         };
-        let mut ctx = Ctx {
-            id,
-            core: &mut self.core,
-            node,
-        };
-        proc.on_timer(&mut ctx, timer_id, timer.tag);
+        let tag = timer.tag;
+        self.handle(id, move |proc, ctx| proc.on_timer(ctx, timer_id, tag));
     }
 
     /// Brings a node up with a fresh process and runs `on_start`.
     pub(crate) fn start_node(&mut self, id: NodeId, kind: TraceKind) {
         self.core.touched = self.core.touched.and(id);
-        let mut proc = self.make_process(id);
+        let proc = self.make_process(id);
         self.status[id.index()] = NodeStatus::Up;
-        let node = &mut self.nodes[id.index()];
-        node.starts += 1;
+        self.nodes[id.index()].starts += 1;
         self.core.tracer.record(self.core.now, id, kind, 0, None);
-        let mut ctx = Ctx {
-            id,
-            core: &mut self.core,
-            node,
-        };
-        proc.on_start(&mut ctx);
+        // In place before `on_start` runs: nothing a handler reaches looks at `procs`.
         self.procs[id.index()] = Some(proc);
+        self.handle(id, |proc, ctx| proc.on_start(ctx));
     }
 
     fn boot(&mut self, id: NodeId) {

@@ -38,7 +38,7 @@ pub struct BugDoc {
 }
 
 /// A protocol that scenario files can name.
-pub trait BuiltinProtocol: Process + 'static {
+pub trait BuiltinProtocol: Process + Debug + 'static {
     const NAME: &'static str;
     /// One line for `faultline list`.
     const SUMMARY: &'static str;

@@ -137,6 +137,7 @@ fn build<P: BuiltinProtocol>(
     options: RunOptions,
 ) -> Result<Sim<P>, RunError> {
     let seed = options.seed.unwrap_or(scenario.seed);
+    let states = options.trace.as_ref().is_some_and(|s| s.wants_states());
     let mut builder = SimBuilder::new(seed)
         .node_names(scenario.node_names.clone())
         .network(scenario.network.clone())
@@ -153,9 +154,13 @@ fn build<P: BuiltinProtocol>(
         scenario.bug,
         scenario.node_names.len() as u32,
     );
-    builder
+    let mut sim = builder
         .build(move |id| P::new(id, n, &params, bug))
-        .map_err(RunError::Build)
+        .map_err(RunError::Build)?;
+    if states {
+        sim.record_states();
+    }
+    Ok(sim)
 }
 
 fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {

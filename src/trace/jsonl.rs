@@ -2,6 +2,7 @@
 //!
 //! Each line has `i` (index), `t_ns`, `t` (readable time), `node`, `kind`, the kind's own
 //! fields (node ids replaced by names), and `detail` (message contents or note) when there is one.
+//! With [`JsonlSink::with_states`], handler lines also carry `state_before` and `state_after`.
 
 use super::{TraceEvent, TraceKind, TraceSink};
 use crate::process::NodeId;
@@ -14,6 +15,11 @@ pub struct JsonlSink<W: Write> {
     out: BufWriter<W>,
     names: Vec<String>,
     error: Option<io::Error>,
+    states: bool,
+    /// With states: the line of the handler now running, waiting for its states, and the
+    /// lines the handler recorded meanwhile (already serialised).
+    held: Option<(u64, Map<String, Value>)>,
+    after_held: Vec<u8>,
 }
 
 impl<W: Write> JsonlSink<W> {
@@ -22,7 +28,17 @@ impl<W: Write> JsonlSink<W> {
             out: BufWriter::new(out),
             names,
             error: None,
+            states: false,
+            held: None,
+            after_held: Vec::new(),
         }
+    }
+
+    /// Also records each node's state before and after every handler (`state_before`,
+    /// `state_after`), when the simulation renders them (a scenario run does).
+    pub fn with_states(mut self) -> Self {
+        self.states = true;
+        self
     }
 
     fn name(&self, id: NodeId) -> Value {
@@ -32,7 +48,7 @@ impl<W: Write> JsonlSink<W> {
         }
     }
 
-    fn line(&self, event: &TraceEvent, detail: Option<&dyn fmt::Debug>) -> Value {
+    fn line(&self, event: &TraceEvent, detail: Option<&dyn fmt::Debug>) -> Map<String, Value> {
         let mut obj = Map::new();
         obj.insert("i".into(), json!(event.index));
         obj.insert("t_ns".into(), json!(event.time.0));
@@ -56,8 +72,51 @@ impl<W: Write> JsonlSink<W> {
         } else if let Some(d) = detail {
             obj.insert("detail".into(), json!(format!("{d:?}")));
         }
-        Value::Object(obj)
+        obj
     }
+
+    /// Writes the held handler line, then what came after it.
+    fn release(&mut self) -> io::Result<()> {
+        if let Some((_, line)) = self.held.take() {
+            serde_json::to_writer(&mut self.out, &line)?;
+            self.out.write_all(b"\n")?;
+        }
+        self.out.write_all(&self.after_held)?;
+        self.after_held.clear();
+        Ok(())
+    }
+
+    fn write_event(
+        &mut self,
+        event: &TraceEvent,
+        detail: Option<&dyn fmt::Debug>,
+    ) -> io::Result<()> {
+        let line = self.line(event, detail);
+        if self.states && runs_handler(&event.kind) {
+            self.release()?;
+            self.held = Some((event.index, line));
+            return Ok(());
+        }
+        let out: &mut dyn Write = if self.held.is_some() {
+            &mut self.after_held
+        } else {
+            &mut self.out
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")
+    }
+}
+
+/// The kinds after which the engine runs a process handler.
+fn runs_handler(kind: &TraceKind) -> bool {
+    matches!(
+        kind,
+        TraceKind::Start
+            | TraceKind::Restart
+            | TraceKind::Deliver { .. }
+            | TraceKind::TimerFired { .. }
+            | TraceKind::Request { .. }
+    )
 }
 
 impl<W: Write> TraceSink for JsonlSink<W> {
@@ -65,11 +124,25 @@ impl<W: Write> TraceSink for JsonlSink<W> {
         if self.error.is_some() {
             return;
         }
-        let line = self.line(event, detail);
-        let result = serde_json::to_writer(&mut self.out, &line)
-            .map_err(io::Error::from)
-            .and_then(|_| self.out.write_all(b"\n"));
-        if let Err(e) = result {
+        if let Err(e) = self.write_event(event, detail) {
+            self.error = Some(e);
+        }
+    }
+
+    fn wants_states(&self) -> bool {
+        self.states
+    }
+
+    fn node_states(&mut self, index: u64, before: &str, after: &str) {
+        if let Some((held, line)) = self.held.as_mut()
+            && *held == index
+        {
+            line.insert("state_before".into(), json!(before));
+            line.insert("state_after".into(), json!(after));
+        }
+        if self.error.is_none()
+            && let Err(e) = self.release()
+        {
             self.error = Some(e);
         }
     }
@@ -78,6 +151,16 @@ impl<W: Write> TraceSink for JsonlSink<W> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
+        self.release()?;
         self.out.flush()
+    }
+}
+
+impl<W: Write> Drop for JsonlSink<W> {
+    /// A run that stopped early (a protocol panic) still leaves every line it recorded.
+    fn drop(&mut self) {
+        if self.error.is_none() {
+            let _ = self.release();
+        }
     }
 }

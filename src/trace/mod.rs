@@ -245,6 +245,15 @@ impl TraceEvent {
 /// Receives every trace event as it happens. `detail` renders the message or note text.
 pub trait TraceSink {
     fn record(&mut self, event: &TraceEvent, hash: u64, detail: Option<&dyn fmt::Debug>);
+    /// Whether this sink wants node states ([`TraceSink::node_states`]). A scenario run asks
+    /// once, before the run, and then has the simulation record them ([`crate::Sim::record_states`]).
+    fn wants_states(&self) -> bool {
+        false
+    }
+    /// The `Debug` rendering of a node's state just before and just after the handler that
+    /// trace event `index` ran (`start`, `restart`, `deliver`, `timer_fired`, `request`).
+    /// Called when the handler returns, so after the events the handler itself recorded.
+    fn node_states(&mut self, _index: u64, _before: &str, _after: &str) {}
     /// Flushes whatever is buffered; called once at the end of the run.
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
@@ -299,6 +308,13 @@ impl Tracer {
 
     pub(crate) fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Hands a node's state before and after the handler of event `index` to the sink.
+    pub(crate) fn node_states(&mut self, index: u64, before: &str, after: &str) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink.node_states(index, before, after);
+        }
     }
 
     /// Records one event; `content` is the [`content_hash`] of its payload (0 if none).

@@ -1,0 +1,69 @@
+//! `faultline viz`: a trace file drawn as a self-contained HTML page.
+
+use crate::{EXIT_BAD_INPUT, EXIT_OK};
+use faultline::viz::{self, Meta, Page};
+use std::path::PathBuf;
+
+pub(crate) const VIZ_HELP: &str = "\
+The page is one HTML file with its styles, script and data inside: it opens from disk in
+any modern browser, offline. It shows a lane per node and time left to right: an arrow per
+delivered message, dropped messages ending in a cross that names the reason, duplicates,
+timers, crashes and restarts, pauses, partitions, clock skew, client operations and the
+violation. Arrow keys (or j/k) step event by event; the details panel shows every field of
+the selected event, and the node's state before and after it when the trace has states
+(`faultline run --trace FILE --states`). See docs/viewer.md.
+
+Exit codes:
+  0  the page was written
+  2  bad input: an unreadable or malformed trace (named as file:line:column), or OUT
+     cannot be written
+
+Examples:
+  faultline run scenarios/raft-figure8-bug.yaml --trace run.jsonl --states
+  faultline viz run.jsonl -o run.html
+  faultline run scenarios/broadcast-partition.yaml --html run.html";
+
+#[derive(clap::Args)]
+pub(crate) struct VizArgs {
+    /// A trace written by `faultline run --trace` (JSON Lines).
+    trace: PathBuf,
+    /// The page to write (default: the trace's name with `.html`).
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// The page's heading (default: the trace's file name).
+    #[arg(long)]
+    title: Option<String>,
+}
+
+pub(crate) fn viz(args: &VizArgs) -> u8 {
+    let trace = match viz::read_trace(&args.trace) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let title = args.title.clone().unwrap_or_else(|| {
+        args.trace
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| args.trace.display().to_string())
+    });
+    let meta = Meta {
+        title,
+        nodes: trace.nodes,
+        ..Meta::default()
+    };
+    let events = trace.events;
+    let page = Page::new(meta, trace.records);
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.trace.with_extension("html"));
+    if let Err(e) = page.write(&out) {
+        eprintln!("{}: cannot write the page: {e}", out.display());
+        return EXIT_BAD_INPUT;
+    }
+    println!("{}: {events} events drawn", out.display());
+    EXIT_OK
+}

@@ -1,0 +1,68 @@
+//! Recording node states into the trace: each handler's node rendered with `Debug` before and
+//! after it runs. Off by default; when off, a handler call costs one predictable branch more.
+
+use super::Sim;
+use crate::process::{Ctx, NodeId, Process};
+use std::fmt;
+
+/// Renders a process state into a buffer (monomorphised `Debug`, chosen when recording starts).
+pub(crate) type RenderState<P> = fn(&P, &mut String);
+
+fn render_debug<P: fmt::Debug>(process: &P, out: &mut String) {
+    use fmt::Write;
+    out.clear();
+    let _ = write!(out, "{process:?}");
+}
+
+impl<P: Process> Sim<P> {
+    /// From now on, every handler's node state is rendered with `Debug` before and after the
+    /// handler and handed to the trace sink ([`crate::trace::TraceSink::node_states`]).
+    pub fn record_states(&mut self)
+    where
+        P: fmt::Debug,
+    {
+        self.render_state = Some(render_debug::<P>);
+    }
+
+    /// Runs a handler of node `id`, whose trace event was just recorded.
+    #[inline(always)]
+    pub(crate) fn handle(&mut self, id: NodeId, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) {
+        if let Some(render) = self.render_state {
+            self.handle_recording(id, render, handler);
+            return;
+        }
+        let proc = self.procs[id.index()]
+            .as_mut()
+            .expect("an up node has a process");
+        let mut ctx = Ctx {
+            id,
+            core: &mut self.core,
+            node: &mut self.nodes[id.index()],
+        };
+        handler(proc, &mut ctx);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn handle_recording(
+        &mut self,
+        id: NodeId,
+        render: RenderState<P>,
+        handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
+    ) {
+        let index = self.core.tracer.count() - 1;
+        let (mut before, mut after) = (String::new(), String::new());
+        let proc = self.procs[id.index()]
+            .as_mut()
+            .expect("an up node has a process");
+        render(proc, &mut before);
+        let mut ctx = Ctx {
+            id,
+            core: &mut self.core,
+            node: &mut self.nodes[id.index()],
+        };
+        handler(proc, &mut ctx);
+        render(proc, &mut after);
+        self.core.tracer.node_states(index, &before, &after);
+    }
+}

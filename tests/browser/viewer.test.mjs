@@ -1,0 +1,133 @@
+// Opens pages written by the real `faultline` binary in Debian's chromium and checks them:
+// no script errors, no network, one arrow per delivered message, stepping with the keys.
+//
+// usage: node viewer.test.mjs FAULTLINE_BINARY OUT_DIR
+// Called by tests/browser.rs; OUT_DIR receives the pages, traces and screenshots.
+import { chromium } from 'playwright-core';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import assert from 'node:assert/strict';
+
+const [binary, outDir] = process.argv.slice(2);
+assert.ok(binary && outDir, 'usage: node viewer.test.mjs FAULTLINE_BINARY OUT_DIR');
+const root = resolve(new URL('../..', import.meta.url).pathname);
+const BROWSER = '/usr/bin/chromium';
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+
+function faultline(args) {
+  const r = spawnSync(binary, args, { cwd: root, encoding: 'utf8' });
+  assert.ok(r.status === 0 || r.status === 1, `faultline ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return r;
+}
+
+function traceLines(path) {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l));
+}
+
+// Opens `page` (an HTML file) and returns the page with its collected problems.
+async function open(context, htmlPath) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push('console error: ' + m.text()); });
+  page.on('pageerror', (e) => problems.push('page error: ' + e.message));
+  await page.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith('file://')) return route.continue();
+    problems.push('network request: ' + url);
+    return route.abort();
+  });
+  await page.goto(pathToFileURL(htmlPath).href);
+  await page.waitForSelector('body[data-ready="1"]', { timeout: 30000 });
+  return { page, problems };
+}
+
+const details = (page) => page.$eval('#details', (d) => ({ index: d.dataset.index, kind: d.dataset.kind, text: d.textContent }));
+
+async function checkScenarioPage(context) {
+  const html = join(outDir, 'figure8.html');
+  const trace = join(outDir, 'figure8.jsonl');
+  faultline(['run', 'scenarios/raft-figure8-bug.yaml', '--html', html, '--trace', trace, '--states']);
+  const events = traceLines(trace).filter((r) => typeof r.i === 'number');
+  const deliveries = events.filter((r) => r.kind === 'deliver').length;
+  assert.ok(deliveries > 100, `the scenario delivers messages (${deliveries})`);
+
+  const { page, problems } = await open(context, html);
+  await page.setViewportSize({ width: 1400, height: 800 });
+  const stats = await page.evaluate(() => window.faultlineViewer.stats());
+  assert.equal(stats.events, events.length, 'every trace event is in the page');
+  assert.equal(stats.arrows, deliveries, 'one message arrow per deliver line');
+  await page.evaluate(() => window.faultlineViewer.fit());
+  const fitted = await page.evaluate(() => window.faultlineViewer.stats());
+  assert.equal(fitted.drawnArrows, deliveries, 'zoomed out fully, every arrow is drawn');
+  assert.ok(fitted.violations >= 1, 'the violation is marked');
+
+  await page.focus('#canvas');
+  for (let k = 0; k < 3; k++) await page.keyboard.press('ArrowRight');
+  let d = await details(page);
+  assert.equal(d.index, String(events[2].i), 'three steps right select event #2');
+  assert.equal(d.kind, events[2].kind);
+  await page.keyboard.press('j');
+  await page.keyboard.press('k');
+  await page.keyboard.press('ArrowLeft');
+  d = await details(page);
+  assert.equal(d.index, String(events[1].i), 'j, k, ← come back to event #1');
+  const firstDeliver = events.find((e) => e.kind === 'deliver');
+  await page.evaluate((i) => window.faultlineViewer.select(i), firstDeliver.i);
+  d = await details(page);
+  assert.equal(d.kind, 'deliver');
+  assert.ok(d.text.includes('State before') && d.text.includes('State after'), 'a deliver shows the node state before and after');
+  await page.keyboard.press('End');
+  d = await details(page);
+  assert.equal(d.index, String(events[events.length - 1].i), 'End selects the last event');
+  await page.keyboard.press('v');
+  await page.evaluate(() => window.faultlineViewer.zoom(0.05));
+  await page.screenshot({ path: join(outDir, 'figure8.png') });
+  await page.evaluate(() => window.faultlineViewer.fit());
+  await page.screenshot({ path: join(outDir, 'figure8-fit.png') });
+  assert.deepEqual(problems, [], 'no script errors and no network');
+  await page.close();
+  return { events: events.length, deliveries };
+}
+
+async function checkExplainedTrace(context) {
+  const html = join(outDir, 'explained.html');
+  const r = spawnSync(binary, ['viz', 'tests/viz/explained.jsonl', '-o', html], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const { page, problems } = await open(context, html);
+  const stats = await page.evaluate(() => window.faultlineViewer.stats());
+  assert.equal(stats.violations, 1);
+  assert.equal(stats.explanations, 1);
+  assert.equal(stats.chain, 3);
+  const panel = await page.$eval('#explanations', (e) => e.textContent);
+  assert.ok(panel.includes('two leaders in term 2'), 'the violation message is shown');
+  assert.ok(panel.includes('n1 won term 2 with votes from n2'), 'the explanation text is shown');
+  await page.focus('#canvas');
+  await page.keyboard.press('v');
+  const d = await details(page);
+  assert.equal(d.index, '9', '`v` selects the event of the violation');
+  await page.screenshot({ path: join(outDir, 'explained.png') });
+  assert.deepEqual(problems, [], 'no script errors and no network');
+  await page.close();
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'faultline-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: BROWSER,
+  headless: true,
+  args: ARGS,
+  offline: true,
+});
+try {
+  const figure8 = await checkScenarioPage(context);
+  await checkExplainedTrace(context);
+  console.log(`browser test ok: ${figure8.events} events, ${figure8.deliveries} arrows; screenshots in ${outDir}`);
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
