@@ -5,6 +5,7 @@
 
 pub mod broadcast;
 pub mod echo;
+pub mod kv_machine;
 pub mod multi_paxos;
 pub mod paxos;
 pub mod primary_backup;

@@ -8,7 +8,10 @@
 //! in one flat buffer, so appending one costs a copy of its bytes and no allocation, and a
 //! sync copies only the records appended since the last one.
 
+mod bytes;
 mod record_log;
+
+pub use bytes::ByteReader;
 
 use crate::linearizability::fxhash::FxHashMap;
 use record_log::RecordLog;

@@ -226,6 +226,38 @@ impl ClientOp {
             ClientOp::Cas { from, to, .. } => Value::List(vec![Value::Int(from), Value::Int(to)]),
         }
     }
+
+    /// The operation as four words, its kind and then its fields (zero when absent): a
+    /// fixed-size form for protocols to store in logs and fold into hashes.
+    pub fn to_words(&self) -> [u64; 4] {
+        match *self {
+            ClientOp::Read { key } => [1, u64::from(key), 0, 0],
+            ClientOp::Write { key, value } => [2, u64::from(key), value as u64, 0],
+            ClientOp::Cas { key, from, to } => [3, u64::from(key), from as u64, to as u64],
+            ClientOp::Append { key, value } => [4, u64::from(key), value as u64, 0],
+            ClientOp::Add { value } => [5, 0, value as u64, 0],
+            ClientOp::Generate => [6, 0, 0, 0],
+        }
+    }
+
+    /// Reads what [`ClientOp::to_words`] wrote; `None` for words it never writes.
+    pub fn from_words([kind, key, a, b]: [u64; 4]) -> Option<ClientOp> {
+        let key = u32::try_from(key).ok()?;
+        let (a, b) = (a as i64, b as i64);
+        Some(match kind {
+            1 => ClientOp::Read { key },
+            2 => ClientOp::Write { key, value: a },
+            3 => ClientOp::Cas {
+                key,
+                from: a,
+                to: b,
+            },
+            4 => ClientOp::Append { key, value: a },
+            5 => ClientOp::Add { value: a },
+            6 => ClientOp::Generate,
+            _ => return None,
+        })
+    }
 }
 
 /// Which request a reply answers: the client and its operation's number.

@@ -6,6 +6,7 @@
 
 use super::{Ballot, Command, SLOTS_MAX};
 use crate::process::NodeId;
+use crate::storage::ByteReader;
 use crate::storage::Storage;
 use crate::workload::{ClientOp, RequestId};
 use std::collections::BTreeMap;
@@ -41,7 +42,7 @@ pub fn encode_entry(ballot: Ballot, command: &Command) -> Vec<u8> {
             out.push(1);
             out.extend(id.client.to_le_bytes());
             out.extend(id.seq.to_le_bytes());
-            for w in op_words(op) {
+            for w in op.to_words() {
                 out.extend(w.to_le_bytes());
             }
         }
@@ -51,8 +52,8 @@ pub fn encode_entry(ballot: Ballot, command: &Command) -> Vec<u8> {
 
 /// Reads what [`encode_entry`] wrote; `None` for anything else (bad bytes never panic).
 pub fn decode_entry(bytes: &[u8]) -> Option<(Ballot, Command)> {
-    let mut r = Reader(bytes);
-    let ballot = r.ballot()?;
+    let mut r = ByteReader::new(bytes);
+    let ballot = read_ballot(&mut r)?;
     let command = match r.byte()? {
         0 => Command::Noop,
         1 => {
@@ -60,48 +61,18 @@ pub fn decode_entry(bytes: &[u8]) -> Option<(Ballot, Command)> {
                 client: r.u32()?,
                 seq: r.u32()?,
             };
-            let op = op_from_words([r.u64()?, r.u64()?, r.u64()?, r.u64()?])?;
+            let op = ClientOp::from_words([r.u64()?, r.u64()?, r.u64()?, r.u64()?])?;
             Command::Op { id, op }
         }
         _ => return None,
     };
-    r.0.is_empty().then_some((ballot, command))
+    r.is_empty().then_some((ballot, command))
 }
 
 pub fn decode_ballot(bytes: &[u8]) -> Option<Ballot> {
-    let mut r = Reader(bytes);
-    let b = r.ballot()?;
-    r.0.is_empty().then_some(b)
-}
-
-/// An operation as four words: its kind, then its fields (zero when absent).
-pub fn op_words(op: &ClientOp) -> [u64; 4] {
-    match *op {
-        ClientOp::Read { key } => [1, u64::from(key), 0, 0],
-        ClientOp::Write { key, value } => [2, u64::from(key), value as u64, 0],
-        ClientOp::Cas { key, from, to } => [3, u64::from(key), from as u64, to as u64],
-        ClientOp::Append { key, value } => [4, u64::from(key), value as u64, 0],
-        ClientOp::Add { value } => [5, 0, value as u64, 0],
-        ClientOp::Generate => [6, 0, 0, 0],
-    }
-}
-
-fn op_from_words([kind, key, a, b]: [u64; 4]) -> Option<ClientOp> {
-    let key = u32::try_from(key).ok()?;
-    let (a, b) = (a as i64, b as i64);
-    Some(match kind {
-        1 => ClientOp::Read { key },
-        2 => ClientOp::Write { key, value: a },
-        3 => ClientOp::Cas {
-            key,
-            from: a,
-            to: b,
-        },
-        4 => ClientOp::Append { key, value: a },
-        5 => ClientOp::Add { value: a },
-        6 => ClientOp::Generate,
-        _ => return None,
-    })
+    let mut r = ByteReader::new(bytes);
+    let b = read_ballot(&mut r)?;
+    r.is_empty().then_some(b)
 }
 
 /// What a restarted node finds in storage.
@@ -148,26 +119,8 @@ pub fn recover(storage: &Storage) -> Recovered {
     }
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, tail) = self.0.split_at_checked(N)?;
-        self.0 = tail;
-        head.try_into().ok()
-    }
-    fn byte(&mut self) -> Option<u8> {
-        Some(self.take::<1>()?[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take()?))
-    }
-    fn ballot(&mut self) -> Option<Ballot> {
-        let round = self.u32()?;
-        let node = NodeId(self.u32()?);
-        Some(Ballot { round, node })
-    }
+fn read_ballot(r: &mut ByteReader<'_>) -> Option<Ballot> {
+    let round = r.u32()?;
+    let node = NodeId(r.u32()?);
+    Some(Ballot { round, node })
 }

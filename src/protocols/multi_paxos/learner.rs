@@ -1,14 +1,11 @@
 //! The learner and the state machine: chosen slots, applied in order to a map of keys, and
 //! the clients the leader answers once their slot is applied.
 
-use super::durable::{self, op_words};
+use super::durable;
 use super::{Ballot, CATCHUP_MAX, Command, Msg, MultiPaxos, PENDING_MAX, Report, Role, SLOTS_MAX};
-use crate::history::Value;
 use crate::process::{Ctx, NodeId};
+use crate::protocols::kv_machine;
 use crate::workload::{ClientOp, Reply, Request};
-
-/// The key a counter workload's adds go to.
-const COUNTER_KEY: u32 = 0;
 
 /// Mixes one word into a running hash (a 64-bit multiply-xorshift, stable across builds).
 fn mix(h: u64, word: u64) -> u64 {
@@ -23,7 +20,7 @@ fn chain(prev: u64, command: &Command) -> u64 {
         Command::Noop => mix(prev, 0),
         Command::Op { id, op } => {
             let head = mix(prev, u64::from(id.client) << 32 | u64::from(id.seq));
-            op_words(op).into_iter().fold(head, mix)
+            op.to_words().into_iter().fold(head, mix)
         }
     }
 }
@@ -67,7 +64,7 @@ impl MultiPaxos {
             self.applied = slot;
             let reply = match &command {
                 Command::Noop => None,
-                Command::Op { id, op } => Some((*id, self.apply(op))),
+                Command::Op { id, op } => Some((*id, kv_machine::apply(&mut self.kv, op))),
             };
             let Some(waiting) = self.pending.remove(&slot) else {
                 continue;
@@ -81,36 +78,6 @@ impl MultiPaxos {
                 ),
             }
         }
-    }
-
-    fn value_of(&self, key: u32) -> Value {
-        self.kv.get(&key).cloned().unwrap_or(Value::Nil)
-    }
-
-    /// Runs one operation on the map; what the client that asked for it gets.
-    fn apply(&mut self, op: &ClientOp) -> Reply {
-        let (key, value) = match *op {
-            ClientOp::Read { key } => return Reply::Ok(self.value_of(key)),
-            ClientOp::Write { key, value } => (key, Value::Int(value)),
-            ClientOp::Append { key, value } => {
-                let text = self.value_of(key).append_text().into_owned();
-                (key, Value::Str(format!("{text}{value}")))
-            }
-            ClientOp::Cas { key, from, to } => {
-                if self.value_of(key) != Value::Int(from) {
-                    return Reply::Fail("cas: the key holds another value");
-                }
-                (key, Value::Int(to))
-            }
-            ClientOp::Add { value } => match self.value_of(COUNTER_KEY) {
-                Value::Nil => (COUNTER_KEY, Value::Int(value)),
-                Value::Int(sum) => (COUNTER_KEY, Value::Int(sum.saturating_add(value))),
-                _ => return Reply::Fail("add: key 0 holds no number"),
-            },
-            ClientOp::Generate => return Reply::Fail("multi-paxos serves no such operation"),
-        };
-        self.kv.insert(key, value);
-        Reply::Ok(Value::Nil)
     }
 
     /// Sends a learner that lags the chosen slots it asked for, a bounded batch at a time.

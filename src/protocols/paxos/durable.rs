@@ -2,6 +2,7 @@
 
 use super::{Ballot, HISTORY_MAX, Val};
 use crate::process::NodeId;
+use crate::storage::ByteReader;
 use std::collections::BTreeMap;
 
 /// What an acceptor keeps in storage, synced before it answers.
@@ -52,10 +53,10 @@ pub(super) fn encode(state: &Durable) -> Vec<u8> {
 
 /// Reads what [`encode`] wrote; `None` for anything else (bad input never panics).
 pub fn decode(bytes: &[u8]) -> Option<Durable> {
-    let mut r = Reader(bytes);
-    let promised = r.ballot()?;
+    let mut r = ByteReader::new(bytes);
+    let promised = read_ballot(&mut r)?;
     let accepted = match r.byte()? {
-        1 => Some((r.ballot()?, r.u64()?)),
+        1 => Some((read_ballot(&mut r)?, r.u64()?)),
         _ => None,
     };
     let learned = match r.byte()? {
@@ -65,7 +66,7 @@ pub fn decode(bytes: &[u8]) -> Option<Durable> {
     let len = r.u32()? as usize;
     let mut history = BTreeMap::new();
     for _ in 0..len.min(HISTORY_MAX) {
-        history.insert(r.ballot()?, r.u64()?);
+        history.insert(read_ballot(&mut r)?, r.u64()?);
     }
     Some(Durable {
         promised,
@@ -75,26 +76,8 @@ pub fn decode(bytes: &[u8]) -> Option<Durable> {
     })
 }
 
-struct Reader<'a>(&'a [u8]);
-
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let (head, tail) = self.0.split_at_checked(N)?;
-        self.0 = tail;
-        head.try_into().ok()
-    }
-    fn byte(&mut self) -> Option<u8> {
-        Some(self.take::<1>()?[0])
-    }
-    fn u32(&mut self) -> Option<u32> {
-        Some(u32::from_le_bytes(self.take()?))
-    }
-    fn u64(&mut self) -> Option<u64> {
-        Some(u64::from_le_bytes(self.take()?))
-    }
-    fn ballot(&mut self) -> Option<Ballot> {
-        let round = self.u32()?;
-        let node = NodeId(self.u32()?);
-        Some(Ballot { round, node })
-    }
+fn read_ballot(r: &mut ByteReader<'_>) -> Option<Ballot> {
+    let round = r.u32()?;
+    let node = NodeId(r.u32()?);
+    Some(Ballot { round, node })
 }

@@ -54,43 +54,8 @@ pub fn mix(h: u64, word: u64) -> u64 {
 
 /// The chain hash of an entry of `term` holding `op` after a prefix whose hash is `prev`.
 pub fn chain(prev: u64, term: u64, op: &ClientOp) -> u64 {
-    let [a, b, c, d] = op_words(op);
+    let [a, b, c, d] = op.to_words();
     [term, a, b, c, d].into_iter().fold(prev, mix)
-}
-
-/// An operation as four words: its kind, then its fields (zero when absent).
-fn op_words(op: &ClientOp) -> [u64; 4] {
-    match *op {
-        ClientOp::Read { key } => [1, u64::from(key), 0, 0],
-        ClientOp::Write { key, value } => [2, u64::from(key), value as u64, 0],
-        ClientOp::Cas { key, from, to } => [3, u64::from(key), from as u64, to as u64],
-        ClientOp::Append { key, value } => [4, u64::from(key), value as u64, 0],
-        ClientOp::Add { value } => [5, 0, value as u64, 0],
-        ClientOp::Generate => [6, 0, 0, 0],
-    }
-}
-
-fn op_from_words(w: [u64; 4]) -> Option<ClientOp> {
-    let key = u32::try_from(w[1]).ok()?;
-    Some(match w[0] {
-        1 => ClientOp::Read { key },
-        2 => ClientOp::Write {
-            key,
-            value: w[2] as i64,
-        },
-        3 => ClientOp::Cas {
-            key,
-            from: w[2] as i64,
-            to: w[3] as i64,
-        },
-        4 => ClientOp::Append {
-            key,
-            value: w[2] as i64,
-        },
-        5 => ClientOp::Add { value: w[2] as i64 },
-        6 => ClientOp::Generate,
-        _ => return None,
-    })
 }
 
 /// Bytes of one entry in the storage log.
@@ -99,7 +64,7 @@ pub const ENTRY_BYTES: usize = 40;
 /// Term then the operation's four words, little-endian, as one storage log record.
 pub fn encode(term: u64, op: &ClientOp) -> [u8; ENTRY_BYTES] {
     let mut bytes = [0; ENTRY_BYTES];
-    let words = std::iter::once(term).chain(op_words(op));
+    let words = std::iter::once(term).chain(op.to_words());
     for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&w.to_le_bytes());
     }
@@ -114,7 +79,7 @@ fn word(bytes: &[u8], i: usize) -> Option<u64> {
 
 fn decode(bytes: &[u8]) -> Option<(u64, ClientOp)> {
     let term = word(bytes, 0)?;
-    let op = op_from_words([
+    let op = ClientOp::from_words([
         word(bytes, 1)?,
         word(bytes, 2)?,
         word(bytes, 3)?,

@@ -43,8 +43,6 @@ pub const MAX_ENTRIES_CAP: u32 = 10_000;
 pub const LED_MEMORY: usize = 16;
 /// Most clients a leader keeps waiting for their entries at once; beyond, it refuses.
 pub const PENDING_MAX: usize = 10_000;
-/// The key a counter workload's adds go to.
-const COUNTER_KEY: u32 = 0;
 
 /// `params:` of the raft protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! Log replication, commitment and the key-value state machine.
 
 use super::log::{self, Entry};
-use super::{Bug, COUNTER_KEY, Msg, PENDING_MAX, Raft, Role};
-use crate::history::Value;
+use super::{Bug, Msg, PENDING_MAX, Raft, Role};
 use crate::process::{Ctx, NodeId};
+use crate::protocols::kv_machine;
 use crate::workload::{ClientOp, Reply, Request};
 
 /// Clusters up to this size find their commit index without allocating.
@@ -168,7 +168,7 @@ impl Raft {
             };
             let chain = entry.chain;
             let op = entry.op.clone();
-            let reply = self.apply(&op);
+            let reply = kv_machine::apply(&mut self.kv, &op);
             self.applied = index;
             self.applied_chain.push(chain);
             self.applied_last = chain;
@@ -176,41 +176,6 @@ impl Raft {
                 ctx.reply(id, reply);
             }
         }
-    }
-
-    fn value_of(&self, key: u32) -> Value {
-        self.kv.get(&key).cloned().unwrap_or(Value::Nil)
-    }
-
-    /// Runs one operation on the map; what the client that asked for it gets.
-    fn apply(&mut self, op: &ClientOp) -> Reply {
-        let (key, value) = match *op {
-            ClientOp::Read { key } => return Reply::Ok(self.value_of(key)),
-            ClientOp::Write { key, value } => (key, Value::Int(value)),
-            ClientOp::Append { key, value } => {
-                let text = match self.value_of(key) {
-                    Value::Nil => String::new(),
-                    Value::Int(i) => i.to_string(),
-                    Value::Str(s) => s,
-                    other => other.to_string(),
-                };
-                (key, Value::Str(format!("{text}{value}")))
-            }
-            ClientOp::Cas { key, from, to } => {
-                if self.value_of(key) != Value::Int(from) {
-                    return Reply::Fail("cas: the key holds another value");
-                }
-                (key, Value::Int(to))
-            }
-            ClientOp::Add { value } => match self.value_of(COUNTER_KEY) {
-                Value::Nil => (COUNTER_KEY, Value::Int(value)),
-                Value::Int(sum) => (COUNTER_KEY, Value::Int(sum.saturating_add(value))),
-                _ => return Reply::Fail("add: key 0 holds no number"),
-            },
-            ClientOp::Generate => return Reply::Fail("raft serves no such operation"),
-        };
-        self.kv.insert(key, value);
-        Reply::Ok(Value::Nil)
     }
 
     /// The leader appends the operation, syncs it, and sends it on; the client gets its
@@ -226,7 +191,7 @@ impl Raft {
                 return;
             }
             ClientOp::Read { key } if self.bug == Some(Bug::StaleRead) => {
-                ctx.reply(request.id, Reply::Ok(self.value_of(key)));
+                ctx.reply(request.id, Reply::Ok(kv_machine::value_of(&self.kv, key)));
                 return;
             }
             _ if self.pending.len() >= PENDING_MAX => {
