@@ -5,7 +5,6 @@
 //! acceptor accepted in that slot, `mp/chosen/<slot>` a command the learner knows is chosen.
 
 use super::{Ballot, Command, SLOTS_MAX};
-use crate::process::NodeId;
 use crate::storage::ByteReader;
 use crate::storage::Storage;
 use crate::workload::{ClientOp, RequestId};
@@ -53,7 +52,7 @@ pub fn encode_entry(ballot: Ballot, command: &Command) -> Vec<u8> {
 /// Reads what [`encode_entry`] wrote; `None` for anything else (bad bytes never panic).
 pub fn decode_entry(bytes: &[u8]) -> Option<(Ballot, Command)> {
     let mut r = ByteReader::new(bytes);
-    let ballot = read_ballot(&mut r)?;
+    let ballot = Ballot::read(&mut r)?;
     let command = match r.byte()? {
         0 => Command::Noop,
         1 => {
@@ -71,7 +70,7 @@ pub fn decode_entry(bytes: &[u8]) -> Option<(Ballot, Command)> {
 
 pub fn decode_ballot(bytes: &[u8]) -> Option<Ballot> {
     let mut r = ByteReader::new(bytes);
-    let b = read_ballot(&mut r)?;
+    let b = Ballot::read(&mut r)?;
     r.is_empty().then_some(b)
 }
 
@@ -117,10 +116,4 @@ pub fn recover(storage: &Storage) -> Recovered {
         accepted,
         chosen,
     }
-}
-
-fn read_ballot(r: &mut ByteReader<'_>) -> Option<Ballot> {
-    let round = r.u32()?;
-    let node = NodeId(r.u32()?);
-    Some(Ballot { round, node })
 }

@@ -132,20 +132,8 @@ impl Bug {
     }
 }
 
-/// A proposal number: a round, then the proposing node, so no two nodes share one.
-/// Round 0 is "no ballot yet".
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Ballot {
-    pub round: u32,
-    pub node: NodeId,
-}
-
-impl fmt::Display for Ballot {
-    /// `(3, n1)`, with the default node names.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "({}, {})", self.round, self.node)
-    }
-}
+/// Ballots are numbered as in single-decree Paxos.
+pub use super::paxos::Ballot;
 
 /// What a slot of the log holds: a client's operation, or nothing (a hole filled by a new
 /// leader). The request id makes every client's command distinct.

@@ -1,7 +1,6 @@
 //! An acceptor's durable state and its encoding in storage.
 
 use super::{Ballot, HISTORY_MAX, Val};
-use crate::process::NodeId;
 use crate::storage::ByteReader;
 use std::collections::BTreeMap;
 
@@ -54,9 +53,9 @@ pub(super) fn encode(state: &Durable) -> Vec<u8> {
 /// Reads what [`encode`] wrote; `None` for anything else (bad input never panics).
 pub fn decode(bytes: &[u8]) -> Option<Durable> {
     let mut r = ByteReader::new(bytes);
-    let promised = read_ballot(&mut r)?;
+    let promised = Ballot::read(&mut r)?;
     let accepted = match r.byte()? {
-        1 => Some((read_ballot(&mut r)?, r.u64()?)),
+        1 => Some((Ballot::read(&mut r)?, r.u64()?)),
         _ => None,
     };
     let learned = match r.byte()? {
@@ -66,7 +65,7 @@ pub fn decode(bytes: &[u8]) -> Option<Durable> {
     let len = r.u32()? as usize;
     let mut history = BTreeMap::new();
     for _ in 0..len.min(HISTORY_MAX) {
-        history.insert(read_ballot(&mut r)?, r.u64()?);
+        history.insert(Ballot::read(&mut r)?, r.u64()?);
     }
     Some(Durable {
         promised,
@@ -74,10 +73,4 @@ pub fn decode(bytes: &[u8]) -> Option<Durable> {
         history,
         learned,
     })
-}
-
-fn read_ballot(r: &mut ByteReader<'_>) -> Option<Ballot> {
-    let round = r.u32()?;
-    let node = NodeId(r.u32()?);
-    Some(Ballot { round, node })
 }

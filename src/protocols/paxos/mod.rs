@@ -168,6 +168,15 @@ impl fmt::Display for Ballot {
     }
 }
 
+impl Ballot {
+    /// Reads a ballot as the Paxos protocols store it: round, then node, little-endian.
+    pub(crate) fn read(r: &mut crate::storage::ByteReader<'_>) -> Option<Ballot> {
+        let round = r.u32()?;
+        let node = NodeId(r.u32()?);
+        Some(Ballot { round, node })
+    }
+}
+
 /// A value proposed: each node proposes its own, `100 × its number` (n1 proposes 100).
 pub type Val = u64;
 
