@@ -7,8 +7,11 @@ cd "$(dirname "$0")/.."
 
 if [ ! -x /usr/bin/chromium ]; then
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q
-    apt-get install -y -q --no-install-recommends chromium
+    # CI runs as root; elsewhere apt needs sudo.
+    as_root=""
+    if [ "$(id -u)" != 0 ]; then as_root="sudo"; fi
+    $as_root apt-get update -q
+    $as_root apt-get install -y -q --no-install-recommends chromium
 fi
 /usr/bin/chromium --version
 
