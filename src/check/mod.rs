@@ -18,9 +18,11 @@
 
 pub mod history;
 mod liveness;
+mod served;
 
 pub use history::{HistoryCheck, check_history};
 pub use liveness::{Eventually, GoalResult};
+pub use served::{clients_served, clients_served_property};
 
 use crate::engine::{Sim, SimError, Touched};
 use crate::process::{NodeId, Process};

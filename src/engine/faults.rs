@@ -99,6 +99,7 @@ impl<P: Process> Sim<P> {
 
     /// The liveness phase: heal every link, bring the core up, crash everyone else.
     fn stabilize(&mut self, majority: bool, text: &str) {
+        self.stabilized_at = Some(self.core.now);
         self.core.net.heal_all();
         let core = self.healthy_core(majority);
         let names: Vec<&str> = core.iter().map(|&n| self.core.node_name(n)).collect();

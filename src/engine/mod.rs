@@ -240,6 +240,7 @@ impl SimBuilder {
             factory: Box::new(factory),
             limits: self.limits,
             render_state: None,
+            stabilized_at: None,
         })
     }
 
@@ -276,6 +277,8 @@ pub struct Sim<P: Process> {
     pub(crate) limits: Limits,
     /// Set by [`Sim::record_states`].
     render_state: Option<states::RenderState<P>>,
+    /// When the liveness phase (`Fault::Stabilize`) began, if it has.
+    pub(crate) stabilized_at: Option<SimTime>,
 }
 
 impl<P: Process> Sim<P> {
@@ -290,6 +293,12 @@ impl<P: Process> Sim<P> {
 
     pub fn stats(&self) -> &Stats {
         &self.core.stats
+    }
+
+    /// When the liveness phase began (a `Fault::Stabilize` applied), if it has: conditions
+    /// such as [`crate::check::clients_served`] judge what happened since.
+    pub fn stabilized_at(&self) -> Option<SimTime> {
+        self.stabilized_at
     }
 
     /// The hash of the trace so far: equal for equal runs.

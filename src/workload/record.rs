@@ -62,6 +62,8 @@ pub struct HistoryLog {
     times: Vec<OpTimes>,
     events: Vec<Event>,
     keyed: bool,
+    /// The latest invocation time of an op that completed ok.
+    latest_ok_invoke: Option<SimTime>,
 }
 
 impl HistoryLog {
@@ -124,6 +126,8 @@ impl HistoryLog {
         op.done = true;
         if status == Status::Ok {
             op.value = value;
+            let invoked = self.times[index].invoke;
+            self.latest_ok_invoke = self.latest_ok_invoke.max(Some(invoked));
         }
         if status != Status::Info {
             op.return_index = Some(self.events.len());
@@ -144,6 +148,11 @@ impl HistoryLog {
     /// The operations, in invocation order (pending ones have status info and no return).
     pub fn ops(&self) -> Vec<Op> {
         self.ops.iter().map(|r| self.op(r)).collect()
+    }
+
+    /// The latest invocation time among the ops that completed ok, if any did.
+    pub fn latest_ok_invoke(&self) -> Option<SimTime> {
+        self.latest_ok_invoke
     }
 
     /// How many operations were invoked.

@@ -46,6 +46,7 @@ pub(super) fn properties() -> Vec<Property<Raft>> {
             when: CheckWhen::AtEnd,
             check: check_leader_elected,
         },
+        crate::check::clients_served_property(),
     ]
 }
 
