@@ -267,9 +267,9 @@ impl<'p, P: Process> Checker<'p, P> {
                 assert_digest_sound(watch.property, sim);
                 continue;
             }
-            let found = ViolationReport::check(watch.property, sim);
-            if found.is_some() {
-                return found;
+            // Called directly: building a report is for the rare property that broke.
+            if (watch.property.check)(sim).is_err() {
+                return ViolationReport::check(watch.property, sim);
             }
             watch.dirty = false;
         }
@@ -334,11 +334,17 @@ impl<'p, P: Process> Checker<'p, P> {
     }
 
     /// Checked before every event, so it is skipped until the earliest open deadline.
-    #[inline]
+    #[inline(always)]
     fn overdue(&mut self, sim: &Sim<P>, next: SimTime) -> Option<ViolationReport> {
         if next <= self.quiet_until {
             return None;
         }
+        self.overdue_goals(sim, next)
+    }
+
+    /// The rare path of [`Checker::overdue`], kept out of the run loop.
+    #[inline(never)]
+    fn overdue_goals(&mut self, sim: &Sim<P>, next: SimTime) -> Option<ViolationReport> {
         let found = self.goals.iter_mut().find_map(|g| g.overdue(sim, next));
         self.refresh_quiet_until();
         found
