@@ -14,7 +14,7 @@ pub mod raft;
 pub mod register;
 pub mod two_phase_commit;
 
-use crate::check::Property;
+use crate::check::{Property, PropertyDigest};
 use crate::process::{NodeId, Process};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -51,10 +51,10 @@ pub trait BuiltinProtocol: Process + Debug + 'static {
     /// The bug variants a scenario can turn on with `bug:`.
     const BUG_DOCS: &'static [BugDoc];
     fn properties() -> Vec<Property<Self>>;
-    /// A hash of every field of a node that its invariants read, so that they are re-checked
-    /// only when it changes (see [`crate::check::Checker::with_digest`]). `None`: after
-    /// every event that ran a handler.
-    const CHECK_DIGEST: Option<fn(&Self) -> u64> = None;
+    /// Per invariant, a hash of every field of a node that it reads, so that it is re-checked
+    /// only when that changes (see [`crate::check::Checker::with_digests`]). An invariant not
+    /// named here is re-checked after every event that ran a handler.
+    const CHECK_DIGESTS: &'static [PropertyDigest<Self>] = &[];
     /// The client workloads this protocol serves through [`Process::on_request`].
     fn workloads() -> &'static [crate::workload::Model] {
         &[]

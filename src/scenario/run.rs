@@ -230,10 +230,7 @@ fn run_with<P: BuiltinProtocol>(
     let end = SimTime(scenario.duration.0);
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the run
     let started = std::time::Instant::now();
-    let mut checker = Checker::new(&props, scenario.check_every);
-    if let Some(digest) = P::CHECK_DIGEST {
-        checker = checker.with_digest(digest);
-    }
+    let mut checker = Checker::new(&props, scenario.check_every).with_digests(P::CHECK_DIGESTS);
     for goal in &scenario.eventually {
         checker = checker
             .eventually(goal.clone())

@@ -24,7 +24,7 @@ mod replicate;
 mod tests;
 
 use super::{BugDoc, BuiltinProtocol, ParamDoc};
-use crate::check::Property;
+use crate::check::{Property, PropertyDigest};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::{SimDuration, SimTime};
@@ -517,7 +517,7 @@ impl BuiltinProtocol for Raft {
         props::properties()
     }
 
-    const CHECK_DIGEST: Option<fn(&Self) -> u64> = Some(props::digest);
+    const CHECK_DIGESTS: &'static [PropertyDigest<Self>] = props::DIGESTS;
 
     fn workloads() -> &'static [Model] {
         &[

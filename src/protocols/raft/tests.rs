@@ -1,7 +1,7 @@
 //! Tests of raft: recovery from storage, commitment, each bug caught, determinism.
 
 use super::*;
-use crate::check::{ViolationReport, run_checked};
+use crate::check::{CheckWhen, ViolationReport, run_checked};
 use crate::engine::{NodeView, Sim, SimBuilder};
 use crate::faults::{Fault, TimedFault};
 use crate::net::NetworkConfig;
@@ -226,4 +226,17 @@ fn the_bug_scenarios_pass_without_the_bug() {
             .count();
         assert_eq!(safety, 0, "{file}: {:?}", report.violations);
     }
+}
+
+/// A digest whose name matches no invariant would silently leave that invariant re-checked
+/// after every event, and one per invariant is what lets a log change skip the others.
+#[test]
+fn every_invariant_has_a_digest_under_its_own_name() {
+    let invariants: Vec<&str> = Raft::properties()
+        .iter()
+        .filter(|p| p.when == CheckWhen::Always)
+        .map(|p| p.name)
+        .collect();
+    let digested: Vec<&str> = Raft::CHECK_DIGESTS.iter().map(|d| d.property).collect();
+    assert_eq!(digested, invariants);
 }
