@@ -40,8 +40,7 @@ impl Raft {
         self.leader = Some(from);
         self.reset_election_deadline(ctx);
         if a.prev_index > self.last_index() || self.term_at(a.prev_index) != a.prev_term {
-            // Try again from our end, or from before the conflicting entry.
-            let index = self.last_index().min(a.prev_index.saturating_sub(1)) + 1;
+            let index = self.retry_index(a.prev_index);
             ctx.send(
                 from,
                 Msg::Appended {
@@ -67,6 +66,23 @@ impl Raft {
                 index: matched,
             },
         );
+    }
+
+    /// Where the leader should try again after an append whose `prev_index` we lack or
+    /// hold with another term: after our last entry, or at the first entry of the
+    /// conflicting term. Skipping a whole term per round trip, rather than one entry, lets a
+    /// follower with a long stale suffix catch up in as many round trips as it has stale
+    /// terms; entries skipped that did match are sent again and kept.
+    fn retry_index(&self, prev_index: u64) -> u64 {
+        if prev_index > self.last_index() {
+            return self.last_index() + 1;
+        }
+        let term = self.term_at(prev_index);
+        let mut first = prev_index;
+        while first > 1 && self.term_at(first - 1) == term {
+            first -= 1;
+        }
+        first
     }
 
     /// Keeps `entries` after `prev_index`: entries already held (same index and term) stay,
