@@ -240,7 +240,11 @@ impl<'p, P: Process> Checker<'p, P> {
         match touched {
             Touched::Nothing => {}
             Touched::Node(id) => self.mark_node(sim, id),
-            Touched::All => sim.node_ids().for_each(|id| self.mark_node(sim, id)),
+            Touched::All => {
+                sim.node_ids().for_each(|id| self.mark_node(sim, id));
+                // A fault may change what no digest covers (links, storage): check them all.
+                self.watches.iter_mut().for_each(|w| w.dirty = true);
+            }
         }
     }
 
