@@ -345,6 +345,18 @@ impl<P: Process> Sim<P> {
         }
     }
 
+    /// Every node's state by id, `None` for a node that is down: what
+    /// [`NodeView::state`] gives for each, as one slice for checks that read every node.
+    pub fn states(&self) -> &[Option<P>] {
+        debug_assert!(
+            self.status
+                .iter()
+                .zip(&self.procs)
+                .all(|(s, p)| (*s == NodeStatus::Down) == p.is_none())
+        );
+        &self.procs
+    }
+
     /// Every node's view, in id order.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeId, NodeView<'_, P>)> {
         self.node_ids().map(move |id| (id, self.node(id)))

@@ -21,8 +21,8 @@ pub(super) fn properties() -> Vec<Property<Raft>> {
         Property {
             name: "log_matching",
             description: "if two logs hold an entry of the same term at the same index, they \
-                          are identical up to that index (checked at each log's last entry, \
-                          against the longest log)",
+                          are identical up to that index (checked, for each pair of logs, at \
+                          the last entry of the shorter one)",
             when: CheckWhen::Always,
             check: check_log_matching,
         },
@@ -59,10 +59,12 @@ pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
     PropertyDigest {
         property: "election_safety",
         digest: |n| n.last_led,
+        check_node: None,
     },
     PropertyDigest {
         property: "log_matching",
         digest: |n| n.tail.1,
+        check_node: Some(log_matching_of),
     },
     PropertyDigest {
         property: "leader_completeness",
@@ -73,10 +75,12 @@ pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
                 .into_iter()
                 .fold(0, super::log::mix)
         },
+        check_node: Some(leader_completeness_of),
     },
     PropertyDigest {
         property: "state_machine_safety",
         digest: |n| n.applied_last,
+        check_node: Some(state_machine_safety_of),
     },
 ];
 
@@ -84,44 +88,29 @@ pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
 const SMALL_CLUSTER: usize = 8;
 
 /// Hands `f` the nodes that are not crashed and pass `keep`, in id order, gathered once so
-/// that the checks, which run after every event, compare pairs in a tight loop over a
-/// dense slice instead of looking each node up again for every pair.
+/// that the checks compare pairs in a tight loop over a dense slice.
 #[inline(always)]
 fn with_alive<'a, R>(
     sim: &'a Sim<Raft>,
     keep: impl Fn(&Raft) -> bool,
     f: impl FnOnce(&[&'a Raft]) -> R,
 ) -> R {
-    let count = sim.node_count();
-    let kept = |i: u32| sim.node(NodeId(i)).state().filter(|n| keep(n));
-    let mut next = 0;
-    // The first node kept also fills the unused slots of the stack buffer.
-    let first = loop {
-        if next == count {
-            return f(&[]);
-        }
-        next += 1;
-        if let Some(n) = kept(next - 1) {
-            break n;
-        }
+    let mut kept = sim.states().iter().flatten().filter(|n| keep(n));
+    let Some(first) = kept.next() else {
+        return f(&[]);
     };
-    if count as usize <= SMALL_CLUSTER {
-        let mut buf = [first; SMALL_CLUSTER];
-        let mut len = 1;
-        for i in next..count {
-            if let Some(n) = kept(i)
-                && let Some(slot) = buf.get_mut(len)
-            {
-                *slot = n;
-                len += 1;
-            }
-        }
-        f(&buf[..len])
-    } else {
-        let mut all = vec![first];
-        all.extend((next..count).filter_map(kept));
-        f(&all)
+    if sim.node_count() as usize > SMALL_CLUSTER {
+        let all: Vec<&Raft> = std::iter::once(first).chain(kept).collect();
+        return f(&all);
     }
+    // The first node kept also fills the unused slots of the stack buffer.
+    let mut buf = [first; SMALL_CLUSTER];
+    let mut len = 1;
+    for (slot, n) in buf[1..].iter_mut().zip(kept) {
+        *slot = n;
+        len += 1;
+    }
+    f(&buf[..len])
 }
 
 /// Violations are rare: building one is kept out of the checks' loops.
@@ -208,31 +197,60 @@ fn logs_differ(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Violation {
     )
 }
 
-/// Compares every log with the longest one at the other log's last index. Since each entry's
-/// hash covers its whole prefix, logs that each agree with the longest one agree with each
-/// other too.
+/// Whether two non-empty logs agree at the shorter one's last index: an entry of the same
+/// term there has the same chain hash, which covers everything before it.
+#[inline(always)]
+fn logs_agree(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Result<(), Violation> {
+    let (long, short) = match na.log.len() >= nb.log.len() {
+        true => (na, nb),
+        false => (nb, na),
+    };
+    let (term, chain) = short.tail;
+    let at = &long.log[short.log.len() - 1];
+    match at.term == term && at.chain != chain {
+        true => Err(logs_differ(sim, long, short)),
+        false => Ok(()),
+    }
+}
+
+/// Compares every pair of logs (a handful of nodes: a few dozen pairs at most).
 fn check_log_matching(sim: &Sim<Raft>) -> Result<(), Violation> {
     with_alive(
         sim,
         |n| !n.log.is_empty(),
         |nodes| {
-            if nodes.len() < 2 {
-                return Ok(());
-            }
-            let na = reference(nodes, Raft::last_index);
-            for &nb in nodes {
-                let (term, chain) = nb.tail;
-                // The reference's log is the longest, so it has an entry at every index.
-                let Some(at) = na.log.get(nb.log.len() - 1) else {
-                    continue;
-                };
-                if at.term == term && at.chain != chain && !std::ptr::eq(na, nb) {
-                    return Err(logs_differ(sim, na, nb));
+            for (i, &na) in nodes.iter().enumerate() {
+                for &nb in &nodes[i + 1..] {
+                    logs_agree(sim, na, nb)?;
                 }
             }
             Ok(())
         },
     )
+}
+
+/// The other nodes that are not crashed, with `x` itself (`None` when `x` is crashed).
+#[inline(always)]
+fn others(sim: &Sim<Raft>, x: NodeId) -> Option<(&Raft, impl Iterator<Item = &Raft>)> {
+    let states = sim.states();
+    let nx = states.get(x.index())?.as_ref()?;
+    let rest = states
+        .iter()
+        .flatten()
+        .filter(move |n| !std::ptr::eq(*n, nx));
+    Some((nx, rest))
+}
+
+/// [`check_log_matching`] for the pairs that include node `x`.
+fn log_matching_of(sim: &Sim<Raft>, x: NodeId) -> Result<(), Violation> {
+    let Some((nx, rest)) = others(sim, x) else {
+        return Ok(());
+    };
+    if nx.log.is_empty() {
+        return Ok(());
+    }
+    rest.filter(|n| !n.log.is_empty())
+        .try_for_each(|n| logs_agree(sim, nx, n))
 }
 
 #[cold]
@@ -256,6 +274,20 @@ fn leader_lacks(sim: &Sim<Raft>, leader: &Raft, node: &Raft) -> Violation {
     )
 }
 
+/// Whether `leader` holds what `node` applied, if `node` is in the same or an earlier term.
+#[inline(always)]
+fn holds_applied(sim: &Sim<Raft>, leader: &Raft, node: &Raft) -> Result<(), Violation> {
+    let index = node.applied;
+    if leader.role != Role::Leader || index == 0 || node.term > leader.term {
+        return Ok(());
+    }
+    let ours = leader.log.get(index as usize - 1).map_or(0, |e| e.chain);
+    match ours == node.applied_last {
+        true => Ok(()),
+        false => Err(leader_lacks(sim, leader, node)),
+    }
+}
+
 fn check_leader_completeness(sim: &Sim<Raft>) -> Result<(), Violation> {
     with_alive(
         sim,
@@ -266,19 +298,25 @@ fn check_leader_completeness(sim: &Sim<Raft>) -> Result<(), Violation> {
                     continue;
                 }
                 for &node in nodes {
-                    let index = node.applied;
-                    if index == 0 || node.term > leader.term || std::ptr::eq(leader, node) {
-                        continue;
-                    }
-                    let ours = leader.log.get(index as usize - 1).map_or(0, |e| e.chain);
-                    if ours != node.applied_last {
-                        return Err(leader_lacks(sim, leader, node));
+                    if !std::ptr::eq(leader, node) {
+                        holds_applied(sim, leader, node)?;
                     }
                 }
             }
             Ok(())
         },
     )
+}
+
+/// [`check_leader_completeness`] for the pairs that include node `x`, as leader or not.
+fn leader_completeness_of(sim: &Sim<Raft>, x: NodeId) -> Result<(), Violation> {
+    let Some((nx, mut rest)) = others(sim, x) else {
+        return Ok(());
+    };
+    rest.try_for_each(|n| {
+        holds_applied(sim, nx, n)?;
+        holds_applied(sim, n, nx)
+    })
 }
 
 #[cold]
@@ -308,14 +346,39 @@ fn check_state_machine_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
             }
             let na = reference(nodes, |n| n.applied);
             for &nb in nodes {
-                let ours = na.applied_chain.get(nb.applied as usize - 1);
-                if ours != Some(&nb.applied_last) && !std::ptr::eq(na, nb) {
-                    return Err(applied_differ(sim, na, nb));
+                if !std::ptr::eq(na, nb) {
+                    applied_agree(sim, na, nb)?;
                 }
             }
             Ok(())
         },
     )
+}
+
+/// Whether `nb` applied, up to its last applied index, what `na` (which applied at least as
+/// much) applied there.
+#[inline(always)]
+fn applied_agree(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Result<(), Violation> {
+    match na.applied_chain.get(nb.applied as usize - 1) == Some(&nb.applied_last) {
+        true => Ok(()),
+        false => Err(applied_differ(sim, na, nb)),
+    }
+}
+
+/// [`check_state_machine_safety`] for the pairs that include node `x`: agreeing with each
+/// node pairwise is agreeing with the one that applied most, as hashes cover prefixes.
+fn state_machine_safety_of(sim: &Sim<Raft>, x: NodeId) -> Result<(), Violation> {
+    let Some((nx, rest)) = others(sim, x) else {
+        return Ok(());
+    };
+    if nx.applied == 0 {
+        return Ok(());
+    }
+    rest.filter(|n| n.applied != 0)
+        .try_for_each(|n| match nx.applied >= n.applied {
+            true => applied_agree(sim, nx, n),
+            false => applied_agree(sim, n, nx),
+        })
 }
 
 fn check_leader_elected(sim: &Sim<Raft>) -> Result<(), Violation> {
