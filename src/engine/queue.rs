@@ -211,7 +211,9 @@ impl EventQueue {
                 let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
                 self.current += ahead as u64;
                 self.wheel.drain_into(i, &mut self.front);
-                sort_descending(&mut self.front, &mut self.stragglers);
+                if self.front.len() > 1 {
+                    sort_descending(&mut self.front, &mut self.stragglers);
+                }
                 return true;
             }
             match self.far.peek() {

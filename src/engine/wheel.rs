@@ -99,7 +99,12 @@ impl Wheel {
         while at != NIL {
             let chunk = &mut self.chunks[at as usize];
             let len = chunk.len as usize;
-            out.extend(chunk.entries[..len].iter().rev());
+            // Sparse runs drain one entry per bucket: a push, not an iterator.
+            if len == 1 {
+                out.push(chunk.entries[0]);
+            } else {
+                out.extend(chunk.entries[..len].iter().rev());
+            }
             self.len -= len;
             let next = std::mem::replace(&mut chunk.next, self.free);
             self.free = at;
