@@ -42,7 +42,10 @@ fn main() {
     let mut hash_first = None;
     for _ in 0..runs {
         let report = scenario::run(&scenario, RunOptions::default()).expect("scenario runs");
-        assert_eq!(*hash_first.get_or_insert(report.trace_hash), report.trace_hash);
+        assert_eq!(
+            *hash_first.get_or_insert(report.trace_hash),
+            report.trace_hash
+        );
         walls_s.push(report.wall_time_s);
     }
     let cold_s = walls_s[0];

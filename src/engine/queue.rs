@@ -199,9 +199,36 @@ impl EventQueue {
     }
 
     /// Makes the next non-empty bucket the front; false if the queue is empty.
-    #[cold]
+    ///
+    /// Sparse runs hold about one entry per bucket: when the next bucket holds just one and
+    /// nothing waits in `far`, that entry becomes the front without the general path.
+    #[inline]
     fn advance(&mut self) -> bool {
         debug_assert!(self.front.is_empty() && self.late.is_empty());
+        if !self.far_due()
+            && let Some(i) = self.wheel.next_occupied(self.current as usize)
+            && let Some(entry) = self.wheel.take_lone(i)
+        {
+            let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
+            self.current += ahead as u64;
+            self.front.push(entry);
+            return true;
+        }
+        self.advance_slow()
+    }
+
+    /// Whether `far` holds an entry the wheel now spans.
+    #[inline(always)]
+    fn far_due(&self) -> bool {
+        self.far
+            .peek()
+            .is_some_and(|e| bucket_of(e.time).saturating_sub(self.current) < WHEEL as u64)
+    }
+
+    /// [`EventQueue::advance`] in general: pulls in due far entries, sorts a bucket.
+    #[cold]
+    #[inline(never)]
+    fn advance_slow(&mut self) -> bool {
         loop {
             self.pull_far();
             if !self.late.is_empty() {
@@ -225,10 +252,7 @@ impl EventQueue {
 
     /// Moves far entries that the wheel now spans into it (or into the current bucket).
     fn pull_far(&mut self) {
-        while let Some(e) = self.far.peek() {
-            if bucket_of(e.time).saturating_sub(self.current) >= WHEEL as u64 {
-                return;
-            }
+        while self.far_due() {
             let entry = self.far.pop().expect("peeked entry");
             self.place(entry);
         }

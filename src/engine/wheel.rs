@@ -112,6 +112,23 @@ impl Wheel {
         }
     }
 
+    /// Empties bucket `i` and returns its entry if it holds exactly one (else leaves it).
+    #[inline]
+    pub(crate) fn take_lone(&mut self, i: usize) -> Option<Entry> {
+        let at = self.heads[i];
+        let chunk = &mut self.chunks[at as usize];
+        if chunk.len != 1 || chunk.next != NIL {
+            return None;
+        }
+        let entry = chunk.entries[0];
+        chunk.next = self.free;
+        self.free = at;
+        self.heads[i] = NIL;
+        self.occupied[i / 64] &= !(1 << (i % 64));
+        self.len -= 1;
+        Some(entry)
+    }
+
     /// The entries of bucket `i`, in no particular order.
     pub(crate) fn entries(&self, i: usize) -> impl Iterator<Item = &Entry> {
         let mut at = self.heads[i];
@@ -124,6 +141,7 @@ impl Wheel {
     }
 
     /// The first bucket in use at or after `start`, going round the wheel once.
+    #[inline]
     pub(crate) fn next_occupied(&self, start: usize) -> Option<usize> {
         if self.len == 0 {
             return None;
