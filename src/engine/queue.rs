@@ -201,20 +201,22 @@ impl EventQueue {
     /// Makes the next non-empty bucket the front; false if the queue is empty.
     ///
     /// Sparse runs hold about one entry per bucket: when the next bucket holds just one and
-    /// nothing waits in `far`, that entry becomes the front without the general path.
+    /// nothing waits in `far`, that entry becomes the front without a drain or a sort.
     #[inline]
     fn advance(&mut self) -> bool {
         debug_assert!(self.front.is_empty() && self.late.is_empty());
-        if !self.far_due()
-            && let Some(i) = self.wheel.next_occupied(self.current as usize)
-            && let Some(entry) = self.wheel.take_lone(i)
-        {
-            let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
-            self.current += ahead as u64;
-            self.front.push(entry);
-            return true;
+        if self.far_due() {
+            return self.advance_slow();
         }
-        self.advance_slow()
+        let Some(i) = self.wheel.next_occupied(self.current as usize) else {
+            return self.advance_slow();
+        };
+        self.turn_to(i);
+        match self.wheel.take_lone(i) {
+            Some(entry) => self.front.push(entry),
+            None => self.drain_bucket(i),
+        }
+        true
     }
 
     /// Whether `far` holds an entry the wheel now spans.
@@ -225,7 +227,23 @@ impl EventQueue {
             .is_some_and(|e| bucket_of(e.time).saturating_sub(self.current) < WHEEL as u64)
     }
 
-    /// [`EventQueue::advance`] in general: pulls in due far entries, sorts a bucket.
+    /// Makes bucket `i` of the wheel the current one.
+    #[inline(always)]
+    fn turn_to(&mut self, i: usize) {
+        let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
+        self.current += ahead as u64;
+    }
+
+    /// Moves bucket `i` into the front, sorted.
+    #[inline(never)]
+    fn drain_bucket(&mut self, i: usize) {
+        self.wheel.drain_into(i, &mut self.front);
+        if self.front.len() > 1 {
+            sort_descending(&mut self.front, &mut self.stragglers);
+        }
+    }
+
+    /// [`EventQueue::advance`] when far entries are due or the wheel is empty.
     #[cold]
     #[inline(never)]
     fn advance_slow(&mut self) -> bool {
@@ -235,12 +253,8 @@ impl EventQueue {
                 return true;
             }
             if let Some(i) = self.wheel.next_occupied(self.current as usize) {
-                let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
-                self.current += ahead as u64;
-                self.wheel.drain_into(i, &mut self.front);
-                if self.front.len() > 1 {
-                    sort_descending(&mut self.front, &mut self.stragglers);
-                }
+                self.turn_to(i);
+                self.drain_bucket(i);
                 return true;
             }
             match self.far.peek() {
