@@ -21,7 +21,7 @@ use super::wheel::{WHEEL, Wheel};
 use crate::time::SimTime;
 use std::cmp::Reverse;
 
-/// Width of a wheel bucket: 2^15 ns = 32.8 µs; the wheel spans 4096 × 32.8 µs = 134 ms.
+/// Width of a wheel bucket: 2^15 ns = 32.8 µs; the wheel spans 16 384 × 32.8 µs = 537 ms.
 /// (Narrower buckets mean smaller sorts but more buckets to turn; at the ping-pong benchmark's
 /// densities 2^14 and 2^15 are within a few per cent of each other, 2^15 with fewer
 /// mispredicted branches and a horizon that holds 100 ms timers.)
@@ -398,11 +398,11 @@ mod tests {
     fn peeks_see_far_entries_the_wheel_has_come_to_span() {
         let width = 1u64 << BUCKET_SHIFT;
         let mut q = EventQueue::new();
-        let far = SimTime(4_200 * width);
+        let far = SimTime((WHEEL as u64 + 104) * width);
         q.push(far, EntryKind::Timer, 1);
         q.push(SimTime(1_000 * width), EntryKind::Timer, 2);
         assert_eq!(q.pop().map(|e| e.slot), Some(2));
-        q.push(SimTime(4_500 * width), EntryKind::Timer, 3);
+        q.push(SimTime((WHEEL as u64 + 404) * width), EntryKind::Timer, 3);
         assert_eq!(q.peek_time(), Some(far));
         assert_eq!(q.next_time(), Some(far));
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.slot).collect();

@@ -9,8 +9,9 @@
 use super::queue::Entry;
 use crate::time::SimTime;
 
-/// Buckets in the wheel (a power of two).
-pub(crate) const WHEEL: usize = 4096;
+/// Buckets in the wheel (a power of two): enough that timeouts of half a second (clients',
+/// elections') go straight into a bucket rather than through the far heap.
+pub(crate) const WHEEL: usize = 16384;
 const WORDS: usize = WHEEL / 64;
 /// Entries per chunk: 16 × 24 bytes plus a header, six cache lines. Most buckets of a
 /// moderately busy run fit one chunk, so the branch that starts a new chunk is rarely taken.
