@@ -21,7 +21,7 @@ use super::wheel::{WHEEL, Wheel};
 use crate::time::SimTime;
 use std::cmp::Reverse;
 
-/// Width of a wheel bucket: 2^15 ns = 32.8 µs; the wheel spans 4096 × 32.8 µs = 134 ms.
+/// Width of a wheel bucket: 2^15 ns = 32.8 µs; the wheel spans 16 384 × 32.8 µs = 537 ms.
 /// (Narrower buckets mean smaller sorts but more buckets to turn; at the ping-pong benchmark's
 /// densities 2^14 and 2^15 are within a few per cent of each other, 2^15 with fewer
 /// mispredicted branches and a horizon that holds 100 ms timers.)
@@ -199,19 +199,62 @@ impl EventQueue {
     }
 
     /// Makes the next non-empty bucket the front; false if the queue is empty.
-    #[cold]
+    ///
+    /// Sparse runs hold about one entry per bucket: when the next bucket holds just one and
+    /// nothing waits in `far`, that entry becomes the front without a drain or a sort.
+    #[inline]
     fn advance(&mut self) -> bool {
         debug_assert!(self.front.is_empty() && self.late.is_empty());
+        if self.far_due() {
+            return self.advance_slow();
+        }
+        let Some(i) = self.wheel.next_occupied(self.current as usize) else {
+            return self.advance_slow();
+        };
+        self.turn_to(i);
+        match self.wheel.take_lone(i) {
+            Some(entry) => self.front.push(entry),
+            None => self.drain_bucket(i),
+        }
+        true
+    }
+
+    /// Whether `far` holds an entry the wheel now spans.
+    #[inline(always)]
+    fn far_due(&self) -> bool {
+        self.far
+            .peek()
+            .is_some_and(|e| bucket_of(e.time).saturating_sub(self.current) < WHEEL as u64)
+    }
+
+    /// Makes bucket `i` of the wheel the current one.
+    #[inline(always)]
+    fn turn_to(&mut self, i: usize) {
+        let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
+        self.current += ahead as u64;
+    }
+
+    /// Moves bucket `i` into the front, sorted.
+    #[inline(never)]
+    fn drain_bucket(&mut self, i: usize) {
+        self.wheel.drain_into(i, &mut self.front);
+        if self.front.len() > 1 {
+            sort_descending(&mut self.front, &mut self.stragglers);
+        }
+    }
+
+    /// [`EventQueue::advance`] when far entries are due or the wheel is empty.
+    #[cold]
+    #[inline(never)]
+    fn advance_slow(&mut self) -> bool {
         loop {
             self.pull_far();
             if !self.late.is_empty() {
                 return true;
             }
             if let Some(i) = self.wheel.next_occupied(self.current as usize) {
-                let ahead = i.wrapping_sub(self.current as usize) & (WHEEL - 1);
-                self.current += ahead as u64;
-                self.wheel.drain_into(i, &mut self.front);
-                sort_descending(&mut self.front, &mut self.stragglers);
+                self.turn_to(i);
+                self.drain_bucket(i);
                 return true;
             }
             match self.far.peek() {
@@ -223,10 +266,7 @@ impl EventQueue {
 
     /// Moves far entries that the wheel now spans into it (or into the current bucket).
     fn pull_far(&mut self) {
-        while let Some(e) = self.far.peek() {
-            if bucket_of(e.time).saturating_sub(self.current) >= WHEEL as u64 {
-                return;
-            }
+        while self.far_due() {
             let entry = self.far.pop().expect("peeked entry");
             self.place(entry);
         }
@@ -358,11 +398,11 @@ mod tests {
     fn peeks_see_far_entries_the_wheel_has_come_to_span() {
         let width = 1u64 << BUCKET_SHIFT;
         let mut q = EventQueue::new();
-        let far = SimTime(4_200 * width);
+        let far = SimTime((WHEEL as u64 + 104) * width);
         q.push(far, EntryKind::Timer, 1);
         q.push(SimTime(1_000 * width), EntryKind::Timer, 2);
         assert_eq!(q.pop().map(|e| e.slot), Some(2));
-        q.push(SimTime(4_500 * width), EntryKind::Timer, 3);
+        q.push(SimTime((WHEEL as u64 + 404) * width), EntryKind::Timer, 3);
         assert_eq!(q.peek_time(), Some(far));
         assert_eq!(q.next_time(), Some(far));
         let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.slot).collect();

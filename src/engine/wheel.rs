@@ -9,8 +9,9 @@
 use super::queue::Entry;
 use crate::time::SimTime;
 
-/// Buckets in the wheel (a power of two).
-pub(crate) const WHEEL: usize = 4096;
+/// Buckets in the wheel (a power of two): enough that timeouts of half a second (clients',
+/// elections') go straight into a bucket rather than through the far heap.
+pub(crate) const WHEEL: usize = 16384;
 const WORDS: usize = WHEEL / 64;
 /// Entries per chunk: 16 × 24 bytes plus a header, six cache lines. Most buckets of a
 /// moderately busy run fit one chunk, so the branch that starts a new chunk is rarely taken.
@@ -99,12 +100,34 @@ impl Wheel {
         while at != NIL {
             let chunk = &mut self.chunks[at as usize];
             let len = chunk.len as usize;
-            out.extend(chunk.entries[..len].iter().rev());
+            // Sparse runs drain one entry per bucket: a push, not an iterator.
+            if len == 1 {
+                out.push(chunk.entries[0]);
+            } else {
+                out.extend(chunk.entries[..len].iter().rev());
+            }
             self.len -= len;
             let next = std::mem::replace(&mut chunk.next, self.free);
             self.free = at;
             at = next;
         }
+    }
+
+    /// Empties bucket `i` and returns its entry if it holds exactly one (else leaves it).
+    #[inline]
+    pub(crate) fn take_lone(&mut self, i: usize) -> Option<Entry> {
+        let at = self.heads[i];
+        let chunk = &mut self.chunks[at as usize];
+        if chunk.len != 1 || chunk.next != NIL {
+            return None;
+        }
+        let entry = chunk.entries[0];
+        chunk.next = self.free;
+        self.free = at;
+        self.heads[i] = NIL;
+        self.occupied[i / 64] &= !(1 << (i % 64));
+        self.len -= 1;
+        Some(entry)
     }
 
     /// The entries of bucket `i`, in no particular order.
@@ -119,6 +142,7 @@ impl Wheel {
     }
 
     /// The first bucket in use at or after `start`, going round the wheel once.
+    #[inline]
     pub(crate) fn next_occupied(&self, start: usize) -> Option<usize> {
         if self.len == 0 {
             return None;

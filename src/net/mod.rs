@@ -16,6 +16,7 @@ use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::DropReason;
 use rand::RngExt;
+use rand::distr::Bernoulli;
 use std::collections::BTreeMap;
 
 /// How one directed link behaves.
@@ -76,11 +77,15 @@ pub(crate) struct Network {
     pub(crate) partitions: Partitions,
     clogs: BTreeMap<(NodeId, NodeId), SimTime>,
     links: BTreeMap<(NodeId, NodeId), LinkState>,
+    /// The default link's loss as a distribution, built once: `random_bool` would build the
+    /// same one per message (`None` for a probability it rejects, which then panics there).
+    default_drop: Option<Bernoulli>,
 }
 
 impl Network {
     pub(crate) fn new(config: NetworkConfig, node_count: u32) -> Network {
         Network {
+            default_drop: Bernoulli::new(config.default.drop).ok(),
             config,
             partitions: Partitions::new(node_count),
             clogs: BTreeMap::new(),
@@ -119,8 +124,15 @@ impl Network {
                 return Route::Dropped(DropReason::Capacity);
             }
         }
-        if link.drop > 0.0 && rng.random_bool(link.drop) {
-            return Route::Dropped(DropReason::Loss);
+        if link.drop > 0.0 {
+            // The same draw as `random_bool(link.drop)`, without rebuilding the distribution.
+            let lost = match self.default_drop {
+                Some(d) if std::ptr::eq(link, &self.config.default) => rng.sample(d),
+                _ => rng.random_bool(link.drop),
+            };
+            if lost {
+                return Route::Dropped(DropReason::Loss);
+            }
         }
         let at = now + link.latency.sample(rng);
         let copy_at = if duplicate > 0.0 && rng.random_bool(duplicate) {

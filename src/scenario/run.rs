@@ -204,6 +204,8 @@ fn drive<P: BuiltinProtocol>(
         .expect("valid template")
         .progress_chars("=> "),
     );
+    // A hidden bar (standard error is not a terminal) still costs work per update.
+    let shown = !bar.is_hidden();
     let slice = (end.0 / PROGRESS_SLICES).max(1);
     let mut until = SimTime::ZERO;
     while until < end {
@@ -212,7 +214,9 @@ fn drive<P: BuiltinProtocol>(
             bar.finish_and_clear();
             return Ok(vec![v]);
         }
-        bar.set_position(until.0 / 1_000_000);
+        if shown {
+            bar.set_position(until.0 / 1_000_000);
+        }
     }
     bar.finish_and_clear();
     Ok(checker.finish(sim))
