@@ -32,7 +32,7 @@ use crate::workload::{Model, Reply, Request, RequestId};
 pub use log::Entry;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// Shortest election timeout and heartbeat interval: zero would spin without time passing.
@@ -202,8 +202,9 @@ pub struct Raft {
     /// Leader: per node, the next index to send and the highest index known replicated.
     next: Vec<u64>,
     matched: Vec<u64>,
-    /// Leader: clients waiting for the entry at that index to be applied.
-    pending: BTreeMap<u64, RequestId>,
+    /// Leader: clients waiting for the entry at an index to be applied, by increasing index
+    /// (a leader only appends, and a node that stops leading answers them all).
+    pending: VecDeque<(u64, RequestId)>,
     election_deadline: SimTime,
     /// Leader: the entries after an index it last sent, to send again to the next follower
     /// that needs the same ones without copying them; dropped when the log is truncated.
@@ -553,7 +554,7 @@ impl BuiltinProtocol for Raft {
             votes: Vec::new(),
             next: Vec::new(),
             matched: Vec::new(),
-            pending: BTreeMap::new(),
+            pending: VecDeque::new(),
             election_deadline: SimTime::ZERO,
             sent: None,
             no_entries: Arc::from([]),

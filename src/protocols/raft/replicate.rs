@@ -183,12 +183,15 @@ impl Raft {
                 break;
             };
             let chain = entry.chain;
-            // Waiters are kept by index, and every index is above the applied one: most
-            // entries (all of a follower's) have none, which the first key tells at once.
-            let waiter = match self.pending.first_key_value() {
-                Some((&first, _)) if first <= index => self.pending.remove(&index),
+            // Waiters are kept by increasing index, every one above the applied index.
+            let waiter = match self.pending.front() {
+                Some(&(first, id)) if first == index => {
+                    self.pending.pop_front();
+                    Some(id)
+                }
                 _ => None,
             };
+            debug_assert!(self.pending.front().is_none_or(|&(first, _)| first > index));
             match waiter {
                 Some(id) => ctx.reply(id, kv_machine::apply(&mut self.kv, &entry.op)),
                 // Nobody to answer: the map changes the same, no answer is built.
@@ -226,7 +229,8 @@ impl Raft {
         ctx.storage().sync();
         let index = self.last_index();
         self.matched[self.id.index()] = index;
-        self.pending.insert(index, request.id);
+        debug_assert!(self.pending.back().is_none_or(|&(last, _)| last < index));
+        self.pending.push_back((index, request.id));
         self.advance_commit(ctx);
         for peer in ctx.peers() {
             // Followers still catching up get the rest when they answer.
