@@ -149,11 +149,27 @@ impl Raft {
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
         // Most answers move nothing: unless a majority holds entries past the commit index,
         // the index a majority holds is not past it either, and no sort is needed.
-        let past = self.matched.iter().filter(|&&m| m > self.commit).count();
-        if (past as u32) < self.majority() {
+        let mut past = 0;
+        for &m in &self.matched {
+            past += u32::from(m > self.commit);
+        }
+        if past < self.majority() {
             return;
         }
-        // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for every answer.
+        let index = self.majority_match();
+        let current = self.term_at(index) == self.term;
+        if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
+            self.commit = index;
+            self.apply_committed(ctx);
+        }
+    }
+
+    /// The highest index a majority holds: the majority-th largest of `matched`. Out of line:
+    /// most answers stop at [`Raft::advance_commit`]'s quick test and need not pay for this
+    /// stack frame.
+    #[inline(never)]
+    fn majority_match(&self) -> u64 {
+        // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for many answers.
         let mut small = [0u64; SMALL_CLUSTER];
         let mut large = Vec::new();
         let held: &mut [u64] = match self.matched.len() {
@@ -167,12 +183,7 @@ impl Raft {
             }
         };
         held.sort_unstable_by(|a, b| b.cmp(a));
-        let index = held[self.majority() as usize - 1];
-        let current = self.term_at(index) == self.term;
-        if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
-            self.commit = index;
-            self.apply_committed(ctx);
-        }
+        held[self.majority() as usize - 1]
     }
 
     /// Applies committed entries in order, answering the clients waiting on them.
