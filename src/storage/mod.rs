@@ -77,11 +77,14 @@ impl Storage {
     /// Makes every write so far durable.
     pub fn sync(&mut self) {
         self.syncs += 1;
-        for (key, value) in self.pending.drain() {
-            match value {
-                Some(bytes) => self.durable.insert(key, bytes),
-                None => self.durable.remove(&key),
-            };
+        // Most syncs follow log appends only, and draining even an empty map resets its table.
+        if !self.pending.is_empty() {
+            for (key, value) in self.pending.drain() {
+                match value {
+                    Some(bytes) => self.durable.insert(key, bytes),
+                    None => self.durable.remove(&key),
+                };
+            }
         }
         if self.log_pending > 0 {
             self.log_durable_tail.clear();
