@@ -94,6 +94,12 @@ impl Storage {
         debug_assert!(self.log_durable_tail.len() == 0 && self.log_shared == self.log.len());
     }
 
+    /// Makes room in the log for `records` more records of `bytes` bytes in all, so that a
+    /// protocol that knows roughly how long its log grows does not copy it as it grows.
+    pub fn log_reserve(&mut self, records: usize, bytes: usize) {
+        self.log.reserve(records, bytes);
+    }
+
     /// Appends a record to the log; it survives a crash only after [`Storage::sync`].
     pub fn log_append(&mut self, record: &[u8]) {
         self.log.push(record);

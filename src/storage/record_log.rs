@@ -36,6 +36,11 @@ impl RecordLog {
         }
     }
 
+    pub fn reserve(&mut self, records: usize, bytes: usize) {
+        self.ends.reserve(records);
+        self.bytes.reserve(bytes);
+    }
+
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();

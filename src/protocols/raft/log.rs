@@ -96,7 +96,7 @@ pub fn recover(storage: &Storage) -> (u64, Option<u32>, Vec<Entry>) {
         .get(VOTE_KEY)
         .and_then(|b| word(b, 0))
         .and_then(|v| u32::try_from(v).ok());
-    let mut log: Vec<Entry> = Vec::new();
+    let mut log: Vec<Entry> = Vec::with_capacity(storage.log_len());
     let mut prev = 0;
     while let Some((term, op)) = storage.log_get(log.len()).and_then(decode) {
         prev = chain(prev, term, &op);

@@ -43,6 +43,10 @@ pub const MAX_ENTRIES_CAP: u32 = 10_000;
 pub const LED_MEMORY: usize = 16;
 /// Most clients a leader keeps waiting for their entries at once; beyond, it refuses.
 pub const PENDING_MAX: usize = 10_000;
+/// Log entries a node makes room for when it starts (a run of seconds at hundreds of
+/// operations a second), in memory and in storage, so that the log is not copied as it
+/// grows; a longer log grows as usual.
+pub const LOG_RESERVE_ENTRIES: usize = 1024;
 
 /// `params:` of the raft protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -457,6 +461,10 @@ impl Process for Raft {
             self.log = entries;
             self.refresh_tail();
         }
+        self.log.reserve(LOG_RESERVE_ENTRIES);
+        self.applied_chain.reserve(LOG_RESERVE_ENTRIES);
+        ctx.storage()
+            .log_reserve(LOG_RESERVE_ENTRIES, LOG_RESERVE_ENTRIES * log::ENTRY_BYTES);
         self.reset_election_deadline(ctx);
         self.arm_election_timer(ctx);
     }
