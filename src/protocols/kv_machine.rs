@@ -31,7 +31,11 @@ pub fn apply(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Reply {
 pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'static str> {
     match *op {
         ClientOp::Read { .. } => {}
-        ClientOp::Write { key, value } => set(kv, key, Value::Int(value)),
+        ClientOp::Write { key, value } => match kv.get_mut(&key) {
+            // An integer over an integer: nothing to drop.
+            Some(Value::Int(held)) => *held = value,
+            _ => set(kv, key, Value::Int(value)),
+        },
         ClientOp::Append { key, value } => match kv.get_mut(&key) {
             // In place: the string grows by the digits, as `format!("{text}{value}")` would.
             Some(Value::Str(text)) => {
@@ -45,7 +49,7 @@ pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'stat
             }
         },
         ClientOp::Cas { key, from, to } => match kv.get_mut(&key) {
-            Some(held) if *held == Value::Int(from) => *held = Value::Int(to),
+            Some(Value::Int(held)) if *held == from => *held = to,
             _ => return Err("cas: the key holds another value"),
         },
         ClientOp::Add { value } => match kv.get_mut(&COUNTER_KEY) {
