@@ -110,9 +110,11 @@ impl Raft {
 
     /// Appends one entry to the log and storage (not synced), computing its chain hash.
     fn push_entry(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, op: ClientOp) {
-        let index = self.last_index() + 1;
-        ctx.storage().log_append(&log::encode(term, &op));
-        let chain = log::chain(self.chain_at(index - 1), term, &op);
+        // The words once for both; the chain goes on from the inline copy of the last one.
+        let words = op.to_words();
+        ctx.storage().log_append(&log::encode_words(term, words));
+        debug_assert_eq!(self.tail.1, self.chain_at(self.last_index()));
+        let chain = log::chain_words(self.tail.1, term, words);
         self.log.push(Entry { term, op, chain });
         self.tail = (term, chain);
     }
