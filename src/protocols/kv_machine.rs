@@ -15,28 +15,61 @@ pub fn value_of(kv: &BTreeMap<u32, Value>, key: u32) -> Value {
 
 /// Runs one operation on the map; returns what the client that asked for it gets.
 pub fn apply(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Reply {
-    let (key, value) = match *op {
-        ClientOp::Read { key } => return Reply::Ok(value_of(kv, key)),
-        ClientOp::Write { key, value } => (key, Value::Int(value)),
-        ClientOp::Append { key, value } => {
-            let text = value_of(kv, key).append_text().into_owned();
-            (key, Value::Str(format!("{text}{value}")))
-        }
-        ClientOp::Cas { key, from, to } => {
-            if value_of(kv, key) != Value::Int(from) {
-                return Reply::Fail("cas: the key holds another value");
-            }
-            (key, Value::Int(to))
-        }
-        ClientOp::Add { value } => match value_of(kv, COUNTER_KEY) {
-            Value::Nil => (COUNTER_KEY, Value::Int(value)),
-            Value::Int(sum) => (COUNTER_KEY, Value::Int(sum.saturating_add(value))),
-            _ => return Reply::Fail("add: key 0 holds no number"),
+    match update(kv, op) {
+        Err(why) => Reply::Fail(why),
+        // A read changes nothing: the map after it holds what the read saw.
+        Ok(()) => match *op {
+            ClientOp::Read { key } => Reply::Ok(value_of(kv, key)),
+            _ => Reply::Ok(Value::Nil),
         },
-        ClientOp::Generate => return Reply::Fail("this protocol serves no such operation"),
-    };
-    kv.insert(key, value);
-    Reply::Ok(Value::Nil)
+    }
+}
+
+/// Runs one operation on the map for a node that answers nobody (a follower, or an entry no
+/// client waits on here): the same change as [`apply`], without building the answer; `Err`
+/// carries why a client would be refused.
+pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'static str> {
+    match *op {
+        ClientOp::Read { .. } => {}
+        ClientOp::Write { key, value } => match kv.get_mut(&key) {
+            // An integer over an integer: nothing to drop.
+            Some(Value::Int(held)) => *held = value,
+            _ => set(kv, key, Value::Int(value)),
+        },
+        ClientOp::Append { key, value } => match kv.get_mut(&key) {
+            // In place: the string grows by the digits, as `format!("{text}{value}")` would.
+            Some(Value::Str(text)) => {
+                use std::fmt::Write as _;
+                write!(text, "{value}").expect("writing to a String cannot fail");
+            }
+            current => {
+                let text = current.map_or("".into(), |v| v.append_text());
+                let joined = Value::Str(format!("{text}{value}"));
+                set(kv, key, joined);
+            }
+        },
+        ClientOp::Cas { key, from, to } => match kv.get_mut(&key) {
+            Some(Value::Int(held)) if *held == from => *held = to,
+            _ => return Err("cas: the key holds another value"),
+        },
+        ClientOp::Add { value } => match kv.get_mut(&COUNTER_KEY) {
+            None | Some(Value::Nil) => set(kv, COUNTER_KEY, Value::Int(value)),
+            Some(Value::Int(sum)) => *sum = sum.saturating_add(value),
+            Some(_) => return Err("add: key 0 holds no number"),
+        },
+        ClientOp::Generate => return Err("this protocol serves no such operation"),
+    }
+    Ok(())
+}
+
+/// Stores `value` under `key`, in place when the key is already there.
+fn set(kv: &mut BTreeMap<u32, Value>, key: u32, value: Value) {
+    match kv.get_mut(&key) {
+        Some(slot) => *slot = value,
+        None => {
+            kv.insert(key, value);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -56,6 +89,12 @@ mod tests {
         assert_eq!(apply(&mut kv, &cas(4, 5)), Reply::Ok(Value::Nil));
         apply(&mut kv, &ClientOp::Append { key: 1, value: 6 });
         assert_eq!(value_of(&kv, 1), Value::Str("56".into()));
+        assert_eq!(
+            update(&mut kv, &ClientOp::Append { key: 1, value: -7 }),
+            Ok(())
+        );
+        assert_eq!(value_of(&kv, 1), Value::Str("56-7".into()));
+        assert!(update(&mut kv, &cas(5, 6)).is_err());
         apply(&mut kv, &ClientOp::Add { value: 2 });
         apply(&mut kv, &ClientOp::Add { value: 3 });
         assert_eq!(value_of(&kv, COUNTER_KEY), Value::Int(5));

@@ -5,8 +5,9 @@
 //! synced; a restarted node sees only what was synced before the crash.
 //!
 //! The log is for protocols that persist a sequence (a Raft or Paxos log): its records live
-//! in one flat buffer, so appending one costs a copy of its bytes and no allocation, and a
-//! sync copies only the records appended since the last one.
+//! in one flat buffer, so appending one costs a copy of its bytes and no allocation. The
+//! durable log is not a second copy: it is a prefix of the log as the node sees it, plus the
+//! synced records an unsynced truncation removed, so a sync copies nothing.
 
 mod bytes;
 mod record_log;
@@ -28,10 +29,11 @@ pub struct Storage {
     pending: FxHashMap<String, Option<Vec<u8>>>,
     /// The log as the node sees it, synced or not.
     log: RecordLog,
-    /// The log as a crash would leave it.
-    log_durable: RecordLog,
-    /// How many first records `log` and `log_durable` share.
+    /// How many first records of `log` a crash would leave as they are.
     log_shared: usize,
+    /// The synced records after `log_shared` that an unsynced truncation removed from `log`:
+    /// the log as a crash would leave it is `log[..log_shared]` followed by these.
+    log_durable_tail: RecordLog,
     /// Log appends and truncations since the last sync.
     log_pending: usize,
     syncs: u64,
@@ -75,19 +77,27 @@ impl Storage {
     /// Makes every write so far durable.
     pub fn sync(&mut self) {
         self.syncs += 1;
-        for (key, value) in self.pending.drain() {
-            match value {
-                Some(bytes) => self.durable.insert(key, bytes),
-                None => self.durable.remove(&key),
-            };
+        // Most syncs follow log appends only, and draining even an empty map resets its table.
+        if !self.pending.is_empty() {
+            for (key, value) in self.pending.drain() {
+                match value {
+                    Some(bytes) => self.durable.insert(key, bytes),
+                    None => self.durable.remove(&key),
+                };
+            }
         }
         if self.log_pending > 0 {
-            self.log_durable.truncate(self.log_shared);
-            self.log_durable.extend_from(&self.log, self.log_shared);
+            self.log_durable_tail.clear();
             self.log_shared = self.log.len();
             self.log_pending = 0;
         }
-        debug_assert_eq!(self.log_durable.len(), self.log.len());
+        debug_assert!(self.log_durable_tail.len() == 0 && self.log_shared == self.log.len());
+    }
+
+    /// Makes room in the log for `records` more records of `bytes` bytes in all, so that a
+    /// protocol that knows roughly how long its log grows does not copy it as it grows.
+    pub fn log_reserve(&mut self, records: usize, bytes: usize) {
+        self.log.reserve(records, bytes);
     }
 
     /// Appends a record to the log; it survives a crash only after [`Storage::sync`].
@@ -102,8 +112,16 @@ impl Storage {
         if len >= self.log.len() {
             return;
         }
+        if len < self.log_shared {
+            // Synced records leave the log: keep them for a crash to bring back, before the
+            // ones an earlier unsynced truncation kept.
+            let mut tail = RecordLog::default();
+            tail.extend_range(&self.log, len, self.log_shared);
+            tail.extend_range(&self.log_durable_tail, 0, self.log_durable_tail.len());
+            self.log_durable_tail = tail;
+            self.log_shared = len;
+        }
         self.log.truncate(len);
-        self.log_shared = self.log_shared.min(len);
         self.log_pending += 1;
     }
 
@@ -155,7 +173,9 @@ impl Storage {
         self.pending.clear();
         if self.log_pending > 0 {
             self.log.truncate(self.log_shared);
-            self.log.extend_from(&self.log_durable, self.log_shared);
+            self.log
+                .extend_range(&self.log_durable_tail, 0, self.log_durable_tail.len());
+            self.log_durable_tail.clear();
             self.log_shared = self.log.len();
             self.log_pending = 0;
         }
@@ -238,5 +258,36 @@ mod tests {
         let all: Vec<_> = (0..s.log_len()).filter_map(|i| s.log_get(i)).collect();
         assert_eq!(all, vec![&b"1"[..], b"y"]);
         assert_eq!(s.lost_writes(), 2);
+    }
+
+    #[test]
+    fn truncations_below_the_synced_length_keep_every_synced_record_for_a_crash() {
+        let mut s = Storage::default();
+        let records = |s: &Storage| -> Vec<Vec<u8>> {
+            (0..s.log_len())
+                .filter_map(|i| s.log_get(i).map(<[u8]>::to_vec))
+                .collect()
+        };
+        for r in [&b"1"[..], b"2", b"3", b"4", b"5"] {
+            s.log_append(r);
+        }
+        s.sync();
+        s.log_truncate(3);
+        s.log_append(b"x");
+        s.log_truncate(1);
+        s.log_append(b"y");
+        assert_eq!(records(&s), vec![b"1".to_vec(), b"y".to_vec()]);
+        s.crash();
+        let synced: Vec<Vec<u8>> = ["1", "2", "3", "4", "5"].map(|r| r.into()).to_vec();
+        assert_eq!(records(&s), synced);
+        // A sync between the truncations makes the first one durable.
+        s.log_truncate(3);
+        s.log_append(b"x");
+        s.sync();
+        s.log_truncate(2);
+        s.log_append(b"z");
+        s.crash();
+        let want: Vec<Vec<u8>> = ["1", "2", "3", "x"].map(|r| r.into()).to_vec();
+        assert_eq!(records(&s), want);
     }
 }

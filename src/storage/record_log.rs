@@ -36,15 +36,26 @@ impl RecordLog {
         }
     }
 
-    /// Appends the records of `other` from index `from` on.
-    pub fn extend_from(&mut self, other: &RecordLog, from: usize) {
-        if from >= other.len() {
+    pub fn reserve(&mut self, records: usize, bytes: usize) {
+        self.ends.reserve(records);
+        self.bytes.reserve(bytes);
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+
+    /// Appends the records of `other` from index `from` up to, not including, `to`.
+    pub fn extend_range(&mut self, other: &RecordLog, from: usize, to: usize) {
+        assert!(to <= other.len(), "record range past the end of the log");
+        if from >= to {
             return;
         }
-        let base = other.start(from);
+        let (base, limit) = (other.start(from), other.start(to));
         let shift = self.bytes.len();
-        self.bytes.extend_from_slice(&other.bytes[base..]);
+        self.bytes.extend_from_slice(&other.bytes[base..limit]);
         self.ends
-            .extend(other.ends[from..].iter().map(|&end| end - base + shift));
+            .extend(other.ends[from..to].iter().map(|&end| end - base + shift));
     }
 }

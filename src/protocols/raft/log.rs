@@ -54,17 +54,22 @@ pub fn mix(h: u64, word: u64) -> u64 {
 
 /// The chain hash of an entry of `term` holding `op` after a prefix whose hash is `prev`.
 pub fn chain(prev: u64, term: u64, op: &ClientOp) -> u64 {
-    let [a, b, c, d] = op.to_words();
+    chain_words(prev, term, op.to_words())
+}
+
+/// [`chain`] of an operation already turned into its words.
+pub fn chain_words(prev: u64, term: u64, [a, b, c, d]: [u64; 4]) -> u64 {
     [term, a, b, c, d].into_iter().fold(prev, mix)
 }
 
 /// Bytes of one entry in the storage log.
 pub const ENTRY_BYTES: usize = 40;
 
-/// Term then the operation's four words, little-endian, as one storage log record.
-pub fn encode(term: u64, op: &ClientOp) -> [u8; ENTRY_BYTES] {
+/// Term then the operation's four words (from [`ClientOp::to_words`]), little-endian, as one
+/// storage log record.
+pub fn encode_words(term: u64, op_words: [u64; 4]) -> [u8; ENTRY_BYTES] {
     let mut bytes = [0; ENTRY_BYTES];
-    let words = std::iter::once(term).chain(op.to_words());
+    let words = std::iter::once(term).chain(op_words);
     for (chunk, w) in bytes.chunks_exact_mut(8).zip(words) {
         chunk.copy_from_slice(&w.to_le_bytes());
     }
@@ -96,7 +101,7 @@ pub fn recover(storage: &Storage) -> (u64, Option<u32>, Vec<Entry>) {
         .get(VOTE_KEY)
         .and_then(|b| word(b, 0))
         .and_then(|v| u32::try_from(v).ok());
-    let mut log: Vec<Entry> = Vec::new();
+    let mut log: Vec<Entry> = Vec::with_capacity(storage.log_len());
     let mut prev = 0;
     while let Some((term, op)) = storage.log_get(log.len()).and_then(decode) {
         prev = chain(prev, term, &op);

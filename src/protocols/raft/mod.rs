@@ -32,7 +32,7 @@ use crate::workload::{Model, Reply, Request, RequestId};
 pub use log::Entry;
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// Shortest election timeout and heartbeat interval: zero would spin without time passing.
@@ -43,6 +43,10 @@ pub const MAX_ENTRIES_CAP: u32 = 10_000;
 pub const LED_MEMORY: usize = 16;
 /// Most clients a leader keeps waiting for their entries at once; beyond, it refuses.
 pub const PENDING_MAX: usize = 10_000;
+/// Log entries a node makes room for when it starts (a run of seconds at hundreds of
+/// operations a second), in memory and in storage, so that the log is not copied as it
+/// grows; a longer log grows as usual.
+pub const LOG_RESERVE_ENTRIES: usize = 1024;
 
 /// `params:` of the raft protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -202,8 +206,9 @@ pub struct Raft {
     /// Leader: per node, the next index to send and the highest index known replicated.
     next: Vec<u64>,
     matched: Vec<u64>,
-    /// Leader: clients waiting for the entry at that index to be applied.
-    pending: BTreeMap<u64, RequestId>,
+    /// Leader: clients waiting for the entry at an index to be applied, by increasing index
+    /// (a leader only appends, and a node that stops leading answers them all).
+    pending: VecDeque<(u64, RequestId)>,
     election_deadline: SimTime,
     /// Leader: the entries after an index it last sent, to send again to the next follower
     /// that needs the same ones without copying them; dropped when the log is truncated.
@@ -456,6 +461,10 @@ impl Process for Raft {
             self.log = entries;
             self.refresh_tail();
         }
+        self.log.reserve(LOG_RESERVE_ENTRIES);
+        self.applied_chain.reserve(LOG_RESERVE_ENTRIES);
+        ctx.storage()
+            .log_reserve(LOG_RESERVE_ENTRIES, LOG_RESERVE_ENTRIES * log::ENTRY_BYTES);
         self.reset_election_deadline(ctx);
         self.arm_election_timer(ctx);
     }
@@ -553,7 +562,7 @@ impl BuiltinProtocol for Raft {
             votes: Vec::new(),
             next: Vec::new(),
             matched: Vec::new(),
-            pending: BTreeMap::new(),
+            pending: VecDeque::new(),
             election_deadline: SimTime::ZERO,
             sent: None,
             no_entries: Arc::from([]),

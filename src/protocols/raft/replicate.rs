@@ -110,9 +110,11 @@ impl Raft {
 
     /// Appends one entry to the log and storage (not synced), computing its chain hash.
     fn push_entry(&mut self, ctx: &mut Ctx<'_, Self>, term: u64, op: ClientOp) {
-        let index = self.last_index() + 1;
-        ctx.storage().log_append(&log::encode(term, &op));
-        let chain = log::chain(self.chain_at(index - 1), term, &op);
+        // The words once for both; the chain goes on from the inline copy of the last one.
+        let words = op.to_words();
+        ctx.storage().log_append(&log::encode_words(term, words));
+        debug_assert_eq!(self.tail.1, self.chain_at(self.last_index()));
+        let chain = log::chain_words(self.tail.1, term, words);
         self.log.push(Entry { term, op, chain });
         self.tail = (term, chain);
     }
@@ -149,11 +151,27 @@ impl Raft {
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
         // Most answers move nothing: unless a majority holds entries past the commit index,
         // the index a majority holds is not past it either, and no sort is needed.
-        let past = self.matched.iter().filter(|&&m| m > self.commit).count();
-        if (past as u32) < self.majority() {
+        let mut past = 0;
+        for &m in &self.matched {
+            past += u32::from(m > self.commit);
+        }
+        if past < self.majority() {
             return;
         }
-        // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for every answer.
+        let index = self.majority_match();
+        let current = self.term_at(index) == self.term;
+        if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
+            self.commit = index;
+            self.apply_committed(ctx);
+        }
+    }
+
+    /// The highest index a majority holds: the majority-th largest of `matched`. Out of line:
+    /// most answers stop at [`Raft::advance_commit`]'s quick test and need not pay for this
+    /// stack frame.
+    #[inline(never)]
+    fn majority_match(&self) -> u64 {
+        // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for many answers.
         let mut small = [0u64; SMALL_CLUSTER];
         let mut large = Vec::new();
         let held: &mut [u64] = match self.matched.len() {
@@ -167,12 +185,7 @@ impl Raft {
             }
         };
         held.sort_unstable_by(|a, b| b.cmp(a));
-        let index = held[self.majority() as usize - 1];
-        let current = self.term_at(index) == self.term;
-        if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
-            self.commit = index;
-            self.apply_committed(ctx);
-        }
+        held[self.majority() as usize - 1]
     }
 
     /// Applies committed entries in order, answering the clients waiting on them.
@@ -183,14 +196,23 @@ impl Raft {
                 break;
             };
             let chain = entry.chain;
-            let op = entry.op.clone();
-            let reply = kv_machine::apply(&mut self.kv, &op);
+            // Waiters are kept by increasing index, every one above the applied index.
+            let waiter = match self.pending.front() {
+                Some(&(first, id)) if first == index => {
+                    self.pending.pop_front();
+                    Some(id)
+                }
+                _ => None,
+            };
+            debug_assert!(self.pending.front().is_none_or(|&(first, _)| first > index));
+            match waiter {
+                Some(id) => ctx.reply(id, kv_machine::apply(&mut self.kv, &entry.op)),
+                // Nobody to answer: the map changes the same, no answer is built.
+                None => kv_machine::update(&mut self.kv, &entry.op).unwrap_or(()),
+            }
             self.applied = index;
             self.applied_chain.push(chain);
             self.applied_last = chain;
-            if let Some(id) = self.pending.remove(&index) {
-                ctx.reply(id, reply);
-            }
         }
     }
 
@@ -220,7 +242,8 @@ impl Raft {
         ctx.storage().sync();
         let index = self.last_index();
         self.matched[self.id.index()] = index;
-        self.pending.insert(index, request.id);
+        debug_assert!(self.pending.back().is_none_or(|&(last, _)| last < index));
+        self.pending.push_back((index, request.id));
         self.advance_commit(ctx);
         for peer in ctx.peers() {
             // Followers still catching up get the rest when they answer.

@@ -72,7 +72,7 @@ fn entries_survive_encoding_and_keys_are_distinct() {
     storage.put(log::TERM_KEY, 6u64.to_le_bytes());
     storage.put(log::VOTE_KEY, 2u64.to_le_bytes());
     for (i, op) in ops.iter().enumerate() {
-        storage.log_append(&log::encode(i as u64 + 1, op));
+        storage.log_append(&log::encode_words(i as u64 + 1, op.to_words()));
     }
     storage.sync();
     let (term, vote, entries) = log::recover(&storage);
