@@ -160,14 +160,14 @@ impl<P: Process> Sim<P> {
             }
             NodeStatus::Up => {
                 self.core.touched = Touched::Node(to);
-                let m = self.core.msgs.remove(entry.slot);
+                let kind = TraceKind::Deliver { from, msg_id: m.id };
+                let content = m.content;
                 self.core.net.left_link(from, to);
                 self.core.stats.delivered += 1;
-                let kind = TraceKind::Deliver { from, msg_id: m.id };
-                self.core
-                    .tracer
-                    .record(entry.time, to, kind, m.content, None);
-                let msg = m.msg;
+                self.core.tracer.record(entry.time, to, kind, content, None);
+                // Taken out of its slot last, right before the handler: the message is moved
+                // once instead of through copies around the bookkeeping.
+                let msg = self.core.msgs.remove(entry.slot).msg;
                 self.handle(to, move |proc, ctx| proc.on_message(ctx, from, msg));
             }
         }
