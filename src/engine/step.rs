@@ -116,24 +116,10 @@ impl<P: Process> Sim<P> {
             EntryKind::Timer => self.fire_timer(entry),
             EntryKind::Fault => self.apply_fault(entry.slot as usize),
             EntryKind::Start => self.boot(NodeId(entry.slot)),
-            EntryKind::ClientTick
-            | EntryKind::ClientTimeout
-            | EntryKind::Request
-            | EntryKind::Reply => self.dispatch_client(entry),
-        }
-    }
-
-    /// Client events, out of line: most runs have none, and keeping them apart keeps the
-    /// dispatch of messages and timers small enough to inline into the step loop.
-    #[cold]
-    #[inline(never)]
-    fn dispatch_client(&mut self, entry: Entry) {
-        match entry.kind {
             EntryKind::ClientTick => self.core.client_tick(entry.slot),
             EntryKind::ClientTimeout => self.core.client_timeout(entry.slot),
             EntryKind::Request => self.deliver_request(entry),
             EntryKind::Reply => self.core.client_reply(entry.slot),
-            _ => unreachable!("not a client event"),
         }
     }
 
