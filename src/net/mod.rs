@@ -115,8 +115,9 @@ impl Network {
             .unwrap_or(&self.config.default)
     }
 
-    /// Decides the fate of a message sent now from `from` to `to`.
-    #[inline]
+    /// Decides the fate of a message sent now from `from` to `to`. Always inlined into the
+    /// send path: its short path is small, the rest is out of line.
+    #[inline(always)]
     pub(crate) fn route(
         &mut self,
         from: NodeId,
