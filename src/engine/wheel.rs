@@ -62,38 +62,49 @@ impl Wheel {
     #[inline(always)]
     pub(crate) fn push(&mut self, i: usize, entry: Entry) {
         let i = i & (WHEEL - 1);
-        let head = self.heads[i];
-        let at = if head != NIL && (self.chunks[head as usize].len as usize) < CHUNK {
-            head
-        } else {
-            let at = self.new_chunk(head);
-            self.heads[i] = at;
-            self.occupied[i / 64] |= 1 << (i % 64);
-            at
-        };
-        let chunk = &mut self.chunks[at as usize];
-        chunk.entries[chunk.len as usize] = entry;
-        chunk.len += 1;
         self.len += 1;
+        let head = self.heads[i];
+        if head != NIL {
+            let chunk = &mut self.chunks[head as usize];
+            let len = chunk.len as usize;
+            if len < CHUNK {
+                chunk.entries[len] = entry;
+                chunk.len += 1;
+                return;
+            }
+        }
+        self.heads[i] = self.new_chunk(head, entry);
+        self.occupied[i / 64] |= 1 << (i % 64);
     }
 
-    /// An empty chunk in front of `next`.
-    #[inline]
-    fn new_chunk(&mut self, next: u32) -> u32 {
+    /// A chunk holding just `entry`, in front of `next`. A sparse wheel takes this path
+    /// for most entries, so the entry goes straight into the chunk it lands in.
+    #[inline(always)]
+    fn new_chunk(&mut self, next: u32, entry: Entry) -> u32 {
         if self.free == NIL {
-            let at = u32::try_from(self.chunks.len()).expect("fewer than 2^32 chunks");
-            self.chunks.push(Chunk {
-                len: 0,
-                next,
-                entries: [EMPTY; CHUNK],
-            });
-            return at;
+            return self.grow(next, entry);
         }
         let at = self.free;
-        let slot = &mut self.chunks[at as usize];
-        self.free = slot.next;
-        slot.len = 0;
-        slot.next = next;
+        let chunk = &mut self.chunks[at as usize];
+        self.free = chunk.next;
+        chunk.len = 1;
+        chunk.next = next;
+        chunk.entries[0] = entry;
+        at
+    }
+
+    /// A new chunk at the end of the pool: only until the pool has grown to the run's needs.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, next: u32, entry: Entry) -> u32 {
+        let at = u32::try_from(self.chunks.len()).expect("fewer than 2^32 chunks");
+        let mut entries = [EMPTY; CHUNK];
+        entries[0] = entry;
+        self.chunks.push(Chunk {
+            len: 1,
+            next,
+            entries,
+        });
         at
     }
 
