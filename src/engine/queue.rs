@@ -100,6 +100,9 @@ pub(crate) struct EventQueue {
     /// Bucket `b` (with `current < b < current + WHEEL`) at `b % WHEEL`.
     wheel: Wheel,
     far: QuadHeap,
+    /// The first `current` bucket at which the wheel spans `far`'s earliest entry
+    /// (`u64::MAX` while `far` is empty): kept so the check before each turn is one compare.
+    far_due_from: u64,
     seq_next: u64,
 }
 
@@ -112,6 +115,7 @@ impl EventQueue {
             stragglers: Vec::with_capacity(64),
             wheel: Wheel::new(),
             far: QuadHeap::with_capacity(64),
+            far_due_from: u64::MAX,
             seq_next: 0,
         }
     }
@@ -133,7 +137,16 @@ impl EventQueue {
             self.wheel.push(bucket as usize & (WHEEL - 1), entry);
         } else {
             self.far.push(entry);
+            self.refresh_far_due();
         }
+    }
+
+    /// Recomputes `far_due_from` after `far` changed.
+    #[cold]
+    fn refresh_far_due(&mut self) {
+        self.far_due_from = self.far.peek().map_or(u64::MAX, |e| {
+            bucket_of(e.time).saturating_sub(WHEEL as u64 - 1)
+        });
     }
 
     #[inline]
@@ -160,7 +173,7 @@ impl EventQueue {
     }
 
     /// The time of the next entry, turning the wheel to it if needed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_time(&mut self) -> Option<SimTime> {
         if self.front.is_empty() && self.late.is_empty() && !self.advance() {
             return None;
@@ -169,7 +182,7 @@ impl EventQueue {
     }
 
     /// The smaller of the heads of `front` and `late`.
-    #[inline]
+    #[inline(always)]
     fn current_min(&self) -> Option<&Entry> {
         match (self.front.last(), self.late.peek()) {
             (Some(f), Some(l)) => Some(if l.key() < f.key() { l } else { f }),
@@ -202,7 +215,8 @@ impl EventQueue {
     ///
     /// Sparse runs hold about one entry per bucket: when the next bucket holds just one and
     /// nothing waits in `far`, that entry becomes the front without a drain or a sort.
-    #[inline]
+    /// Every call it makes is its last act, so the common path saves no registers.
+    #[inline(never)]
     fn advance(&mut self) -> bool {
         debug_assert!(self.front.is_empty() && self.late.is_empty());
         if self.far_due() {
@@ -212,19 +226,22 @@ impl EventQueue {
             return self.advance_slow();
         };
         self.turn_to(i);
-        match self.wheel.take_lone(i) {
-            Some(entry) => self.front.push(entry),
-            None => self.drain_bucket(i),
+        if self.wheel.take_lone_into(i, &mut self.front) {
+            return true;
         }
-        true
+        self.drain_bucket(i)
     }
 
     /// Whether `far` holds an entry the wheel now spans.
     #[inline(always)]
     fn far_due(&self) -> bool {
-        self.far
-            .peek()
-            .is_some_and(|e| bucket_of(e.time).saturating_sub(self.current) < WHEEL as u64)
+        debug_assert_eq!(
+            self.current >= self.far_due_from,
+            self.far
+                .peek()
+                .is_some_and(|e| bucket_of(e.time).saturating_sub(self.current) < WHEEL as u64)
+        );
+        self.current >= self.far_due_from
     }
 
     /// Makes bucket `i` of the wheel the current one.
@@ -234,13 +251,14 @@ impl EventQueue {
         self.current += ahead as u64;
     }
 
-    /// Moves bucket `i` into the front, sorted.
+    /// Moves bucket `i` into the front, sorted; true, as the front now holds an entry.
     #[inline(never)]
-    fn drain_bucket(&mut self, i: usize) {
+    fn drain_bucket(&mut self, i: usize) -> bool {
         self.wheel.drain_into(i, &mut self.front);
         if self.front.len() > 1 {
             sort_descending(&mut self.front, &mut self.stragglers);
         }
+        true
     }
 
     /// [`EventQueue::advance`] when far entries are due or the wheel is empty.
@@ -254,8 +272,7 @@ impl EventQueue {
             }
             if let Some(i) = self.wheel.next_occupied(self.current as usize) {
                 self.turn_to(i);
-                self.drain_bucket(i);
-                return true;
+                return self.drain_bucket(i);
             }
             match self.far.peek() {
                 Some(e) => self.current = bucket_of(e.time),
@@ -268,6 +285,7 @@ impl EventQueue {
     fn pull_far(&mut self) {
         while self.far_due() {
             let entry = self.far.pop().expect("peeked entry");
+            self.refresh_far_due();
             self.place(entry);
         }
     }

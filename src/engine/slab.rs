@@ -21,8 +21,9 @@ impl<T> Slab<T> {
         }
     }
 
-    /// Stores `value`; returns its slot and the slot's generation.
-    #[inline]
+    /// Stores `value`; returns its slot and the slot's generation. Inlined, so a large value
+    /// is written straight into its slot instead of being copied into a call first.
+    #[inline(always)]
     pub(crate) fn insert(&mut self, value: T) -> (u32, u32) {
         self.len += 1;
         if let Some(slot) = self.free.pop() {

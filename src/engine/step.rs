@@ -18,17 +18,17 @@ impl<P: Process> Sim<P> {
         Ok(Some(next))
     }
 
-    /// Processes the next event, which the queue said is at `next`.
-    #[inline]
+    /// Processes the next event, which the queue said is at `next`. Inlined into the run
+    /// loop, with the limit errors out of line: the loop then pays no call per event.
+    #[inline(always)]
     fn step_at(&mut self, next: SimTime) -> Result<(), SimError> {
-        self.check_limits(next)?;
+        if next > self.limits.max_time || self.core.stats.events >= self.limits.max_events {
+            return Err(self.limit_before(next));
+        }
         let entry = self.core.queue.pop().expect("peeked entry");
         self.dispatch(entry);
         if self.core.queue.len() as u64 > self.limits.max_queue {
-            return Err(self.limit(
-                LimitKind::Queue,
-                format!("{} events waiting in the queue", self.core.queue.len()),
-            ));
+            return Err(self.queue_limit());
         }
         Ok(())
     }
@@ -60,26 +60,36 @@ impl<P: Process> Sim<P> {
         s.sent + s.duplicated == s.delivered + s.dropped.total() + self.core.in_flight()
     }
 
-    fn check_limits(&self, next: SimTime) -> Result<(), SimError> {
+    /// The limit that stops the event at `next`: time first, then the count of events.
+    #[cold]
+    #[inline(never)]
+    fn limit_before(&self, next: SimTime) -> SimError {
         if next > self.limits.max_time {
-            return Err(self.limit(
+            return self.limit(
                 LimitKind::Time,
                 format!(
                     "the next event is at {next}, after the time limit {}",
                     self.limits.max_time
                 ),
-            ));
+            );
         }
-        if self.core.stats.events >= self.limits.max_events {
-            return Err(self.limit(
-                LimitKind::Events,
-                format!(
-                    "{} events processed by {}",
-                    self.core.stats.events, self.core.now
-                ),
-            ));
-        }
-        Ok(())
+        debug_assert!(self.core.stats.events >= self.limits.max_events);
+        self.limit(
+            LimitKind::Events,
+            format!(
+                "{} events processed by {}",
+                self.core.stats.events, self.core.now
+            ),
+        )
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn queue_limit(&self) -> SimError {
+        self.limit(
+            LimitKind::Queue,
+            format!("{} events waiting in the queue", self.core.queue.len()),
+        )
     }
 
     fn limit(&self, kind: LimitKind, what: String) -> SimError {
@@ -106,24 +116,10 @@ impl<P: Process> Sim<P> {
             EntryKind::Timer => self.fire_timer(entry),
             EntryKind::Fault => self.apply_fault(entry.slot as usize),
             EntryKind::Start => self.boot(NodeId(entry.slot)),
-            EntryKind::ClientTick
-            | EntryKind::ClientTimeout
-            | EntryKind::Request
-            | EntryKind::Reply => self.dispatch_client(entry),
-        }
-    }
-
-    /// Client events, out of line: most runs have none, and keeping them apart keeps the
-    /// dispatch of messages and timers small enough to inline into the step loop.
-    #[cold]
-    #[inline(never)]
-    fn dispatch_client(&mut self, entry: Entry) {
-        match entry.kind {
             EntryKind::ClientTick => self.core.client_tick(entry.slot),
             EntryKind::ClientTimeout => self.core.client_timeout(entry.slot),
             EntryKind::Request => self.deliver_request(entry),
             EntryKind::Reply => self.core.client_reply(entry.slot),
-            _ => unreachable!("not a client event"),
         }
     }
 
@@ -150,14 +146,14 @@ impl<P: Process> Sim<P> {
             }
             NodeStatus::Up => {
                 self.core.touched = Touched::Node(to);
-                let m = self.core.msgs.remove(entry.slot);
+                let kind = TraceKind::Deliver { from, msg_id: m.id };
+                let content = m.content;
                 self.core.net.left_link(from, to);
                 self.core.stats.delivered += 1;
-                let kind = TraceKind::Deliver { from, msg_id: m.id };
-                self.core
-                    .tracer
-                    .record(entry.time, to, kind, m.content, None);
-                let msg = m.msg;
+                self.core.tracer.record(entry.time, to, kind, content, None);
+                // Taken out of its slot last, right before the handler: the message is moved
+                // once instead of through copies around the bookkeeping.
+                let msg = self.core.msgs.remove(entry.slot).msg;
                 self.handle(to, move |proc, ctx| proc.on_message(ctx, from, msg));
             }
         }

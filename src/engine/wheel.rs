@@ -31,7 +31,7 @@ const EMPTY: Entry = Entry::placeholder(SimTime::ZERO);
 
 pub(crate) struct Wheel {
     /// Newest chunk of each bucket.
-    heads: Box<[u32]>,
+    heads: Box<[u32; WHEEL]>,
     occupied: Box<[u64; WORDS]>,
     chunks: Vec<Chunk>,
     free: u32,
@@ -42,7 +42,10 @@ pub(crate) struct Wheel {
 impl Wheel {
     pub(crate) fn new() -> Wheel {
         Wheel {
-            heads: vec![NIL; WHEEL].into_boxed_slice(),
+            heads: vec![NIL; WHEEL]
+                .into_boxed_slice()
+                .try_into()
+                .expect("WHEEL heads"),
             occupied: Box::new([0; WORDS]),
             chunks: Vec::with_capacity(256),
             free: NIL,
@@ -58,43 +61,56 @@ impl Wheel {
     /// Adds `entry` to bucket `i`.
     #[inline(always)]
     pub(crate) fn push(&mut self, i: usize, entry: Entry) {
-        let head = self.heads[i];
-        let at = if head != NIL && (self.chunks[head as usize].len as usize) < CHUNK {
-            head
-        } else {
-            let at = self.new_chunk(head);
-            self.heads[i] = at;
-            self.occupied[i / 64] |= 1 << (i % 64);
-            at
-        };
-        let chunk = &mut self.chunks[at as usize];
-        chunk.entries[chunk.len as usize] = entry;
-        chunk.len += 1;
+        let i = i & (WHEEL - 1);
         self.len += 1;
+        let head = self.heads[i];
+        if head != NIL {
+            let chunk = &mut self.chunks[head as usize];
+            let len = chunk.len as usize;
+            if len < CHUNK {
+                chunk.entries[len] = entry;
+                chunk.len += 1;
+                return;
+            }
+        }
+        self.heads[i] = self.new_chunk(head, entry);
+        self.occupied[i / 64] |= 1 << (i % 64);
     }
 
-    /// An empty chunk in front of `next`.
-    #[inline]
-    fn new_chunk(&mut self, next: u32) -> u32 {
+    /// A chunk holding just `entry`, in front of `next`. A sparse wheel takes this path
+    /// for most entries, so the entry goes straight into the chunk it lands in.
+    #[inline(always)]
+    fn new_chunk(&mut self, next: u32, entry: Entry) -> u32 {
         if self.free == NIL {
-            let at = u32::try_from(self.chunks.len()).expect("fewer than 2^32 chunks");
-            self.chunks.push(Chunk {
-                len: 0,
-                next,
-                entries: [EMPTY; CHUNK],
-            });
-            return at;
+            return self.grow(next, entry);
         }
         let at = self.free;
-        let slot = &mut self.chunks[at as usize];
-        self.free = slot.next;
-        slot.len = 0;
-        slot.next = next;
+        let chunk = &mut self.chunks[at as usize];
+        self.free = chunk.next;
+        chunk.len = 1;
+        chunk.next = next;
+        chunk.entries[0] = entry;
+        at
+    }
+
+    /// A new chunk at the end of the pool: only until the pool has grown to the run's needs.
+    #[cold]
+    #[inline(never)]
+    fn grow(&mut self, next: u32, entry: Entry) -> u32 {
+        let at = u32::try_from(self.chunks.len()).expect("fewer than 2^32 chunks");
+        let mut entries = [EMPTY; CHUNK];
+        entries[0] = entry;
+        self.chunks.push(Chunk {
+            len: 1,
+            next,
+            entries,
+        });
         at
     }
 
     /// Appends every entry of bucket `i` to `out`, newest first, and empties the bucket.
     pub(crate) fn drain_into(&mut self, i: usize, out: &mut Vec<Entry>) {
+        let i = i & (WHEEL - 1);
         let mut at = std::mem::replace(&mut self.heads[i], NIL);
         self.occupied[i / 64] &= !(1 << (i % 64));
         while at != NIL {
@@ -113,21 +129,24 @@ impl Wheel {
         }
     }
 
-    /// Empties bucket `i` and returns its entry if it holds exactly one (else leaves it).
-    #[inline]
-    pub(crate) fn take_lone(&mut self, i: usize) -> Option<Entry> {
+    /// If bucket `i` holds exactly one entry and `out` has room for it, moves it to `out`,
+    /// empties the bucket and returns true; else leaves the bucket as it is.
+    #[inline(always)]
+    pub(crate) fn take_lone_into(&mut self, i: usize, out: &mut Vec<Entry>) -> bool {
+        let i = i & (WHEEL - 1);
         let at = self.heads[i];
         let chunk = &mut self.chunks[at as usize];
-        if chunk.len != 1 || chunk.next != NIL {
-            return None;
+        // With room checked here, the push below never grows `out` (nor calls out to).
+        if chunk.len != 1 || chunk.next != NIL || out.len() == out.capacity() {
+            return false;
         }
-        let entry = chunk.entries[0];
+        out.push(chunk.entries[0]);
         chunk.next = self.free;
         self.free = at;
         self.heads[i] = NIL;
         self.occupied[i / 64] &= !(1 << (i % 64));
         self.len -= 1;
-        Some(entry)
+        true
     }
 
     /// The entries of bucket `i`, in no particular order.

@@ -80,12 +80,23 @@ pub(crate) struct Network {
     /// The default link's loss as a distribution, built once: `random_bool` would build the
     /// same one per message (`None` for a probability it rejects, which then panics there).
     default_drop: Option<Bernoulli>,
+    /// Every link is the default one, which keeps no per-link state (neither FIFO nor
+    /// capacity-bound) and never duplicates: routing takes the short path.
+    plain: bool,
 }
 
 impl Network {
     pub(crate) fn new(config: NetworkConfig, node_count: u32) -> Network {
+        let default_drop = Bernoulli::new(config.default.drop).ok();
+        let d = &config.default;
+        let plain = config.links.is_empty()
+            && !d.fifo
+            && d.capacity.is_none()
+            && !draws(d.duplicate)
+            && (!draws(d.drop) || default_drop.is_some());
         Network {
-            default_drop: Bernoulli::new(config.default.drop).ok(),
+            default_drop,
+            plain,
             config,
             partitions: Partitions::new(node_count),
             clogs: BTreeMap::new(),
@@ -104,8 +115,9 @@ impl Network {
             .unwrap_or(&self.config.default)
     }
 
-    /// Decides the fate of a message sent now from `from` to `to`.
-    #[inline]
+    /// Decides the fate of a message sent now from `from` to `to`. Always inlined into the
+    /// send path: its short path is small, the rest is out of line.
+    #[inline(always)]
     pub(crate) fn route(
         &mut self,
         from: NodeId,
@@ -116,6 +128,30 @@ impl Network {
         if self.partitions.blocks(from, to) {
             return Route::Dropped(DropReason::Partition);
         }
+        if !self.plain {
+            return self.route_link(from, to, now, rng);
+        }
+        // What `route_link` does for the default link without FIFO, capacity or duplicates:
+        // the same draws in the same order.
+        let link = &self.config.default;
+        if link.drop > 0.0 {
+            let loss = self
+                .default_drop
+                .expect("a plain network's loss is a distribution");
+            if rng.sample(loss) {
+                return Route::Dropped(DropReason::Loss);
+            }
+        }
+        let at = now + link.latency.sample(rng);
+        Route::Arrives {
+            at: self.hold_for_clog(from, to, at),
+            copy_at: None,
+        }
+    }
+
+    /// [`Network::route`] past the partition check, for links with per-link settings or state.
+    #[inline(never)]
+    fn route_link(&mut self, from: NodeId, to: NodeId, now: SimTime, rng: &mut SimRng) -> Route {
         let link = self.link_config(from, to);
         let (fifo, capacity, duplicate) = (link.fifo, link.capacity, link.duplicate);
         if let Some(cap) = capacity {
@@ -166,6 +202,7 @@ impl Network {
         }
     }
 
+    #[inline]
     fn hold_for_clog(&self, from: NodeId, to: NodeId, at: SimTime) -> SimTime {
         if self.clogs.is_empty() {
             return at;
@@ -195,6 +232,11 @@ impl Network {
         self.partitions.heal_node(node);
         self.clogs.retain(|&(a, b), _| a != node && b != node);
     }
+}
+
+/// Whether a probability asks for a draw: routing draws only for one above zero.
+fn draws(probability: f64) -> bool {
+    probability > 0.0
 }
 
 /// The default latency as a typical LAN-ish link: uniform 1–10 ms.
