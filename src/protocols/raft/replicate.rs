@@ -170,7 +170,7 @@ impl Raft {
     /// most answers stop at [`Raft::advance_commit`]'s quick test and need not pay for this
     /// stack frame.
     #[inline(never)]
-    fn majority_match(&self) -> u64 {
+    pub(super) fn majority_match(&self) -> u64 {
         // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for many answers.
         let mut small = [0u64; SMALL_CLUSTER];
         let mut large = Vec::new();
