@@ -206,6 +206,9 @@ pub struct Raft {
     /// Leader: per node, the next index to send and the highest index known replicated.
     next: Vec<u64>,
     matched: Vec<u64>,
+    /// Leader: how many of `matched` are past the commit index, kept as they change so that
+    /// an answer that cannot move the commit index is told apart without a count.
+    past_commit: u32,
     /// Leader: clients waiting for the entry at an index to be applied, by increasing index
     /// (a leader only appends, and a node that stops leading answers them all).
     pending: VecDeque<(u64, RequestId)>,
@@ -417,6 +420,7 @@ impl Raft {
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
         self.matched[self.id.index()] = self.last_index();
+        self.count_past_commit();
         ctx.annotate(format_args!("leader of term {}", self.term));
         self.heartbeat(ctx);
     }
@@ -570,6 +574,7 @@ impl BuiltinProtocol for Raft {
             votes: Vec::new(),
             next: Vec::new(),
             matched: Vec::new(),
+            past_commit: 0,
             pending: VecDeque::new(),
             election_deadline: SimTime::ZERO,
             sent: None,

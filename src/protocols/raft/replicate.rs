@@ -134,7 +134,7 @@ impl Raft {
         }
         let peer = from.index();
         if ok {
-            self.matched[peer] = self.matched[peer].max(index);
+            self.raise_matched(peer, index);
             self.next[peer] = self.next[peer].max(index + 1);
             self.advance_commit(ctx);
             if self.next[peer] <= self.last_index() {
@@ -151,19 +151,39 @@ impl Raft {
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
         // Most answers move nothing: unless a majority holds entries past the commit index,
         // the index a majority holds is not past it either, and no sort is needed.
-        let mut past = 0;
-        for &m in &self.matched {
-            past += u32::from(m > self.commit);
-        }
-        if past < self.majority() {
+        debug_assert_eq!(self.past_commit, self.past_commit_counted());
+        if self.past_commit < self.majority() {
             return;
         }
         let index = self.majority_match();
         let current = self.term_at(index) == self.term;
         if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
             self.commit = index;
+            self.count_past_commit();
             self.apply_committed(ctx);
         }
+    }
+
+    /// Leader: `peer` holds the log up to `index` (or further, as it said before).
+    fn raise_matched(&mut self, peer: usize, index: u64) {
+        let held = self.matched[peer];
+        if index > held {
+            self.matched[peer] = index;
+            self.past_commit += u32::from(held <= self.commit && index > self.commit);
+        }
+    }
+
+    /// Counts `past_commit` again, after the commit index or all of `matched` changed.
+    pub(super) fn count_past_commit(&mut self) {
+        self.past_commit = self.past_commit_counted();
+    }
+
+    fn past_commit_counted(&self) -> u32 {
+        let mut past = 0;
+        for &m in &self.matched {
+            past += u32::from(m > self.commit);
+        }
+        past
     }
 
     /// The highest index a majority holds: the majority-th largest of `matched`. Out of line:
@@ -241,7 +261,7 @@ impl Raft {
         self.push_entry(ctx, self.term, request.op);
         ctx.storage().sync();
         let index = self.last_index();
-        self.matched[self.id.index()] = index;
+        self.raise_matched(self.id.index(), index);
         debug_assert!(self.pending.back().is_none_or(|&(last, _)| last < index));
         self.pending.push_back((index, request.id));
         self.advance_commit(ctx);
