@@ -191,6 +191,18 @@ impl Raft {
     /// stack frame.
     #[inline(never)]
     pub(super) fn majority_match(&self) -> u64 {
+        debug_assert_eq!(self.past_commit, self.past_commit_counted());
+        if self.past_commit == self.majority() {
+            // Just a majority past the commit index, as when an answer first brings an entry
+            // to a majority: the index they all hold is the lowest of theirs.
+            let mut lowest = u64::MAX;
+            for &m in &self.matched {
+                if m > self.commit {
+                    lowest = lowest.min(m);
+                }
+            }
+            return lowest;
+        }
         // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for many answers.
         let mut small = [0u64; SMALL_CLUSTER];
         let mut large = Vec::new();
