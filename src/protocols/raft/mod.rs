@@ -43,6 +43,9 @@ pub const MAX_ENTRIES_CAP: u32 = 10_000;
 pub const LED_MEMORY: usize = 16;
 /// Most clients a leader keeps waiting for their entries at once; beyond, it refuses.
 pub const PENDING_MAX: usize = 10_000;
+/// How many of the batches a leader last sent it keeps to send again: followers that lag
+/// by different amounts often alternate between two.
+pub const SENT_BATCHES: usize = 2;
 /// Log entries a node makes room for when it starts (a run of seconds at hundreds of
 /// operations a second), in memory and in storage, so that the log is not copied as it
 /// grows; a longer log grows as usual.
@@ -213,9 +216,10 @@ pub struct Raft {
     /// (a leader only appends, and a node that stops leading answers them all).
     pending: VecDeque<(u64, RequestId)>,
     election_deadline: SimTime,
-    /// Leader: the entries after an index it last sent, to send again to the next follower
-    /// that needs the same ones without copying them; dropped when the log is truncated.
-    sent: Option<(u64, Arc<[Entry]>)>,
+    /// Leader: the entries after an index it last sent, the latest first, to send again to
+    /// the next follower that needs the same ones without copying them; dropped when the log
+    /// is truncated.
+    sent: [Option<(u64, Arc<[Entry]>)>; SENT_BATCHES],
     /// An empty batch, shared by every heartbeat to a follower that is up to date.
     no_entries: Arc<[Entry]>,
     // Summaries for the safety checks (volatile, like the state they summarise).
@@ -437,16 +441,9 @@ impl Raft {
         let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
         let prev_index = next - 1;
         let end = (prev_index as usize + self.max_entries).min(self.log.len());
-        let entries = match &self.sent {
-            _ if end == prev_index as usize => Arc::clone(&self.no_entries),
-            Some((from, sent)) if *from == prev_index && sent.len() == end - *from as usize => {
-                Arc::clone(sent)
-            }
-            _ => {
-                let entries: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
-                self.sent = Some((prev_index, Arc::clone(&entries)));
-                entries
-            }
+        let entries = match end == prev_index as usize {
+            true => Arc::clone(&self.no_entries),
+            false => self.batch(prev_index, end),
         };
         ctx.send(
             peer,
@@ -458,6 +455,23 @@ impl Raft {
                 commit: self.commit,
             },
         );
+    }
+
+    /// The entries after `prev_index` up to and including index `end`: a batch sent before
+    /// when one of the last holds just them, else a new one copied from the log.
+    fn batch(&mut self, prev_index: u64, end: usize) -> Arc<[Entry]> {
+        let len = end - prev_index as usize;
+        let same = |sent: &Option<(u64, Arc<[Entry]>)>| matches!(sent, Some((from, batch)) if *from == prev_index && batch.len() == len);
+        if let Some(i) = self.sent.iter().position(same) {
+            // The latest first, so that the one not used longest goes when a new one comes.
+            self.sent[..=i].rotate_right(1);
+        } else {
+            let batch: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
+            self.sent.rotate_right(1);
+            self.sent[0] = Some((prev_index, batch));
+        }
+        let (_, batch) = self.sent[0].as_ref().expect("the batch just found or made");
+        Arc::clone(batch)
     }
 }
 
@@ -577,7 +591,7 @@ impl BuiltinProtocol for Raft {
             past_commit: 0,
             pending: VecDeque::new(),
             election_deadline: SimTime::ZERO,
-            sent: None,
+            sent: Default::default(),
             no_entries: Arc::from([]),
             led: Vec::new(),
             last_led: 0,

@@ -100,7 +100,7 @@ impl Raft {
         let index = prev_index + held as u64;
         ctx.storage().log_truncate(index as usize);
         self.log.truncate(index as usize);
-        self.sent = None;
+        self.sent = Default::default();
         self.refresh_tail();
         for entry in &entries[held..] {
             self.push_entry(ctx, entry.term, entry.op.clone());
