@@ -471,6 +471,10 @@ impl Raft {
             self.sent[0] = Some((prev_index, batch));
         }
         let (_, batch) = self.sent[0].as_ref().expect("the batch just found or made");
+        debug_assert_eq!(
+            batch.last().map(|e| e.chain),
+            Some(self.chain_at(end as u64))
+        );
         Arc::clone(batch)
     }
 }

@@ -98,10 +98,15 @@ impl Raft {
             return;
         }
         let index = prev_index + held as u64;
-        ctx.storage().log_truncate(index as usize);
-        self.log.truncate(index as usize);
-        self.sent = Default::default();
-        self.refresh_tail();
+        debug_assert!(index <= self.last_index());
+        // Most appends only add to the log: then nothing goes, and the batches this node sent
+        // as leader still hold what the log holds.
+        if index < self.last_index() {
+            ctx.storage().log_truncate(index as usize);
+            self.log.truncate(index as usize);
+            self.sent = Default::default();
+            self.refresh_tail();
+        }
         for entry in &entries[held..] {
             self.push_entry(ctx, entry.term, entry.op.clone());
         }
