@@ -220,6 +220,9 @@ pub struct Raft {
     /// the next follower that needs the same ones without copying them; dropped when the log
     /// is truncated.
     sent: [Option<(u64, Arc<[Entry]>)>; SENT_BATCHES],
+    /// Leader: per node, the last batch sent to it, likewise; emptied when the log is
+    /// truncated.
+    sent_to: Vec<Option<(u64, Arc<[Entry]>)>>,
     /// An empty batch, shared by every heartbeat to a follower that is up to date.
     no_entries: Arc<[Entry]>,
     // Summaries for the safety checks (volatile, like the state they summarise).
@@ -423,6 +426,7 @@ impl Raft {
         let n = self.node_count as usize;
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
+        self.sent_to = vec![None; n];
         self.matched[self.id.index()] = self.last_index();
         self.count_past_commit();
         ctx.annotate(format_args!("leader of term {}", self.term));
@@ -435,47 +439,6 @@ impl Raft {
             self.send_append(ctx, peer);
         }
         ctx.set_timer(self.heartbeat_interval, Tick::Heartbeat(self.term));
-    }
-
-    fn send_append(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
-        let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
-        let prev_index = next - 1;
-        let end = (prev_index as usize + self.max_entries).min(self.log.len());
-        let entries = match end == prev_index as usize {
-            true => Arc::clone(&self.no_entries),
-            false => self.batch(prev_index, end),
-        };
-        ctx.send(
-            peer,
-            Msg::Append {
-                term: self.term,
-                prev_index,
-                prev_term: self.term_at(prev_index),
-                entries: log::Batch(entries),
-                commit: self.commit,
-            },
-        );
-    }
-
-    /// The entries after `prev_index` up to and including index `end`: a batch sent before
-    /// when one of the last holds just them, else a new one copied from the log.
-    fn batch(&mut self, prev_index: u64, end: usize) -> Arc<[Entry]> {
-        let len = end - prev_index as usize;
-        let same = |sent: &Option<(u64, Arc<[Entry]>)>| matches!(sent, Some((from, batch)) if *from == prev_index && batch.len() == len);
-        if let Some(i) = self.sent.iter().position(same) {
-            // The latest first, so that the one not used longest goes when a new one comes.
-            self.sent[..=i].rotate_right(1);
-        } else {
-            let batch: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
-            self.sent.rotate_right(1);
-            self.sent[0] = Some((prev_index, batch));
-        }
-        let (_, batch) = self.sent[0].as_ref().expect("the batch just found or made");
-        debug_assert_eq!(
-            batch.last().map(|e| e.chain),
-            Some(self.chain_at(end as u64))
-        );
-        Arc::clone(batch)
     }
 }
 
@@ -596,6 +559,7 @@ impl BuiltinProtocol for Raft {
             pending: VecDeque::new(),
             election_deadline: SimTime::ZERO,
             sent: Default::default(),
+            sent_to: Vec::new(),
             no_entries: Arc::from([]),
             led: Vec::new(),
             last_led: 0,

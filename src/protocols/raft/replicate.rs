@@ -5,6 +5,7 @@ use super::{Bug, Msg, PENDING_MAX, Raft, Role};
 use crate::process::{Ctx, NodeId};
 use crate::protocols::kv_machine;
 use crate::workload::{ClientOp, Reply, Request};
+use std::sync::Arc;
 
 /// Clusters up to this size find their commit index without allocating.
 const SMALL_CLUSTER: usize = 16;
@@ -68,6 +69,58 @@ impl Raft {
         );
     }
 
+    pub(super) fn send_append(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
+        let prev_index = next - 1;
+        let end = (prev_index as usize + self.max_entries).min(self.log.len());
+        let entries = match end == prev_index as usize {
+            true => Arc::clone(&self.no_entries),
+            false => self.batch(peer.index(), prev_index, end),
+        };
+        ctx.send(
+            peer,
+            Msg::Append {
+                term: self.term,
+                prev_index,
+                prev_term: self.term_at(prev_index),
+                entries: log::Batch(entries),
+                commit: self.commit,
+            },
+        );
+    }
+
+    /// The entries after `prev_index` up to and including index `end`, for `peer`: the batch
+    /// last sent to it when it holds just them (a follower that does not answer gets the same
+    /// again each heartbeat), else one of the last sent to anyone, else a new one copied from
+    /// the log.
+    fn batch(&mut self, peer: usize, prev_index: u64, end: usize) -> Arc<[Entry]> {
+        let len = end - prev_index as usize;
+        let same = |sent: &Option<(u64, Arc<[Entry]>)>| match sent {
+            Some((from, batch)) => *from == prev_index && batch.len() == len,
+            None => false,
+        };
+        if let Some(Some((_, batch))) = self.sent_to.get(peer).filter(|s| same(s)) {
+            return Arc::clone(batch);
+        }
+        if let Some(i) = self.sent.iter().position(same) {
+            // The latest first, so that the one not used longest goes when a new one comes.
+            self.sent[..=i].rotate_right(1);
+        } else {
+            let batch: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
+            self.sent.rotate_right(1);
+            self.sent[0] = Some((prev_index, batch));
+        }
+        let (_, batch) = self.sent[0].as_ref().expect("the batch just found or made");
+        debug_assert_eq!(
+            batch.last().map(|e| e.chain),
+            Some(self.chain_at(end as u64))
+        );
+        if let Some(slot) = self.sent_to.get_mut(peer) {
+            *slot = Some((prev_index, Arc::clone(batch)));
+        }
+        Arc::clone(batch)
+    }
+
     /// Where the leader should try again after an append whose `prev_index` we lack or
     /// hold with another term: after our last entry, or at the first entry of the
     /// conflicting term. Skipping a whole term per round trip, rather than one entry, lets a
@@ -105,6 +158,7 @@ impl Raft {
             ctx.storage().log_truncate(index as usize);
             self.log.truncate(index as usize);
             self.sent = Default::default();
+            self.sent_to.clear();
             self.refresh_tail();
         }
         for entry in &entries[held..] {
