@@ -75,16 +75,15 @@ impl Storage {
     }
 
     /// Makes every write so far durable.
+    ///
+    /// Inline: most syncs follow log appends only and cost a few stores; the keys, when
+    /// there are any, are made durable out of line.
+    #[inline]
     pub fn sync(&mut self) {
         self.syncs += 1;
-        // Most syncs follow log appends only, and draining even an empty map resets its table.
+        // Draining even an empty map resets its table.
         if !self.pending.is_empty() {
-            for (key, value) in self.pending.drain() {
-                match value {
-                    Some(bytes) => self.durable.insert(key, bytes),
-                    None => self.durable.remove(&key),
-                };
-            }
+            self.sync_keys();
         }
         if self.log_pending > 0 {
             self.log_durable_tail.clear();
@@ -92,6 +91,17 @@ impl Storage {
             self.log_pending = 0;
         }
         debug_assert!(self.log_durable_tail.len() == 0 && self.log_shared == self.log.len());
+    }
+
+    /// Moves the pending key writes into the durable map.
+    #[inline(never)]
+    fn sync_keys(&mut self) {
+        for (key, value) in self.pending.drain() {
+            match value {
+                Some(bytes) => self.durable.insert(key, bytes),
+                None => self.durable.remove(&key),
+            };
+        }
     }
 
     /// Makes room in the log for `records` more records of `bytes` bytes in all, so that a

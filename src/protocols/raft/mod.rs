@@ -43,6 +43,9 @@ pub const MAX_ENTRIES_CAP: u32 = 10_000;
 pub const LED_MEMORY: usize = 16;
 /// Most clients a leader keeps waiting for their entries at once; beyond, it refuses.
 pub const PENDING_MAX: usize = 10_000;
+/// How many of the batches a leader last sent it keeps to send again: followers that lag
+/// by different amounts often alternate between two.
+pub const SENT_BATCHES: usize = 2;
 /// Log entries a node makes room for when it starts (a run of seconds at hundreds of
 /// operations a second), in memory and in storage, so that the log is not copied as it
 /// grows; a longer log grows as usual.
@@ -206,13 +209,20 @@ pub struct Raft {
     /// Leader: per node, the next index to send and the highest index known replicated.
     next: Vec<u64>,
     matched: Vec<u64>,
+    /// Leader: how many of `matched` are past the commit index, kept as they change so that
+    /// an answer that cannot move the commit index is told apart without a count.
+    past_commit: u32,
     /// Leader: clients waiting for the entry at an index to be applied, by increasing index
     /// (a leader only appends, and a node that stops leading answers them all).
     pending: VecDeque<(u64, RequestId)>,
     election_deadline: SimTime,
-    /// Leader: the entries after an index it last sent, to send again to the next follower
-    /// that needs the same ones without copying them; dropped when the log is truncated.
-    sent: Option<(u64, Arc<[Entry]>)>,
+    /// Leader: the entries after an index it last sent, the latest first, to send again to
+    /// the next follower that needs the same ones without copying them; dropped when the log
+    /// is truncated.
+    sent: [Option<(u64, Arc<[Entry]>)>; SENT_BATCHES],
+    /// Leader: per node, the last batch sent to it, likewise; emptied when the log is
+    /// truncated.
+    sent_to: Vec<Option<(u64, Arc<[Entry]>)>>,
     /// An empty batch, shared by every heartbeat to a follower that is up to date.
     no_entries: Arc<[Entry]>,
     // Summaries for the safety checks (volatile, like the state they summarise).
@@ -300,19 +310,27 @@ impl Raft {
         self.persist_term_vote(ctx);
     }
 
-    /// Becomes a follower; clients waiting on this node as leader may or may not see their
-    /// operation done, so they get an indefinite answer.
+    /// Becomes a follower. Inline: a follower steps down on every append it accepts, and
+    /// only a leader has more to do.
+    #[inline]
     fn step_down(&mut self, ctx: &mut Ctx<'_, Self>) {
         if self.role == Role::Leader {
-            for (_, id) in std::mem::take(&mut self.pending) {
-                ctx.reply(
-                    id,
-                    Reply::Info("leadership lost before the operation committed"),
-                );
-            }
-            self.reset_election_deadline(ctx);
+            self.stop_leading(ctx);
         }
         self.role = Role::Follower;
+    }
+
+    /// Clients waiting on this node as leader may or may not see their operation done, so
+    /// they get an indefinite answer.
+    #[inline(never)]
+    fn stop_leading(&mut self, ctx: &mut Ctx<'_, Self>) {
+        for (_, id) in std::mem::take(&mut self.pending) {
+            ctx.reply(
+                id,
+                Reply::Info("leadership lost before the operation committed"),
+            );
+        }
+        self.reset_election_deadline(ctx);
     }
 
     fn reset_election_deadline(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -408,7 +426,9 @@ impl Raft {
         let n = self.node_count as usize;
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
+        self.sent_to = vec![None; n];
         self.matched[self.id.index()] = self.last_index();
+        self.count_past_commit();
         ctx.annotate(format_args!("leader of term {}", self.term));
         self.heartbeat(ctx);
     }
@@ -419,33 +439,6 @@ impl Raft {
             self.send_append(ctx, peer);
         }
         ctx.set_timer(self.heartbeat_interval, Tick::Heartbeat(self.term));
-    }
-
-    fn send_append(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
-        let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
-        let prev_index = next - 1;
-        let end = (prev_index as usize + self.max_entries).min(self.log.len());
-        let entries = match &self.sent {
-            _ if end == prev_index as usize => Arc::clone(&self.no_entries),
-            Some((from, sent)) if *from == prev_index && sent.len() == end - *from as usize => {
-                Arc::clone(sent)
-            }
-            _ => {
-                let entries: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
-                self.sent = Some((prev_index, Arc::clone(&entries)));
-                entries
-            }
-        };
-        ctx.send(
-            peer,
-            Msg::Append {
-                term: self.term,
-                prev_index,
-                prev_term: self.term_at(prev_index),
-                entries: log::Batch(entries),
-                commit: self.commit,
-            },
-        );
     }
 }
 
@@ -562,9 +555,11 @@ impl BuiltinProtocol for Raft {
             votes: Vec::new(),
             next: Vec::new(),
             matched: Vec::new(),
+            past_commit: 0,
             pending: VecDeque::new(),
             election_deadline: SimTime::ZERO,
-            sent: None,
+            sent: Default::default(),
+            sent_to: Vec::new(),
             no_entries: Arc::from([]),
             led: Vec::new(),
             last_led: 0,

@@ -5,6 +5,7 @@ use super::{Bug, Msg, PENDING_MAX, Raft, Role};
 use crate::process::{Ctx, NodeId};
 use crate::protocols::kv_machine;
 use crate::workload::{ClientOp, Reply, Request};
+use std::sync::Arc;
 
 /// Clusters up to this size find their commit index without allocating.
 const SMALL_CLUSTER: usize = 16;
@@ -68,6 +69,58 @@ impl Raft {
         );
     }
 
+    pub(super) fn send_append(&mut self, ctx: &mut Ctx<'_, Self>, peer: NodeId) {
+        let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
+        let prev_index = next - 1;
+        let end = (prev_index as usize + self.max_entries).min(self.log.len());
+        let entries = match end == prev_index as usize {
+            true => Arc::clone(&self.no_entries),
+            false => self.batch(peer.index(), prev_index, end),
+        };
+        ctx.send(
+            peer,
+            Msg::Append {
+                term: self.term,
+                prev_index,
+                prev_term: self.term_at(prev_index),
+                entries: log::Batch(entries),
+                commit: self.commit,
+            },
+        );
+    }
+
+    /// The entries after `prev_index` up to and including index `end`, for `peer`: the batch
+    /// last sent to it when it holds just them (a follower that does not answer gets the same
+    /// again each heartbeat), else one of the last sent to anyone, else a new one copied from
+    /// the log.
+    fn batch(&mut self, peer: usize, prev_index: u64, end: usize) -> Arc<[Entry]> {
+        let len = end - prev_index as usize;
+        let same = |sent: &Option<(u64, Arc<[Entry]>)>| match sent {
+            Some((from, batch)) => *from == prev_index && batch.len() == len,
+            None => false,
+        };
+        if let Some(Some((_, batch))) = self.sent_to.get(peer).filter(|s| same(s)) {
+            return Arc::clone(batch);
+        }
+        if let Some(i) = self.sent.iter().position(same) {
+            // The latest first, so that the one not used longest goes when a new one comes.
+            self.sent[..=i].rotate_right(1);
+        } else {
+            let batch: Arc<[Entry]> = Arc::from(&self.log[prev_index as usize..end]);
+            self.sent.rotate_right(1);
+            self.sent[0] = Some((prev_index, batch));
+        }
+        let (_, batch) = self.sent[0].as_ref().expect("the batch just found or made");
+        debug_assert_eq!(
+            batch.last().map(|e| e.chain),
+            Some(self.chain_at(end as u64))
+        );
+        if let Some(slot) = self.sent_to.get_mut(peer) {
+            *slot = Some((prev_index, Arc::clone(batch)));
+        }
+        Arc::clone(batch)
+    }
+
     /// Where the leader should try again after an append whose `prev_index` we lack or
     /// hold with another term: after our last entry, or at the first entry of the
     /// conflicting term. Skipping a whole term per round trip, rather than one entry, lets a
@@ -98,10 +151,16 @@ impl Raft {
             return;
         }
         let index = prev_index + held as u64;
-        ctx.storage().log_truncate(index as usize);
-        self.log.truncate(index as usize);
-        self.sent = None;
-        self.refresh_tail();
+        debug_assert!(index <= self.last_index());
+        // Most appends only add to the log: then nothing goes, and the batches this node sent
+        // as leader still hold what the log holds.
+        if index < self.last_index() {
+            ctx.storage().log_truncate(index as usize);
+            self.log.truncate(index as usize);
+            self.sent = Default::default();
+            self.sent_to.clear();
+            self.refresh_tail();
+        }
         for entry in &entries[held..] {
             self.push_entry(ctx, entry.term, entry.op.clone());
         }
@@ -134,7 +193,7 @@ impl Raft {
         }
         let peer = from.index();
         if ok {
-            self.matched[peer] = self.matched[peer].max(index);
+            self.raise_matched(peer, index);
             self.next[peer] = self.next[peer].max(index + 1);
             self.advance_commit(ctx);
             if self.next[peer] <= self.last_index() {
@@ -151,26 +210,58 @@ impl Raft {
     fn advance_commit(&mut self, ctx: &mut Ctx<'_, Self>) {
         // Most answers move nothing: unless a majority holds entries past the commit index,
         // the index a majority holds is not past it either, and no sort is needed.
-        let mut past = 0;
-        for &m in &self.matched {
-            past += u32::from(m > self.commit);
-        }
-        if past < self.majority() {
+        debug_assert_eq!(self.past_commit, self.past_commit_counted());
+        if self.past_commit < self.majority() {
             return;
         }
         let index = self.majority_match();
         let current = self.term_at(index) == self.term;
         if index > self.commit && (current || self.bug == Some(Bug::Figure8)) {
             self.commit = index;
+            self.count_past_commit();
             self.apply_committed(ctx);
         }
+    }
+
+    /// Leader: `peer` holds the log up to `index` (or further, as it said before).
+    fn raise_matched(&mut self, peer: usize, index: u64) {
+        let held = self.matched[peer];
+        if index > held {
+            self.matched[peer] = index;
+            self.past_commit += u32::from(held <= self.commit && index > self.commit);
+        }
+    }
+
+    /// Counts `past_commit` again, after the commit index or all of `matched` changed.
+    pub(super) fn count_past_commit(&mut self) {
+        self.past_commit = self.past_commit_counted();
+    }
+
+    fn past_commit_counted(&self) -> u32 {
+        let mut past = 0;
+        for &m in &self.matched {
+            past += u32::from(m > self.commit);
+        }
+        past
     }
 
     /// The highest index a majority holds: the majority-th largest of `matched`. Out of line:
     /// most answers stop at [`Raft::advance_commit`]'s quick test and need not pay for this
     /// stack frame.
     #[inline(never)]
-    fn majority_match(&self) -> u64 {
+    pub(super) fn majority_match(&self) -> u64 {
+        debug_assert_eq!(self.past_commit, self.past_commit_counted());
+        if self.past_commit == self.majority() {
+            // Just a majority past the commit index, as when an answer first brings an entry
+            // to a majority: the index they all hold is the lowest of theirs.
+            let mut lowest = u64::MAX;
+            for &m in &self.matched {
+                if m > self.commit {
+                    lowest = lowest.min(m);
+                }
+            }
+            return lowest;
+        }
         // On the stack for clusters up to SMALL_CLUSTER nodes: this runs for many answers.
         let mut small = [0u64; SMALL_CLUSTER];
         let mut large = Vec::new();
@@ -241,7 +332,7 @@ impl Raft {
         self.push_entry(ctx, self.term, request.op);
         ctx.storage().sync();
         let index = self.last_index();
-        self.matched[self.id.index()] = index;
+        self.raise_matched(self.id.index(), index);
         debug_assert!(self.pending.back().is_none_or(|&(last, _)| last < index));
         self.pending.push_back((index, request.id));
         self.advance_commit(ctx);

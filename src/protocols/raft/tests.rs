@@ -240,3 +240,32 @@ fn every_invariant_has_a_digest_under_its_own_name() {
     let digested: Vec<&str> = Raft::CHECK_DIGESTS.iter().map(|d| d.property).collect();
     assert_eq!(digested, invariants);
 }
+
+#[test]
+fn the_majority_index_is_the_majority_th_largest_match_in_any_cluster() {
+    // Small clusters sort on the stack, large ones on the heap, and when just a majority is
+    // past the commit index the lowest of theirs is taken: all give the majority-th largest.
+    let cases: [&[u64]; 6] = [
+        &[5, 3, 9, 3, 1],
+        &[0, 0, 0],
+        &[7, 7, 2, 2],
+        &[4],
+        &[1, 8, 8, 8, 0, 0, 3],
+        &[6, 1, 9, 4, 4, 2, 0, 7, 3, 5, 8, 2, 6, 1, 0, 9, 3, 5, 7, 4],
+    ];
+    for matched in cases {
+        let count = matched.len() as u32;
+        let mut node = Raft::new(NodeId(0), count, &Params::default(), None);
+        node.matched = matched.to_vec();
+        let mut sorted = matched.to_vec();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        let want = sorted[(count / 2) as usize];
+        for commit in 0..=10 {
+            node.commit = commit;
+            node.count_past_commit();
+            if node.past_commit >= node.majority() {
+                assert_eq!(node.majority_match(), want, "{matched:?} commit {commit}");
+            }
+        }
+    }
+}
