@@ -98,7 +98,8 @@ impl<'p, P: Process> Watches<'p, P> {
     }
 
     /// Marks the invariants whose digest of node `id` changed, and those without a digest.
-    #[inline]
+    /// Runs after nearly every event: inlined into the run loop.
+    #[inline(always)]
     fn mark_node(&mut self, sim: &Sim<P>, id: NodeId) {
         let state = sim.states()[id.index()].as_ref();
         let width = self.list.len();
