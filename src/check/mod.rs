@@ -33,7 +33,7 @@ use crate::process::{NodeId, Process};
 use crate::time::SimTime;
 use liveness::Goal;
 use serde::Serialize;
-use watch::Watch;
+use watch::Watches;
 
 /// When a property is checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -193,12 +193,8 @@ pub struct Checker<'p, P: Process> {
     goals: Vec<Goal<'p, P>>,
     /// No goal can be overdue at or before this time (the earliest open deadline).
     quiet_until: SimTime,
-    /// The invariants (`Always` properties), in the order they are checked.
-    watches: Vec<Watch<'p, P>>,
-    /// Per node, then per watch, the digest as the invariant last saw it (`None`: down, not
-    /// yet seen, or no digest): one node's digests sit side by side, since an event touches
-    /// one node.
-    seen: Vec<Option<u64>>,
+    /// The invariants (`Always` properties), and what changed in what they read.
+    watches: Watches<'p, P>,
 }
 
 impl<'p, P: Process> Checker<'p, P> {
@@ -209,12 +205,7 @@ impl<'p, P: Process> Checker<'p, P> {
             touched_events: 0,
             goals: Vec::new(),
             quiet_until: SimTime::MAX,
-            watches: properties
-                .iter()
-                .filter(|p| p.when == CheckWhen::Always)
-                .map(|property| Watch::new(property, &[]))
-                .collect(),
-            seen: Vec::new(),
+            watches: Watches::new(properties, &[]),
         }
     }
 
@@ -222,49 +213,14 @@ impl<'p, P: Process> Checker<'p, P> {
     /// for it changed; the others after every such event. Each digest must cover every field
     /// of a node that its property reads.
     pub fn with_digests(mut self, digests: &[PropertyDigest<P>]) -> Self {
-        for watch in &mut self.watches {
-            *watch = Watch::new(watch.property, digests);
-        }
+        self.watches = Watches::new(self.properties, digests);
         self
-    }
-
-    /// Marks the invariants whose view of the touched nodes may have changed; records their
-    /// new digests.
-    fn mark_changed(&mut self, sim: &Sim<P>, touched: Touched) {
-        let width = self.watches.len();
-        let count = sim.node_count() as usize;
-        if self.seen.len() != width * count {
-            self.seen = vec![None; width * count];
-        }
-        match touched {
-            Touched::Nothing => {}
-            Touched::Node(id) => self.mark_node(sim, id),
-            Touched::All => {
-                sim.node_ids().for_each(|id| self.mark_node(sim, id));
-                // A fault may change what no digest covers (links, storage): check them all.
-                self.watches.iter_mut().for_each(Watch::invalidate);
-            }
-        }
-    }
-
-    /// Marks the invariants whose digest of node `id` changed, and those without a digest.
-    #[inline]
-    fn mark_node(&mut self, sim: &Sim<P>, id: NodeId) {
-        let state = sim.node(id).state();
-        let width = self.watches.len();
-        let row = &mut self.seen[id.index() * width..][..width];
-        for (watch, seen) in self.watches.iter_mut().zip(row) {
-            watch.observe(id, state, seen);
-        }
     }
 
     /// The first invariant broken, in declaration order. Each is checked only as far as what
     /// it reads changed since it last held ([`watch`]).
     fn first_broken(&mut self, sim: &Sim<P>) -> Option<ViolationReport> {
-        let (property, found) = self
-            .watches
-            .iter_mut()
-            .find_map(|w| w.holds(sim).err().map(|v| (w.property, v)))?;
+        let (property, found) = self.watches.first_broken(sim)?;
         // The whole check names the violation as it always does; a node check's own finding
         // is the fallback.
         ViolationReport::check(property, sim)
@@ -313,7 +269,7 @@ impl<'p, P: Process> Checker<'p, P> {
                 continue;
             }
             self.touched_events += 1;
-            self.mark_changed(sim, touched);
+            self.watches.mark(sim, touched);
             if self.every.due(self.touched_events)
                 && let Some(mut v) = self.first_broken(sim)
             {

@@ -6,7 +6,7 @@
 //! other change (several nodes, a fault, no digest) checks the whole invariant.
 
 use super::{NodeCheck, Property, PropertyDigest, Violation};
-use crate::engine::Sim;
+use crate::engine::{Sim, Touched};
 use crate::process::{NodeId, Process};
 
 /// What changed, in what an invariant reads, since it last held.
@@ -28,8 +28,8 @@ impl Changed {
 }
 
 /// One invariant, and what changed in what it reads since it last held.
-pub(super) struct Watch<'p, P: Process> {
-    pub(super) property: &'p Property<P>,
+struct Watch<'p, P: Process> {
+    property: &'p Property<P>,
     /// Hashes what the invariant reads from one node's state; `None`: re-checked whole after
     /// every event that ran a handler.
     digest: Option<fn(&P) -> u64>,
@@ -37,40 +37,112 @@ pub(super) struct Watch<'p, P: Process> {
     changed: Changed,
 }
 
-impl<'p, P: Process> Watch<'p, P> {
-    /// A watch of `property`, which is checked whole first.
-    pub(super) fn new(property: &'p Property<P>, digests: &[PropertyDigest<P>]) -> Self {
-        let found = digests.iter().find(|d| d.property == property.name);
-        Watch {
-            property,
-            digest: found.map(|d| d.digest),
-            check_node: found.and_then(|d| d.check_node),
-            changed: Changed::Several,
-        }
-    }
+/// The invariants (`Always` properties) in the order they are checked, and the node digests
+/// they last saw.
+pub(super) struct Watches<'p, P: Process> {
+    list: Vec<Watch<'p, P>>,
+    /// Per node, then per watch, the digest as the invariant last saw it (meaningless for a
+    /// watch with no digest, or a node not `seen_up`): one node's digests sit side by side,
+    /// since an event touches one node.
+    seen: Vec<u64>,
+    /// Per node: whether it was up (or paused) when its digests were last taken.
+    seen_up: Vec<bool>,
+    /// Whether some watch may have changed since every invariant last held.
+    pending: bool,
+}
 
-    /// Records node `id`'s digest as `seen`; notes a change.
-    #[inline]
-    pub(super) fn observe(&mut self, id: NodeId, state: Option<&P>, seen: &mut Option<u64>) {
-        match self.digest {
-            Some(digest) => {
-                let now = state.map(digest);
-                if std::mem::replace(seen, now) != now {
-                    self.changed = self.changed.and(id);
+impl<'p, P: Process> Watches<'p, P> {
+    /// Watches of the `Always` properties, each checked whole first.
+    pub(super) fn new(properties: &'p [Property<P>], digests: &[PropertyDigest<P>]) -> Self {
+        let list = properties
+            .iter()
+            .filter(|p| p.when == super::CheckWhen::Always)
+            .map(|property| {
+                let found = digests.iter().find(|d| d.property == property.name);
+                Watch {
+                    property,
+                    digest: found.map(|d| d.digest),
+                    check_node: found.and_then(|d| d.check_node),
+                    changed: Changed::Several,
                 }
-            }
-            None => self.changed = Changed::Several,
+            })
+            .collect();
+        Watches {
+            list,
+            seen: Vec::new(),
+            seen_up: Vec::new(),
+            pending: true,
         }
     }
 
-    /// Something no digest covers may have changed (a fault).
-    pub(super) fn invalidate(&mut self) {
-        self.changed = Changed::Several;
+    /// Marks the invariants whose view of the touched nodes may have changed; records their
+    /// new digests.
+    pub(super) fn mark(&mut self, sim: &Sim<P>, touched: Touched) {
+        let count = sim.node_count() as usize;
+        if self.seen_up.len() != count {
+            self.seen = vec![0; self.list.len() * count];
+            self.seen_up = vec![false; count];
+        }
+        match touched {
+            Touched::Nothing => {}
+            Touched::Node(id) => self.mark_node(sim, id),
+            Touched::All => {
+                sim.node_ids().for_each(|id| self.mark_node(sim, id));
+                // A fault may change what no digest covers (links, storage): check them all.
+                self.list
+                    .iter_mut()
+                    .for_each(|w| w.changed = Changed::Several);
+                self.pending = true;
+            }
+        }
     }
 
+    /// Marks the invariants whose digest of node `id` changed, and those without a digest.
+    /// Runs after nearly every event: inlined into the run loop.
+    #[inline(always)]
+    fn mark_node(&mut self, sim: &Sim<P>, id: NodeId) {
+        let state = sim.states()[id.index()].as_ref();
+        let width = self.list.len();
+        let row = &mut self.seen[id.index() * width..][..width];
+        let was_up = std::mem::replace(&mut self.seen_up[id.index()], state.is_some());
+        let mut pending = false;
+        for (watch, seen) in self.list.iter_mut().zip(row) {
+            let changed = match (watch.digest, state) {
+                (None, _) => true,
+                (Some(digest), Some(state)) => {
+                    let now = digest(state);
+                    std::mem::replace(seen, now) != now || !was_up
+                }
+                (Some(_), None) => was_up,
+            };
+            if changed {
+                watch.changed = watch.changed.and(id);
+                pending = true;
+            }
+        }
+        self.pending |= pending;
+    }
+
+    /// The first invariant broken, in declaration order, and what its check found. Each is
+    /// checked only as far as what it reads changed since it last held.
+    pub(super) fn first_broken(&mut self, sim: &Sim<P>) -> Option<(&'p Property<P>, Violation)> {
+        // Debug builds check the unchanged invariants anyway (see `assert_holds`).
+        if !self.pending && !cfg!(debug_assertions) {
+            return None;
+        }
+        let found = self
+            .list
+            .iter_mut()
+            .find_map(|w| w.holds(sim).err().map(|v| (w.property, v)));
+        self.pending = found.is_some();
+        found
+    }
+}
+
+impl<P: Process> Watch<'_, P> {
     /// Whether the invariant still holds, checking only what may have changed.
     #[inline]
-    pub(super) fn holds(&mut self, sim: &Sim<P>) -> Result<(), Violation> {
+    fn holds(&mut self, sim: &Sim<P>) -> Result<(), Violation> {
         match (self.changed, self.check_node) {
             (Changed::Nothing, _) => {
                 assert_holds(self.property, sim, "its state digests did not change");
