@@ -20,6 +20,7 @@
 mod log;
 mod props;
 mod replicate;
+mod state;
 #[cfg(test)]
 mod tests;
 
@@ -185,8 +186,8 @@ pub enum Role {
     Leader,
 }
 
-/// One raft node.
-#[derive(Clone, Debug, Hash)]
+/// One raft node. `Debug` and `Hash` (in `state.rs`) leave out caches and derived counts.
+#[derive(Clone)]
 pub struct Raft {
     id: NodeId,
     node_count: u32,

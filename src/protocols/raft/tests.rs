@@ -105,6 +105,32 @@ fn a_healthy_cluster_elects_one_leader_and_replicates_everything() {
 }
 
 #[test]
+fn a_leaders_send_caches_change_neither_its_debug_nor_its_hash() {
+    use crate::linearizability::fxhash::FxHasher;
+    use std::hash::{Hash, Hasher};
+    let hash = |node: &Raft| {
+        let mut h = FxHasher::default();
+        node.hash(&mut h);
+        h.finish()
+    };
+    let r = run(3, &Params::default(), lossy(0.0, 0.0), Vec::new());
+    let leader = (1..=5)
+        .map(|i| up(&r.sim, n(i)))
+        .find(|node| node.role() == Role::Leader)
+        .expect("a healthy cluster has a leader");
+    assert!(leader.sent_to.iter().any(Option::is_some), "nothing cached");
+    let mut bare = leader.clone();
+    bare.sent = Default::default();
+    bare.sent_to.iter_mut().for_each(|s| *s = None);
+    assert_eq!(format!("{bare:?}"), format!("{leader:?}"));
+    assert_eq!(hash(&bare), hash(leader));
+    // What the protocol acts on does show.
+    bare.commit -= 1;
+    assert_ne!(format!("{bare:?}"), format!("{leader:?}"));
+    assert_ne!(hash(&bare), hash(leader));
+}
+
+#[test]
 fn storage_holds_what_memory_holds_so_a_crash_loses_nothing() {
     let faults = vec![
         at_ms(800, Fault::Crash(n(2))),
