@@ -140,7 +140,7 @@ impl Clients {
         client.seq += 1;
         let deadline = now + timeout;
         client.pending = Some(Pending {
-            op: op.clone(),
+            op,
             index,
             deadline,
             redirects: 0,
@@ -183,10 +183,7 @@ impl Clients {
                     pending.redirects += 1;
                     client.target = hint.filter(|h| h.0 < n).unwrap_or(NodeId((from.0 + 1) % n));
                     self.log.retarget(pending.index, client.target);
-                    let request = Request {
-                        id,
-                        op: pending.op.clone(),
-                    };
+                    let request = Request { id, op: pending.op };
                     return Outcome::Resend {
                         request,
                         to: client.target,

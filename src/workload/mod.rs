@@ -164,7 +164,7 @@ impl Func {
 }
 
 /// An operation a client asks a node to perform. Keys are numbered `0..keys`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ClientOp {
     /// Reads a key (register, kv), the counter's value, or the whole set.
     Read {

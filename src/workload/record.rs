@@ -96,7 +96,7 @@ impl HistoryLog {
         let event = self.events.len();
         self.ops.push(Recorded {
             process,
-            op: op.clone(),
+            op: *op,
             status: Status::Info,
             value: Value::Nil,
             done: false,

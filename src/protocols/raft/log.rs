@@ -12,7 +12,7 @@ pub const VOTE_KEY: &str = "vote";
 /// One log entry: a client's operation, the term of the leader that appended it, and the
 /// hash of the whole log up to and including it (so that two logs that agree on one
 /// entry's hash agree on their whole prefix, which keeps the safety checks O(1) per pair).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub term: u64,
     pub op: ClientOp,

@@ -162,7 +162,7 @@ impl Raft {
             self.refresh_tail();
         }
         for entry in &entries[held..] {
-            self.push_entry(ctx, entry.term, entry.op.clone());
+            self.push_entry(ctx, entry.term, entry.op);
         }
         ctx.storage().sync();
     }

@@ -77,7 +77,7 @@ fn entries_survive_encoding_and_keys_are_distinct() {
     storage.sync();
     let (term, vote, entries) = log::recover(&storage);
     assert_eq!((term, vote), (6, Some(2)));
-    let recovered: Vec<ClientOp> = entries.iter().map(|e| e.op.clone()).collect();
+    let recovered: Vec<ClientOp> = entries.iter().map(|e| e.op).collect();
     assert_eq!(recovered, ops);
     assert_eq!(entries[4].term, 5);
     // Chain hashes differ entry by entry and depend on the term.
