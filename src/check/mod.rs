@@ -262,7 +262,7 @@ impl<'p, P: Process> Checker<'p, P> {
                 return Ok(Some(v));
             }
             let first_record = sim.trace_len();
-            sim.step()?;
+            sim.step_next(next)?;
             // An event that ran no handler changed no node: nothing to re-check.
             let touched = sim.last_event_touched();
             if touched == Touched::Nothing {

@@ -18,6 +18,18 @@ impl<P: Process> Sim<P> {
         Ok(Some(next))
     }
 
+    /// Processes the next event, at `next`, which the caller just took from
+    /// [`Sim::next_event_time_mut`]: the queue is not asked again.
+    #[inline(always)]
+    pub fn step_next(&mut self, next: SimTime) -> Result<(), SimError> {
+        debug_assert_eq!(
+            Some(next),
+            self.core.queue.next_time(),
+            "not the next event"
+        );
+        self.step_at(next)
+    }
+
     /// Processes the next event, which the queue said is at `next`. Inlined into the run
     /// loop, with the limit errors out of line: the loop then pays no call per event.
     #[inline(always)]
