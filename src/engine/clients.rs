@@ -8,7 +8,7 @@ use super::node::NodeStatus;
 use super::queue::{Entry, EntryKind};
 use crate::process::{NodeId, Process};
 use crate::trace::{TraceKind, content_hash};
-use crate::workload::clients::Outcome;
+use crate::workload::clients::{Alarm, Outcome};
 use crate::workload::{Reply, Request, RequestId};
 
 /// Marks a client tick as the client's final read ([`crate::workload::CLIENTS_MAX`] is far
@@ -66,14 +66,21 @@ impl<P: Process> Core<P> {
         let content = content_hash(&request.op);
         self.tracer
             .record(self.now, to, kind, content, Some(&request.op));
-        self.queue.push(deadline, EntryKind::ClientTimeout, client);
+        if self.clients.arm(client, deadline) {
+            self.queue.push(deadline, EntryKind::ClientTimeout, client);
+        }
         self.send_request(to, request);
     }
 
-    /// Client `client`'s timer ran out: if its op is still open, it ends as info.
+    /// Client `client`'s timeout entry came due: if its op is still open, it ends as info.
     pub(crate) fn client_timeout(&mut self, client: u32) {
-        let Some(op) = self.clients.on_timeout(client, self.now) else {
-            return;
+        let op = match self.clients.on_timeout(client, self.now) {
+            Alarm::Expired(op) => op,
+            Alarm::Moved(deadline) => {
+                self.queue.push(deadline, EntryKind::ClientTimeout, client);
+                return;
+            }
+            Alarm::Idle => return,
         };
         let times = self.clients.log.times()[op];
         let seq = self.clients.seq_of(client);

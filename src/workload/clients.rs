@@ -28,6 +28,21 @@ struct Client {
     /// The node the current op was last sent to (after redirects).
     target: NodeId,
     pending: Option<Pending>,
+    /// When this client's timeout entry in the event queue comes due, if one is queued. One
+    /// at most: it moves on to the open op's later deadline when it finds its own op done, so
+    /// an op that completes in time costs the queue nothing.
+    alarm_at: Option<SimTime>,
+}
+
+/// What a client's timeout entry found when it came due.
+pub(crate) enum Alarm {
+    /// The open op's deadline passed: it ended as info (its index in the history).
+    Expired(usize),
+    /// The op it was queued for completed; another is open until this deadline: queue the
+    /// entry again for then.
+    Moved(SimTime),
+    /// No op is open.
+    Idle,
 }
 
 /// What a reply made the client do.
@@ -71,6 +86,7 @@ impl Clients {
                 home: NodeId(c % node_count),
                 target: NodeId(c % node_count),
                 pending: None,
+                alarm_at: None,
             })
             .collect();
         Clients {
@@ -199,20 +215,45 @@ impl Clients {
         Outcome::Completed { status }
     }
 
-    /// Client `c`'s timeout at `now`: the op it names, if that op was still open.
-    pub(crate) fn on_timeout(&mut self, c: u32, now: SimTime) -> Option<usize> {
-        let client = &self.clients[c as usize];
-        let due = client.pending.as_ref()?.deadline == now;
-        if !due {
-            return None;
+    /// Whether an op of client `c` with `deadline` needs a timeout entry queued: not when
+    /// one is queued already, for an earlier deadline (it moves on to this one).
+    pub(crate) fn arm(&mut self, c: u32, deadline: SimTime) -> bool {
+        let client = &mut self.clients[c as usize];
+        match client.alarm_at {
+            Some(at) => {
+                debug_assert!(at <= deadline, "deadlines of one client only grow");
+                false
+            }
+            None => {
+                client.alarm_at = Some(deadline);
+                true
+            }
         }
+    }
+
+    /// Client `c`'s timeout entry came due at `now`.
+    pub(crate) fn on_timeout(&mut self, c: u32, now: SimTime) -> Alarm {
+        let client = &mut self.clients[c as usize];
+        debug_assert_eq!(client.alarm_at, Some(now), "one timeout entry per client");
+        client.alarm_at = None;
+        let Some(deadline) = client.pending.as_ref().map(|p| p.deadline) else {
+            return Alarm::Idle;
+        };
+        if deadline > now {
+            client.alarm_at = Some(deadline);
+            return Alarm::Moved(deadline);
+        }
+        assert_eq!(
+            deadline, now,
+            "a timeout entry came after its op's deadline"
+        );
         let target = client.target;
         let op = self.finish(c, now, target, Status::Info, Value::Nil);
         self.new_process(c);
         // The node may be down or cut off: try the next one.
         let client = &mut self.clients[c as usize];
         client.home = NodeId((client.home.0 + 1) % self.node_count);
-        Some(op)
+        Alarm::Expired(op)
     }
 
     /// As in Jepsen, a client whose op is indeterminate goes on as a new process, so that no

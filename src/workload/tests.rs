@@ -145,3 +145,31 @@ fn bad_workloads_are_refused() {
     let built = SimBuilder::new(1).workload(c).build(|_| Server::default());
     assert!(built.is_err());
 }
+
+#[test]
+fn a_client_keeps_one_timeout_entry_that_moves_on_to_its_open_op() {
+    use super::clients::{Alarm, Clients, Outcome};
+    let ms = SimTime::from_millis;
+    let mut clients = Clients::new(config(Model::CasRegister), 1, 3);
+    let (first, ..) = clients.invoke(0, ms(0), false).expect("the workload runs");
+    assert!(clients.arm(0, ms(200)), "the first op queues an entry");
+    let done = clients.on_reply(first.id, NodeId(0), Reply::Ok(Value::Nil), ms(5));
+    assert!(matches!(done, Outcome::Completed { .. }));
+    let (_, _, deadline) = clients.invoke(0, ms(10), false).expect("idle again");
+    assert_eq!(deadline, ms(210));
+    assert!(
+        !clients.arm(0, deadline),
+        "the queued entry serves this op too"
+    );
+    // The entry comes due for the first op, which completed: it moves on, nothing expires.
+    assert!(matches!(clients.on_timeout(0, ms(200)), Alarm::Moved(t) if t == ms(210)));
+    assert_eq!(clients.log.len(), 2);
+    assert!(matches!(clients.on_timeout(0, ms(210)), Alarm::Expired(1)));
+    let (third, ..) = clients
+        .invoke(0, ms(220), false)
+        .expect("a new process goes on");
+    assert!(clients.arm(0, ms(420)), "no entry was left queued");
+    let done = clients.on_reply(third.id, NodeId(0), Reply::Ok(Value::Nil), ms(230));
+    assert!(matches!(done, Outcome::Completed { .. }));
+    assert!(matches!(clients.on_timeout(0, ms(420)), Alarm::Idle));
+}
