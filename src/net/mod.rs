@@ -134,13 +134,8 @@ impl Network {
         // What `route_link` does for the default link without FIFO, capacity or duplicates:
         // the same draws in the same order.
         let link = &self.config.default;
-        if link.drop > 0.0 {
-            let loss = self
-                .default_drop
-                .expect("a plain network's loss is a distribution");
-            if rng.sample(loss) {
-                return Route::Dropped(DropReason::Loss);
-            }
+        if self.lost(link, rng) {
+            return Route::Dropped(DropReason::Loss);
         }
         let at = now + link.latency.sample(rng);
         Route::Arrives {
@@ -160,15 +155,8 @@ impl Network {
                 return Route::Dropped(DropReason::Capacity);
             }
         }
-        if link.drop > 0.0 {
-            // The same draw as `random_bool(link.drop)`, without rebuilding the distribution.
-            let lost = match self.default_drop {
-                Some(d) if std::ptr::eq(link, &self.config.default) => rng.sample(d),
-                _ => rng.random_bool(link.drop),
-            };
-            if lost {
-                return Route::Dropped(DropReason::Loss);
-            }
+        if self.lost(link, rng) {
+            return Route::Dropped(DropReason::Loss);
         }
         let at = now + link.latency.sample(rng);
         let copy_at = if duplicate > 0.0 && rng.random_bool(duplicate) {
@@ -189,6 +177,20 @@ impl Network {
             state.in_flight += 1 + u32::from(copy_at.is_some());
         }
         Route::Arrives { at, copy_at }
+    }
+
+    /// Whether a message on `link` is lost: the draw of `random_bool(link.drop)`, from the
+    /// distribution built once when `link` is the default one; no draw for no loss.
+    #[inline(always)]
+    fn lost(&self, link: &LinkConfig, rng: &mut SimRng) -> bool {
+        if link.drop > 0.0 {
+            match self.default_drop {
+                Some(d) if std::ptr::eq(link, &self.config.default) => rng.sample(d),
+                _ => rng.random_bool(link.drop),
+            }
+        } else {
+            false
+        }
     }
 
     /// Called when a message leaves the link (delivered or dropped on arrival).

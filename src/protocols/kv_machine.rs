@@ -34,7 +34,9 @@ pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'stat
         ClientOp::Write { key, value } => match kv.get_mut(&key) {
             // An integer over an integer: nothing to drop.
             Some(Value::Int(held)) => *held = value,
-            _ => set(kv, key, Value::Int(value)),
+            _ => {
+                kv.insert(key, Value::Int(value));
+            }
         },
         ClientOp::Append { key, value } => match kv.get_mut(&key) {
             // In place: the string grows by the digits, as `format!("{text}{value}")` would.
@@ -45,7 +47,7 @@ pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'stat
             current => {
                 let text = current.map_or("".into(), |v| v.append_text());
                 let joined = Value::Str(format!("{text}{value}"));
-                set(kv, key, joined);
+                kv.insert(key, joined);
             }
         },
         ClientOp::Cas { key, from, to } => match kv.get_mut(&key) {
@@ -53,23 +55,15 @@ pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'stat
             _ => return Err("cas: the key holds another value"),
         },
         ClientOp::Add { value } => match kv.get_mut(&COUNTER_KEY) {
-            None | Some(Value::Nil) => set(kv, COUNTER_KEY, Value::Int(value)),
+            None | Some(Value::Nil) => {
+                kv.insert(COUNTER_KEY, Value::Int(value));
+            }
             Some(Value::Int(sum)) => *sum = sum.saturating_add(value),
             Some(_) => return Err("add: key 0 holds no number"),
         },
         ClientOp::Generate => return Err("this protocol serves no such operation"),
     }
     Ok(())
-}
-
-/// Stores `value` under `key`, in place when the key is already there.
-fn set(kv: &mut BTreeMap<u32, Value>, key: u32, value: Value) {
-    match kv.get_mut(&key) {
-        Some(slot) => *slot = value,
-        None => {
-            kv.insert(key, value);
-        }
-    }
 }
 
 #[cfg(test)]

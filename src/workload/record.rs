@@ -8,8 +8,7 @@ use serde_json::{Map, Value as Json, json};
 use std::io::{self, Write};
 
 /// Ops a history has room for from the start: a run of several seconds at a few hundred ops
-/// per second records about this many (growing a vector copies it all, and per-byte copies
-/// are costly in the instruction counts the benchmarks compare).
+/// per second records about this many, so that it never grows (and copies) its vectors.
 const OPS_RESERVED: usize = 1024;
 
 /// When an operation ran, and where.
