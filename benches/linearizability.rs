@@ -72,7 +72,7 @@ fn ms(d: Duration) -> f64 {
 
 /// About 10,000 ops over 10 keys from the register protocol, under loss and a crash.
 fn own_history(model: faultline::workload::Model) -> history::History {
-    use faultline::protocols::BuiltinProtocol;
+    use faultline::protocols::Protocol;
     use faultline::protocols::register::{Params, Register};
     use faultline::workload::WorkloadConfig;
     use faultline::{Fault, NodeId, SimBuilder, SimDuration, SimTime, TimedFault};

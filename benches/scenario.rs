@@ -32,7 +32,7 @@ fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(RUNS_DEFAULT)
         .clamp(2, RUNS_MAX);
-    let scenario = match scenario::load(&path) {
+    let scenario = match faultline::Registry::builtin().load(&path) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");

@@ -68,9 +68,13 @@
 //!
 //! ## Scenario files
 //!
-//! The built-in [`protocols`] run from YAML scenario files (see `docs/scenario-format.md`):
-//! [`scenario::load`] validates a file with located errors and [`scenario::run`] runs it,
-//! checking the protocol's properties and the scenario's expectation.
+//! A protocol that implements [`Protocol`] (a name, typed parameters, bug variants,
+//! properties, how to build a node) runs from YAML scenario files once it is in a
+//! [`Registry`] (see `docs/scenario-format.md`): [`Registry::load`] validates a file with
+//! located errors and [`scenario::run`] runs it, checking the protocol's properties and the
+//! scenario's expectation. [`Registry::builtin`] holds the reference [`protocols`], registered
+//! exactly as yours is; [`cli::main`] gives any registry the whole `faultline` command line
+//! (`docs/your-protocol.md` walks through it).
 //!
 //! ## Testing
 //!
@@ -86,6 +90,7 @@
 
 pub mod check;
 pub mod checkers;
+pub mod cli;
 pub mod engine;
 pub mod explain;
 pub mod explore;
@@ -96,7 +101,9 @@ pub mod net;
 pub mod process;
 #[cfg(feature = "proptest")]
 pub mod proptest;
+pub mod protocol;
 pub mod protocols;
+pub mod registry;
 pub mod report;
 pub mod rng;
 pub mod scenario;
@@ -112,5 +119,7 @@ pub use engine::{Limits, NodeStatus, NodeView, Sim, SimBuilder, SimError, Stats}
 pub use faults::{Fault, TimedFault};
 pub use net::{Latency, LinkConfig, NetworkConfig};
 pub use process::{Ctx, NodeId, Process, TimerId};
+pub use protocol::Protocol;
+pub use registry::Registry;
 pub use storage::Storage;
 pub use time::{SignedDuration, SimDuration, SimTime};

@@ -12,7 +12,9 @@ fn load(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name);
-    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    faultline::Registry::builtin()
+        .load(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn hash(scenario: &Scenario, seed: u64) -> u64 {

@@ -70,7 +70,9 @@ fn every_lesson_names_a_failing_and_a_passing_scenario_and_ends_with_questions()
         for name in scenario_names(&text) {
             let path = root().join(&name);
             assert!(path.is_file(), "{shown} names {name}, which does not exist");
-            let scenario = scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let scenario = faultline::Registry::builtin()
+                .load(&path)
+                .unwrap_or_else(|e| panic!("{e}"));
             match scenario.expect {
                 ExpectSpec::Pass => passing += 1,
                 ExpectSpec::Violation(_) => failing += 1,
@@ -92,7 +94,9 @@ fn every_scenario_a_lesson_names_meets_its_expectation() {
         names.extend(scenario_names(&std::fs::read_to_string(&page).unwrap()));
     }
     for name in names {
-        let scenario = scenario::load(&root().join(&name)).unwrap_or_else(|e| panic!("{e}"));
+        let scenario = faultline::Registry::builtin()
+            .load(&root().join(&name))
+            .unwrap_or_else(|e| panic!("{e}"));
         let report = scenario::run(&scenario, RunOptions::default())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(report.expectation_met, "{name}: {:?}", report.violations);

@@ -11,7 +11,9 @@ const FILE: &str = "scenarios/broadcast-nemesis.yaml";
 
 fn load() -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(FILE);
-    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    faultline::Registry::builtin()
+        .load(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn run_json(seed: &str, trace: &Path) -> (i32, Value) {

@@ -5,7 +5,7 @@
 
 use faultline::check::run_checked;
 use faultline::proptest::{fault_schedule, network_config};
-use faultline::protocols::BuiltinProtocol;
+use faultline::protocols::Protocol;
 use faultline::protocols::broadcast::{Broadcast, Params};
 use faultline::{NetworkConfig, SimBuilder, SimDuration, SimTime, TimedFault};
 use proptest::prelude::*;

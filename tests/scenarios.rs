@@ -269,7 +269,7 @@ fn validate_and_list_work() {
     let v: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(
         v.as_array().unwrap().len(),
-        faultline::protocols::NAMES.len()
+        faultline::Registry::builtin().names().len()
     );
     assert_eq!(v[2]["workloads"][1], "cas-register");
 }

@@ -3,7 +3,6 @@
 //! message loss), all healed with a quiet tail left for the protocol to finish its work.
 
 use faultline::faults::RandomFaults;
-use faultline::scenario::load;
 use faultline::testing::sweep_scenario;
 use faultline::time::SimTime;
 use std::path::Path;
@@ -12,7 +11,9 @@ const SEEDS: u64 = 200;
 
 /// Runs `file` with a fresh random schedule, over by `faults_until`, for every seed.
 fn sweep(file: &str, faults_until: SimTime) {
-    let base = load(Path::new(file)).expect("scenario loads");
+    let base = faultline::Registry::builtin()
+        .load(Path::new(file))
+        .expect("scenario loads");
     assert!(base.duration.0 > faults_until.0, "{file} has a quiet tail");
     let config = RandomFaults::all(faults_until);
     if let Err(failure) = sweep_scenario(&base, 0..SEEDS, Some(&config)) {

@@ -5,7 +5,7 @@
 //! Every multi-paxos bug scenario must meet its expectation.
 
 use faultline::faults::RandomFaults;
-use faultline::scenario::{RunOptions, Scenario, load, run};
+use faultline::scenario::{RunOptions, Scenario, run};
 use faultline::testing::Sweep;
 use faultline::time::{SimDuration, SimTime};
 use faultline::{Fault, TimedFault};
@@ -24,7 +24,9 @@ fn scenario(file: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(file);
-    load(&path).unwrap_or_else(|e| panic!("{file}: {e:?}"))
+    faultline::Registry::builtin()
+        .load(&path)
+        .unwrap_or_else(|e| panic!("{file}: {e:?}"))
 }
 
 /// The passing scenario, shortened, with its liveness phase moved to [`STABLE_AT`] and no

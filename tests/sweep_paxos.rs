@@ -5,7 +5,6 @@
 
 use faultline::Fault;
 use faultline::faults::RandomFaults;
-use faultline::protocols::ProtocolParams;
 use faultline::protocols::paxos::Params;
 use faultline::scenario::{self, RunOptions, Scenario};
 use faultline::testing::Sweep;
@@ -18,7 +17,9 @@ fn load(file: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(file);
-    scenario::load(&path).unwrap_or_else(|e| panic!("{file}: {e:?}"))
+    faultline::Registry::builtin()
+        .load(&path)
+        .unwrap_or_else(|e| panic!("{file}: {e:?}"))
 }
 
 /// The sweep of `base`: a random fault schedule per seed, healed 100 ms before the liveness
@@ -34,7 +35,7 @@ fn randomised(base: &Scenario) -> Sweep<'static> {
     Sweep::new(0..SEEDS)
         .random_faults(RandomFaults::all(until))
         .prepare(|s, seed| {
-            if let ProtocolParams::Paxos(params) = &mut s.params
+            if let Some(params) = s.params.get_mut::<Params>()
                 && !params.client_values
             {
                 *params = Params {

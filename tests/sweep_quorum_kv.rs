@@ -15,7 +15,9 @@ fn load(name: &str) -> faultline::scenario::Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name);
-    scenario::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"))
+    faultline::Registry::builtin()
+        .load(&path)
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
 #[test]

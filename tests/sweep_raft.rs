@@ -4,7 +4,7 @@
 //! give a linearizable history. Every raft bug scenario must meet its expectation.
 
 use faultline::faults::RandomFaults;
-use faultline::scenario::{RunOptions, Scenario, load, run};
+use faultline::scenario::{RunOptions, Scenario, run};
 use faultline::testing::sweep_scenario;
 use faultline::time::{SimDuration, SimTime};
 use faultline::{Fault, TimedFault};
@@ -18,7 +18,9 @@ const STABLE_AT: SimTime = SimTime::from_millis(2_800);
 const WITHIN: SimDuration = SimDuration::from_millis(1_200);
 
 fn scenario(path: &str) -> Scenario {
-    load(Path::new(path)).unwrap_or_else(|e| panic!("{path}: {e:?}"))
+    faultline::Registry::builtin()
+        .load(Path::new(path))
+        .unwrap_or_else(|e| panic!("{path}: {e:?}"))
 }
 
 /// The passing scenario, shortened, with its liveness phase moved to [`STABLE_AT`] and no

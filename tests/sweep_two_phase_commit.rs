@@ -4,7 +4,7 @@
 //! transaction reaches every participant. Each bug scenario still shows its violation.
 
 use faultline::faults::RandomFaults;
-use faultline::scenario::{RunOptions, load, run};
+use faultline::scenario::{RunOptions, run};
 use faultline::testing::sweep_scenario;
 use faultline::time::SimTime;
 use std::path::Path;
@@ -16,7 +16,9 @@ const FAULTS_UNTIL: SimTime = SimTime::from_secs(6);
 
 #[test]
 fn random_faults_never_split_a_transaction_and_all_are_decided_after_healing() {
-    let base = load(Path::new("scenarios/two-phase-commit-ok.yaml")).expect("scenario loads");
+    let base = faultline::Registry::builtin()
+        .load(Path::new("scenarios/two-phase-commit-ok.yaml"))
+        .expect("scenario loads");
     assert!(
         base.duration.as_nanos() >= FAULTS_UNTIL.as_nanos() + 3_000_000_000,
         "the scenario leaves a quiet tail after the faults"
@@ -34,7 +36,9 @@ fn every_bug_scenario_meets_its_expectation() {
         "scenarios/two-phase-commit-unilateral-abort-bug.yaml",
         "scenarios/two-phase-commit-unlogged-decision-bug.yaml",
     ] {
-        let scenario = load(Path::new(file)).expect("scenario loads");
+        let scenario = faultline::Registry::builtin()
+            .load(Path::new(file))
+            .expect("scenario loads");
         let report = run(&scenario, RunOptions::default()).expect("the run completes");
         assert!(
             report.expectation_met,

@@ -3,9 +3,9 @@
 //! sweeps check properties and determinism.
 
 use faultline::faults::RandomFaults;
-use faultline::protocols::BuiltinProtocol;
+use faultline::protocols::Protocol;
 use faultline::protocols::broadcast::{Broadcast, Params};
-use faultline::scenario::{self, ExpectSpec, Scenario};
+use faultline::scenario::{ExpectSpec, Scenario};
 use faultline::testing::{
     FailureKind, Sweep, sweep_builder_deterministic, sweep_file, sweep_scenario, with_random_faults,
 };
@@ -16,7 +16,9 @@ fn load(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")
         .join(name);
-    scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    faultline::Registry::builtin()
+        .load(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// A bug scenario told to expect a pass: every seed fails.

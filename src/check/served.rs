@@ -47,7 +47,7 @@ mod tests {
     use super::*;
     use crate::engine::SimBuilder;
     use crate::faults::{Fault, TimedFault};
-    use crate::protocols::BuiltinProtocol;
+    use crate::protocols::Protocol;
     use crate::protocols::raft::{Params, Raft};
     use crate::workload::{Model, WorkloadConfig};
 

@@ -1,15 +1,15 @@
 //! After `faultline run`: explanations of the violations, the ShiViz log, and the violation
 //! and explanation records appended to the trace file.
 
-use crate::{EXIT_BAD_INPUT, EXIT_INTERNAL};
-use faultline::explain;
-use faultline::scenario::{RunReport, Scenario};
+use super::{EXIT_BAD_INPUT, EXIT_INTERNAL};
+use crate::explain;
+use crate::scenario::{RunReport, Scenario};
 use std::io::Write;
 use std::path::Path;
 
 /// Replays the run once if it has violations or a ShiViz log is asked for, then explains,
 /// exports and appends. Returns the exit code on failure.
-pub(crate) fn after_run(
+pub(super) fn after_run(
     scenario: &Scenario,
     report: &mut RunReport,
     trace: Option<&Path>,

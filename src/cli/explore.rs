@@ -1,11 +1,10 @@
 //! The exploration commands: `fuzz`, `shrink` and `merge`.
 
-use crate::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format, parse_duration};
-use faultline::explore;
-use faultline::scenario;
+use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format, parse_duration};
+use crate::explore;
 use std::path::{Path, PathBuf};
 
-pub(crate) const FUZZ_HELP: &str = "\
+pub(super) const FUZZ_HELP: &str = "\
 Each seed runs the scenario with `seed:` replaced and `expect: pass`: any violated property,
 limit or protocol panic fails the seed. A scenario with no scripted faults gets a random
 schedule drawn from each seed (partitions, crashes, pauses over the first 70 % of the run).
@@ -27,7 +26,7 @@ Examples:
   faultline fuzz scenarios/paxos-agreement.yaml --count 100000 --out ci-fuzz --resume --junit fuzz.xml";
 
 #[derive(clap::Args)]
-pub(crate) struct FuzzArgs {
+pub(super) struct FuzzArgs {
     /// The scenario (YAML).
     file: PathBuf,
     /// Seeds to run, half-open: A..B runs A, A+1, ..., B-1.
@@ -62,7 +61,7 @@ pub(crate) struct FuzzArgs {
     format: Format,
 }
 
-pub(crate) const SHRINK_HELP: &str = "\
+pub(super) const SHRINK_HELP: &str = "\
 FILE is a failing scenario: one written by `faultline fuzz`, or any scenario whose run does not
 meet its `expect:`. The property that fails first (or `panic`, `limit`) is kept failing while
 the scenario is made smaller, in this order: delta debugging over the fault list (a liveness
@@ -83,7 +82,7 @@ Examples:
   faultline shrink fuzz-out/all_delivered/seed-3.yaml -o small.yaml --format json";
 
 #[derive(clap::Args)]
-pub(crate) struct ShrinkArgs {
+pub(super) struct ShrinkArgs {
     /// The failing scenario (YAML).
     file: PathBuf,
     /// Where the shrunk scenario is written (default: FILE with `.min.yaml`).
@@ -92,7 +91,7 @@ pub(crate) struct ShrinkArgs {
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
-pub(crate) const MERGE_HELP: &str = "\
+pub(super) const MERGE_HELP: &str = "\
 Reads the `--format json` reports of `faultline fuzz` runs, typically the shards K/N of one
 sweep, and prints one report: seeds summed, failures sorted by seed, the longest wall time,
 and seeds/s summed (the throughput of the shards together).
@@ -105,8 +104,8 @@ Exit codes:
 Example:
   faultline merge shard-0.json shard-1.json shard-2.json shard-3.json --junit fuzz.xml";
 
-pub(crate) fn fuzz(args: &FuzzArgs) -> u8 {
-    let scenario = match scenario::load(&args.file) {
+pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
+    let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -158,8 +157,8 @@ fn print_fuzz_report(report: &explore::FuzzReport, junit: Option<&Path>, format:
     }
 }
 
-pub(crate) fn shrink(args: &ShrinkArgs) -> u8 {
-    let scenario = match scenario::load(&args.file) {
+pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
+    let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
@@ -187,7 +186,7 @@ pub(crate) fn shrink(args: &ShrinkArgs) -> u8 {
     EXIT_OK
 }
 
-pub(crate) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {
+pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {
     let mut reports = Vec::new();
     for file in files {
         let parsed = std::fs::read_to_string(file)

@@ -1,5 +1,259 @@
-//! Subcommands kept apart from `main.rs` so that each file stays small.
+//! The command line as a library: every subcommand of `faultline` (`run`, `validate`, `fuzz`,
+//! `shrink`, `merge`, `viz`, `list`, `check-history`) for the protocols of any [`Registry`].
+//!
+//! The `faultline` binary is [`main`] with [`Registry::builtin`]. A binary of your own, for
+//! scenario files that name your protocol, is the same call with your registry:
+//!
+//! ```no_run
+//! # use faultline::{Registry, protocols::echo::Echo as MyProtocol};
+//! fn main() -> std::process::ExitCode {
+//!     faultline::cli::main(Registry::empty().with::<MyProtocol>())
+//! }
+//! ```
+//!
+//! Parsing, calling the library and rendering are all this module does; exit codes are those
+//! of docs: 0 expectations met, 1 violation, 2 bad input, 3 internal error, 4 no verdict.
 
-pub(crate) mod explain;
-pub(crate) mod explore;
-pub(crate) mod viz;
+use crate::Registry;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod explain;
+mod explore;
+mod history;
+mod run;
+mod viz;
+
+use explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};
+use history::{CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, check_history, parse_duration};
+use run::{RunArgs, run};
+use viz::{VIZ_HELP, VizArgs, viz};
+
+const EXIT_OK: u8 = 0;
+const EXIT_VIOLATION: u8 = 1;
+const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_INTERNAL: u8 = 3;
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0  the run met its expectations (`expect:` in the scenario)
+  1  a property was violated, or `expect:` was not met
+  2  bad input: an unreadable or invalid scenario file, or a bad flag
+  3  internal error (a bug in faultline or in a built-in protocol)
+  4  check-history only: no verdict within the time or memory budget
+
+Examples:
+  faultline run scenarios/echo-loss.yaml
+  faultline run scenarios/broadcast-partition.yaml --seed 7 --trace run.jsonl
+  faultline run scenarios/echo-duplicate-bug.yaml --format json
+  faultline run scenarios/echo-loss.yaml --check-determinism
+  faultline run scenarios/register-stale-read-bug.yaml --history h.jsonl
+  faultline run scenarios/raft-figure8-bug.yaml --html run.html --states
+  faultline viz run.jsonl -o run.html
+  faultline validate scenarios/*.yaml
+  faultline list
+  faultline check-history history.jsonl --model cas-register";
+
+/// A deterministic simulator for distributed systems: seeded network faults, crashes, pauses
+/// and clock skew, replayed bit for bit from a scenario file.
+#[derive(Parser)]
+#[command(name = "faultline", version, after_help = AFTER_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a scenario file and check its properties and expectation.
+    #[command(after_help = AFTER_HELP)]
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    #[command(after_help = "Example:\n  faultline validate scenarios/*.yaml")]
+    Validate {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, or a
+    /// counter, set or unique-ids checker.
+    #[command(after_help = CHECK_HISTORY_HELP)]
+    CheckHistory {
+        /// The history file.
+        file: PathBuf,
+        #[arg(long, value_enum)]
+        model: HistoryModel,
+        /// The initial value of the register (or of every key): an integer, `nil`, or a string.
+        #[arg(long, value_name = "V")]
+        initial: Option<String>,
+        /// The input format; detected from the content when absent.
+        #[arg(long, value_enum)]
+        format_in: Option<HistoryFormat>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Give up with verdict `unknown` after this long, e.g. 500ms, 10s, 2m.
+        #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
+        time_budget: std::time::Duration,
+    },
+    /// Run a scenario over many seeds in parallel and write every failing seed as a scenario
+    /// file that replays it.
+    #[command(after_help = FUZZ_HELP)]
+    Fuzz(FuzzArgs),
+    /// Shrink a failing scenario to a smaller one that fails with the same property.
+    #[command(after_help = SHRINK_HELP)]
+    Shrink(ShrinkArgs),
+    /// Combine the JSON reports of `faultline fuzz` shards into one report.
+    #[command(after_help = MERGE_HELP)]
+    Merge {
+        /// Reports written by `faultline fuzz --format json`.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Also write the merged failures as JUnit XML to FILE.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Draw a trace file as a self-contained HTML page: a space-time diagram to step through.
+    #[command(after_help = VIZ_HELP)]
+    Viz(VizArgs),
+    /// List the protocols scenario files can name, with their parameters, properties and bug
+    /// variants.
+    List {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+/// Runs the command line of this process for the protocols of `registry`: what a binary's
+/// `main` returns. Help and messages name the binary as it was invoked.
+pub fn main(registry: Registry) -> ExitCode {
+    run_args(registry, std::env::args_os())
+}
+
+/// Runs the command line `args` (the first is the binary's name) for the protocols of
+/// `registry`.
+pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let mut args = args.into_iter().peekable();
+    let name = args
+        .peek()
+        .and_then(|a| {
+            PathBuf::from(a)
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "faultline".to_string());
+    let matches = Cli::command()
+        .name(name.clone())
+        .bin_name(name)
+        .get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match cli.command {
+        Command::Run(args) => run(&registry, &args),
+        Command::Validate { files } => validate(&registry, &files),
+        Command::Fuzz(args) => fuzz(&registry, &args),
+        Command::Shrink(args) => shrink(&registry, &args),
+        Command::Merge {
+            files,
+            junit,
+            format,
+        } => merge(&files, junit.as_deref(), format),
+        Command::Viz(args) => viz(&args),
+        Command::List { format } => list(&registry, format),
+        Command::CheckHistory {
+            file,
+            model,
+            initial,
+            format_in,
+            format,
+            time_budget,
+        } => check_history(
+            &file,
+            model,
+            initial.as_deref(),
+            format_in,
+            format,
+            time_budget,
+        ),
+    }));
+    ExitCode::from(outcome.unwrap_or_else(|_| {
+        eprintln!("faultline: internal error (a bug in faultline); please report it with the scenario file");
+        EXIT_INTERNAL
+    }))
+}
+
+fn validate(registry: &Registry, files: &[PathBuf]) -> u8 {
+    let mut worst = EXIT_OK;
+    for file in files {
+        match registry.load(file) {
+            Ok(s) => println!(
+                "{}: ok — {} ({}{}, {} nodes, {} faults{}, {})",
+                file.display(),
+                s.name,
+                s.protocol,
+                s.bug.map(|b| format!(", bug: {b}")).unwrap_or_default(),
+                s.node_names.len(),
+                s.faults.len(),
+                s.workload
+                    .as_ref()
+                    .map(|w| format!(", {} {} clients", w.clients, w.model))
+                    .unwrap_or_default(),
+                s.duration
+            ),
+            Err(e) => {
+                eprintln!("{e}");
+                worst = EXIT_BAD_INPUT;
+            }
+        }
+    }
+    worst
+}
+
+fn list(registry: &Registry, format: Format) -> u8 {
+    let protocols = registry.infos();
+    if format == Format::Json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&protocols).expect("protocol docs serialise")
+        );
+        return EXIT_OK;
+    }
+    for p in &protocols {
+        println!("{} — {}", p.name, p.summary);
+        println!("  params:");
+        for d in p.params {
+            println!("    {:<20} default {:<8} {}", d.name, d.default, d.meaning);
+        }
+        println!("  properties:");
+        for prop in &p.properties {
+            let when = match prop.when {
+                crate::check::CheckWhen::Always => "always",
+                crate::check::CheckWhen::AtEnd => "at end",
+            };
+            println!("    {:<20} {:<8} {}", prop.name, when, prop.description);
+        }
+        if !p.workloads.is_empty() {
+            let names: Vec<&str> = p.workloads.iter().map(|m| m.name()).collect();
+            println!("  client workloads: {}", names.join(", "));
+        }
+        println!("  bug variants:");
+        for b in p.bugs {
+            println!(
+                "    {:<20} violates {}: {}",
+                b.name, b.violates, b.description
+            );
+        }
+        println!();
+    }
+    EXIT_OK
+}

@@ -1,10 +1,10 @@
 //! `faultline viz`: a trace file drawn as a self-contained HTML page.
 
-use crate::{EXIT_BAD_INPUT, EXIT_OK};
-use faultline::viz::{self, Meta, Page};
+use super::{EXIT_BAD_INPUT, EXIT_OK};
+use crate::viz::{self, Meta, Page};
 use std::path::PathBuf;
 
-pub(crate) const VIZ_HELP: &str = "\
+pub(super) const VIZ_HELP: &str = "\
 The page is one HTML file with its styles, script and data inside: it opens from disk in
 any modern browser, offline. It shows a lane per node and time left to right: an arrow per
 delivered message, dropped messages ending in a cross that names the reason, duplicates,
@@ -24,7 +24,7 @@ Examples:
   faultline run scenarios/broadcast-partition.yaml --html run.html";
 
 #[derive(clap::Args)]
-pub(crate) struct VizArgs {
+pub(super) struct VizArgs {
     /// A trace written by `faultline run --trace` (JSON Lines).
     trace: PathBuf,
     /// The page to write (default: the trace's name with `.html`).
@@ -35,7 +35,7 @@ pub(crate) struct VizArgs {
     title: Option<String>,
 }
 
-pub(crate) fn viz(args: &VizArgs) -> u8 {
+pub(super) fn viz(args: &VizArgs) -> u8 {
     let trace = match viz::read_trace(&args.trace) {
         Ok(t) => t,
         Err(e) => {

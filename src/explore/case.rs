@@ -130,7 +130,7 @@ fn write_trace(sub: &Path, s: &Scenario) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::parse;
+    use crate::scenario::builtin::parse;
 
     #[test]
     fn a_plain_scenario_gets_faults_from_the_seed_and_expects_a_pass() {

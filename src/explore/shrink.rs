@@ -158,7 +158,8 @@ impl Shrinker {
         if self.runs >= CANDIDATES_MAX {
             return false;
         }
-        let Ok(back) = parse(&to_yaml(candidate), &self.file) else {
+        let protocols = std::slice::from_ref(&candidate.entry);
+        let Ok(back) = parse(protocols, &to_yaml(candidate), &self.file) else {
             return false;
         };
         self.runs += 1;

@@ -25,6 +25,26 @@ pub(crate) struct Context {
 
 thread_local! {
     static CONTEXT: RefCell<Option<Context>> = const { RefCell::new(None) };
+    /// The protocols a scenario may name, known on both passes.
+    static PROTOCOLS: RefCell<Vec<&'static str>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Installs the names of the protocols a scenario may name for the duration of a closure.
+pub(crate) fn with_protocols<T>(names: Vec<&'static str>, f: impl FnOnce() -> T) -> T {
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            PROTOCOLS.with(|p| p.borrow_mut().clear());
+        }
+    }
+    PROTOCOLS.with(|p| *p.borrow_mut() = names);
+    let _reset = Reset;
+    f()
+}
+
+/// Runs `f` on the names of the protocols a scenario may name.
+pub(crate) fn protocols<T>(f: impl FnOnce(&[&'static str]) -> T) -> T {
+    PROTOCOLS.with(|p| f(&p.borrow()))
 }
 
 /// Installs a context for the duration of a closure (the second pass).

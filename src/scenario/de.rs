@@ -4,7 +4,7 @@
 //! it. Validation therefore happens inside `Deserialize` impls (never after), so that e.g. a
 //! probability of 1.5 is reported at its own line and column.
 
-use super::context::{inspect, one_of};
+use super::context::{inspect, one_of, protocols};
 use crate::serde_util::{f64_then, str_then};
 use serde::de::{Deserialize, Deserializer};
 
@@ -116,20 +116,27 @@ fn check_known(
     verdict.unwrap_or(Ok(()))
 }
 
-/// A built-in protocol's name, checked on the first pass.
+/// A registered protocol's name, checked on the first pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProtocolRef(pub String);
 
 impl<'de> Deserialize<'de> for ProtocolRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         str_then(d, "a protocol name", |name| {
-            if !crate::protocols::NAMES.contains(&name) {
-                return Err(format!(
-                    "unknown protocol `{name}`; expected {} (see `faultline list`)",
-                    one_of(crate::protocols::NAMES)
-                ));
-            }
-            Ok(ProtocolRef(name.to_string()))
+            protocols(|known| {
+                if known.contains(&name) {
+                    Ok(ProtocolRef(name.to_string()))
+                } else if known.is_empty() {
+                    Err(format!(
+                        "unknown protocol `{name}`: no protocol is registered"
+                    ))
+                } else {
+                    Err(format!(
+                        "unknown protocol `{name}`; expected {} (see the `list` subcommand)",
+                        one_of(known)
+                    ))
+                }
+            })
         })
     }
 }

@@ -7,6 +7,7 @@
 
 mod context;
 mod de;
+mod entry;
 mod faults;
 mod goals;
 mod liveness;
@@ -17,6 +18,7 @@ mod workload;
 mod write;
 
 pub use de::Probability;
+pub use entry::{Params, ProtocolEntry};
 pub use faults::{FaultAction, FaultSpec};
 pub use run::{CheckResult, Outcome, RunError, RunOptions, RunReport, check_determinism, run};
 pub use schema::{ExpectSpec, ScenarioFile};
@@ -27,10 +29,11 @@ use crate::engine::{Limits, NODES_MAX};
 use crate::faults::{Fault, TimedFault};
 use crate::net::{LinkConfig, NetworkConfig};
 use crate::process::NodeId;
-use crate::protocols::{self, ProtocolParams};
+use crate::protocol::ProtocolInfo;
 use crate::time::{SimDuration, SimTime};
 use context::Context;
-use schema::{LinkSpec, NetworkSpec, ParamsSpec};
+use schema::{LinkSpec, NetworkSpec};
+use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -45,8 +48,10 @@ pub struct Scenario {
     pub file: String,
     pub name: String,
     pub description: String,
+    /// The name of its protocol.
     pub protocol: String,
-    pub params: ProtocolParams,
+    /// The protocol's parameters: its [`crate::Protocol::Params`].
+    pub params: Params,
     pub bug: Option<&'static str>,
     pub node_names: Vec<String>,
     pub seed: u64,
@@ -67,6 +72,15 @@ pub struct Scenario {
     pub nemesis: Option<crate::faults::Nemesis>,
     /// Random network settings, drawn per seed by [`Scenario::materialize`] before the run.
     pub swarm: Option<crate::faults::Swarm>,
+    /// The protocol itself, as registered: what runs the scenario.
+    pub(crate) entry: ProtocolEntry,
+}
+
+impl Scenario {
+    /// Its protocol's parameters, properties and bug variants.
+    pub fn protocol_info(&self) -> ProtocolInfo {
+        self.entry.info()
+    }
 }
 
 /// A scenario error with its location in the file.
@@ -90,8 +104,8 @@ impl fmt::Display for ScenarioError {
 
 impl std::error::Error for ScenarioError {}
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+/// Reads and validates a scenario file naming one of `protocols`.
+pub(crate) fn load(protocols: &[ProtocolEntry], path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let fail = |message: String| ScenarioError {
         file: file.clone(),
@@ -120,7 +134,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             message: "the file is not valid UTF-8".into(),
         }
     })?;
-    parse(&text, &file)
+    parse(protocols, &text, &file)
 }
 
 fn line_col_of(prefix: &[u8]) -> (usize, usize) {
@@ -129,12 +143,29 @@ fn line_col_of(prefix: &[u8]) -> (usize, usize) {
     (line, column)
 }
 
-/// Parses and validates scenario text; `file` names it in errors.
-pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+/// Parses and validates scenario text naming one of `protocols`; `file` names it in errors.
+pub(crate) fn parse(
+    protocols: &[ProtocolEntry],
+    text: &str,
+    file: &str,
+) -> Result<Scenario, ScenarioError> {
+    let names: Vec<&'static str> = protocols.iter().map(ProtocolEntry::name).collect();
+    context::with_protocols(names, || parse_in(protocols, text, file))
+}
+
+/// [`parse`], with the protocols' names installed for the parser.
+fn parse_in(
+    protocols: &[ProtocolEntry],
+    text: &str,
+    file: &str,
+) -> Result<Scenario, ScenarioError> {
     let located = |e: serde_yaml::Error| locate(e, file);
-    let first: ScenarioFile = serde_yaml::from_str(text).map_err(located)?;
-    let info =
-        protocols::find(&first.protocol.0).expect("protocol names are checked while parsing");
+    let first: ScenarioFile<IgnoredAny> = serde_yaml::from_str(text).map_err(located)?;
+    let entry = protocols
+        .iter()
+        .find(|p| p.name() == first.protocol.0)
+        .expect("protocol names are checked while parsing");
+    let info = entry.info();
     let max_nodes = first
         .limits
         .max_nodes
@@ -161,9 +192,8 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         max_nodes,
     };
     let names = ctx.nodes.clone();
-    let second: ScenarioFile =
-        context::with_context(ctx, || serde_yaml::from_str(text)).map_err(located)?;
-    Ok(build(second, names, file, &info))
+    let (second, params) = context::with_context(ctx, || entry.read(text)).map_err(located)?;
+    Ok(build(second, params, names, file, entry, &info))
 }
 
 /// Turns a serde_yaml error into `file:line:column: message`.
@@ -208,10 +238,12 @@ fn strip_positions(text: &str) -> String {
 }
 
 fn build(
-    f: ScenarioFile,
+    f: ScenarioFile<IgnoredAny>,
+    params: Params,
     names: Vec<String>,
     file: &str,
-    info: &protocols::ProtocolInfo,
+    entry: &ProtocolEntry,
+    info: &ProtocolInfo,
 ) -> Scenario {
     let ids: BTreeMap<&str, NodeId> = names
         .iter()
@@ -219,10 +251,6 @@ fn build(
         .map(|(i, n)| (n.as_str(), NodeId(i as u32)))
         .collect();
     let id = |name: &str| ids[name];
-    let params = match f.params {
-        Some(ParamsSpec::Typed(p)) => p,
-        _ => protocols::default_params(info.name).expect("built-in protocol"),
-    };
     let bug = f.bug.map(|b| {
         info.bugs
             .iter()
@@ -289,6 +317,7 @@ fn build(
         workload: f.workload.map(|w| w.0),
         nemesis: f.nemesis.map(|n| n.0),
         swarm: f.swarm.map(|s| s.0),
+        entry: entry.clone(),
     }
 }
 
@@ -356,6 +385,20 @@ fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fault {
             node: id(node),
             by: *by,
         },
+    }
+}
+
+/// `load` and `parse` with the built-in protocols, for the crate's own tests.
+#[cfg(test)]
+pub(crate) mod builtin {
+    use super::{Scenario, ScenarioError};
+
+    pub(crate) fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
+        crate::Registry::builtin().load(path)
+    }
+
+    pub(crate) fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        crate::Registry::builtin().parse(text, file)
     }
 }
 

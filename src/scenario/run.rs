@@ -6,7 +6,7 @@ use crate::check::{
     CheckWhen, Checker, GoalResult, HistoryCheck, Property, ViolationReport, check_history,
 };
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
-use crate::protocols::{BuiltinProtocol, ProtocolParams, broadcast::Broadcast, echo::Echo};
+use crate::protocol::Protocol;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Determinism, TraceSink, compare_runs};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -95,6 +95,8 @@ pub enum RunError {
     Trace(std::io::Error),
     #[error("cannot write the history to {path}: {error}")]
     History { path: String, error: std::io::Error },
+    #[error("the scenario's `params` are not the parameters of protocol `{protocol}`")]
+    Params { protocol: &'static str },
 }
 
 /// Runs a scenario once.
@@ -106,32 +108,10 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
     } else {
         scenario
     };
-    match &scenario.params {
-        ProtocolParams::Echo(p) => run_with::<Echo>(scenario, p, options),
-        ProtocolParams::Broadcast(p) => run_with::<Broadcast>(scenario, p, options),
-        ProtocolParams::Register(p) => {
-            run_with::<crate::protocols::register::Register>(scenario, p, options)
-        }
-        ProtocolParams::TwoPhaseCommit(p) => {
-            run_with::<crate::protocols::two_phase_commit::TwoPhaseCommit>(scenario, p, options)
-        }
-        ProtocolParams::QuorumKv(p) => {
-            run_with::<crate::protocols::quorum_kv::QuorumKv>(scenario, p, options)
-        }
-        ProtocolParams::Paxos(p) => {
-            run_with::<crate::protocols::paxos::Paxos>(scenario, p, options)
-        }
-        ProtocolParams::PrimaryBackup(p) => {
-            run_with::<crate::protocols::primary_backup::PrimaryBackup>(scenario, p, options)
-        }
-        ProtocolParams::Raft(p) => run_with::<crate::protocols::raft::Raft>(scenario, p, options),
-        ProtocolParams::MultiPaxos(p) => {
-            run_with::<crate::protocols::multi_paxos::MultiPaxos>(scenario, p, options)
-        }
-    }
+    scenario.entry.run(scenario, options)
 }
 
-fn build<P: BuiltinProtocol>(
+fn build<P: Protocol>(
     scenario: &Scenario,
     params: &P::Params,
     options: RunOptions,
@@ -163,7 +143,7 @@ fn build<P: BuiltinProtocol>(
     Ok(sim)
 }
 
-fn selected<P: BuiltinProtocol>(scenario: &Scenario) -> Vec<Property<P>> {
+fn selected<P: Protocol>(scenario: &Scenario) -> Vec<Property<P>> {
     let mut props = P::properties();
     if !scenario.checks.is_empty() {
         let expected = match &scenario.expect {
@@ -186,7 +166,7 @@ const PROGRESS_SLICES: u64 = 200;
 /// Checks the run in slices of simulated time, so that a progress bar can follow long runs.
 /// Never inlined, so that profiles can count the run loop on its own.
 #[inline(never)]
-fn drive<P: BuiltinProtocol>(
+fn drive<P: Protocol>(
     sim: &mut Sim<P>,
     end: SimTime,
     checker: &mut Checker<'_, P>,
@@ -222,7 +202,8 @@ fn drive<P: BuiltinProtocol>(
     Ok(checker.finish(sim))
 }
 
-fn run_with<P: BuiltinProtocol>(
+/// Runs `scenario` as a run of protocol `P` with `params`.
+pub(crate) fn run_typed<P: Protocol>(
     scenario: &Scenario,
     params: &P::Params,
     options: RunOptions,
@@ -284,7 +265,7 @@ fn run_with<P: BuiltinProtocol>(
 
 /// Checks the clients' history if the scenario has a workload and checks it. A run stopped
 /// early is checked too: what it recorded is a history, with the open ops indefinite.
-fn history_check<P: BuiltinProtocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<HistoryCheck> {
+fn history_check<P: Protocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<HistoryCheck> {
     let model = scenario.workload.as_ref()?.model;
     let wanted = scenario.checks.is_empty()
         || scenario.checks.iter().any(|c| c == model.check_name())
@@ -300,7 +281,7 @@ fn history_check<P: BuiltinProtocol>(scenario: &Scenario, sim: &Sim<P>) -> Optio
     ))
 }
 
-fn write_history<P: BuiltinProtocol>(sim: &Sim<P>, path: &std::path::Path) -> Result<(), RunError> {
+fn write_history<P: Protocol>(sim: &Sim<P>, path: &std::path::Path) -> Result<(), RunError> {
     let error = |error| RunError::History {
         path: path.display().to_string(),
         error,
@@ -311,7 +292,7 @@ fn write_history<P: BuiltinProtocol>(sim: &Sim<P>, path: &std::path::Path) -> Re
         .map_err(error)
 }
 
-fn check_result<P: BuiltinProtocol>(
+fn check_result<P: Protocol>(
     p: &Property<P>,
     violations: &[ViolationReport],
     finished: bool,
@@ -332,7 +313,7 @@ fn check_result<P: BuiltinProtocol>(
     }
 }
 
-fn report<P: BuiltinProtocol>(
+fn report<P: Protocol>(
     scenario: &Scenario,
     sim: &Sim<P>,
     checks: Vec<CheckResult>,

@@ -8,7 +8,6 @@ use super::de::{BugRef, NodeRef, Probability, PropertyRef, ProtocolRef};
 use crate::check::CheckEvery;
 use crate::engine::NODES_MAX;
 use crate::net::Latency;
-use crate::protocols::ProtocolParams;
 use crate::serde_util::{map_then, str_then, u64_then};
 use crate::time::SimDuration;
 use serde::Deserialize;
@@ -23,16 +22,18 @@ pub const FAULTS_MAX: usize = 100_000;
 /// Most per-link overrides.
 const LINKS_MAX: usize = 100_000;
 
-/// A scenario file as written.
+/// A scenario file as written, with `params:` read as `P`: the protocol's own parameter type
+/// on the second pass (so that a bad parameter is reported at its own line), anything on the
+/// first, which learns the protocol.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ScenarioFile {
+pub struct ScenarioFile<P> {
     pub name: String,
     #[serde(default)]
     pub description: String,
     pub protocol: ProtocolRef,
-    #[serde(default)]
-    pub params: Option<ParamsSpec>,
+    #[serde(default = "none")]
+    pub params: Option<P>,
     #[serde(default)]
     pub bug: Option<BugRef>,
     pub nodes: NodesSpec,
@@ -64,6 +65,59 @@ pub struct ScenarioFile {
     pub swarm: Option<super::nemesis::SwarmSpec>,
 }
 
+fn none<P>() -> Option<P> {
+    None
+}
+
+impl<P> ScenarioFile<P> {
+    /// The file without its `params:`, and the `params:`.
+    pub fn split(self) -> (ScenarioFile<IgnoredAny>, Option<P>) {
+        let ScenarioFile {
+            name,
+            description,
+            protocol,
+            params,
+            bug,
+            nodes,
+            seed,
+            duration,
+            network,
+            faults,
+            checks,
+            check_every,
+            eventually,
+            expect,
+            limits,
+            workload,
+            liveness,
+            nemesis,
+            swarm,
+        } = self;
+        let rest = ScenarioFile {
+            name,
+            description,
+            protocol,
+            params: None,
+            bug,
+            nodes,
+            seed,
+            duration,
+            network,
+            faults,
+            checks,
+            check_every,
+            eventually,
+            expect,
+            limits,
+            workload,
+            liveness,
+            nemesis,
+            swarm,
+        };
+        (rest, params)
+    }
+}
+
 fn default_duration() -> RunDuration {
     RunDuration(SimDuration::from_secs(10))
 }
@@ -81,25 +135,6 @@ impl<'de> Deserialize<'de> for RunDuration {
             }
             Ok(RunDuration(duration))
         })
-    }
-}
-
-/// `params:` — typed by the protocol on the second pass.
-#[derive(Debug)]
-pub enum ParamsSpec {
-    /// First pass: not looked at yet.
-    Unchecked,
-    Typed(ProtocolParams),
-}
-
-impl<'de> Deserialize<'de> for ParamsSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match inspect(|c| c.protocol.clone()) {
-            None => IgnoredAny::deserialize(d).map(|_| ParamsSpec::Unchecked),
-            Some(protocol) => {
-                crate::protocols::deserialize_params(&protocol, d).map(ParamsSpec::Typed)
-            }
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+use super::builtin::parse;
 use super::*;
 use crate::net::Latency;
 use crate::time::SignedDuration;
@@ -80,13 +81,12 @@ fn a_full_file_becomes_the_spec_it_says() {
         SimTime::from_secs(3),
         "max_time is never below the duration"
     );
-    match s.params {
-        ProtocolParams::Echo(p) => assert_eq!(
-            (p.requests, p.retry_interval),
-            (5, SimDuration::from_millis(50))
-        ),
-        other => panic!("wrong params {other:?}"),
-    }
+    let p = s.params.get::<crate::protocols::echo::Params>();
+    let p = p.unwrap_or_else(|| panic!("wrong params {:?}", s.params));
+    assert_eq!(
+        (p.requests, p.retry_interval),
+        (5, SimDuration::from_millis(50))
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub struct BuilderSummary {
 /// and stops at the first seed with a violation.
 ///
 /// ```
-/// use faultline::protocols::BuiltinProtocol;
+/// use faultline::protocols::Protocol;
 /// use faultline::protocols::broadcast::{Broadcast, Params};
 /// use faultline::testing::sweep_builder;
 /// use faultline::{SimBuilder, SimTime};

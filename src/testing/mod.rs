@@ -156,10 +156,20 @@ impl<'a> Sweep<'a> {
         s
     }
 
-    /// Loads `path` and sweeps it.
+    /// Loads `path`, which names a built-in protocol, and sweeps it.
     pub fn run_file(&self, path: impl AsRef<Path>) -> Result<SweepSummary, Box<SweepFailure>> {
+        self.run_file_in(&crate::Registry::builtin(), path)
+    }
+
+    /// Loads `path`, which names a protocol of `registry`, and sweeps it.
+    pub fn run_file_in(
+        &self,
+        registry: &crate::Registry,
+        path: impl AsRef<Path>,
+    ) -> Result<SweepSummary, Box<SweepFailure>> {
         let path = path.as_ref();
-        scenario::load(path)
+        registry
+            .load(path)
             .map_err(|e| {
                 let (source, error) = (path.display().to_string(), e.to_string());
                 self.fail(source, self.seeds.start, FailureKind::Error(error), None)

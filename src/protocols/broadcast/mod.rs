@@ -7,7 +7,7 @@
 //! one live node knows eventually reaches the others. Known values are synced to storage before
 //! they are forwarded, so a restarted node recovers them.
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{CheckWhen, Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
@@ -274,7 +274,7 @@ impl Process for Broadcast {
     }
 }
 
-impl BuiltinProtocol for Broadcast {
+impl Protocol for Broadcast {
     const NAME: &'static str = "broadcast";
     const SUMMARY: &'static str =
         "gossip with flooding and anti-entropy: every value reaches every live node";

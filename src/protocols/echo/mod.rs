@@ -8,7 +8,7 @@
 //! Counter and table are synced to storage before the reply leaves, so a restarted server
 //! never forgets an answer it gave.
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{CheckWhen, Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
@@ -349,7 +349,7 @@ impl Process for Echo {
     }
 }
 
-impl BuiltinProtocol for Echo {
+impl Protocol for Echo {
     const NAME: &'static str = "echo";
     const SUMMARY: &'static str =
         "client/server requests with retries; the server applies each exactly once, across crashes";

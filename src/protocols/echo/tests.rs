@@ -10,7 +10,7 @@ use crate::net::{Latency, LinkConfig, NetworkConfig};
 use crate::time::SimTime;
 
 /// One run, configured the way a scenario file would configure it.
-pub(crate) struct Setup<P: BuiltinProtocol> {
+pub(crate) struct Setup<P: Protocol> {
     pub seed: u64,
     pub nodes: u64,
     pub params: P::Params,
@@ -21,7 +21,7 @@ pub(crate) struct Setup<P: BuiltinProtocol> {
 }
 
 /// Runs `setup` to its end and returns the first violation, if any.
-pub(crate) fn run<P: BuiltinProtocol>(setup: &Setup<P>) -> Option<ViolationReport> {
+pub(crate) fn run<P: Protocol>(setup: &Setup<P>) -> Option<ViolationReport> {
     let node_count = setup.nodes as u32;
     let (params, bug) = (setup.params.clone(), setup.bug);
     let mut sim = SimBuilder::new(setup.seed)
@@ -36,7 +36,7 @@ pub(crate) fn run<P: BuiltinProtocol>(setup: &Setup<P>) -> Option<ViolationRepor
 }
 
 /// The trace hash of a run to its end, for determinism checks.
-pub(crate) fn trace_hash<P: BuiltinProtocol>(setup: &Setup<P>) -> u64 {
+pub(crate) fn trace_hash<P: Protocol>(setup: &Setup<P>) -> u64 {
     let node_count = setup.nodes as u32;
     let (params, bug) = (setup.params.clone(), setup.bug);
     let mut sim = SimBuilder::new(setup.seed)
@@ -76,7 +76,7 @@ pub(crate) fn outcome(report: &Option<ViolationReport>) -> &str {
 
 /// Checks that a scenario file says what its mirror test runs: seed, nodes, bug, duration,
 /// loss, duplication, fault count and expected outcome. Catches the two drifting apart.
-pub(crate) fn assert_file_mirrors<P: BuiltinProtocol>(file: &str, setup: &Setup<P>, expect: &str) {
+pub(crate) fn assert_file_mirrors<P: Protocol>(file: &str, setup: &Setup<P>, expect: &str) {
     let path = format!("{}/scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let doc: serde_yaml::Value = serde_yaml::from_str(&text).expect("valid YAML");

@@ -25,7 +25,7 @@ mod learner;
 #[cfg(test)]
 mod tests;
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
@@ -408,7 +408,7 @@ fn msg_ballot(msg: &Msg) -> Option<Ballot> {
     }
 }
 
-impl BuiltinProtocol for MultiPaxos {
+impl Protocol for MultiPaxos {
     const NAME: &'static str = "multi-paxos";
     const SUMMARY: &'static str =
         "multi-decree Paxos: a stable leader fills a replicated log applied to a key-value store";

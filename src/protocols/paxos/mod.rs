@@ -23,7 +23,7 @@ mod durable;
 #[cfg(test)]
 mod tests;
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{CheckWhen, Property};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::SimDuration;
@@ -527,7 +527,7 @@ impl Paxos {
     }
 }
 
-impl BuiltinProtocol for Paxos {
+impl Protocol for Paxos {
     const NAME: &'static str = "paxos";
     const SUMMARY: &'static str =
         "single-decree Paxos: every node proposes its own value, one value is chosen";

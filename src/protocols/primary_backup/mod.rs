@@ -30,7 +30,7 @@ mod params;
 #[cfg(test)]
 mod tests;
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
@@ -538,7 +538,7 @@ impl Process for PrimaryBackup {
     }
 }
 
-impl BuiltinProtocol for PrimaryBackup {
+impl Protocol for PrimaryBackup {
     const NAME: &'static str = "primary-backup";
     const SUMMARY: &'static str =
         "primary-backup replication with failover to the backup through numbered views";

@@ -27,7 +27,7 @@ mod tests;
 
 pub use slot::{Slot, Version};
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::{SimDuration, SimTime};
@@ -430,7 +430,7 @@ impl Process for QuorumKv {
     }
 }
 
-impl BuiltinProtocol for QuorumKv {
+impl Protocol for QuorumKv {
     const NAME: &'static str = "quorum-kv";
     const SUMMARY: &'static str =
         "a leaderless Dynamo-style key-value store with tunable read and write quorums";

@@ -24,7 +24,7 @@ mod state;
 #[cfg(test)]
 mod tests;
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{Property, PropertyDigest};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
@@ -507,7 +507,7 @@ impl Process for Raft {
     }
 }
 
-impl BuiltinProtocol for Raft {
+impl Protocol for Raft {
     const NAME: &'static str = "raft";
     const SUMMARY: &'static str =
         "Raft: leader election and log replication, with a replicated key-value store";

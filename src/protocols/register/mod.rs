@@ -11,7 +11,7 @@
 //!
 //! It is the smallest service whose clients' history can be checked for linearizability.
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{CheckWhen, Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::history::Value;
@@ -444,7 +444,7 @@ impl Process for Register {
     }
 }
 
-impl BuiltinProtocol for Register {
+impl Protocol for Register {
     const NAME: &'static str = "register";
     const SUMMARY: &'static str = "a replicated key-value register with a fixed primary";
     type Params = Params;

@@ -17,7 +17,7 @@
 //! On restart the coordinator reads its log: decided transactions have their decision resent,
 //! and started but undecided ones are decided abort (presumed abort), logged, and sent.
 
-use super::{BugDoc, BuiltinProtocol, ParamDoc};
+use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{CheckWhen, Property};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::SimDuration;
@@ -287,7 +287,7 @@ impl Process for TwoPhaseCommit {
     }
 }
 
-impl BuiltinProtocol for TwoPhaseCommit {
+impl Protocol for TwoPhaseCommit {
     const NAME: &'static str = "two-phase-commit";
     const SUMMARY: &'static str = "atomic commit of a sequence of transactions with a durable \
                                    coordinator log and presumed abort; blocks while the \

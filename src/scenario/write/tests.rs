@@ -1,4 +1,5 @@
-use super::super::{RunOptions, Scenario, parse, run};
+use super::super::builtin::{load, parse};
+use super::super::{RunOptions, Scenario, run};
 use super::to_yaml;
 use crate::faults::Fault;
 use crate::net::Latency;
@@ -85,7 +86,7 @@ fn every_scenario_file_runs_the_same_after_a_round_trip() {
     paths.sort();
     assert!(paths.len() > 10);
     for path in paths {
-        let s = super::super::load(&path).unwrap();
+        let s = load(&path).unwrap();
         let back = again(&s);
         // A nemesis is written as the faults it draws for the file's seed.
         let plain = s.materialize(s.seed);

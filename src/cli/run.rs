@@ -1,0 +1,137 @@
+//! `run`: one scenario, its report, and what it writes beside (trace, history, page).
+
+use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATION, Format};
+use crate::Registry;
+use crate::report;
+use crate::scenario::{self, RunError, RunOptions};
+use crate::trace::{JsonlSink, TraceSink};
+use crate::viz::{Capture, TeeSink};
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub(super) struct RunArgs {
+    /// The scenario (YAML).
+    file: PathBuf,
+    /// Use this seed instead of the scenario's `seed:`.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Write every trace event to FILE as JSON Lines.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Write the clients' operation history to FILE as JSON Lines (scenarios with a
+    /// `workload:`); `faultline check-history` reads it back.
+    #[arg(long, value_name = "FILE")]
+    history: Option<PathBuf>,
+    /// Write the run as a self-contained HTML page (a space-time diagram) to FILE.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Record each node's state before and after every handler in the trace and the page.
+    #[arg(long)]
+    states: bool,
+    /// Also run the scenario twice more and compare the traces event by event.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Write the run as a ShiViz log to FILE (events with vector clocks; see docs/shiviz.md).
+    #[arg(long, value_name = "FILE")]
+    shiviz: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
+    let (seed, trace, format) = (args.seed, args.trace.as_deref(), args.format);
+    let scenario = match registry.load(&args.file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let progress = format == Format::Text;
+    let mut options = RunOptions {
+        seed,
+        trace: None,
+        progress,
+        history: args.history.clone(),
+    };
+    let mut file_sink: Option<Box<dyn TraceSink>> = None;
+    if let Some(path) = trace {
+        match std::fs::File::create(path) {
+            Ok(f) => {
+                let sink = JsonlSink::new(f, scenario.node_names.clone());
+                file_sink = Some(match args.states {
+                    true => Box::new(sink.with_states()),
+                    false => Box::new(sink),
+                });
+            }
+            Err(e) => {
+                eprintln!("{}: cannot create the trace file: {e}", path.display());
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let capture =
+        (args.html.as_ref()).map(|_| Capture::new(scenario.node_names.clone(), args.states));
+    options.trace = TeeSink::join(file_sink, capture.as_ref().map(Capture::sink));
+    let mut report = match scenario::run(&scenario, options) {
+        Ok(r) => r,
+        Err(e) => return run_error(&e),
+    };
+    if let Err(code) =
+        super::explain::after_run(&scenario, &mut report, trace, args.shiviz.as_deref())
+    {
+        return code;
+    }
+    if let (Some(path), Some(capture)) = (&args.html, &capture) {
+        let mut page = capture.page(&report);
+        page.add_analysis_records(crate::explain::trace_records(&report));
+        if let Err(e) = page.write(path) {
+            eprintln!("{}: cannot write the page: {e}", path.display());
+            return EXIT_BAD_INPUT;
+        }
+    }
+    let determinism = if args.check_determinism {
+        match scenario::check_determinism(&scenario, seed) {
+            Ok(d) => Some(d),
+            Err(e) => return run_error(&e),
+        }
+    } else {
+        None
+    };
+    match format {
+        Format::Text => {
+            print!("{}", report::text(&report));
+            if let Some(d) = &determinism {
+                print!("{}", report::determinism_text(d, &report.node_names));
+            }
+            if let Some(path) = trace {
+                println!("trace file {}", path.display());
+            }
+            if let Some(path) = &args.history {
+                println!("history    {}", path.display());
+            }
+            if let Some(path) = &args.shiviz {
+                println!("shiviz     {}", path.display());
+            }
+            if let Some(path) = &args.html {
+                println!("page       {}", path.display());
+            }
+        }
+        Format::Json => println!("{}", report::json(&report, determinism.as_ref())),
+    }
+    let deterministic = determinism.as_ref().is_none_or(|d| d.is_deterministic());
+    if report.expectation_met && deterministic {
+        EXIT_OK
+    } else {
+        EXIT_VIOLATION
+    }
+}
+
+fn run_error(e: &RunError) -> u8 {
+    eprintln!("faultline: {e}");
+    match e {
+        RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
+        RunError::Build(_) | RunError::Params { .. } => EXIT_BAD_INPUT,
+        RunError::Panic { .. } => EXIT_INTERNAL,
+    }
+}
