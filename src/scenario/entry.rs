@@ -11,7 +11,8 @@ use super::context;
 use super::run::{RunError, RunOptions, RunReport, run_typed};
 use super::schema::ScenarioFile;
 use crate::protocol::{Protocol, ProtocolInfo};
-use serde::de::{Error as _, IgnoredAny};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{Error as _, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::any::Any;
 use std::fmt;
@@ -99,9 +100,51 @@ struct Checked<P: Protocol>(P::Params);
 
 impl<'de, P: Protocol> Deserialize<'de> for Checked<P> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // The check runs inside the visitor, where serde_yaml still knows the position of
+        // `params:` and puts it on the error; after `deserialize` returns it no longer would.
+        d.deserialize_any(CheckedVisitor::<P>(PhantomData))
+    }
+}
+
+struct CheckedVisitor<P>(PhantomData<fn() -> P>);
+
+impl<P: Protocol> CheckedVisitor<P> {
+    fn checked<'de, D: Deserializer<'de>>(d: D) -> Result<Checked<P>, D::Error> {
         let params = P::Params::deserialize(d)?;
         check::<P>(&params).map_err(D::Error::custom)?;
         Ok(Checked(params))
+    }
+}
+
+impl<'de, P: Protocol> Visitor<'de> for CheckedVisitor<P> {
+    type Value = Checked<P>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the parameters of protocol `{}`", P::NAME)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Checked<P>, A::Error> {
+        Self::checked(MapAccessDeserializer::new(map))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Checked<P>, A::Error> {
+        Self::checked(SeqAccessDeserializer::new(seq))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Checked<P>, E> {
+        Self::checked(().into_deserializer())
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Checked<P>, E> {
+        Self::checked(v.into_deserializer())
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Checked<P>, E> {
+        Self::checked(v.into_deserializer())
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Checked<P>, E> {
+        Self::checked(v.into_deserializer())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Checked<P>, E> {
+        Self::checked(v.into_deserializer())
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Checked<P>, E> {
+        Self::checked(v.into_deserializer())
     }
 }
 
