@@ -156,7 +156,6 @@ fn not_linearizable(
     ViolationReport {
         event: None,
         ops,
-        explanation: None,
         property: "linearizable".into(),
         time_ns: times.complete.unwrap_or(times.invoke).0,
         time: times.complete.unwrap_or(times.invoke),
@@ -244,7 +243,6 @@ fn other(
         check.violation = Some(ViolationReport {
             event: None,
             ops,
-            explanation: None,
             property: model.check_name().into(),
             time_ns: end.0,
             time: end,

@@ -76,7 +76,6 @@ impl<P: Process> Goal<'_, P> {
                 Some(ViolationReport {
                     event: None,
                     ops: Vec::new(),
-                    explanation: None,
                     property: self.spec.condition.clone(),
                     time_ns: deadline.0,
                     time: deadline,

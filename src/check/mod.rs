@@ -111,10 +111,6 @@ pub struct ViolationReport {
     /// The clients' operations a history violation names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<OpRef>,
-    /// The plain-words account of how the run got there, when one was made
-    /// ([`crate::explain`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<crate::explain::Explanation>,
 }
 
 /// One client operation, as the trace names it: client `client`'s op number `seq`.
@@ -136,7 +132,6 @@ impl ViolationReport {
         ViolationReport {
             event: None,
             ops: Vec::new(),
-            explanation: None,
             property: property.name.to_string(),
             time_ns: sim.now().0,
             time: sim.now(),

@@ -14,6 +14,7 @@ mod clock;
 pub mod shiviz;
 mod words;
 
+pub use crate::scenario::Explanation;
 pub use capture::{CaptureSink, Captured};
 pub use causality::{Causality, EventIndex};
 pub use chain::{Chain, Focus, MAX_STEPS, Step};
@@ -23,20 +24,8 @@ pub use words::event_words;
 use crate::check::ViolationReport;
 use crate::scenario::{self, RunError, RunOptions, RunReport, Scenario};
 use crate::trace::TraceKind;
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
-
-/// A violation in plain words, with the trace indices of the events it cites.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Explanation {
-    /// Several lines: what broke, when and where, then the numbered steps.
-    pub text: String,
-    /// Trace indices (`i`) of the steps, and of the sends their deliveries received, in order.
-    pub chain: Vec<u64>,
-    /// Events that happened before the violation and were candidates, but are left out.
-    pub omitted: usize,
-}
 
 /// Why a run could not be explained.
 #[derive(Debug, thiserror::Error)]

@@ -43,7 +43,6 @@ fn violation(event: Option<u64>, nodes: &[&str], ops: Vec<OpRef>) -> ViolationRe
         message: "broken".into(),
         event,
         ops,
-        explanation: None,
     }
 }
 

@@ -20,7 +20,10 @@ mod write;
 pub use de::Probability;
 pub use entry::{Params, ProtocolEntry};
 pub use faults::{FaultAction, FaultSpec};
-pub use run::{CheckResult, Outcome, RunError, RunOptions, RunReport, check_determinism, run};
+pub use run::{
+    CheckResult, Explanation, Found, Outcome, RunError, RunOptions, RunReport, check_determinism,
+    run,
+};
 pub use schema::{ExpectSpec, ScenarioFile};
 pub use write::to_yaml;
 

@@ -48,6 +48,44 @@ pub struct CheckResult {
     pub status: &'static str,
 }
 
+/// A plain-words account of how a run reached a violation, with the trace indices of the
+/// events it cites ([`crate::explain`] makes them).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explanation {
+    /// Several lines: what broke, when and where, then the numbered steps.
+    pub text: String,
+    /// Trace indices (`i`) of the steps, and of the sends their deliveries received, in order.
+    pub chain: Vec<u64>,
+    /// Events that happened before the violation and were candidates, but are left out.
+    pub omitted: usize,
+}
+
+/// A violation a run found, and its explanation once one was made. It reads as its
+/// [`ViolationReport`] (`found.property`, `found.time`, ...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Found {
+    #[serde(flatten)]
+    pub violation: ViolationReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+impl From<ViolationReport> for Found {
+    fn from(violation: ViolationReport) -> Found {
+        Found {
+            violation,
+            explanation: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Found {
+    type Target = ViolationReport;
+    fn deref(&self) -> &ViolationReport {
+        &self.violation
+    }
+}
+
 /// Everything a run found.
 #[derive(Clone, Debug)]
 pub struct RunReport {
@@ -68,7 +106,7 @@ pub struct RunReport {
     /// The check of the clients' history, when the scenario has a workload and the run
     /// reached its end.
     pub history: Option<HistoryCheck>,
-    pub violations: Vec<ViolationReport>,
+    pub violations: Vec<Found>,
     pub outcome: Outcome,
     /// Which limit stopped the run, in words.
     pub limit: Option<String>,
@@ -346,7 +384,7 @@ fn report<P: Protocol>(
         checks,
         goals: Vec::new(),
         history: None,
-        violations,
+        violations: violations.into_iter().map(Found::from).collect(),
         outcome,
         limit,
         expect: scenario.expect.clone(),

@@ -114,7 +114,7 @@ fn failure(
         seed,
         kind,
         expected: String::new(),
-        violations,
+        violations: violations.into_iter().map(Into::into).collect(),
         faults,
         node_names: Vec::new(),
         written_to: None,

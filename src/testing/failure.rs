@@ -1,8 +1,8 @@
 //! What a failed sweep reports: the seed, the violations and the faults, in a message that
 //! says how to reproduce the run, optionally also written to a file.
 
-use crate::check::ViolationReport;
 use crate::faults::TimedFault;
+use crate::scenario::Found;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -29,7 +29,7 @@ pub struct SweepFailure {
     pub kind: FailureKind,
     /// What the run expected, in words (empty for a builder sweep).
     pub expected: String,
-    pub violations: Vec<ViolationReport>,
+    pub violations: Vec<Found>,
     /// The fault schedule of the failing run, as the run used it.
     pub faults: Vec<TimedFault>,
     /// The nodes' names, to print the faults as a scenario names them.
