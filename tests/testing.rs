@@ -108,3 +108,110 @@ fn a_builder_sweep_runs_each_seed_twice_and_checks_properties() {
         .unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(summary.seeds, 4);
 }
+
+/// A seed means one run: a `Sweep` asked for the faults `faultline fuzz` draws gives each seed
+/// the faults, nemesis and network the fuzzer gives it, and so the same trace.
+#[test]
+fn a_sweep_and_fuzz_draw_the_same_run_for_a_seed() {
+    use faultline::explore::seed_scenario;
+    use faultline::scenario::{RunOptions, run};
+    for file in ["broadcast-nemesis.yaml", "echo-loss.yaml"] {
+        let base = load(file);
+        let sweep = Sweep::new(0..4).fuzz_faults(&base);
+        for seed in 0..4 {
+            let swept = sweep.scenario_for(&base, seed);
+            let fuzzed = seed_scenario(&base, seed);
+            assert_eq!(swept.faults, fuzzed.faults, "{file} seed {seed}");
+            assert!(!swept.faults.is_empty(), "{file} seed {seed} draws faults");
+            assert_eq!(swept.network.default, fuzzed.network.default);
+            let hash = |s: &Scenario| run(s, RunOptions::default()).expect("runs").trace_hash;
+            assert_eq!(hash(&swept), hash(&fuzzed), "{file} seed {seed}");
+        }
+    }
+}
+
+/// A failing seed says what the run drew and how it broke, and leaves a scenario file that
+/// replays it.
+#[test]
+fn a_failure_explains_itself_and_writes_a_replayable_scenario() {
+    let dir: PathBuf =
+        std::env::temp_dir().join(format!("faultline-sweep-replay-{}", std::process::id()));
+    let mut base = load("broadcast-forget-bug.yaml");
+    base.expect = ExpectSpec::Pass;
+    let failure = Sweep::new(0..3)
+        .failures_dir(&dir)
+        .run(&base)
+        .expect_err("the bug is caught");
+    let message = failure.to_string();
+    assert!(message.contains("What led there"), "{message}");
+    assert!(message.contains("network: latency"), "{message}");
+    let violated_at = failure.violations[0].time;
+    let listed = message.lines().filter(|l| l.starts_with("  at ")).count();
+    let before = failure
+        .faults
+        .iter()
+        .filter(|f| f.at <= violated_at)
+        .count();
+    assert_eq!(listed, before, "only faults up to the violation: {message}");
+    if before < failure.faults.len() {
+        assert!(message.contains("later faults left out"), "{message}");
+    }
+    let text_path = failure.written_to.clone().expect("written");
+    let yaml = text_path.with_extension("yaml");
+    assert!(
+        message.contains(&format!("faultline run {}", yaml.display())),
+        "{message}"
+    );
+    let replay = faultline::Registry::builtin()
+        .load(&yaml)
+        .expect("a valid scenario");
+    let report = faultline::scenario::run(&replay, Default::default()).expect("runs");
+    assert_eq!(
+        report.violations[0].property,
+        failure.violations[0].property
+    );
+    assert_eq!(report.violations[0].time, violated_at);
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}
+
+/// A scenario made in Rust shrinks like a file does, to a file that replays the failure.
+#[test]
+fn a_scenario_made_in_rust_shrinks_to_a_minimal_file() {
+    use faultline::explore::shrink;
+    use faultline::protocols::echo::{self, Echo};
+    use faultline::scenario::Params as AnyParams;
+    use faultline::{NodeId, SimDuration, TimedFault};
+    let at = |ms, fault| TimedFault {
+        at: SimTime::from_millis(ms),
+        fault,
+    };
+    let mut s = Scenario::new::<Echo>("made in Rust", 3);
+    s.bug = Some("no-retry");
+    s.params = AnyParams::new(echo::Params {
+        requests: 5,
+        ..echo::Params::default()
+    });
+    s.duration = SimDuration::from_secs(2);
+    s.faults = vec![
+        at(1, Fault::Crash(NodeId(0))),
+        at(100, Fault::Pause(NodeId(2))),
+        at(200, Fault::Resume(NodeId(2))),
+        at(500, Fault::Restart(NodeId(0))),
+        at(900, Fault::Isolate(NodeId(1))),
+        at(1000, Fault::Heal(None)),
+    ];
+    s.validate().unwrap_or_else(|e| panic!("{e}"));
+    let dir = std::env::temp_dir().join(format!("faultline-made-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let out = dir.join("made.min.yaml");
+    let report = shrink(&s, "made in Rust", &out).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.property, "all_answered");
+    assert!(report.after.faults < report.before.faults, "{report:?}");
+    let shrunk = faultline::Registry::builtin()
+        .load(&out)
+        .expect("the file loads");
+    let replay = faultline::scenario::run(&shrunk, Default::default()).expect("runs");
+    assert!(!replay.expectation_met);
+    assert_eq!(replay.violations[0].property, "all_answered");
+    std::fs::remove_dir_all(&dir).expect("cleaned up");
+}

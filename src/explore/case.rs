@@ -1,17 +1,49 @@
 //! One seed of a sweep: the scenario it runs, how it ended, and the file a failure becomes.
 
-use crate::faults::{Fault, RandomFaults, random_schedule};
+use crate::faults::{Fault, RandomFaults, TimedFault, random_schedule};
 use crate::scenario::{ExpectSpec, RunError, RunOptions, Scenario, run, to_yaml};
 use crate::time::SimTime;
 use std::path::{Path, PathBuf};
 
-/// The scenario run for `seed`: the base materialised for the seed (its `nemesis:` and
-/// `swarm:` drawn into plain faults and network settings), with `expect: pass`, so that any
-/// violation, limit or panic fails the seed. A scenario with no faults at all (a liveness
-/// phase aside) gets a random schedule drawn from the seed: partitions, crashes and pauses
-/// over the first 70 % of the run (and before the liveness phase, if any).
+/// What seed `seed` of any sweep runs, `faultline fuzz` and [`crate::testing::Sweep`] alike:
+/// `base` with, when `faults` is given, its scripted faults replaced by a random schedule drawn
+/// from the seed (a liveness phase is kept, and the schedule ends before it), then materialised
+/// for the seed (its `nemesis:` and `swarm:` drawn into plain faults and network settings).
+/// The same seed and configuration always give the same scenario, whichever sweep asks.
+pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenario {
+    let mut s = base.clone();
+    s.seed = seed;
+    if let Some(config) = faults {
+        let phase: Vec<TimedFault> = s.faults.iter().filter(|f| is_phase(f)).cloned().collect();
+        let mut config = config.clone();
+        if let Some(first) = phase.iter().map(|f| f.at).min() {
+            config.until = SimTime(config.until.0.min(first.0));
+        }
+        s.faults = random_schedule(seed, s.node_names.len() as u32, &config);
+        s.faults.extend(phase);
+    }
+    s.materialize(seed)
+}
+
+/// The random faults `faultline fuzz` draws for `base`: partitions, crashes and pauses over
+/// the first 70 % of the run, for a scenario with no faults of its own (a liveness phase
+/// aside) and no `nemesis:`; `None` for one that has them.
+pub fn fuzz_faults(base: &Scenario) -> Option<RandomFaults> {
+    let scripted = base.faults.iter().any(|f| !is_phase(f));
+    if scripted || base.nemesis.is_some() {
+        return None;
+    }
+    Some(RandomFaults::all(SimTime(base.duration.0 / 10 * 7)))
+}
+
+fn is_phase(f: &TimedFault) -> bool {
+    matches!(f.fault, Fault::Stabilize { .. })
+}
+
+/// The scenario `faultline fuzz` runs for `seed`: [`draw`] with [`fuzz_faults`], and
+/// `expect: pass`, so that any violation, limit or panic fails the seed.
 pub fn seed_scenario(base: &Scenario, seed: u64) -> Scenario {
-    let mut s = base.materialize(seed);
+    let mut s = draw(base, seed, fuzz_faults(base).as_ref());
     if let ExpectSpec::Violation(Some(p)) = &base.expect
         && !s.checks.is_empty()
         && !s.checks.contains(p)
@@ -20,20 +52,6 @@ pub fn seed_scenario(base: &Scenario, seed: u64) -> Scenario {
         s.checks.push(p.clone());
     }
     s.expect = ExpectSpec::Pass;
-    let scripted = s
-        .faults
-        .iter()
-        .any(|f| !matches!(f.fault, Fault::Stabilize { .. }));
-    if !scripted {
-        let mut until = SimTime(s.duration.0 / 10 * 7);
-        if let Some(phase) = s.faults.first() {
-            until = until.min(SimTime(phase.at.0.saturating_sub(1)));
-        }
-        let nodes = s.node_names.len() as u32;
-        let mut faults = random_schedule(seed, nodes, &RandomFaults::all(until));
-        faults.append(&mut s.faults);
-        s.faults = faults;
-    }
     s
 }
 

@@ -6,7 +6,7 @@ pub mod fuzz;
 pub mod seeds;
 pub mod shrink;
 
-pub use case::{Finding, seed_scenario};
+pub use case::{Finding, draw, fuzz_faults, seed_scenario};
 pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, MergeError, fuzz, merge};
 pub use seeds::{SeedRange, Shard};
 pub use shrink::{ShrinkError, ShrinkReport, shrink};

@@ -11,6 +11,7 @@ mod entry;
 mod faults;
 mod goals;
 mod liveness;
+mod make;
 mod nemesis;
 mod run;
 mod schema;

@@ -114,8 +114,13 @@ fn link(l: &LinkConfig) -> Mapping {
     m
 }
 
+/// A node's name; one the scenario lacks is written as its default name, for the parser to
+/// reject where it stands.
 fn name(names: &[String], id: NodeId) -> String {
-    names[id.index()].clone()
+    names
+        .get(id.index())
+        .cloned()
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// One fault as `{ at: .., <action>: .. }`. `Stabilize` is written as `liveness:` instead.

@@ -116,8 +116,10 @@ fn failure(
         expected: String::new(),
         violations: violations.into_iter().map(Into::into).collect(),
         faults,
+        network: None,
         node_names: Vec::new(),
         written_to: None,
+        scenario_yaml: None,
     }
     .record(None)
 }

@@ -2,6 +2,7 @@
 //! says how to reproduce the run, optionally also written to a file.
 
 use crate::faults::TimedFault;
+use crate::net::LinkConfig;
 use crate::scenario::Found;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,12 +31,18 @@ pub struct SweepFailure {
     /// What the run expected, in words (empty for a builder sweep).
     pub expected: String,
     pub violations: Vec<Found>,
-    /// The fault schedule of the failing run, as the run used it.
+    /// The fault schedule of the failing run, as the run used it (drawn faults included).
     pub faults: Vec<TimedFault>,
+    /// The network's default link as the run used it (swarm settings drawn), for a
+    /// scenario sweep.
+    pub network: Option<LinkConfig>,
     /// The nodes' names, to print the faults as a scenario names them.
     pub node_names: Vec<String>,
     /// Where the reproduction was written, if it was.
     pub written_to: Option<PathBuf>,
+    /// The failing seed's scenario as a file that replays it (scenario sweeps only); written
+    /// beside the reproduction.
+    pub scenario_yaml: Option<String>,
 }
 
 impl SweepFailure {
@@ -48,10 +55,11 @@ impl SweepFailure {
             .file_stem()
             .map_or_else(|| "sweep".to_string(), |s| s.to_string_lossy().into_owned());
         let path = dir.join(format!("{stem}-seed-{}.txt", self.seed));
-        let tmp = path.with_extension("txt.tmp");
-        std::fs::write(&tmp, self.to_string())?;
-        std::fs::rename(&tmp, &path)?;
+        if let Some(yaml) = &self.scenario_yaml {
+            write_atomically(&path.with_extension("yaml"), yaml)?;
+        }
         self.written_to = Some(path.clone());
+        write_atomically(&path, &self.to_string())?;
         Ok(path)
     }
 
@@ -70,6 +78,64 @@ impl SweepFailure {
     }
 }
 
+/// Writes through a temporary file and a rename, so a crash never leaves half a file.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path)
+}
+
+impl SweepFailure {
+    /// When the first violation was found; faults after it played no part in it.
+    fn violated_at(&self) -> Option<crate::time::SimTime> {
+        self.violations.iter().map(|v| v.time).min()
+    }
+
+    fn write_violations(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for v in &self.violations {
+            writeln!(f, "  violation: {}", v.headline())?;
+            for line in v.explanation.iter().flat_map(|x| x.text.lines()) {
+                writeln!(f, "    {line}")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_run(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seed = self.seed;
+        if let Some(link) = &self.network {
+            writeln!(
+                f,
+                "network: latency {}, drop {}, duplicate {}",
+                link.latency.describe(),
+                link.drop,
+                link.duplicate
+            )?;
+        }
+        let until = self.violated_at();
+        let (before, after): (Vec<&TimedFault>, Vec<&TimedFault>) = self
+            .faults
+            .iter()
+            .partition(|tf| until.is_none_or(|t| tf.at <= t));
+        writeln!(f, "to reproduce, run seed {seed} with this fault schedule:")?;
+        if before.is_empty() {
+            writeln!(f, "  (no faults)")?;
+        }
+        for tf in before {
+            writeln!(f, "  at {}: {}", tf.at, tf.fault.describe(&self.node_names))?;
+        }
+        if !after.is_empty() {
+            writeln!(
+                f,
+                "  ({} later faults left out: they came after the violation)",
+                after.len()
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for SweepFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (source, seed) = (&self.source, self.seed);
@@ -85,18 +151,14 @@ impl fmt::Display for SweepFailure {
             write!(f, " (expected {})", self.expected)?;
         }
         writeln!(f)?;
-        for v in &self.violations {
-            writeln!(f, "  violation: {}", v.headline())?;
-        }
-        writeln!(f, "to reproduce, run seed {seed} with this fault schedule:")?;
-        if self.faults.is_empty() {
-            writeln!(f, "  (no faults)")?;
-        }
-        for tf in &self.faults {
-            writeln!(f, "  at {}: {}", tf.at, tf.fault.describe(&self.node_names))?;
-        }
+        self.write_violations(f)?;
+        self.write_run(f)?;
         if let Some(path) = &self.written_to {
             writeln!(f, "written to {}", path.display())?;
+            if self.scenario_yaml.is_some() {
+                let yaml = path.with_extension("yaml");
+                writeln!(f, "replay it with: faultline run {}", yaml.display())?;
+            }
         }
         Ok(())
     }

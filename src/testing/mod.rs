@@ -30,9 +30,8 @@ mod failure;
 pub use builder::{BuilderSummary, sweep_builder, sweep_builder_deterministic};
 pub use failure::{FAILURES_DIR_ENV, FailureKind, SweepFailure};
 
-use crate::faults::{Fault, RandomFaults, random_schedule};
+use crate::faults::RandomFaults;
 use crate::scenario::{self, RunOptions, RunReport, Scenario};
-use crate::time::SimTime;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -71,27 +70,14 @@ pub fn sweep_file(
     sweep.run_file(path)
 }
 
-/// A copy of `base` whose fault schedule is drawn from `seed`.
+/// A copy of `base` whose fault schedule is drawn from `seed`: [`crate::explore::draw`].
 ///
-/// A scenario with a liveness phase (a scripted [`Fault::Stabilize`]) keeps it, and its
+/// A scenario with a liveness phase (a scripted [`crate::Fault::Stabilize`]) keeps it, and its
 /// `eventually:` goals untouched: the random faults are replaced around it and all end by the
 /// phase's start (or `config.until`, if earlier), so the goals still measure a quiet system.
 /// Every other scripted fault is replaced.
 pub fn with_random_faults(base: &Scenario, seed: u64, config: &RandomFaults) -> Scenario {
-    let mut s = base.clone();
-    let phase: Vec<_> = s
-        .faults
-        .iter()
-        .filter(|f| matches!(f.fault, Fault::Stabilize { .. }))
-        .cloned()
-        .collect();
-    let mut config = config.clone();
-    if let Some(first) = phase.iter().map(|f| f.at).min() {
-        config.until = SimTime(config.until.0.min(first.0));
-    }
-    s.faults = random_schedule(seed, s.node_names.len() as u32, &config);
-    s.faults.extend(phase);
-    s
+    crate::explore::draw(base, seed, Some(config))
 }
 
 type Prepare<'a> = Box<dyn Fn(&mut Scenario, u64) + 'a>;
@@ -125,6 +111,13 @@ impl<'a> Sweep<'a> {
         self
     }
 
+    /// The random faults `faultline fuzz` draws for `base` ([`crate::explore::fuzz_faults`]):
+    /// each seed then runs the faults, nemesis and network that `faultline fuzz` runs for it.
+    pub fn fuzz_faults(mut self, base: &Scenario) -> Self {
+        self.faults = crate::explore::fuzz_faults(base);
+        self
+    }
+
     /// Runs every seed twice: a different trace hash is a failure.
     pub fn check_determinism(mut self) -> Self {
         self.determinism = true;
@@ -146,10 +139,7 @@ impl<'a> Sweep<'a> {
 
     /// The scenario exactly as seed `seed` runs it.
     pub fn scenario_for(&self, base: &Scenario, seed: u64) -> Scenario {
-        let mut s = match &self.faults {
-            Some(config) => with_random_faults(base, seed, config),
-            None => base.clone(),
-        };
+        let mut s = crate::explore::draw(base, seed, self.faults.as_ref());
         if let Some(prepare) = &self.prepare {
             prepare(&mut s, seed);
         }
@@ -221,6 +211,9 @@ impl<'a> Sweep<'a> {
         }
         if !report.expectation_met {
             let mut failure = self.fail(source, seed, FailureKind::Unmet, Some(s));
+            let mut report = report;
+            // A replay that cannot be explained still fails the seed; it just says less.
+            let _ = crate::explain::attach(s, &mut report);
             failure.violations = report.violations;
             return Err(failure.record(self.failures_dir.as_deref()));
         }
@@ -242,8 +235,10 @@ impl<'a> Sweep<'a> {
             expected: s.map_or_else(String::new, |s| expected(&s.expect)),
             violations: Vec::new(),
             faults: s.map_or_else(Vec::new, |s| s.faults.clone()),
+            network: s.map(|s| s.network.default.clone()),
             node_names: s.map_or_else(Vec::new, |s| s.node_names.clone()),
             written_to: None,
+            scenario_yaml: s.map(scenario::to_yaml),
             kind,
         };
         match failure.kind {
