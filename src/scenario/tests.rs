@@ -1,4 +1,5 @@
 use super::*;
+use crate::faults::Fault;
 use crate::net::Latency;
 use crate::time::SignedDuration;
 
