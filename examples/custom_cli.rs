@@ -21,7 +21,6 @@
 use faultline::check::{CheckWhen, Property, Violation};
 use faultline::protocol::{BugDoc, ParamDoc};
 use faultline::{Ctx, NodeId, Process, Protocol, Registry, Sim, SimDuration, TimerId};
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::process::ExitCode;
 
@@ -86,8 +85,8 @@ impl Election {
         if let Some(timer) = self.election_timer.take() {
             ctx.cancel_timer(timer);
         }
-        let low = self.params.election_timeout.as_nanos();
-        let delay = SimDuration::from_nanos(ctx.rng().random_range(low..=2 * low));
+        let low = self.params.election_timeout;
+        let delay = ctx.random_duration(low..=low + low);
         self.election_timer = Some(ctx.set_timer(delay, Timer::Election));
     }
 

@@ -87,6 +87,21 @@
 //!
 //! All randomness flows from the run's seed through separate ChaCha streams (see [`rng`]), so
 //! a run never depends on the machine, the wall clock or hash-map order.
+//!
+//! A node draws from its own stream: [`Ctx::random_duration`] for timeouts,
+//! [`Ctx::random_bool`] for chances, [`Ctx::random_peer`], and [`Ctx::rng`] for anything else,
+//! with the `rand` this crate re-exports (so a protocol needs no `rand` of its own):
+//!
+//! ```
+//! use faultline::rand::RngExt;
+//! use faultline::rng::{Stream, stream};
+//!
+//! // `ctx.rng()` is such a stream; here one made by hand, for node 0 under seed 7.
+//! let mut rng = stream(7, Stream::Node(0));
+//! let die: u8 = rng.random_range(1..=6);
+//! assert!((1..=6).contains(&die));
+//! assert_eq!(die, stream(7, Stream::Node(0)).random_range(1..=6));
+//! ```
 
 pub mod check;
 pub mod checkers;
@@ -114,6 +129,11 @@ pub mod time;
 pub mod trace;
 pub mod viz;
 pub mod workload;
+
+/// The `rand` this crate draws with. [`Ctx::rng`] returns one of its generators, so a protocol
+/// calls `rand`'s methods on it through this re-export (`use faultline::rand::RngExt;`) and
+/// needs no `rand` dependency of its own, let alone a matching version.
+pub use rand;
 
 pub use engine::{Limits, NodeStatus, NodeView, Sim, SimBuilder, SimError, Stats};
 pub use faults::{Fault, TimedFault};

@@ -11,9 +11,21 @@ use crate::time::{SimDuration, SimTime};
 use crate::workload::{Reply, Request, RequestId};
 use std::fmt;
 use std::hash::Hash;
+use std::ops::{Bound, RangeBounds};
 
 /// A node of the simulation, by index (`0..node_count`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+///
+/// Both `Display` and `Debug` print the default node name, 1-based like the trace's: `NodeId(0)`
+/// prints as `n1`. A derived `Debug` of a message that carries node ids then reads like the
+/// rest of the trace (`Vote { from: n2 }`); `.0` and [`NodeId::index`] still give the index.
+///
+/// ```
+/// use faultline::NodeId;
+/// assert_eq!(format!("{:?}", NodeId(0)), "n1");
+/// assert_eq!(format!("{:?}", Some(NodeId(2))), "Some(n3)");
+/// assert_eq!(NodeId(2).to_string(), "n3");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
 pub struct NodeId(pub u32);
 
 impl NodeId {
@@ -27,6 +39,14 @@ impl fmt::Display for NodeId {
     /// [`crate::Sim::node_name`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "n{}", self.0 + 1)
+    }
+}
+
+impl fmt::Debug for NodeId {
+    /// The same as `Display`. Debug output never feeds a hash: the trace hashes contents
+    /// through `Hash`, which still sees the plain index.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -151,6 +171,101 @@ impl<P: Process> Ctx<'_, P> {
         &mut self.node.rng
     }
 
+    /// A duration drawn uniformly from `range` with this node's random stream ([`Ctx::rng`]),
+    /// e.g. a randomised election timeout. Both `a..b` (excluding `b`) and `a..=b` work, to the
+    /// nanosecond; the same seed draws the same durations.
+    ///
+    /// It draws exactly what `ctx.rng().random_range(low..=high)` draws on the nanosecond
+    /// counts, so a protocol can switch to it without changing its runs.
+    ///
+    /// ```
+    /// use faultline::{Ctx, NodeId, Process, SimBuilder, SimDuration, SimTime, TimerId};
+    ///
+    /// /// Waits a random 150–300 ms, then notes when it woke up.
+    /// #[derive(Default)]
+    /// struct Sleeper {
+    ///     woke_at: Option<SimTime>,
+    /// }
+    ///
+    /// impl Process for Sleeper {
+    ///     type Message = ();
+    ///     type Timer = ();
+    ///
+    ///     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+    ///         let timeout = SimDuration::from_millis(150)..SimDuration::from_millis(300);
+    ///         let delay = ctx.random_duration(timeout);
+    ///         ctx.set_timer(delay, ());
+    ///     }
+    ///
+    ///     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+    ///
+    ///     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _: TimerId, _: ()) {
+    ///         self.woke_at = Some(ctx.now());
+    ///     }
+    /// }
+    ///
+    /// let mut sim = SimBuilder::new(7).nodes(2).build(|_| Sleeper::default())?;
+    /// sim.run_until(SimTime::from_secs(1))?;
+    /// let woke_at = sim.node(NodeId(0)).state().and_then(|s| s.woke_at).expect("woke up");
+    /// assert!(woke_at >= SimTime::from_millis(150) && woke_at < SimTime::from_millis(300));
+    /// # Ok::<(), faultline::SimError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `range` is empty (`b..a` or `a..a`): like `rand`'s `random_range`, that is a mistake
+    /// in the protocol, not something a run can recover from. The message names the range.
+    pub fn random_duration(&mut self, range: impl RangeBounds<SimDuration>) -> SimDuration {
+        use rand::RngExt;
+        match inclusive_nanos(&range) {
+            Some((low, high)) => SimDuration(self.node.rng.random_range(low..=high)),
+            None => panic!(
+                "Ctx::random_duration: the range {} is empty; its end must come after its start",
+                show_range(&range)
+            ),
+        }
+    }
+
+    /// True with probability `p`, drawn with this node's random stream ([`Ctx::rng`]): e.g.
+    /// `ctx.random_bool(0.1)` to act in one case out of ten. `0.0` is never true, `1.0` always.
+    ///
+    /// ```
+    /// # use faultline::{Ctx, NodeId, Process, SimBuilder, SimTime, TimerId};
+    /// # #[derive(Default)]
+    /// # struct Flaky { sent: u32 }
+    /// # impl Process for Flaky {
+    /// #     type Message = ();
+    /// #     type Timer = ();
+    /// fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
+    ///     // Each node greets each peer with probability 1/2.
+    ///     for peer in ctx.peers().collect::<Vec<_>>() {
+    ///         if ctx.random_bool(0.5) {
+    ///             ctx.send(peer, ());
+    ///             self.sent += 1;
+    ///         }
+    ///     }
+    /// }
+    /// #     fn on_message(&mut self, _: &mut Ctx<'_, Self>, _: NodeId, _: ()) {}
+    /// #     fn on_timer(&mut self, _: &mut Ctx<'_, Self>, _: TimerId, _: ()) {}
+    /// # }
+    /// # let mut sim = SimBuilder::new(1).nodes(20).build(|_| Flaky::default())?;
+    /// # sim.run_until(SimTime::from_secs(1))?;
+    /// # let sent: u32 = sim.states().iter().flatten().map(|s| s.sent).sum();
+    /// # assert!(sent > 100 && sent < 280, "{sent} of 380");
+    /// # Ok::<(), faultline::SimError>(())
+    /// ```
+    ///
+    /// # Panics
+    /// If `p` is not a probability: below 0, above 1, or NaN (a mistake in the protocol). The
+    /// message gives `p`.
+    pub fn random_bool(&mut self, p: f64) -> bool {
+        use rand::RngExt;
+        assert!(
+            (0.0..=1.0).contains(&p),
+            "Ctx::random_bool: p = {p} is not a probability in [0, 1]"
+        );
+        self.node.rng.random_bool(p)
+    }
+
     /// This node's durable storage; unsynced writes are lost on a crash.
     pub fn storage(&mut self) -> &mut Storage {
         &mut self.node.storage
@@ -167,3 +282,36 @@ impl<P: Process> Ctx<'_, P> {
         self.core.annotate(self.id, note);
     }
 }
+
+/// `range` as the first and last nanosecond it contains, or `None` if it contains none.
+fn inclusive_nanos(range: &impl RangeBounds<SimDuration>) -> Option<(u64, u64)> {
+    let low = match range.start_bound() {
+        Bound::Included(d) => d.0,
+        Bound::Excluded(d) => d.0.checked_add(1)?,
+        Bound::Unbounded => 0,
+    };
+    let high = match range.end_bound() {
+        Bound::Included(d) => d.0,
+        Bound::Excluded(d) => d.0.checked_sub(1)?,
+        Bound::Unbounded => u64::MAX,
+    };
+    (low <= high).then_some((low, high))
+}
+
+/// `range` written as in Rust source, with durations in their units: `300ms..150ms`.
+fn show_range(range: &impl RangeBounds<SimDuration>) -> String {
+    let start = match range.start_bound() {
+        Bound::Included(d) => d.to_string(),
+        Bound::Excluded(d) => format!("(excluded) {d}"),
+        Bound::Unbounded => String::new(),
+    };
+    match range.end_bound() {
+        Bound::Included(d) => format!("{start}..={d}"),
+        Bound::Excluded(d) => format!("{start}..{d}"),
+        Bound::Unbounded => format!("{start}.."),
+    }
+}
+
+#[cfg(test)]
+#[path = "process_tests.rs"]
+mod tests;

@@ -115,7 +115,8 @@ fn fault() -> impl Strategy<Value = Fault> {
         (node(), node()).prop_map(|(from, to)| Fault::Cut { from, to }),
         node().prop_map(Fault::Isolate),
         prop::option::of(node()).prop_map(Fault::Heal),
-        (node(), node(), 0..RUN_MS).prop_map(|(from, to, ms)| Fault::Clog {
+        // `until` holds the clog's length here; `schedule` adds the fault's time to it.
+        (node(), node(), 1..RUN_MS).prop_map(|(from, to, ms)| Fault::Clog {
             from,
             to,
             until: SimTime::from_millis(ms)
@@ -140,9 +141,12 @@ fn schedule() -> impl Strategy<Value = Vec<TimedFault>> {
     prop::collection::vec((0..RUN_MS, fault()), 0..12).prop_map(|faults| {
         faults
             .into_iter()
-            .map(|(ms, fault)| TimedFault {
-                at: SimTime::from_millis(ms),
-                fault,
+            .map(|(ms, mut fault)| {
+                let at = SimTime::from_millis(ms);
+                if let Fault::Clog { until, .. } = &mut fault {
+                    *until = at + SimDuration(until.0);
+                }
+                TimedFault { at, fault }
             })
             .collect()
     })

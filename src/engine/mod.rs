@@ -94,6 +94,20 @@ pub enum SimError {
     },
     #[error("invalid simulation: {0}")]
     Invalid(String),
+    /// A fault of the schedule fails [`TimedFault::validate`]: `index` is its place in the list
+    /// given to [`SimBuilder::faults`], `at` its time.
+    #[error("invalid fault: faults[{index}] at {at}: {message}")]
+    InvalidFault {
+        index: usize,
+        at: SimTime,
+        message: String,
+    },
+    /// A link fails [`crate::NetworkConfig::validate`]: `link` is `None` for the default link.
+    #[error("invalid network: {}: {message}", crate::net::link_words(*.link))]
+    InvalidLink {
+        link: Option<(NodeId, NodeId)>,
+        message: String,
+    },
 }
 
 /// What the outside world can see of a node.
@@ -189,7 +203,7 @@ impl SimBuilder {
 
     /// Builds the simulation; `factory` makes a fresh process for a node at boot and restart.
     pub fn build<P: Process>(
-        self,
+        mut self,
         factory: impl FnMut(NodeId) -> P + 'static,
     ) -> Result<Sim<P>, SimError> {
         let count = self.count as usize;
@@ -206,8 +220,11 @@ impl SimBuilder {
                 at: SimTime::ZERO,
             });
         }
-        self.check_faults(count)?;
-        let names = self.names.unwrap_or_else(|| default_names(count as u32));
+        let names = self
+            .names
+            .take()
+            .unwrap_or_else(|| default_names(count as u32));
+        self.validate(&names)?;
         let mut tracer = Tracer::new(self.seed);
         if let Some(sink) = self.sink {
             tracer.set_sink(sink);
@@ -244,17 +261,23 @@ impl SimBuilder {
         })
     }
 
-    fn check_faults(&self, count: usize) -> Result<(), SimError> {
-        for f in &self.faults {
-            if let Some(bad) = f.fault.nodes().iter().find(|n| n.index() >= count) {
-                return Err(SimError::Invalid(format!(
-                    "fault `{}` names node index {}, but there are only {count} nodes",
-                    f.fault.name(),
-                    bad.0
-                )));
-            }
+    /// The checks the scenario parser makes too, with the same words: every fault
+    /// ([`TimedFault::validate`]) and every link ([`crate::NetworkConfig::validate`]).
+    fn validate(&self, names: &[String]) -> Result<(), SimError> {
+        let count = names.len() as u32;
+        for (index, f) in self.faults.iter().enumerate() {
+            f.validate(count).map_err(|e| SimError::InvalidFault {
+                index,
+                at: f.at,
+                message: e.message(names),
+            })?;
         }
-        Ok(())
+        self.network
+            .validate(count)
+            .map_err(|e| SimError::InvalidLink {
+                link: e.link,
+                message: e.message,
+            })
     }
 }
 

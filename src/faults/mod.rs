@@ -5,9 +5,12 @@
 
 pub mod nemesis;
 pub mod random;
+mod validate;
 
 pub use nemesis::{Nemesis, Swarm};
 pub use random::{RandomFaults, random_schedule};
+pub(crate) use validate::node_out_of_range;
+pub use validate::{DRIFT_MAX, FaultError, check_drift};
 
 use crate::process::NodeId;
 use crate::time::{SignedDuration, SimTime};
@@ -69,7 +72,7 @@ pub struct TimedFault {
 }
 
 impl Fault {
-    /// Every node the fault names, for validation.
+    /// Every node the fault names (see [`TimedFault::validate`] for the checks).
     pub fn nodes(&self) -> Vec<NodeId> {
         match self {
             Fault::Partition(groups) => groups.iter().flatten().copied().collect(),
@@ -107,12 +110,7 @@ impl Fault {
 
     /// Words for a trace line or report, with node names from `names`.
     pub fn describe(&self, names: &[String]) -> String {
-        let name = |n: &NodeId| {
-            names
-                .get(n.index())
-                .cloned()
-                .unwrap_or_else(|| n.to_string())
-        };
+        let name = |n: &NodeId| node_name(names, *n);
         let list = |g: &Vec<NodeId>| g.iter().map(name).collect::<Vec<_>>().join(", ");
         match self {
             Fault::Partition(groups) => {
@@ -153,6 +151,14 @@ impl Fault {
             ),
         }
     }
+}
+
+/// The node's name in `names`, or its default name where `names` has none.
+fn node_name(names: &[String], node: NodeId) -> String {
+    names
+        .get(node.index())
+        .cloned()
+        .unwrap_or_else(|| node.to_string())
 }
 
 impl fmt::Display for TimedFault {

@@ -125,7 +125,15 @@ impl Latency {
         }
     }
 
-    fn validate(&self, depth: u32) -> Result<(), String> {
+    /// Checks that the distribution can be drawn from: uniform bounds in order, a Pareto
+    /// shape that is a positive number and a scale no larger than its cap, mixes with at
+    /// least one part, finite weights of at least 0 (not all 0), nested at most
+    /// `MIX_DEPTH_MAX` deep. The YAML reader and [`super::LinkConfig::validate`] both call it.
+    pub fn validate(&self) -> Result<(), String> {
+        self.validate_at(0)
+    }
+
+    fn validate_at(&self, depth: u32) -> Result<(), String> {
         match self {
             Latency::Uniform(lo, hi) if lo > hi => Err(format!(
                 "uniform latency [{lo}, {hi}] has its low bound above its high bound"
@@ -156,7 +164,7 @@ fn validate_mix(parts: &[MixPart], depth: u32) -> Result<(), String> {
                 part.weight
             ));
         }
-        part.latency.validate(depth + 1)?;
+        part.latency.validate_at(depth + 1)?;
     }
     if parts.iter().all(|p| p.weight == 0.0) {
         return Err("a latency mix needs at least one weight above 0".into());
@@ -284,7 +292,7 @@ impl TryFrom<LatencyFields> for Latency {
             ));
         }
         let latency = found.pop().expect("one latency");
-        latency.validate(0)?;
+        latency.validate()?;
         Ok(latency)
     }
 }

@@ -7,9 +7,12 @@
 
 mod latency;
 mod partition;
+mod validate;
 
 pub use latency::{Latency, MixPart, PARETO_DEFAULT_MAX};
 pub use partition::Partitions;
+pub(crate) use validate::link_words;
+pub use validate::{LinkError, check_capacity, check_probability};
 
 use crate::process::NodeId;
 use crate::rng::SimRng;
@@ -19,7 +22,8 @@ use rand::RngExt;
 use rand::distr::Bernoulli;
 use std::collections::BTreeMap;
 
-/// How one directed link behaves.
+/// How one directed link behaves. [`LinkConfig::validate`] says whether the settings make
+/// sense; [`crate::SimBuilder::build`] checks them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinkConfig {
     pub latency: Latency,

@@ -15,13 +15,7 @@ pub struct Probability(pub f64);
 impl<'de> Deserialize<'de> for Probability {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         f64_then(d, "a probability between 0 and 1", |p| {
-            if (0.0..=1.0).contains(&p) {
-                Ok(Probability(p))
-            } else {
-                Err(format!(
-                    "probability {p} is outside [0, 1]; write e.g. 0.01 for 1 %"
-                ))
-            }
+            crate::net::check_probability(p).map(Probability)
         })
     }
 }

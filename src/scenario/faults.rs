@@ -1,13 +1,18 @@
 //! `faults:` entries: `{ at: 3s, <action>: ... }` with exactly one action.
+//!
+//! An entry names nodes; once they are known (the second pass), it is turned into the
+//! [`Fault`] it stands for and checked by [`TimedFault::validate`], the same check
+//! [`crate::SimBuilder::build`] makes, with the same message.
 
 use super::context::inspect;
 use super::de::NodeRef;
-use super::schema::{check_drift, fault_actions};
+use super::schema::fault_actions;
+use crate::faults::{Fault, TimedFault};
+use crate::process::NodeId;
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SignedDuration, SimDuration, SimTime};
 use serde::Deserialize;
-use serde::de::{self, Deserializer};
-use std::collections::BTreeSet;
+use serde::de::Deserializer;
 
 /// One scheduled fault, by node names.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +56,7 @@ pub enum FaultAction {
 #[serde(deny_unknown_fields)]
 struct FaultFields {
     at: SimTime,
-    partition: Option<PartitionSpec>,
+    partition: Option<Vec<Vec<NodeRef>>>,
     heal: Option<HealTarget>,
     crash: Option<NodeRef>,
     restart: Option<NodeRef>,
@@ -122,39 +127,6 @@ impl<'de> Deserialize<'de> for HealTarget {
     }
 }
 
-/// Partition groups, each node in at most one group.
-struct PartitionSpec(Vec<Vec<String>>);
-
-impl<'de> Deserialize<'de> for PartitionSpec {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let groups = Vec::<Vec<NodeRef>>::deserialize(d)?;
-        if groups.is_empty() {
-            return Err(de::Error::custom(
-                "a partition needs at least one group, e.g. [[n1, n2], [n3]]",
-            ));
-        }
-        let mut seen = BTreeSet::new();
-        for group in &groups {
-            if group.is_empty() {
-                return Err(de::Error::custom("a partition group is empty"));
-            }
-            for node in group {
-                if !seen.insert(node.0.clone()) {
-                    return Err(de::Error::custom(format!(
-                        "node `{}` is in two partition groups; a node can be in only one",
-                        node.0
-                    )));
-                }
-            }
-        }
-        let names = groups
-            .into_iter()
-            .map(|g| g.into_iter().map(|n| n.0).collect())
-            .collect();
-        Ok(PartitionSpec(names))
-    }
-}
-
 impl<'de> Deserialize<'de> for FaultSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         map_then(d, "a fault such as { at: 3s, crash: n2 }", convert)
@@ -164,8 +136,12 @@ impl<'de> Deserialize<'de> for FaultSpec {
 fn convert(f: FaultFields) -> Result<FaultSpec, String> {
     let at = f.at;
     let mut actions: Vec<FaultAction> = Vec::new();
-    if let Some(p) = f.partition {
-        actions.push(FaultAction::Partition(p.0));
+    if let Some(groups) = f.partition {
+        let names = groups
+            .into_iter()
+            .map(|g| g.into_iter().map(|n| n.0).collect())
+            .collect();
+        actions.push(FaultAction::Partition(names));
     }
     if let Some(h) = f.heal {
         actions.push(FaultAction::Heal(h.0));
@@ -192,11 +168,10 @@ fn convert(f: FaultFields) -> Result<FaultSpec, String> {
         actions.push(clog(at, c)?);
     }
     if let Some(s) = f.clock_skew {
-        let drift = check_drift(s.drift)?;
         actions.push(FaultAction::ClockSkew {
             node: s.node.0,
             offset: s.offset,
-            drift,
+            drift: s.drift,
         });
     }
     if let Some(j) = f.clock_jump {
@@ -212,6 +187,17 @@ fn convert(f: FaultFields) -> Result<FaultSpec, String> {
             actions.len()
         ));
     }
+    check_time(at)?;
+    let spec = FaultSpec {
+        at,
+        action: actions.pop().expect("one action"),
+    };
+    inspect(|c| spec.validate(&c.nodes)).unwrap_or(Ok(()))?;
+    Ok(spec)
+}
+
+/// A fault comes no later than the run's end, and before its liveness phase.
+fn check_time(at: SimTime) -> Result<(), String> {
     if let Some(end) = inspect(|c| c.duration_ns).filter(|&end| at.0 > end) {
         return Err(format!(
             "this fault is at {at}, after the run ends (duration {})",
@@ -227,10 +213,23 @@ fn convert(f: FaultFields) -> Result<FaultSpec, String> {
             SimTime(phase)
         ));
     }
-    Ok(FaultSpec {
-        at,
-        action: actions.pop().expect("one action"),
-    })
+    Ok(())
+}
+
+impl FaultSpec {
+    /// [`TimedFault::validate`] on the fault this entry stands for, among nodes `names`.
+    fn validate(&self, names: &[String]) -> Result<(), String> {
+        // Names are checked as they are read; one not found would be out of range here too.
+        let id =
+            |name: &str| NodeId(names.iter().position(|n| n == name).unwrap_or(names.len()) as u32);
+        let fault = TimedFault {
+            at: self.at,
+            fault: to_fault(&self.action, &id),
+        };
+        fault
+            .validate(names.len() as u32)
+            .map_err(|e| e.message(names))
+    }
 }
 
 fn clog(at: SimTime, c: ClogFields) -> Result<FaultAction, String> {
@@ -239,14 +238,49 @@ fn clog(at: SimTime, c: ClogFields) -> Result<FaultAction, String> {
         (None, Some(span)) => at + span,
         _ => return Err("a clog takes exactly one of `until: <time>` or `for: <duration>`".into()),
     };
-    if until <= at {
-        return Err(format!(
-            "a clog at {at} must last until after {at}, not until {until}"
-        ));
-    }
     Ok(FaultAction::Clog {
         from: c.from.0,
         to: c.to.0,
         until,
     })
+}
+
+/// The fault an entry stands for, with node names resolved by `id`.
+pub(super) fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fault {
+    match action {
+        FaultAction::Partition(groups) => Fault::Partition(
+            groups
+                .iter()
+                .map(|g| g.iter().map(|n| id(n)).collect())
+                .collect(),
+        ),
+        FaultAction::Heal(node) => Fault::Heal(node.as_deref().map(id)),
+        FaultAction::Crash(n) => Fault::Crash(id(n)),
+        FaultAction::Restart(n) => Fault::Restart(id(n)),
+        FaultAction::Pause(n) => Fault::Pause(id(n)),
+        FaultAction::Resume(n) => Fault::Resume(id(n)),
+        FaultAction::Isolate(n) => Fault::Isolate(id(n)),
+        FaultAction::Cut { from, to } => Fault::Cut {
+            from: id(from),
+            to: id(to),
+        },
+        FaultAction::Clog { from, to, until } => Fault::Clog {
+            from: id(from),
+            to: id(to),
+            until: *until,
+        },
+        FaultAction::ClockSkew {
+            node,
+            offset,
+            drift,
+        } => Fault::ClockSkew {
+            node: id(node),
+            offset: *offset,
+            drift: *drift,
+        },
+        FaultAction::ClockJump { node, by } => Fault::ClockJump {
+            node: id(node),
+            by: *by,
+        },
+    }
 }

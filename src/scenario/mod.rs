@@ -20,6 +20,7 @@ mod write;
 
 pub use de::Probability;
 pub use entry::{Params, ProtocolEntry};
+use faults::to_fault;
 pub use faults::{FaultAction, FaultSpec};
 pub use run::{
     CheckResult, Explanation, Found, Outcome, RunError, RunOptions, RunReport, check_determinism,
@@ -30,7 +31,7 @@ pub use write::to_yaml;
 
 use crate::check::{CheckEvery, Eventually};
 use crate::engine::{Limits, NODES_MAX};
-use crate::faults::{Fault, TimedFault};
+use crate::faults::TimedFault;
 use crate::net::{LinkConfig, NetworkConfig};
 use crate::process::NodeId;
 use crate::protocol::ProtocolInfo;
@@ -350,45 +351,6 @@ fn link_config(l: &LinkSpec, default: &LinkConfig) -> LinkConfig {
         duplicate: l.duplicate.map_or(default.duplicate, |p| p.0),
         fifo: l.fifo.unwrap_or(default.fifo),
         capacity: l.capacity.map(|c| c.0).or(default.capacity),
-    }
-}
-
-fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fault {
-    match action {
-        FaultAction::Partition(groups) => Fault::Partition(
-            groups
-                .iter()
-                .map(|g| g.iter().map(|n| id(n)).collect())
-                .collect(),
-        ),
-        FaultAction::Heal(node) => Fault::Heal(node.as_deref().map(id)),
-        FaultAction::Crash(n) => Fault::Crash(id(n)),
-        FaultAction::Restart(n) => Fault::Restart(id(n)),
-        FaultAction::Pause(n) => Fault::Pause(id(n)),
-        FaultAction::Resume(n) => Fault::Resume(id(n)),
-        FaultAction::Isolate(n) => Fault::Isolate(id(n)),
-        FaultAction::Cut { from, to } => Fault::Cut {
-            from: id(from),
-            to: id(to),
-        },
-        FaultAction::Clog { from, to, until } => Fault::Clog {
-            from: id(from),
-            to: id(to),
-            until: *until,
-        },
-        FaultAction::ClockSkew {
-            node,
-            offset,
-            drift,
-        } => Fault::ClockSkew {
-            node: id(node),
-            offset: *offset,
-            drift: *drift,
-        },
-        FaultAction::ClockJump { node, by } => Fault::ClockJump {
-            node: id(node),
-            by: *by,
-        },
     }
 }
 

@@ -11,7 +11,7 @@
 
 use super::Scenario;
 use super::context::inspect;
-use super::schema::check_drift;
+use crate::faults::check_drift;
 use crate::faults::nemesis::{
     Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Swarm, apply_swarm, draw_nemesis,
 };
@@ -70,13 +70,7 @@ impl Bound for Prob {
         Prob::from_number(x)
     }
     fn from_number(p: f64) -> Result<Self, String> {
-        if (0.0..=1.0).contains(&p) {
-            Ok(Prob(p))
-        } else {
-            Err(format!(
-                "probability {p} is outside [0, 1]; write e.g. 0.01 for 1 %"
-            ))
-        }
+        crate::net::check_probability(p).map(Prob)
     }
 }
 

@@ -255,12 +255,8 @@ pub struct Capacity(pub u32);
 
 impl<'de> Deserialize<'de> for Capacity {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        u64_then(d, "a number of messages", |n| match u32::try_from(n) {
-            Ok(c) if c >= 1 => Ok(Capacity(c)),
-            _ => Err(format!(
-                "capacity {n} must be between 1 and {} messages in flight",
-                u32::MAX
-            )),
+        u64_then(d, "a number of messages", |n| {
+            crate::net::check_capacity(n).map(Capacity)
         })
     }
 }
@@ -426,17 +422,6 @@ impl<'de> Deserialize<'de> for PositiveCount {
             0 => Err("a limit must be at least 1".to_string()),
             n => Ok(PositiveCount(n)),
         })
-    }
-}
-
-/// A clock skew's drift: a positive finite rate (1.0 = no drift).
-pub(crate) fn check_drift(drift: f64) -> Result<f64, String> {
-    if drift.is_finite() && drift > 0.0 && drift <= 1000.0 {
-        Ok(drift)
-    } else {
-        Err(format!(
-            "drift {drift} must be a rate above 0 (1.0 = runs at real speed, 1.05 = 5 % fast)"
-        ))
     }
 }
 

@@ -1,5 +1,6 @@
 use super::builtin::parse;
 use super::*;
+use crate::faults::Fault;
 use crate::net::Latency;
 use crate::time::SignedDuration;
 

@@ -31,7 +31,6 @@ use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{Model, Reply, Request, RequestId};
 pub use log::Entry;
-use rand::RngExt;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -336,8 +335,7 @@ impl Raft {
 
     fn reset_election_deadline(&mut self, ctx: &mut Ctx<'_, Self>) {
         let (low, high) = self.election_timeout;
-        let ns = ctx.rng().random_range(low.as_nanos()..=high.as_nanos());
-        self.election_deadline = ctx.now() + SimDuration::from_nanos(ns);
+        self.election_deadline = ctx.now() + ctx.random_duration(low..=high);
     }
 
     fn arm_election_timer(&mut self, ctx: &mut Ctx<'_, Self>) {
