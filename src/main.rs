@@ -324,6 +324,8 @@ fn list(format: Format) -> u8 {
             let when = match prop.when {
                 faultline::check::CheckWhen::Always => "always",
                 faultline::check::CheckWhen::AtEnd => "at end",
+                faultline::check::CheckWhen::Eventually => "eventually",
+                faultline::check::CheckWhen::Sometimes => "sometimes",
             };
             println!("    {:<20} {:<8} {}", prop.name, when, prop.description);
         }

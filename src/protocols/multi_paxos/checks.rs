@@ -7,46 +7,41 @@
 
 use super::durable::{PROMISED_KEY, decode_ballot};
 use super::{Ballot, MultiPaxos, Role};
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 
 pub(super) fn properties() -> Vec<Property<MultiPaxos>> {
     vec![
-        Property {
-            name: "agreement",
-            description: "no two nodes learn different commands as chosen in the same slot \
+        Property::always(
+            "agreement",
+            "no two nodes learn different commands as chosen in the same slot \
                           (checked for every slot when a node learns it)",
-            when: CheckWhen::Always,
-            check: check_agreement,
-        },
-        Property {
-            name: "state_machine_safety",
-            description: "the logs nodes applied are prefixes of one another",
-            when: CheckWhen::Always,
-            check: check_state_machine_safety,
-        },
-        Property {
-            name: "promise_kept",
-            description: "an acceptor's promise never drops below a ballot it promised or \
+            check_agreement,
+        ),
+        Property::always(
+            "state_machine_safety",
+            "the logs nodes applied are prefixes of one another",
+            check_state_machine_safety,
+        ),
+        Property::always(
+            "promise_kept",
+            "an acceptor's promise never drops below a ballot it promised or \
                           accepted for a node that remembers it, even across a crash (a \
                           crashed acceptor is judged by its synced storage)",
-            when: CheckWhen::Always,
-            check: check_promise_kept,
-        },
-        Property {
-            name: "stable_leader",
-            description: "exactly one node that is up leads the highest ballot led, and a \
+            check_promise_kept,
+        ),
+        Property::at_end(
+            "stable_leader",
+            "exactly one node that is up leads the highest ballot led, and a \
                           majority of all nodes are up and follow it",
-            when: CheckWhen::AtEnd,
-            check: check_stable_leader,
-        },
-        Property {
-            name: "caught_up",
-            description: "every node that is up has applied every slot the leader has applied",
-            when: CheckWhen::AtEnd,
-            check: check_caught_up,
-        },
+            check_stable_leader,
+        ),
+        Property::at_end(
+            "caught_up",
+            "every node that is up has applied every slot the leader has applied",
+            check_caught_up,
+        ),
     ]
 }
 

@@ -5,47 +5,42 @@
 //! O(nodes²) however long the logs grow.
 
 use super::{Raft, Role};
-use crate::check::{CheckWhen, Property, PropertyDigest, Violation};
+use crate::check::{Property, PropertyDigest, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 
 pub(super) fn properties() -> Vec<Property<Raft>> {
     vec![
-        Property {
-            name: "election_safety",
-            description: "at most one node is leader of any term (each node remembers the \
+        Property::always(
+            "election_safety",
+            "at most one node is leader of any term (each node remembers the \
                           last terms it led, even after stepping down)",
-            when: CheckWhen::Always,
-            check: check_election_safety,
-        },
-        Property {
-            name: "log_matching",
-            description: "if two logs hold an entry of the same term at the same index, they \
+            check_election_safety,
+        ),
+        Property::always(
+            "log_matching",
+            "if two logs hold an entry of the same term at the same index, they \
                           are identical up to that index (checked, for each pair of logs, at \
                           the last entry of the shorter one)",
-            when: CheckWhen::Always,
-            check: check_log_matching,
-        },
-        Property {
-            name: "leader_completeness",
-            description: "a leader's log holds every entry that a node in the same or an \
+            check_log_matching,
+        ),
+        Property::always(
+            "leader_completeness",
+            "a leader's log holds every entry that a node in the same or an \
                           earlier term has committed",
-            when: CheckWhen::Always,
-            check: check_leader_completeness,
-        },
-        Property {
-            name: "state_machine_safety",
-            description: "no two nodes apply different entries at the same index",
-            when: CheckWhen::Always,
-            check: check_state_machine_safety,
-        },
-        Property {
-            name: "leader_elected",
-            description: "exactly one node that is up leads the newest term, and a majority of \
+            check_leader_completeness,
+        ),
+        Property::always(
+            "state_machine_safety",
+            "no two nodes apply different entries at the same index",
+            check_state_machine_safety,
+        ),
+        Property::at_end(
+            "leader_elected",
+            "exactly one node that is up leads the newest term, and a majority of \
                           all nodes are up and follow it in that term",
-            when: CheckWhen::AtEnd,
-            check: check_leader_elected,
-        },
+            check_leader_elected,
+        ),
         crate::check::clients_served_property(),
     ]
 }
