@@ -436,3 +436,6 @@ pub fn run_checked<P: Process>(
     }
     Ok(checker.finish(sim))
 }
+
+#[cfg(test)]
+mod tests;

@@ -32,7 +32,9 @@ impl Coverage {
     /// The first property (by name) no seed reached.
     pub(super) fn never_reached(&self) -> Option<&str> {
         let mut counts = self.seeds_reached.iter();
-        counts.find(|(_, n)| **n == 0).map(|(name, _)| name.as_str())
+        counts
+            .find(|(_, n)| **n == 0)
+            .map(|(name, _)| name.as_str())
     }
 
     pub(super) fn into_counts(self) -> BTreeMap<String, u64> {
