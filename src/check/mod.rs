@@ -183,6 +183,9 @@ pub struct Checker<'p, P: Process> {
     monitors: Monitors<P>,
     /// The `Eventually` and `Sometimes` conditions, and which held.
     targets: Targets<P>,
+    /// A monitor's violation (with its property's index) found between two points where
+    /// invariants are due, to report at the next.
+    deferred: Option<(usize, ViolationReport)>,
 }
 
 impl<'p, P: Process> Checker<'p, P> {
@@ -197,6 +200,7 @@ impl<'p, P: Process> Checker<'p, P> {
             watches: Watches::new(properties, &[]),
             monitors: Monitors::new(properties),
             targets: Targets::new(properties),
+            deferred: None,
         }
     }
 
@@ -285,12 +289,15 @@ impl<'p, P: Process> Checker<'p, P> {
             let due = self.every.due(self.touched_events);
             let mut found = if due { self.first_broken(sim) } else { None };
             if EXTRAS {
-                found = self.observe_extras(sim, touched, due, found);
+                found = self.observe_extras(sim, (touched, first_record), due, found);
             }
             if let Some(mut v) = found {
                 // The step's first record is what ran the handler (a delivery, a timer, a
-                // fault); what the handler did follows it.
-                v.event = (sim.trace_len() > first_record).then_some(first_record);
+                // fault); what the handler did follows it. A monitor's report already names
+                // the event where it broke.
+                if v.event.is_none() {
+                    v.event = (sim.trace_len() > first_record).then_some(first_record);
+                }
                 return Ok(Some(v));
             }
             self.goals.iter_mut().for_each(|g| g.observe(sim));
@@ -300,34 +307,38 @@ impl<'p, P: Process> Checker<'p, P> {
     }
 
     /// Hands the event to the monitors and, when invariants are due, judges the conditions
-    /// to reach. Of an invariant and a monitor broken by the same event, the one declared
-    /// first is reported, as among invariants.
+    /// to reach. A monitor's violation is reported when invariants are due (`check_every`),
+    /// with the time and event where it broke; of an invariant and a monitor broken then,
+    /// the one declared first is reported, as among invariants.
     #[inline(never)]
     fn observe_extras(
         &mut self,
         sim: &Sim<P>,
-        touched: Touched,
+        (touched, first_record): (Touched, u64),
         due: bool,
         invariant: Option<ViolationReport>,
     ) -> Option<ViolationReport> {
-        let monitor = self.monitors.observe(sim, touched);
-        if due && invariant.is_none() && monitor.is_none() {
-            self.targets.observe(sim);
+        // Once one broke, the run stops at the next due point: the others need not watch.
+        if self.deferred.is_none()
+            && let Some((index, violation)) = self.monitors.observe(sim, touched)
+        {
+            let mut report = ViolationReport::new(&self.properties[index], sim, violation);
+            report.event = (sim.trace_len() > first_record).then_some(first_record);
+            self.deferred = Some((index, report));
         }
-        let Some((index, violation)) = monitor else {
+        if !due {
+            return None;
+        }
+        let Some((index, _)) = &self.deferred else {
+            if invariant.is_none() {
+                self.targets.observe(sim);
+            }
             return invariant;
         };
-        let position = |v: &ViolationReport| {
-            let named = |p: &Property<P>| p.name == v.property;
-            self.properties.iter().position(named)
-        };
+        let named = |v: &ViolationReport| self.properties.iter().position(|p| p.name == v.property);
         match invariant {
-            Some(v) if position(&v).is_some_and(|i| i < index) => Some(v),
-            _ => Some(ViolationReport::new(
-                &self.properties[index],
-                sim,
-                violation,
-            )),
+            Some(v) if named(&v).is_some_and(|i| i < *index) => Some(v),
+            _ => self.deferred.take().map(|(_, report)| report),
         }
     }
 
@@ -367,6 +378,10 @@ impl<'p, P: Process> Checker<'p, P> {
         self.targets.observe(sim);
         let mut found = Vec::new();
         for (index, p) in self.properties.iter().enumerate() {
+            if let Some((_, report)) = self.deferred.take_if(|(i, _)| *i == index) {
+                found.push(report);
+                continue;
+            }
             let broken = match (p.when, p.state_check()) {
                 (_, None) => self.monitors.at_end(sim, index),
                 (CheckWhen::Sometimes, _) => None,

@@ -18,7 +18,8 @@ use crate::process::Process;
 /// The run calls [`Monitor::observe`] after every event that ran a process handler or
 /// applied a fault, whatever the checker's digests or `check_every` skip; `touched` names
 /// what may have changed, so that the cost of an event does not grow with the cluster when
-/// it changed one node. A crashed node shows as `None` in [`Sim::states`] (its crash is a
+/// it changed one node. A violation stops the run when invariants are next due (at once
+/// under the default `check_every`), and names the time and event where it was found. A crashed node shows as `None` in [`Sim::states`] (its crash is a
 /// fault: `Touched::All`); the monitor's state is untouched by it.
 pub trait Monitor<P: Process> {
     /// Takes in the event that just ran; `Err` when the run broke the property.
