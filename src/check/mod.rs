@@ -286,18 +286,16 @@ impl<'p, P: Process> Checker<'p, P> {
             }
             self.touched_events += 1;
             self.watches.mark(sim, touched);
-            let due = self.every.due(self.touched_events);
-            let mut found = if due { self.first_broken(sim) } else { None };
             if EXTRAS {
-                found = self.observe_extras(sim, (touched, first_record), due, found);
-            }
-            if let Some(mut v) = found {
-                // The step's first record is what ran the handler (a delivery, a timer, a
-                // fault); what the handler did follows it. A monitor's report already names
-                // the event where it broke.
-                if v.event.is_none() {
-                    v.event = (sim.trace_len() > first_record).then_some(first_record);
+                if let Some(v) = self.check_with_extras(sim, touched, first_record) {
+                    return Ok(Some(v));
                 }
+            } else if self.every.due(self.touched_events)
+                && let Some(mut v) = self.first_broken(sim)
+            {
+                // The step's first record is what ran the handler (a delivery, a timer, a
+                // fault); what the handler did follows it.
+                v.event = (sim.trace_len() > first_record).then_some(first_record);
                 return Ok(Some(v));
             }
             self.goals.iter_mut().for_each(|g| g.observe(sim));
@@ -306,40 +304,60 @@ impl<'p, P: Process> Checker<'p, P> {
         Ok(self.overdue(sim, SimTime(until.0.saturating_add(1))))
     }
 
-    /// Hands the event to the monitors and, when invariants are due, judges the conditions
-    /// to reach. A monitor's violation is reported when invariants are due (`check_every`),
-    /// with the time and event where it broke; of an invariant and a monitor broken then,
-    /// the one declared first is reported, as among invariants.
+    /// After an event, with monitors or conditions to reach: hands the event to the monitors
+    /// and, when invariants are due, checks them and judges the conditions to reach. A
+    /// monitor's violation is reported when invariants are due (`check_every`), with the time
+    /// and event where it broke; of an invariant and a monitor broken then, the one declared
+    /// first is reported, as among invariants.
     #[inline(never)]
-    fn observe_extras(
+    fn check_with_extras(
         &mut self,
         sim: &Sim<P>,
-        (touched, first_record): (Touched, u64),
-        due: bool,
-        invariant: Option<ViolationReport>,
+        touched: Touched,
+        first_record: u64,
     ) -> Option<ViolationReport> {
+        let event = (sim.trace_len() > first_record).then_some(first_record);
         // Once one broke, the run stops at the next due point: the others need not watch.
         if self.deferred.is_none()
             && let Some((index, violation)) = self.monitors.observe(sim, touched)
         {
             let mut report = ViolationReport::new(&self.properties[index], sim, violation);
-            report.event = (sim.trace_len() > first_record).then_some(first_record);
+            report.event = event;
             self.deferred = Some((index, report));
         }
-        if !due {
+        if !self.every.due(self.touched_events) {
             return None;
         }
-        let Some((index, _)) = &self.deferred else {
-            if invariant.is_none() {
-                self.targets.observe(sim);
-            }
-            return invariant;
-        };
-        let named = |v: &ViolationReport| self.properties.iter().position(|p| p.name == v.property);
-        match invariant {
-            Some(v) if named(&v).is_some_and(|i| i < *index) => Some(v),
-            _ => self.deferred.take().map(|(_, report)| report),
+        let invariant = self.first_broken(sim);
+        if invariant.is_none() && self.deferred.is_none() {
+            self.targets.observe(sim);
+            return None;
         }
+        self.first_declared(invariant, event)
+    }
+
+    /// The violation to report of an invariant's and a deferred monitor's: the one whose
+    /// property was declared first.
+    #[cold]
+    fn first_declared(
+        &mut self,
+        invariant: Option<ViolationReport>,
+        event: Option<u64>,
+    ) -> Option<ViolationReport> {
+        let position =
+            |v: &ViolationReport| self.properties.iter().position(|p| p.name == v.property);
+        let invariant_first = match (&invariant, &self.deferred) {
+            (Some(v), Some((index, _))) => position(v).is_some_and(|i| i < *index),
+            (found, None) => found.is_some(),
+            (None, Some(_)) => false,
+        };
+        if invariant_first {
+            return invariant.map(|mut v| {
+                v.event = event;
+                v
+            });
+        }
+        self.deferred.take().map(|(_, report)| report)
     }
 
     /// Checked before every event, so it is skipped until the earliest open deadline.
