@@ -5,7 +5,9 @@
 //! The protocol is a leader election with terms, as in Raft: a node that hears from no leader
 //! for an election timeout starts a new term, votes for itself and asks the others for votes;
 //! a node grants one vote per term, remembered in durable storage; a majority makes a leader,
-//! which sends heartbeats. Its invariant is that no two nodes lead in the same term. The bug
+//! which sends heartbeats. Its invariant is that no two nodes ever lead the same term: a
+//! monitor (a checker with state of its own) remembers each term's leader, so a leader that
+//! crashed and forgot it led still counts. The bug
 //! variant `vote-twice` grants a vote to every candidate that asks, so two candidates of one
 //! term can both win.
 //!
@@ -18,10 +20,12 @@
 //!
 //! docs/your-protocol.md walks through it step by step.
 
-use faultline::check::{CheckWhen, Property, Violation};
+use faultline::check::{Monitor, Property, Violation};
+use faultline::engine::Touched;
 use faultline::protocol::{BugDoc, ParamDoc};
 use faultline::{Ctx, NodeId, Process, Protocol, Registry, Sim, SimDuration, TimerId};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -195,27 +199,28 @@ impl Process for Election {
     }
 }
 
-/// No two live nodes lead in the same term.
-fn one_leader_per_term(sim: &Sim<Election>) -> Result<(), Violation> {
-    let leaders: Vec<(NodeId, u64)> = sim
-        .states()
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| s.as_ref().map(|s| (NodeId(i as u32), s)))
-        .filter(|(_, s)| s.role == Role::Leader)
-        .map(|(id, s)| (id, s.term))
-        .collect();
-    for (i, (a, term)) in leaders.iter().enumerate() {
-        if let Some((b, _)) = leaders[i + 1..].iter().find(|(_, t)| t == term) {
-            let message = format!(
-                "{} and {} both lead term {term}",
-                sim.node_name(*a),
-                sim.node_name(*b)
-            );
-            return Err(Violation::new(message, vec![*a, *b]));
+/// Every term's leader, as first seen: ghost state of the checker, kept apart from the nodes,
+/// so a leader that has since crashed (and forgotten it led) still counts.
+#[derive(Default)]
+struct OneLeaderPerTerm {
+    leaders: BTreeMap<u64, NodeId>,
+}
+
+impl Monitor<Election> for OneLeaderPerTerm {
+    fn observe(&mut self, sim: &Sim<Election>, touched: Touched) -> Result<(), Violation> {
+        for id in touched.nodes(sim.node_count()) {
+            let Some(node) = sim.node(id).state().filter(|n| n.role == Role::Leader) else {
+                continue;
+            };
+            let first = *self.leaders.entry(node.term).or_insert(id);
+            if first != id {
+                let (a, b) = (sim.node_name(first), sim.node_name(id));
+                let message = format!("{a} and {b} both lead term {}", node.term);
+                return Err(Violation::new(message, vec![first, id]));
+            }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// At the end of the run, some live node leads.
@@ -252,18 +257,16 @@ impl Protocol for Election {
 
     fn properties() -> Vec<Property<Self>> {
         vec![
-            Property {
-                name: "one_leader_per_term",
-                description: "no two nodes lead in the same term",
-                when: CheckWhen::Always,
-                check: one_leader_per_term,
-            },
-            Property {
-                name: "leader_elected",
-                description: "some live node leads at the end of the run",
-                when: CheckWhen::AtEnd,
-                check: leader_elected,
-            },
+            Property::monitor(
+                "one_leader_per_term",
+                "no two nodes ever lead the same term, counting leaders that crashed since",
+                || Box::new(OneLeaderPerTerm::default()),
+            ),
+            Property::at_end(
+                "leader_elected",
+                "some live node leads at the end of the run",
+                leader_elected,
+            ),
         ]
     }
 

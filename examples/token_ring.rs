@@ -8,7 +8,7 @@
 //! cargo run --example token_ring
 //! ```
 
-use faultline::check::{CheckWhen, Property, Violation, run_checked};
+use faultline::check::{Property, Violation, run_checked};
 use faultline::{
     Ctx, Latency, LinkConfig, NetworkConfig, NodeId, Process, Sim, SimBuilder, SimDuration,
     SimTime, TimerId,
@@ -125,12 +125,11 @@ fn run(seed: u64, resend_on_timeout: bool) -> Result<(), String> {
             resend_on_timeout,
         })
         .map_err(|e| e.to_string())?;
-    let properties = [Property {
-        name: "one_token",
-        description: "at most one node holds the token",
-        when: CheckWhen::Always,
-        check: one_token,
-    }];
+    let properties = [Property::always(
+        "one_token",
+        "at most one node holds the token",
+        one_token,
+    )];
     let violations =
         run_checked(&mut sim, SimTime::from_secs(10), &properties).map_err(|e| e.to_string())?;
     match violations.first() {

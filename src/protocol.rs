@@ -7,7 +7,7 @@
 //! protocols in [`crate::protocols`] go through exactly this trait.
 //!
 //! ```
-//! use faultline::check::{CheckWhen, Property, Violation};
+//! use faultline::check::{Property, Violation};
 //! use faultline::protocol::{BugDoc, ParamDoc};
 //! use faultline::{Ctx, NodeId, Process, Protocol, Registry, TimerId};
 //! use serde::{Deserialize, Serialize};
@@ -51,15 +51,10 @@
 //!         &[ParamDoc { name: "greetings", default: "0", meaning: "messages to each node" }];
 //!     const BUG_DOCS: &'static [BugDoc] = &[];
 //!     fn properties() -> Vec<Property<Self>> {
-//!         vec![Property {
-//!             name: "bounded",
-//!             description: "no node got more greetings than were sent",
-//!             when: CheckWhen::Always,
-//!             check: |sim| {
-//!                 let too_many = sim.states().iter().flatten().any(|s| s.received > 100);
-//!                 if too_many { Err(Violation::new("too many", vec![])) } else { Ok(()) }
-//!             },
-//!         }]
+//!         vec![Property::always("bounded", "no node got more greetings than were sent", |sim| {
+//!             let too_many = sim.states().iter().flatten().any(|s| s.received > 100);
+//!             if too_many { Err(Violation::new("too many", vec![])) } else { Ok(()) }
+//!         })]
 //!     }
 //!     fn new(_id: NodeId, _node_count: u32, params: &Params, _bug: Option<&'static str>) -> Self {
 //!         Hello { received: 0, greetings: params.greetings }

@@ -102,6 +102,9 @@ pub fn text(r: &RunReport) -> String {
             "pass" => "ok  ",
             "violated" => "FAIL",
             "unknown" => "??  ",
+            // A `sometimes` property: coverage, never a failure.
+            "reached" => "hit ",
+            "not_reached" => "miss",
             _ => "--  ",
         };
         let _ = writeln!(out, "  {mark} {:<16} {}", c.name, c.description);

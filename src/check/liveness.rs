@@ -1,7 +1,7 @@
 //! Liveness goals: a condition that must come to hold within a bound after a point in time,
 //! e.g. "every value reached every live node within 2 s after the partition healed".
 
-use super::{Property, ViolationReport};
+use super::{StateCheck, ViolationReport};
 use crate::engine::Sim;
 use crate::process::Process;
 use crate::time::{SimDuration, SimTime};
@@ -37,14 +37,15 @@ pub struct GoalResult {
     pub status: &'static str,
 }
 
-pub(crate) struct Goal<'p, P: Process> {
+pub(crate) struct Goal<P: Process> {
     pub(crate) spec: Eventually,
-    pub(crate) property: &'p Property<P>,
+    /// The condition's property, judged on states.
+    pub(crate) check: StateCheck<P>,
     pub(crate) held_at: Option<SimTime>,
     pub(crate) failed: bool,
 }
 
-impl<P: Process> Goal<'_, P> {
+impl<P: Process> Goal<P> {
     pub(crate) fn pending(&self) -> bool {
         self.held_at.is_none() && !self.failed
     }
@@ -53,7 +54,7 @@ impl<P: Process> Goal<'_, P> {
     pub(crate) fn observe(&mut self, sim: &Sim<P>) {
         let now = sim.now();
         let open = self.pending() && now >= self.spec.from && now <= self.spec.deadline();
-        if open && (self.property.check)(sim).is_ok() {
+        if open && (self.check)(sim).is_ok() {
             self.held_at = Some(now);
         }
     }
@@ -65,7 +66,7 @@ impl<P: Process> Goal<'_, P> {
         if !self.pending() || next <= deadline || sim.now() < self.spec.from.min(deadline) {
             return None;
         }
-        let verdict = (self.property.check)(sim);
+        let verdict = (self.check)(sim);
         match verdict {
             Ok(()) => {
                 self.held_at = Some(sim.now().max(self.spec.from));

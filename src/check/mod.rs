@@ -1,9 +1,13 @@
 //! Properties a protocol declares over the states of all its nodes, and the violations found.
 //!
 //! A property is a named function over the whole simulation (every node's state, with crashed
-//! nodes visible as down). `Always` properties are invariants checked after every event;
-//! `AtEnd` properties are checked once when the run ends (for example "every value reached
-//! every live node").
+//! nodes visible as down), or a monitor that observes the run and keeps its own ghost state
+//! ([`Monitor`]). [`Property::always`] makes an invariant, checked after every event;
+//! [`Property::at_end`] a state the run must end in (for example "every value reached every
+//! live node"); [`Property::eventually`] a condition the run must reach at some point;
+//! [`Property::sometimes`] a state some seed of a sweep must reach (coverage); and
+//! [`Property::monitor`] a stateful property, for claims about the past that no single state
+//! shows ("at most one leader per term, ever").
 //!
 //! Invariants are re-checked after every event that ran a process handler or applied a fault
 //! ([`Sim::last_event_touched_nodes`]); events that change no node (client-side events,
@@ -21,29 +25,27 @@
 
 pub mod history;
 mod liveness;
+mod monitor;
+mod property;
+mod reach;
 mod served;
 mod watch;
 
 pub use history::{HistoryCheck, check_history};
 pub use liveness::{Eventually, GoalResult};
+pub use monitor::{Monitor, MonitorFactory};
+pub use property::{CheckWhen, Property, StateCheck};
+pub use reach::Reached;
 pub use served::{clients_served, clients_served_property};
 
 use crate::engine::{Sim, SimError, Touched};
 use crate::process::{NodeId, Process};
 use crate::time::SimTime;
 use liveness::Goal;
+use monitor::Monitors;
+use reach::Targets;
 use serde::Serialize;
 use watch::Watches;
-
-/// When a property is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckWhen {
-    /// After every event: a safety invariant.
-    Always,
-    /// Once, at the end of the run: a goal the run must have reached.
-    AtEnd,
-}
 
 /// What a failed check found: a plain-words message and the nodes involved.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,26 +59,6 @@ impl Violation {
         Violation {
             message: message.into(),
             nodes,
-        }
-    }
-}
-
-/// A named property of protocol `P`.
-pub struct Property<P: Process> {
-    pub name: &'static str,
-    /// One sentence saying what must hold, for `faultline list` and reports.
-    pub description: &'static str,
-    pub when: CheckWhen,
-    pub check: fn(&Sim<P>) -> Result<(), Violation>,
-}
-
-impl<P: Process> Clone for Property<P> {
-    fn clone(&self) -> Self {
-        Property {
-            name: self.name,
-            description: self.description,
-            when: self.when,
-            check: self.check,
         }
     }
 }
@@ -121,9 +103,10 @@ pub struct OpRef {
 }
 
 impl ViolationReport {
-    /// Runs one property against the simulation now.
+    /// Runs one property against the simulation now (a monitor has no verdict on a state
+    /// alone: `None`).
     pub fn check<P: Process>(property: &Property<P>, sim: &Sim<P>) -> Option<ViolationReport> {
-        let violation = (property.check)(sim).err()?;
+        let violation = property.state_check()?(sim).err()?;
         Some(ViolationReport::new(property, sim, violation))
     }
 
@@ -179,20 +162,29 @@ impl CheckEvery {
     }
 }
 
-/// Checks a run as it goes: invariants as often as `every` says, and liveness goals.
+/// Checks a run as it goes: invariants as often as `every` says, monitors after every event
+/// that may have changed a node, conditions to reach, and liveness goals.
 pub struct Checker<'p, P: Process> {
     properties: &'p [Property<P>],
     every: CheckEvery,
     /// Events so far that ran a handler or applied a fault (what `every` counts).
     touched_events: u64,
-    goals: Vec<Goal<'p, P>>,
+    goals: Vec<Goal<P>>,
     /// No goal can be overdue at or before this time (the earliest open deadline).
     quiet_until: SimTime,
     /// The invariants (`Always` properties), and what changed in what they read.
     watches: Watches<'p, P>,
+    /// This run's monitors, with their ghost state.
+    monitors: Monitors<P>,
+    /// The `Eventually` and `Sometimes` conditions, and which held.
+    targets: Targets<P>,
+    /// A monitor's violation (with its property's index) found between two points where
+    /// invariants are due, to report at the next.
+    deferred: Option<(usize, ViolationReport)>,
 }
 
 impl<'p, P: Process> Checker<'p, P> {
+    /// A checker of `properties` for one run; monitors among them start with fresh state.
     pub fn new(properties: &'p [Property<P>], every: CheckEvery) -> Self {
         Checker {
             properties,
@@ -201,6 +193,9 @@ impl<'p, P: Process> Checker<'p, P> {
             goals: Vec::new(),
             quiet_until: SimTime::MAX,
             watches: Watches::new(properties, &[]),
+            monitors: Monitors::new(properties),
+            targets: Targets::new(properties),
+            deferred: None,
         }
     }
 
@@ -222,7 +217,8 @@ impl<'p, P: Process> Checker<'p, P> {
             .or_else(|| Some(ViolationReport::new(property, sim, found)))
     }
 
-    /// Adds a liveness goal; its condition must name one of the properties.
+    /// Adds a liveness goal; its condition must name one of the properties, one judged on
+    /// states (not a monitor).
     pub fn eventually(mut self, spec: Eventually) -> Result<Self, String> {
         let property = self
             .properties
@@ -234,9 +230,15 @@ impl<'p, P: Process> Checker<'p, P> {
                     spec.condition
                 )
             })?;
+        let check = property.state_check().ok_or_else(|| {
+            format!(
+                "`{}` is a monitor, which judges the run, not a state: it cannot be a condition",
+                spec.condition
+            )
+        })?;
         self.goals.push(Goal {
             spec,
-            property,
+            check,
             held_at: None,
             failed: false,
         });
@@ -245,9 +247,23 @@ impl<'p, P: Process> Checker<'p, P> {
     }
 
     /// Steps `sim` through every event up to `until`. Stops at the first violation (of an
-    /// invariant, or a goal whose deadline passed) and returns it; otherwise moves the clock
-    /// to `until`.
+    /// invariant or a monitor, or a goal whose deadline passed) and returns it; otherwise
+    /// moves the clock to `until`.
     pub fn step_until(
+        &mut self,
+        sim: &mut Sim<P>,
+        until: SimTime,
+    ) -> Result<Option<ViolationReport>, SimError> {
+        // Properties without monitors or conditions to reach take a loop without their work.
+        match self.monitors.is_empty() && self.targets.is_empty() {
+            true => self.step_loop::<false>(sim, until),
+            false => self.step_loop::<true>(sim, until),
+        }
+    }
+
+    /// [`Checker::step_until`]; `EXTRAS`: whether there are monitors or conditions to reach.
+    #[inline(always)]
+    fn step_loop<const EXTRAS: bool>(
         &mut self,
         sim: &mut Sim<P>,
         until: SimTime,
@@ -265,7 +281,11 @@ impl<'p, P: Process> Checker<'p, P> {
             }
             self.touched_events += 1;
             self.watches.mark(sim, touched);
-            if self.every.due(self.touched_events)
+            if EXTRAS {
+                if let Some(v) = self.check_with_extras(sim, touched, first_record) {
+                    return Ok(Some(v));
+                }
+            } else if self.every.due(self.touched_events)
                 && let Some(mut v) = self.first_broken(sim)
             {
                 // The step's first record is what ran the handler (a delivery, a timer, a
@@ -277,6 +297,62 @@ impl<'p, P: Process> Checker<'p, P> {
         }
         sim.run_until(until)?;
         Ok(self.overdue(sim, SimTime(until.0.saturating_add(1))))
+    }
+
+    /// After an event, with monitors or conditions to reach: hands the event to the monitors
+    /// and, when invariants are due, checks them and judges the conditions to reach. A
+    /// monitor's violation is reported when invariants are due (`check_every`), with the time
+    /// and event where it broke; of an invariant and a monitor broken then, the one declared
+    /// first is reported, as among invariants.
+    #[inline(never)]
+    fn check_with_extras(
+        &mut self,
+        sim: &Sim<P>,
+        touched: Touched,
+        first_record: u64,
+    ) -> Option<ViolationReport> {
+        let event = (sim.trace_len() > first_record).then_some(first_record);
+        // Once one broke, the run stops at the next due point: the others need not watch.
+        if self.deferred.is_none()
+            && let Some((index, violation)) = self.monitors.observe(sim, touched)
+        {
+            let mut report = ViolationReport::new(&self.properties[index], sim, violation);
+            report.event = event;
+            self.deferred = Some((index, report));
+        }
+        if !self.every.due(self.touched_events) {
+            return None;
+        }
+        let invariant = self.first_broken(sim);
+        if invariant.is_none() && self.deferred.is_none() {
+            self.targets.observe(sim);
+            return None;
+        }
+        self.first_declared(invariant, event)
+    }
+
+    /// The violation to report of an invariant's and a deferred monitor's: the one whose
+    /// property was declared first.
+    #[cold]
+    fn first_declared(
+        &mut self,
+        invariant: Option<ViolationReport>,
+        event: Option<u64>,
+    ) -> Option<ViolationReport> {
+        let position =
+            |v: &ViolationReport| self.properties.iter().position(|p| p.name == v.property);
+        let invariant_first = match (&invariant, &self.deferred) {
+            (Some(v), Some((index, _))) => position(v).is_some_and(|i| i < *index),
+            (found, None) => found.is_some(),
+            (None, Some(_)) => false,
+        };
+        if invariant_first {
+            return invariant.map(|mut v| {
+                v.event = event;
+                v
+            });
+        }
+        self.deferred.take().map(|(_, report)| report)
     }
 
     /// Checked before every event, so it is skipped until the earliest open deadline.
@@ -306,10 +382,28 @@ impl<'p, P: Process> Checker<'p, P> {
             .unwrap_or(SimTime::MAX);
     }
 
-    /// At the end of the run: every property once, goals that never held, and message
-    /// conservation.
+    /// At the end of the run: every property once, in declaration order (a monitor's
+    /// [`Monitor::at_end`]; an `Eventually` condition only if it never held; a `Sometimes`
+    /// one never fails), goals that never held, and message conservation.
     pub fn finish(&mut self, sim: &Sim<P>) -> Vec<ViolationReport> {
-        let mut found = check_at_end(sim, self.properties);
+        sim.assert_conservation();
+        // The final state counts towards the conditions to reach.
+        self.targets.observe(sim);
+        let mut found = Vec::new();
+        for (index, p) in self.properties.iter().enumerate() {
+            if let Some((_, report)) = self.deferred.take_if(|(i, _)| *i == index) {
+                found.push(report);
+                continue;
+            }
+            let broken = match (p.when, p.state_check()) {
+                (_, None) => self.monitors.at_end(sim, index),
+                (CheckWhen::Sometimes, _) => None,
+                (CheckWhen::Eventually, Some(_)) if self.targets.was_reached(index) => None,
+                (CheckWhen::Eventually, Some(check)) => check(sim).err().map(never_held),
+                (_, Some(check)) => check(sim).err(),
+            };
+            found.extend(broken.map(|v| ViolationReport::new(p, sim, v)));
+        }
         found.extend(self.overdue(sim, SimTime::MAX));
         found
     }
@@ -318,10 +412,27 @@ impl<'p, P: Process> Checker<'p, P> {
     pub fn goals(&self) -> Vec<GoalResult> {
         self.goals.iter().map(Goal::result).collect()
     }
+
+    /// Whether each `Eventually` and `Sometimes` property was reached so far, in declaration
+    /// order.
+    pub fn reached(&self) -> Vec<Reached> {
+        self.targets.results()
+    }
+}
+
+/// An `Eventually` condition that does not hold at the end and never held before.
+fn never_held(at_end: Violation) -> Violation {
+    Violation {
+        message: format!("never held during the run; at its end: {}", at_end.message),
+        nodes: at_end.nodes,
+    }
 }
 
 /// Steps `sim` through every event up to `until`, checking the `Always` properties after each
 /// one. Stops at the first violation and returns it; otherwise moves the clock to `until`.
+///
+/// Each call starts a fresh [`Checker`]: monitors lose their state between two calls, so
+/// keep one `Checker` to step a run in slices.
 pub fn step_checked<P: Process>(
     sim: &mut Sim<P>,
     until: SimTime,
@@ -331,17 +442,15 @@ pub fn step_checked<P: Process>(
 }
 
 /// Checks every property once, as at the end of a run, and asserts message conservation.
+/// With no run behind it, a monitor has nothing to judge and an `Eventually` condition is
+/// judged on this state alone.
 pub fn check_at_end<P: Process>(sim: &Sim<P>, properties: &[Property<P>]) -> Vec<ViolationReport> {
-    sim.assert_conservation();
-    properties
-        .iter()
-        .filter_map(|p| ViolationReport::check(p, sim))
-        .collect()
+    Checker::new(properties, CheckEvery::End).finish(sim)
 }
 
-/// Steps `sim` up to `end`, checking every `Always` property after each event, then (if none
-/// failed) every property once at the end. Returns the violations found: the first invariant
-/// broken stops the run; at the end, each failing property is reported.
+/// Steps `sim` up to `end`, checking every `Always` property (and monitor) after each event,
+/// then (if none failed) every property once at the end. Returns the violations found: the
+/// first invariant broken stops the run; at the end, each failing property is reported.
 ///
 /// This is the loop `faultline run` uses; call it to check a protocol from your own tests.
 pub fn run_checked<P: Process>(
@@ -349,8 +458,12 @@ pub fn run_checked<P: Process>(
     end: SimTime,
     properties: &[Property<P>],
 ) -> Result<Vec<ViolationReport>, SimError> {
-    if let Some(v) = step_checked(sim, end, properties)? {
+    let mut checker = Checker::new(properties, CheckEvery::Event);
+    if let Some(v) = checker.step_until(sim, end)? {
         return Ok(vec![v]);
     }
-    Ok(check_at_end(sim, properties))
+    Ok(checker.finish(sim))
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
 //! A liveness condition for any protocol that serves clients: requests complete again.
 
-use super::{CheckWhen, Property, Violation};
+use super::{Property, Violation};
 use crate::engine::Sim;
 use crate::process::Process;
 use crate::time::SimTime;
@@ -9,13 +9,12 @@ use crate::time::SimTime;
 /// since the start of the run, without one), some client operation invoked then completed
 /// ok. With no workload it holds.
 pub fn clients_served_property<P: Process>() -> Property<P> {
-    Property {
-        name: "clients_served",
-        description: "a client operation invoked after the liveness phase began (or during the \
+    Property::at_end(
+        "clients_served",
+        "a client operation invoked after the liveness phase began (or during the \
                       run, without one) completed ok",
-        when: CheckWhen::AtEnd,
-        check: clients_served,
-    }
+        clients_served,
+    )
 }
 
 /// The check behind [`clients_served_property`]; O(1): the history keeps the latest

@@ -5,7 +5,7 @@
 //! that gives a node check ([`PropertyDigest::check_node`]) has just that part checked. Any
 //! other change (several nodes, a fault, no digest) checks the whole invariant.
 
-use super::{NodeCheck, Property, PropertyDigest, Violation};
+use super::{NodeCheck, Property, PropertyDigest, StateCheck, Violation};
 use crate::engine::{Sim, Touched};
 use crate::process::{NodeId, Process};
 
@@ -30,6 +30,7 @@ impl Changed {
 /// One invariant, and what changed in what it reads since it last held.
 struct Watch<'p, P: Process> {
     property: &'p Property<P>,
+    check: StateCheck<P>,
     /// Hashes what the invariant reads from one node's state; `None`: re-checked whole after
     /// every event that ran a handler.
     digest: Option<fn(&P) -> u64>,
@@ -52,19 +53,22 @@ pub(super) struct Watches<'p, P: Process> {
 }
 
 impl<'p, P: Process> Watches<'p, P> {
-    /// Watches of the `Always` properties, each checked whole first.
+    /// Watches of the `Always` properties judged on states (monitors watch themselves), each
+    /// checked whole first.
     pub(super) fn new(properties: &'p [Property<P>], digests: &[PropertyDigest<P>]) -> Self {
         let list = properties
             .iter()
             .filter(|p| p.when == super::CheckWhen::Always)
-            .map(|property| {
+            .filter_map(|property| {
+                let check = property.state_check()?;
                 let found = digests.iter().find(|d| d.property == property.name);
-                Watch {
+                Some(Watch {
                     property,
+                    check,
                     digest: found.map(|d| d.digest),
                     check_node: found.and_then(|d| d.check_node),
                     changed: Changed::Several,
-                }
+                })
             })
             .collect();
         Watches {
@@ -145,17 +149,13 @@ impl<P: Process> Watch<'_, P> {
     fn holds(&mut self, sim: &Sim<P>) -> Result<(), Violation> {
         match (self.changed, self.check_node) {
             (Changed::Nothing, _) => {
-                assert_holds(self.property, sim, "its state digests did not change");
+                assert_holds(self, sim, "its state digests did not change");
             }
             (Changed::Node(id), Some(check)) => {
                 check(sim, id)?;
-                assert_holds(
-                    self.property,
-                    sim,
-                    "its check of the node that changed held",
-                );
+                assert_holds(self, sim, "its check of the node that changed held");
             }
-            _ => (self.property.check)(sim)?,
+            _ => (self.check)(sim)?,
         }
         self.changed = Changed::Nothing;
         Ok(())
@@ -164,13 +164,13 @@ impl<P: Process> Watch<'_, P> {
 
 /// Debug builds check an invariant whole where less was checked, to catch a digest that
 /// misses a field the invariant reads, or a node check that misses a case.
-fn assert_holds<P: Process>(property: &Property<P>, sim: &Sim<P>, because: &str) {
+fn assert_holds<P: Process>(watch: &Watch<'_, P>, sim: &Sim<P>, because: &str) {
     if cfg!(debug_assertions)
-        && let Err(v) = (property.check)(sim)
+        && let Err(v) = (watch.check)(sim)
     {
         panic!(
             "{} was taken to hold because {because}, yet it broke: {}",
-            property.name, v.message
+            watch.property.name, v.message
         );
     }
 }

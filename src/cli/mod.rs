@@ -239,6 +239,8 @@ fn list(registry: &Registry, format: Format) -> u8 {
             let when = match prop.when {
                 crate::check::CheckWhen::Always => "always",
                 crate::check::CheckWhen::AtEnd => "at end",
+                crate::check::CheckWhen::Eventually => "eventually",
+                crate::check::CheckWhen::Sometimes => "sometimes",
             };
             println!("    {:<20} {:<8} {}", prop.name, when, prop.description);
         }

@@ -84,6 +84,17 @@ pub enum Touched {
 }
 
 impl Touched {
+    /// The nodes the event may have changed, in a cluster of `node_count`: none, the one
+    /// whose handler ran, or every node after a fault.
+    pub fn nodes(self, node_count: u32) -> impl Iterator<Item = NodeId> {
+        let (from, to) = match self {
+            Touched::Nothing => (0, 0),
+            Touched::Node(id) => (id.0, id.0 + 1),
+            Touched::All => (0, node_count),
+        };
+        (from..to).map(NodeId)
+    }
+
     /// Adds `node` to what the event touched.
     #[inline]
     pub(crate) fn and(self, node: NodeId) -> Touched {

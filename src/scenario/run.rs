@@ -3,7 +3,7 @@
 
 use super::{ExpectSpec, Scenario};
 use crate::check::{
-    CheckWhen, Checker, GoalResult, HistoryCheck, Property, ViolationReport, check_history,
+    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport, check_history,
 };
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocol::Protocol;
@@ -44,7 +44,8 @@ pub struct CheckResult {
     pub name: &'static str,
     pub description: &'static str,
     pub when: CheckWhen,
-    /// `pass`, `violated` or `not_checked` (the run stopped before the end).
+    /// `pass`, `violated` or `not_checked` (the run stopped before the end); for a
+    /// `sometimes` property, `reached` or `not_reached`.
     pub status: &'static str,
 }
 
@@ -263,6 +264,7 @@ pub(crate) fn run_typed<P: Protocol>(
         drive(&mut sim, end, &mut checker, show_progress)
     }));
     let goals = checker.goals();
+    let reached = checker.reached();
     let wall_time_s = started.elapsed().as_secs_f64();
     let driven = driven.map_err(|payload| RunError::Panic {
         message: panic_message(payload.as_ref()),
@@ -277,7 +279,7 @@ pub(crate) fn run_typed<P: Protocol>(
     let finished = limit.is_none() && sim.now() >= end;
     let mut checks: Vec<CheckResult> = props
         .iter()
-        .map(|p| check_result(p, &violations, finished))
+        .map(|p| check_result(p, &violations, finished, &reached))
         .collect();
     if let Some(result) = sim.finish_trace() {
         result.map_err(RunError::Trace)?;
@@ -334,9 +336,16 @@ fn check_result<P: Protocol>(
     p: &Property<P>,
     violations: &[ViolationReport],
     finished: bool,
+    reached: &[Reached],
 ) -> CheckResult {
     let violated = violations.iter().any(|v| v.property == p.name);
-    let status = if violated {
+    // A `sometimes` property never fails a run: it was reached or not.
+    let coverage = reached
+        .iter()
+        .find(|r| r.name == p.name && r.when == CheckWhen::Sometimes);
+    let status = if let Some(r) = coverage {
+        r.status()
+    } else if violated {
         "violated"
     } else if finished || p.when == CheckWhen::Always {
         "pass"

@@ -1,11 +1,13 @@
 //! Sweeps of simulations configured in Rust with [`SimBuilder`](crate::SimBuilder) rather
 //! than a scenario file.
 
+use super::coverage::Coverage;
 use super::failure::{FailureKind, SweepFailure};
-use crate::check::{Property, run_checked};
+use crate::check::{CheckEvery, Checker, Property, Reached};
 use crate::engine::{Sim, SimError};
 use crate::process::Process;
 use crate::time::SimTime;
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// What a builder sweep saw when every seed passed.
@@ -14,11 +16,15 @@ pub struct BuilderSummary {
     pub seeds: u64,
     /// Each seed's trace hash, in seed order.
     pub trace_hashes: Vec<u64>,
+    /// Per `sometimes` property, how many seeds reached it (each at least one, or the sweep
+    /// fails).
+    pub sometimes_reached: BTreeMap<String, u64>,
 }
 
-/// Builds a simulation per seed with `build`, runs it to `end` with
-/// [`run_checked`] (every `Always` property after each event, every property at the end),
-/// and stops at the first seed with a violation.
+/// Builds a simulation per seed with `build`, runs it to `end` as
+/// [`run_checked`](crate::check::run_checked) does (every `Always` property and monitor after
+/// each event, every property at the end), and stops at the first seed with a violation.
+/// When every seed passed, a [`Property::sometimes`] that no seed reached fails the sweep.
 ///
 /// ```
 /// use faultline::protocols::Protocol;
@@ -64,10 +70,12 @@ fn sweep<P: Process>(
     twice: bool,
 ) -> Result<BuilderSummary, Box<SweepFailure>> {
     let mut summary = BuilderSummary::default();
+    let mut coverage = Coverage::default();
+    let first_seed = seeds.start;
     for seed in seeds {
-        let (hash, faults, violations) = run_once(&mut build, seed, properties, end)?;
+        let (hash, faults, violations, reached) = run_once(&mut build, seed, properties, end)?;
         if twice {
-            let (again, _, _) = run_once(&mut build, seed, properties, end)?;
+            let (again, ..) = run_once(&mut build, seed, properties, end)?;
             if again != hash {
                 let kind = FailureKind::Nondeterministic {
                     first: hash,
@@ -81,7 +89,16 @@ fn sweep<P: Process>(
         }
         summary.seeds += 1;
         summary.trace_hashes.push(hash);
+        coverage.add_reached(&reached);
     }
+    if let Some(property) = coverage.never_reached() {
+        let kind = FailureKind::NeverReached {
+            property: property.to_string(),
+            seeds: summary.seeds,
+        };
+        return Err(failure(first_seed, kind, Vec::new(), Vec::new()));
+    }
+    summary.sometimes_reached = coverage.into_counts();
     Ok(summary)
 }
 
@@ -89,6 +106,7 @@ type Outcome = (
     u64,
     Vec<crate::TimedFault>,
     Vec<crate::check::ViolationReport>,
+    Vec<Reached>,
 );
 
 fn run_once<P: Process>(
@@ -99,8 +117,13 @@ fn run_once<P: Process>(
 ) -> Result<Outcome, Box<SweepFailure>> {
     let error = |e: SimError| failure(seed, FailureKind::Error(e.to_string()), vec![], vec![]);
     let mut sim = build(seed).map_err(error)?;
-    let violations = run_checked(&mut sim, end, properties).map_err(error)?;
-    Ok((sim.trace_hash(), sim.faults().to_vec(), violations))
+    let mut checker = Checker::new(properties, CheckEvery::Event);
+    let violations = match checker.step_until(&mut sim, end).map_err(error)? {
+        Some(v) => vec![v],
+        None => checker.finish(&sim),
+    };
+    let reached = checker.reached();
+    Ok((sim.trace_hash(), sim.faults().to_vec(), violations, reached))
 }
 
 fn failure(

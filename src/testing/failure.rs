@@ -19,6 +19,9 @@ pub enum FailureKind {
     Nondeterministic { first: u64, second: u64 },
     /// The scenario could not be loaded or the run stopped with an error.
     Error(String),
+    /// Every seed passed, but none reached this `sometimes` property: what the sweep was
+    /// meant to exercise never happened. `seed` is then the first seed of the sweep.
+    NeverReached { property: String, seeds: u64 },
 }
 
 /// The first seed of a sweep that failed.
@@ -146,6 +149,16 @@ impl fmt::Display for SweepFailure {
                 "{source}, seed {seed}: not deterministic (trace hashes {first:#018x} and {second:#018x})"
             )?,
             FailureKind::Error(e) => write!(f, "{source}, seed {seed}: {e}")?,
+            FailureKind::NeverReached { property, seeds } => {
+                // No run to reproduce: the remedy is more seeds or other faults.
+                writeln!(
+                    f,
+                    "{source}: `sometimes` property {property} was never reached in {seeds} \
+                     seeds from seed {seed}: the bug's precondition was never exercised \
+                     (try more seeds, or faults that bring it about)"
+                )?;
+                return self.write_location(f);
+            }
         }
         if !self.expected.is_empty() {
             write!(f, " (expected {})", self.expected)?;
@@ -153,6 +166,12 @@ impl fmt::Display for SweepFailure {
         writeln!(f)?;
         self.write_violations(f)?;
         self.write_run(f)?;
+        self.write_location(f)
+    }
+}
+
+impl SweepFailure {
+    fn write_location(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(path) = &self.written_to {
             writeln!(f, "written to {}", path.display())?;
             if self.scenario_yaml.is_some() {

@@ -25,6 +25,7 @@
 //! the scenario writer of `faultline fuzz`.
 
 mod builder;
+mod coverage;
 mod failure;
 
 pub use builder::{BuilderSummary, sweep_builder, sweep_builder_deterministic};
@@ -32,6 +33,8 @@ pub use failure::{FAILURES_DIR_ENV, FailureKind, SweepFailure};
 
 use crate::faults::RandomFaults;
 use crate::scenario::{self, RunOptions, RunReport, Scenario};
+use coverage::Coverage;
+use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +47,9 @@ pub struct SweepSummary {
     pub trace_hashes: Vec<u64>,
     /// How many runs checked a client history.
     pub histories_checked: u64,
+    /// Per `sometimes` property, how many seeds reached it (each at least one, or the sweep
+    /// fails).
+    pub sometimes_reached: BTreeMap<String, u64>,
 }
 
 /// Runs `scenario` once per seed in `seeds`, with a random fault schedule per seed when
@@ -167,16 +173,27 @@ impl<'a> Sweep<'a> {
             .and_then(|s| self.run(&s))
     }
 
-    /// Sweeps `base` over every seed; the first failing seed ends the sweep.
+    /// Sweeps `base` over every seed; the first failing seed ends the sweep. When every
+    /// seed passed, a `sometimes` property that no seed reached fails the sweep.
     pub fn run(&self, base: &Scenario) -> Result<SweepSummary, Box<SweepFailure>> {
         let mut summary = SweepSummary::default();
+        let mut coverage = Coverage::default();
         for seed in self.seeds.clone() {
             let s = self.scenario_for(base, seed);
             let report = self.run_seed(&s, seed)?;
             summary.seeds += 1;
             summary.trace_hashes.push(report.trace_hash);
             summary.histories_checked += u64::from(report.history.is_some());
+            coverage.add_statuses(report.checks.iter().map(|c| (c.name, c.status)));
         }
+        if let Some(property) = coverage.never_reached() {
+            let kind = FailureKind::NeverReached {
+                property: property.to_string(),
+                seeds: summary.seeds,
+            };
+            return Err(self.fail(source_of(base), self.seeds.start, kind, None));
+        }
+        summary.sometimes_reached = coverage.into_counts();
         Ok(summary)
     }
 

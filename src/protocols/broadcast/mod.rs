@@ -8,7 +8,7 @@
 //! they are forwarded, so a restarted node recovers them.
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::storage::Storage;
@@ -289,19 +289,17 @@ impl Protocol for Broadcast {
 
     fn properties() -> Vec<Property<Self>> {
         vec![
-            Property {
-                name: "no_invention",
-                description: "every value a node knows was originated by some node",
-                when: CheckWhen::Always,
-                check: check_no_invention,
-            },
-            Property {
-                name: "all_delivered",
-                description: "every value any node originated is known by every node that is \
+            Property::always(
+                "no_invention",
+                "every value a node knows was originated by some node",
+                check_no_invention,
+            ),
+            Property::at_end(
+                "all_delivered",
+                "every value any node originated is known by every node that is \
                               up at the end",
-                when: CheckWhen::AtEnd,
-                check: check_all_delivered,
-            },
+                check_all_delivered,
+            ),
         ]
     }
 

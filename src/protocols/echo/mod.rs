@@ -9,7 +9,7 @@
 //! never forgets an answer it gave.
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::storage::Storage;
@@ -364,20 +364,18 @@ impl Protocol for Echo {
 
     fn properties() -> Vec<Property<Self>> {
         vec![
-            Property {
-                name: "exactly_once",
-                description: "no request is answered with two different sequence numbers, and \
+            Property::always(
+                "exactly_once",
+                "no request is answered with two different sequence numbers, and \
                               no sequence number is given to two different requests",
-                when: CheckWhen::Always,
-                check: check_exactly_once,
-            },
-            Property {
-                name: "all_answered",
-                description: "every client that is up at the end got an answer to each of its \
+                check_exactly_once,
+            ),
+            Property::at_end(
+                "all_answered",
+                "every client that is up at the end got an answer to each of its \
                               requests",
-                when: CheckWhen::AtEnd,
-                check: check_all_answered,
-            },
+                check_all_answered,
+            ),
         ]
     }
 

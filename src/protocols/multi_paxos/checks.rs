@@ -1,52 +1,49 @@
 //! The safety properties of multi-paxos, checked after every event, and the liveness
 //! conditions.
 //!
-//! Each check works from summaries the nodes keep: the slots learned in the last event, the
-//! hash of every applied prefix, the highest ballot each acceptor reported to each node. So
-//! one check costs O(nodes²) plus O(nodes) per slot just learned, however long logs grow.
+//! Agreement and state machine safety are monitors ([`super::monitors`]): they remember
+//! what each slot first held for the whole run. `promise_kept` works from what each node
+//! was told by each acceptor, a summary the nodes keep, so it costs O(nodes²) however long
+//! logs grow.
 
 use super::durable::{PROMISED_KEY, decode_ballot};
+use super::monitors::{AppliedOnce, ChosenOnce};
 use super::{Ballot, MultiPaxos, Role};
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 
 pub(super) fn properties() -> Vec<Property<MultiPaxos>> {
     vec![
-        Property {
-            name: "agreement",
-            description: "no two nodes learn different commands as chosen in the same slot \
-                          (checked for every slot when a node learns it)",
-            when: CheckWhen::Always,
-            check: check_agreement,
-        },
-        Property {
-            name: "state_machine_safety",
-            description: "the logs nodes applied are prefixes of one another",
-            when: CheckWhen::Always,
-            check: check_state_machine_safety,
-        },
-        Property {
-            name: "promise_kept",
-            description: "an acceptor's promise never drops below a ballot it promised or \
+        Property::monitor(
+            "agreement",
+            "no two nodes ever learn different commands as chosen in the same slot, even \
+             one that has since crashed (checked for every slot when a node learns it)",
+            || Box::new(ChosenOnce::default()),
+        ),
+        Property::monitor(
+            "state_machine_safety",
+            "the logs nodes applied are prefixes of one another, across crashes too",
+            || Box::new(AppliedOnce::default()),
+        ),
+        Property::always(
+            "promise_kept",
+            "an acceptor's promise never drops below a ballot it promised or \
                           accepted for a node that remembers it, even across a crash (a \
                           crashed acceptor is judged by its synced storage)",
-            when: CheckWhen::Always,
-            check: check_promise_kept,
-        },
-        Property {
-            name: "stable_leader",
-            description: "exactly one node that is up leads the highest ballot led, and a \
+            check_promise_kept,
+        ),
+        Property::at_end(
+            "stable_leader",
+            "exactly one node that is up leads the highest ballot led, and a \
                           majority of all nodes are up and follow it",
-            when: CheckWhen::AtEnd,
-            check: check_stable_leader,
-        },
-        Property {
-            name: "caught_up",
-            description: "every node that is up has applied every slot the leader has applied",
-            when: CheckWhen::AtEnd,
-            check: check_caught_up,
-        },
+            check_stable_leader,
+        ),
+        Property::at_end(
+            "caught_up",
+            "every node that is up has applied every slot the leader has applied",
+            check_caught_up,
+        ),
     ]
 }
 
@@ -55,81 +52,8 @@ fn live(sim: &Sim<MultiPaxos>) -> impl Iterator<Item = &MultiPaxos> {
 }
 
 /// `(3, n1)` with the scenario's node names.
-fn ballot(sim: &Sim<MultiPaxos>, b: Ballot) -> String {
+pub(super) fn ballot(sim: &Sim<MultiPaxos>, b: Ballot) -> String {
     format!("({}, {})", b.round, sim.node_name(b.node))
-}
-
-#[cold]
-#[inline(never)]
-fn two_chosen(sim: &Sim<MultiPaxos>, a: &MultiPaxos, b: &MultiPaxos, slot: u64) -> Violation {
-    let entry = |n: &MultiPaxos| match n.log.get(slot as usize - 1) {
-        Some(Some((at, value))) => format!(
-            "{} learned {value}, chosen at ballot {}",
-            sim.node_name(n.id),
-            ballot(sim, *at)
-        ),
-        _ => format!("{} knows nothing there", sim.node_name(n.id)),
-    };
-    Violation::new(
-        format!(
-            "slot {slot} has two chosen values: {}; {}",
-            entry(a),
-            entry(b)
-        ),
-        vec![a.id, b.id],
-    )
-}
-
-/// Every slot a node learned in the last event against what every other node holds there.
-fn check_agreement(sim: &Sim<MultiPaxos>) -> Result<(), Violation> {
-    for a in live(sim).filter(|n| !n.fresh.is_empty()) {
-        for &slot in &a.fresh {
-            let i = slot as usize - 1;
-            let Some(Some((_, ours))) = a.log.get(i) else {
-                continue;
-            };
-            for b in live(sim) {
-                if let Some(Some((_, theirs))) = b.log.get(i)
-                    && theirs != ours
-                {
-                    return Err(two_chosen(sim, b, a, slot));
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-#[cold]
-#[inline(never)]
-fn applied_differ(sim: &Sim<MultiPaxos>, a: &MultiPaxos, b: &MultiPaxos) -> Violation {
-    let command = |n: &MultiPaxos, i: usize| n.log.get(i).cloned().flatten().map(|(_, c)| c);
-    let first = (0..b.applied as usize)
-        .find(|&i| command(a, i) != command(b, i))
-        .map_or(String::new(), |i| format!(" (first at slot {})", i + 1));
-    Violation::new(
-        format!(
-            "{} and {} have applied different commands by slot {}{first}",
-            sim.node_name(a.id),
-            sim.node_name(b.id),
-            b.applied,
-        ),
-        vec![a.id, b.id],
-    )
-}
-
-/// Every applied prefix against the longest one, at its own end: the hash covers all before.
-fn check_state_machine_safety(sim: &Sim<MultiPaxos>) -> Result<(), Violation> {
-    let Some(longest) = live(sim).max_by_key(|n| n.applied) else {
-        return Ok(());
-    };
-    for n in live(sim).filter(|n| n.applied != 0) {
-        let i = n.applied as usize - 1;
-        if longest.applied_chain.get(i) != n.applied_chain.get(i) {
-            return Err(applied_differ(sim, longest, n));
-        }
-    }
-    Ok(())
 }
 
 /// An acceptor's promise as it stands: in memory if up or paused, in synced storage if down.

@@ -7,24 +7,6 @@ use crate::process::{Ctx, NodeId};
 use crate::protocols::kv_machine;
 use crate::workload::{ClientOp, Reply, Request};
 
-/// Mixes one word into a running hash (a 64-bit multiply-xorshift, stable across builds).
-fn mix(h: u64, word: u64) -> u64 {
-    let x = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    x ^ (x >> 29)
-}
-
-/// The hash of the applied commands up to one after a prefix whose hash is `prev`: two nodes
-/// whose hashes agree at one slot agree on every slot before it.
-fn chain(prev: u64, command: &Command) -> u64 {
-    match command {
-        Command::Noop => mix(prev, 0),
-        Command::Op { id, op } => {
-            let head = mix(prev, u64::from(id.client) << 32 | u64::from(id.seq));
-            op.to_words().into_iter().fold(head, mix)
-        }
-    }
-}
-
 impl MultiPaxos {
     /// Records that `value` is chosen in `slot` (at `ballot`), then applies what is ready.
     /// A slot already known keeps its value: the agreement check compares the two.
@@ -49,7 +31,6 @@ impl MultiPaxos {
         let bytes = durable::encode_entry(ballot, &value);
         ctx.storage().put(&durable::chosen_key(slot), bytes);
         self.log[i] = Some((ballot, value));
-        self.fresh.push(slot);
         self.proposals.remove(&slot);
         self.apply_ready(ctx);
     }
@@ -59,8 +40,6 @@ impl MultiPaxos {
         while let Some(Some((_, command))) = self.log.get(self.applied as usize) {
             let command = command.clone();
             let slot = self.applied + 1;
-            let prev = self.applied_chain.last().copied().unwrap_or(0);
-            self.applied_chain.push(chain(prev, &command));
             self.applied = slot;
             let reply = match &command {
                 Command::Noop => None,

@@ -22,6 +22,7 @@ mod checks;
 mod durable;
 mod leader;
 mod learner;
+mod monitors;
 #[cfg(test)]
 mod tests;
 
@@ -256,13 +257,9 @@ pub struct MultiPaxos {
     /// Leader: clients waiting for the slot their operation was proposed in.
     pending: BTreeMap<u64, RequestId>,
     election_deadline: SimTime,
-    // Summaries for the safety checks.
-    /// Slots learned in the event being handled (cleared when the next one starts).
-    fresh: Vec<u64>,
+    // Summary for the `promise_kept` check.
     /// Per acceptor, the highest ballot it told this node it promised or accepted.
     promises_seen: Vec<Ballot>,
-    /// `applied_chain[i]` is the hash of the commands applied in slots `1..=i + 1`.
-    applied_chain: Vec<u64>,
 }
 
 impl MultiPaxos {
@@ -341,7 +338,6 @@ impl Process for MultiPaxos {
     type Timer = Tick;
 
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
-        self.fresh.clear();
         if ctx.is_restart() {
             self.recover(ctx);
         }
@@ -350,7 +346,6 @@ impl Process for MultiPaxos {
     }
 
     fn on_message(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, msg: Msg) {
-        self.fresh.clear();
         if let Some(b) = msg_ballot(&msg) {
             self.round_seen = self.round_seen.max(b.round);
         }
@@ -376,7 +371,6 @@ impl Process for MultiPaxos {
     }
 
     fn on_timer(&mut self, ctx: &mut Ctx<'_, Self>, _timer: TimerId, tag: Tick) {
-        self.fresh.clear();
         match tag {
             Tick::Election => self.on_election_timer(ctx),
             Tick::Heartbeat(b) if b == self.ballot && self.role == Role::Leader => {
@@ -388,7 +382,6 @@ impl Process for MultiPaxos {
     }
 
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
-        self.fresh.clear();
         self.serve(ctx, request);
     }
 }
@@ -456,9 +449,7 @@ impl Protocol for MultiPaxos {
             next_slot: 1,
             pending: BTreeMap::new(),
             election_deadline: SimTime::ZERO,
-            fresh: Vec::new(),
             promises_seen: vec![Ballot::default(); node_count as usize],
-            applied_chain: Vec::new(),
         }
     }
 }

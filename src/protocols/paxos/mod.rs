@@ -24,7 +24,7 @@ mod durable;
 mod tests;
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::{CheckWhen, Property};
+use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::SimDuration;
 use crate::workload::{Model, Request, RequestId};
@@ -538,19 +538,17 @@ impl Protocol for Paxos {
 
     fn properties() -> Vec<Property<Self>> {
         vec![
-            Property {
-                name: "agreement",
-                description: "at most one value is chosen (accepted by a majority of acceptors \
+            Property::always(
+                "agreement",
+                "at most one value is chosen (accepted by a majority of acceptors \
                               at one ballot), and every value a node learned is that value",
-                when: CheckWhen::Always,
-                check: check::agreement,
-            },
-            Property {
-                name: "all_learned",
-                description: "every node that is up at the end has learned the chosen value",
-                when: CheckWhen::AtEnd,
-                check: check::all_learned,
-            },
+                check::agreement,
+            ),
+            Property::at_end(
+                "all_learned",
+                "every node that is up at the end has learned the chosen value",
+                check::all_learned,
+            ),
         ]
     }
 

@@ -3,40 +3,36 @@
 //! event.
 
 use super::PrimaryBackup;
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 
 /// The properties `faultline list` shows and every run checks.
 pub(super) fn properties() -> Vec<Property<PrimaryBackup>> {
     vec![
-        Property {
-            name: "one_primary_per_view",
-            description: "no two nodes serve clients as the primary of the same view",
-            when: CheckWhen::Always,
-            check: one_primary_per_view,
-        },
-        Property {
-            name: "backup_not_ahead",
-            description: "while a primary and its backup are both in their view, the \
+        Property::always(
+            "one_primary_per_view",
+            "no two nodes serve clients as the primary of the same view",
+            one_primary_per_view,
+        ),
+        Property::always(
+            "backup_not_ahead",
+            "while a primary and its backup are both in their view, the \
                               backup holds no more operations than the primary",
-            when: CheckWhen::Always,
-            check: backup_not_ahead,
-        },
-        Property {
-            name: "acknowledged_ops_kept",
-            description: "a primary serving a view holds at least as many operations as \
+            backup_not_ahead,
+        ),
+        Property::always(
+            "acknowledged_ops_kept",
+            "a primary serving a view holds at least as many operations as \
                               any node answered a client for in an older view",
-            when: CheckWhen::Always,
-            check: acknowledged_ops_kept,
-        },
-        Property {
-            name: "primary_serving",
-            description: "at the end, the primary of the newest view is up and serving, \
+            acknowledged_ops_kept,
+        ),
+        Property::at_end(
+            "primary_serving",
+            "at the end, the primary of the newest view is up and serving, \
                               and its backup has joined that view",
-            when: CheckWhen::AtEnd,
-            check: primary_serving,
-        },
+            primary_serving,
+        ),
     ]
 }
 

@@ -1,34 +1,31 @@
 //! The properties of quorum-kv, checked on node states.
 
 use super::{QuorumKv, Slot, Version, replicas_of};
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 use std::collections::BTreeMap;
 
 pub(super) fn properties() -> Vec<Property<QuorumKv>> {
     vec![
-        Property {
-            name: "versions_grow",
-            description: "no replica ever replaces the version it holds of a key with an older \
+        Property::always(
+            "versions_grow",
+            "no replica ever replaces the version it holds of a key with an older \
                           one",
-            when: CheckWhen::Always,
-            check: check_versions_grow,
-        },
-        Property {
-            name: "one_value_per_version",
-            description: "two nodes that hold the same version of a key hold the same value: a \
+            check_versions_grow,
+        ),
+        Property::always(
+            "one_value_per_version",
+            "two nodes that hold the same version of a key hold the same value: a \
                           version names exactly one write",
-            when: CheckWhen::Always,
-            check: check_one_value_per_version,
-        },
-        Property {
-            name: "replicas_converged",
-            description: "at the end, every replica of a key that is up holds the same version \
+            check_one_value_per_version,
+        ),
+        Property::at_end(
+            "replicas_converged",
+            "at the end, every replica of a key that is up holds the same version \
                           of it, the newest any of them holds",
-            when: CheckWhen::AtEnd,
-            check: check_replicas_converged,
-        },
+            check_replicas_converged,
+        ),
     ]
 }
 

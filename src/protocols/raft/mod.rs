@@ -18,6 +18,7 @@
 //! recovers them, and rebuilds its map by applying entries again as they are committed.
 
 mod log;
+mod monitors;
 mod props;
 mod replicate;
 mod state;
@@ -39,8 +40,6 @@ use std::sync::Arc;
 pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
 /// Most entries one AppendEntries carries, whatever `max_entries` asks for.
 pub const MAX_ENTRIES_CAP: u32 = 10_000;
-/// How many of the terms a node led it remembers for the election_safety check.
-pub const LED_MEMORY: usize = 16;
 /// Most clients a leader keeps waiting for their entries at once; beyond, it refuses.
 pub const PENDING_MAX: usize = 10_000;
 /// How many of the batches a leader last sent it keeps to send again: followers that lag
@@ -226,17 +225,11 @@ pub struct Raft {
     /// An empty batch, shared by every heartbeat to a follower that is up to date.
     no_entries: Arc<[Entry]>,
     // Summaries for the safety checks (volatile, like the state they summarise).
-    /// The last terms this node led, oldest first, at most [`LED_MEMORY`].
-    led: Vec<u64>,
-    /// The last of them (0: none), kept inline so that the check rarely looks at `led`.
-    last_led: u64,
     /// Term and chain hash of the last log entry, and chain hash of the last applied entry
     /// (0 when none): the checks read them after every event, and inline they cost no
-    /// pointer chase.
+    /// pointer chase. The last applied entry's hash stays when a buggy node truncates it.
     tail: (u64, u64),
     applied_last: u64,
-    /// `applied_chain[i]` is the chain hash of the entry applied at index `i + 1`.
-    applied_chain: Vec<u64>,
 }
 
 impl Raft {
@@ -417,11 +410,6 @@ impl Raft {
     fn become_leader(&mut self, ctx: &mut Ctx<'_, Self>) {
         self.role = Role::Leader;
         self.leader = Some(self.id);
-        if self.led.len() == LED_MEMORY {
-            self.led.remove(0);
-        }
-        self.led.push(self.term);
-        self.last_led = self.term;
         let n = self.node_count as usize;
         self.next = vec![self.last_index() + 1; n];
         self.matched = vec![0; n];
@@ -454,7 +442,6 @@ impl Process for Raft {
             self.refresh_tail();
         }
         self.log.reserve(LOG_RESERVE_ENTRIES);
-        self.applied_chain.reserve(LOG_RESERVE_ENTRIES);
         ctx.storage()
             .log_reserve(LOG_RESERVE_ENTRIES, LOG_RESERVE_ENTRIES * log::ENTRY_BYTES);
         self.reset_election_deadline(ctx);
@@ -560,11 +547,8 @@ impl Protocol for Raft {
             sent: Default::default(),
             sent_to: Vec::new(),
             no_entries: Arc::from([]),
-            led: Vec::new(),
-            last_led: 0,
             tail: (0, 0),
             applied_last: 0,
-            applied_chain: Vec::new(),
         }
     }
 }

@@ -1,66 +1,59 @@
 //! The safety properties of Raft, checked after every event, and the liveness condition.
 //!
-//! Each check compares pairs of nodes through summaries the nodes keep (the terms they led,
-//! the chain hash of every log entry and of every applied entry), so one check is
-//! O(nodes²) however long the logs grow.
+//! Each check compares pairs of nodes through summaries the nodes keep (the chain hash of
+//! every log entry and of the last applied entry), so one check is O(nodes²) however long
+//! the logs grow. The properties about the past (who led each term, what was applied where)
+//! are monitors ([`super::monitors`]).
 
+use super::monitors::{AppliedOnce, LeadersByTerm};
 use super::{Raft, Role};
-use crate::check::{CheckWhen, Property, PropertyDigest, Violation};
+use crate::check::{Property, PropertyDigest, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 
 pub(super) fn properties() -> Vec<Property<Raft>> {
     vec![
-        Property {
-            name: "election_safety",
-            description: "at most one node is leader of any term (each node remembers the \
-                          last terms it led, even after stepping down)",
-            when: CheckWhen::Always,
-            check: check_election_safety,
-        },
-        Property {
-            name: "log_matching",
-            description: "if two logs hold an entry of the same term at the same index, they \
+        Property::monitor(
+            "election_safety",
+            "at most one node is ever leader of any term, even one that has since stepped \
+             down or crashed",
+            || Box::new(LeadersByTerm::default()),
+        ),
+        Property::always(
+            "log_matching",
+            "if two logs hold an entry of the same term at the same index, they \
                           are identical up to that index (checked, for each pair of logs, at \
                           the last entry of the shorter one)",
-            when: CheckWhen::Always,
-            check: check_log_matching,
-        },
-        Property {
-            name: "leader_completeness",
-            description: "a leader's log holds every entry that a node in the same or an \
+            check_log_matching,
+        ),
+        Property::always(
+            "leader_completeness",
+            "a leader's log holds every entry that a node in the same or an \
                           earlier term has committed",
-            when: CheckWhen::Always,
-            check: check_leader_completeness,
-        },
-        Property {
-            name: "state_machine_safety",
-            description: "no two nodes apply different entries at the same index",
-            when: CheckWhen::Always,
-            check: check_state_machine_safety,
-        },
-        Property {
-            name: "leader_elected",
-            description: "exactly one node that is up leads the newest term, and a majority of \
+            check_leader_completeness,
+        ),
+        Property::monitor(
+            "state_machine_safety",
+            "no two nodes ever apply different entries at the same index, even across \
+             crashes",
+            || Box::new(AppliedOnce::default()),
+        ),
+        Property::at_end(
+            "leader_elected",
+            "exactly one node that is up leads the newest term, and a majority of \
                           all nodes are up and follow it in that term",
-            when: CheckWhen::AtEnd,
-            check: check_leader_elected,
-        },
+            check_leader_elected,
+        ),
         crate::check::clients_served_property(),
     ]
 }
 
 /// What each invariant above reads from a node, so that an event that changes only what some
-/// of them read (a log grew, nothing was applied) re-checks only those. The last term a node
-/// led changes whenever the list of terms it led does; the chain hash of a log's last entry
-/// covers the whole log (its length too), and that of the last applied entry everything
-/// applied: the invariants themselves compare logs by these hashes.
+/// of them read (a log grew, nothing was applied) re-checks only those. The chain hash of a
+/// log's last entry covers the whole log (its length too), and that of the last applied entry
+/// everything applied: the invariants themselves compare logs by these hashes. Monitors need
+/// no digest: they see every event.
 pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
-    PropertyDigest {
-        property: "election_safety",
-        digest: |n| n.last_led,
-        check_node: None,
-    },
     PropertyDigest {
         property: "log_matching",
         digest: |n| n.tail.1,
@@ -77,11 +70,6 @@ pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
             term_role ^ log.rotate_left(29) ^ n.applied_last
         },
         check_node: Some(leader_completeness_of),
-    },
-    PropertyDigest {
-        property: "state_machine_safety",
-        digest: |n| n.applied_last,
-        check_node: Some(state_machine_safety_of),
     },
 ];
 
@@ -112,73 +100,6 @@ fn with_alive<'a, R>(
         len += 1;
     }
     f(&buf[..len])
-}
-
-/// Violations are rare: building one is kept out of the checks' loops.
-#[cold]
-#[inline(never)]
-fn both_elected(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Violation {
-    let (a, b, term) = (na.id, nb.id, na.last_led);
-    let now = |n: &Raft| match n.role == Role::Leader && n.term == term {
-        true => "still leads it",
-        false => "has since moved on",
-    };
-    Violation::new(
-        format!(
-            "{} and {} were both elected leader of term {term} ({} {}, {} {})",
-            sim.node_name(b),
-            sim.node_name(a),
-            sim.node_name(b),
-            now(nb),
-            sim.node_name(a),
-            now(na),
-        ),
-        vec![b, a],
-    )
-}
-
-/// Only nodes that remember leading a term take part: a node that shares another's last
-/// led term has led one too.
-fn check_election_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
-    with_alive(
-        sim,
-        |n| n.last_led != 0,
-        |leaders| {
-            for &na in leaders {
-                let term = na.last_led;
-                for &nb in leaders {
-                    // Newest first: the term is almost always the other node's last one or
-                    // absent.
-                    if nb.last_led < term || std::ptr::eq(na, nb) {
-                        continue;
-                    }
-                    let also = nb
-                        .led
-                        .iter()
-                        .rev()
-                        .take_while(|&&t| t >= term)
-                        .any(|&t| t == term);
-                    if also {
-                        return Err(both_elected(sim, na, nb));
-                    }
-                }
-            }
-            Ok(())
-        },
-    )
-}
-
-/// The first of `nodes` with the largest `key`, the reference the O(nodes) checks compare
-/// to.
-#[inline(always)]
-fn reference<'a>(nodes: &[&'a Raft], key: impl Fn(&Raft) -> u64) -> &'a Raft {
-    let mut best = nodes[0];
-    for &node in &nodes[1..] {
-        if key(node) > key(best) {
-            best = node;
-        }
-    }
-    best
 }
 
 #[cold]
@@ -324,77 +245,6 @@ fn leader_completeness_of(sim: &Sim<Raft>, x: NodeId) -> Result<(), Violation> {
         // Only leaders are asked to hold what `x` applied; `x` is not one.
         for n in all.iter().flatten().filter(|n| n.role == Role::Leader) {
             holds_applied(sim, n, nx)?;
-        }
-    }
-    Ok(())
-}
-
-#[cold]
-#[inline(never)]
-fn applied_differ(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Violation {
-    let (a, b) = (na.id, nb.id);
-    Violation::new(
-        format!(
-            "{} and {} have applied different commands by index {}",
-            sim.node_name(a),
-            sim.node_name(b),
-            nb.applied,
-        ),
-        vec![a, b],
-    )
-}
-
-/// Compares what every node applied with what the node that applied most did, at the
-/// other node's last applied index (the hash chain covers everything before it).
-fn check_state_machine_safety(sim: &Sim<Raft>) -> Result<(), Violation> {
-    with_alive(
-        sim,
-        |n| n.applied != 0,
-        |nodes| {
-            if nodes.len() < 2 {
-                return Ok(());
-            }
-            let na = reference(nodes, |n| n.applied);
-            for &nb in nodes {
-                if !std::ptr::eq(na, nb) {
-                    applied_agree(sim, na, nb)?;
-                }
-            }
-            Ok(())
-        },
-    )
-}
-
-/// Whether `nb` applied, up to its last applied index, what `na` (which applied at least as
-/// much) applied there.
-#[inline(always)]
-fn applied_agree(sim: &Sim<Raft>, na: &Raft, nb: &Raft) -> Result<(), Violation> {
-    match na.applied_chain.get(nb.applied as usize - 1) == Some(&nb.applied_last) {
-        true => Ok(()),
-        false => Err(applied_differ(sim, na, nb)),
-    }
-}
-
-/// [`check_state_machine_safety`] for the pairs that include node `x`: agreeing with each
-/// node pairwise is agreeing with the one that applied most, as hashes cover prefixes.
-fn state_machine_safety_of(sim: &Sim<Raft>, x: NodeId) -> Result<(), Violation> {
-    let Some((nx, all)) = with_all(sim, x) else {
-        return Ok(());
-    };
-    if nx.applied == 0 {
-        return Ok(());
-    }
-    for n in all.iter().flatten() {
-        // `x` itself, and any node that applied just as much, compare by their last hash.
-        if n.applied == nx.applied {
-            if n.applied_last != nx.applied_last {
-                return Err(applied_differ(sim, nx, n));
-            }
-        } else if n.applied != 0 {
-            match nx.applied > n.applied {
-                true => applied_agree(sim, nx, n)?,
-                false => applied_agree(sim, n, nx)?,
-            }
         }
     }
     Ok(())

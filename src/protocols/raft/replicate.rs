@@ -302,7 +302,6 @@ impl Raft {
                 None => kv_machine::update(&mut self.kv, &entry.op).unwrap_or(()),
             }
             self.applied = index;
-            self.applied_chain.push(chain);
             self.applied_last = chain;
         }
     }

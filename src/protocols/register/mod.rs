@@ -12,7 +12,7 @@
 //! It is the smallest service whose clients' history can be checked for linearizability.
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::{CheckWhen, Property, Violation};
+use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
@@ -454,20 +454,18 @@ impl Protocol for Register {
 
     fn properties() -> Vec<Property<Self>> {
         vec![
-            Property {
-                name: "backup_not_ahead",
-                description: "no backup holds a newer version of any key than the primary \
+            Property::always(
+                "backup_not_ahead",
+                "no backup holds a newer version of any key than the primary \
                               (checked while the primary is up)",
-                when: CheckWhen::Always,
-                check: check_backup_not_ahead,
-            },
-            Property {
-                name: "replicas_converged",
-                description: "every node that is up at the end holds the primary's version of \
+                check_backup_not_ahead,
+            ),
+            Property::at_end(
+                "replicas_converged",
+                "every node that is up at the end holds the primary's version of \
                               every key",
-                when: CheckWhen::AtEnd,
-                check: check_replicas_converged,
-            },
+                check_replicas_converged,
+            ),
         ]
     }
 

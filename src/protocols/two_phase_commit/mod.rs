@@ -18,7 +18,7 @@
 //! and started but undecided ones are decided abort (presumed abort), logged, and sent.
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::{CheckWhen, Property};
+use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::SimDuration;
 use serde::{Deserialize, Serialize};
@@ -299,27 +299,24 @@ impl Protocol for TwoPhaseCommit {
 
     fn properties() -> Vec<Property<Self>> {
         vec![
-            Property {
-                name: "atomicity",
-                description: "no transaction is committed by one node and aborted by another \
+            Property::always(
+                "atomicity",
+                "no transaction is committed by one node and aborted by another \
                               (the coordinator's decision and every participant's recorded \
                               outcome; undecided participants do not count)",
-                when: CheckWhen::Always,
-                check: checks::check_atomicity,
-            },
-            Property {
-                name: "vote_respected",
-                description: "no participant commits a transaction it voted no on",
-                when: CheckWhen::Always,
-                check: checks::check_vote_respected,
-            },
-            Property {
-                name: "all_decided",
-                description: "every transaction the coordinator started has an outcome at \
+                checks::check_atomicity,
+            ),
+            Property::always(
+                "vote_respected",
+                "no participant commits a transaction it voted no on",
+                checks::check_vote_respected,
+            ),
+            Property::at_end(
+                "all_decided",
+                "every transaction the coordinator started has an outcome at \
                               every participant that is up at the end",
-                when: CheckWhen::AtEnd,
-                check: checks::check_all_decided,
-            },
+                checks::check_all_decided,
+            ),
         ]
     }
 

@@ -3,7 +3,7 @@
 
 use super::coordinator::{How, TxState};
 use super::*;
-use crate::check::{ViolationReport, run_checked};
+use crate::check::{CheckWhen, ViolationReport, run_checked};
 use crate::engine::{Sim, SimBuilder};
 use crate::faults::{Fault, RandomFaults, TimedFault, random_schedule};
 use crate::net::NetworkConfig;
