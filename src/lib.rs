@@ -111,6 +111,7 @@ pub mod explain;
 pub mod explore;
 pub mod faults;
 pub mod history;
+pub mod ids;
 pub mod linearizability;
 pub mod net;
 pub mod process;

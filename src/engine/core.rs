@@ -2,11 +2,12 @@
 //! timers, statistics and trace. Kept apart from the processes so a handler can hold
 //! `&mut` to its own process and to this at once.
 
+use super::process::Process;
 use super::queue::{EntryKind, EventQueue};
 use super::slab::Slab;
 use super::stats::Stats;
+use crate::ids::{NodeId, TimerId};
 use crate::net::{Network, Route};
-use crate::process::{NodeId, Process, TimerId};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{DropReason, TraceKind, Tracer, content_hash};

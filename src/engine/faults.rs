@@ -3,9 +3,10 @@
 use super::Sim;
 use super::Touched;
 use super::node::NodeStatus;
+use super::process::Process;
 use super::queue::EntryKind;
 use crate::faults::Fault;
-use crate::process::{NodeId, Process};
+use crate::ids::NodeId;
 use crate::trace::{DropReason, TraceKind, content_hash};
 
 /// What applying a fault did, for the trace.

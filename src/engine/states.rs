@@ -2,7 +2,8 @@
 //! after it runs. Off by default; when off, a handler call costs one predictable branch more.
 
 use super::Sim;
-use crate::process::{Ctx, NodeId, Process};
+use super::process::{Ctx, Process};
+use crate::ids::NodeId;
 use std::fmt;
 
 /// Renders a process state into a buffer (monomorphised `Debug`, chosen when recording starts).

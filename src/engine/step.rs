@@ -2,9 +2,10 @@
 
 use super::Touched;
 use super::node::NodeStatus;
+use super::process::Process;
 use super::queue::{Entry, EntryKind};
 use super::{LimitKind, Sim, SimError};
-use crate::process::{NodeId, Process};
+use crate::ids::NodeId;
 use crate::time::SimTime;
 use crate::trace::{DropReason, TraceKind};
 
@@ -198,7 +199,7 @@ impl<P: Process> Sim<P> {
         self.core
             .tracer
             .record(entry.time, id, kind, content, Some(&timer.tag));
-        let timer_id = crate::process::TimerId {
+        let timer_id = crate::ids::TimerId {
             slot: entry.slot,
             generation,
         };

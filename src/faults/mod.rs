@@ -12,7 +12,7 @@ pub use random::{RandomFaults, random_schedule};
 pub(crate) use validate::node_out_of_range;
 pub use validate::{DRIFT_MAX, FaultError, check_drift};
 
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::time::{SignedDuration, SimTime};
 use std::fmt;
 

@@ -10,8 +10,8 @@
 //! order, so turning one kind on or off does not change the episodes of the others.
 
 use super::{Fault, TimedFault};
+use crate::ids::NodeId;
 use crate::net::{Latency, LinkConfig};
-use crate::process::NodeId;
 use crate::rng::{SimRng, Stream, stream};
 use crate::time::{SignedDuration, SimDuration, SimTime};
 use rand::{Rng, RngExt, SeedableRng};

@@ -9,7 +9,7 @@
 //! schedule.
 
 use super::{Fault, TimedFault};
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::rng::{Stream, stream};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;

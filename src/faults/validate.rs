@@ -11,7 +11,7 @@
 //! spare, so any value is accepted.
 
 use super::{Fault, TimedFault};
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::time::SimTime;
 use std::collections::BTreeSet;
 use std::fmt;

@@ -14,7 +14,7 @@ pub use partition::Partitions;
 pub(crate) use validate::link_words;
 pub use validate::{LinkError, check_capacity, check_probability};
 
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::DropReason;

@@ -1,6 +1,6 @@
 //! Which directed links are cut: symmetric partition groups, isolated nodes and one-way cuts.
 
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use std::collections::BTreeSet;
 
 /// Group 0 means "not in any partition": such a node reaches everyone not isolated.

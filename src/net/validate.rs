@@ -3,7 +3,7 @@
 //! functions while reading it, so both reject the same settings in the same words.
 
 use super::{LinkConfig, NetworkConfig};
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use std::fmt;
 
 /// A probability as accepted everywhere: in [0, 1] (NaN is not).

@@ -10,7 +10,7 @@
 //! on the dependency chain and two beside it.
 
 use super::TraceKind;
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::time::SimTime;
 use std::hash::Hasher;
 

@@ -5,7 +5,7 @@
 //! With [`JsonlSink::with_states`], handler lines also carry `state_before` and `state_after`.
 
 use super::{TraceEvent, TraceKind, TraceSink};
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use serde_json::{Map, Value, json};
 use std::fmt;
 use std::io::{self, BufWriter, Write};

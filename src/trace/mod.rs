@@ -15,7 +15,7 @@ pub use hash::{
 };
 pub use jsonl::JsonlSink;
 
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::time::{SignedDuration, SimTime};
 use serde::Serialize;
 use std::fmt;

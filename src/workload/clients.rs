@@ -3,7 +3,7 @@
 
 use super::{ClientOp, Func, HistoryLog, REDIRECTS_MAX, Reply, Request, RequestId, WorkloadConfig};
 use crate::history::{Status, Value};
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::rng::{SimRng, Stream, stream};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;

@@ -23,8 +23,8 @@ pub(crate) use clients::Clients;
 pub use record::{Counts, HistoryLog, OpTimes};
 
 use crate::history::Value;
+use crate::ids::NodeId;
 use crate::net::Latency;
-use crate::process::NodeId;
 use crate::time::{SimDuration, SimTime};
 use std::fmt;
 

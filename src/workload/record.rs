@@ -2,7 +2,7 @@
 
 use super::{ClientOp, Func};
 use crate::history::{History, Op, Status, Value};
-use crate::process::NodeId;
+use crate::ids::NodeId;
 use crate::time::SimTime;
 use serde_json::{Map, Value as Json, json};
 use std::io::{self, Write};
