@@ -159,6 +159,8 @@ pub struct PropertyInfo {
     pub name: &'static str,
     pub description: &'static str,
     pub when: CheckWhen,
+    /// A monitor: it keeps state of its own across the run ([`Property::monitor`]).
+    pub monitor: bool,
 }
 
 impl ProtocolInfo {
@@ -175,6 +177,7 @@ impl ProtocolInfo {
                     name: p.name,
                     description: p.description,
                     when: p.when,
+                    monitor: p.is_monitor(),
                 })
                 .collect(),
             workloads: P::workloads(),

@@ -63,6 +63,10 @@ fn list_shows_the_new_protocol_after_the_built_in_ones() {
     assert_eq!(election["bugs"][0]["name"], "vote-twice");
     assert_eq!(election["params"][0]["name"], "election_timeout");
     assert_eq!(election["properties"][0]["name"], "one_leader_per_term");
+    assert_eq!(election["properties"][0]["monitor"], true);
+    assert_eq!(election["properties"][1]["when"], "at_end");
+    let (_, text, _) = custom(&["list"]);
+    assert!(text.contains("one_leader_per_term  monitor"), "{text}");
 }
 
 #[test]

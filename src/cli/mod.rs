@@ -237,12 +237,13 @@ fn list(registry: &Registry, format: Format) -> u8 {
         println!("  properties:");
         for prop in &p.properties {
             let when = match prop.when {
+                _ if prop.monitor => "monitor",
                 crate::check::CheckWhen::Always => "always",
                 crate::check::CheckWhen::AtEnd => "at end",
                 crate::check::CheckWhen::Eventually => "eventually",
                 crate::check::CheckWhen::Sometimes => "sometimes",
             };
-            println!("    {:<20} {:<8} {}", prop.name, when, prop.description);
+            println!("    {:<20} {:<10} {}", prop.name, when, prop.description);
         }
         if !p.workloads.is_empty() {
             let names: Vec<&str> = p.workloads.iter().map(|m| m.name()).collect();
