@@ -179,7 +179,7 @@ fn a_failure_explains_itself_and_writes_a_replayable_scenario() {
 fn a_scenario_made_in_rust_shrinks_to_a_minimal_file() {
     use faultline::explore::shrink;
     use faultline::protocols::echo::{self, Echo};
-    use faultline::scenario::Params as AnyParams;
+    use faultline::scenario::ProtocolParams;
     use faultline::{NodeId, SimDuration, TimedFault};
     let at = |ms, fault| TimedFault {
         at: SimTime::from_millis(ms),
@@ -187,7 +187,7 @@ fn a_scenario_made_in_rust_shrinks_to_a_minimal_file() {
     };
     let mut s = Scenario::new::<Echo>("made in Rust", 3);
     s.bug = Some("no-retry");
-    s.params = AnyParams::new(echo::Params {
+    s.params = ProtocolParams::new(echo::Params {
         requests: 5,
         ..echo::Params::default()
     });

@@ -29,16 +29,16 @@ use std::sync::Arc;
 /// assert!(scenario.params.get::<faultline::protocols::raft::Params>().is_none());
 /// # Ok::<(), faultline::scenario::ScenarioError>(())
 /// ```
-pub struct Params(Box<dyn AnyParams>);
+pub struct ProtocolParams(Box<dyn ErasedParams>);
 
-/// What [`Params`] needs of a protocol's parameter type.
-trait AnyParams: Any + fmt::Debug + Send + Sync {
-    fn clone_box(&self) -> Box<dyn AnyParams>;
+/// What [`ProtocolParams`] needs of a protocol's parameter type.
+trait ErasedParams: Any + fmt::Debug + Send + Sync {
+    fn clone_box(&self) -> Box<dyn ErasedParams>;
     fn to_yaml(&self) -> Result<serde_yaml::Value, serde_yaml::Error>;
 }
 
-impl<T: Serialize + Clone + fmt::Debug + Send + Sync + 'static> AnyParams for T {
-    fn clone_box(&self) -> Box<dyn AnyParams> {
+impl<T: Serialize + Clone + fmt::Debug + Send + Sync + 'static> ErasedParams for T {
+    fn clone_box(&self) -> Box<dyn ErasedParams> {
         Box::new(self.clone())
     }
     fn to_yaml(&self) -> Result<serde_yaml::Value, serde_yaml::Error> {
@@ -46,10 +46,12 @@ impl<T: Serialize + Clone + fmt::Debug + Send + Sync + 'static> AnyParams for T 
     }
 }
 
-impl Params {
+impl ProtocolParams {
     /// Wraps a protocol's parameters.
-    pub fn new<T: Serialize + Clone + fmt::Debug + Send + Sync + 'static>(params: T) -> Params {
-        Params(Box::new(params))
+    pub fn new<T: Serialize + Clone + fmt::Debug + Send + Sync + 'static>(
+        params: T,
+    ) -> ProtocolParams {
+        ProtocolParams(Box::new(params))
     }
 
     /// The parameters, if they are a `T`.
@@ -65,19 +67,19 @@ impl Params {
     }
 }
 
-impl Clone for Params {
+impl Clone for ProtocolParams {
     fn clone(&self) -> Self {
-        Params(self.0.clone_box())
+        ProtocolParams(self.0.clone_box())
     }
 }
 
-impl fmt::Debug for Params {
+impl fmt::Debug for ProtocolParams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }
 }
 
-impl Serialize for Params {
+impl Serialize for ProtocolParams {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let value = self.0.to_yaml().map_err(serde::ser::Error::custom)?;
         value.serialize(s)
@@ -88,7 +90,10 @@ impl Serialize for Params {
 trait Erased: Send + Sync {
     fn info(&self) -> ProtocolInfo;
     /// The second parsing pass, with `params:` read as this protocol's own type.
-    fn read(&self, text: &str) -> Result<(ScenarioFile<IgnoredAny>, Params), serde_yaml::Error>;
+    fn read(
+        &self,
+        text: &str,
+    ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error>;
     fn run(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError>;
 }
 
@@ -159,7 +164,10 @@ impl<P: Protocol> Erased for Typed<P> {
         ProtocolInfo::of::<P>()
     }
 
-    fn read(&self, text: &str) -> Result<(ScenarioFile<IgnoredAny>, Params), serde_yaml::Error> {
+    fn read(
+        &self,
+        text: &str,
+    ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error> {
         let file: ScenarioFile<Checked<P>> = serde_yaml::from_str(text)?;
         let (file, params) = file.split();
         let params = match params {
@@ -175,7 +183,7 @@ impl<P: Protocol> Erased for Typed<P> {
                 params
             }
         };
-        Ok((file, Params::new(params)))
+        Ok((file, ProtocolParams::new(params)))
     }
 
     fn run(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError> {
@@ -215,7 +223,7 @@ impl ProtocolEntry {
     pub(crate) fn read(
         &self,
         text: &str,
-    ) -> Result<(ScenarioFile<IgnoredAny>, Params), serde_yaml::Error> {
+    ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error> {
         self.erased.read(text)
     }
 

@@ -1,7 +1,7 @@
 //! Scenarios made in Rust rather than read from a file: the same runs, sweeps, fuzzing,
 //! shrinking and explanations, and a file written out ([`super::to_yaml`]) that replays them.
 
-use super::entry::{Params, ProtocolEntry};
+use super::entry::{ProtocolEntry, ProtocolParams};
 use super::{ExpectSpec, Scenario, ScenarioError, parse, to_yaml};
 use crate::check::CheckEvery;
 use crate::engine::{Limits, default_names};
@@ -17,13 +17,13 @@ impl Scenario {
     ///
     /// ```
     /// use faultline::protocols::echo::{Echo, Params};
-    /// use faultline::scenario::{self, ExpectSpec, Params as AnyParams, Scenario};
+    /// use faultline::scenario::{self, ExpectSpec, ProtocolParams, Scenario};
     /// use faultline::{Fault, NodeId, SimDuration, SimTime, TimedFault};
     ///
     /// // Clients that never resend, a server that is down for a while: some never hear back.
     /// let mut s = Scenario::new::<Echo>("no retries", 3);
     /// s.bug = Some("no-retry");
-    /// s.params = AnyParams::new(Params { requests: 5, ..Params::default() });
+    /// s.params = ProtocolParams::new(Params { requests: 5, ..Params::default() });
     /// s.duration = SimDuration::from_secs(2);
     /// s.faults = vec![
     ///     TimedFault { at: SimTime::from_millis(1), fault: Fault::Crash(NodeId(0)) },
@@ -44,7 +44,7 @@ impl Scenario {
             name: name.to_string(),
             description: String::new(),
             protocol: P::NAME.to_string(),
-            params: Params::new(P::Params::default()),
+            params: ProtocolParams::new(P::Params::default()),
             bug: None,
             node_names: default_names(nodes),
             seed: 0,

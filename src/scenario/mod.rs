@@ -19,7 +19,7 @@ mod workload;
 mod write;
 
 pub use de::Probability;
-pub use entry::{Params, ProtocolEntry};
+pub use entry::{ProtocolEntry, ProtocolParams};
 use faults::to_fault;
 pub use faults::{FaultAction, FaultSpec};
 pub use run::{
@@ -56,7 +56,7 @@ pub struct Scenario {
     /// The name of its protocol.
     pub protocol: String,
     /// The protocol's parameters: its [`crate::Protocol::Params`].
-    pub params: Params,
+    pub params: ProtocolParams,
     pub bug: Option<&'static str>,
     pub node_names: Vec<String>,
     pub seed: u64,
@@ -244,7 +244,7 @@ fn strip_positions(text: &str) -> String {
 
 fn build(
     f: ScenarioFile<IgnoredAny>,
-    params: Params,
+    params: ProtocolParams,
     names: Vec<String>,
     file: &str,
     entry: &ProtocolEntry,
