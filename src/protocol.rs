@@ -81,7 +81,7 @@ use crate::process::{NodeId, Process};
 use crate::workload::Model;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::fmt::Debug;
+use std::fmt::{self, Debug};
 
 /// One documented parameter of a protocol.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -139,6 +139,76 @@ pub trait Protocol: Process + Debug + 'static {
     /// A fresh node; `bug` is the name of one of [`Protocol::BUG_DOCS`], or `None` for the
     /// correct protocol. Scenario files can only name bugs listed there.
     fn new(id: NodeId, node_count: u32, params: &Self::Params, bug: Option<&'static str>) -> Self;
+}
+
+/// `Err` naming parameter `name` unless `low <= value <= high` (a NaN is never in range): the
+/// building block of [`Protocol::check_params`], worded as the scenario author reads it.
+///
+/// ```
+/// use faultline::SimDuration;
+/// use faultline::protocol::check_range;
+/// let ms = SimDuration::from_millis;
+/// assert!(check_range("retry_interval", ms(50), ms(1), ms(3_600_000)).is_ok());
+/// let e = check_range("retry_interval", ms(0), ms(1), ms(3_600_000)).unwrap_err();
+/// assert_eq!(e, "`retry_interval` is 0ns; it must be from 1ms to 3600s");
+/// assert!(check_range("no_probability", f64::NAN, 0.0, 1.0).is_err());
+/// ```
+pub fn check_range<T: PartialOrd + fmt::Display>(
+    name: &str,
+    value: T,
+    low: T,
+    high: T,
+) -> Result<(), String> {
+    if value >= low && value <= high {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is {value}; it must be from {low} to {high}"
+        ))
+    }
+}
+
+/// `Err` naming parameter `name` unless `value >= low`; see [`check_range`].
+pub fn check_at_least<T: PartialOrd + fmt::Display>(
+    name: &str,
+    value: T,
+    low: T,
+) -> Result<(), String> {
+    if value >= low {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is {value}; it must be at least {low}"))
+    }
+}
+
+/// `Err` naming parameter `name` unless `value <= high`; see [`check_range`].
+pub fn check_at_most<T: PartialOrd + fmt::Display>(
+    name: &str,
+    value: T,
+    high: T,
+) -> Result<(), String> {
+    if value <= high {
+        Ok(())
+    } else {
+        Err(format!("`{name}` is {value}; it must be at most {high}"))
+    }
+}
+
+/// `Err` unless a heartbeat comes more often than the shortest election timeout it must beat:
+/// otherwise followers time out between two heartbeats of a healthy leader.
+pub fn check_below_timeout(
+    heartbeat_interval: crate::SimDuration,
+    election_timeout_low: crate::SimDuration,
+) -> Result<(), String> {
+    if heartbeat_interval < election_timeout_low {
+        Ok(())
+    } else {
+        Err(format!(
+            "`heartbeat_interval` is {heartbeat_interval}, not below the shortest election \
+             timeout {election_timeout_low}: followers would start elections between two \
+             heartbeats of a healthy leader"
+        ))
+    }
 }
 
 /// What `list` shows of a protocol.

@@ -21,6 +21,8 @@ pub(crate) struct Context {
     pub(crate) workloads: Vec<crate::workload::Model>,
     /// When the liveness phase begins: no fault may come at or after it.
     pub(crate) liveness_at_ns: Option<u64>,
+    /// For a scenario without `params:`: whether the protocol's defaults fit a node count.
+    pub(crate) default_params_check: Option<fn(u32) -> Result<(), String>>,
 }
 
 thread_local! {

@@ -95,6 +95,8 @@ trait Erased: Send + Sync {
         text: &str,
     ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error>;
     fn run(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError>;
+    /// Whether the protocol's default parameters fit a node count.
+    fn default_params_check(&self) -> fn(u32) -> Result<(), String>;
 }
 
 struct Typed<P>(PhantomData<fn() -> P>);
@@ -170,20 +172,13 @@ impl<P: Protocol> Erased for Typed<P> {
     ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error> {
         let file: ScenarioFile<Checked<P>> = serde_yaml::from_str(text)?;
         let (file, params) = file.split();
-        let params = match params {
-            Some(Checked(params)) => params,
-            None => {
-                let params = P::Params::default();
-                check::<P>(&params).map_err(|e| {
-                    <serde_yaml::Error as serde::de::Error>::custom(format!(
-                        "the default `params:` of protocol `{}` do not fit: {e}",
-                        P::NAME
-                    ))
-                })?;
-                params
-            }
-        };
+        // Defaults were checked against the node count where `nodes:` is read.
+        let params = params.map_or_else(P::Params::default, |Checked(params)| params);
         Ok((file, ProtocolParams::new(params)))
+    }
+
+    fn default_params_check(&self) -> fn(u32) -> Result<(), String> {
+        |nodes| P::check_params(&P::Params::default(), nodes)
     }
 
     fn run(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError> {
@@ -225,6 +220,10 @@ impl ProtocolEntry {
         text: &str,
     ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error> {
         self.erased.read(text)
+    }
+
+    pub(crate) fn default_params_check(&self) -> fn(u32) -> Result<(), String> {
+        self.erased.default_params_check()
     }
 
     pub(crate) fn run(

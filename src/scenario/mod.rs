@@ -185,6 +185,7 @@ fn parse_in(
         history_check: first.workload.as_ref().map(|w| w.0.model.check_name()),
         workloads: info.workloads.to_vec(),
         liveness_at_ns: first.liveness.as_ref().map(|l| l.at.0),
+        default_params_check: first.params.is_none().then(|| entry.default_params_check()),
         duration_ns: first.duration.0.0,
         last_fault_ns: first.faults.0.iter().map(|f| f.at.0).max(),
         last_heal_ns: first

@@ -214,11 +214,26 @@ impl<'de> Visitor<'de> for NodesVisitor {
 
 /// On the second pass, the scenario's own `limits.max_nodes` applies.
 fn check_node_limit<E: de::Error>(count: u64) -> Result<(), E> {
-    match inspect(|c| c.max_nodes) {
-        Some(max) if count > max => Err(E::custom(format!(
+    if let Some(max) = inspect(|c| c.max_nodes)
+        && count > max
+    {
+        return Err(E::custom(format!(
             "{count} nodes is more than the limit of {max}; raise limits.max_nodes (at most {NODES_MAX})"
+        )));
+    }
+    // A scenario without `params:` runs the protocol's defaults, which may not fit this many
+    // nodes (three replicas per key on two nodes): said here, where the count is written.
+    let verdict = inspect(|c| {
+        let check = c.default_params_check?;
+        let nodes = u32::try_from(count).unwrap_or(u32::MAX);
+        check(nodes).err().map(|e| (c.protocol.clone(), e))
+    });
+    match verdict.flatten() {
+        Some((protocol, e)) => Err(E::custom(format!(
+            "{count} nodes do not fit the default `params:` of protocol `{protocol}`: {e}; \
+             set `params:` to fit them"
         ))),
-        _ => Ok(()),
+        None => Ok(()),
     }
 }
 

@@ -11,6 +11,7 @@ use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::{check_at_least, check_at_most};
 use crate::storage::Storage;
 use crate::time::SimDuration;
 use rand::RngExt;
@@ -303,15 +304,32 @@ impl Protocol for Broadcast {
         ]
     }
 
-    fn new(id: NodeId, _node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        check_at_most(
+            "values_per_node",
+            params.values_per_node,
+            VALUES_PER_NODE_MAX,
+        )?;
+        check_at_least(
+            "broadcast_interval",
+            params.broadcast_interval,
+            INTERVAL_MIN,
+        )?;
+        check_at_least("gossip_interval", params.gossip_interval, INTERVAL_MIN)
+    }
+
+    fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("broadcast has no bug variant `{name}`"))
         });
         Broadcast {
             id,
-            values_per_node: params.values_per_node.min(VALUES_PER_NODE_MAX),
-            broadcast_interval: params.broadcast_interval.max(INTERVAL_MIN),
-            gossip_interval: params.gossip_interval.max(INTERVAL_MIN),
+            values_per_node: params.values_per_node,
+            broadcast_interval: params.broadcast_interval,
+            gossip_interval: params.gossip_interval,
             bug,
             known: BTreeSet::new(),
             originated: 0,

@@ -12,6 +12,7 @@ use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::{check_at_least, check_at_most};
 use crate::storage::Storage;
 use crate::time::SimDuration;
 use serde::{Deserialize, Serialize};
@@ -379,7 +380,16 @@ impl Protocol for Echo {
         ]
     }
 
-    fn new(id: NodeId, _node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        check_at_most("requests", params.requests, REQUESTS_MAX)?;
+        check_at_least("retry_interval", params.retry_interval, RETRY_INTERVAL_MIN)?;
+        check_at_most("retries_max", params.retries_max, RETRIES_MAX_LIMIT)
+    }
+
+    fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("echo has no bug variant `{name}`"))
         });
@@ -391,9 +401,9 @@ impl Protocol for Echo {
             })
         } else {
             Role::Client(Client {
-                requests: params.requests.min(REQUESTS_MAX),
-                retry_interval: params.retry_interval.max(RETRY_INTERVAL_MIN),
-                retries_max: params.retries_max.min(RETRIES_MAX_LIMIT),
+                requests: params.requests,
+                retry_interval: params.retry_interval,
+                retries_max: params.retries_max,
                 resend: bug != Some(Bug::NoRetry),
                 current: 0,
                 sends: 0,

@@ -30,6 +30,7 @@ use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::check_range;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{ClientOp, Model, Request, RequestId};
 use serde::{Deserialize, Serialize};
@@ -79,7 +80,7 @@ const PARAM_DOCS: &[ParamDoc] = &[
         name: "heartbeat_interval",
         default: "50ms",
         meaning: "time between two heartbeats of the leader, which also re-send proposals \
-                  not yet chosen; keep it well below the election timeout (1ms to 1h)",
+                  not yet chosen; keep it well below the election timeout (1ms to 1h, and below its low end)",
     },
 ];
 
@@ -421,19 +422,34 @@ impl Protocol for MultiPaxos {
         ]
     }
 
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        let [low, high] = params.election_timeout;
+        check_range("election_timeout", low, INTERVAL_MIN, DELAY_MAX)?;
+        check_range("election_timeout's high end", high, low, DELAY_MAX)?;
+        check_range(
+            "heartbeat_interval",
+            params.heartbeat_interval,
+            INTERVAL_MIN,
+            DELAY_MAX,
+        )?;
+        crate::protocol::check_below_timeout(params.heartbeat_interval, low)
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name)
                 .unwrap_or_else(|| panic!("multi-paxos has no bug variant `{name}`"))
         });
-        let low = params.election_timeout[0].clamp(INTERVAL_MIN, DELAY_MAX);
-        let high = params.election_timeout[1].clamp(low, DELAY_MAX);
+        let [low, high] = params.election_timeout;
         let node_count = node_count.max(1);
         MultiPaxos {
             id,
             node_count,
             election_timeout: (low, high),
-            heartbeat_interval: params.heartbeat_interval.clamp(INTERVAL_MIN, DELAY_MAX),
+            heartbeat_interval: params.heartbeat_interval,
             bug,
             promised: Ballot::default(),
             accepted: BTreeMap::new(),

@@ -26,6 +26,7 @@ mod tests;
 use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::{check_at_most, check_range};
 use crate::time::SimDuration;
 use crate::workload::{Model, Request, RequestId};
 use rand::RngExt;
@@ -556,7 +557,21 @@ impl Protocol for Paxos {
         &[Model::Register]
     }
 
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        check_at_most("start_after", params.start_after, DELAY_MAX)?;
+        check_at_most("start_jitter", params.start_jitter, DELAY_MAX)?;
+        check_range(
+            "retry_timeout",
+            params.retry_timeout,
+            TIMEOUT_MIN,
+            DELAY_MAX,
+        )
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("paxos has no bug variant `{name}`"))
         });
@@ -564,9 +579,9 @@ impl Protocol for Paxos {
             id,
             node_count: node_count.max(1),
             bug,
-            start_after: params.start_after.min(DELAY_MAX),
-            start_jitter: params.start_jitter.min(DELAY_MAX),
-            retry_timeout: params.retry_timeout.clamp(TIMEOUT_MIN, DELAY_MAX),
+            start_after: params.start_after,
+            start_jitter: params.start_jitter,
+            retry_timeout: params.retry_timeout,
             durable: Durable::default(),
             phase: Phase::Idle,
             own: (!params.client_values).then(|| own_value(id)),

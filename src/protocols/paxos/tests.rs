@@ -249,17 +249,24 @@ fn same_seed_same_trace() {
 }
 
 #[test]
-fn out_of_range_params_are_clamped() {
+fn out_of_range_params_are_rejected_not_clamped() {
     let params = Params {
-        start_after: SimDuration(u64::MAX),
-        start_jitter: SimDuration(u64::MAX),
         retry_timeout: SimDuration::ZERO,
         ..Params::default()
     };
-    let node = Paxos::new(n(1), 3, &params, None);
-    assert_eq!(node.retry_timeout, TIMEOUT_MIN);
-    assert_eq!(node.start_after, DELAY_MAX);
-    assert_eq!(node.start_jitter, DELAY_MAX);
+    let e = Paxos::check_params(&params, 3).expect_err("a zero retry timeout");
+    assert_eq!(e, "`retry_timeout` is 0ns; it must be from 1ms to 3600s");
+    let late = Params {
+        start_after: SimDuration(u64::MAX),
+        ..Params::default()
+    };
+    assert!(Paxos::check_params(&late, 3).is_err());
+    let built = std::panic::catch_unwind(|| Paxos::new(n(1), 3, &params, None));
+    assert!(
+        built.is_err(),
+        "the builder refuses what a scenario file cannot say"
+    );
+    assert!(Paxos::check_params(&Params::default(), 3).is_ok());
 }
 
 /// Clients write and read key 0 while n1 and n2 are cut off for a while.

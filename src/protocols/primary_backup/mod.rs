@@ -34,6 +34,7 @@ use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::check_at_least;
 use crate::storage::Storage;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{ClientOp, Model, Reply, Request, RequestId};
@@ -555,7 +556,27 @@ impl Protocol for PrimaryBackup {
         &[Model::Register, Model::CasRegister, Model::Kv]
     }
 
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        check_at_least(
+            "heartbeat_interval",
+            params.heartbeat_interval,
+            INTERVAL_MIN,
+        )?;
+        check_at_least("suspect_after", params.suspect_after, INTERVAL_MIN)?;
+        if params.suspect_after <= params.heartbeat_interval {
+            return Err(format!(
+                "`suspect_after` is {}, not more than `heartbeat_interval` {}: backups would \
+                 suspect a live primary between two of its pings",
+                params.suspect_after, params.heartbeat_interval
+            ));
+        }
+        Ok(())
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name)
                 .unwrap_or_else(|| panic!("primary-backup has no bug variant `{name}`"))
@@ -564,8 +585,8 @@ impl Protocol for PrimaryBackup {
         PrimaryBackup {
             id,
             node_count,
-            heartbeat: params.heartbeat_interval.max(INTERVAL_MIN),
-            suspect_after: params.suspect_after.max(INTERVAL_MIN),
+            heartbeat: params.heartbeat_interval,
+            suspect_after: params.suspect_after,
             bug,
             view: 0,
             latest: 0,

@@ -34,8 +34,8 @@ pub(super) const PARAM_DOCS: &[ParamDoc] = &[
         name: "suspect_after",
         default: "300ms",
         meaning: "how long a backup hears nothing from its primary before it starts the next \
-                  view and takes over (at least 1ms; a few heartbeats, so that lost pings do \
-                  not cause needless view changes)",
+                  view and takes over (more than heartbeat_interval; a few heartbeats, so \
+                  that lost pings do not cause needless view changes)",
     },
 ];
 

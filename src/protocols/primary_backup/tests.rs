@@ -191,14 +191,21 @@ fn values_survive_encoding() {
 }
 
 #[test]
-fn zero_durations_are_clamped() {
-    let params = Params {
+fn zero_durations_and_a_suspicion_within_a_heartbeat_are_rejected() {
+    let zero = Params {
         heartbeat_interval: SimDuration::ZERO,
-        suspect_after: SimDuration::ZERO,
+        ..Params::default()
     };
-    let node = PrimaryBackup::new(n(1), 3, &params, None);
-    assert_eq!(node.heartbeat, INTERVAL_MIN);
-    assert_eq!(node.suspect_after, INTERVAL_MIN);
+    let e = PrimaryBackup::check_params(&zero, 3).expect_err("a zero heartbeat");
+    assert_eq!(e, "`heartbeat_interval` is 0ns; it must be at least 1ms");
+    let hasty = Params {
+        heartbeat_interval: SimDuration::from_millis(50),
+        suspect_after: SimDuration::from_millis(50),
+    };
+    let e = PrimaryBackup::check_params(&hasty, 3).expect_err("suspicion within a heartbeat");
+    assert!(e.contains("not more than `heartbeat_interval` 50ms"), "{e}");
+    assert!(std::panic::catch_unwind(|| PrimaryBackup::new(n(1), 3, &zero, None)).is_err());
+    assert!(PrimaryBackup::check_params(&Params::default(), 3).is_ok());
 }
 
 #[test]

@@ -30,6 +30,7 @@ pub use slot::{Slot, Version};
 use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::{check_at_least, check_range};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{Model, Request, RequestId};
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,7 @@ const PARAM_DOCS: &[ParamDoc] = &[
         name: "timeout",
         default: "500ms",
         meaning: "how long a coordinator works on a request: then a write is answered info \
-                  (it may have been applied) and a read fail",
+                  (it may have been applied) and a read fail (at least 1ms)",
     },
     ParamDoc {
         name: "retry_interval",
@@ -119,7 +120,7 @@ const PARAM_DOCS: &[ParamDoc] = &[
         name: "anti_entropy",
         default: "1s",
         meaning: "time between two anti-entropy exchanges of a node with a random peer, which \
-                  copy newer versions both ways; 0s turns anti-entropy off",
+                  copy newer versions both ways; 0s turns anti-entropy off (else at least 1ms)",
     },
     ParamDoc {
         name: "sloppy",
@@ -447,22 +448,35 @@ impl Protocol for QuorumKv {
         &[Model::Register, Model::Kv]
     }
 
+    fn check_params(params: &Params, node_count: u32) -> Result<(), String> {
+        check_range("n", params.n, 1, node_count.max(1))?;
+        check_range("r", params.r, 1, params.n)?;
+        check_range("w", params.w, 1, params.n)?;
+        check_at_least("timeout", params.timeout, INTERVAL_MIN)?;
+        check_at_least("retry_interval", params.retry_interval, INTERVAL_MIN)?;
+        if params.anti_entropy > SimDuration::ZERO {
+            check_at_least("anti_entropy", params.anti_entropy, INTERVAL_MIN)?;
+        }
+        Ok(())
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("quorum-kv has no bug variant `{name}`"))
         });
-        let node_count = node_count.max(1);
-        let n = params.n.clamp(1, node_count);
+        let n = params.n;
         QuorumKv {
             id,
             node_count,
             n,
-            r: params.r.clamp(1, n) as usize,
-            w: params.w.clamp(1, n) as usize,
-            timeout: params.timeout.max(INTERVAL_MIN),
-            retry_interval: params.retry_interval.max(INTERVAL_MIN),
-            anti_entropy: (params.anti_entropy > SimDuration::ZERO)
-                .then(|| params.anti_entropy.max(INTERVAL_MIN)),
+            r: params.r as usize,
+            w: params.w as usize,
+            timeout: params.timeout,
+            retry_interval: params.retry_interval,
+            anti_entropy: (params.anti_entropy > SimDuration::ZERO).then_some(params.anti_entropy),
             sloppy: params.sloppy,
             bug,
             store: BTreeMap::new(),

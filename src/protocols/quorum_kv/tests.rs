@@ -282,24 +282,34 @@ fn cas_and_append_are_refused_as_definite_failures() {
 }
 
 #[test]
-fn bad_params_are_clamped_and_replica_sets_wrap() {
-    let params = Params {
-        n: 0,
-        r: 0,
-        w: 99,
-        timeout: SimDuration::ZERO,
-        retry_interval: SimDuration::ZERO,
-        anti_entropy: SimDuration::from_nanos(1),
-        sloppy: true,
+fn bad_quorums_are_rejected_and_replica_sets_wrap() {
+    let e = QuorumKv::check_params(&quorums(0, 1), 3).expect_err("r = 0");
+    assert_eq!(e, "`r` is 0; it must be from 1 to 3");
+    let e = QuorumKv::check_params(&quorums(1, 4), 3).expect_err("w above n");
+    assert_eq!(e, "`w` is 4; it must be from 1 to 3");
+    let wide = Params {
+        n: 5,
+        ..quorums(3, 3)
     };
-    let node = QuorumKv::new(n(1), 3, &params, None);
-    assert_eq!((node.n, node.r, node.w), (1, 1, 1));
-    assert_eq!(node.retry_interval, INTERVAL_MIN);
+    let e = QuorumKv::check_params(&wide, 3).expect_err("more replicas than nodes");
+    assert_eq!(e, "`n` is 5; it must be from 1 to 3");
+    let flicker = Params {
+        anti_entropy: SimDuration::from_nanos(1),
+        ..Params::default()
+    };
+    assert!(QuorumKv::check_params(&flicker, 3).is_err());
+    let off = Params {
+        anti_entropy: SimDuration::ZERO,
+        ..Params::default()
+    };
+    assert!(
+        QuorumKv::check_params(&off, 3).is_ok(),
+        "0s turns anti-entropy off"
+    );
+    assert!(std::panic::catch_unwind(|| QuorumKv::new(n(1), 3, &wide, None)).is_err());
     assert_eq!(replicas_of(4, 2, 3), vec![n(2), n(3)]);
     assert_eq!(replicas_of(2, 2, 3), vec![n(1), n(3)]);
     assert_eq!(replicas_of(7, 9, 3), vec![n(1), n(2), n(3)]);
-    let wide = QuorumKv::new(n(1), 5, &quorums(9, 9), None);
-    assert_eq!((wide.n, wide.r, wide.w), (3, 3, 3));
     let slot = Slot {
         version: Version {
             ts: 1_500_000_000,

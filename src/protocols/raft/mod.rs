@@ -29,6 +29,7 @@ use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::{Property, PropertyDigest};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::{check_at_least, check_range};
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{Model, Reply, Request, RequestId};
 pub use log::Entry;
@@ -83,7 +84,7 @@ const PARAM_DOCS: &[ParamDoc] = &[
         name: "heartbeat_interval",
         default: "50ms",
         meaning: "time between two AppendEntries of the leader to each follower, entries or \
-                  not; keep it well below the election timeout (at least 1ms)",
+                  not; keep it well below the election timeout (at least 1ms, and below its low end)",
     },
     ParamDoc {
         name: "max_entries",
@@ -516,19 +517,34 @@ impl Protocol for Raft {
         ]
     }
 
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        let [low, high] = params.election_timeout;
+        check_at_least("election_timeout", low, INTERVAL_MIN)?;
+        check_at_least("election_timeout's high end", high, low)?;
+        check_at_least(
+            "heartbeat_interval",
+            params.heartbeat_interval,
+            INTERVAL_MIN,
+        )?;
+        check_range("max_entries", params.max_entries, 1, MAX_ENTRIES_CAP)?;
+        crate::protocol::check_below_timeout(params.heartbeat_interval, low)
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("raft has no bug variant `{name}`"))
         });
-        let low = params.election_timeout[0].max(INTERVAL_MIN);
-        let high = params.election_timeout[1].max(low);
+        let [low, high] = params.election_timeout;
         let node_count = node_count.max(1);
         Raft {
             id,
             node_count,
             election_timeout: (low, high),
-            heartbeat_interval: params.heartbeat_interval.max(INTERVAL_MIN),
-            max_entries: params.max_entries.clamp(1, MAX_ENTRIES_CAP) as usize,
+            heartbeat_interval: params.heartbeat_interval,
+            max_entries: params.max_entries as usize,
             bug,
             term: 0,
             voted_for: None,

@@ -162,24 +162,38 @@ fn storage_holds_what_memory_holds_so_a_crash_loses_nothing() {
 }
 
 #[test]
-fn zero_and_huge_params_are_clamped() {
-    let params = Params {
+fn zero_reversed_and_huge_params_are_rejected() {
+    let zero = Params {
         election_timeout: [SimDuration::ZERO, SimDuration::ZERO],
-        heartbeat_interval: SimDuration::ZERO,
-        max_entries: 0,
+        ..Params::default()
     };
-    let node = Raft::new(n(1), 5, &params, None);
-    assert_eq!(node.election_timeout, (INTERVAL_MIN, INTERVAL_MIN));
-    assert_eq!(node.heartbeat_interval, INTERVAL_MIN);
-    assert_eq!(node.max_entries, 1);
+    let e = Raft::check_params(&zero, 5).expect_err("a zero timeout");
+    assert_eq!(e, "`election_timeout` is 0ns; it must be at least 1ms");
+    let ms = SimDuration::from_millis;
+    let reversed = Params {
+        election_timeout: [ms(300), ms(150)],
+        ..Params::default()
+    };
+    let e = Raft::check_params(&reversed, 5).expect_err("a reversed range");
+    assert_eq!(
+        e,
+        "`election_timeout's high end` is 150ms; it must be at least 300ms"
+    );
     let huge = Params {
         max_entries: u32::MAX,
         ..Params::default()
     };
-    assert_eq!(
-        Raft::new(n(1), 5, &huge, None).max_entries,
-        MAX_ENTRIES_CAP as usize
+    assert!(Raft::check_params(&huge, 5).is_err());
+    let slow_heartbeat = Params {
+        heartbeat_interval: ms(150),
+        ..Params::default()
+    };
+    let e = Raft::check_params(&slow_heartbeat, 5).expect_err("heartbeat not below timeout");
+    assert!(
+        e.contains("not below the shortest election timeout 150ms"),
+        "{e}"
     );
+    assert!(std::panic::catch_unwind(|| Raft::new(n(1), 5, &reversed, None)).is_err());
     // Running with one entry per append still converges on a lossy network.
     let slow = Params {
         max_entries: 1,

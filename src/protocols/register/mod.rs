@@ -16,6 +16,7 @@ use crate::check::{Property, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::check_at_least;
 use crate::storage::Storage;
 use crate::time::SimDuration;
 use crate::workload::{ClientOp, Model, Reply, Request, RequestId};
@@ -478,14 +479,21 @@ impl Protocol for Register {
         ]
     }
 
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        check_at_least("retry_interval", params.retry_interval, INTERVAL_MIN)
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name).unwrap_or_else(|| panic!("register has no bug variant `{name}`"))
         });
         Register {
             id,
             node_count: node_count.max(1),
-            retry_interval: params.retry_interval.max(INTERVAL_MIN),
+            retry_interval: params.retry_interval,
             bug,
             store: BTreeMap::new(),
             acked: vec![BTreeMap::new(); node_count.max(1) as usize],

@@ -20,6 +20,7 @@
 use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
+use crate::protocol::{check_at_least, check_at_most, check_range};
 use crate::time::SimDuration;
 use serde::{Deserialize, Serialize};
 
@@ -200,7 +201,7 @@ pub enum Tick {
     GiveUp { tx: u64 },
 }
 
-/// Timer delays and the vote draw, clamped into range, shared by both roles.
+/// Timer delays and the vote draw, shared by both roles.
 #[derive(Clone, Copy, Debug, Hash)]
 struct Timing {
     interval: SimDuration,
@@ -212,14 +213,11 @@ struct Timing {
 
 impl Timing {
     fn from_params(params: &Params) -> Timing {
-        let p = params.no_probability;
-        // NaN and out-of-range values fall back into [0, 1] instead of panicking later.
-        let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
         Timing {
-            interval: params.interval.max(INTERVAL_MIN),
-            vote_timeout: params.vote_timeout.max(INTERVAL_MIN),
-            retry_interval: params.retry_interval.max(INTERVAL_MIN),
-            no_ppm: (p * f64::from(PPM)).round() as u32,
+            interval: params.interval,
+            vote_timeout: params.vote_timeout,
+            retry_interval: params.retry_interval,
+            no_ppm: (params.no_probability * f64::from(PPM)).round() as u32,
         }
     }
 }
@@ -320,14 +318,25 @@ impl Protocol for TwoPhaseCommit {
         ]
     }
 
+    fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
+        check_at_most("transactions", params.transactions, TRANSACTIONS_MAX)?;
+        check_at_least("interval", params.interval, INTERVAL_MIN)?;
+        check_range("no_probability", params.no_probability, 0.0, 1.0)?;
+        check_at_least("vote_timeout", params.vote_timeout, INTERVAL_MIN)?;
+        check_at_least("retry_interval", params.retry_interval, INTERVAL_MIN)
+    }
+
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
+        if let Err(e) = Self::check_params(params, node_count) {
+            panic!("{}: {e}", Self::NAME);
+        }
         let bug = bug.map(|name| {
             Bug::from_name(name)
                 .unwrap_or_else(|| panic!("two-phase-commit has no bug variant `{name}`"))
         });
         let timing = Timing::from_params(params);
         let role = if id == COORDINATOR {
-            let transactions = params.transactions.min(TRANSACTIONS_MAX);
+            let transactions = params.transactions;
             Role::Coordinator(Coordinator::new(node_count, transactions, timing, bug))
         } else {
             Role::Participant(Participant::new(timing, bug))

@@ -1,5 +1,5 @@
 //! Tests of two-phase commit: recovery of both roles from storage, the blocking, each bug
-//! caught, bad params clamped, and determinism.
+//! caught, bad params rejected, and determinism.
 
 use super::coordinator::{How, TxState};
 use super::*;
@@ -190,25 +190,28 @@ fn each_bug_is_caught_under_random_faults_and_the_correct_protocol_never() {
 }
 
 #[test]
-fn bad_params_are_clamped_instead_of_panicking() {
-    let params = Params {
-        transactions: u64::MAX,
-        interval: SimDuration::ZERO,
+fn bad_params_are_rejected_not_clamped() {
+    let nan = Params {
         no_probability: f64::NAN,
-        vote_timeout: SimDuration::ZERO,
-        retry_interval: SimDuration::ZERO,
+        ..Params::default()
     };
-    let mut sim = build(1, &params, None, lossy(0.0, 0.0), vec![]);
-    sim.run_until(SimTime::from_millis(20))
-        .expect("within limits");
-    assert!(coordinator(&sim).started <= TRANSACTIONS_MAX);
+    let e = TwoPhaseCommit::check_params(&nan, 4).expect_err("NaN is no probability");
+    assert_eq!(e, "`no_probability` is NaN; it must be from 0 to 1");
     for p in [-1.0, 2.0, f64::INFINITY] {
-        let timing = Timing::from_params(&Params {
+        let params = Params {
             no_probability: p,
             ..Params::default()
-        });
-        assert!(timing.no_ppm <= PPM);
+        };
+        assert!(TwoPhaseCommit::check_params(&params, 4).is_err(), "{p}");
     }
+    let many = Params {
+        transactions: u64::MAX,
+        ..Params::default()
+    };
+    assert!(TwoPhaseCommit::check_params(&many, 4).is_err());
+    assert!(std::panic::catch_unwind(|| TwoPhaseCommit::new(n(1), 4, &nan, None)).is_err());
+    let timing = Timing::from_params(&Params::default());
+    assert!(timing.no_ppm <= PPM);
 }
 
 #[test]
