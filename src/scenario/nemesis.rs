@@ -11,8 +11,8 @@
 
 use super::Scenario;
 use super::context::inspect;
-use crate::faults::check_drift;
 use crate::faults::Draw;
+use crate::faults::check_drift;
 use crate::faults::nemesis::{Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Swarm};
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SignedDuration, SimDuration, SimTime};

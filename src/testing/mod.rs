@@ -25,11 +25,16 @@
 //! the scenario writer of `faultline fuzz`.
 
 mod builder;
+mod builder_sweep;
 mod coverage;
 mod failure;
+mod seed_run;
+mod shrink;
 
 pub use builder::{BuilderSummary, sweep_builder, sweep_builder_deterministic};
+pub use builder_sweep::BuilderSweep;
 pub use failure::{FAILURES_DIR_ENV, FailureKind, SweepFailure};
+pub use shrink::{BuilderRun, BuilderShrink, BuilderShrinkError, shrink_builder};
 
 use crate::faults::RandomFaults;
 use crate::scenario::{self, RunOptions, RunReport, Scenario};
@@ -256,11 +261,12 @@ impl<'a> Sweep<'a> {
             node_names: s.map_or_else(Vec::new, |s| s.node_names.clone()),
             written_to: None,
             scenario_yaml: s.map(scenario::to_yaml),
+            shrunk: None,
             kind,
         };
         match failure.kind {
             FailureKind::Unmet => Box::new(failure),
-            _ => failure.record(self.failures_dir.as_deref()),
+            _ => Box::new(failure).record(self.failures_dir.as_deref()),
         }
     }
 }
