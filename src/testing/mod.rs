@@ -18,11 +18,14 @@
 //! }
 //! ```
 //!
-//! A failure prints the scenario, the seed, the violations and the whole fault schedule of
-//! the run. If [`FAILURES_DIR_ENV`] (`FAULTLINE_FAILURES_DIR`) names a directory, or
-//! [`Sweep::failures_dir`] does, the same text is written there too. The reproduction is a
-//! fault list in words; writing it as a scenario file to replay with `faultline run` comes with
-//! the scenario writer of `faultline fuzz`.
+//! A failure prints the seed, each violation with its explanation, the network the run drew
+//! and the faults up to the violation. If [`FAILURES_DIR_ENV`] (`FAULTLINE_FAILURES_DIR`)
+//! names a directory, or [`Sweep::failures_dir`] does, the same text is written there too,
+//! with, for a scenario sweep, the seed's scenario as a file `faultline run` replays.
+//!
+//! A simulation built in Rust sweeps with [`BuilderSweep`], which draws per seed the faults
+//! and network a scenario sweep or `faultline fuzz` draws, and shrinks what fails
+//! ([`shrink_builder`]).
 
 mod builder;
 mod builder_sweep;
