@@ -133,6 +133,10 @@ impl<'a, P> NodeView<'a, P> {
 
 type Factory<P> = Box<dyn FnMut(NodeId) -> P>;
 
+/// A change to the faults and the network that waits for the node count: how a sweep draws a
+/// seed's faults, or pins a shrink candidate's, into a builder its user configures.
+pub(crate) type Reshape = Box<dyn FnOnce(u32, &mut Vec<TimedFault>, &mut NetworkConfig)>;
+
 /// Configures and builds a [`Sim`].
 pub struct SimBuilder {
     seed: u64,
@@ -143,6 +147,7 @@ pub struct SimBuilder {
     limits: Limits,
     sink: Option<Box<dyn TraceSink>>,
     workload: Option<WorkloadConfig>,
+    reshape: Option<Reshape>,
 }
 
 impl SimBuilder {
@@ -157,7 +162,20 @@ impl SimBuilder {
             limits: Limits::default(),
             sink: None,
             workload: None,
+            reshape: None,
         }
+    }
+
+    /// The seed of the run this builder makes.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// Applies `reshape` to the faults and the network when the simulation is built, after
+    /// everything the user set.
+    pub(crate) fn reshape(mut self, reshape: Reshape) -> Self {
+        self.reshape = Some(reshape);
+        self
     }
 
     /// `count` nodes named `n1` … `n<count>`.
@@ -226,6 +244,9 @@ impl SimBuilder {
             .names
             .take()
             .unwrap_or_else(|| default_names(count as u32));
+        if let Some(reshape) = self.reshape.take() {
+            reshape(count as u32, &mut self.faults, &mut self.network);
+        }
         self.validate(&names)?;
         let mut tracer = Tracer::new(self.seed);
         if let Some(sink) = self.sink {
@@ -399,6 +420,22 @@ impl<P: Process> Sim<P> {
     /// The fault schedule, sorted by time.
     pub fn faults(&self) -> &[TimedFault] {
         &self.faults
+    }
+
+    /// The network as configured: the default link and the per-link overrides (with what a
+    /// sweep drew for the seed).
+    pub fn network(&self) -> &NetworkConfig {
+        self.core.net.config()
+    }
+
+    /// Sends every trace event from now on to `sink`: for a replay that captures a run built
+    /// by someone else's closure. `false` (and no sink) once the run has begun.
+    pub(crate) fn capture_trace(&mut self, sink: Box<dyn TraceSink>) -> bool {
+        if self.trace_len() > 0 {
+            return false;
+        }
+        self.core.tracer.set_sink(sink);
+        true
     }
 
     /// Messages still in the network (queued, or held at a paused node).

@@ -1,28 +1,27 @@
 //! One seed of a sweep: the scenario it runs, how it ended, and the file a failure becomes.
 
-use crate::faults::{Fault, RandomFaults, TimedFault, random_schedule};
+use crate::faults::{Draw, Fault, RandomFaults, TimedFault};
 use crate::scenario::{ExpectSpec, RunError, RunOptions, Scenario, run, to_yaml};
-use crate::time::SimTime;
 use std::path::{Path, PathBuf};
 
 /// What seed `seed` of any sweep runs, `faultline fuzz` and [`crate::testing::Sweep`] alike:
 /// `base` with, when `faults` is given, its scripted faults replaced by a random schedule drawn
 /// from the seed (a liveness phase is kept, and the schedule ends before it), then materialised
-/// for the seed (its `nemesis:` and `swarm:` drawn into plain faults and network settings).
-/// The same seed and configuration always give the same scenario, whichever sweep asks.
+/// for the seed (its `nemesis:` and `swarm:` drawn into plain faults and network settings):
+/// one [`Draw`] of the three. The same seed and configuration always give the same scenario,
+/// whichever sweep asks, and a builder sweep with the same [`Draw`] the same faults and
+/// network.
 pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenario {
     let mut s = base.clone();
     s.seed = seed;
-    if let Some(config) = faults {
-        let phase: Vec<TimedFault> = s.faults.iter().filter(|f| is_phase(f)).cloned().collect();
-        let mut config = config.clone();
-        if let Some(first) = phase.iter().map(|f| f.at).min() {
-            config.until = SimTime(config.until.0.min(first.0));
-        }
-        s.faults = random_schedule(seed, s.node_names.len() as u32, &config);
-        s.faults.extend(phase);
-    }
-    s.materialize(seed)
+    let draw = Draw {
+        random: faults.cloned(),
+        nemesis: s.nemesis.take(),
+        swarm: s.swarm.take(),
+    };
+    let nodes = s.node_names.len() as u32;
+    draw.apply(seed, nodes, &mut s.faults, &mut s.network);
+    s
 }
 
 /// The random faults `faultline fuzz` draws for `base`: partitions, crashes and pauses over
@@ -33,7 +32,7 @@ pub fn fuzz_faults(base: &Scenario) -> Option<RandomFaults> {
     if scripted || base.nemesis.is_some() {
         return None;
     }
-    Some(RandomFaults::all(SimTime(base.duration.0 / 10 * 7)))
+    Some(RandomFaults::fuzz(base.duration))
 }
 
 fn is_phase(f: &TimedFault) -> bool {
@@ -149,6 +148,7 @@ fn write_trace(sub: &Path, s: &Scenario) -> std::io::Result<()> {
 mod tests {
     use super::*;
     use crate::scenario::builtin::parse;
+    use crate::time::SimTime;
 
     #[test]
     fn a_plain_scenario_gets_faults_from_the_seed_and_expects_a_pass() {

@@ -3,6 +3,7 @@
 
 pub mod case;
 pub mod fuzz;
+pub(crate) mod reduce;
 pub mod seeds;
 pub mod shrink;
 

@@ -6,6 +6,7 @@
 //! exactly the one that was last seen failing. Everything is deterministic: the same input
 //! shrinks to the same file.
 
+use super::reduce::{ddmin, lower_probability};
 use crate::engine::Limits;
 use crate::faults::{Fault, TimedFault};
 use crate::scenario::{RunError, RunOptions, RunReport, Scenario, parse, run, to_yaml};
@@ -175,8 +176,7 @@ impl Shrinker {
 
     /// Delta debugging (ddmin) over the scripted faults; a liveness phase stays.
     fn faults(&mut self) {
-        let start = self.runs;
-        let mut items: Vec<TimedFault> = self
+        let items: Vec<TimedFault> = self
             .current
             .faults
             .iter()
@@ -185,62 +185,20 @@ impl Shrinker {
             .collect();
         let with = |base: &Scenario, keep: &[TimedFault]| {
             let mut s = base.clone();
-            let phase: Vec<TimedFault> = base
-                .faults
-                .iter()
-                .filter(|f| is_phase(f))
-                .cloned()
-                .collect();
+            let phase = base.faults.iter().filter(|f| is_phase(f)).cloned();
             s.faults = keep.to_vec();
             s.faults.extend(phase);
             s
         };
-        if items.is_empty() {
-            return;
-        }
-        let empty = with(&self.current, &[]);
-        if self.attempt(&empty) {
-            return;
-        }
-        let mut n = 2usize;
-        while items.len() >= 2 && self.runs - start < DDMIN_RUNS_MAX {
-            let chunk = items.len().div_ceil(n);
-            let chunks: Vec<Vec<TimedFault>> = items.chunks(chunk).map(|c| c.to_vec()).collect();
-            let mut reduced = false;
-            for c in &chunks {
-                if self.attempt(&with(&self.current, c)) {
-                    items = c.clone();
-                    n = 2;
-                    reduced = true;
-                    break;
-                }
-            }
-            if !reduced && chunks.len() > 2 {
-                for i in 0..chunks.len() {
-                    let rest: Vec<TimedFault> = chunks
-                        .iter()
-                        .enumerate()
-                        .filter(|&(j, _)| j != i)
-                        .flat_map(|(_, c)| c.iter().cloned())
-                        .collect();
-                    if self.attempt(&with(&self.current, &rest)) {
-                        items = rest;
-                        n = (n - 1).max(2);
-                        reduced = true;
-                        break;
-                    }
-                }
-            }
-            if !reduced {
-                if n >= items.len() {
-                    break;
-                }
-                n = (n * 2).min(items.len());
-            }
-            if self.runs >= CANDIDATES_MAX {
-                break;
-            }
-        }
+        ddmin(
+            self,
+            items,
+            |s| s.runs,
+            |s, keep| {
+                let candidate = with(&s.current, keep);
+                s.attempt(&candidate)
+            },
+        );
     }
 
     /// Binary search for the shortest `duration` that still fails, no shorter than any goal's
@@ -317,36 +275,18 @@ impl Shrinker {
 
     /// Lower drop and duplicate probabilities of the default link: to 0, else by halves.
     fn network(&mut self) {
-        for duplicate in [false, true] {
-            let get = |s: &Scenario| {
-                if duplicate {
-                    s.network.default.duplicate
-                } else {
-                    s.network.default.drop
-                }
-            };
-            let set = |s: &Scenario, p: f64| {
-                let mut c = s.clone();
-                if duplicate {
-                    c.network.default.duplicate = p;
-                } else {
-                    c.network.default.drop = p;
-                }
-                c
-            };
-            if get(&self.current) == 0.0 {
-                continue;
-            }
-            if self.attempt(&set(&self.current, 0.0)) {
-                continue;
-            }
-            for _ in 0..PROBABILITY_STEPS_MAX {
-                let p = get(&self.current) / 2.0;
-                if !self.attempt(&set(&self.current, p)) {
-                    break;
-                }
-            }
-        }
+        let drop = self.current.network.default.drop;
+        lower_probability(self, drop, |s, p| {
+            let mut c = s.current.clone();
+            c.network.default.drop = p;
+            s.attempt(&c)
+        });
+        let duplicate = self.current.network.default.duplicate;
+        lower_probability(self, duplicate, |s, p| {
+            let mut c = s.current.clone();
+            c.network.default.duplicate = p;
+            s.attempt(&c)
+        });
     }
 
     /// Fewer nodes: the last one goes while no fault or link override names it, the file

@@ -3,10 +3,12 @@
 //! Whether written by hand in a scenario or drawn by a generator, a fault schedule is always
 //! this same list, so any run can be written out, replayed and shrunk.
 
+mod draw;
 pub mod nemesis;
 pub mod random;
 mod validate;
 
+pub use draw::Draw;
 pub use nemesis::{Nemesis, Swarm};
 pub use random::{RandomFaults, random_schedule};
 pub(crate) use validate::node_out_of_range;

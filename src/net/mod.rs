@@ -109,6 +109,10 @@ impl Network {
     }
 
     #[inline]
+    pub(crate) fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
     fn link_config(&self, from: NodeId, to: NodeId) -> &LinkConfig {
         if self.config.links.is_empty() {
             return &self.config.default;

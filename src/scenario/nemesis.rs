@@ -11,11 +11,9 @@
 
 use super::Scenario;
 use super::context::inspect;
+use crate::faults::Draw;
 use crate::faults::check_drift;
-use crate::faults::nemesis::{
-    Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Swarm, apply_swarm, draw_nemesis,
-};
-use crate::faults::{Fault, TimedFault};
+use crate::faults::nemesis::{Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Swarm};
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SignedDuration, SimDuration, SimTime};
 use serde::Deserialize;
@@ -395,20 +393,13 @@ impl Scenario {
     pub fn materialize(&self, seed: u64) -> Scenario {
         let mut s = self.clone();
         s.seed = seed;
-        if let Some(nemesis) = s.nemesis.take() {
-            let is_phase = |f: &TimedFault| matches!(f.fault, Fault::Stabilize { .. });
-            let (phase, mut faults): (Vec<TimedFault>, Vec<TimedFault>) =
-                std::mem::take(&mut s.faults)
-                    .into_iter()
-                    .partition(is_phase);
-            faults.extend(draw_nemesis(seed, s.node_names.len() as u32, &nemesis));
-            faults.sort_by_key(|f| f.at);
-            faults.extend(phase);
-            s.faults = faults;
-        }
-        if let Some(swarm) = s.swarm.take() {
-            apply_swarm(seed, &swarm, &mut s.network.default);
-        }
+        let draw = Draw {
+            random: None,
+            nemesis: s.nemesis.take(),
+            swarm: s.swarm.take(),
+        };
+        let nodes = s.node_names.len() as u32;
+        draw.apply(seed, nodes, &mut s.faults, &mut s.network);
         s
     }
 }

@@ -1,6 +1,7 @@
 //! What a failed sweep reports: the seed, the violations and the faults, in a message that
 //! says how to reproduce the run, optionally also written to a file.
 
+use super::shrink::{BuilderRun, BuilderShrink};
 use crate::faults::TimedFault;
 use crate::net::LinkConfig;
 use crate::scenario::Found;
@@ -46,9 +47,27 @@ pub struct SweepFailure {
     /// The failing seed's scenario as a file that replays it (scenario sweeps only); written
     /// beside the reproduction.
     pub scenario_yaml: Option<String>,
+    /// The failing run shrunk: the fewest faults and the kindest network found that still
+    /// break the same property (builder sweeps that asked for it,
+    /// [`BuilderSweep::shrink_failures`](super::BuilderSweep::shrink_failures)).
+    pub shrunk: Option<BuilderShrink>,
 }
 
 impl SweepFailure {
+    /// The failing run of a builder sweep — its seed, faults and default link — to shrink with
+    /// [`shrink_builder`](super::shrink_builder); `None` for a failure without a run behind it
+    /// or of a scenario sweep (whose scenario [`crate::explore::shrink`] shrinks).
+    pub fn builder_run(&self) -> Option<BuilderRun> {
+        if self.scenario_yaml.is_some() || self.kind != FailureKind::Unmet {
+            return None;
+        }
+        Some(BuilderRun {
+            seed: self.seed,
+            faults: self.faults.clone(),
+            network: self.network.clone()?,
+        })
+    }
+
     /// Writes this failure's message to `dir` (created if missing), as
     /// `<source stem>-seed-<seed>.txt`; the write goes through a temporary file and a rename
     /// so that a crash never leaves half a reproduction behind.
@@ -69,7 +88,7 @@ impl SweepFailure {
     /// Writes the reproduction to the directory named by [`FAILURES_DIR_ENV`] or `dir`, if
     /// either is set. A failure to write is noted in the message rather than hiding the
     /// failure it reports.
-    pub(crate) fn record(mut self, dir: Option<&Path>) -> Box<SweepFailure> {
+    pub(crate) fn record(mut self: Box<Self>, dir: Option<&Path>) -> Box<SweepFailure> {
         let from_env = std::env::var_os(FAILURES_DIR_ENV).map(PathBuf::from);
         if let Some(dir) = dir.map(Path::to_path_buf).or(from_env)
             && let Err(e) = self.write_to(&dir)
@@ -77,8 +96,18 @@ impl SweepFailure {
             self.expected
                 .push_str(&format!(" (cannot write to {}: {e})", dir.display()));
         }
-        Box::new(self)
+        self
     }
+}
+
+fn write_link(f: &mut fmt::Formatter<'_>, link: &LinkConfig) -> fmt::Result {
+    writeln!(
+        f,
+        "network: latency {}, drop {}, duplicate {}",
+        link.latency.describe(),
+        link.drop,
+        link.duplicate
+    )
 }
 
 /// Writes through a temporary file and a rename, so a crash never leaves half a file.
@@ -108,13 +137,7 @@ impl SweepFailure {
     fn write_run(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let seed = self.seed;
         if let Some(link) = &self.network {
-            writeln!(
-                f,
-                "network: latency {}, drop {}, duplicate {}",
-                link.latency.describe(),
-                link.drop,
-                link.duplicate
-            )?;
+            write_link(f, link)?;
         }
         let until = self.violated_at();
         let (before, after): (Vec<&TimedFault>, Vec<&TimedFault>) = self
@@ -166,11 +189,37 @@ impl fmt::Display for SweepFailure {
         writeln!(f)?;
         self.write_violations(f)?;
         self.write_run(f)?;
+        self.write_shrunk(f)?;
         self.write_location(f)
     }
 }
 
 impl SweepFailure {
+    fn write_shrunk(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Some(shrunk) = &self.shrunk else {
+            return Ok(());
+        };
+        let after = &shrunk.after;
+        writeln!(
+            f,
+            "shrunk in {} runs: seed {} still breaks {} with {} of the {} faults and a kinder network:",
+            shrunk.runs,
+            after.seed,
+            shrunk.property,
+            after.faults.len(),
+            shrunk.before.faults.len()
+        )?;
+        write!(f, "  ")?;
+        write_link(f, &after.network)?;
+        if after.faults.is_empty() {
+            writeln!(f, "  (no faults)")?;
+        }
+        for tf in &after.faults {
+            writeln!(f, "  at {}: {}", tf.at, tf.fault.describe(&self.node_names))?;
+        }
+        Ok(())
+    }
+
     fn write_location(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(path) = &self.written_to {
             writeln!(f, "written to {}", path.display())?;

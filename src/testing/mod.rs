@@ -18,18 +18,26 @@
 //! }
 //! ```
 //!
-//! A failure prints the scenario, the seed, the violations and the whole fault schedule of
-//! the run. If [`FAILURES_DIR_ENV`] (`FAULTLINE_FAILURES_DIR`) names a directory, or
-//! [`Sweep::failures_dir`] does, the same text is written there too. The reproduction is a
-//! fault list in words; writing it as a scenario file to replay with `faultline run` comes with
-//! the scenario writer of `faultline fuzz`.
+//! A failure prints the seed, each violation with its explanation, the network the run drew
+//! and the faults up to the violation. If [`FAILURES_DIR_ENV`] (`FAULTLINE_FAILURES_DIR`)
+//! names a directory, or [`Sweep::failures_dir`] does, the same text is written there too,
+//! with, for a scenario sweep, the seed's scenario as a file `faultline run` replays.
+//!
+//! A simulation built in Rust sweeps with [`BuilderSweep`], which draws per seed the faults
+//! and network a scenario sweep or `faultline fuzz` draws, and shrinks what fails
+//! ([`shrink_builder`]).
 
 mod builder;
+mod builder_sweep;
 mod coverage;
 mod failure;
+mod seed_run;
+mod shrink;
 
 pub use builder::{BuilderSummary, sweep_builder, sweep_builder_deterministic};
+pub use builder_sweep::BuilderSweep;
 pub use failure::{FAILURES_DIR_ENV, FailureKind, SweepFailure};
+pub use shrink::{BuilderRun, BuilderShrink, BuilderShrinkError, shrink_builder};
 
 use crate::faults::RandomFaults;
 use crate::scenario::{self, RunOptions, RunReport, Scenario};
@@ -256,11 +264,12 @@ impl<'a> Sweep<'a> {
             node_names: s.map_or_else(Vec::new, |s| s.node_names.clone()),
             written_to: None,
             scenario_yaml: s.map(scenario::to_yaml),
+            shrunk: None,
             kind,
         };
         match failure.kind {
             FailureKind::Unmet => Box::new(failure),
-            _ => failure.record(self.failures_dir.as_deref()),
+            _ => Box::new(failure).record(self.failures_dir.as_deref()),
         }
     }
 }

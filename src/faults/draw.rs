@@ -1,0 +1,132 @@
+//! What one seed draws: random faults, a nemesis's episodes and swarm settings, turned into a
+//! plain fault list and network. Every sweep draws through [`Draw::apply`] — `faultline fuzz`,
+//! scenario sweeps ([`crate::explore::draw`], [`crate::scenario::Scenario::materialize`]) and
+//! builder sweeps ([`crate::testing::BuilderSweep`]) — so a seed means the same run in each.
+
+use super::nemesis::{Nemesis, Swarm, apply_swarm, draw_nemesis};
+use super::random::{RandomFaults, random_schedule};
+use super::{Fault, TimedFault};
+use crate::net::NetworkConfig;
+use crate::time::{SimDuration, SimTime};
+
+/// The random parts of a run, drawn per seed. The empty `Draw` (the default) draws nothing.
+///
+/// ```
+/// use faultline::faults::{Draw, RandomFaults, Swarm, nemesis::Span};
+/// use faultline::{NetworkConfig, SimTime};
+///
+/// let draw = Draw {
+///     random: Some(RandomFaults::all(SimTime::from_secs(7))),
+///     swarm: Some(Swarm { drop: Some(Span { low: 0.0, high: 0.1 }), ..Swarm::default() }),
+///     ..Draw::default()
+/// };
+/// let (mut faults, mut network) = (Vec::new(), NetworkConfig::default());
+/// draw.apply(4, 3, &mut faults, &mut network);
+/// assert!(!faults.is_empty());
+/// assert!((0.0..=0.1).contains(&network.default.drop));
+/// // The same seed draws the same faults and network, wherever it is drawn.
+/// let (mut again, mut network_again) = (Vec::new(), NetworkConfig::default());
+/// draw.apply(4, 3, &mut again, &mut network_again);
+/// assert_eq!((faults, network), (again, network_again));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Draw {
+    /// A random schedule ([`random_schedule`]) that replaces every fault but a liveness
+    /// phase ([`Fault::Stabilize`]), and ends by the phase's start.
+    pub random: Option<RandomFaults>,
+    /// Episodes ([`draw_nemesis`]) merged with the faults by time, before a liveness phase.
+    pub nemesis: Option<Nemesis>,
+    /// Settings ([`apply_swarm`]) drawn for the default link.
+    pub swarm: Option<Swarm>,
+}
+
+impl Draw {
+    /// Whether the draw leaves every run as it is.
+    pub fn is_empty(&self) -> bool {
+        self.random.is_none() && self.nemesis.is_none() && self.swarm.is_none()
+    }
+
+    /// Draws seed `seed`'s faults for `nodes` nodes into `faults` (which holds the scripted
+    /// ones) and its settings into `network`'s default link: random faults first, then the
+    /// nemesis, then the swarm, each from its own stream of the seed.
+    pub fn apply(
+        &self,
+        seed: u64,
+        nodes: u32,
+        faults: &mut Vec<TimedFault>,
+        network: &mut NetworkConfig,
+    ) {
+        if let Some(config) = &self.random {
+            let phase: Vec<TimedFault> = faults.iter().filter(|f| is_phase(f)).cloned().collect();
+            let mut config = config.clone();
+            if let Some(first) = phase.iter().map(|f| f.at).min() {
+                config.until = SimTime(config.until.0.min(first.0));
+            }
+            *faults = random_schedule(seed, nodes, &config);
+            faults.extend(phase);
+        }
+        if let Some(nemesis) = &self.nemesis {
+            let (phase, mut merged): (Vec<TimedFault>, Vec<TimedFault>) =
+                std::mem::take(faults).into_iter().partition(is_phase);
+            merged.extend(draw_nemesis(seed, nodes, nemesis));
+            // A stable sort: scripted faults stay first among faults at the same instant.
+            merged.sort_by_key(|f| f.at);
+            merged.extend(phase);
+            *faults = merged;
+        }
+        if let Some(swarm) = &self.swarm {
+            apply_swarm(seed, swarm, &mut network.default);
+        }
+    }
+}
+
+impl RandomFaults {
+    /// The random faults `faultline fuzz` draws for a run of `duration`: partitions, crashes
+    /// and pauses over its first 70 %, leaving a quiet tail for the protocol to finish.
+    pub fn fuzz(duration: SimDuration) -> RandomFaults {
+        RandomFaults::all(SimTime(duration.0 / 10 * 7))
+    }
+}
+
+fn is_phase(f: &TimedFault) -> bool {
+    matches!(f.fault, Fault::Stabilize { .. })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::NodeId;
+
+    fn at(ms: u64, fault: Fault) -> TimedFault {
+        TimedFault {
+            at: SimTime::from_millis(ms),
+            fault,
+        }
+    }
+
+    #[test]
+    fn random_faults_replace_scripted_ones_but_keep_the_liveness_phase_last() {
+        let phase = at(5_000, Fault::Stabilize { majority: false });
+        let mut faults = vec![at(100, Fault::Crash(NodeId(1))), phase.clone()];
+        let draw = Draw {
+            random: Some(RandomFaults::all(SimTime::from_secs(9))),
+            ..Draw::default()
+        };
+        draw.apply(3, 3, &mut faults, &mut NetworkConfig::default());
+        assert_eq!(faults.last(), Some(&phase));
+        let drawn = &faults[..faults.len() - 1];
+        assert!(!drawn.is_empty());
+        assert!(drawn.iter().all(|f| f.at <= phase.at), "ends by the phase");
+        assert!(!drawn.contains(&at(100, Fault::Crash(NodeId(1)))));
+    }
+
+    #[test]
+    fn the_empty_draw_changes_nothing() {
+        let mut faults = vec![at(100, Fault::Crash(NodeId(1)))];
+        let mut network = NetworkConfig::default();
+        Draw::default().apply(3, 3, &mut faults, &mut network);
+        assert_eq!(faults, vec![at(100, Fault::Crash(NodeId(1)))]);
+        assert_eq!(network, NetworkConfig::default());
+        assert!(Draw::default().is_empty());
+    }
+}
