@@ -70,10 +70,16 @@ fn list_shows_the_new_protocol_after_the_built_in_ones() {
 }
 
 #[test]
-fn help_names_the_binary_as_invoked() {
+fn help_and_messages_name_the_binary_as_invoked() {
     let (code, stdout, _) = custom(&["--help"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("Usage: custom_cli <COMMAND>"), "{stdout}");
+    // A scenario that meets its expectation has nothing to shrink.
+    let out = scratch("nothing").join("out.yaml");
+    let (code, _, stderr) = custom(&["shrink", BUG, "-o", out.to_str().expect("UTF-8")]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.starts_with("custom_cli: "), "{stderr}");
+    assert!(stderr.contains("nothing to shrink"), "{stderr}");
 }
 
 #[test]

@@ -19,7 +19,7 @@ pub(super) fn after_run(
         return Ok(());
     }
     let events = explain::capture(scenario, report).map_err(|e| {
-        eprintln!("faultline: {e}");
+        eprintln!("{}: {e}", super::program());
         EXIT_INTERNAL
     })?;
     explain::annotate(&events, report);

@@ -129,7 +129,7 @@ pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
     let report = match explore::fuzz(&scenario, &options) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("faultline: {e}");
+            eprintln!("{}: {e}", super::program());
             return EXIT_BAD_INPUT;
         }
     };
@@ -172,7 +172,7 @@ pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
     let report = match explore::shrink(&scenario, &args.file.display().to_string(), &out) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("faultline: {e}");
+            eprintln!("{}: {e}", super::program());
             return EXIT_BAD_INPUT;
         }
     };
@@ -208,7 +208,7 @@ pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> 
     match explore::merge(&reports) {
         Ok(r) => print_fuzz_report(&r, junit, format),
         Err(e) => {
-            eprintln!("faultline: {e}");
+            eprintln!("{}: {e}", super::program());
             EXIT_BAD_INPUT
         }
     }

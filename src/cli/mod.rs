@@ -132,6 +132,16 @@ enum Command {
     },
 }
 
+thread_local! {
+    /// The binary's name as invoked, which messages start with.
+    static PROGRAM: std::cell::RefCell<String> = std::cell::RefCell::new("faultline".to_string());
+}
+
+/// The binary's name as invoked (`faultline`, or the name of a binary of your own).
+fn program() -> String {
+    PROGRAM.with(|p| p.borrow().clone())
+}
+
 /// Runs the command line of this process for the protocols of `registry`: what a binary's
 /// `main` returns. Help and messages name the binary as it was invoked.
 pub fn main(registry: Registry) -> ExitCode {
@@ -150,6 +160,7 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
                 .map(|s| s.to_string_lossy().into_owned())
         })
         .unwrap_or_else(|| "faultline".to_string());
+    PROGRAM.with(|p| p.borrow_mut().clone_from(&name));
     let matches = Cli::command()
         .name(name.clone())
         .bin_name(name)
@@ -187,7 +198,10 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
         ),
     }));
     ExitCode::from(outcome.unwrap_or_else(|_| {
-        eprintln!("faultline: internal error (a bug in faultline); please report it with the scenario file");
+        eprintln!(
+            "{}: internal error (a bug in faultline); please report it with the scenario file",
+            program()
+        );
         EXIT_INTERNAL
     }))
 }

@@ -128,7 +128,7 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
 }
 
 fn run_error(e: &RunError) -> u8 {
-    eprintln!("faultline: {e}");
+    eprintln!("{}: {e}", super::program());
     match e {
         RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
         RunError::Build(_) | RunError::Params { .. } => EXIT_BAD_INPUT,
