@@ -395,6 +395,9 @@ impl<'p, P: Process> Checker<'p, P> {
                 found.push(report);
                 continue;
             }
+            if self.judged_by_goal(p) {
+                continue;
+            }
             let broken = match (p.when, p.state_check()) {
                 (_, None) => self.monitors.at_end(sim, index),
                 (CheckWhen::Sometimes, _) => None,
@@ -406,6 +409,14 @@ impl<'p, P: Process> Checker<'p, P> {
         }
         found.extend(self.overdue(sim, SimTime::MAX));
         found
+    }
+
+    /// Whether a goal judges `p` in its own window: an `AtEnd` property named as a liveness
+    /// goal is not judged again at the end, where a correct protocol may just be changing its
+    /// mind (a follower that missed two heartbeats starts an election in the run's last
+    /// instant) after the goal saw it hold.
+    fn judged_by_goal(&self, p: &Property<P>) -> bool {
+        p.when == CheckWhen::AtEnd && self.goals.iter().any(|g| g.spec.condition == p.name)
     }
 
     /// How each goal turned out so far.

@@ -342,3 +342,54 @@ fn a_monitor_cannot_be_a_liveness_condition() {
         .expect("refused");
     assert!(error.contains("is a monitor"), "{error}");
 }
+
+/// An `AtEnd` property that a liveness goal names is judged by the goal in its window, not
+/// again at the end, where it may no longer hold though the goal saw it hold.
+#[test]
+fn an_at_end_property_named_by_a_goal_is_judged_by_the_goal_alone() {
+    // Node 1 leads term 1 from about 100 ms to 150 ms; at the end (1 s) nobody leads.
+    let leads = Property::at_end("term_1", "a node leads term 1", |sim| {
+        someone_leads_term(sim, 1)
+    });
+    let props = [leads];
+    let goal = Eventually {
+        condition: "term_1".into(),
+        from: SimTime::ZERO,
+        within: SimDuration::from_millis(500),
+        after: "the start".into(),
+    };
+    let mut sim = term_server(1, false).expect("builds");
+    let mut checker = Checker::new(&props, CheckEvery::Event)
+        .eventually(goal.clone())
+        .expect("a state condition");
+    assert!(
+        checker
+            .step_until(&mut sim, SimTime::from_secs(1))
+            .expect("runs")
+            .is_none()
+    );
+    assert!(
+        checker.finish(&sim).is_empty(),
+        "the goal held; the end does not judge again"
+    );
+    assert_eq!(checker.goals()[0].status, "held");
+    // Without the goal, the same property fails at the end.
+    let mut sim = term_server(1, false).expect("builds");
+    let found = run_checked(&mut sim, SimTime::from_secs(1), &props).expect("within limits");
+    assert_eq!(found.len(), 1, "{found:?}");
+    // A goal that never held still fails, once, as the goal.
+    let never = Eventually {
+        condition: "term_1".into(),
+        from: SimTime::from_millis(300),
+        within: SimDuration::from_millis(500),
+        after: "300ms".into(),
+    };
+    let mut sim = term_server(1, false).expect("builds");
+    let mut checker = Checker::new(&props, CheckEvery::Event)
+        .eventually(never)
+        .expect("a state condition");
+    let broken = checker
+        .step_until(&mut sim, SimTime::from_secs(1))
+        .expect("runs");
+    assert!(broken.is_some_and(|v| v.property == "term_1"));
+}

@@ -448,6 +448,11 @@ impl<P: Process> Sim<P> {
         &self.core.clients.log
     }
 
+    /// The run's simulated clients, if it has any.
+    pub fn workload(&self) -> Option<&WorkloadConfig> {
+        self.core.clients.config()
+    }
+
     /// Whether the last event ran a process handler or applied a fault: only those change
     /// node states. Client-side events (invocations, replies reaching clients, timeouts),
     /// messages dropped or held on arrival, and cancelled timers do not.

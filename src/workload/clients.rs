@@ -78,6 +78,10 @@ impl Clients {
         }
     }
 
+    pub(crate) fn config(&self) -> Option<&WorkloadConfig> {
+        self.config.as_ref()
+    }
+
     pub(crate) fn new(config: WorkloadConfig, seed: u64, node_count: u32) -> Clients {
         let clients = (0..config.clients)
             .map(|c| Client {
