@@ -34,7 +34,6 @@ use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
-use crate::protocol::check_at_least;
 use crate::storage::Storage;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{ClientOp, Model, Reply, Request, RequestId};
@@ -557,20 +556,7 @@ impl Protocol for PrimaryBackup {
     }
 
     fn check_params(params: &Params, _node_count: u32) -> Result<(), String> {
-        check_at_least(
-            "heartbeat_interval",
-            params.heartbeat_interval,
-            INTERVAL_MIN,
-        )?;
-        check_at_least("suspect_after", params.suspect_after, INTERVAL_MIN)?;
-        if params.suspect_after <= params.heartbeat_interval {
-            return Err(format!(
-                "`suspect_after` is {}, not more than `heartbeat_interval` {}: backups would \
-                 suspect a live primary between two of its pings",
-                params.suspect_after, params.heartbeat_interval
-            ));
-        }
-        Ok(())
+        params.check()
     }
 
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {

@@ -1,6 +1,7 @@
 //! The parameters and bug variants of primary-backup, with their documentation.
 
-use super::{BugDoc, ParamDoc};
+use super::{BugDoc, INTERVAL_MIN, ParamDoc};
+use crate::protocol::check_at_least;
 use crate::time::SimDuration;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +13,23 @@ pub struct Params {
     pub heartbeat_interval: SimDuration,
     /// Silence after which a backup takes its primary for dead and starts the next view.
     pub suspect_after: SimDuration,
+}
+
+impl Params {
+    /// What `check_params` enforces: the ranges `list` prints, and a suspicion slower than a
+    /// heartbeat.
+    pub(super) fn check(&self) -> Result<(), String> {
+        check_at_least("heartbeat_interval", self.heartbeat_interval, INTERVAL_MIN)?;
+        check_at_least("suspect_after", self.suspect_after, INTERVAL_MIN)?;
+        if self.suspect_after <= self.heartbeat_interval {
+            return Err(format!(
+                "`suspect_after` is {}, not more than `heartbeat_interval` {}: backups would \
+                 suspect a live primary between two of its pings",
+                self.suspect_after, self.heartbeat_interval
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for Params {
