@@ -126,3 +126,45 @@ fn a_passing_scenario_exits_0_and_bad_flags_exit_2() {
         assert_eq!(faultline(&bad).status.code(), Some(2), "{bad:?}");
     }
 }
+
+#[test]
+fn a_sweep_that_could_run_no_seed_is_refused() {
+    let out = out_dir("nothing");
+    let out_s = out.to_str().unwrap();
+    for budget in ["0s", "0ms", "0"] {
+        let o = faultline(&["fuzz", PASSING, "--out", out_s, "--time-budget", budget]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{budget}: {stderr}");
+        assert!(stderr.contains("would start no seed"), "{stderr}");
+        assert!(
+            o.stdout.is_empty(),
+            "no report for a sweep that ran nothing"
+        );
+    }
+    let o = faultline(&["fuzz", PASSING, "--out", out_s, "--count", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--count"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn the_library_reports_a_sweep_that_ran_no_seed_as_an_error() {
+    let scenario = faultline::Registry::builtin()
+        .load(Path::new(PASSING))
+        .unwrap();
+    let out = out_dir("nothing-lib");
+    let options = faultline::explore::FuzzOptions {
+        seeds: faultline::explore::SeedRange::first(10),
+        shard: None,
+        jobs: 1,
+        out: out.clone(),
+        stop_after: None,
+        time_budget: Some(std::time::Duration::ZERO),
+        progress: false,
+        source: PASSING.to_string(),
+        resume: false,
+    };
+    let e = faultline::explore::fuzz(&scenario, &options).unwrap_err();
+    assert!(e.to_string().starts_with("nothing was fuzzed: "), "{e}");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -1,6 +1,6 @@
 //! The exploration commands: `fuzz`, `shrink` and `merge`.
 
-use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format, parse_duration};
+use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format, parse_budget};
 use crate::explore;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,8 @@ runs only the seeds not finished and reports all failures, earlier ones included
 Exit codes:
   0  no seed failed
   1  at least one seed failed
-  2  bad input: an invalid scenario, a bad flag, or OUT cannot be written
+  2  bad input: an invalid scenario, a bad flag, OUT cannot be written, or no seed ran
+     (nothing was fuzzed)
   3  internal error (a bug in faultline)
 
 Examples:
@@ -48,7 +49,7 @@ pub(super) struct FuzzArgs {
     #[arg(long, value_name = "F", value_parser = clap::value_parser!(u64).range(1..))]
     stop_after: Option<u64>,
     /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_budget)]
     time_budget: Option<std::time::Duration>,
     /// Skip the seeds OUT/progress records as finished by an earlier run (e.g. one that was
     /// killed) and report their failures too, read back from OUT.

@@ -67,6 +67,17 @@ pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
     }
 }
 
+/// A fuzz time budget: a duration above zero, since a zero budget starts no seed.
+pub(super) fn parse_budget(text: &str) -> Result<std::time::Duration, String> {
+    let budget = parse_duration(text)?;
+    if budget.is_zero() {
+        return Err(format!(
+            "a time budget of `{text}` would start no seed; give at least 1ms"
+        ));
+    }
+    Ok(budget)
+}
+
 fn initial_value(text: &str) -> crate::history::Value {
     use crate::history::Value;
     match text {

@@ -27,7 +27,9 @@ mod run;
 mod viz;
 
 use explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};
-use history::{CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, check_history, parse_duration};
+use history::{
+    CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, check_history, parse_budget, parse_duration,
+};
 use run::{RunArgs, run};
 use viz::{VIZ_HELP, VizArgs, viz};
 

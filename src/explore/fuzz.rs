@@ -87,6 +87,9 @@ pub enum FuzzError {
     },
     #[error("the seed selection is empty")]
     NoSeeds,
+    /// Not one seed finished, so the sweep says nothing about the scenario.
+    #[error("nothing was fuzzed: {0}")]
+    NothingFuzzed(String),
     #[error("cannot record progress in {file}: {error}")]
     Progress { file: String, error: std::io::Error },
 }
@@ -185,6 +188,17 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
     let mut all: Vec<u64> = finished.iter().copied().collect();
     all.extend_from_slice(&shared.seeds[..taken]);
     all.sort_unstable();
+    let stop_reason = shared
+        .stop_reason
+        .into_inner()
+        .expect("no worker panics holding it");
+    if all.is_empty() {
+        let why = stop_reason.unwrap_or_else(|| "no seed started".to_string());
+        return Err(FuzzError::NothingFuzzed(format!(
+            "{why} before the first of {} seeds finished",
+            planned.len()
+        )));
+    }
     Ok(FuzzReport {
         scenario: base.name.clone(),
         seeds_planned: planned.len() as u64,
@@ -193,10 +207,7 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         failures,
         wall_time_s,
         seeds_per_second: ran_now as f64 / wall_time_s.max(1e-9),
-        stopped_early: shared
-            .stop_reason
-            .into_inner()
-            .expect("no worker panics holding it"),
+        stopped_early: stop_reason,
         seeds: all,
     })
 }
