@@ -22,7 +22,7 @@ Models:
 Exit codes:
   0  linearizable (or valid)
   1  not linearizable / not valid (the first op at fault is named)
-  2  bad input: an unreadable or malformed history, or a bad flag
+  2  bad input: an unreadable or malformed history, one with no operations, or a bad flag
   4  unknown: the time (or memory) budget ran out before a verdict
 
 Examples:
@@ -97,7 +97,7 @@ pub(super) fn check_history(
     format: Format,
     time_budget: std::time::Duration,
 ) -> u8 {
-    use crate::history::{self, Format as In};
+    use crate::history::Format as In;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
     let format_in = format_in.map(|f| match f {
         HistoryFormat::Jsonl => In::Jsonl,
@@ -120,10 +120,12 @@ pub(super) fn check_history(
         threads: 0,
     };
     let name = file.display().to_string();
-    let checked = history::load(file, format_in)
-        .and_then(|h| linearizability::check(&name, &h, &options).map(|r| (h, r)));
-    let (h, r) = match checked {
-        Ok(x) => x,
+    let h = match load_ops(file, format_in) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let r = match linearizability::check(&name, &h, &options) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_BAD_INPUT;
@@ -147,10 +149,13 @@ fn check_other(
     format_in: Option<crate::history::Format>,
     format: Format,
 ) -> u8 {
-    use crate::{checkers, history};
+    use crate::checkers;
     let name = file.display().to_string();
-    let checked = history::load(file, format_in).and_then(|h| checkers::check(kind, &name, &h));
-    let outcome = match checked {
+    let h = match load_ops(file, format_in) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let outcome = match checkers::check(kind, &name, &h) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
@@ -166,4 +171,25 @@ fn check_other(
     } else {
         EXIT_VIOLATION
     }
+}
+
+/// The history of `file`, refused when it holds no operation: every checker would call an
+/// empty history valid, which says nothing about the system that should have written it.
+fn load_ops(
+    file: &Path,
+    format_in: Option<crate::history::Format>,
+) -> Result<crate::history::History, u8> {
+    let h = crate::history::load(file, format_in).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_BAD_INPUT
+    })?;
+    if h.ops.is_empty() {
+        let read = match h.events {
+            0 => String::new(),
+            n => format!(" ({n} events read, none of them a client operation)"),
+        };
+        eprintln!("{}: the history has no operations{read}", file.display());
+        return Err(EXIT_BAD_INPUT);
+    }
+    Ok(h)
 }
