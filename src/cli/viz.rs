@@ -15,8 +15,8 @@ the selected event, and the node's state before and after it when the trace has 
 
 Exit codes:
   0  the page was written
-  2  bad input: an unreadable or malformed trace (named as file:line:column), or OUT
-     cannot be written
+  2  bad input: an unreadable or malformed trace (named as file:line:column), a trace
+     with no events, or OUT cannot be written
 
 Examples:
   faultline run scenarios/raft-figure8-bug.yaml --trace run.jsonl --states
@@ -43,6 +43,11 @@ pub(super) fn viz(args: &VizArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if trace.events == 0 {
+        // A page of no events looks like a run where nothing happened, which no run is.
+        eprintln!("{}: the trace has no events", args.trace.display());
+        return EXIT_BAD_INPUT;
+    }
     let title = args.title.clone().unwrap_or_else(|| {
         args.trace
             .file_name()
