@@ -144,18 +144,16 @@ fn print_fuzz_report(report: &explore::FuzzReport, junit: Option<&Path>, format:
         eprintln!("{}: cannot write the JUnit report: {e}", path.display());
         return EXIT_BAD_INPUT;
     }
-    match format {
-        Format::Text => print!("{}", explore::fuzz::text(report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("the report serialises")
-        ),
-    }
-    if report.failures.is_empty() {
+    let text = match format {
+        Format::Text => explore::fuzz::text(report),
+        Format::Json => serde_json::to_string_pretty(report).expect("the report serialises") + "\n",
+    };
+    let verdict = if report.failures.is_empty() {
         EXIT_OK
     } else {
         EXIT_VIOLATION
-    }
+    };
+    super::out::finish(&text, verdict)
 }
 
 pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
@@ -177,14 +175,13 @@ pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    match args.format {
-        Format::Text => print!("{}", explore::shrink::text(&report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serialises")
-        ),
-    }
-    EXIT_OK
+    let text = match args.format {
+        Format::Text => explore::shrink::text(&report),
+        Format::Json => {
+            serde_json::to_string_pretty(&report).expect("the report serialises") + "\n"
+        }
+    };
+    super::out::finish(&text, EXIT_OK)
 }
 
 pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {

@@ -131,15 +131,16 @@ pub(super) fn check_history(
             return EXIT_BAD_INPUT;
         }
     };
-    match format {
-        Format::Text => print!("{}", linearizability::render::text(&name, &h, &r, model)),
-        Format::Json => println!("{}", linearizability::render::json(&h, &r, model)),
-    }
-    match r.verdict {
+    let text = match format {
+        Format::Text => linearizability::render::text(&name, &h, &r, model),
+        Format::Json => format!("{}\n", linearizability::render::json(&h, &r, model)),
+    };
+    let verdict = match r.verdict {
         Verdict::Linearizable => EXIT_OK,
         Verdict::NotLinearizable(_) => EXIT_VIOLATION,
         Verdict::Unknown(_) => EXIT_UNKNOWN,
-    }
+    };
+    super::out::finish(&text, verdict)
 }
 
 /// `check-history` with a model of [`crate::checkers`]: no search, so no budget.
@@ -162,15 +163,16 @@ fn check_other(
             return EXIT_BAD_INPUT;
         }
     };
-    match format {
-        Format::Text => print!("{}", checkers::text(&name, &outcome)),
-        Format::Json => println!("{}", checkers::json(&outcome)),
-    }
-    if outcome.valid {
+    let text = match format {
+        Format::Text => checkers::text(&name, &outcome),
+        Format::Json => format!("{}\n", checkers::json(&outcome)),
+    };
+    let verdict = if outcome.valid {
         EXIT_OK
     } else {
         EXIT_VIOLATION
-    }
+    };
+    super::out::finish(&text, verdict)
 }
 
 /// The history of `file`, refused when it holds no operation: every checker would call an

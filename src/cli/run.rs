@@ -98,33 +98,41 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     } else {
         None
     };
-    match format {
-        Format::Text => {
-            print!("{}", report::text(&report));
-            if let Some(d) = &determinism {
-                print!("{}", report::determinism_text(d, &report.node_names));
-            }
-            if let Some(path) = trace {
-                println!("trace file {}", path.display());
-            }
-            if let Some(path) = &args.history {
-                println!("history    {}", path.display());
-            }
-            if let Some(path) = &args.shiviz {
-                println!("shiviz     {}", path.display());
-            }
-            if let Some(path) = &args.html {
-                println!("page       {}", path.display());
-            }
-        }
-        Format::Json => println!("{}", report::json(&report, determinism.as_ref())),
-    }
+    let text = match format {
+        Format::Text => run_text(args, &report, determinism.as_ref()),
+        Format::Json => format!("{}\n", report::json(&report, determinism.as_ref())),
+    };
     let deterministic = determinism.as_ref().is_none_or(|d| d.is_deterministic());
-    if report.expectation_met && deterministic {
+    let verdict = if report.expectation_met && deterministic {
         EXIT_OK
     } else {
         EXIT_VIOLATION
+    };
+    super::out::finish(&text, verdict)
+}
+
+/// The report in words, with the files the run wrote.
+fn run_text(
+    args: &RunArgs,
+    report: &scenario::RunReport,
+    determinism: Option<&crate::trace::Determinism>,
+) -> String {
+    let mut text = report::text(report);
+    if let Some(d) = determinism {
+        text.push_str(&report::determinism_text(d, &report.node_names));
     }
+    let files = [
+        ("trace file", &args.trace),
+        ("history   ", &args.history),
+        ("shiviz    ", &args.shiviz),
+        ("page      ", &args.html),
+    ];
+    for (label, path) in files {
+        if let Some(path) = path {
+            text.push_str(&format!("{label} {}\n", path.display()));
+        }
+    }
+    text
 }
 
 fn run_error(e: &RunError) -> u8 {

@@ -69,6 +69,6 @@ pub(super) fn viz(args: &VizArgs) -> u8 {
         eprintln!("{}: cannot write the page: {e}", out.display());
         return EXIT_BAD_INPUT;
     }
-    println!("{}: {events} events drawn", out.display());
-    EXIT_OK
+    let done = format!("{}: {events} events drawn\n", out.display());
+    super::out::finish(&done, EXIT_OK)
 }
