@@ -106,6 +106,11 @@ Example:
   faultline merge shard-0.json shard-1.json shard-2.json shard-3.json --junit fuzz.xml";
 
 pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
+    if let Some(junit) = &args.junit
+        && let Err(code) = super::paths::refuse_overwrite(&[&args.file], &[("--junit", junit)])
+    {
+        return code;
+    }
     let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -168,6 +173,9 @@ pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
         .out
         .clone()
         .unwrap_or_else(|| explore::shrink::default_out(&args.file));
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &[("the output", &out)]) {
+        return code;
+    }
     let report = match explore::shrink(&scenario, &args.file.display().to_string(), &out) {
         Ok(r) => r,
         Err(e) => {
@@ -185,6 +193,12 @@ pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
 }
 
 pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {
+    if let Some(junit) = junit {
+        let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        if let Err(code) = super::paths::refuse_overwrite(&inputs, &[("--junit", junit)]) {
+            return code;
+        }
+    }
     let mut reports = Vec::new();
     for file in files {
         let parsed = std::fs::read_to_string(file)

@@ -25,6 +25,7 @@ mod explore;
 mod history;
 mod list;
 mod out;
+mod paths;
 mod run;
 mod viz;
 

@@ -40,6 +40,19 @@ pub(super) struct RunArgs {
 
 pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     let (seed, trace, format) = (args.seed, args.trace.as_deref(), args.format);
+    let outputs = [
+        ("--trace", &args.trace),
+        ("--history", &args.history),
+        ("--html", &args.html),
+        ("--shiviz", &args.shiviz),
+    ];
+    let outputs: Vec<(&str, &std::path::Path)> = outputs
+        .iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| (*flag, p)))
+        .collect();
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &outputs) {
+        return code;
+    }
     let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(e) => {

@@ -36,6 +36,13 @@ pub(super) struct VizArgs {
 }
 
 pub(super) fn viz(args: &VizArgs) -> u8 {
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.trace.with_extension("html"));
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.trace], &[("the page", &out)]) {
+        return code;
+    }
     let trace = match viz::read_trace(&args.trace) {
         Ok(t) => t,
         Err(e) => {
@@ -61,10 +68,6 @@ pub(super) fn viz(args: &VizArgs) -> u8 {
     };
     let events = trace.events;
     let page = Page::new(meta, trace.records);
-    let out = args
-        .output
-        .clone()
-        .unwrap_or_else(|| args.trace.with_extension("html"));
     if let Err(e) = page.write(&out) {
         eprintln!("{}: cannot write the page: {e}", out.display());
         return EXIT_BAD_INPUT;
