@@ -100,7 +100,8 @@ and seeds/s summed (the throughput of the shards together).
 Exit codes:
   0  no failures
   1  at least one failure
-  2  bad input: an unreadable or invalid report, or reports of different scenarios
+  2  bad input: an unreadable or invalid report, reports of different scenarios, or
+     reports that overlap (the same shard twice, or seed sets with a seed in common)
 
 Example:
   faultline merge shard-0.json shard-1.json shard-2.json shard-3.json --junit fuzz.xml";
@@ -219,6 +220,21 @@ pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> 
     }
     match explore::merge(&reports) {
         Ok(r) => print_fuzz_report(&r, junit, format),
+        Err(explore::MergeError::Overlap {
+            first,
+            second,
+            seed,
+            how,
+        }) => {
+            eprintln!(
+                "{}: {} and {} overlap: both hold seed {seed}{how}; merge each shard once, \
+                 from shards K/N of one seed range",
+                super::program(),
+                files[first].display(),
+                files[second].display()
+            );
+            EXIT_BAD_INPUT
+        }
         Err(e) => {
             eprintln!("{}: {e}", super::program());
             EXIT_BAD_INPUT

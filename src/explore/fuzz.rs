@@ -7,7 +7,7 @@
 //! and they only decide which seeds start.
 
 use super::case::{Finding, check, seed_scenario, write_finding};
-use super::seeds::{SeedRange, Shard, selected};
+use super::seeds::{SeedRange, SeedSet, Shard, selected};
 use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,10 @@ pub struct FuzzReport {
     pub seeds_per_second: f64,
     /// Why the sweep stopped before every planned seed ran, if it did.
     pub stopped_early: Option<String>,
+    /// The seeds planned: one set for a sweep, one per report for a merge. `merge` refuses
+    /// reports whose sets overlap. Absent from reports of older versions.
+    #[serde(default)]
+    pub seed_sets: Vec<SeedSet>,
     /// The finished seeds, sorted (for `--junit`; not in the JSON report).
     #[serde(skip)]
     pub seeds: Vec<u64>,
@@ -208,6 +212,10 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         wall_time_s,
         seeds_per_second: ran_now as f64 / wall_time_s.max(1e-9),
         stopped_early: stop_reason,
+        seed_sets: vec![SeedSet {
+            seeds: opts.seeds,
+            shard: opts.shard,
+        }],
         seeds: all,
     })
 }
@@ -483,63 +491,6 @@ pub fn xml_escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Why shard reports cannot be merged.
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    #[error("nothing to merge")]
-    Empty,
-    #[error("the reports are of different scenarios: `{0}` and `{1}`")]
-    Scenarios(String, String),
-}
-
-/// Combines the reports of the shards of one sweep: seeds planned, run and resumed summed;
-/// failures concatenated and sorted by seed (a seed reported twice counts once); the wall
-/// time is the longest (shards run side by side) and `seeds_per_second` is the sum of the
-/// shards' rates, the throughput of all shards together; `stopped_early` lists each shard
-/// that stopped early.
-pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
-    let first = reports.first().ok_or(MergeError::Empty)?;
-    let mut out = FuzzReport {
-        scenario: first.scenario.clone(),
-        seeds_planned: 0,
-        seeds_run: 0,
-        seeds_resumed: 0,
-        failures: Vec::new(),
-        wall_time_s: 0.0,
-        seeds_per_second: 0.0,
-        stopped_early: None,
-        seeds: Vec::new(),
-    };
-    let mut stopped = Vec::new();
-    for (i, r) in reports.iter().enumerate() {
-        if r.scenario != first.scenario {
-            return Err(MergeError::Scenarios(
-                first.scenario.clone(),
-                r.scenario.clone(),
-            ));
-        }
-        out.seeds_planned += r.seeds_planned;
-        out.seeds_run += r.seeds_run;
-        out.seeds_resumed += r.seeds_resumed;
-        out.failures.extend(r.failures.iter().cloned());
-        out.wall_time_s = out.wall_time_s.max(r.wall_time_s);
-        out.seeds_per_second += r.seeds_per_second;
-        out.seeds.extend_from_slice(&r.seeds);
-        if let Some(why) = &r.stopped_early {
-            stopped.push(format!("report {}: {why}", i + 1));
-        }
-    }
-    out.failures
-        .sort_by(|a, b| (a.seed, &a.property).cmp(&(b.seed, &b.property)));
-    out.failures.dedup_by_key(|f| f.seed);
-    out.seeds.sort_unstable();
-    out.seeds.dedup();
-    if !stopped.is_empty() {
-        out.stopped_early = Some(stopped.join("; "));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
