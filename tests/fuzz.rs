@@ -168,3 +168,34 @@ fn the_library_reports_a_sweep_that_ran_no_seed_as_an_error() {
     assert!(e.to_string().starts_with("nothing was fuzzed: "), "{e}");
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn the_text_summary_groups_failures_by_property_and_the_json_lists_all() {
+    let out = out_dir("grouped");
+    let (code, failures) = fuzz(BUGGY, &out, &["--count", "30"]);
+    assert_eq!((code, failures.len()), (1, 30));
+    let o = faultline(&[
+        "fuzz",
+        BUGGY,
+        "--count",
+        "30",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text.contains("30 failing\n"), "{text}");
+    assert!(text.contains("  all_delivered: 30 seeds\n"), "{text}");
+    let seed_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("    seed "))
+        .collect();
+    assert_eq!(seed_lines.len(), 5, "{text}");
+    assert!(
+        seed_lines[0].contains("all_delivered/seed-0.yaml"),
+        "{text}"
+    );
+    assert!(text.contains("    ... and 25 more\n"), "{text}");
+    assert!(text.lines().count() <= 8, "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -414,14 +414,29 @@ pub fn text(r: &FuzzReport) -> String {
     if let Some(why) = &r.stopped_early {
         out.push_str(&format!("stopped early: {why}\n"));
     }
+    // Thousands of failures of one property are one finding: a few seeds to replay each,
+    // the rest counted (the JSON report lists them all).
+    let mut by_property: std::collections::BTreeMap<&str, Vec<&Failure>> = Default::default();
     for f in &r.failures {
-        out.push_str(&format!(
-            "  seed {:<8} {:<20} {}\n",
-            f.seed, f.property, f.file
-        ));
+        by_property.entry(&f.property).or_default().push(f);
+    }
+    for (property, failures) in by_property {
+        let seeds = if failures.len() == 1 { "seed" } else { "seeds" };
+        out.push_str(&format!("  {property}: {} {seeds}\n", failures.len()));
+        for f in failures.iter().take(TEXT_SEEDS_PER_PROPERTY_MAX) {
+            out.push_str(&format!("    seed {:<8} {}\n", f.seed, f.file));
+        }
+        if let Some(more) = failures.len().checked_sub(TEXT_SEEDS_PER_PROPERTY_MAX)
+            && more > 0
+        {
+            out.push_str(&format!("    ... and {more} more\n"));
+        }
     }
     out
 }
+
+/// Failing seeds the text summary lists per property.
+pub const TEXT_SEEDS_PER_PROPERTY_MAX: usize = 5;
 
 /// The report as JUnit XML: one `<testsuite>` named after the scenario, one `<testcase>` per
 /// finished seed (`seed-N`), and a `<failure>` in each failing one whose text is the replay
