@@ -67,3 +67,68 @@ fn a_closed_pipe_ends_the_command_quietly_with_its_verdict() {
         assert!(!stderr.contains("standard output"), "{args:?}: {stderr}");
     }
 }
+
+/// `run` of a scenario of about 1 MB of trace and page (5,490 events), in `dir`.
+fn run_raft(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut args = vec!["run", "scenarios/raft-figure8-bug.yaml"];
+    args.extend_from_slice(extra);
+    faultline()
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn outputs_above_max_output_mb_are_refused_and_large_ones_announced() {
+    let d = std::env::temp_dir().join(format!("faultline-output-{}-max", std::process::id()));
+    let (trace, html, log) = (d.join("t.jsonl"), d.join("p.html"), d.join("s.log"));
+    let (t, h, s) = (
+        trace.to_str().unwrap(),
+        html.to_str().unwrap(),
+        log.to_str().unwrap(),
+    );
+    // Each about 1 MB: below a 1 MB maximum, above half of it, so announced and written.
+    let out = run_raft(&d, &["--trace", t, "--html", h, "--max-output-mb", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: the page {h} will be about 1.0 MB")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("warning: the trace {t} has passed 0.5 MB")),
+        "{stderr}"
+    );
+    assert!(trace.exists() && html.exists());
+    let _ = std::fs::remove_dir_all(&d);
+    for (flag, path, what) in [("--html", h, "the page"), ("--shiviz", s, "the ShiViz log")] {
+        let out = run_raft(&d, &[flag, path, "--max-output-mb", "0"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{what} {path} would be about 1.")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("MB, above --max-output-mb 0"), "{stderr}");
+        assert!(!std::path::Path::new(path).exists(), "{what} not written");
+    }
+    let out = run_raft(&d, &["--trace", t, "--max-output-mb", "0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("would pass --max-output-mb 0"), "{stderr}");
+    assert!(!trace.exists(), "no trace cut short is left");
+    // `viz` checks the page it would draw the same way.
+    let out = run_raft(&d, &["--trace", t]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = faultline()
+        .args(["viz", t, "-o", h, "--max-output-mb", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("above --max-output-mb 0"), "{stderr}");
+    assert!(!html.exists());
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -27,6 +27,7 @@ mod list;
 mod out;
 mod paths;
 mod run;
+mod size;
 mod viz;
 
 use explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};

@@ -33,6 +33,10 @@ pub(super) struct VizArgs {
     /// The page's heading (default: the trace's file name).
     #[arg(long)]
     title: Option<String>,
+    /// Refuse to write a page above N MB (of 2^20 bytes); one above 100 MB (or half of N)
+    /// is announced on standard error with its estimated size.
+    #[arg(long = "max-output-mb", value_name = "N", default_value_t = 500)]
+    output_mb_max: u64,
 }
 
 pub(super) fn viz(args: &VizArgs) -> u8 {
@@ -68,6 +72,10 @@ pub(super) fn viz(args: &VizArgs) -> u8 {
     };
     let events = trace.events;
     let page = Page::new(meta, trace.records);
+    let limit = super::size::Limit::new(args.output_mb_max);
+    if let Err(code) = limit.check("the page", &out, page.size_estimate_bytes()) {
+        return code;
+    }
     if let Err(e) = page.write(&out) {
         eprintln!("{}: cannot write the page: {e}", out.display());
         return EXIT_BAD_INPUT;
