@@ -195,3 +195,29 @@ fn wrong_function_for_the_model_is_bad_input() {
     let (code, _, err) = run("register-ok.jsonl", &["--model", "set"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn a_history_with_no_operations_is_bad_input_for_every_model() {
+    for model in [
+        "register",
+        "cas-register",
+        "kv",
+        "counter",
+        "set",
+        "unique-ids",
+    ] {
+        let (code, out, err) = run("empty.jsonl", &["--model", model]);
+        assert_eq!(code, 2, "{model}: {out}{err}");
+        assert!(
+            err.contains("empty.jsonl: the history has no operations"),
+            "{err}"
+        );
+        assert!(out.is_empty(), "{model}: no verdict is printed: {out}");
+    }
+    let (code, _, err) = run("nemesis-only.edn", &["--model", "counter"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("no operations (2 events read, none of them a client operation)"),
+        "{err}"
+    );
+}

@@ -141,3 +141,76 @@ fn a_correct_raft_is_not_failed_by_an_election_in_the_runs_last_instant() {
     );
     assert_eq!((code, failures), (0, Vec::new()));
 }
+
+#[test]
+fn a_sweep_that_could_run_no_seed_is_refused() {
+    let out = out_dir("nothing");
+    let out_s = out.to_str().unwrap();
+    for budget in ["0s", "0ms", "0"] {
+        let o = faultline(&["fuzz", PASSING, "--out", out_s, "--time-budget", budget]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{budget}: {stderr}");
+        assert!(stderr.contains("would start no seed"), "{stderr}");
+        assert!(
+            o.stdout.is_empty(),
+            "no report for a sweep that ran nothing"
+        );
+    }
+    let o = faultline(&["fuzz", PASSING, "--out", out_s, "--count", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--count"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn the_library_reports_a_sweep_that_ran_no_seed_as_an_error() {
+    let scenario = faultline::Registry::builtin()
+        .load(Path::new(PASSING))
+        .unwrap();
+    let out = out_dir("nothing-lib");
+    let options = faultline::explore::FuzzOptions {
+        seeds: faultline::explore::SeedRange::first(10),
+        shard: None,
+        jobs: 1,
+        out: out.clone(),
+        stop_after: None,
+        time_budget: Some(std::time::Duration::ZERO),
+        progress: false,
+        source: PASSING.to_string(),
+        resume: false,
+    };
+    let e = faultline::explore::fuzz(&scenario, &options).unwrap_err();
+    assert!(e.to_string().starts_with("nothing was fuzzed: "), "{e}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn the_text_summary_groups_failures_by_property_and_the_json_lists_all() {
+    let out = out_dir("grouped");
+    let (code, failures) = fuzz(BUGGY, &out, &["--count", "30"]);
+    assert_eq!((code, failures.len()), (1, 30));
+    let o = faultline(&[
+        "fuzz",
+        BUGGY,
+        "--count",
+        "30",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text.contains("30 failing\n"), "{text}");
+    assert!(text.contains("  all_delivered: 30 seeds\n"), "{text}");
+    let seed_lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("    seed "))
+        .collect();
+    assert_eq!(seed_lines.len(), 5, "{text}");
+    assert!(
+        seed_lines[0].contains("all_delivered/seed-0.yaml"),
+        "{text}"
+    );
+    assert!(text.contains("    ... and 25 more\n"), "{text}");
+    assert!(text.lines().count() <= 8, "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -318,3 +318,65 @@ fn merged_shards_are_the_unsharded_sweep() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn overlapping_reports_are_refused_naming_both_files() {
+    let dir = out_dir("overlap");
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |extra: &[&str], name: &str| -> String {
+        let out = dir.join(name);
+        let mut args = vec!["fuzz", MIXED, "--format", "json", "--out"];
+        args.push(out.to_str().unwrap());
+        args.extend_from_slice(extra);
+        let o = faultline(&args);
+        let path = dir.join(format!("{name}.json"));
+        std::fs::write(&path, &o.stdout).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let s0 = run(&["--seeds", "0..20", "--shard", "0/2"], "s0");
+    let s1 = run(&["--seeds", "0..20", "--shard", "1/2"], "s1");
+    let t1 = run(&["--seeds", "0..20", "--shard", "1/4"], "t1");
+    let late = run(&["--seeds", "15..30"], "late");
+    let cases = [
+        (
+            vec![&s0, &s0],
+            "both hold seed 0 (seeds 0..20 shard 0/2 and seeds 0..20 shard 0/2)",
+        ),
+        (
+            vec![&s0, &s1, &t1],
+            "both hold seed 1 (seeds 0..20 shard 1/2 and seeds 0..20 shard 1/4)",
+        ),
+        (
+            vec![&s0, &late],
+            "both hold seed 16 (seeds 0..20 shard 0/2 and seeds 15..30)",
+        ),
+    ];
+    for (files, why) in cases {
+        let mut args = vec!["merge"];
+        args.extend(files.iter().map(|f| f.as_str()));
+        let o = faultline(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{files:?}: {stderr}");
+        let (a, b) = (files[files.len() - 2], files[files.len() - 1]);
+        let (a, b) = if files.len() == 3 { (&s1, &t1) } else { (a, b) };
+        assert!(
+            stderr.contains(&format!("{a} and {b} overlap: {why}")),
+            "{stderr}"
+        );
+        assert!(o.stdout.is_empty(), "no merged report");
+    }
+    // Reports without seed sets (older versions) still overlap when a seed failed in both.
+    let text = std::fs::read_to_string(&s0).unwrap();
+    let mut old: serde_json::Value = serde_json::from_str(&text).unwrap();
+    old.as_object_mut().unwrap().remove("seed_sets");
+    assert!(
+        !old["failures"].as_array().unwrap().is_empty(),
+        "s0 has failures"
+    );
+    let old_path = dir.join("old.json");
+    std::fs::write(&old_path, old.to_string()).unwrap();
+    let o = faultline(&["merge", old_path.to_str().unwrap(), &s0]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("overlap: both hold seed"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

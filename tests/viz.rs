@@ -153,6 +153,27 @@ fn malformed_traces_are_located_errors_with_exit_2() {
 }
 
 #[test]
+fn a_trace_with_no_events_draws_no_page() {
+    let d = dir("empty");
+    let violation = r#"{"kind":"violation","property":"p","message":"m"}"#;
+    for (name, text) in [
+        ("empty.jsonl", String::new()),
+        ("blank.jsonl", "\n\n".to_string()),
+        ("records-only.jsonl", format!("{violation}\n")),
+    ] {
+        let path = d.join(name);
+        std::fs::write(&path, text).unwrap();
+        let page = d.join("x.html");
+        let out = faultline(&["viz", path.to_str().unwrap(), "-o", page.to_str().unwrap()]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        let want = format!("{}: the trace has no events", path.display());
+        assert!(stderr.contains(&want), "{name}: {stderr}");
+        assert!(!page.exists(), "{name}: no page for a trace with no events");
+    }
+}
+
+#[test]
 fn states_are_recorded_on_handler_lines_without_changing_the_run() {
     let d = dir("states");
     let (plain, with) = (d.join("plain.jsonl"), d.join("states.jsonl"));

@@ -14,6 +14,7 @@ pub(super) fn after_run(
     report: &mut RunReport,
     trace: Option<&Path>,
     shiviz: Option<&Path>,
+    limit: super::size::Limit,
 ) -> Result<(), u8> {
     if report.violations.is_empty() && shiviz.is_none() {
         return Ok(());
@@ -24,6 +25,14 @@ pub(super) fn after_run(
     })?;
     explain::annotate(&events, report);
     if let Some(path) = shiviz {
+        let nodes = report.node_names.len() as u64;
+        let per_event_bytes =
+            super::size::SHIVIZ_EVENT_BYTES + super::size::SHIVIZ_NODE_BYTES * nodes;
+        limit.check(
+            "the ShiViz log",
+            path,
+            events.len() as u64 * per_event_bytes,
+        )?;
         let written = std::fs::File::create(path)
             .and_then(|f| explain::shiviz::write_log(&events, &report.node_names, f));
         if let Err(e) = written {

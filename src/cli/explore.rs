@@ -1,6 +1,6 @@
 //! The exploration commands: `fuzz`, `shrink` and `merge`.
 
-use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format, parse_duration};
+use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format, parse_budget};
 use crate::explore;
 use std::path::{Path, PathBuf};
 
@@ -15,7 +15,8 @@ runs only the seeds not finished and reports all failures, earlier ones included
 Exit codes:
   0  no seed failed
   1  at least one seed failed
-  2  bad input: an invalid scenario, a bad flag, or OUT cannot be written
+  2  bad input: an invalid scenario, a bad flag, OUT cannot be written, or no seed ran
+     (nothing was fuzzed)
   3  internal error (a bug in faultline)
 
 Examples:
@@ -48,7 +49,7 @@ pub(super) struct FuzzArgs {
     #[arg(long, value_name = "F", value_parser = clap::value_parser!(u64).range(1..))]
     stop_after: Option<u64>,
     /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m.
-    #[arg(long, value_name = "D", value_parser = parse_duration)]
+    #[arg(long, value_name = "D", value_parser = parse_budget)]
     time_budget: Option<std::time::Duration>,
     /// Skip the seeds OUT/progress records as finished by an earlier run (e.g. one that was
     /// killed) and report their failures too, read back from OUT.
@@ -99,12 +100,18 @@ and seeds/s summed (the throughput of the shards together).
 Exit codes:
   0  no failures
   1  at least one failure
-  2  bad input: an unreadable or invalid report, or reports of different scenarios
+  2  bad input: an unreadable or invalid report, reports of different scenarios, or
+     reports that overlap (the same shard twice, or seed sets with a seed in common)
 
 Example:
   faultline merge shard-0.json shard-1.json shard-2.json shard-3.json --junit fuzz.xml";
 
 pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
+    if let Some(junit) = &args.junit
+        && let Err(code) = super::paths::refuse_overwrite(&[&args.file], &[("--junit", junit)])
+    {
+        return code;
+    }
     let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -143,18 +150,16 @@ fn print_fuzz_report(report: &explore::FuzzReport, junit: Option<&Path>, format:
         eprintln!("{}: cannot write the JUnit report: {e}", path.display());
         return EXIT_BAD_INPUT;
     }
-    match format {
-        Format::Text => print!("{}", explore::fuzz::text(report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(report).expect("the report serialises")
-        ),
-    }
-    if report.failures.is_empty() {
+    let text = match format {
+        Format::Text => explore::fuzz::text(report),
+        Format::Json => serde_json::to_string_pretty(report).expect("the report serialises") + "\n",
+    };
+    let verdict = if report.failures.is_empty() {
         EXIT_OK
     } else {
         EXIT_VIOLATION
-    }
+    };
+    super::out::finish(&text, verdict)
 }
 
 pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
@@ -169,6 +174,9 @@ pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
         .out
         .clone()
         .unwrap_or_else(|| explore::shrink::default_out(&args.file));
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &[("the output", &out)]) {
+        return code;
+    }
     let report = match explore::shrink(&scenario, &args.file.display().to_string(), &out) {
         Ok(r) => r,
         Err(e) => {
@@ -176,17 +184,22 @@ pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
-    match args.format {
-        Format::Text => print!("{}", explore::shrink::text(&report)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report).expect("the report serialises")
-        ),
-    }
-    EXIT_OK
+    let text = match args.format {
+        Format::Text => explore::shrink::text(&report),
+        Format::Json => {
+            serde_json::to_string_pretty(&report).expect("the report serialises") + "\n"
+        }
+    };
+    super::out::finish(&text, EXIT_OK)
 }
 
 pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> u8 {
+    if let Some(junit) = junit {
+        let inputs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        if let Err(code) = super::paths::refuse_overwrite(&inputs, &[("--junit", junit)]) {
+            return code;
+        }
+    }
     let mut reports = Vec::new();
     for file in files {
         let parsed = std::fs::read_to_string(file)
@@ -207,6 +220,21 @@ pub(super) fn merge(files: &[PathBuf], junit: Option<&Path>, format: Format) -> 
     }
     match explore::merge(&reports) {
         Ok(r) => print_fuzz_report(&r, junit, format),
+        Err(explore::MergeError::Overlap {
+            first,
+            second,
+            seed,
+            how,
+        }) => {
+            eprintln!(
+                "{}: {} and {} overlap: both hold seed {seed}{how}; merge each shard once, \
+                 from shards K/N of one seed range",
+                super::program(),
+                files[first].display(),
+                files[second].display()
+            );
+            EXIT_BAD_INPUT
+        }
         Err(e) => {
             eprintln!("{}: {e}", super::program());
             EXIT_BAD_INPUT

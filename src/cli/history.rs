@@ -22,7 +22,7 @@ Models:
 Exit codes:
   0  linearizable (or valid)
   1  not linearizable / not valid (the first op at fault is named)
-  2  bad input: an unreadable or malformed history, or a bad flag
+  2  bad input: an unreadable or malformed history, one with no operations, or a bad flag
   4  unknown: the time (or memory) budget ran out before a verdict
 
 Examples:
@@ -67,6 +67,17 @@ pub(super) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
     }
 }
 
+/// A fuzz time budget: a duration above zero, since a zero budget starts no seed.
+pub(super) fn parse_budget(text: &str) -> Result<std::time::Duration, String> {
+    let budget = parse_duration(text)?;
+    if budget.is_zero() {
+        return Err(format!(
+            "a time budget of `{text}` would start no seed; give at least 1ms"
+        ));
+    }
+    Ok(budget)
+}
+
 fn initial_value(text: &str) -> crate::history::Value {
     use crate::history::Value;
     match text {
@@ -86,7 +97,7 @@ pub(super) fn check_history(
     format: Format,
     time_budget: std::time::Duration,
 ) -> u8 {
-    use crate::history::{self, Format as In};
+    use crate::history::Format as In;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
     let format_in = format_in.map(|f| match f {
         HistoryFormat::Jsonl => In::Jsonl,
@@ -109,24 +120,27 @@ pub(super) fn check_history(
         threads: 0,
     };
     let name = file.display().to_string();
-    let checked = history::load(file, format_in)
-        .and_then(|h| linearizability::check(&name, &h, &options).map(|r| (h, r)));
-    let (h, r) = match checked {
-        Ok(x) => x,
+    let h = match load_ops(file, format_in) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let r = match linearizability::check(&name, &h, &options) {
+        Ok(r) => r,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
-    match format {
-        Format::Text => print!("{}", linearizability::render::text(&name, &h, &r, model)),
-        Format::Json => println!("{}", linearizability::render::json(&h, &r, model)),
-    }
-    match r.verdict {
+    let text = match format {
+        Format::Text => linearizability::render::text(&name, &h, &r, model),
+        Format::Json => format!("{}\n", linearizability::render::json(&h, &r, model)),
+    };
+    let verdict = match r.verdict {
         Verdict::Linearizable => EXIT_OK,
         Verdict::NotLinearizable(_) => EXIT_VIOLATION,
         Verdict::Unknown(_) => EXIT_UNKNOWN,
-    }
+    };
+    super::out::finish(&text, verdict)
 }
 
 /// `check-history` with a model of [`crate::checkers`]: no search, so no budget.
@@ -136,23 +150,48 @@ fn check_other(
     format_in: Option<crate::history::Format>,
     format: Format,
 ) -> u8 {
-    use crate::{checkers, history};
+    use crate::checkers;
     let name = file.display().to_string();
-    let checked = history::load(file, format_in).and_then(|h| checkers::check(kind, &name, &h));
-    let outcome = match checked {
+    let h = match load_ops(file, format_in) {
+        Ok(h) => h,
+        Err(code) => return code,
+    };
+    let outcome = match checkers::check(kind, &name, &h) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
             return EXIT_BAD_INPUT;
         }
     };
-    match format {
-        Format::Text => print!("{}", checkers::text(&name, &outcome)),
-        Format::Json => println!("{}", checkers::json(&outcome)),
-    }
-    if outcome.valid {
+    let text = match format {
+        Format::Text => checkers::text(&name, &outcome),
+        Format::Json => format!("{}\n", checkers::json(&outcome)),
+    };
+    let verdict = if outcome.valid {
         EXIT_OK
     } else {
         EXIT_VIOLATION
+    };
+    super::out::finish(&text, verdict)
+}
+
+/// The history of `file`, refused when it holds no operation: every checker would call an
+/// empty history valid, which says nothing about the system that should have written it.
+fn load_ops(
+    file: &Path,
+    format_in: Option<crate::history::Format>,
+) -> Result<crate::history::History, u8> {
+    let h = crate::history::load(file, format_in).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_BAD_INPUT
+    })?;
+    if h.ops.is_empty() {
+        let read = match h.events {
+            0 => String::new(),
+            n => format!(" ({n} events read, none of them a client operation)"),
+        };
+        eprintln!("{}: the history has no operations{read}", file.display());
+        return Err(EXIT_BAD_INPUT);
     }
+    Ok(h)
 }

@@ -23,11 +23,18 @@ use std::process::ExitCode;
 mod explain;
 mod explore;
 mod history;
+mod list;
+mod out;
+mod paths;
 mod run;
+mod size;
 mod viz;
 
 use explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};
-use history::{CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, check_history, parse_duration};
+use history::{
+    CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, check_history, parse_budget, parse_duration,
+};
+use list::{list, validate};
 use run::{RunArgs, run};
 use viz::{VIZ_HELP, VizArgs, viz};
 
@@ -204,73 +211,4 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
         );
         EXIT_INTERNAL
     }))
-}
-
-fn validate(registry: &Registry, files: &[PathBuf]) -> u8 {
-    let mut worst = EXIT_OK;
-    for file in files {
-        match registry.load(file) {
-            Ok(s) => println!(
-                "{}: ok — {} ({}{}, {} nodes, {} faults{}, {})",
-                file.display(),
-                s.name,
-                s.protocol,
-                s.bug.map(|b| format!(", bug: {b}")).unwrap_or_default(),
-                s.node_names.len(),
-                s.faults.len(),
-                s.workload
-                    .as_ref()
-                    .map(|w| format!(", {} {} clients", w.clients, w.model))
-                    .unwrap_or_default(),
-                s.duration
-            ),
-            Err(e) => {
-                eprintln!("{e}");
-                worst = EXIT_BAD_INPUT;
-            }
-        }
-    }
-    worst
-}
-
-fn list(registry: &Registry, format: Format) -> u8 {
-    let protocols = registry.infos();
-    if format == Format::Json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&protocols).expect("protocol docs serialise")
-        );
-        return EXIT_OK;
-    }
-    for p in &protocols {
-        println!("{} — {}", p.name, p.summary);
-        println!("  params:");
-        for d in p.params {
-            println!("    {:<20} default {:<8} {}", d.name, d.default, d.meaning);
-        }
-        println!("  properties:");
-        for prop in &p.properties {
-            let when = match prop.when {
-                _ if prop.monitor => "monitor",
-                crate::check::CheckWhen::Always => "always",
-                crate::check::CheckWhen::AtEnd => "at end",
-                crate::check::CheckWhen::Eventually => "eventually",
-                crate::check::CheckWhen::Sometimes => "sometimes",
-            };
-            println!("    {:<20} {:<10} {}", prop.name, when, prop.description);
-        }
-        if !p.workloads.is_empty() {
-            let names: Vec<&str> = p.workloads.iter().map(|m| m.name()).collect();
-            println!("  client workloads: {}", names.join(", "));
-        }
-        println!("  bug variants:");
-        for b in p.bugs {
-            println!(
-                "    {:<20} violates {}: {}",
-                b.name, b.violates, b.description
-            );
-        }
-        println!();
-    }
-    EXIT_OK
 }

@@ -34,12 +34,29 @@ pub(super) struct RunArgs {
     /// Write the run as a ShiViz log to FILE (events with vector clocks; see docs/shiviz.md).
     #[arg(long, value_name = "FILE")]
     shiviz: Option<PathBuf>,
+    /// Refuse to write a trace, page or ShiViz log above N MB (of 2^20 bytes); one above
+    /// 100 MB (or half of N) is announced on standard error with its estimated size.
+    #[arg(long = "max-output-mb", value_name = "N", default_value_t = 500)]
+    output_mb_max: u64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
 
 pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     let (seed, trace, format) = (args.seed, args.trace.as_deref(), args.format);
+    let outputs = [
+        ("--trace", &args.trace),
+        ("--history", &args.history),
+        ("--html", &args.html),
+        ("--shiviz", &args.shiviz),
+    ];
+    let outputs: Vec<(&str, &std::path::Path)> = outputs
+        .iter()
+        .filter_map(|(flag, path)| path.as_deref().map(|p| (*flag, p)))
+        .collect();
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &outputs) {
+        return code;
+    }
     let scenario = match registry.load(&args.file) {
         Ok(s) => s,
         Err(e) => {
@@ -47,6 +64,7 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    let limit = super::size::Limit::new(args.output_mb_max);
     let progress = format == Format::Text;
     let mut options = RunOptions {
         seed,
@@ -58,6 +76,8 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     if let Some(path) = trace {
         match std::fs::File::create(path) {
             Ok(f) => {
+                let what = format!("the trace {}", path.display());
+                let f = super::size::Capped::new(f, limit, what);
                 let sink = JsonlSink::new(f, scenario.node_names.clone());
                 file_sink = Some(match args.states {
                     true => Box::new(sink.with_states()),
@@ -75,16 +95,24 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     options.trace = TeeSink::join(file_sink, capture.as_ref().map(Capture::sink));
     let mut report = match scenario::run(&scenario, options) {
         Ok(r) => r,
-        Err(e) => return run_error(&e),
+        Err(e) => {
+            if let (RunError::Trace(_), Some(path)) = (&e, trace) {
+                // A trace cut short at the limit would read as a complete, shorter run.
+                let _ = std::fs::remove_file(path);
+            }
+            return run_error(&e);
+        }
     };
-    if let Err(code) =
-        super::explain::after_run(&scenario, &mut report, trace, args.shiviz.as_deref())
-    {
+    let shiviz = args.shiviz.as_deref();
+    if let Err(code) = super::explain::after_run(&scenario, &mut report, trace, shiviz, limit) {
         return code;
     }
     if let (Some(path), Some(capture)) = (&args.html, &capture) {
         let mut page = capture.page(&report);
         page.add_analysis_records(crate::explain::trace_records(&report));
+        if let Err(code) = limit.check("the page", path, page.size_estimate_bytes()) {
+            return code;
+        }
         if let Err(e) = page.write(path) {
             eprintln!("{}: cannot write the page: {e}", path.display());
             return EXIT_BAD_INPUT;
@@ -98,33 +126,41 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     } else {
         None
     };
-    match format {
-        Format::Text => {
-            print!("{}", report::text(&report));
-            if let Some(d) = &determinism {
-                print!("{}", report::determinism_text(d, &report.node_names));
-            }
-            if let Some(path) = trace {
-                println!("trace file {}", path.display());
-            }
-            if let Some(path) = &args.history {
-                println!("history    {}", path.display());
-            }
-            if let Some(path) = &args.shiviz {
-                println!("shiviz     {}", path.display());
-            }
-            if let Some(path) = &args.html {
-                println!("page       {}", path.display());
-            }
-        }
-        Format::Json => println!("{}", report::json(&report, determinism.as_ref())),
-    }
+    let text = match format {
+        Format::Text => run_text(args, &report, determinism.as_ref()),
+        Format::Json => format!("{}\n", report::json(&report, determinism.as_ref())),
+    };
     let deterministic = determinism.as_ref().is_none_or(|d| d.is_deterministic());
-    if report.expectation_met && deterministic {
+    let verdict = if report.expectation_met && deterministic {
         EXIT_OK
     } else {
         EXIT_VIOLATION
+    };
+    super::out::finish(&text, verdict)
+}
+
+/// The report in words, with the files the run wrote.
+fn run_text(
+    args: &RunArgs,
+    report: &scenario::RunReport,
+    determinism: Option<&crate::trace::Determinism>,
+) -> String {
+    let mut text = report::text(report);
+    if let Some(d) = determinism {
+        text.push_str(&report::determinism_text(d, &report.node_names));
     }
+    let files = [
+        ("trace file", &args.trace),
+        ("history   ", &args.history),
+        ("shiviz    ", &args.shiviz),
+        ("page      ", &args.html),
+    ];
+    for (label, path) in files {
+        if let Some(path) = path {
+            text.push_str(&format!("{label} {}\n", path.display()));
+        }
+    }
+    text
 }
 
 fn run_error(e: &RunError) -> u8 {

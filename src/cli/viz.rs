@@ -15,8 +15,8 @@ the selected event, and the node's state before and after it when the trace has 
 
 Exit codes:
   0  the page was written
-  2  bad input: an unreadable or malformed trace (named as file:line:column), or OUT
-     cannot be written
+  2  bad input: an unreadable or malformed trace (named as file:line:column), a trace
+     with no events, or OUT cannot be written
 
 Examples:
   faultline run scenarios/raft-figure8-bug.yaml --trace run.jsonl --states
@@ -33,9 +33,20 @@ pub(super) struct VizArgs {
     /// The page's heading (default: the trace's file name).
     #[arg(long)]
     title: Option<String>,
+    /// Refuse to write a page above N MB (of 2^20 bytes); one above 100 MB (or half of N)
+    /// is announced on standard error with its estimated size.
+    #[arg(long = "max-output-mb", value_name = "N", default_value_t = 500)]
+    output_mb_max: u64,
 }
 
 pub(super) fn viz(args: &VizArgs) -> u8 {
+    let out = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.trace.with_extension("html"));
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.trace], &[("the page", &out)]) {
+        return code;
+    }
     let trace = match viz::read_trace(&args.trace) {
         Ok(t) => t,
         Err(e) => {
@@ -43,6 +54,11 @@ pub(super) fn viz(args: &VizArgs) -> u8 {
             return EXIT_BAD_INPUT;
         }
     };
+    if trace.events == 0 {
+        // A page of no events looks like a run where nothing happened, which no run is.
+        eprintln!("{}: the trace has no events", args.trace.display());
+        return EXIT_BAD_INPUT;
+    }
     let title = args.title.clone().unwrap_or_else(|| {
         args.trace
             .file_name()
@@ -56,14 +72,14 @@ pub(super) fn viz(args: &VizArgs) -> u8 {
     };
     let events = trace.events;
     let page = Page::new(meta, trace.records);
-    let out = args
-        .output
-        .clone()
-        .unwrap_or_else(|| args.trace.with_extension("html"));
+    let limit = super::size::Limit::new(args.output_mb_max);
+    if let Err(code) = limit.check("the page", &out, page.size_estimate_bytes()) {
+        return code;
+    }
     if let Err(e) = page.write(&out) {
         eprintln!("{}: cannot write the page: {e}", out.display());
         return EXIT_BAD_INPUT;
     }
-    println!("{}: {events} events drawn", out.display());
-    EXIT_OK
+    let done = format!("{}: {events} events drawn\n", out.display());
+    super::out::finish(&done, EXIT_OK)
 }

@@ -7,7 +7,7 @@
 //! and they only decide which seeds start.
 
 use super::case::{Finding, check, seed_scenario, write_finding};
-use super::seeds::{SeedRange, Shard, selected};
+use super::seeds::{SeedRange, SeedSet, Shard, selected};
 use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,10 @@ pub struct FuzzReport {
     pub seeds_per_second: f64,
     /// Why the sweep stopped before every planned seed ran, if it did.
     pub stopped_early: Option<String>,
+    /// The seeds planned: one set for a sweep, one per report for a merge. `merge` refuses
+    /// reports whose sets overlap. Absent from reports of older versions.
+    #[serde(default)]
+    pub seed_sets: Vec<SeedSet>,
     /// The finished seeds, sorted (for `--junit`; not in the JSON report).
     #[serde(skip)]
     pub seeds: Vec<u64>,
@@ -87,6 +91,9 @@ pub enum FuzzError {
     },
     #[error("the seed selection is empty")]
     NoSeeds,
+    /// Not one seed finished, so the sweep says nothing about the scenario.
+    #[error("nothing was fuzzed: {0}")]
+    NothingFuzzed(String),
     #[error("cannot record progress in {file}: {error}")]
     Progress { file: String, error: std::io::Error },
 }
@@ -185,6 +192,17 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
     let mut all: Vec<u64> = finished.iter().copied().collect();
     all.extend_from_slice(&shared.seeds[..taken]);
     all.sort_unstable();
+    let stop_reason = shared
+        .stop_reason
+        .into_inner()
+        .expect("no worker panics holding it");
+    if all.is_empty() {
+        let why = stop_reason.unwrap_or_else(|| "no seed started".to_string());
+        return Err(FuzzError::NothingFuzzed(format!(
+            "{why} before the first of {} seeds finished",
+            planned.len()
+        )));
+    }
     Ok(FuzzReport {
         scenario: base.name.clone(),
         seeds_planned: planned.len() as u64,
@@ -193,10 +211,11 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         failures,
         wall_time_s,
         seeds_per_second: ran_now as f64 / wall_time_s.max(1e-9),
-        stopped_early: shared
-            .stop_reason
-            .into_inner()
-            .expect("no worker panics holding it"),
+        stopped_early: stop_reason,
+        seed_sets: vec![SeedSet {
+            seeds: opts.seeds,
+            shard: opts.shard,
+        }],
         seeds: all,
     })
 }
@@ -395,14 +414,29 @@ pub fn text(r: &FuzzReport) -> String {
     if let Some(why) = &r.stopped_early {
         out.push_str(&format!("stopped early: {why}\n"));
     }
+    // Thousands of failures of one property are one finding: a few seeds to replay each,
+    // the rest counted (the JSON report lists them all).
+    let mut by_property: std::collections::BTreeMap<&str, Vec<&Failure>> = Default::default();
     for f in &r.failures {
-        out.push_str(&format!(
-            "  seed {:<8} {:<20} {}\n",
-            f.seed, f.property, f.file
-        ));
+        by_property.entry(&f.property).or_default().push(f);
+    }
+    for (property, failures) in by_property {
+        let seeds = if failures.len() == 1 { "seed" } else { "seeds" };
+        out.push_str(&format!("  {property}: {} {seeds}\n", failures.len()));
+        for f in failures.iter().take(TEXT_SEEDS_PER_PROPERTY_MAX) {
+            out.push_str(&format!("    seed {:<8} {}\n", f.seed, f.file));
+        }
+        if let Some(more) = failures.len().checked_sub(TEXT_SEEDS_PER_PROPERTY_MAX)
+            && more > 0
+        {
+            out.push_str(&format!("    ... and {more} more\n"));
+        }
     }
     out
 }
+
+/// Failing seeds the text summary lists per property.
+pub const TEXT_SEEDS_PER_PROPERTY_MAX: usize = 5;
 
 /// The report as JUnit XML: one `<testsuite>` named after the scenario, one `<testcase>` per
 /// finished seed (`seed-N`), and a `<failure>` in each failing one whose text is the replay
@@ -472,63 +506,6 @@ pub fn xml_escape(s: &str) -> String {
         }
     }
     out
-}
-
-/// Why shard reports cannot be merged.
-#[derive(Debug, thiserror::Error)]
-pub enum MergeError {
-    #[error("nothing to merge")]
-    Empty,
-    #[error("the reports are of different scenarios: `{0}` and `{1}`")]
-    Scenarios(String, String),
-}
-
-/// Combines the reports of the shards of one sweep: seeds planned, run and resumed summed;
-/// failures concatenated and sorted by seed (a seed reported twice counts once); the wall
-/// time is the longest (shards run side by side) and `seeds_per_second` is the sum of the
-/// shards' rates, the throughput of all shards together; `stopped_early` lists each shard
-/// that stopped early.
-pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
-    let first = reports.first().ok_or(MergeError::Empty)?;
-    let mut out = FuzzReport {
-        scenario: first.scenario.clone(),
-        seeds_planned: 0,
-        seeds_run: 0,
-        seeds_resumed: 0,
-        failures: Vec::new(),
-        wall_time_s: 0.0,
-        seeds_per_second: 0.0,
-        stopped_early: None,
-        seeds: Vec::new(),
-    };
-    let mut stopped = Vec::new();
-    for (i, r) in reports.iter().enumerate() {
-        if r.scenario != first.scenario {
-            return Err(MergeError::Scenarios(
-                first.scenario.clone(),
-                r.scenario.clone(),
-            ));
-        }
-        out.seeds_planned += r.seeds_planned;
-        out.seeds_run += r.seeds_run;
-        out.seeds_resumed += r.seeds_resumed;
-        out.failures.extend(r.failures.iter().cloned());
-        out.wall_time_s = out.wall_time_s.max(r.wall_time_s);
-        out.seeds_per_second += r.seeds_per_second;
-        out.seeds.extend_from_slice(&r.seeds);
-        if let Some(why) = &r.stopped_early {
-            stopped.push(format!("report {}: {why}", i + 1));
-        }
-    }
-    out.failures
-        .sort_by(|a, b| (a.seed, &a.property).cmp(&(b.seed, &b.property)));
-    out.failures.dedup_by_key(|f| f.seed);
-    out.seeds.sort_unstable();
-    out.seeds.dedup();
-    if !stopped.is_empty() {
-        out.stopped_early = Some(stopped.join("; "));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -3,11 +3,13 @@
 
 pub mod case;
 pub mod fuzz;
+pub mod merge;
 pub(crate) mod reduce;
 pub mod seeds;
 pub mod shrink;
 
 pub use case::{Finding, draw, fuzz_faults, seed_scenario};
-pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, MergeError, fuzz, merge};
-pub use seeds::{SeedRange, Shard};
+pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
+pub use merge::{MergeError, merge};
+pub use seeds::{SeedRange, SeedSet, Shard};
 pub use shrink::{ShrinkError, ShrinkReport, shrink};

@@ -102,6 +102,14 @@ impl Page {
         self.records.len()
     }
 
+    /// The size of [`Page::html`] in bytes, without building it: the template, styles and
+    /// script, and the records with their separators (escaping adds a little more).
+    pub fn size_estimate_bytes(&self) -> u64 {
+        let records: usize = self.records.iter().map(|r| r.len() + 2).sum();
+        let fixed = TEMPLATE.len() + CSS.len() + JS.len() + self.meta.title.len() + 1024;
+        (records + fixed) as u64
+    }
+
     /// The hook for a run's analysis: adds `violation` and `explanation` records (the shapes
     /// of docs/trace-format.md) after the trace events. The viewer marks each violation at
     /// its `event` and shows each explanation's text with its `chain` of events highlighted.

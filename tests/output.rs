@@ -1,0 +1,134 @@
+//! Standard output that cannot be written, through the real binary: a full disk is reported
+//! with exit code 2, a reader that went away ends the command quietly; neither panics.
+
+use std::process::{Command, Stdio};
+
+fn faultline() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+const COMMANDS: [&[&str]; 5] = [
+    &["list"],
+    &["list", "--format", "json"],
+    &["run", "scenarios/echo-loss.yaml"],
+    &["run", "scenarios/echo-loss.yaml", "--format", "json"],
+    &["validate", "scenarios/echo-loss.yaml"],
+];
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_standard_output_is_reported_with_exit_2() {
+    for args in COMMANDS {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = faultline().args(args).stdout(full).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("faultline: cannot write to standard output: "),
+            "{args:?}: {stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("internal error"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_closed_pipe_ends_the_command_quietly_with_its_verdict() {
+    let cases: [(&[&str], i32); 4] = [
+        (COMMANDS[0], 0),
+        (COMMANDS[2], 0),
+        (
+            &[
+                "check-history",
+                "tests/histories/counter-too-high.jsonl",
+                "--model",
+                "counter",
+            ],
+            1,
+        ),
+        (COMMANDS[4], 0),
+    ];
+    for (args, verdict) in cases {
+        let mut child = faultline()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes away before the first write, like `| head -0`.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(verdict), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("standard output"), "{args:?}: {stderr}");
+    }
+}
+
+/// `run` of a scenario of about 1 MB of trace and page (5,490 events), in `dir`.
+fn run_raft(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut args = vec!["run", "scenarios/raft-figure8-bug.yaml"];
+    args.extend_from_slice(extra);
+    faultline()
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn outputs_above_max_output_mb_are_refused_and_large_ones_announced() {
+    let d = std::env::temp_dir().join(format!("faultline-output-{}-max", std::process::id()));
+    let (trace, html, log) = (d.join("t.jsonl"), d.join("p.html"), d.join("s.log"));
+    let (t, h, s) = (
+        trace.to_str().unwrap(),
+        html.to_str().unwrap(),
+        log.to_str().unwrap(),
+    );
+    // Each about 1 MB: below a 1 MB maximum, above half of it, so announced and written.
+    let out = run_raft(&d, &["--trace", t, "--html", h, "--max-output-mb", "1"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains(&format!("warning: the page {h} will be about 1.0 MB")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("warning: the trace {t} has passed 0.5 MB")),
+        "{stderr}"
+    );
+    assert!(trace.exists() && html.exists());
+    let _ = std::fs::remove_dir_all(&d);
+    for (flag, path, what) in [("--html", h, "the page"), ("--shiviz", s, "the ShiViz log")] {
+        let out = run_raft(&d, &[flag, path, "--max-output-mb", "0"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!("{what} {path} would be about 1.")),
+            "{stderr}"
+        );
+        assert!(stderr.contains("MB, above --max-output-mb 0"), "{stderr}");
+        assert!(!std::path::Path::new(path).exists(), "{what} not written");
+    }
+    let out = run_raft(&d, &["--trace", t, "--max-output-mb", "0"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("would pass --max-output-mb 0"), "{stderr}");
+    assert!(!trace.exists(), "no trace cut short is left");
+    // `viz` checks the page it would draw the same way.
+    let out = run_raft(&d, &["--trace", t]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = faultline()
+        .args(["viz", t, "-o", h, "--max-output-mb", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("above --max-output-mb 0"), "{stderr}");
+    assert!(!html.exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
