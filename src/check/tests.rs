@@ -342,3 +342,5 @@ fn a_monitor_cannot_be_a_liveness_condition() {
         .expect("refused");
     assert!(error.contains("is a monitor"), "{error}");
 }
+
+mod digests;
