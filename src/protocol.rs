@@ -121,9 +121,10 @@ pub trait Protocol: Process + Debug + 'static {
     const BUG_DOCS: &'static [BugDoc];
     /// The properties a scenario checks (all of them unless it lists some in `checks:`).
     fn properties() -> Vec<Property<Self>>;
-    /// Per invariant, a hash of every field of a node that it reads, so that it is re-checked
-    /// only when that changes (see [`crate::check::Checker::with_digests`]). An invariant not
-    /// named here is re-checked after every event that ran a handler.
+    /// Per invariant or monitor, a hash of every field of a node that it reads, so that it is
+    /// re-checked (a monitor: handed the event) only when that changes (see
+    /// [`crate::check::Checker::with_digests`]). An invariant or monitor not named here is
+    /// re-checked (called) after every event that ran a handler.
     const CHECK_DIGESTS: &'static [PropertyDigest<Self>] = &[];
     /// The client workloads this protocol serves through [`Process::on_request`].
     fn workloads() -> &'static [Model] {

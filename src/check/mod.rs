@@ -21,7 +21,9 @@
 //! some of them read (a log grew, but no node led a new term). A digest may come with a node
 //! check, the invariant restricted to one node's part (its pairs with the others), run
 //! instead of the whole check when only that node changed. Debug builds check the skipped
-//! invariants, and those only node-checked, whole anyway and panic if they broke.
+//! invariants, and those only node-checked, whole anyway and panic if they broke. A monitor
+//! can have a digest too: it then observes a handler's event only when that node's digest
+//! changed (debug builds compare it with a copy that observes every event).
 
 pub mod history;
 mod liveness;
@@ -64,13 +66,15 @@ impl Violation {
 }
 
 /// A hash of every field of one node that the property named `property` reads: the
-/// property is re-checked only when some node's digest changes (see [`Checker::with_digests`]).
+/// property is re-checked (a monitor: handed the event) only when some node's digest changes
+/// (see [`Checker::with_digests`]).
 pub struct PropertyDigest<P: Process> {
     pub property: &'static str,
     pub digest: fn(&P) -> u64,
     /// The property restricted to what involves node `id`, for when it held before and only
     /// `id`'s digest changed since: it must then fail exactly when the whole check would.
-    /// `None`: the whole property is checked.
+    /// `None`: the whole property is checked. Unused for a monitor, which is handed the
+    /// node that changed.
     pub check_node: Option<NodeCheck<P>>,
 }
 
@@ -202,19 +206,23 @@ impl<'p, P: Process> Checker<'p, P> {
     /// Re-checks an invariant named in `digests` after a handler only when that node's digest
     /// for it changed; the others after every such event. Each digest must cover every field
     /// of a node that its property reads.
+    ///
+    /// A digest under a monitor's name makes the monitor observe an event that ran a handler
+    /// only when the digest of that node changed (see [`Monitor`]); faults reach it always.
     pub fn with_digests(mut self, digests: &[PropertyDigest<P>]) -> Self {
         self.watches = Watches::new(self.properties, digests);
+        self.monitors = std::mem::replace(&mut self.monitors, Monitors::new(&[]))
+            .with_digests(self.properties, digests);
         self
     }
 
     /// The first invariant broken, in declaration order. Each is checked only as far as what
     /// it reads changed since it last held ([`watch`]).
+    /// Runs after nearly every event, from both copies of the run loop: inlined into them.
+    #[inline(always)]
     fn first_broken(&mut self, sim: &Sim<P>) -> Option<ViolationReport> {
         let (property, found) = self.watches.first_broken(sim)?;
-        // The whole check names the violation as it always does; a node check's own finding
-        // is the fallback.
-        ViolationReport::check(property, sim)
-            .or_else(|| Some(ViolationReport::new(property, sim, found)))
+        Some(broken_report(property, sim, found))
     }
 
     /// Adds a liveness goal; its condition must name one of the properties, one judged on
@@ -280,7 +288,7 @@ impl<'p, P: Process> Checker<'p, P> {
                 continue;
             }
             self.touched_events += 1;
-            self.watches.mark(sim, touched);
+            self.watches.mark::<EXTRAS>(sim, touched);
             if EXTRAS {
                 if let Some(v) = self.check_with_extras(sim, touched, first_record) {
                     return Ok(Some(v));
@@ -300,35 +308,47 @@ impl<'p, P: Process> Checker<'p, P> {
     }
 
     /// After an event, with monitors or conditions to reach: hands the event to the monitors
-    /// and, when invariants are due, checks them and judges the conditions to reach. A
-    /// monitor's violation is reported when invariants are due (`check_every`), with the time
-    /// and event where it broke; of an invariant and a monitor broken then, the one declared
-    /// first is reported, as among invariants.
-    #[inline(never)]
+    /// it concerns and, when invariants are due, checks them and judges the conditions to
+    /// reach. A monitor's violation is reported when invariants are due (`check_every`), with
+    /// the time and event where it broke; of an invariant and a monitor broken then, the one
+    /// declared first is reported, as among invariants.
+    #[inline(always)]
     fn check_with_extras(
         &mut self,
         sim: &Sim<P>,
         touched: Touched,
         first_record: u64,
     ) -> Option<ViolationReport> {
-        let event = (sim.trace_len() > first_record).then_some(first_record);
         // Once one broke, the run stops at the next due point: the others need not watch.
-        if self.deferred.is_none()
-            && let Some((index, violation)) = self.monitors.observe(sim, touched)
-        {
-            let mut report = ViolationReport::new(&self.properties[index], sim, violation);
-            report.event = event;
-            self.deferred = Some((index, report));
+        // Debug builds hand every event on, for the copies of digested monitors to see.
+        let due = cfg!(debug_assertions) || self.watches.some_monitor_due();
+        if due && self.deferred.is_none() {
+            self.observe_monitors(sim, touched, first_record);
         }
         if !self.every.due(self.touched_events) {
             return None;
         }
         let invariant = self.first_broken(sim);
         if invariant.is_none() && self.deferred.is_none() {
-            self.targets.observe(sim);
+            if !self.targets.is_empty() {
+                self.targets.observe(sim);
+            }
             return None;
         }
+        let event = (sim.trace_len() > first_record).then_some(first_record);
         self.first_declared(invariant, event)
+    }
+
+    /// Hands the event to the monitors it concerns; keeps the first violation found, to
+    /// report when invariants are next due.
+    #[inline(never)]
+    fn observe_monitors(&mut self, sim: &Sim<P>, touched: Touched, first_record: u64) {
+        let due = self.watches.take_monitors_due();
+        if let Some((index, violation)) = self.monitors.observe(sim, touched, due) {
+            let mut report = ViolationReport::new(&self.properties[index], sim, violation);
+            report.event = (sim.trace_len() > first_record).then_some(first_record);
+            self.deferred = Some((index, report));
+        }
     }
 
     /// The violation to report of an invariant's and a deferred monitor's: the one whose
@@ -429,6 +449,19 @@ impl<'p, P: Process> Checker<'p, P> {
     pub fn reached(&self) -> Vec<Reached> {
         self.targets.results()
     }
+}
+
+/// The report of an invariant found broken. The whole check names the violation as it always
+/// does; a node check's own finding is the fallback.
+#[cold]
+#[inline(never)]
+fn broken_report<P: Process>(
+    property: &Property<P>,
+    sim: &Sim<P>,
+    found: Violation,
+) -> ViolationReport {
+    ViolationReport::check(property, sim)
+        .unwrap_or_else(|| ViolationReport::new(property, sim, found))
 }
 
 /// An `Eventually` condition that does not hold at the end and never held before.

@@ -393,3 +393,5 @@ fn an_at_end_property_named_by_a_goal_is_judged_by_the_goal_alone() {
         .expect("runs");
     assert!(broken.is_some_and(|v| v.property == "term_1"));
 }
+
+mod digests;

@@ -27,7 +27,7 @@ mod monitors;
 mod tests;
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::Property;
+use crate::check::{Property, PropertyDigest};
 use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::protocol::check_range;
@@ -412,6 +412,8 @@ impl Protocol for MultiPaxos {
     fn properties() -> Vec<Property<Self>> {
         checks::properties()
     }
+
+    const CHECK_DIGESTS: &'static [PropertyDigest<Self>] = monitors::DIGESTS;
 
     fn workloads() -> &'static [Model] {
         &[

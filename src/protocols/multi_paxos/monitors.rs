@@ -5,9 +5,34 @@
 
 use super::checks::ballot;
 use super::{Ballot, Command, MultiPaxos};
-use crate::check::{Monitor, Violation};
+use crate::check::{Monitor, PropertyDigest, Violation};
 use crate::engine::{Sim, Touched};
 use crate::process::NodeId;
+use crate::trace::stable_hash;
+
+/// The monitors' digests: a monitor is called after a handler only when the digest of the
+/// node that ran it changed (faults reach it always). Each covers what its monitor reads of a
+/// node whenever it is called; the slots below what the monitor saw applied the last time it
+/// looked were compared then, and are not read again.
+pub(super) const DIGESTS: &[PropertyDigest<MultiPaxos>] = &[
+    PropertyDigest {
+        property: "agreement",
+        digest: chosen_digest,
+        check_node: None,
+    },
+    PropertyDigest {
+        property: "state_machine_safety",
+        digest: |n| n.applied,
+        check_node: None,
+    },
+];
+
+/// What [`ChosenOnce`] reads of a node: how far it applied, and what it knows chosen past
+/// that (slots learned out of order, a handful at most).
+fn chosen_digest(node: &MultiPaxos) -> u64 {
+    let unapplied = node.log.get(node.applied as usize..).unwrap_or_default();
+    stable_hash(&(node.applied, unapplied))
+}
 
 /// Per node, the applied prefix when last observed (0 once seen down: a restarted node
 /// learns and applies its log again). Slots up to it were compared already, and keep their

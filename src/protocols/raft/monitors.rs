@@ -2,7 +2,7 @@
 //! at each index, remembered by the checker rather than by the nodes, so that no crash
 //! erases them and the nodes carry nothing only for the checks.
 
-use super::{Raft, Role};
+use super::{Entry, Raft, Role};
 use crate::check::{Monitor, Violation};
 use crate::engine::{Sim, Touched};
 use crate::process::NodeId;
@@ -38,6 +38,13 @@ impl Monitor<Raft> for LeadersByTerm {
         }
         Ok(())
     }
+}
+
+/// What [`LeadersByTerm`] reads of a node: whether it leads, and its term. Followers'
+/// events, and a leader's after the first of its term, leave it unchanged, so the monitor
+/// is not called for them.
+pub(super) fn leading_digest(node: &Raft) -> u64 {
+    node.term << 1 | u64::from(node.role == Role::Leader)
 }
 
 /// Violations are rare: building one is kept out of the monitor's loop.
@@ -77,41 +84,80 @@ impl Monitor<Raft> for AppliedOnce {
         if self.seen.len() != count as usize {
             self.seen = vec![0; count as usize];
         }
-        for id in touched.nodes(count) {
-            let seen = &mut self.seen[id.index()];
-            match sim.states()[id.index()].as_ref() {
-                None => *seen = 0,
-                Some(node) if node.applied > *seen => {
-                    let from = std::mem::replace(seen, node.applied);
-                    self.compare(sim, node, from + 1)?;
-                }
-                Some(_) => {}
-            }
+        match touched {
+            // Called after a handler only when the node applied something (its digest).
+            Touched::Node(id) => self.observe_node(sim, id),
+            Touched::All => (0..count).try_for_each(|i| self.observe_node(sim, NodeId(i))),
+            Touched::Nothing => Ok(()),
         }
+    }
+}
+
+/// What [`AppliedOnce`] reads of a node: how far it applied, and the entries applied. The
+/// chain hash of the last entry applied covers both (an entry's chain hash covers the log up
+/// to it, its length too). Only events that apply something change it.
+pub(super) fn applied_digest(node: &Raft) -> u64 {
+    node.applied_last
+}
+
+impl AppliedOnce {
+    #[inline(always)]
+    fn observe_node(&mut self, sim: &Sim<Raft>, id: NodeId) -> Result<(), Violation> {
+        let seen = &mut self.seen[id.index()];
+        match sim.states()[id.index()].as_ref() {
+            None => *seen = 0,
+            Some(node) if node.applied > *seen => {
+                let from = std::mem::replace(seen, node.applied);
+                self.compare(sim, node, from + 1)?;
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Compares what `node` applied from index `from` on with what was applied first there.
+    #[inline(always)]
+    fn compare(&mut self, sim: &Sim<Raft>, node: &Raft, from: u64) -> Result<(), Violation> {
+        // Applied from the log in this very event, so still in it (a truncation comes before
+        // the appends that lead to applying).
+        let start = from as usize - 1;
+        let end = (node.applied as usize).min(node.log.len());
+        let Some(applied) = node.log.get(start..end) else {
+            return Ok(());
+        };
+        // Nothing to compare with past a gap (left by entries missing above).
+        let Some(first) = self.chain.get(start..) else {
+            return Ok(());
+        };
+        let known = first.len().min(applied.len());
+        // An entry's chain hash covers the log up to it: where the last entry applied both
+        // times agrees, so do all before it.
+        if known > 0 && first[known - 1].0 != applied[known - 1].chain {
+            return Err(first_difference(sim, node.id, first, applied, start));
+        }
+        let fresh = applied[known..].iter().map(|e| (e.chain, node.id));
+        self.chain.extend(fresh);
         Ok(())
     }
 }
 
-impl AppliedOnce {
-    /// Compares what `node` applied from index `from` on with what was applied first there.
-    fn compare(&mut self, sim: &Sim<Raft>, node: &Raft, from: u64) -> Result<(), Violation> {
-        for index in from..=node.applied {
-            // Applied from the log in this very event, so still in it (a truncation comes
-            // before the appends that lead to applying).
-            let Some(entry) = node.log.get(index as usize - 1) else {
-                continue;
-            };
-            let i = index as usize - 1;
-            match self.chain.get(i) {
-                None if self.chain.len() == i => self.chain.push((entry.chain, node.id)),
-                // Only after an entry was missing above: nothing to compare with.
-                None => break,
-                Some(&(chain, _)) if chain == entry.chain => {}
-                Some(&(_, first)) => return Err(applied_differ(sim, first, node.id, index)),
-            }
-        }
-        Ok(())
-    }
+/// The violation at the first index where what `node` applied (`applied`, from index
+/// `start + 1` on) differs from what was applied first there (`first`).
+#[cold]
+#[inline(never)]
+fn first_difference(
+    sim: &Sim<Raft>,
+    node: NodeId,
+    first: &[(u64, NodeId)],
+    applied: &[Entry],
+    start: usize,
+) -> Violation {
+    let at = first
+        .iter()
+        .zip(applied)
+        .position(|(f, e)| f.0 != e.chain)
+        .unwrap_or(0);
+    applied_differ(sim, first[at].1, node, (start + at + 1) as u64)
 }
 
 #[cold]

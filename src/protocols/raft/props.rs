@@ -5,7 +5,7 @@
 //! the logs grow. The properties about the past (who led each term, what was applied where)
 //! are monitors ([`super::monitors`]).
 
-use super::monitors::{AppliedOnce, LeadersByTerm};
+use super::monitors::{self, AppliedOnce, LeadersByTerm};
 use super::{Raft, Role};
 use crate::check::{Property, PropertyDigest, Violation};
 use crate::engine::{NodeView, Sim};
@@ -48,12 +48,17 @@ pub(super) fn properties() -> Vec<Property<Raft>> {
     ]
 }
 
-/// What each invariant above reads from a node, so that an event that changes only what some
-/// of them read (a log grew, nothing was applied) re-checks only those. The chain hash of a
-/// log's last entry covers the whole log (its length too), and that of the last applied entry
-/// everything applied: the invariants themselves compare logs by these hashes. Monitors need
-/// no digest: they see every event.
+/// What each invariant and monitor above reads from a node, so that an event that changes
+/// only what some of them read (a log grew, nothing was applied) re-checks only those. The
+/// chain hash of a log's last entry covers the whole log (its length too), and that of the
+/// last applied entry everything applied: the invariants themselves compare logs by these
+/// hashes.
 pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
+    PropertyDigest {
+        property: "election_safety",
+        digest: monitors::leading_digest,
+        check_node: None,
+    },
     PropertyDigest {
         property: "log_matching",
         digest: |n| n.tail.1,
@@ -70,6 +75,11 @@ pub(super) const DIGESTS: &[PropertyDigest<Raft>] = &[
             term_role ^ log.rotate_left(29) ^ n.applied_last
         },
         check_node: Some(leader_completeness_of),
+    },
+    PropertyDigest {
+        property: "state_machine_safety",
+        digest: monitors::applied_digest,
+        check_node: None,
     },
 ];
 
