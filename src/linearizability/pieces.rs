@@ -63,7 +63,7 @@ impl Cutting {
     /// What [`super::check`] uses.
     pub const DEFAULT: Cutting = Cutting {
         enabled: true,
-        min_piece_ops: 64,
+        min_piece_ops: 1024,
         max_cut_states: 64,
         max_piece_steps: 1 << 16,
     };
