@@ -444,14 +444,16 @@ fn stepped_history(steps: &[Step]) -> String {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
-    /// Cutting at quiescent points, however fine and with whatever bounds, changes nothing:
-    /// not the verdict, not the op named, not the concurrent ops listed.
+    /// Cutting at quiescent points, however fine and with whatever bounds, and the compact
+    /// memo entries change nothing: not the verdict, not the op named, not the concurrent ops
+    /// listed.
     #[test]
     fn linearizability_cutting_keeps_the_verdict(
         steps in proptest::collection::vec((0..4u8, 0..2u8, 0..3u8, 0..3u8, 0..6u8), 1..48),
         min_piece_ops in 1..4usize,
         max_cut_states in 1..4usize,
         max_piece_steps in proptest::sample::select(vec![8u64, 64, 1 << 16]),
+        force_compact_memo: bool,
     ) {
         let text = stepped_history(&steps);
         let h = history::parse("random", &text, None).expect("generated histories parse");
@@ -464,6 +466,7 @@ proptest::proptest! {
             min_piece_ops,
             max_cut_states,
             max_piece_steps,
+            force_compact_memo,
         };
         let cut = linearizability::check_cutting("random", &h, &options, cutting).expect("checks");
         proptest::prop_assert_eq!(&whole.verdict, &cut.verdict, "{}", text);

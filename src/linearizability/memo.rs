@@ -109,6 +109,10 @@ impl List {
     }
 }
 
+/// Below this many words (512 ops), a plain bitset is a cache line at most: the memory the
+/// compact form saves does not pay for extracting the window at every step.
+const MIN_WORDS_FOR_COMPACT: usize = 8;
+
 /// A linearised set as the memo stores it, in words that grow with the ops that can be
 /// pending together rather than with the piece's length.
 ///
@@ -119,8 +123,13 @@ impl List {
 /// invoked during any one definite op. Indefinite ops before the frontier may be linearised or
 /// not. So (frontier, the set's bits over the window, the set's bits over the indefinite ops)
 /// names the set exactly, in `2 + window_ops / 64 + indefinite / 64` words or so; the plain
-/// bitset would take `ops / 64`, which for a long piece makes the memo quadratic.
+/// bitset would take `ops / 64`, which for a long piece makes the memo quadratic. When the
+/// plain bitset is less than twice as long (a short piece, or one op pending through most of
+/// it), or shorter than [`MIN_WORDS_FOR_COMPACT`], it is the key, and the search pays nothing
+/// for the compact form.
 pub struct SetKey {
+    /// The key is the plain bitset.
+    plain: bool,
     definite: Vec<bool>,
     /// Per op: its index among the indefinite ops, or `u32::MAX`.
     indefinite_slot: Vec<u32>,
@@ -148,24 +157,45 @@ impl SetKey {
         let indefinite_words = (indefinite as usize).div_ceil(64);
         let window_words = window_ops(p).div_ceil(64).max(1);
         let frontier = definite.iter().position(|&d| d).unwrap_or(n);
+        let compact_words = 1 + window_words + indefinite_words;
+        let plain_words = n.div_ceil(64).max(1);
+        let plain = !p.force_compact
+            && (plain_words < MIN_WORDS_FOR_COMPACT || 2 * compact_words > plain_words);
         SetKey {
+            plain,
             definite,
             indefinite_slot,
             indefinite_bits: vec![0; indefinite_words],
             window_words,
             frontier,
-            buf: vec![0; 1 + window_words + indefinite_words],
+            buf: if plain {
+                Vec::new()
+            } else {
+                vec![0; compact_words]
+            },
         }
+    }
+
+    /// Whether the key is the plain bitset.
+    pub fn is_plain(&self) -> bool {
+        self.plain
     }
 
     /// Words per key, for the memo's stride.
     pub fn words(&self) -> usize {
-        self.buf.len()
+        if self.plain {
+            self.definite.len().div_ceil(64).max(1)
+        } else {
+            self.buf.len()
+        }
     }
 
     /// `op` has just been added to `set`.
     #[inline]
     pub fn added(&mut self, op: usize, set: &[u64]) {
+        if self.plain {
+            return;
+        }
         let slot = self.indefinite_slot[op];
         if slot != u32::MAX {
             self.indefinite_bits[slot as usize / 64] |= 1u64 << (slot % 64);
@@ -183,6 +213,9 @@ impl SetKey {
     /// `op` has just been removed from the set.
     #[inline]
     pub fn removed(&mut self, op: usize) {
+        if self.plain {
+            return;
+        }
         let slot = self.indefinite_slot[op];
         if slot != u32::MAX {
             self.indefinite_bits[slot as usize / 64] &= !(1u64 << (slot % 64));
@@ -194,7 +227,10 @@ impl SetKey {
 
     /// The key of `set`.
     #[inline]
-    pub fn of(&mut self, set: &[u64]) -> &[u64] {
+    pub fn of<'a>(&'a mut self, set: &'a [u64]) -> &'a [u64] {
+        if self.plain {
+            return set;
+        }
         let f = self.frontier;
         let (first, shift) = (f / 64, f % 64);
         let word = |i: usize| set.get(i).copied().unwrap_or(0);

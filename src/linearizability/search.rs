@@ -72,6 +72,8 @@ pub struct Piece {
     /// Record every end configuration (a piece followed by another) instead of stopping at the
     /// first linearisation (the last piece).
     pub enumerate: bool,
+    /// Use the compact memo key however short the piece (see [`SetKey`]).
+    pub force_compact: bool,
 }
 
 /// How a piece's search ended.
@@ -107,6 +109,8 @@ pub struct Search {
     list: List,
     memo: Memo,
     key: SetKey,
+    /// Whether `key` is compact (else the memo holds `linearised` itself).
+    compact: bool,
     zobrist: Vec<u64>,
     linearised: Vec<u64>,
     set_hash: u64,
@@ -153,6 +157,7 @@ impl Search {
                 heads: FxHashMap::default(),
                 entries: Vec::new(),
             },
+            compact: !key.is_plain(),
             key,
             zobrist: (0..n as u64).map(mix64).collect(),
             linearised: vec![0u64; words],
@@ -218,7 +223,9 @@ impl Search {
         };
         let undone = ((call - 1) / 2) as usize;
         self.linearised[undone / 64] &= !(1u64 << (undone % 64));
-        self.key.removed(undone);
+        if self.compact {
+            self.key.removed(undone);
+        }
         self.set_hash ^= self.zobrist[undone];
         self.left += usize::from(self.definite[undone]);
         self.state = before;
@@ -323,10 +330,16 @@ impl Search {
                 if let Some(next_state) = values.step(self.state, self.calls[op]) {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
                     self.linearised[word] |= bit;
-                    self.key.added(op, &self.linearised);
+                    if self.compact {
+                        self.key.added(op, &self.linearised);
+                    }
                     let set_hash = self.set_hash ^ self.zobrist[op];
                     let key = set_hash ^ mix64(u64::from(next_state) ^ 0xa5a5_0000_0000);
-                    let words = self.key.of(&self.linearised);
+                    let words = if self.compact {
+                        self.key.of(&self.linearised)
+                    } else {
+                        &self.linearised
+                    };
                     if self.memo.insert(key, words, next_state) {
                         self.set_hash = set_hash;
                         self.stack.push((entry, self.state));
@@ -343,7 +356,9 @@ impl Search {
                         continue;
                     }
                     self.linearised[word] &= !bit;
-                    self.key.removed(op);
+                    if self.compact {
+                        self.key.removed(op);
+                    }
                 }
                 self.entry = self.list.next[entry as usize];
             } else {
