@@ -7,6 +7,10 @@
 //!
 //! First it checks histories of faultline's own runs: the register protocol with twenty clients
 //! over ten keys, about 10,000 operations (`-- own` runs only those).
+//!
+//! `-- long` checks long histories on one key instead: 1,000,000 sequential ops (one client
+//! writing and another reading back), and a fault-free register run with 200 clients at up to
+//! 20,000 ops/s for 10 s; it prints each check's time, the pieces' effect and the peak memory.
 
 use faultline::history::{self, Format};
 use faultline::linearizability::{self, ModelKind, Options, Verdict};
@@ -125,8 +129,115 @@ fn check_own_runs() {
     }
 }
 
+/// `ops` sequential ops on one key, every one completed before the next is invoked: writes of
+/// `i % 7`, each followed by a read that returns it.
+fn sequential_history(ops: usize) -> history::History {
+    use faultline::history::{Op, Status, Value};
+    let op = |i: usize| {
+        let value = Value::Int((i / 2 % 7) as i64);
+        let write = i.is_multiple_of(2);
+        Op {
+            process: (i % 2) as u64,
+            f: if write { "write" } else { "read" }.to_string(),
+            key: None,
+            input: if write { value.clone() } else { Value::Nil },
+            output: if write { Value::Nil } else { value },
+            output_unknown: false,
+            status: Status::Ok,
+            invoke_index: 2 * i,
+            invoke_line: 2 * i + 1,
+            invoke_column: 1,
+            return_index: Some(2 * i + 1),
+        }
+    };
+    history::History {
+        ops: (0..ops).map(op).collect(),
+        events: 2 * ops,
+    }
+}
+
+/// A fault-free 10-second run of the register protocol: 200 clients over 10 keys at up to
+/// 20,000 ops/s, 0.1–1 ms latency.
+fn fast_run_history() -> history::History {
+    use faultline::protocols::Protocol;
+    use faultline::protocols::register::{Params, Register};
+    use faultline::workload::{Model, WorkloadConfig};
+    use faultline::{SimBuilder, SimDuration, SimTime};
+    let workload = WorkloadConfig {
+        clients: 200,
+        rate_per_s: 20_000.0,
+        keys: 10,
+        timeout: SimDuration::from_secs(1),
+        until: SimTime::from_secs(10),
+        ..WorkloadConfig::new(Model::CasRegister)
+    };
+    let mut network = faultline::NetworkConfig::default();
+    network.default.latency =
+        faultline::Latency::Uniform(SimDuration::from_micros(100), SimDuration::from_millis(1));
+    let mut sim = SimBuilder::new(7)
+        .nodes(3)
+        .network(network)
+        .workload(workload)
+        .build(|id| Register::new(id, 3, &Params::default(), None))
+        .expect("builds");
+    sim.run_until(SimTime::from_secs(11)).expect("runs");
+    sim.history().history()
+}
+
+/// Checks each long history three times with every core (median), with and without cutting.
+fn check_long_histories() {
+    let cases = [
+        (
+            "sequential, 1,000,000 ops",
+            sequential_history(1_000_000),
+            ModelKind::Register,
+        ),
+        (
+            "register run, 20k ops/s",
+            fast_run_history(),
+            ModelKind::CasRegister,
+        ),
+    ];
+    for (name, h, model) in &cases {
+        let options = Options {
+            model: *model,
+            initial: Some(faultline::history::Value::Nil),
+            time_budget: Duration::from_secs(600),
+            threads: 0,
+        };
+        for cutting in [
+            linearizability::Cutting::DEFAULT,
+            linearizability::Cutting::OFF,
+        ] {
+            let times: Vec<Duration> = (0..3)
+                .map(|_| {
+                    #[allow(clippy::disallowed_methods)] // A benchmark measures wall time.
+                    let start = Instant::now();
+                    let report = linearizability::check_cutting(name, h, &options, cutting)
+                        .expect("valid history");
+                    assert_eq!(report.verdict, Verdict::Linearizable, "{name}");
+                    start.elapsed()
+                })
+                .collect();
+            let how = if cutting.enabled { "cut" } else { "whole keys" };
+            println!(
+                "{name:<28} {:>8} ops  {how:<10} {:>10.1} ms",
+                h.ops.len(),
+                ms(median(times))
+            );
+        }
+    }
+    if let Some(kib) = peak_memory_kib() {
+        println!("peak memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
+    }
+}
+
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    if filter.as_deref() == Some("long") {
+        check_long_histories();
+        return;
+    }
     if filter.as_deref().is_none_or(|f| f == "own") {
         check_own_runs();
     }

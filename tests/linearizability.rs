@@ -399,3 +399,76 @@ fn random_histories_agree_with_brute_force() {
         "{linearizable} of 2000 linearizable"
     );
 }
+
+/// One step of a generated history: `(process, key, function, value, outcome)`. A process with
+/// no open op invokes `function` on `key`; one with an open op completes it with `outcome`
+/// (0–2 ok, 3 fail, 4 info, 5 ok with the read's value) and, for a read, `value`.
+type Step = (u8, u8, u8, u8, u8);
+
+/// A cas-register history over several keys as JSON Lines; ops left open stay pending.
+fn stepped_history(steps: &[Step]) -> String {
+    let mut open: [Option<(u8, u8)>; 4] = [None; 4];
+    let mut out = String::new();
+    let value = |v: u8| match v {
+        0 => "null".to_string(),
+        v => v.to_string(),
+    };
+    for &(p, key, f, v, outcome) in steps {
+        let slot = &mut open[usize::from(p)];
+        let line = match *slot {
+            None => {
+                *slot = Some((key, f));
+                let (f, v) = match f {
+                    0 => ("read", "null".to_string()),
+                    1 => ("write", v.max(1).to_string()),
+                    _ => ("cas", format!("[{}, {}]", value(v), 1 + outcome % 2)),
+                };
+                format!("\"type\": \"invoke\", \"key\": {key}, \"f\": \"{f}\", \"value\": {v}")
+            }
+            Some((key, f)) => {
+                *slot = None;
+                let kind = ["ok", "ok", "ok", "fail", "info", "ok"][usize::from(outcome)];
+                let (f, v) = match f {
+                    0 => ("read", value(v)),
+                    1 => ("write", "null".to_string()),
+                    _ => ("cas", "null".to_string()),
+                };
+                format!("\"type\": \"{kind}\", \"key\": {key}, \"f\": \"{f}\", \"value\": {v}")
+            }
+        };
+        out += &format!("{{\"process\": {p}, {line}}}\n");
+    }
+    out
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Cutting at quiescent points, however fine and with whatever bounds, and the compact
+    /// memo entries change nothing: not the verdict, not the op named, not the concurrent ops
+    /// listed.
+    #[test]
+    fn linearizability_cutting_keeps_the_verdict(
+        steps in proptest::collection::vec((0..4u8, 0..2u8, 0..3u8, 0..3u8, 0..6u8), 1..48),
+        min_piece_ops in 1..4usize,
+        max_cut_states in 1..4usize,
+        max_piece_steps in proptest::sample::select(vec![8u64, 64, 1 << 16]),
+        force_compact_memo: bool,
+    ) {
+        let text = stepped_history(&steps);
+        let h = history::parse("random", &text, None).expect("generated histories parse");
+        let mut options = options(ModelKind::CasRegister);
+        options.threads = 1;
+        let whole = linearizability::check_cutting("random", &h, &options, linearizability::Cutting::OFF)
+            .expect("checks");
+        let cutting = linearizability::Cutting {
+            enabled: true,
+            min_piece_ops,
+            max_cut_states,
+            max_piece_steps,
+            force_compact_memo,
+        };
+        let cut = linearizability::check_cutting("random", &h, &options, cutting).expect("checks");
+        proptest::prop_assert_eq!(&whole.verdict, &cut.verdict, "{}", text);
+    }
+}

@@ -2,20 +2,25 @@
 //!
 //! [`check`] drops the failed ops, splits the history by key (linearizability is compositional:
 //! a history is linearizable iff each key's sub-history is, which Porcupine calls
-//! P-compositionality), and runs the Wing–Gong–Lowe search ([`search`]) on each key, in
-//! parallel, under a wall-clock budget. Results are combined in a fixed order, so the verdict
+//! P-compositionality), cuts each key's history where no op is pending ([`pieces`]), and runs
+//! the Wing–Gong–Lowe search ([`search`]) on each piece in turn, keys in parallel, under a
+//! wall-clock budget. Results are combined in a fixed order, so the verdict
 //! and the operation it names never depend on thread timing.
 
 pub mod fxhash;
+pub mod memo;
 pub mod model;
+pub mod pieces;
 pub mod render;
 pub mod search;
 
 pub use model::ModelKind;
+pub use pieces::Cutting;
 
 use crate::history::{History, Op, ParseError, Status, Value};
 use model::{Call, CallKind, Values};
-use search::{Outcome, Partition, Search};
+use pieces::Chain;
+use search::{Outcome, Partition};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -193,16 +198,21 @@ const FIRST_ROUND_STEPS: u64 = 1 << 14;
 /// number of steps, until every partition has a verdict or one is not linearizable. A round's
 /// results depend only on step counts, so which partitions fail first never depends on thread
 /// timing; the rest are cancelled (`None`), since one failure settles the verdict.
-fn search_all(parts: &mut [Partition], threads: usize, deadline: Instant) -> Vec<Option<Outcome>> {
+fn search_all(
+    parts: &mut [Partition],
+    threads: usize,
+    deadline: Instant,
+    cutting: Cutting,
+) -> Vec<Option<Outcome>> {
     // Reading the wall clock is fine here: it only stops a search, it never shapes a simulation.
     #[allow(clippy::disallowed_methods)]
     let out_of_time = || Instant::now() >= deadline;
-    let mut searches: Vec<Search> = parts.iter().map(Search::new).collect();
+    let mut searches: Vec<Chain> = parts.iter().map(|p| Chain::new(p, cutting)).collect();
     let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
     let mut limit = FIRST_ROUND_STEPS;
     // Steps double each round, so 64 rounds reach any u64 step count.
     for _round in 0..64 {
-        let mut pending: Vec<(usize, &mut Search, &mut Partition)> = searches
+        let mut pending: Vec<(usize, &mut Chain, &mut Partition)> = searches
             .iter_mut()
             .zip(parts.iter_mut())
             .enumerate()
@@ -226,7 +236,7 @@ fn search_all(parts: &mut [Partition], threads: usize, deadline: Instant) -> Vec
     results
 }
 
-type Job<'a> = (usize, &'a mut Search, &'a mut Partition);
+type Job<'a> = (usize, &'a mut Chain, &'a mut Partition);
 
 /// One round: every pending search runs up to `limit` steps; results in any order.
 fn run_round(
@@ -287,8 +297,20 @@ fn concurrent_with(history: &History, members: &[usize], bad: usize) -> Vec<usiz
         .collect()
 }
 
-/// Checks `history` (read from `path`, named in errors) against `options.model`.
+/// Checks `history` (read from `path`, named in errors) against `options.model`, each key cut
+/// at its quiescent points ([`Cutting::DEFAULT`]).
 pub fn check(path: &str, history: &History, options: &Options) -> Result<Report, ParseError> {
+    check_cutting(path, history, options, Cutting::DEFAULT)
+}
+
+/// [`check`] with the given cutting; the verdict is the same for any (see [`pieces`]), only
+/// the memory and time it takes differ.
+pub fn check_cutting(
+    path: &str,
+    history: &History,
+    options: &Options,
+    cutting: Cutting,
+) -> Result<Report, ParseError> {
     #[allow(clippy::disallowed_methods)] // Measures the check and bounds it; never shapes a run.
     let start = Instant::now();
     let (mut parts, members) = partition(path, history, options)?;
@@ -298,7 +320,7 @@ pub fn check(path: &str, history: &History, options: &Options) -> Result<Report,
     } else {
         options.threads
     };
-    let outcomes = search_all(&mut parts, threads, start + options.time_budget);
+    let outcomes = search_all(&mut parts, threads, start + options.time_budget, cutting);
     let mut verdict = Verdict::Linearizable;
     for (outcome, members) in outcomes.iter().zip(&members) {
         match outcome {

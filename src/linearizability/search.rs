@@ -6,13 +6,16 @@
 //! deadline passed without being linearised, so it undoes the latest choice. A configuration
 //! (set of linearised ops, model state) seen before cannot lead anywhere new, so the search
 //! remembers every one it enters: this is what keeps it from being exponential in practice.
+//!
+//! The search runs over one *piece* of a partition (see [`super::pieces`]): from each of a set
+//! of start configurations in turn, sharing one memo (a configuration entered from one start
+//! and left without success has no success from any), and either stops at the first complete
+//! linearisation or, for a piece followed by another, records every configuration in which all
+//! its definite ops are linearised.
 
 use super::fxhash::{FxHashMap, mix64};
+use super::memo::{HEAD, List, Memo, NIL, SetKey};
 use super::model::{Call, Values};
-
-/// The list's sentinel node; call of op `i` is node `1 + 2i`, its return `2 + 2i`.
-const HEAD: u32 = 0;
-const NIL: u32 = u32::MAX;
 /// The wall-clock budget is checked once every this many steps (a step is a few ns).
 const STEPS_PER_BUDGET_CHECK: u64 = 1 << 14;
 /// The memo holds at most this many 64-bit words of bitsets (1 GiB); beyond it the verdict is
@@ -43,111 +46,71 @@ pub enum Outcome {
     },
 }
 
-/// Every configuration the search has entered: (linearised set, state), keyed by a hash.
-///
-/// Entries are stored inline, `1 + words` words each: the state and the next entry with the
-/// same key packed in one word, then the bitset; one entry is usually one cache line.
-struct Memo {
-    words: usize,
-    heads: FxHashMap<u64, u32>,
-    entries: Vec<u64>,
+/// A configuration a piece may start from: the model state, and which of the piece's carried
+/// indefinite ops are linearised already (local indices).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Start {
+    pub state: u32,
+    pub linearised: Vec<u32>,
 }
 
-impl Memo {
-    fn stride(&self) -> usize {
-        self.words + 1
-    }
-
-    /// Memory held by the entries, in words, for the budget.
-    fn size_words(&self) -> usize {
-        self.entries.len()
-    }
-
-    /// Records the configuration; false if it was already there.
-    #[inline]
-    fn insert(&mut self, key: u64, bits: &[u64], state: u32) -> bool {
-        debug_assert_eq!(bits.len(), self.words);
-        let stride = self.stride();
-        let head = self.heads.get(&key).copied().unwrap_or(NIL);
-        let mut at = head;
-        while at != NIL {
-            let entry = &self.entries[at as usize * stride..(at as usize + 1) * stride];
-            if (entry[0] >> 32) as u32 == state && entry[1..].iter().zip(bits).all(|(a, b)| a == b)
-            {
-                return false;
-            }
-            at = entry[0] as u32;
-        }
-        let index =
-            u32::try_from(self.entries.len() / stride).expect("memo bounded by MAX_CACHE_WORDS");
-        self.entries
-            .push((u64::from(state) << 32) | u64::from(head));
-        self.entries.extend_from_slice(bits);
-        self.heads.insert(key, index);
-        true
-    }
+/// A configuration a piece may end in: every definite op linearised, the state, and the
+/// indefinite ops still open (local indices).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct End {
+    pub state: u32,
+    pub open: Vec<u32>,
 }
 
-/// The real-time list of call and return nodes.
-struct List {
-    next: Vec<u32>,
-    prev: Vec<u32>,
-    /// Real-time rank of each node, to find how far the search got.
-    rank: Vec<u32>,
+/// One piece of a partition, ready to search.
+pub struct Piece {
+    pub calls: Vec<Call>,
+    /// Real-time rank of each op's call event.
+    pub call_pos: Vec<usize>,
+    /// Real-time rank of each op's return event; `None` for an indefinite op.
+    pub return_pos: Vec<Option<usize>>,
+    /// Record every end configuration (a piece followed by another) instead of stopping at the
+    /// first linearisation (the last piece).
+    pub enumerate: bool,
+    /// Use the compact memo key however short the piece (see [`SetKey`]).
+    pub force_compact: bool,
 }
 
-impl List {
-    fn new(p: &Partition) -> List {
-        let n = p.calls.len();
-        let mut order: Vec<(usize, u32)> = Vec::with_capacity(2 * n);
-        for i in 0..n {
-            order.push((p.call_pos[i], 1 + 2 * i as u32));
-            // Pending ops return after everything else, in invocation order.
-            let ret = p.return_pos[i].unwrap_or(usize::MAX / 2 + i);
-            assert!(ret > p.call_pos[i], "an op returns after its call");
-            order.push((ret, 2 + 2 * i as u32));
-        }
-        order.sort_unstable();
-        let nodes = 2 * n + 1;
-        let mut list = List {
-            next: vec![NIL; nodes],
-            prev: vec![NIL; nodes],
-            rank: vec![0; nodes],
-        };
-        let mut last = HEAD;
-        for (rank, &(_, node)) in order.iter().enumerate() {
-            list.next[last as usize] = node;
-            list.prev[node as usize] = last;
-            list.rank[node as usize] = rank as u32 + 1;
-            last = node;
-        }
-        list
-    }
-
-    #[inline]
-    fn unlink(&mut self, x: u32) {
-        let (p, n) = (self.prev[x as usize], self.next[x as usize]);
-        self.next[p as usize] = n;
-        if n != NIL {
-            self.prev[n as usize] = p;
-        }
-    }
-
-    /// Puts `x` back where it was; undo in the reverse order of `unlink`.
-    #[inline]
-    fn relink(&mut self, x: u32) {
-        let (p, n) = (self.prev[x as usize], self.next[x as usize]);
-        self.next[p as usize] = x;
-        if n != NIL {
-            self.prev[n as usize] = x;
-        }
-    }
+/// How a piece's search ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finish {
+    Linearizable,
+    /// Every configuration an enumerating search can end in (at least one).
+    Ends(Vec<End>),
+    /// An enumerating search found more than `max_ends` end configurations.
+    TooManyEnds,
+    /// `op` (local) is where the search got furthest and stuck.
+    NotLinearizable {
+        op: usize,
+    },
+    Unknown {
+        time: bool,
+    },
 }
 
-/// A search in progress over one partition; [`Search::run`] resumes it for a number of steps.
+/// A search in progress over one piece; [`Search::run`] resumes it for a number of steps.
 pub struct Search {
+    calls: Vec<Call>,
+    /// Per op: whether it completed (an indefinite op never blocks the end of a piece).
+    definite: Vec<bool>,
+    indefinite: Vec<u32>,
+    enumerate: bool,
+    starts: Vec<Start>,
+    next_start: usize,
+    /// Definite ops not linearised yet.
+    left: usize,
+    ends: Vec<End>,
+    max_ends: usize,
     list: List,
     memo: Memo,
+    key: SetKey,
+    /// Whether `key` is compact (else the memo holds `linearised` itself).
+    compact: bool,
     zobrist: Vec<u64>,
     linearised: Vec<u64>,
     set_hash: u64,
@@ -157,11 +120,15 @@ pub struct Search {
     furthest_rank: u32,
     furthest_op: usize,
     entry: u32,
+    /// Whether the first start configuration has been entered.
+    entered: bool,
     steps: u64,
 }
 
 impl Search {
-    pub fn new(p: &Partition) -> Search {
+    /// A search of `p` from each of `starts` (in order); `steps` is the count it starts from,
+    /// so that budgets spread over several pieces; at most `max_ends` end configurations.
+    pub fn new(p: Piece, starts: Vec<Start>, steps: u64, max_ends: usize) -> Search {
         let n = p.calls.len();
         assert!(
             n < (u32::MAX as usize) / 2,
@@ -169,50 +136,187 @@ impl Search {
         );
         assert_eq!(p.call_pos.len(), n);
         assert_eq!(p.return_pos.len(), n);
-        let list = List::new(p);
+        let list = List::new(&p);
+        let key = SetKey::new(&p);
         let words = n.div_ceil(64).max(1);
-        let entry = list.next[HEAD as usize];
+        let definite: Vec<bool> = p.return_pos.iter().map(Option::is_some).collect();
+        let indefinite = (0..n as u32).filter(|&i| !definite[i as usize]).collect();
         Search {
+            calls: p.calls,
+            left: 0,
+            definite,
+            indefinite,
+            enumerate: p.enumerate,
+            starts,
+            next_start: 0,
+            ends: Vec::new(),
+            max_ends,
             list,
             memo: Memo {
-                words,
+                words: key.words(),
                 heads: FxHashMap::default(),
                 entries: Vec::new(),
             },
+            compact: !key.is_plain(),
+            key,
             zobrist: (0..n as u64).map(mix64).collect(),
             linearised: vec![0u64; words],
             set_hash: 0,
-            state: p.initial,
+            state: 0,
             stack: Vec::with_capacity(n),
             furthest_rank: 0,
             furthest_op: 0,
-            entry,
-            steps: 0,
+            entry: NIL,
+            entered: false,
+            steps,
         }
     }
 
-    /// Steps taken so far.
+    /// Steps taken so far (counting from the `steps` given to [`Search::new`]).
     pub fn steps(&self) -> u64 {
         self.steps
+    }
+
+    /// Sets up the next start configuration not already met; false when none is left.
+    fn begin_next_start(&mut self) -> bool {
+        while let Some(start) = self.starts.get(self.next_start) {
+            self.next_start += 1;
+            self.state = start.state;
+            self.left = self.definite.iter().filter(|&&d| d).count();
+            for &op in &start.linearised {
+                let (word, bit) = (op as usize / 64, 1u64 << (op % 64));
+                self.linearised[word] |= bit;
+                self.key.added(op as usize, &self.linearised);
+                self.set_hash ^= self.zobrist[op as usize];
+                self.list.unlink(1 + 2 * op);
+                self.list.unlink(2 + 2 * op);
+            }
+            self.entry = self.list.next[HEAD as usize];
+            let key = self.set_hash ^ mix64(u64::from(self.state) ^ 0xa5a5_0000_0000);
+            let words = self.key.of(&self.linearised);
+            if self.memo.insert(key, words, self.state) {
+                return true;
+            }
+            // Reached from an earlier start: everything after it is known.
+            self.end_start();
+        }
+        false
+    }
+
+    /// Undoes the current start's preset ops (in reverse order, as `relink` needs).
+    fn end_start(&mut self) {
+        let start = &self.starts[self.next_start - 1];
+        for &op in start.linearised.iter().rev() {
+            self.list.relink(2 + 2 * op);
+            self.list.relink(1 + 2 * op);
+            self.linearised[op as usize / 64] &= !(1u64 << (op % 64));
+            self.key.removed(op as usize);
+            self.set_hash ^= self.zobrist[op as usize];
+        }
+    }
+
+    /// Undoes the latest choice; false when the current start has none left.
+    #[inline]
+    fn backtrack(&mut self) -> bool {
+        let Some((call, before)) = self.stack.pop() else {
+            return false;
+        };
+        let undone = ((call - 1) / 2) as usize;
+        self.linearised[undone / 64] &= !(1u64 << (undone % 64));
+        if self.compact {
+            self.key.removed(undone);
+        }
+        self.set_hash ^= self.zobrist[undone];
+        self.left += usize::from(self.definite[undone]);
+        self.state = before;
+        self.list.relink(call + 1);
+        self.list.relink(call);
+        self.entry = self.list.next[call as usize];
+        true
+    }
+
+    /// The current start is exhausted: the next one, or the piece's result.
+    fn start_exhausted(&mut self) -> Option<Finish> {
+        self.end_start();
+        self.enter_start()
+    }
+
+    /// Enters the next start configuration; `Some` when the piece is finished.
+    fn enter_start(&mut self) -> Option<Finish> {
+        loop {
+            if !self.begin_next_start() {
+                if self.enumerate && !self.ends.is_empty() {
+                    return Some(Finish::Ends(std::mem::take(&mut self.ends)));
+                }
+                return Some(Finish::NotLinearizable {
+                    op: self.furthest_op,
+                });
+            }
+            if self.left > 0 {
+                return None;
+            }
+            // A start with no definite op left to linearise is an end already.
+            if !self.enumerate {
+                return Some(Finish::Linearizable);
+            }
+            if !self.record_end() {
+                return Some(Finish::TooManyEnds);
+            }
+            self.end_start();
+        }
+    }
+
+    /// Records the current configuration as an end; false when there are too many.
+    fn record_end(&mut self) -> bool {
+        let open = self
+            .indefinite
+            .iter()
+            .copied()
+            .filter(|&op| self.linearised[op as usize / 64] & (1u64 << (op % 64)) == 0)
+            .collect();
+        self.ends.push(End {
+            state: self.state,
+            open,
+        });
+        self.ends.len() <= self.max_ends
+    }
+
+    /// Every definite op is linearised: records the configuration (an enumerating search)
+    /// and backtracks; `Some` when the piece is finished.
+    fn piece_end(&mut self) -> Option<Finish> {
+        if !self.enumerate {
+            return Some(Finish::Linearizable);
+        }
+        if !self.record_end() {
+            return Some(Finish::TooManyEnds);
+        }
+        if self.backtrack() {
+            return None;
+        }
+        self.start_exhausted()
     }
 
     /// Runs until a verdict or until `steps` is reached (`None`: not finished yet).
     pub fn run(
         &mut self,
-        p: &mut Partition,
+        values: &mut Values,
         steps: u64,
         out_of_time: &dyn Fn() -> bool,
-    ) -> Option<Outcome> {
-        let n = p.calls.len();
-        let list = &mut self.list;
-        while list.next[HEAD as usize] != NIL {
+    ) -> Option<Finish> {
+        if !self.entered {
+            self.entered = true;
+            if let Some(finish) = self.enter_start() {
+                return Some(finish);
+            }
+        }
+        loop {
             self.steps += 1;
             if self.steps.is_multiple_of(STEPS_PER_BUDGET_CHECK) {
                 if out_of_time() {
-                    return Some(Outcome::Unknown { time: true });
+                    return Some(Finish::Unknown { time: true });
                 }
                 if self.memo.size_words() > MAX_CACHE_WORDS {
-                    return Some(Outcome::Unknown { time: false });
+                    return Some(Finish::Unknown { time: false });
                 }
             }
             if self.steps > steps {
@@ -223,51 +327,52 @@ impl Search {
             assert!(entry != NIL, "the list always ends with a return");
             let op = ((entry - 1) / 2) as usize;
             if entry % 2 == 1 {
-                if let Some(next_state) = p.values.step(self.state, p.calls[op]) {
+                if let Some(next_state) = values.step(self.state, self.calls[op]) {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
                     self.linearised[word] |= bit;
+                    if self.compact {
+                        self.key.added(op, &self.linearised);
+                    }
                     let set_hash = self.set_hash ^ self.zobrist[op];
                     let key = set_hash ^ mix64(u64::from(next_state) ^ 0xa5a5_0000_0000);
-                    if self.memo.insert(key, &self.linearised, next_state) {
+                    let words = if self.compact {
+                        self.key.of(&self.linearised)
+                    } else {
+                        &self.linearised
+                    };
+                    if self.memo.insert(key, words, next_state) {
                         self.set_hash = set_hash;
                         self.stack.push((entry, self.state));
                         self.state = next_state;
-                        list.unlink(entry);
-                        list.unlink(entry + 1);
-                        self.entry = list.next[HEAD as usize];
+                        self.left -= usize::from(self.definite[op]);
+                        self.list.unlink(entry);
+                        self.list.unlink(entry + 1);
+                        self.entry = self.list.next[HEAD as usize];
+                        if self.left == 0
+                            && let Some(finish) = self.piece_end()
+                        {
+                            return Some(finish);
+                        }
                         continue;
                     }
                     self.linearised[word] &= !bit;
+                    if self.compact {
+                        self.key.removed(op);
+                    }
                 }
-                self.entry = list.next[entry as usize];
+                self.entry = self.list.next[entry as usize];
             } else {
                 // `op`'s return, and it is not linearised: undo the latest choice.
-                let rank = list.rank[entry as usize];
+                let rank = self.list.rank[entry as usize];
                 if rank > self.furthest_rank {
                     (self.furthest_rank, self.furthest_op) = (rank, op);
                 }
-                let Some((call, before)) = self.stack.pop() else {
-                    return Some(Outcome::NotLinearizable {
-                        op: self.furthest_op,
-                    });
-                };
-                let undone = ((call - 1) / 2) as usize;
-                self.linearised[undone / 64] &= !(1u64 << (undone % 64));
-                self.set_hash ^= self.zobrist[undone];
-                self.state = before;
-                list.relink(call + 1);
-                list.relink(call);
-                self.entry = list.next[call as usize];
+                if !self.backtrack()
+                    && let Some(finish) = self.start_exhausted()
+                {
+                    return Some(finish);
+                }
             }
         }
-        assert_eq!(self.stack.len(), n, "every op linearised");
-        Some(Outcome::Linearizable)
     }
-}
-
-/// Searches to the end (or the budget); `out_of_time` is asked now and then.
-pub fn search(p: &mut Partition, out_of_time: &dyn Fn() -> bool) -> Outcome {
-    let mut s = Search::new(p);
-    s.run(p, u64::MAX, out_of_time)
-        .expect("an unbounded run finishes")
 }
