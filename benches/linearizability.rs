@@ -50,6 +50,7 @@ fn time_check(
             .starts_with("own")
             .then_some(faultline::history::Value::Nil),
         time_budget: Duration::from_secs(600),
+        steps_max: u64::MAX,
         threads,
     };
     let times = (0..RUNS)
@@ -203,6 +204,7 @@ fn check_long_histories() {
             model: *model,
             initial: Some(faultline::history::Value::Nil),
             time_budget: Duration::from_secs(600),
+            steps_max: u64::MAX,
             threads: 0,
         };
         for cutting in [

@@ -18,6 +18,7 @@ fn options(model: ModelKind) -> Options {
         model,
         initial: None,
         time_budget: Duration::from_secs(60),
+        steps_max: u64::MAX,
         threads: 0,
     }
 }
@@ -276,6 +277,38 @@ fn a_tiny_time_budget_gives_unknown_or_a_verdict() {
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["linearizable"], "unknown");
     assert_eq!(out.status.code(), Some(4));
+}
+
+/// A bound in search steps gives the same verdict on every run and with any number of
+/// threads, which a simulated run's report needs; a bound in time could not.
+#[test]
+fn a_step_budget_gives_the_same_verdict_whatever_the_threads() {
+    let file = Path::new(DATA).join("porcupine/jepsen/etcd_002.log");
+    if !file.exists() {
+        eprintln!("SKIPPED: {} is absent", file.display());
+        return;
+    }
+    let h = history::load(&file, Some(Format::Etcd)).expect("loads");
+    let verdict = |steps_max: u64, threads: usize| {
+        let options = Options {
+            steps_max,
+            threads,
+            ..options(ModelKind::CasRegister)
+        };
+        let name = file.display().to_string();
+        linearizability::check(&name, &h, &options)
+            .expect("checks")
+            .verdict
+    };
+    let small = verdict(1_000, 1);
+    match &small {
+        Verdict::Unknown(why) => assert!(why.contains("step budget (1000 search steps"), "{why}"),
+        other => panic!("1,000 steps cannot settle etcd_002: {other:?}"),
+    }
+    for threads in [1, 2, 4] {
+        assert_eq!(verdict(1_000, threads), small, "{threads} threads");
+        assert_eq!(verdict(u64::MAX, threads), Verdict::Linearizable);
+    }
 }
 
 /// A tiny deterministic generator (xorshift) for the cross-check below.

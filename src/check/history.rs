@@ -10,8 +10,13 @@ use crate::workload::{Counts, HistoryLog, Model};
 use serde::Serialize;
 use std::time::Duration;
 
-/// How long the linearizability search may take before its verdict is `unknown`.
-pub const LINEARIZABILITY_BUDGET: Duration = Duration::from_secs(60);
+/// Most search steps on one key of a run's history before its verdict is `unknown`: a bound in
+/// steps, not seconds, so that a run's report is the same on every machine and under any load.
+/// About 10 s of search on one core of a release build.
+pub const LINEARIZABILITY_STEPS_MAX: u64 = 1 << 28;
+
+/// A backstop only: the step bound ends a search long before this on any working machine.
+pub const LINEARIZABILITY_BUDGET: Duration = Duration::from_secs(3600);
 
 /// How a history check turned out.
 #[derive(Clone, Debug, Serialize)]
@@ -76,6 +81,7 @@ fn linearizability(
         // A key never written reads as nil, whatever the model.
         initial: Some(Value::Nil),
         time_budget: LINEARIZABILITY_BUDGET,
+        steps_max: LINEARIZABILITY_STEPS_MAX,
         threads: 0,
     };
     let report = match lin::check("history", history, &options) {

@@ -117,6 +117,7 @@ pub(super) fn check_history(
         model,
         initial: initial.map(initial_value),
         time_budget,
+        steps_max: u64::MAX,
         threads: 0,
     };
     let name = file.display().to_string();

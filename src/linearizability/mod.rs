@@ -36,6 +36,10 @@ pub struct Options {
     /// The initial value of every key; `None` is the model's default (nil, or "" for kv).
     pub initial: Option<Value>,
     pub time_budget: Duration,
+    /// Most search steps on one key before the verdict is `unknown`. Unlike the time budget,
+    /// it gives the same verdict on every machine and under any load, which a simulated run's
+    /// report needs; `u64::MAX` sets no such bound.
+    pub steps_max: u64,
     /// Worker threads over partitions; 0 uses every core.
     pub threads: usize,
 }
@@ -203,13 +207,15 @@ fn search_all(
     threads: usize,
     deadline: Instant,
     cutting: Cutting,
-) -> Vec<Option<Outcome>> {
+    steps_max: u64,
+) -> (Vec<Option<Outcome>>, bool) {
     // Reading the wall clock is fine here: it only stops a search, it never shapes a simulation.
     #[allow(clippy::disallowed_methods)]
     let out_of_time = || Instant::now() >= deadline;
     let mut searches: Vec<Chain> = parts.iter().map(|p| Chain::new(p, cutting)).collect();
     let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
-    let mut limit = FIRST_ROUND_STEPS;
+    let mut limit = FIRST_ROUND_STEPS.min(steps_max);
+    let mut out_of_steps = false;
     // Steps double each round, so 64 rounds reach any u64 step count.
     for _round in 0..64 {
         let mut pending: Vec<(usize, &mut Chain, &mut Partition)> = searches
@@ -231,9 +237,13 @@ fn search_all(
         {
             break;
         }
-        limit = limit.saturating_mul(2);
+        if limit >= steps_max {
+            out_of_steps = results.iter().any(Option::is_none);
+            break;
+        }
+        limit = limit.saturating_mul(2).min(steps_max);
     }
-    results
+    (results, out_of_steps)
 }
 
 type Job<'a> = (usize, &'a mut Chain, &'a mut Partition);
@@ -320,7 +330,9 @@ pub fn check_cutting(
     } else {
         options.threads
     };
-    let outcomes = search_all(&mut parts, threads, start + options.time_budget, cutting);
+    let deadline = start + options.time_budget;
+    let (outcomes, out_of_steps) =
+        search_all(&mut parts, threads, deadline, cutting, options.steps_max);
     let mut verdict = Verdict::Linearizable;
     for (outcome, members) in outcomes.iter().zip(&members) {
         match outcome {
@@ -352,6 +364,12 @@ pub fn check_cutting(
             }
             _ => {}
         }
+    }
+    if out_of_steps && verdict == Verdict::Linearizable {
+        verdict = Verdict::Unknown(format!(
+            "the step budget ({} search steps on a key) ran out before a verdict",
+            options.steps_max
+        ));
     }
     let removed = history
         .ops

@@ -328,6 +328,7 @@ mod tests {
             model: crate::linearizability::ModelKind::Register,
             initial: Some(Value::Int(0)),
             time_budget: Duration::from_secs(600),
+            steps_max: u64::MAX,
             threads: 1,
         }
     }
