@@ -175,6 +175,7 @@ fn the_library_reports_a_sweep_that_ran_no_seed_as_an_error() {
         out: out.clone(),
         stop_after: None,
         time_budget: Some(std::time::Duration::ZERO),
+        seed_time_max: None,
         progress: false,
         source: PASSING.to_string(),
         resume: false,
@@ -212,5 +213,66 @@ fn the_text_summary_groups_failures_by_property_and_the_json_lists_all() {
     );
     assert!(text.contains("    ... and 25 more\n"), "{text}");
     assert!(text.lines().count() <= 8, "{text}");
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A seed that runs past its wall-time limit is stopped and reported as timed out: not a
+/// failure of the protocol, not written as one, and not recorded as finished.
+#[test]
+fn a_seed_past_its_time_limit_is_timed_out_not_failed() {
+    let out = out_dir("timeouts");
+    let out_s = out.to_str().unwrap();
+    // A Raft seed takes tens of milliseconds: every one passes a 1 ms limit.
+    let o = faultline(&[
+        "fuzz",
+        "scenarios/raft-elect-and-replicate.yaml",
+        "--count",
+        "3",
+        "--seed-time-max",
+        "1ms",
+        "--out",
+        out_s,
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "nothing was judged: {stderr}");
+    assert!(
+        stderr.contains("every seed that started (3) was stopped by the wall-time limit"),
+        "{stderr}"
+    );
+    let progress = std::fs::read_to_string(out.join("progress")).expect("progress file");
+    assert!(
+        progress.is_empty(),
+        "a timed-out seed is not finished: {progress}"
+    );
+    // The sweep's budget stops the seeds still running when it ends, and the rest are judged.
+    let o = faultline(&[
+        "fuzz",
+        "scenarios/raft-elect-and-replicate.yaml",
+        "--count",
+        "200",
+        "--jobs",
+        "2",
+        "--time-budget",
+        "300ms",
+        "--out",
+        out_s,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let timeouts = json["timeouts"].as_array().expect("a list of seeds");
+    assert!(
+        !timeouts.is_empty(),
+        "a seed was running when the budget ran out: {json}"
+    );
+    assert!(json["failures"].as_array().unwrap().is_empty());
+    let run = json["seeds_run"].as_u64().unwrap();
+    assert!(run > 0 && run + (timeouts.len() as u64) < 200, "{json}");
     let _ = std::fs::remove_dir_all(&out);
 }

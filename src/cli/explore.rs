@@ -48,9 +48,14 @@ pub(super) struct FuzzArgs {
     /// Start no new seed after F failures.
     #[arg(long, value_name = "F", value_parser = clap::value_parser!(u64).range(1..))]
     stop_after: Option<u64>,
-    /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m.
+    /// Start no new seed after D of wall time, e.g. 500ms, 60s, 10m; seeds still running then
+    /// are stopped and reported as timed out.
     #[arg(long, value_name = "D", value_parser = parse_budget)]
     time_budget: Option<std::time::Duration>,
+    /// Stop a seed that runs longer than D of wall time (e.g. 10s) and report it as timed
+    /// out: neither a pass nor a failure; `--resume` runs it again.
+    #[arg(long, value_name = "D", value_parser = parse_budget)]
+    seed_time_max: Option<std::time::Duration>,
     /// Skip the seeds OUT/progress records as finished by an earlier run (e.g. one that was
     /// killed) and report their failures too, read back from OUT.
     #[arg(long)]
@@ -129,6 +134,7 @@ pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
         out: args.out.clone(),
         stop_after: args.stop_after.map(|n| n as usize),
         time_budget: args.time_budget,
+        seed_time_max: args.seed_time_max,
         progress: args.format == Format::Text,
         source: args.file.display().to_string(),
         resume: args.resume,

@@ -71,6 +71,7 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
         trace: None,
         progress,
         history: args.history.clone(),
+        deadline: None,
     };
     let mut file_sink: Option<Box<dyn TraceSink>> = None;
     if let Some(path) = trace {
@@ -169,5 +170,7 @@ fn run_error(e: &RunError) -> u8 {
         RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
         RunError::Build(_) | RunError::Params { .. } => EXIT_BAD_INPUT,
         RunError::Panic { .. } => EXIT_INTERNAL,
+        // No verdict, as a history check out of budget: `run` sets no deadline today.
+        RunError::TimedOut { .. } => 4,
     }
 }

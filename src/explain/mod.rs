@@ -66,6 +66,7 @@ pub fn capture(scenario: &Scenario, report: &RunReport) -> Result<Vec<Captured>,
             trace: Some(Box::new(sink.clone())),
             progress: false,
             history: None,
+            deadline: None,
         },
     )?;
     if replay.trace_hash != report.trace_hash {

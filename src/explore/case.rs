@@ -63,11 +63,32 @@ pub struct Finding {
     pub message: String,
 }
 
+/// How one seed's run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SeedOutcome {
+    Passed,
+    Failed(Finding),
+    /// Stopped by its wall-clock deadline before a verdict: neither passed nor failed.
+    TimedOut,
+}
+
 /// Runs one seed's scenario; `None` when it passed.
 pub fn check(s: &Scenario) -> Option<Finding> {
-    match run(s, RunOptions::default()) {
-        Ok(r) if r.expectation_met => None,
-        Ok(r) => Some(match (r.violations.first(), &r.limit) {
+    match check_by(s, None) {
+        SeedOutcome::Failed(finding) => Some(finding),
+        SeedOutcome::Passed | SeedOutcome::TimedOut => None,
+    }
+}
+
+/// Runs one seed's scenario, stopping it at `deadline` (wall clock) if it runs that long.
+pub fn check_by(s: &Scenario, deadline: Option<std::time::Instant>) -> SeedOutcome {
+    let options = RunOptions {
+        deadline,
+        ..RunOptions::default()
+    };
+    let finding = match run(s, options) {
+        Ok(r) if r.expectation_met => return SeedOutcome::Passed,
+        Ok(r) => match (r.violations.first(), &r.limit) {
             (Some(v), _) => Finding {
                 property: v.property.to_string(),
                 message: format!("{} violated at {}", v.property, v.time),
@@ -80,16 +101,18 @@ pub fn check(s: &Scenario) -> Option<Finding> {
                 property: "unknown".into(),
                 message: "a check gave no verdict".into(),
             },
-        }),
-        Err(e @ RunError::Panic { .. }) => Some(Finding {
+        },
+        Err(RunError::TimedOut { .. }) => return SeedOutcome::TimedOut,
+        Err(e @ RunError::Panic { .. }) => Finding {
             property: "panic".into(),
             message: e.to_string(),
-        }),
-        Err(e) => Some(Finding {
+        },
+        Err(e) => Finding {
             property: "error".into(),
             message: e.to_string(),
-        }),
-    }
+        },
+    };
+    SeedOutcome::Failed(finding)
 }
 
 /// Writes `DIR/<property>/seed-<N>.yaml` atomically (a temporary file, then a rename) and

@@ -3,10 +3,11 @@
 //! Workers take the next seed from a shared counter, run it (see [`seed_scenario`]) and write
 //! each failure to its file at once. What a seed does depends only on the scenario and the
 //! seed, so the set of failures does not depend on the number of workers; it is sorted by
-//! seed before it is reported. Only `stop_after` and `time_budget` look at the outside world,
-//! and they only decide which seeds start.
+//! seed before it is reported. Only `stop_after`, `time_budget` and `seed_time_max` look at the
+//! outside world: they decide which seeds start, and stop a seed that runs too long, which is
+//! then reported as timed out, never judged.
 
-use super::case::{Finding, check, seed_scenario, write_finding};
+use super::case::{Finding, SeedOutcome, check_by, seed_scenario, write_finding};
 use super::seeds::{SeedRange, SeedSet, Shard, selected};
 use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -32,8 +33,11 @@ pub struct FuzzOptions {
     pub out: PathBuf,
     /// Start no new seed once this many have failed.
     pub stop_after: Option<usize>,
-    /// Start no new seed once this much wall time has passed.
+    /// Start no new seed once this much wall time has passed, and stop the seeds still
+    /// running then (they are reported as timed out, not as failures).
     pub time_budget: Option<Duration>,
+    /// Stop a seed that runs longer than this (wall time): reported as timed out.
+    pub seed_time_max: Option<Duration>,
     /// Show a progress bar on standard error when it is a terminal.
     pub progress: bool,
     /// The fuzzed file as given on the command line, for the headers of written files.
@@ -76,6 +80,10 @@ pub struct FuzzReport {
     /// reports whose sets overlap. Absent from reports of older versions.
     #[serde(default)]
     pub seed_sets: Vec<SeedSet>,
+    /// Seeds stopped by `seed_time_max` or `time_budget` before a verdict, sorted: neither
+    /// passed nor failed, and not recorded as finished, so `--resume` runs them again.
+    #[serde(default)]
+    pub timeouts: Vec<u64>,
     /// The finished seeds, sorted (for `--junit`; not in the JSON report).
     #[serde(skip)]
     pub seeds: Vec<u64>,
@@ -104,6 +112,7 @@ struct Shared {
     done: AtomicUsize,
     stop: AtomicBool,
     failures: Mutex<Vec<Failure>>,
+    timeouts: Mutex<Vec<u64>>,
     error: Mutex<Option<FuzzError>>,
     stop_reason: Mutex<Option<String>>,
     /// `out/progress`, opened for appending: one finished seed a line.
@@ -151,6 +160,7 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         done: AtomicUsize::new(0),
         stop: AtomicBool::new(false),
         failures: Mutex::new(earlier),
+        timeouts: Mutex::new(Vec::new()),
         error: Mutex::new(None),
         stop_reason: Mutex::new(None),
         progress: Mutex::new(progress),
@@ -187,17 +197,33 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         .expect("no worker panics holding it");
     failures.sort_by_key(|f| f.seed);
     let ran_now = shared.done.load(Ordering::SeqCst);
-    // Every seed taken from the counter ran to the end: the first `taken` of the list.
+    let mut timeouts = shared
+        .timeouts
+        .into_inner()
+        .expect("no worker panics holding it");
+    timeouts.sort_unstable();
+    // Every seed taken from the counter ran to the end or timed out: the first `taken`.
     let taken = shared.next.load(Ordering::SeqCst).min(shared.seeds.len());
     let mut all: Vec<u64> = finished.iter().copied().collect();
-    all.extend_from_slice(&shared.seeds[..taken]);
+    all.extend(
+        shared.seeds[..taken]
+            .iter()
+            .filter(|s| timeouts.binary_search(s).is_err()),
+    );
     all.sort_unstable();
     let stop_reason = shared
         .stop_reason
         .into_inner()
         .expect("no worker panics holding it");
     if all.is_empty() {
-        let why = stop_reason.unwrap_or_else(|| "no seed started".to_string());
+        let why = if timeouts.is_empty() {
+            stop_reason.unwrap_or_else(|| "no seed started".to_string())
+        } else {
+            format!(
+                "every seed that started ({}) was stopped by the wall-time limit",
+                timeouts.len()
+            )
+        };
         return Err(FuzzError::NothingFuzzed(format!(
             "{why} before the first of {} seeds finished",
             planned.len()
@@ -212,6 +238,7 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
         wall_time_s,
         seeds_per_second: ran_now as f64 / wall_time_s.max(1e-9),
         stopped_early: stop_reason,
+        timeouts,
         seed_sets: vec![SeedSet {
             seeds: opts.seeds,
             shard: opts.shard,
@@ -309,8 +336,13 @@ fn worker(
             return;
         };
         let scenario = seed_scenario(base, seed);
-        if let Some(finding) = check(&scenario) {
-            record(opts, shared, &scenario, finding, bar);
+        match check_by(&scenario, seed_deadline(opts, started)) {
+            SeedOutcome::Passed => {}
+            SeedOutcome::Failed(finding) => record(opts, shared, &scenario, finding, bar),
+            SeedOutcome::TimedOut => {
+                shared.timeouts.lock().expect("not poisoned").push(seed);
+                continue;
+            }
         }
         if shared.stop.load(Ordering::SeqCst)
             && shared.error.lock().expect("not poisoned").is_some()
@@ -335,6 +367,17 @@ fn worker(
         }
         shared.done.fetch_add(1, Ordering::SeqCst);
         bar.inc(1);
+    }
+}
+
+/// When a seed starting now must stop: its own limit, or the end of the sweep's budget.
+fn seed_deadline(opts: &FuzzOptions, started: std::time::Instant) -> Option<std::time::Instant> {
+    #[allow(clippy::disallowed_methods)] // wall time only stops a seed, never shapes its run
+    let own = opts.seed_time_max.map(|d| std::time::Instant::now() + d);
+    let budget = opts.time_budget.map(|d| started + d);
+    match (own, budget) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 
@@ -413,6 +456,24 @@ pub fn text(r: &FuzzReport) -> String {
     }
     if let Some(why) = &r.stopped_early {
         out.push_str(&format!("stopped early: {why}\n"));
+    }
+    if !r.timeouts.is_empty() {
+        let shown: Vec<String> = (r.timeouts.iter())
+            .take(TEXT_SEEDS_PER_PROPERTY_MAX)
+            .map(u64::to_string)
+            .collect();
+        let more = r.timeouts.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "timed out: {} seeds stopped by the wall-time limit before a verdict, neither \
+             passed nor failed: seed {}{more}\n",
+            r.timeouts.len(),
+            shown.join(", ")
+        ));
     }
     // Thousands of failures of one property are one finding: a few seeds to replay each,
     // the rest counted (the JSON report lists them all).

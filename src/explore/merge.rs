@@ -50,6 +50,7 @@ pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
         wall_time_s: 0.0,
         seeds_per_second: 0.0,
         stopped_early: None,
+        timeouts: Vec::new(),
         seed_sets: Vec::new(),
         seeds: Vec::new(),
     };
@@ -63,6 +64,7 @@ pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
         out.seeds_per_second += r.seeds_per_second;
         out.seed_sets.extend_from_slice(&r.seed_sets);
         out.seeds.extend_from_slice(&r.seeds);
+        out.timeouts.extend_from_slice(&r.timeouts);
         if let Some(why) = &r.stopped_early {
             stopped.push(format!("report {}: {why}", i + 1));
         }
@@ -70,6 +72,7 @@ pub fn merge(reports: &[FuzzReport]) -> Result<FuzzReport, MergeError> {
     out.failures
         .sort_by(|a, b| (a.seed, &a.property).cmp(&(b.seed, &b.property)));
     out.seeds.sort_unstable();
+    out.timeouts.sort_unstable();
     if !stopped.is_empty() {
         out.stopped_early = Some(stopped.join("; "));
     }

@@ -24,6 +24,10 @@ pub struct RunOptions {
     pub progress: bool,
     /// Writes the clients' history here as JSON Lines.
     pub history: Option<std::path::PathBuf>,
+    /// A wall-clock instant after which the run is stopped ([`RunError::TimedOut`]). It can
+    /// only stop a run, never change what the run does up to there; it is looked at between
+    /// the run's slices of simulated time (1/200 of its duration).
+    pub deadline: Option<std::time::Instant>,
 }
 
 /// How a run ended.
@@ -136,6 +140,20 @@ pub enum RunError {
     History { path: String, error: std::io::Error },
     #[error("the scenario's `params` are not the parameters of protocol `{protocol}`")]
     Params { protocol: &'static str },
+    #[error("stopped by its wall-clock deadline at simulated time {at} (seed {seed})")]
+    TimedOut { at: SimTime, seed: u64 },
+}
+
+/// Why [`drive`] stopped before the end without a verdict.
+enum Stopped {
+    Limit(SimError),
+    Deadline,
+}
+
+impl From<SimError> for Stopped {
+    fn from(e: SimError) -> Stopped {
+        Stopped::Limit(e)
+    }
 }
 
 /// Runs a scenario once.
@@ -210,7 +228,8 @@ fn drive<P: Protocol>(
     end: SimTime,
     checker: &mut Checker<'_, P>,
     show_progress: bool,
-) -> Result<Vec<ViolationReport>, SimError> {
+    deadline: Option<std::time::Instant>,
+) -> Result<Vec<ViolationReport>, Stopped> {
     let bar = if show_progress {
         ProgressBar::new(end.0 / 1_000_000)
     } else {
@@ -236,6 +255,11 @@ fn drive<P: Protocol>(
         if shown {
             bar.set_position(until.0 / 1_000_000);
         }
+        #[allow(clippy::disallowed_methods)] // it can only stop a run, never shape it
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            bar.finish_and_clear();
+            return Err(Stopped::Deadline);
+        }
     }
     bar.finish_and_clear();
     Ok(checker.finish(sim))
@@ -247,7 +271,7 @@ pub(crate) fn run_typed<P: Protocol>(
     params: &P::Params,
     options: RunOptions,
 ) -> Result<RunReport, RunError> {
-    let show_progress = options.progress;
+    let (show_progress, deadline) = (options.progress, options.deadline);
     let history_path = options.history.clone();
     let mut sim = build::<P>(scenario, params, options)?;
     let props = selected::<P>(scenario);
@@ -261,7 +285,7 @@ pub(crate) fn run_typed<P: Protocol>(
             .expect("conditions are checked while parsing");
     }
     let driven = catch_unwind(AssertUnwindSafe(|| {
-        drive(&mut sim, end, &mut checker, show_progress)
+        drive(&mut sim, end, &mut checker, show_progress, deadline)
     }));
     let goals = checker.goals();
     let reached = checker.reached();
@@ -274,7 +298,11 @@ pub(crate) fn run_typed<P: Protocol>(
     })?;
     let (mut violations, limit) = match driven {
         Ok(v) => (v, None),
-        Err(e) => (Vec::new(), Some(e.to_string())),
+        Err(Stopped::Limit(e)) => (Vec::new(), Some(e.to_string())),
+        Err(Stopped::Deadline) => {
+            let (at, seed) = (sim.now(), sim.seed());
+            return Err(RunError::TimedOut { at, seed });
+        }
     };
     let finished = limit.is_none() && sim.now() >= end;
     let mut checks: Vec<CheckResult> = props
@@ -423,6 +451,7 @@ pub fn check_determinism(scenario: &Scenario, seed: Option<u64>) -> Result<Deter
                 trace: Some(sink),
                 progress: false,
                 history: None,
+                deadline: None,
             },
         )
         .map(|r| r.trace_hash)
