@@ -117,12 +117,9 @@ pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
     {
         return code;
     }
-    let scenario = match registry.load(&args.file) {
+    let scenario = match super::load(registry, &args.file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let options = explore::FuzzOptions {
@@ -169,12 +166,9 @@ fn print_fuzz_report(report: &explore::FuzzReport, junit: Option<&Path>, format:
 }
 
 pub(super) fn shrink(registry: &crate::Registry, args: &ShrinkArgs) -> u8 {
-    let scenario = match registry.load(&args.file) {
+    let scenario = match super::load(registry, &args.file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let out = args
         .out

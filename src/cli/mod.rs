@@ -149,6 +149,14 @@ fn program() -> String {
     PROGRAM.with(|p| p.borrow().clone())
 }
 
+/// Loads the scenario at `path`, or says why not (located) and gives the exit code.
+fn load(registry: &Registry, path: &std::path::Path) -> Result<crate::scenario::Scenario, u8> {
+    registry.load(path).map_err(|e| {
+        eprintln!("{e}");
+        EXIT_BAD_INPUT
+    })
+}
+
 /// Runs the command line of this process for the protocols of `registry`: what a binary's
 /// `main` returns. Help and messages name the binary as it was invoked.
 pub fn main(registry: Registry) -> ExitCode {

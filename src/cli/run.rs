@@ -57,12 +57,9 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &outputs) {
         return code;
     }
-    let scenario = match registry.load(&args.file) {
+    let scenario = match super::load(registry, &args.file) {
         Ok(s) => s,
-        Err(e) => {
-            eprintln!("{e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
     let limit = super::size::Limit::new(args.output_mb_max);
     let progress = format == Format::Text;
