@@ -9,7 +9,7 @@ use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocol::Protocol;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{Determinism, TraceSink, compare_runs};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -230,39 +230,77 @@ fn drive<P: Protocol>(
     show_progress: bool,
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<ViolationReport>, Stopped> {
-    let bar = if show_progress {
-        ProgressBar::new(end.0 / 1_000_000)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} simulated {pos}/{len} ms [{bar:30}] {elapsed} elapsed, ETA {eta}",
-        )
-        .expect("valid template")
-        .progress_chars("=> "),
-    );
-    // A hidden bar (standard error is not a terminal) still costs work per update.
-    let shown = !bar.is_hidden();
+    let mut progress = Progress::new(end, show_progress);
     let slice = (end.0 / PROGRESS_SLICES).max(1);
     let mut until = SimTime::ZERO;
     while until < end {
         until = SimTime(until.0.saturating_add(slice).min(end.0));
         if let Some(v) = checker.step_until(sim, until)? {
-            bar.finish_and_clear();
+            progress.bar.finish_and_clear();
             return Ok(vec![v]);
         }
-        if shown {
-            bar.set_position(until.0 / 1_000_000);
-        }
+        progress.update(until, sim.stats().events);
         #[allow(clippy::disallowed_methods)] // it can only stop a run, never shape it
         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
-            bar.finish_and_clear();
+            progress.bar.finish_and_clear();
             return Err(Stopped::Deadline);
         }
     }
-    bar.finish_and_clear();
+    progress.bar.finish_and_clear();
     Ok(checker.finish(sim))
+}
+
+/// A run's progress bar on standard error: simulated time, events per second and the ETA,
+/// drawn only on a terminal and only once the run has taken a second, so that short runs print
+/// nothing but their report. It reads the wall clock for display only.
+struct Progress {
+    bar: ProgressBar,
+    started: std::time::Instant,
+    /// Standard error is a terminal and progress was asked for.
+    wanted: bool,
+    visible: bool,
+}
+
+/// How long a run goes before its progress bar appears.
+const PROGRESS_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Progress {
+    fn new(end: SimTime, show: bool) -> Progress {
+        use std::io::IsTerminal;
+        let bar =
+            ProgressBar::with_draw_target(Some(end.0 / 1_000_000), ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} simulated {pos}/{len} ms [{bar:30}] {msg}, {elapsed} elapsed, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        #[allow(clippy::disallowed_methods)] // display only
+        let started = std::time::Instant::now();
+        Progress {
+            bar,
+            started,
+            wanted: show && std::io::stderr().is_terminal(),
+            visible: false,
+        }
+    }
+
+    fn update(&mut self, now: SimTime, events: u64) {
+        if !self.wanted {
+            return;
+        }
+        let elapsed = self.started.elapsed();
+        if !self.visible && elapsed >= PROGRESS_AFTER {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.visible = true;
+        }
+        if self.visible {
+            let per_s = events as f64 / elapsed.as_secs_f64().max(1e-9);
+            self.bar.set_message(format!("{per_s:.0} events/s"));
+            self.bar.set_position(now.0 / 1_000_000);
+        }
+    }
 }
 
 /// Runs `scenario` as a run of protocol `P` with `params`.
