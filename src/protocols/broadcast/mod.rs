@@ -8,7 +8,7 @@
 //! they are forwarded, so a restarted node recovers them.
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::{Property, Violation};
+use crate::check::{Property, PropertyDigest, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::protocol::{check_at_least, check_at_most};
@@ -288,6 +288,8 @@ impl Protocol for Broadcast {
         &[crate::workload::Model::Set]
     }
 
+    const CHECK_DIGESTS: &'static [PropertyDigest<Self>] = DIGESTS;
+
     fn properties() -> Vec<Property<Self>> {
         vec![
             Property::always(
@@ -348,48 +350,98 @@ impl Broadcast {
 /// O(nodes² · log values) per event: for each origin, only the highest value of its range in
 /// each node's set needs comparing with what the origin has recorded.
 fn check_no_invention(sim: &Sim<Broadcast>) -> Result<(), Violation> {
-    let node_count = u64::from(sim.node_count());
     for origin in sim.node_ids() {
-        let originated = originated_by(sim, origin);
-        let low = value_of(origin, 0);
         for (id, view) in sim.nodes() {
-            let Some(node) = view.state() else { continue };
-            let Some(&v) = node.known.range(low..low + VALUE_STRIDE).next_back() else {
-                continue;
-            };
-            if v - low >= originated {
-                return Err(Violation::new(
-                    format!(
-                        "{} knows value {v}, which would be value {} of {}, but {} has \
-                         originated only {originated} value(s)",
-                        sim.node_name(id),
-                        v - low,
-                        sim.node_name(origin),
-                        sim.node_name(origin)
-                    ),
-                    vec![id, origin],
-                ));
+            if let Some(node) = view.state() {
+                invented_from(sim, id, node, origin)?;
             }
         }
     }
     for (id, view) in sim.nodes() {
-        let Some(node) = view.state() else { continue };
-        if let Some(&v) = node
-            .known
-            .range(node_count * VALUE_STRIDE..clients::CLIENT_BASE)
-            .next()
-        {
-            return Err(Violation::new(
-                format!(
-                    "{} knows value {v}, which no node could have originated: there are only \
-                     {node_count} nodes",
-                    sim.node_name(id)
-                ),
-                vec![id],
-            ));
+        if let Some(node) = view.state() {
+            invented_beyond(sim, id, node)?;
         }
     }
     clients::check_client_elements(sim)
+}
+
+/// `no_invention` for what involves node `id`, after only its digest changed: its values
+/// against every origin, and every node's values from it. What `id` originated and what
+/// clients invoked only grow in a handler, so nothing else can have become invented.
+fn check_no_invention_of(sim: &Sim<Broadcast>, id: NodeId) -> Result<(), Violation> {
+    if let Some(node) = sim.node(id).state() {
+        for origin in sim.node_ids() {
+            invented_from(sim, id, node, origin)?;
+        }
+        invented_beyond(sim, id, node)?;
+        clients::check_client_elements_of(sim, id, node)?;
+    }
+    for (knower, view) in sim.nodes() {
+        if let Some(node) = view.state() {
+            invented_from(sim, knower, node, id)?;
+        }
+    }
+    Ok(())
+}
+
+/// What `no_invention` reads of a node: its known values, which a handler only adds to (so
+/// their count changes with them), and how many it originated.
+fn no_invention_digest(node: &Broadcast) -> u64 {
+    node.known.len() as u64 ^ node.originated.rotate_left(32)
+}
+
+const DIGESTS: &[PropertyDigest<Broadcast>] = &[PropertyDigest {
+    property: "no_invention",
+    digest: no_invention_digest,
+    check_node: Some(check_no_invention_of),
+}];
+
+/// A value of `origin` that node `id` knows though `origin` never originated it.
+fn invented_from(
+    sim: &Sim<Broadcast>,
+    id: NodeId,
+    node: &Broadcast,
+    origin: NodeId,
+) -> Result<(), Violation> {
+    let low = value_of(origin, 0);
+    let Some(&v) = node.known.range(low..low + VALUE_STRIDE).next_back() else {
+        return Ok(());
+    };
+    let originated = originated_by(sim, origin);
+    if v - low < originated {
+        return Ok(());
+    }
+    Err(Violation::new(
+        format!(
+            "{} knows value {v}, which would be value {} of {}, but {} has originated only \
+             {originated} value(s)",
+            sim.node_name(id),
+            v - low,
+            sim.node_name(origin),
+            sim.node_name(origin)
+        ),
+        vec![id, origin],
+    ))
+}
+
+/// A value of a node that does not exist.
+fn invented_beyond(sim: &Sim<Broadcast>, id: NodeId, node: &Broadcast) -> Result<(), Violation> {
+    let node_count = u64::from(sim.node_count());
+    let Some(&v) = node
+        .known
+        .range(node_count * VALUE_STRIDE..clients::CLIENT_BASE)
+        .next()
+    else {
+        return Ok(());
+    };
+    Err(Violation::new(
+        format!(
+            "{} knows value {v}, which no node could have originated: there are only \
+             {node_count} nodes",
+            sim.node_name(id)
+        ),
+        vec![id],
+    ))
 }
 
 fn check_all_delivered(sim: &Sim<Broadcast>) -> Result<(), Violation> {
