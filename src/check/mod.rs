@@ -211,8 +211,7 @@ impl<'p, P: Process> Checker<'p, P> {
     /// only when the digest of that node changed (see [`Monitor`]); faults reach it always.
     pub fn with_digests(mut self, digests: &[PropertyDigest<P>]) -> Self {
         self.watches = Watches::new(self.properties, digests);
-        self.monitors = std::mem::replace(&mut self.monitors, Monitors::new(&[]))
-            .with_digests(self.properties, digests);
+        self.monitors.add_shadows(self.properties, digests);
         self
     }
 

@@ -83,11 +83,11 @@ impl<P: Process> Monitors<P> {
     }
 
     /// Debug builds: gives each monitor named in `digests` a shadow that sees every event.
-    pub(super) fn with_digests(
-        mut self,
+    pub(super) fn add_shadows(
+        &mut self,
         properties: &[super::Property<P>],
         digests: &[PropertyDigest<P>],
-    ) -> Self {
+    ) {
         for entry in &mut self.list {
             let digested = digests.iter().any(|d| d.property == entry.name);
             entry.shadow = match cfg!(debug_assertions) && digested {
@@ -95,7 +95,6 @@ impl<P: Process> Monitors<P> {
                 false => None,
             };
         }
-        self
     }
 
     pub(super) fn is_empty(&self) -> bool {

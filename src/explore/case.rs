@@ -1,6 +1,6 @@
 //! One seed of a sweep: the scenario it runs, how it ended, and the file a failure becomes.
 
-use crate::faults::{Draw, Fault, RandomFaults, TimedFault};
+use crate::faults::RandomFaults;
 use crate::scenario::{ExpectSpec, RunError, RunOptions, Scenario, run, to_yaml};
 use std::path::{Path, PathBuf};
 
@@ -12,31 +12,18 @@ use std::path::{Path, PathBuf};
 /// whichever sweep asks, and a builder sweep with the same [`Draw`] the same faults and
 /// network.
 pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenario {
-    let mut s = base.clone();
-    s.seed = seed;
-    let draw = Draw {
-        random: faults.cloned(),
-        nemesis: s.nemesis.take(),
-        swarm: s.swarm.take(),
-    };
-    let nodes = s.node_names.len() as u32;
-    draw.apply(seed, nodes, &mut s.faults, &mut s.network);
-    s
+    base.draw(seed, faults)
 }
 
 /// The random faults `faultline fuzz` draws for `base`: partitions, crashes and pauses over
 /// the first 70 % of the run, for a scenario with no faults of its own (a liveness phase
 /// aside) and no `nemesis:`; `None` for one that has them.
 pub fn fuzz_faults(base: &Scenario) -> Option<RandomFaults> {
-    let scripted = base.faults.iter().any(|f| !is_phase(f));
+    let scripted = base.faults.iter().any(|f| !f.is_liveness_phase());
     if scripted || base.nemesis.is_some() {
         return None;
     }
     Some(RandomFaults::fuzz(base.duration))
-}
-
-fn is_phase(f: &TimedFault) -> bool {
-    matches!(f.fault, Fault::Stabilize { .. })
 }
 
 /// The scenario `faultline fuzz` runs for `seed`: [`draw`] with [`fuzz_faults`], and

@@ -8,7 +8,7 @@
 
 use super::reduce::{ddmin, lower_probability};
 use crate::engine::Limits;
-use crate::faults::{Fault, TimedFault};
+use crate::faults::TimedFault;
 use crate::scenario::{RunError, RunOptions, RunReport, Scenario, parse, run, to_yaml};
 use crate::time::{SimDuration, SimTime};
 use serde::Serialize;
@@ -106,11 +106,7 @@ impl Run {
 }
 
 fn scripted(s: &Scenario) -> usize {
-    s.faults.iter().filter(|f| !is_phase(f)).count()
-}
-
-fn is_phase(f: &TimedFault) -> bool {
-    matches!(f.fault, Fault::Stabilize { .. })
+    s.faults.iter().filter(|f| !f.is_liveness_phase()).count()
 }
 
 fn execute(s: &Scenario) -> Result<Run, String> {
@@ -180,12 +176,16 @@ impl Shrinker {
             .current
             .faults
             .iter()
-            .filter(|f| !is_phase(f))
+            .filter(|f| !f.is_liveness_phase())
             .cloned()
             .collect();
         let with = |base: &Scenario, keep: &[TimedFault]| {
             let mut s = base.clone();
-            let phase = base.faults.iter().filter(|f| is_phase(f)).cloned();
+            let phase = base
+                .faults
+                .iter()
+                .filter(|f| f.is_liveness_phase())
+                .cloned();
             s.faults = keep.to_vec();
             s.faults.extend(phase);
             s

@@ -3,9 +3,9 @@
 //! scenario sweeps ([`crate::explore::draw`], [`crate::scenario::Scenario::materialize`]) and
 //! builder sweeps ([`crate::testing::BuilderSweep`]) — so a seed means the same run in each.
 
+use super::TimedFault;
 use super::nemesis::{Nemesis, Swarm, apply_swarm, draw_nemesis};
 use super::random::{RandomFaults, random_schedule};
-use super::{Fault, TimedFault};
 use crate::net::NetworkConfig;
 use crate::time::{SimDuration, SimTime};
 
@@ -32,7 +32,7 @@ use crate::time::{SimDuration, SimTime};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Draw {
     /// A random schedule ([`random_schedule`]) that replaces every fault but a liveness
-    /// phase ([`Fault::Stabilize`]), and ends by the phase's start.
+    /// phase ([`super::Fault::Stabilize`]), and ends by the phase's start.
     pub random: Option<RandomFaults>,
     /// Episodes ([`draw_nemesis`]) merged with the faults by time, before a liveness phase.
     pub nemesis: Option<Nemesis>,
@@ -57,7 +57,11 @@ impl Draw {
         network: &mut NetworkConfig,
     ) {
         if let Some(config) = &self.random {
-            let phase: Vec<TimedFault> = faults.iter().filter(|f| is_phase(f)).cloned().collect();
+            let phase: Vec<TimedFault> = faults
+                .iter()
+                .filter(|f| f.is_liveness_phase())
+                .cloned()
+                .collect();
             let mut config = config.clone();
             if let Some(first) = phase.iter().map(|f| f.at).min() {
                 config.until = SimTime(config.until.0.min(first.0));
@@ -66,8 +70,9 @@ impl Draw {
             faults.extend(phase);
         }
         if let Some(nemesis) = &self.nemesis {
-            let (phase, mut merged): (Vec<TimedFault>, Vec<TimedFault>) =
-                std::mem::take(faults).into_iter().partition(is_phase);
+            let (phase, mut merged): (Vec<TimedFault>, Vec<TimedFault>) = std::mem::take(faults)
+                .into_iter()
+                .partition(TimedFault::is_liveness_phase);
             merged.extend(draw_nemesis(seed, nodes, nemesis));
             // A stable sort: scripted faults stay first among faults at the same instant.
             merged.sort_by_key(|f| f.at);
@@ -88,13 +93,10 @@ impl RandomFaults {
     }
 }
 
-fn is_phase(f: &TimedFault) -> bool {
-    matches!(f.fault, Fault::Stabilize { .. })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::faults::Fault;
     use crate::process::NodeId;
 
     fn at(ms: u64, fault: Fault) -> TimedFault {

@@ -73,6 +73,14 @@ pub struct TimedFault {
     pub fault: Fault,
 }
 
+impl TimedFault {
+    /// Whether this is a liveness phase ([`Fault::Stabilize`]), which random faults, nemeses
+    /// and shrinking keep in place and which writes out as `liveness:`, not as a fault.
+    pub fn is_liveness_phase(&self) -> bool {
+        matches!(self.fault, Fault::Stabilize { .. })
+    }
+}
+
 impl Fault {
     /// Every node the fault names (see [`TimedFault::validate`] for the checks).
     pub fn nodes(&self) -> Vec<NodeId> {

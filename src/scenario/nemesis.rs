@@ -11,9 +11,9 @@
 
 use super::Scenario;
 use super::context::inspect;
-use crate::faults::Draw;
 use crate::faults::check_drift;
 use crate::faults::nemesis::{Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Swarm};
+use crate::faults::{Draw, RandomFaults};
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SignedDuration, SimDuration, SimTime};
 use serde::Deserialize;
@@ -391,10 +391,16 @@ impl Scenario {
     /// last), the swarm's values applied to the default link, `nemesis` and `swarm` removed
     /// and `seed` set. The result holds no randomness but the seed.
     pub fn materialize(&self, seed: u64) -> Scenario {
+        self.draw(seed, None)
+    }
+
+    /// [`Scenario::materialize`], with its scripted faults first replaced by a random
+    /// schedule drawn from the seed when `random` is given (see [`Draw`]).
+    pub fn draw(&self, seed: u64, random: Option<&RandomFaults>) -> Scenario {
         let mut s = self.clone();
         s.seed = seed;
         let draw = Draw {
-            random: None,
+            random: random.cloned(),
             nemesis: s.nemesis.take(),
             swarm: s.swarm.take(),
         };

@@ -42,7 +42,7 @@ pub fn to_yaml(s: &Scenario) -> String {
     let faults: Vec<Value> = s
         .faults
         .iter()
-        .filter(|f| !matches!(f.fault, Fault::Stabilize { .. }))
+        .filter(|f| !f.is_liveness_phase())
         .map(|f| fault(f, &s.node_names))
         .collect();
     if !faults.is_empty() {

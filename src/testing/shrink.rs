@@ -9,7 +9,7 @@ use crate::check::Property;
 use crate::engine::{Sim, SimBuilder, SimError};
 use crate::explore::reduce::{ddmin, lower_probability};
 use crate::explore::shrink::CANDIDATES_MAX;
-use crate::faults::{Fault, TimedFault};
+use crate::faults::TimedFault;
 use crate::net::{Latency, LinkConfig};
 use crate::process::Process;
 use crate::time::{SimDuration, SimTime};
@@ -141,7 +141,7 @@ where
             .faults
             .iter()
             .cloned()
-            .partition(|f| matches!(f.fault, Fault::Stabilize { .. }));
+            .partition(|f| f.is_liveness_phase());
         ddmin(
             self,
             items,
