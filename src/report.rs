@@ -116,7 +116,8 @@ pub fn text(r: &RunReport) -> String {
         for v in r.violations.iter().filter(|v| v.property == c.name) {
             let _ = writeln!(out, "       {}", v.headline().replace('\n', "\n       "));
             if !v.nodes.is_empty() {
-                let _ = writeln!(out, "       nodes involved: {}", v.nodes.join(", "));
+                let nodes = crate::explain::name_list(&v.nodes);
+                let _ = writeln!(out, "       nodes involved: {nodes}");
             }
             for line in v.explanation.iter().flat_map(|x| x.text.lines()) {
                 let _ = writeln!(out, "       {line}");

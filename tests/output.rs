@@ -132,3 +132,35 @@ fn outputs_above_max_output_mb_are_refused_and_large_ones_announced() {
     assert!(!html.exists());
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn a_run_too_long_for_the_explanation_budget_keeps_its_verdict_and_says_so() {
+    let file = "scenarios/register-reorder-assume-fifo-bug.yaml";
+    let out = faultline()
+        .args(["run", file, "--explain-memory-mb", "1", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the expected violation was found"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let text = report["violations"][0]["explanation"]["text"]
+        .as_str()
+        .unwrap();
+    assert!(
+        text.contains("not explained: the run has 11471 trace events and a budget of 1 MB"),
+        "{text}"
+    );
+    let out = faultline().args(["run", file]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("What led there"), "{stdout}");
+    for bad in ["0", "-1", "lots"] {
+        let out = faultline()
+            .args(["run", file, "--explain-memory-mb", bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+    }
+}

@@ -7,32 +7,34 @@ use crate::scenario::{RunReport, Scenario};
 use std::io::Write;
 use std::path::Path;
 
-/// Replays the run once if it has violations or a ShiViz log is asked for, then explains,
-/// exports and appends. Returns the exit code on failure.
+/// What `run` writes after the run besides its report.
+pub(super) struct Outputs<'a> {
+    pub(super) trace: Option<&'a Path>,
+    pub(super) shiviz: Option<&'a Path>,
+    pub(super) limit: super::size::Limit,
+}
+
+/// Explains the violations within `budget`, writes the ShiViz log if asked for, and appends
+/// the violations to the trace file. Returns the exit code on failure.
 pub(super) fn after_run(
     scenario: &Scenario,
     report: &mut RunReport,
-    trace: Option<&Path>,
-    shiviz: Option<&Path>,
-    limit: super::size::Limit,
+    budget: explain::Budget,
+    outputs: Outputs<'_>,
 ) -> Result<(), u8> {
-    if report.violations.is_empty() && shiviz.is_none() {
-        return Ok(());
-    }
-    let events = explain::capture(scenario, report).map_err(|e| {
+    let internal = |e: explain::ExplainError| {
         eprintln!("{}: {e}", super::program());
         EXIT_INTERNAL
-    })?;
-    explain::annotate(&events, report);
-    if let Some(path) = shiviz {
+    };
+    explain::attach_within(scenario, report, budget).map_err(internal)?;
+    if let Some(path) = outputs.shiviz {
         let nodes = report.node_names.len() as u64;
         let per_event_bytes =
             super::size::SHIVIZ_EVENT_BYTES + super::size::SHIVIZ_NODE_BYTES * nodes;
-        limit.check(
-            "the ShiViz log",
-            path,
-            events.len() as u64 * per_event_bytes,
-        )?;
+        // Checked before the replay: the log's vector clocks take memory as it would.
+        let size_bytes = report.trace_events.saturating_mul(per_event_bytes);
+        outputs.limit.check("the ShiViz log", path, size_bytes)?;
+        let events = explain::capture(scenario, report).map_err(internal)?;
         let written = std::fs::File::create(path)
             .and_then(|f| explain::shiviz::write_log(&events, &report.node_names, f));
         if let Err(e) = written {
@@ -40,7 +42,7 @@ pub(super) fn after_run(
             return Err(EXIT_BAD_INPUT);
         }
     }
-    if let Some(path) = trace.filter(|_| !report.violations.is_empty()) {
+    if let Some(path) = outputs.trace.filter(|_| !report.violations.is_empty()) {
         append_records(path, report).map_err(|e| {
             eprintln!(
                 "{}: cannot append the violations to the trace: {e}",

@@ -38,6 +38,11 @@ pub(super) struct RunArgs {
     /// 100 MB (or half of N) is announced on standard error with its estimated size.
     #[arg(long = "max-output-mb", value_name = "N", default_value_t = 500)]
     output_mb_max: u64,
+    /// Explain violations within N MB of memory (of 2^20 bytes): a run of more trace events
+    /// than that allows (about 11,000 an MB) keeps its verdict and says why it is not explained.
+    #[arg(long = "explain-memory-mb", value_name = "N", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1 << 24))]
+    explain_memory_mb: u64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -102,7 +107,15 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
         }
     };
     let shiviz = args.shiviz.as_deref();
-    if let Err(code) = super::explain::after_run(&scenario, &mut report, trace, shiviz, limit) {
+    let budget = crate::explain::Budget {
+        memory_bytes_max: args.explain_memory_mb << 20,
+    };
+    let outputs = super::explain::Outputs {
+        trace,
+        shiviz,
+        limit,
+    };
+    if let Err(code) = super::explain::after_run(&scenario, &mut report, budget, outputs) {
         return code;
     }
     if let (Some(path), Some(capture)) = (&args.html, &capture) {

@@ -20,19 +20,32 @@ use std::collections::BTreeMap;
 /// An event's index in the trace.
 pub type EventIndex = usize;
 
-/// The hosts of a run and the direct dependencies of each event.
+/// The most events a trace can have to be explained: indices are kept as `u32`, with
+/// `u32::MAX` meaning "none", so a dependency costs 4 bytes, not 16.
+pub const EVENTS_MAX: usize = u32::MAX as usize - 1;
+
+const NONE: u32 = u32::MAX;
+
+/// The hosts of a run and the direct dependencies of each event: 12 bytes an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Causality {
     /// Node names, then one `clientN` per client that appears in the trace.
     pub hosts: Vec<String>,
     /// How many of `hosts` are nodes.
     pub node_count: usize,
-    /// The host of each event.
-    pub host_of: Vec<u32>,
-    /// The previous event on the same host.
-    pub local_pred: Vec<Option<EventIndex>>,
-    /// The event this one receives from (a send, an invoke, a reply), on another host or not.
-    pub remote_pred: Vec<Option<EventIndex>>,
+    host_of: Vec<u32>,
+    local_pred: Vec<u32>,
+    remote_pred: Vec<u32>,
+    /// The last event of each host.
+    last_on_host: Vec<u32>,
+}
+
+fn some(i: u32) -> Option<EventIndex> {
+    (i != NONE).then_some(i as usize)
+}
+
+fn packed(i: Option<EventIndex>) -> u32 {
+    i.map_or(NONE, |i| i as u32)
 }
 
 /// What is still open while the trace is scanned: messages by id, ops by (client, seq).
@@ -47,6 +60,10 @@ struct Open {
 impl Causality {
     /// Works out hosts and dependencies for `events`, a whole trace in order.
     pub fn new(events: &[Captured], node_names: &[String]) -> Causality {
+        assert!(
+            events.len() <= EVENTS_MAX,
+            "a trace to explain fits u32 indices"
+        );
         let clients = events
             .iter()
             .filter_map(|c| match c.event.kind {
@@ -76,8 +93,9 @@ impl Causality {
             host_of: Vec::with_capacity(events.len()),
             local_pred: Vec::with_capacity(events.len()),
             remote_pred: Vec::with_capacity(events.len()),
+            last_on_host: Vec::new(),
         };
-        let mut last_on_host: Vec<Option<EventIndex>> = vec![None; causality.hosts.len()];
+        causality.last_on_host = vec![NONE; causality.hosts.len()];
         let mut open = Open::default();
         for (i, c) in events.iter().enumerate() {
             assert_eq!(
@@ -86,10 +104,10 @@ impl Causality {
             );
             let host = causality.host(&c.event.kind, c.event.node);
             causality.host_of.push(host as u32);
-            causality.local_pred.push(last_on_host[host]);
-            last_on_host[host] = Some(i);
+            causality.local_pred.push(causality.last_on_host[host]);
+            causality.last_on_host[host] = i as u32;
             let remote = open.step(i, c);
-            causality.remote_pred.push(remote);
+            causality.remote_pred.push(packed(remote));
         }
         causality
     }
@@ -105,7 +123,32 @@ impl Causality {
 
     /// The host of event `i`, by name.
     pub fn host_name(&self, i: EventIndex) -> &str {
-        &self.hosts[self.host_of[i] as usize]
+        &self.hosts[self.host_of(i)]
+    }
+
+    /// The host of event `i` (an index into [`Causality::hosts`]).
+    pub fn host_of(&self, i: EventIndex) -> usize {
+        self.host_of[i] as usize
+    }
+
+    /// The previous event on the same host.
+    pub fn local_pred(&self, i: EventIndex) -> Option<EventIndex> {
+        some(self.local_pred[i])
+    }
+
+    /// The event `i` receives from (a send, an invoke, a reply), on another host or not.
+    pub fn remote_pred(&self, i: EventIndex) -> Option<EventIndex> {
+        some(self.remote_pred[i])
+    }
+
+    /// The last event of `host` at or before event `at`: a walk back along the host's own
+    /// events, so its cost is the host's events after `at`, not the trace's.
+    pub fn latest_on_host(&self, host: usize, at: EventIndex) -> Option<EventIndex> {
+        let mut cur = some(*self.last_on_host.get(host)?);
+        while let Some(i) = cur.filter(|&i| i > at) {
+            cur = self.local_pred(i);
+        }
+        cur
     }
 
     pub fn len(&self) -> usize {
@@ -130,12 +173,13 @@ impl Open {
                 self.sent.insert(copy_id, i);
                 None
             }
-            TraceKind::Deliver { msg_id, .. } | TraceKind::Hold { msg_id, .. } => {
-                self.sent.get(&msg_id).copied()
-            }
+            // A held message is delivered later; a delivery or a drop on arrival is its end,
+            // so what stays open is what is in flight.
+            TraceKind::Hold { msg_id, .. } => self.sent.get(&msg_id).copied(),
+            TraceKind::Deliver { msg_id, .. } => self.sent.remove(&msg_id),
             TraceKind::Drop {
                 from, to, msg_id, ..
-            } if node == to && from != to => self.sent.get(&msg_id).copied(),
+            } if node == to && from != to => self.sent.remove(&msg_id),
             TraceKind::Invoke { client, seq } => {
                 self.op_last.insert((client, seq), i);
                 None

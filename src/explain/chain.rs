@@ -21,7 +21,7 @@
 
 use super::capture::Captured;
 use super::causality::{Causality, EventIndex};
-use super::clock::VectorClocks;
+use super::cone::Cone;
 use crate::check::OpRef;
 use crate::trace::TraceKind;
 use std::collections::BTreeMap;
@@ -79,8 +79,11 @@ struct Tally {
 struct Picker<'a> {
     events: &'a [Captured],
     causality: &'a Causality,
-    clocks: &'a VectorClocks,
     anchors: Vec<EventIndex>,
+    /// The past of the anchors, once they are all known.
+    cone: Cone,
+    /// The host of the violating event, whose own state the backbone explains.
+    main_host: Option<usize>,
     /// Hosts of the nodes involved.
     involved: Vec<usize>,
     /// Candidate → (priority, order added).
@@ -88,17 +91,13 @@ struct Picker<'a> {
 }
 
 /// Builds the chain of the violation `focus` over a whole captured trace.
-pub fn chain(
-    events: &[Captured],
-    causality: &Causality,
-    clocks: &VectorClocks,
-    focus: &Focus<'_>,
-) -> Chain {
+pub fn chain(events: &[Captured], causality: &Causality, focus: &Focus<'_>) -> Chain {
     let mut p = Picker {
         events,
         causality,
-        clocks,
         anchors: Vec::new(),
+        cone: Cone::default(),
+        main_host: None,
         involved: focus
             .nodes
             .iter()
@@ -126,6 +125,8 @@ pub fn chain(
         // Ops the trace does not hold: explain it as found at the end.
         p.at_end();
     }
+    p.cone = Cone::new(causality, &p.anchors);
+    p.other_nodes();
     p.surroundings();
     p.finish()
 }
@@ -137,10 +138,9 @@ impl Picker<'_> {
         entry.0 = entry.0.min(priority);
     }
 
+    /// Whether `i` is an anchor or happened before one.
     fn in_past(&self, i: EventIndex) -> bool {
-        self.anchors
-            .iter()
-            .any(|&a| i == a || self.clocks.happened_before(self.causality, i, a))
+        self.cone.contains(i)
     }
 
     fn kind(&self, i: EventIndex) -> TraceKind {
@@ -166,7 +166,7 @@ impl Picker<'_> {
             if !self.is_effect(cur) {
                 return cur;
             }
-            match self.causality.local_pred[cur] {
+            match self.causality.local_pred(cur) {
                 Some(p) if self.events[p].event.time == self.events[cur].event.time => cur = p,
                 _ => return cur,
             }
@@ -180,7 +180,7 @@ impl Picker<'_> {
         for _ in 0..hops {
             let t = self.trigger(cur);
             self.add(t, priority);
-            match self.causality.remote_pred[t] {
+            match self.causality.remote_pred(t) {
                 Some(s) => cur = s,
                 None => return,
             }
@@ -192,10 +192,10 @@ impl Picker<'_> {
         self.anchors.push(e);
         self.add(e, 0);
         // The notes the violating handler wrote say what state it reached.
-        let host = self.causality.host_of[e];
+        let host = self.causality.host_of(e);
         let end = (e + MAX_HANDLER_RECORDS).min(self.events.len());
         for j in e + 1..end {
-            if self.causality.host_of[j] != host || !self.is_effect(j) {
+            if self.causality.host_of(j) != host || !self.is_effect(j) {
                 break;
             }
             if self.kind(j) == TraceKind::Note {
@@ -205,29 +205,32 @@ impl Picker<'_> {
         }
         // The violating state is every involved node's state then, not only the last one's.
         for &host in &self.involved.clone() {
-            let latest = (0..=e)
-                .rev()
-                .find(|&i| self.causality.host_of[i] as usize == host);
+            let latest = self.causality.latest_on_host(host, e);
             self.anchors.extend(latest);
         }
         self.backbone(e, BACKBONE_HOPS, 1);
-        self.other_nodes(self.causality.host_of[e] as usize);
+        self.main_host = Some(self.causality.host_of(e));
     }
 
-    /// For each involved node other than `except`: its latest note and what led to it.
-    fn other_nodes(&mut self, except: usize) {
+    /// The events of `host` at or before `at`, latest first.
+    fn host_events(&self, host: usize, at: EventIndex) -> impl Iterator<Item = EventIndex> + '_ {
+        std::iter::successors(self.causality.latest_on_host(host, at), |&i| {
+            self.causality.local_pred(i)
+        })
+    }
+
+    /// For each involved node but the violating event's: its latest note and what led to it.
+    fn other_nodes(&mut self) {
         let others: Vec<usize> = self
             .involved
             .iter()
             .copied()
-            .filter(|&h| h != except)
+            .filter(|&h| Some(h) != self.main_host)
             .collect();
         let last = *self.anchors.iter().max().expect("anchors are set first");
         for host in others {
-            let mine = |i: &EventIndex| self.causality.host_of[*i] as usize == host;
-            let latest_note = (0..=last)
-                .rev()
-                .filter(mine)
+            let latest_note = self
+                .host_events(host, last)
                 .find(|&i| self.kind(i) == TraceKind::Note && self.in_past(i));
             if let Some(n) = latest_note {
                 self.add(n, 3);
@@ -235,10 +238,10 @@ impl Picker<'_> {
                 continue;
             }
             // No note: the latest message it took from another node involved.
-            let latest_receive = (0..=last).rev().filter(mine).find(|&i| {
+            let latest_receive = self.host_events(host, last).find(|&i| {
                 matches!(self.kind(i), TraceKind::Deliver { .. })
-                    && self.causality.remote_pred[i].is_some_and(|s| {
-                        let from = self.causality.host_of[s] as usize;
+                    && self.causality.remote_pred(i).is_some_and(|s| {
+                        let from = self.causality.host_of(s);
                         from != host && self.involved.contains(&from)
                     })
                     && self.in_past(i)
@@ -267,7 +270,7 @@ impl Picker<'_> {
             }
             for &i in found {
                 // The node that served the op is involved too.
-                let host = self.causality.host_of[i] as usize;
+                let host = self.causality.host_of(i);
                 if host < self.causality.node_count && rank < 2 && !self.involved.contains(&host) {
                     self.involved.push(host);
                 }
@@ -291,9 +294,6 @@ impl Picker<'_> {
                 self.backbone(r, hops, priority.max(1));
             }
         }
-        if !self.anchors.is_empty() {
-            self.other_nodes(usize::MAX);
-        }
     }
 
     /// A violation found at the end of the run: the involved nodes' latest states.
@@ -303,10 +303,9 @@ impl Picker<'_> {
         } else {
             self.involved.clone()
         };
+        let end = self.events.len() - 1;
         for host in hosts {
-            let last = (0..self.events.len())
-                .rev()
-                .find(|&i| self.causality.host_of[i] as usize == host);
+            let last = self.causality.latest_on_host(host, end);
             self.anchors.extend(last);
         }
         if self.anchors.is_empty() {
@@ -315,36 +314,21 @@ impl Picker<'_> {
         for &a in &self.anchors.clone() {
             self.add(a, 5);
         }
-        self.other_nodes(usize::MAX);
     }
 
     /// Faults and notes around the chain, by priority.
     fn surroundings(&mut self) {
         let last = *self.anchors.iter().max().expect("anchors are set");
         let mut hosts = self.involved.clone();
-        hosts.extend(
-            self.picked
-                .keys()
-                .map(|&i| self.causality.host_of[i] as usize),
-        );
-        let past: Vec<EventIndex> = (0..=last)
-            .rev()
-            .filter(|&i| self.felt_without_messages(i) || self.in_past(i))
-            .collect();
-        // Deliveries in the past, by message id, to find where a duplicate's copy arrived.
-        let deliveries: BTreeMap<u64, EventIndex> = past
-            .iter()
-            .filter_map(|&j| match self.kind(j) {
-                TraceKind::Deliver { msg_id, .. } => Some((msg_id, j)),
-                _ => None,
-            })
-            .collect();
+        hosts.extend(self.picked.keys().map(|&i| self.causality.host_of(i)));
+        let deliveries = self.copies_delivered(last);
         let mut tally = Tally {
             at_end: self.picked.values().all(|&(p, _)| p > 0),
             ..Tally::default()
         };
-        for &i in &past {
-            let near = hosts.contains(&(self.causality.host_of[i] as usize));
+        let past: Vec<EventIndex> = self.past(last).collect();
+        for i in past {
+            let near = hosts.contains(&(self.causality.host_of(i)));
             let Some((slot, priority)) = self.classify(i, near, &deliveries, &mut tally) else {
                 continue;
             };
@@ -355,14 +339,44 @@ impl Picker<'_> {
         }
     }
 
+    /// The events up to `last` that the violating state could have felt, latest first.
+    fn past(&self, last: EventIndex) -> impl Iterator<Item = EventIndex> + '_ {
+        (0..=last)
+            .rev()
+            .filter(|&i| self.felt_without_messages(i) || self.in_past(i))
+    }
+
+    /// Where the copies of the latest duplicates sent to nodes involved were delivered, by
+    /// copy id: only those few are looked up, so the map stays small however long the run.
+    fn copies_delivered(&self, last: EventIndex) -> BTreeMap<u64, EventIndex> {
+        let copies: Vec<u64> = self
+            .past(last)
+            .filter_map(|i| match self.kind(i) {
+                TraceKind::Duplicate { to, copy_id, .. } if self.involved.contains(&to.index()) => {
+                    Some(copy_id)
+                }
+                _ => None,
+            })
+            .take(MAX_CANDIDATES_PER_KIND)
+            .collect();
+        if copies.is_empty() {
+            return BTreeMap::new();
+        }
+        self.past(last)
+            .filter_map(|j| match self.kind(j) {
+                TraceKind::Deliver { msg_id, .. } if copies.contains(&msg_id) => Some((msg_id, j)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Cuts and heals act on the network, not on one node, and a crash or pause of a node
     /// involved is felt by the others as silence: earlier in time is enough for them.
     fn felt_without_messages(&self, i: EventIndex) -> bool {
         match self.kind(i) {
             TraceKind::Partition | TraceKind::Heal | TraceKind::Clog { .. } => true,
             TraceKind::Crash { .. } | TraceKind::Restart | TraceKind::Pause | TraceKind::Resume => {
-                self.involved
-                    .contains(&(self.causality.host_of[i] as usize))
+                self.involved.contains(&(self.causality.host_of(i)))
             }
             _ => false,
         }
@@ -376,7 +390,7 @@ impl Picker<'_> {
         deliveries: &BTreeMap<u64, EventIndex>,
         tally: &mut Tally,
     ) -> Option<(usize, u8)> {
-        let host = self.causality.host_of[i] as usize;
+        let host = self.causality.host_of(i);
         match self.kind(i) {
             TraceKind::Duplicate { to, copy_id, .. } => {
                 if !self.involved.contains(&to.index())
@@ -436,7 +450,7 @@ impl Picker<'_> {
 
     /// Whether a partition, heal or clog happened at, or names, a node involved.
     fn names_involved(&self, i: EventIndex) -> bool {
-        let host = self.causality.host_of[i] as usize;
+        let host = self.causality.host_of(i);
         if self.involved.contains(&host) {
             return true;
         }
@@ -466,7 +480,7 @@ impl Picker<'_> {
                 event: i,
                 send: match self.kind(i) {
                     TraceKind::Deliver { .. } | TraceKind::Hold { .. } | TraceKind::Drop { .. } => {
-                        self.causality.remote_pred[i]
+                        self.causality.remote_pred(i)
                     }
                     _ => None,
                 },

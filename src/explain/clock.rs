@@ -17,16 +17,16 @@ impl VectorClocks {
         for i in 0..causality.len() {
             let (before, row) = cells.split_at_mut(i * hosts);
             let row = &mut row[..hosts];
-            if let Some(p) = causality.local_pred[i] {
+            if let Some(p) = causality.local_pred(i) {
                 row.copy_from_slice(&before[p * hosts..(p + 1) * hosts]);
             }
-            if let Some(s) = causality.remote_pred[i] {
+            if let Some(s) = causality.remote_pred(i) {
                 assert!(s < i, "an event receives only from an earlier one");
                 for (mine, theirs) in row.iter_mut().zip(&before[s * hosts..(s + 1) * hosts]) {
                     *mine = (*mine).max(*theirs);
                 }
             }
-            let own = causality.host_of[i] as usize;
+            let own = causality.host_of(i);
             row[own] += 1;
         }
         VectorClocks { hosts, cells }
@@ -39,7 +39,7 @@ impl VectorClocks {
 
     /// Whether `a` happened before `b` (`a ≠ b`): `b` knows of `a`'s host at least as far as `a`.
     pub fn happened_before(&self, causality: &Causality, a: EventIndex, b: EventIndex) -> bool {
-        let host = causality.host_of[a] as usize;
+        let host = causality.host_of(a);
         a != b && self.clock(a)[host] <= self.clock(b)[host]
     }
 
@@ -215,8 +215,8 @@ mod tests {
             ),
         ]);
         let causality = Causality::new(&events, &names());
-        assert_eq!(causality.remote_pred[1], None);
-        assert_eq!(causality.remote_pred[3], Some(2));
+        assert_eq!(causality.remote_pred(1), None);
+        assert_eq!(causality.remote_pred(3), Some(2));
         let clocks = VectorClocks::new(&causality);
         assert_eq!(clocks.clock(3), &[3, 1, 0]);
     }

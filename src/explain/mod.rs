@@ -2,24 +2,28 @@
 //!
 //! A run that ends with a violation is replayed (same scenario, same seed: bit for bit the
 //! same run) with a [`CaptureSink`] that keeps every trace event, so ordinary runs pay
-//! nothing. From the captured trace come the [`Causality`] of the run (which event happened
-//! on which host, which send each delivery received), its [`VectorClocks`], a ShiViz log
-//! ([`shiviz::write_log`]) and, for each violation, an [`Explanation`]: the property, the time,
-//! the nodes, and the few events that happened before it and matter most ([`chain`]).
+//! nothing, and within a memory [`Budget`] ([`explain_found`]). From the captured trace come
+//! the [`Causality`] of the run (which event happened on which host, which send each delivery
+//! received), the causal past of the violation and, for each violation, an [`Explanation`]:
+//! the property, the time, the nodes, and the few events that happened before it and matter
+//! most ([`chain`]). The ShiViz log ([`shiviz::write_log`]) adds [`VectorClocks`].
 
+mod budget;
 mod capture;
 mod causality;
 pub mod chain;
 mod clock;
+mod cone;
 pub mod shiviz;
 mod words;
 
 pub use crate::scenario::Explanation;
-pub use capture::{CaptureSink, Captured};
+pub use budget::{Budget, EVENT_BYTES, MEMORY_BYTES_MAX_DEFAULT, Replay, RunFacts, explain_found};
+pub use capture::{CaptureSink, Captured, DetailSink};
 pub use causality::{Causality, EventIndex};
 pub use chain::{Chain, Focus, MAX_STEPS, Step};
 pub use clock::VectorClocks;
-pub use words::event_words;
+pub use words::{NAMES_LISTED_MAX, event_words, name_list};
 
 use crate::check::ViolationReport;
 use crate::scenario::{self, RunError, RunOptions, RunReport, Scenario};
@@ -32,47 +36,74 @@ use std::fmt::Write;
 pub enum ExplainError {
     #[error("cannot replay the run to explain it: {0}")]
     Replay(#[from] RunError),
+    #[error("cannot rebuild the simulation to explain the run: {0}")]
+    Rebuild(String),
     #[error(
         "the replay to explain the run went differently (trace hash {replayed:016x}, not {original:016x})"
     )]
     Diverged { original: u64, replayed: u64 },
+    #[error(
+        "not explained: the run has {events} trace events and a budget of {memory_mb} MB \
+         explains at most {events_max}; the verdict stands (`run --explain-memory-mb` raises \
+         the budget, at about 11,000 events an MB)"
+    )]
+    OverBudget {
+        events: u64,
+        events_max: u64,
+        memory_mb: u64,
+    },
 }
 
-/// Replays the run of `report` with every event captured and attaches an explanation to each
-/// of its violations. Does nothing for a run without violations.
+/// Replays the run of `report` and attaches an explanation to each of its violations,
+/// within the default [`Budget`]. Does nothing for a run without violations.
 pub fn attach(scenario: &Scenario, report: &mut RunReport) -> Result<(), ExplainError> {
-    if report.violations.is_empty() {
-        return Ok(());
-    }
-    let events = capture(scenario, report)?;
-    annotate(&events, report);
-    Ok(())
+    attach_within(scenario, report, Budget::default())
 }
 
-/// Attaches an explanation to each violation of `report`, from its run's captured trace.
-pub fn annotate(events: &[Captured], report: &mut RunReport) {
-    for v in &mut report.violations {
-        v.explanation = Some(explain(events, &report.node_names, v));
-    }
+/// [`attach`] within `budget`.
+pub fn attach_within(
+    scenario: &Scenario,
+    report: &mut RunReport,
+    budget: Budget,
+) -> Result<(), ExplainError> {
+    let facts = RunFacts {
+        trace_events: report.trace_events,
+        trace_hash: report.trace_hash,
+    };
+    let seed = report.seed;
+    let mut replay = |sink: Box<dyn crate::trace::TraceSink>| replay_with(scenario, seed, sink);
+    explain_found(
+        &mut report.violations,
+        &report.node_names,
+        facts,
+        budget,
+        &mut replay,
+    )
 }
 
-/// Replays the run of `report` and returns its whole trace, checking it is the same run.
+/// Runs `scenario` again with `seed`, every trace event going to `sink`; returns the trace hash.
+fn replay_with(
+    scenario: &Scenario,
+    seed: u64,
+    sink: Box<dyn crate::trace::TraceSink>,
+) -> Result<u64, ExplainError> {
+    let options = RunOptions {
+        seed: Some(seed),
+        trace: Some(sink),
+        ..RunOptions::default()
+    };
+    Ok(scenario::run(scenario, options)?.trace_hash)
+}
+
+/// Replays the run of `report` and returns its whole trace with every detail, checking it is
+/// the same run. Its memory grows with the run: a caller bounds the run's length first.
 pub fn capture(scenario: &Scenario, report: &RunReport) -> Result<Vec<Captured>, ExplainError> {
     let sink = CaptureSink::new();
-    let replay = scenario::run(
-        scenario,
-        RunOptions {
-            seed: Some(report.seed),
-            trace: Some(Box::new(sink.clone())),
-            progress: false,
-            history: None,
-            deadline: None,
-        },
-    )?;
-    if replay.trace_hash != report.trace_hash {
+    let replayed = replay_with(scenario, report.seed, Box::new(sink.clone()))?;
+    if replayed != report.trace_hash {
         return Err(ExplainError::Diverged {
             original: report.trace_hash,
-            replayed: replay.trace_hash,
+            replayed,
         });
     }
     Ok(sink.take())
@@ -85,14 +116,38 @@ pub fn explain(
     violation: &ViolationReport,
 ) -> Explanation {
     let causality = Causality::new(events, node_names);
-    let clocks = VectorClocks::new(&causality);
-    let focus = Focus {
+    let chain = chain::chain(events, &causality, &focus(violation));
+    render(events, &causality, violation, &chain)
+}
+
+fn focus(violation: &ViolationReport) -> Focus<'_> {
+    Focus {
         event: violation.event,
         nodes: &violation.nodes,
         ops: &violation.ops,
-    };
-    let chain = chain::chain(events, &causality, &clocks, &focus);
+    }
+}
+
+/// What stands for an explanation that could not be made: the headline and the reason.
+fn unexplained(violation: &ViolationReport, why: &ExplainError) -> Explanation {
     let mut text = headline(violation);
+    let _ = write!(text, "\n({why})");
+    Explanation {
+        text,
+        chain: Vec::new(),
+        omitted: 0,
+    }
+}
+
+/// The explanation's words for `chain`, from the captured trace.
+fn render(
+    events: &[Captured],
+    causality: &Causality,
+    violation: &ViolationReport,
+    chain: &Chain,
+) -> Explanation {
+    let mut text = headline(violation);
+    text.push_str(" What led there, in happened-before order:");
     for (k, step) in chain.steps.iter().enumerate() {
         let c = &events[step.event];
         let mark = if violation.event == Some(step.event as u64) {
@@ -106,7 +161,7 @@ pub fn explain(
             k + 1,
             c.event.time,
             step.event,
-            event_words(events, &causality, step.event)
+            event_words(events, causality, step.event)
         );
         let cuts = same_time_cuts(events, step.event);
         if !cuts.is_empty() {
@@ -173,7 +228,7 @@ const HEADLINE_OPS: usize = 3;
 fn headline(v: &ViolationReport) -> String {
     let mut line = format!("{} was violated at {}", v.property, v.time);
     if !v.nodes.is_empty() {
-        let _ = write!(line, ", involving {}", v.nodes.join(", "));
+        let _ = write!(line, ", involving {}", name_list(&v.nodes));
     }
     if !v.ops.is_empty() {
         let ops: Vec<String> = v
@@ -197,7 +252,7 @@ fn headline(v: &ViolationReport) -> String {
         None if v.ops.is_empty() => line.push_str(", found at the end of the run"),
         None => line.push_str(", found in the clients' history"),
     }
-    line.push_str(". What led there, in happened-before order:");
+    line.push('.');
     line
 }
 

@@ -8,6 +8,18 @@ use crate::trace::TraceKind;
 /// Message contents and other details longer than this are cut, to keep a step on one line.
 pub const MAX_DETAIL_CHARS: usize = 110;
 
+/// Names listed before the rest are counted: a violation can involve every node of a big run.
+pub const NAMES_LISTED_MAX: usize = 8;
+
+/// `n1, n2, n3` or, for a long list, `n1, n2, ..., n8 and 192 more`.
+pub fn name_list(names: &[String]) -> String {
+    let shown = names[..names.len().min(NAMES_LISTED_MAX)].join(", ");
+    match names.len().saturating_sub(NAMES_LISTED_MAX) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
 /// `detail`, on one line and at most [`MAX_DETAIL_CHARS`] characters.
 pub fn short(detail: &str) -> String {
     let flat: String = detail
@@ -96,7 +108,7 @@ fn arrival(
         TraceKind::Hold { .. } => "holds, while paused,",
         _ => "received",
     };
-    let Some(s) = causality.remote_pred[i] else {
+    let Some(s) = causality.remote_pred(i) else {
         return format!("{who} {verb} msg {msg_id} from {from}");
     };
     let copy = match events[s].event.kind {
@@ -116,6 +128,22 @@ fn arrival(
     }
 }
 
+/// The events whose details [`event_words`] reads for event `i`: `i` itself and, for an
+/// arrival, the send of the message's contents.
+pub(super) fn detail_sources(
+    events: &[Captured],
+    causality: &Causality,
+    i: usize,
+) -> impl Iterator<Item = usize> + use<> {
+    let send = match events[i].event.kind {
+        TraceKind::Deliver { .. } | TraceKind::Hold { .. } => causality
+            .remote_pred(i)
+            .map(|s| original_send(events, causality, s)),
+        _ => None,
+    };
+    std::iter::once(i).chain(send)
+}
+
 /// Records a handler writes between a send and the network's copy of it, at most.
 const MAX_COPY_DISTANCE: usize = 64;
 
@@ -127,7 +155,7 @@ fn original_send(events: &[Captured], causality: &Causality, s: usize) -> usize 
     };
     let mut cur = s;
     for _ in 0..MAX_COPY_DISTANCE {
-        match causality.local_pred[cur] {
+        match causality.local_pred(cur) {
             Some(p) => cur = p,
             None => break,
         }

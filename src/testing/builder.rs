@@ -113,7 +113,7 @@ pub(super) fn sweep<P: Process>(
         }
         if !outcome.violations.is_empty() {
             let mut f = failure(seed, FailureKind::Unmet, Some(&outcome));
-            f.violations = seed_run::explained(make(seed), properties, plan.end, &outcome);
+            f.violations = seed_run::explained(make, seed, properties, plan.end, &outcome);
             return Err(f);
         }
         summary.seeds += 1;

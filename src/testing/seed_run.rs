@@ -4,12 +4,13 @@
 
 use crate::check::{CheckEvery, Checker, Property, Reached, ViolationReport};
 use crate::engine::{Sim, SimBuilder, SimError};
-use crate::explain::{self, CaptureSink};
+use crate::explain::{self, Budget, ExplainError, RunFacts};
 use crate::faults::{Draw, TimedFault};
 use crate::net::LinkConfig;
 use crate::process::Process;
 use crate::scenario::Found;
 use crate::time::SimTime;
+use crate::trace::TraceSink;
 use std::cell::Cell;
 use std::rc::Rc;
 
@@ -59,6 +60,7 @@ pub(super) fn build_given<P: Process>(
 /// How one run of a seed went.
 pub(super) struct Outcome {
     pub(super) hash: u64,
+    pub(super) trace_events: u64,
     /// The faults and the default link as the run used them.
     pub(super) faults: Vec<TimedFault>,
     pub(super) link: LinkConfig,
@@ -73,11 +75,11 @@ pub(super) fn run<P: Process>(
     mut sim: Sim<P>,
     properties: &[Property<P>],
     end: SimTime,
-    capture: Option<&CaptureSink>,
+    capture: Option<Box<dyn TraceSink>>,
 ) -> Result<Outcome, SimError> {
     if let Some(sink) = capture {
         // A fresh simulation has recorded nothing yet, so the sink sees the whole run.
-        let _ = sim.capture_trace(Box::new(sink.clone()));
+        let _ = sim.capture_trace(sink);
     }
     let mut checker = Checker::new(properties, CheckEvery::Event);
     let violations = match checker.step_until(&mut sim, end)? {
@@ -86,6 +88,7 @@ pub(super) fn run<P: Process>(
     };
     Ok(Outcome {
         hash: sim.trace_hash(),
+        trace_events: sim.trace_len(),
         faults: sim.faults().to_vec(),
         link: sim.network().default.clone(),
         node_names: sim.node_names().to_vec(),
@@ -94,11 +97,13 @@ pub(super) fn run<P: Process>(
     })
 }
 
-/// The violations of `outcome`, each explained from a replay of its run (`sim`, freshly
-/// built again for the same seed). A replay that cannot be made or goes differently leaves
-/// the violations unexplained: the seed fails either way, its report just says less.
+/// The violations of `outcome`, each explained from replays of its run (`make(seed)` builds
+/// the same simulation again), within the default budget. A replay that cannot be made or
+/// goes differently leaves the violations unexplained: the seed fails either way, its report
+/// just says less.
 pub(super) fn explained<P: Process>(
-    sim: Result<Sim<P>, SimError>,
+    make: &mut dyn FnMut(u64) -> Result<Sim<P>, SimError>,
+    seed: u64,
     properties: &[Property<P>],
     end: SimTime,
     outcome: &Outcome,
@@ -109,15 +114,24 @@ pub(super) fn explained<P: Process>(
         .cloned()
         .map(Found::from)
         .collect();
-    let sink = CaptureSink::new();
-    let same = sim
-        .and_then(|sim| run(sim, properties, end, Some(&sink)))
-        .is_ok_and(|replay| replay.hash == outcome.hash);
-    if same {
-        let events = sink.take();
-        for v in &mut found {
-            v.explanation = Some(explain::explain(&events, &outcome.node_names, &v.violation));
-        }
+    let facts = RunFacts {
+        trace_events: outcome.trace_events,
+        trace_hash: outcome.hash,
+    };
+    let mut replay = |sink: Box<dyn TraceSink>| {
+        make(seed)
+            .and_then(|sim| run(sim, properties, end, Some(sink)))
+            .map(|replayed| replayed.hash)
+            .map_err(|e| ExplainError::Rebuild(e.to_string()))
+    };
+    let names = &outcome.node_names;
+    if explain::explain_found(&mut found, names, facts, Budget::default(), &mut replay).is_err() {
+        found = outcome
+            .violations
+            .iter()
+            .cloned()
+            .map(Found::from)
+            .collect();
     }
     found
 }
