@@ -26,7 +26,8 @@ pub struct RunOptions {
     pub history: Option<std::path::PathBuf>,
     /// A wall-clock instant after which the run is stopped ([`RunError::TimedOut`]). It can
     /// only stop a run, never change what the run does up to there; it is looked at between
-    /// the run's slices of simulated time (1/200 of its duration).
+    /// the run's slices of simulated time (1/200 of its duration at most, narrower where a slice
+    /// holds more than 65,536 events).
     pub deadline: Option<std::time::Instant>,
 }
 
@@ -217,8 +218,13 @@ fn selected<P: Protocol>(scenario: &Scenario) -> Vec<Property<P>> {
     props
 }
 
-/// Progress updates per run: the run is checked in this many slices of simulated time.
+/// Progress updates per run: the run is checked in at least this many slices of simulated time.
 const PROGRESS_SLICES: u64 = 200;
+
+/// Events a slice should hold at most: a slice that held more is followed by narrower ones, so
+/// the deadline and the progress bar are looked at every few milliseconds of wall time even in
+/// a dense run. Slices only decide when the run pauses to look, never what it does.
+const SLICE_EVENTS_MAX: u64 = 1 << 16;
 
 /// Checks the run in slices of simulated time, so that a progress bar can follow long runs.
 /// Never inlined, so that profiles can count the run loop on its own.
@@ -231,15 +237,23 @@ fn drive<P: Protocol>(
     deadline: Option<std::time::Instant>,
 ) -> Result<Vec<ViolationReport>, Stopped> {
     let mut progress = Progress::new(end, show_progress);
-    let slice = (end.0 / PROGRESS_SLICES).max(1);
+    let slice_ns_max = (end.0 / PROGRESS_SLICES).max(1);
+    let mut slice_ns = slice_ns_max;
     let mut until = SimTime::ZERO;
     while until < end {
-        until = SimTime(until.0.saturating_add(slice).min(end.0));
+        until = SimTime(until.0.saturating_add(slice_ns).min(end.0));
+        let events_before = sim.stats().events;
         if let Some(v) = checker.step_until(sim, until)? {
             progress.bar.finish_and_clear();
             return Ok(vec![v]);
         }
-        progress.update(until, sim.stats().events);
+        let events = sim.stats().events;
+        slice_ns = match events - events_before {
+            n if n > SLICE_EVENTS_MAX => (slice_ns / 2).max(1),
+            n if n < SLICE_EVENTS_MAX / 4 => slice_ns.saturating_mul(2).min(slice_ns_max),
+            _ => slice_ns,
+        };
+        progress.update(until, events);
         #[allow(clippy::disallowed_methods)] // it can only stop a run, never shape it
         if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
             progress.bar.finish_and_clear();
