@@ -129,7 +129,7 @@ impl<P: Process> Sim<P> {
         let to = self.core.requests.get(entry.slot).to;
         match self.status[to.index()] {
             NodeStatus::Down => self.core.lose_request(entry.slot),
-            NodeStatus::Paused => self.nodes[to.index()].held.push(entry),
+            NodeStatus::Paused => self.held.entry(to).or_default().push(entry),
             NodeStatus::Up => {
                 self.core.touched = Touched::Node(to);
                 let InRequest { to, request } = self.core.requests.remove(entry.slot);

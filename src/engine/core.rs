@@ -60,6 +60,8 @@ pub(crate) struct Core<P: Process> {
     pub(crate) timers: Slab<PendingTimer<P::Timer>>,
     pub(crate) net: Network,
     pub(crate) net_rng: SimRng,
+    /// Every node's own random stream.
+    pub(crate) rngs: super::rngs::NodeRngs,
     pub(crate) stats: Stats,
     pub(crate) tracer: Tracer,
     pub(crate) names: Vec<String>,
@@ -108,7 +110,13 @@ impl Touched {
 }
 
 impl<P: Process> Core<P> {
-    pub(crate) fn new(net: Network, net_rng: SimRng, tracer: Tracer, names: Vec<String>) -> Self {
+    pub(crate) fn new(
+        net: Network,
+        net_rng: SimRng,
+        rngs: super::rngs::NodeRngs,
+        tracer: Tracer,
+        names: Vec<String>,
+    ) -> Self {
         Core {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
@@ -116,6 +124,7 @@ impl<P: Process> Core<P> {
             timers: Slab::new(),
             net,
             net_rng,
+            rngs,
             stats: Stats::default(),
             tracer,
             names,

@@ -61,7 +61,7 @@ impl<P: Process> Sim<P> {
                 drift,
             } => {
                 self.nodes[node.index()]
-                    .clock
+                    .clock_mut()
                     .skew(self.core.now, offset, drift);
                 let drift_ppm = ((drift - 1.0) * 1e6).round() as i64;
                 (
@@ -70,7 +70,7 @@ impl<P: Process> Sim<P> {
                 )
             }
             Fault::ClockJump { node, by } => {
-                self.nodes[node.index()].clock.jump(self.core.now, by);
+                self.nodes[node.index()].clock_mut().jump(self.core.now, by);
                 (node, Effect::Record(TraceKind::ClockJump { by }))
             }
             Fault::Stabilize { majority } => {
@@ -154,8 +154,8 @@ impl<P: Process> Sim<P> {
         self.status[id.index()] = NodeStatus::Down;
         let node = &mut self.nodes[id.index()];
         node.epoch += 1;
-        let lost = node.storage.crash();
-        let held = std::mem::take(&mut node.held);
+        let lost = node.storage_mut().crash();
+        let held = self.held.remove(&id).unwrap_or_default();
         self.procs[id.index()] = None;
         self.core.stats.crashes += 1;
         let kind = TraceKind::Crash {
@@ -205,7 +205,7 @@ impl<P: Process> Sim<P> {
         }
         *status = NodeStatus::Up;
         // Held events run now, in the order they arrived.
-        for entry in std::mem::take(&mut self.nodes[id.index()].held) {
+        for entry in self.held.remove(&id).unwrap_or_default() {
             self.core.queue.push(self.core.now, entry.kind, entry.slot);
         }
         Effect::Record(TraceKind::Resume)

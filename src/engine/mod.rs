@@ -12,6 +12,7 @@ mod heap;
 mod node;
 mod process;
 mod queue;
+mod rngs;
 mod slab;
 mod states;
 mod stats;
@@ -36,9 +37,10 @@ use crate::time::SimTime;
 use crate::trace::{TraceSink, Tracer};
 use crate::workload::{Clients, HistoryLog, WorkloadConfig};
 use queue::EntryKind;
+use std::collections::BTreeMap;
 
 /// Hard ceiling on nodes, whatever the limits say: ids are `u32` and each node costs memory.
-pub const NODES_MAX: u32 = 1_000_000;
+pub const NODES_MAX: u32 = 1 << 24;
 
 /// Bounds on a run. Hitting one stops the run with [`SimError::Limit`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -253,7 +255,9 @@ impl SimBuilder {
             tracer.set_sink(sink);
         }
         let net = Network::new(self.network, count as u32);
-        let mut core = Core::new(net, stream(self.seed, Stream::Network), tracer, names);
+        let rngs = rngs::NodeRngs::new(self.seed, count as u32);
+        let net_rng = stream(self.seed, Stream::Network);
+        let mut core = Core::new(net, net_rng, rngs, tracer, names);
         for i in 0..count as u32 {
             core.queue.push(SimTime::ZERO, EntryKind::Start, i);
         }
@@ -267,15 +271,15 @@ impl SimBuilder {
             core.clients = Clients::new(workload, self.seed, count as u32);
             core.start_clients();
         }
-        let nodes = (0..count as u32)
-            .map(|i| NodeRuntime::new(stream(self.seed, Stream::Node(i))))
-            .collect();
+        let nodes = (0..count).map(|_| NodeRuntime::default()).collect();
         Ok(Sim {
             seed: self.seed,
             core,
             procs: (0..count).map(|_| None).collect(),
             status: vec![NodeStatus::Down; count],
             nodes,
+            held: BTreeMap::new(),
+            empty_storage: Storage::default(),
             faults,
             factory: Box::new(factory),
             limits: self.limits,
@@ -318,6 +322,10 @@ pub struct Sim<P: Process> {
     /// reads a dense array rather than a large per-node record.
     pub(crate) status: Vec<NodeStatus>,
     pub(crate) nodes: Vec<NodeRuntime>,
+    /// Deliveries, timers and requests that arrived at a paused node, in arrival order.
+    pub(crate) held: BTreeMap<NodeId, Vec<queue::Entry>>,
+    /// What [`Sim::storage`] shows for a node that never used its storage.
+    empty_storage: Storage,
     pub(crate) faults: Vec<TimedFault>,
     factory: Factory<P>,
     pub(crate) limits: Limits,
@@ -414,7 +422,9 @@ impl<P: Process> Sim<P> {
 
     /// A node's durable storage (what a restart would recover, plus unsynced writes).
     pub fn storage(&self, id: NodeId) -> &Storage {
-        &self.nodes[id.index()].storage
+        self.nodes[id.index()]
+            .storage()
+            .unwrap_or(&self.empty_storage)
     }
 
     /// The fault schedule, sorted by time.

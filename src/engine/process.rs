@@ -77,7 +77,7 @@ impl<P: Process> Ctx<'_, P> {
         if n < 2 {
             return None;
         }
-        let pick = self.node.rng.random_range(0..n - 1);
+        let pick = self.core.rngs.get(self.id.0).random_range(0..n - 1);
         Some(NodeId(if pick >= self.id.0 { pick + 1 } else { pick }))
     }
 
@@ -88,7 +88,7 @@ impl<P: Process> Ctx<'_, P> {
 
     /// Now, on this node's own clock (which may be skewed, drift, or jump).
     pub fn now(&self) -> SimTime {
-        self.node.clock.local(self.core.now())
+        self.node.local_time(self.core.now())
     }
 
     /// Whether this start is a restart after a crash (recover from [`Ctx::storage`]).
@@ -114,7 +114,7 @@ impl<P: Process> Ctx<'_, P> {
 
     /// Fires `on_timer(tag)` after `delay` as measured by this node's clock.
     pub fn set_timer(&mut self, delay: SimDuration, tag: P::Timer) -> TimerId {
-        let true_delay = self.node.clock.true_delay(delay);
+        let true_delay = self.node.true_delay(delay);
         self.core
             .set_timer(self.id, self.node.epoch, true_delay, tag)
     }
@@ -126,7 +126,7 @@ impl<P: Process> Ctx<'_, P> {
 
     /// This node's random stream, seeded from the run's seed and the node's id.
     pub fn rng(&mut self) -> &mut SimRng {
-        &mut self.node.rng
+        self.core.rngs.get(self.id.0)
     }
 
     /// A duration drawn uniformly from `range` with this node's random stream ([`Ctx::rng`]),
@@ -175,7 +175,9 @@ impl<P: Process> Ctx<'_, P> {
     pub fn random_duration(&mut self, range: impl RangeBounds<SimDuration>) -> SimDuration {
         use rand::RngExt;
         match inclusive_nanos(&range) {
-            Some((low, high)) => SimDuration(self.node.rng.random_range(low..=high)),
+            Some((low, high)) => {
+                SimDuration(self.core.rngs.get(self.id.0).random_range(low..=high))
+            }
             None => panic!(
                 "Ctx::random_duration: the range {} is empty; its end must come after its start",
                 show_range(&range)
@@ -221,12 +223,12 @@ impl<P: Process> Ctx<'_, P> {
             (0.0..=1.0).contains(&p),
             "Ctx::random_bool: p = {p} is not a probability in [0, 1]"
         );
-        self.node.rng.random_bool(p)
+        self.core.rngs.get(self.id.0).random_bool(p)
     }
 
     /// This node's durable storage; unsynced writes are lost on a crash.
     pub fn storage(&mut self) -> &mut Storage {
-        &mut self.node.storage
+        self.node.storage_mut()
     }
 
     /// Answers a client's request. The reply crosses the client link; a client that has

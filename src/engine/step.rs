@@ -147,7 +147,7 @@ impl<P: Process> Sim<P> {
         match self.status[to.index()] {
             NodeStatus::Down => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
             NodeStatus::Paused => {
-                self.nodes[to.index()].held.push(entry);
+                self.held.entry(to).or_default().push(entry);
                 let (msg_id, content) = (m.id, m.content);
                 self.core.tracer.record(
                     entry.time,
@@ -176,8 +176,7 @@ impl<P: Process> Sim<P> {
     fn fire_timer(&mut self, entry: Entry) {
         let t = self.core.timers.get(entry.slot);
         let id = t.node;
-        let node = &mut self.nodes[id.index()];
-        if t.cancelled || t.epoch != node.epoch {
+        if t.cancelled || t.epoch != self.nodes[id.index()].epoch {
             self.core.timers.remove(entry.slot);
             return;
         }
@@ -187,7 +186,7 @@ impl<P: Process> Sim<P> {
             "a timer of the current epoch on a down node"
         );
         if status == NodeStatus::Paused {
-            node.held.push(entry);
+            self.held.entry(id).or_default().push(entry);
             return;
         }
         self.core.touched = Touched::Node(id);
