@@ -149,45 +149,67 @@ fn to_call(path: &str, op: &Op, model: ModelKind, values: &mut Values) -> Result
     })
 }
 
-/// Splits the history by key, in order of each key's first op; returns the partitions and, for
-/// each, the indices of its ops in `history.ops`.
-fn partition(
-    path: &str,
-    history: &History,
-    options: &Options,
-) -> Result<(Vec<Partition>, Vec<Vec<usize>>), ParseError> {
+/// A history split by key, ready to search: what [`check_split`] needs, whichever form the
+/// history came in (a parsed file, or a simulation's own record of its clients).
+#[derive(Default)]
+pub struct Split {
+    /// One per key, in order of each key's first op.
+    pub parts: Vec<Partition>,
+    /// For each partition, the indices of its ops in the history, ascending.
+    pub members: Vec<Vec<usize>>,
+    /// For each partition, its key as the history names it.
+    pub keys: Vec<Option<String>>,
+    /// Failed ops left out.
+    pub removed: usize,
+}
+
+impl Split {
+    /// Adds a partition for `key`, whose model state starts at `initial`; returns its index.
+    pub fn add_partition(&mut self, key: Option<String>, initial: &Value) -> usize {
+        let mut values = Values::new();
+        let initial = values.intern(initial);
+        self.parts.push(Partition {
+            calls: Vec::new(),
+            call_pos: Vec::new(),
+            return_pos: Vec::new(),
+            values,
+            initial,
+        });
+        self.members.push(Vec::new());
+        self.keys.push(key);
+        self.parts.len() - 1
+    }
+
+    /// Adds op `index` of the history, whose call is `call`, to partition `at`.
+    pub fn push(&mut self, at: usize, index: usize, call: Call, span: (usize, Option<usize>)) {
+        let part = &mut self.parts[at];
+        part.calls.push(call);
+        part.call_pos.push(span.0);
+        part.return_pos.push(span.1);
+        self.members[at].push(index);
+    }
+}
+
+/// Splits the history by key, in order of each key's first op.
+fn partition(path: &str, history: &History, options: &Options) -> Result<Split, ParseError> {
     let initial = options
         .initial
         .clone()
         .unwrap_or_else(|| options.model.default_initial());
     let mut index_of: BTreeMap<Option<&str>, usize> = BTreeMap::new();
-    let mut parts: Vec<Partition> = Vec::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
+    let mut split = Split::default();
     for (i, op) in history.ops.iter().enumerate() {
         if op.status == Status::Fail {
+            split.removed += 1;
             continue;
         }
-        let at = *index_of.entry(op.key.as_deref()).or_insert_with(|| {
-            let mut values = Values::new();
-            let initial = values.intern(&initial);
-            parts.push(Partition {
-                calls: Vec::new(),
-                call_pos: Vec::new(),
-                return_pos: Vec::new(),
-                values,
-                initial,
-            });
-            members.push(Vec::new());
-            parts.len() - 1
-        });
-        let part = &mut parts[at];
-        let call = to_call(path, op, options.model, &mut part.values)?;
-        part.calls.push(call);
-        part.call_pos.push(op.invoke_index);
-        part.return_pos.push(op.return_index);
-        members[at].push(i);
+        let at = *index_of
+            .entry(op.key.as_deref())
+            .or_insert_with(|| split.add_partition(op.key.clone(), &initial));
+        let call = to_call(path, op, options.model, &mut split.parts[at].values)?;
+        split.push(at, i, call, (op.invoke_index, op.return_index));
     }
-    Ok((parts, members))
+    Ok(split)
 }
 
 /// Below this many ops in all, one thread does the first round: for a small history, spawning
@@ -291,19 +313,15 @@ fn run_round(
     done
 }
 
-/// The ops of `members` whose intervals overlap op `bad`'s.
-fn concurrent_with(history: &History, members: &[usize], bad: usize) -> Vec<usize> {
-    let end = |op: &Op| op.return_index.unwrap_or(usize::MAX);
-    let b = &history.ops[bad];
-    members
-        .iter()
-        .copied()
+/// The ops of partition `p` whose intervals overlap its op `bad`'s, as indices into the
+/// history (`members`).
+fn concurrent_with(p: &Partition, members: &[usize], bad: usize) -> Vec<usize> {
+    let end = |i: usize| p.return_pos[i].unwrap_or(usize::MAX);
+    (0..members.len())
         .filter(|&i| i != bad)
-        .filter(|&i| {
-            let o = &history.ops[i];
-            o.invoke_index < end(b) && b.invoke_index < end(o)
-        })
+        .filter(|&i| p.call_pos[i] < end(bad) && p.call_pos[bad] < end(i))
         .take(MAX_CONCURRENT_REPORTED)
+        .map(|i| members[i])
         .collect()
 }
 
@@ -323,35 +341,36 @@ pub fn check_cutting(
 ) -> Result<Report, ParseError> {
     #[allow(clippy::disallowed_methods)] // Measures the check and bounds it; never shapes a run.
     let start = Instant::now();
-    let (mut parts, members) = partition(path, history, options)?;
+    let split = partition(path, history, options)?;
+    Ok(check_split(split, options, cutting, start))
+}
+
+/// Checks a history already split by key (see [`Split`]) against `options.model`; `start` is
+/// when the check began, for its budget and its reported time.
+pub fn check_split(split: Split, options: &Options, cutting: Cutting, start: Instant) -> Report {
+    let Split {
+        mut parts,
+        members,
+        keys,
+        removed,
+    } = split;
     let ops = parts.iter().map(|p| p.calls.len()).sum();
-    let threads = if options.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        options.threads
+    let threads = match options.threads {
+        0 => cores(),
+        n => n,
     };
     let deadline = start + options.time_budget;
     let (outcomes, out_of_steps) =
         search_all(&mut parts, threads, deadline, cutting, options.steps_max);
     let mut verdict = Verdict::Linearizable;
-    for (outcome, members) in outcomes.iter().zip(&members) {
+    // The failing op invoked first, as (partition, op within it).
+    let mut first_bad: Option<(usize, usize)> = None;
+    for (at, outcome) in outcomes.iter().enumerate() {
         match outcome {
             Some(Outcome::NotLinearizable { op }) => {
-                let bad = members[*op];
-                let earlier = match &verdict {
-                    Verdict::NotLinearizable(f) => {
-                        history.ops[f.op].invoke_index > history.ops[bad].invoke_index
-                    }
-                    _ => true,
-                };
-                if earlier {
-                    let concurrent = concurrent_with(history, members, bad);
-                    let key = history.ops[bad].key.clone();
-                    verdict = Verdict::NotLinearizable(Failure {
-                        op: bad,
-                        concurrent,
-                        key,
-                    });
+                let invoked = |(p, o): (usize, usize)| parts[p].call_pos[o];
+                if first_bad.is_none_or(|f| invoked(f) > invoked((at, *op))) {
+                    first_bad = Some((at, *op));
                 }
             }
             Some(Outcome::Unknown { time }) if verdict == Verdict::Linearizable => {
@@ -365,24 +384,34 @@ pub fn check_cutting(
             _ => {}
         }
     }
+    if let Some((at, bad)) = first_bad {
+        verdict = Verdict::NotLinearizable(Failure {
+            op: members[at][bad],
+            concurrent: concurrent_with(&parts[at], &members[at], bad),
+            key: keys[at].clone(),
+        });
+    }
     if out_of_steps && verdict == Verdict::Linearizable {
         verdict = Verdict::Unknown(format!(
             "the step budget ({} search steps on a key) ran out before a verdict",
             options.steps_max
         ));
     }
-    let removed = history
-        .ops
-        .iter()
-        .filter(|o| o.status == Status::Fail)
-        .count();
     #[allow(clippy::disallowed_methods)] // As above: measurement only.
     let elapsed = start.elapsed();
-    Ok(Report {
+    Report {
         verdict,
         ops,
         removed,
         partitions: parts.len(),
         elapsed,
-    })
+    }
+}
+
+/// The cores the search may use, asked of the system once: the answer reads files under
+/// `/proc` and `/sys`, which a sweep that checks thousands of short histories should not
+/// pay for each time.
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }

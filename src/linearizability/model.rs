@@ -186,8 +186,8 @@ impl Values {
     }
 
     pub fn intern(&mut self, value: &Value) -> u32 {
-        let key = TextKey::of(&value.append_text());
-        if let Value::Str(_) = value {
+        if let Value::Str(text) = value {
+            let key = TextKey::of(text);
             if let Some(&id) = self.by_text.get(&key) {
                 return id;
             }
@@ -195,10 +195,12 @@ impl Values {
             self.by_text.insert(key, id);
             return id;
         }
+        // A value met before costs a lookup: its text (and the digits of an integer) is only
+        // written out for a new one.
         if let Some(&id) = self.ids.get(value) {
             return id;
         }
-        let id = self.next_id(key);
+        let id = self.next_id(TextKey::of(&value.append_text()));
         self.ids.insert(value.clone(), id);
         id
     }

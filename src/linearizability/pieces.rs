@@ -334,8 +334,8 @@ mod tests {
     }
 
     fn partition_of(h: &History) -> Partition {
-        let (mut parts, _) = super::super::partition("h", h, &options()).expect("valid");
-        parts.remove(0)
+        let mut split = super::super::partition("h", h, &options()).expect("valid");
+        split.parts.remove(0)
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub(crate) mod clients;
 mod record;
 
 pub(crate) use clients::Clients;
-pub use record::{Counts, HistoryLog, OpTimes};
+pub use record::{Counts, HistoryLog, Logged, OpTimes};
 
 use crate::history::Value;
 use crate::ids::NodeId;

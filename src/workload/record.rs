@@ -58,6 +58,23 @@ struct Recorded {
     return_index: Option<usize>,
 }
 
+/// One recorded operation as a checker reads it without building a history [`Op`]: nothing
+/// is written out as text or allocated, so a run's own history is checked at the cost of
+/// the search alone.
+#[derive(Clone, Copy, Debug)]
+pub struct Logged<'a> {
+    pub op: ClientOp,
+    /// The op's key, when the history names keys.
+    pub key: Option<u32>,
+    /// Info while pending, and for ops still pending when the run ended.
+    pub status: Status,
+    /// What an ok reply carried (`Nil` otherwise).
+    pub value: &'a Value,
+    pub invoke_index: usize,
+    /// `None` for an indefinite op.
+    pub return_index: Option<usize>,
+}
+
 /// Every operation the clients ran, in invocation order, with the order of all invocations
 /// and completions (the history's real-time order).
 #[derive(Clone, Debug, Default)]
@@ -156,6 +173,19 @@ impl HistoryLog {
     /// The operations, in invocation order (pending ones have status info and no return).
     pub fn ops(&self) -> Vec<Op> {
         self.ops.iter().map(|r| self.op(r)).collect()
+    }
+
+    /// The operations, in invocation order, as [`HistoryLog::ops`] gives them but without
+    /// building each [`Op`].
+    pub fn logged(&self) -> impl Iterator<Item = Logged<'_>> {
+        self.ops.iter().map(|r| Logged {
+            op: r.op,
+            key: r.op.key().filter(|_| self.keyed),
+            status: r.status,
+            value: &r.value,
+            invoke_index: r.invoke_index,
+            return_index: r.return_index,
+        })
     }
 
     /// The latest invocation time among the ops that completed ok, if any did.
