@@ -125,6 +125,11 @@ fn linearizability(
 /// with the same ids), read from the log without writing each op out as a history op.
 /// `None` when an op is not one of the model's functions.
 fn split_log(log: &HistoryLog, kind: ModelKind) -> Option<lin::Split> {
+    // Ops a key has, counted first so that each partition is allocated once.
+    let mut ops_of: BTreeMap<Option<u32>, usize> = BTreeMap::new();
+    for op in log.logged().filter(|op| op.status != Status::Fail) {
+        *ops_of.entry(op.key).or_default() += 1;
+    }
     let mut split = lin::Split::default();
     let mut index_of: BTreeMap<Option<u32>, usize> = BTreeMap::new();
     for (i, op) in log.logged().enumerate() {
@@ -134,7 +139,8 @@ fn split_log(log: &HistoryLog, kind: ModelKind) -> Option<lin::Split> {
         }
         let at = *index_of.entry(op.key).or_insert_with(|| {
             let key = op.key.map(|k| k.to_string());
-            split.add_partition(key, &Value::Nil)
+            let ops = ops_of.get(&op.key).copied().unwrap_or(0);
+            split.add_partition(key, &Value::Nil, ops)
         });
         let call = logged_call(&op, kind, &mut split.parts[at].values)?;
         split.push(at, i, call, (op.invoke_index, op.return_index));

@@ -164,18 +164,24 @@ pub struct Split {
 }
 
 impl Split {
-    /// Adds a partition for `key`, whose model state starts at `initial`; returns its index.
-    pub fn add_partition(&mut self, key: Option<String>, initial: &Value) -> usize {
+    /// Adds a partition for `key`, whose model state starts at `initial`, with room for
+    /// `ops_reserved` ops; returns its index.
+    pub fn add_partition(
+        &mut self,
+        key: Option<String>,
+        initial: &Value,
+        ops_reserved: usize,
+    ) -> usize {
         let mut values = Values::new();
         let initial = values.intern(initial);
         self.parts.push(Partition {
-            calls: Vec::new(),
-            call_pos: Vec::new(),
-            return_pos: Vec::new(),
+            calls: Vec::with_capacity(ops_reserved),
+            call_pos: Vec::with_capacity(ops_reserved),
+            return_pos: Vec::with_capacity(ops_reserved),
             values,
             initial,
         });
-        self.members.push(Vec::new());
+        self.members.push(Vec::with_capacity(ops_reserved));
         self.keys.push(key);
         self.parts.len() - 1
     }
@@ -205,7 +211,7 @@ fn partition(path: &str, history: &History, options: &Options) -> Result<Split, 
         }
         let at = *index_of
             .entry(op.key.as_deref())
-            .or_insert_with(|| split.add_partition(op.key.clone(), &initial));
+            .or_insert_with(|| split.add_partition(op.key.clone(), &initial, 0));
         let call = to_call(path, op, options.model, &mut split.parts[at].values)?;
         split.push(at, i, call, (op.invoke_index, op.return_index));
     }

@@ -101,7 +101,9 @@ pub fn recover(storage: &Storage) -> (u64, Option<u32>, Vec<Entry>) {
         .get(VOTE_KEY)
         .and_then(|b| word(b, 0))
         .and_then(|v| u32::try_from(v).ok());
-    let mut log: Vec<Entry> = Vec::with_capacity(storage.log_len());
+    // The room a starting node makes for its log too, so that `on_start` does not copy it.
+    let room = storage.log_len() + super::LOG_RESERVE_ENTRIES;
+    let mut log: Vec<Entry> = Vec::with_capacity(room);
     let mut prev = 0;
     while let Some((term, op)) = storage.log_get(log.len()).and_then(decode) {
         prev = chain(prev, term, &op);
