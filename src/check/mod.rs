@@ -176,6 +176,9 @@ pub struct Checker<'p, P: Process> {
     goals: Vec<Goal<P>>,
     /// No goal can be overdue at or before this time (the earliest open deadline).
     quiet_until: SimTime,
+    /// No goal can be seen to hold before this time (the earliest start of a pending goal's
+    /// window): until then, events do not look at the goals.
+    goals_from: SimTime,
     /// The invariants (`Always` properties), and what changed in what they read.
     watches: Watches<'p, P>,
     /// This run's monitors, with their ghost state.
@@ -196,6 +199,7 @@ impl<'p, P: Process> Checker<'p, P> {
             touched_events: 0,
             goals: Vec::new(),
             quiet_until: SimTime::MAX,
+            goals_from: SimTime::MAX,
             watches: Watches::new(properties, &[]),
             monitors: Monitors::new(properties),
             targets: Targets::new(properties),
@@ -300,7 +304,9 @@ impl<'p, P: Process> Checker<'p, P> {
                 v.event = (sim.trace_len() > first_record).then_some(first_record);
                 return Ok(Some(v));
             }
-            self.goals.iter_mut().for_each(|g| g.observe(sim));
+            if sim.now() >= self.goals_from {
+                self.observe_goals(sim);
+            }
         }
         sim.run_until(until)?;
         Ok(self.overdue(sim, SimTime(until.0.saturating_add(1))))
@@ -391,7 +397,23 @@ impl<'p, P: Process> Checker<'p, P> {
         found
     }
 
+    /// Judges the goals whose window is open; out of the run loop, which calls it only from
+    /// the start of the first window until every goal held or failed.
+    #[inline(never)]
+    fn observe_goals(&mut self, sim: &Sim<P>) {
+        self.goals.iter_mut().for_each(|g| g.observe(sim));
+        self.refresh_quiet_until();
+    }
+
+    /// Recomputes `quiet_until` and `goals_from` after goals were added or changed.
     fn refresh_quiet_until(&mut self) {
+        self.goals_from = self
+            .goals
+            .iter()
+            .filter(|g| g.pending())
+            .map(|g| g.spec.from)
+            .min()
+            .unwrap_or(SimTime::MAX);
         self.quiet_until = self
             .goals
             .iter()

@@ -19,30 +19,49 @@ pub struct Entry {
     pub chain: u64,
 }
 
-/// The entries one AppendEntries carries, shared between the messages that carry the same.
+/// The entries one AppendEntries carries.
+///
+/// Most appends carry none (a heartbeat to a follower that is up to date) or one (the entry a
+/// client's request just added, sent to each follower that is up to date): those travel
+/// inline, which costs less than allocating a shared copy and freeing it on arrival. Longer
+/// batches are shared between the messages that carry the same.
 ///
 /// Hashed (for the trace hash) by length and the chain hash of the last entry, which covers
-/// every entry before it: hashing a batch costs the same however many entries it holds.
+/// every entry before it: hashing a batch costs the same however many entries it holds, and
+/// however it is carried.
 #[derive(Clone)]
-pub struct Batch(pub Arc<[Entry]>);
+pub enum Batch {
+    Empty,
+    One(Entry),
+    Shared(Arc<[Entry]>),
+}
 
 impl std::hash::Hash for Batch {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.0.len().hash(state);
-        self.0.last().map_or(0, |e| e.chain).hash(state);
+        let (len, last): (usize, u64) = match self {
+            Batch::Empty => (0, 0),
+            Batch::One(entry) => (1, entry.chain),
+            Batch::Shared(entries) => (entries.len(), entries.last().map_or(0, |e| e.chain)),
+        };
+        len.hash(state);
+        last.hash(state);
     }
 }
 
 impl std::fmt::Debug for Batch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
+        (**self).fmt(f)
     }
 }
 
 impl std::ops::Deref for Batch {
     type Target = [Entry];
     fn deref(&self) -> &[Entry] {
-        &self.0
+        match self {
+            Batch::Empty => &[],
+            Batch::One(entry) => std::slice::from_ref(entry),
+            Batch::Shared(entries) => entries,
+        }
     }
 }
 
@@ -102,7 +121,7 @@ pub fn recover(storage: &Storage) -> (u64, Option<u32>, Vec<Entry>) {
         .and_then(|b| word(b, 0))
         .and_then(|v| u32::try_from(v).ok());
     // The room a starting node makes for its log too, so that `on_start` does not copy it.
-    let room = storage.log_len() + super::LOG_RESERVE_ENTRIES;
+    let room = storage.log_len().max(super::LOG_RESERVE_ENTRIES);
     let mut log: Vec<Entry> = Vec::with_capacity(room);
     let mut prev = 0;
     while let Some((term, op)) = storage.log_get(log.len()).and_then(decode) {

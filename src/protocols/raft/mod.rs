@@ -46,9 +46,9 @@ pub const PENDING_MAX: usize = 10_000;
 /// How many of the batches a leader last sent it keeps to send again: followers that lag
 /// by different amounts often alternate between two.
 pub const SENT_BATCHES: usize = 2;
-/// Log entries a node makes room for when it starts (a run of seconds at hundreds of
+/// Log entries a node makes room for in all when it starts (a run of seconds at hundreds of
 /// operations a second), in memory and in storage, so that the log is not copied as it
-/// grows; a longer log grows as usual.
+/// grows; a longer log grows as usual. A restarted node's storage kept its room.
 pub const LOG_RESERVE_ENTRIES: usize = 1024;
 
 /// `params:` of the raft protocol.
@@ -154,8 +154,8 @@ pub enum Msg {
     /// The answer to a vote request of `term` (or a newer term the voter is in).
     Vote { term: u64, granted: bool },
     /// The leader of `term` sends `entries` that follow `prev_index` (of `prev_term`), and
-    /// its commit index. The entries are shared: a leader sends the same ones to every
-    /// follower that is up to date, and the network may duplicate the message.
+    /// its commit index. Several entries are shared: a leader sends the same ones to every
+    /// follower that lags as far, and the network may duplicate the message.
     Append {
         term: u64,
         prev_index: u64,
@@ -216,15 +216,13 @@ pub struct Raft {
     /// (a leader only appends, and a node that stops leading answers them all).
     pending: VecDeque<(u64, RequestId)>,
     election_deadline: SimTime,
-    /// Leader: the entries after an index it last sent, the latest first, to send again to
-    /// the next follower that needs the same ones without copying them; dropped when the log
-    /// is truncated.
+    /// Leader: the batches of more than one entry it last sent, each with the index it
+    /// follows, the latest first, to send again to the next follower that needs the same ones
+    /// without copying them; dropped when the log is truncated.
     sent: [Option<(u64, Arc<[Entry]>)>; SENT_BATCHES],
     /// Leader: per node, the last batch sent to it, likewise; emptied when the log is
     /// truncated.
     sent_to: Vec<Option<(u64, Arc<[Entry]>)>>,
-    /// An empty batch, shared by every heartbeat to a follower that is up to date.
-    no_entries: Arc<[Entry]>,
     // Summaries for the safety checks (volatile, like the state they summarise).
     /// Term and chain hash of the last log entry, and chain hash of the last applied entry
     /// (0 when none): the checks read them after every event, and inline they cost no
@@ -442,9 +440,10 @@ impl Process for Raft {
             self.log = entries;
             self.refresh_tail();
         }
-        self.log.reserve(LOG_RESERVE_ENTRIES);
-        ctx.storage()
-            .log_reserve(LOG_RESERVE_ENTRIES, LOG_RESERVE_ENTRIES * log::ENTRY_BYTES);
+        // Room in all, not more room: a restarted node would otherwise copy what it holds.
+        let room = LOG_RESERVE_ENTRIES.saturating_sub(self.log.len());
+        self.log.reserve(room);
+        ctx.storage().log_reserve(room, room * log::ENTRY_BYTES);
         self.reset_election_deadline(ctx);
         self.arm_election_timer(ctx);
     }
@@ -562,7 +561,6 @@ impl Protocol for Raft {
             election_deadline: SimTime::ZERO,
             sent: Default::default(),
             sent_to: Vec::new(),
-            no_entries: Arc::from([]),
             tail: (0, 0),
             applied_last: 0,
         }

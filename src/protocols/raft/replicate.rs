@@ -73,9 +73,10 @@ impl Raft {
         let next = self.next[peer.index()].clamp(1, self.last_index() + 1);
         let prev_index = next - 1;
         let end = (prev_index as usize + self.max_entries).min(self.log.len());
-        let entries = match end == prev_index as usize {
-            true => Arc::clone(&self.no_entries),
-            false => self.batch(peer.index(), prev_index, end),
+        let entries = match end - prev_index as usize {
+            0 => log::Batch::Empty,
+            1 => log::Batch::One(self.log[prev_index as usize]),
+            _ => log::Batch::Shared(self.batch(peer.index(), prev_index, end)),
         };
         ctx.send(
             peer,
@@ -83,16 +84,16 @@ impl Raft {
                 term: self.term,
                 prev_index,
                 prev_term: self.term_at(prev_index),
-                entries: log::Batch(entries),
+                entries,
                 commit: self.commit,
             },
         );
     }
 
-    /// The entries after `prev_index` up to and including index `end`, for `peer`: the batch
-    /// last sent to it when it holds just them (a follower that does not answer gets the same
-    /// again each heartbeat), else one of the last sent to anyone, else a new one copied from
-    /// the log.
+    /// The entries (more than one) after `prev_index` up to and including index `end`, for
+    /// `peer`: the batch last sent to it when it holds just them (a follower that does not
+    /// answer gets the same again each heartbeat), else one of the last sent to anyone, else a
+    /// new one copied from the log.
     fn batch(&mut self, peer: usize, prev_index: u64, end: usize) -> Arc<[Entry]> {
         let len = end - prev_index as usize;
         let same = |sent: &Option<(u64, Arc<[Entry]>)>| match sent {
