@@ -233,6 +233,18 @@ fn check_determinism_reports_agreement() {
     assert_eq!(v["determinism"]["first_hash"], v["trace_hash"]);
 }
 
+/// The benchmark's large scenarios are too slow for `cargo test` (seconds to minutes each),
+/// but they must stay valid files as the schema changes.
+#[test]
+fn benchmark_scenarios_are_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/scenarios");
+    for name in ["echo-10k.yaml", "broadcast-10k.yaml"] {
+        let path = dir.join(name).to_string_lossy().into_owned();
+        let (code, stdout, stderr) = faultline(&["validate", &path]);
+        assert_eq!(code, 0, "{path}: {stdout}{stderr}");
+    }
+}
+
 #[test]
 fn validate_and_list_work() {
     let files: Vec<String> = scenarios()

@@ -1,7 +1,7 @@
 //! Tests of the broadcast protocol, run through the harness in the echo tests.
 
 use super::*;
-use crate::engine::SimBuilder;
+use crate::engine::{Sim, SimBuilder};
 use crate::faults::{Fault, TimedFault};
 use crate::net::NetworkConfig;
 use crate::protocols::echo::tests::{
@@ -157,6 +157,49 @@ fn no_invention_names_the_node_and_the_value() {
         report.message.contains("there are only 5 nodes"),
         "{}",
         report.message
+    );
+}
+
+#[test]
+fn no_invention_node_check_looks_only_at_the_origins_a_node_knows_of() {
+    let params = Params::default();
+    let mut sim = SimBuilder::new(1)
+        .nodes(5)
+        .build(move |id| Broadcast::new(id, 5, &params, None))
+        .expect("valid");
+    sim.run_until(SimTime::from_secs(1)).expect("within limits");
+    let known_of = |sim: &Sim<Broadcast>, id: NodeId| {
+        let node = sim.node(id).state().expect("up");
+        highest_per_origin(node, 5)
+            .map(|(o, _)| o)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(known_of(&sim, n(1)), (0..5).map(NodeId).collect::<Vec<_>>());
+    // Forge two inventions: n4 knows a value n5 never made, n5 one that n2 never made.
+    let forge = |sim: &mut Sim<Broadcast>, at: NodeId, value: u64| {
+        sim.procs[at.index()]
+            .as_mut()
+            .expect("up")
+            .known
+            .insert(value);
+    };
+    forge(&mut sim, n(4), value_of(n(5), 7));
+    forge(&mut sim, n(5), value_of(n(2), 9));
+    let whole = check_no_invention(&sim).expect_err("caught");
+    assert!(
+        whole
+            .message
+            .starts_with("n5 knows value 1000009, which would be value 9 of n2")
+    );
+    let n4 = check_no_invention_of(&sim, n(4)).expect_err("caught");
+    assert!(
+        n4.message
+            .starts_with("n4 knows value 4000007, which would be value 7 of n5")
+    );
+    assert_eq!(n4.nodes, vec![n(4), n(5)]);
+    assert!(
+        check_no_invention_of(&sim, n(1)).is_ok(),
+        "n1 knows nothing forged"
     );
 }
 

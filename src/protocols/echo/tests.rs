@@ -3,8 +3,8 @@
 //! the way a scenario run does.
 
 use super::*;
-use crate::check::{ViolationReport, run_checked};
-use crate::engine::SimBuilder;
+use crate::check::{CheckEvery, Checker, Monitor, ViolationReport, run_checked};
+use crate::engine::{SimBuilder, Touched};
 use crate::faults::{Fault, TimedFault};
 use crate::net::{Latency, LinkConfig, NetworkConfig};
 use crate::time::SimTime;
@@ -20,16 +20,21 @@ pub(crate) struct Setup<P: Protocol> {
     pub duration: SimTime,
 }
 
-/// Runs `setup` to its end and returns the first violation, if any.
-pub(crate) fn run<P: Protocol>(setup: &Setup<P>) -> Option<ViolationReport> {
+/// The simulation `setup` describes, before its first event.
+pub(crate) fn build<P: Protocol>(setup: &Setup<P>) -> crate::engine::Sim<P> {
     let node_count = setup.nodes as u32;
     let (params, bug) = (setup.params.clone(), setup.bug);
-    let mut sim = SimBuilder::new(setup.seed)
+    SimBuilder::new(setup.seed)
         .nodes(setup.nodes)
         .network(setup.network.clone())
         .faults(setup.faults.clone())
         .build(move |id| P::new(id, node_count, &params, bug))
-        .expect("valid setup");
+        .expect("valid setup")
+}
+
+/// Runs `setup` to its end and returns the first violation, if any.
+pub(crate) fn run<P: Protocol>(setup: &Setup<P>) -> Option<ViolationReport> {
+    let mut sim = build(setup);
     let violations =
         run_checked(&mut sim, setup.duration, &P::properties()).expect("within limits");
     violations.into_iter().next()
@@ -37,14 +42,7 @@ pub(crate) fn run<P: Protocol>(setup: &Setup<P>) -> Option<ViolationReport> {
 
 /// The trace hash of a run to its end, for determinism checks.
 pub(crate) fn trace_hash<P: Protocol>(setup: &Setup<P>) -> u64 {
-    let node_count = setup.nodes as u32;
-    let (params, bug) = (setup.params.clone(), setup.bug);
-    let mut sim = SimBuilder::new(setup.seed)
-        .nodes(setup.nodes)
-        .network(setup.network.clone())
-        .faults(setup.faults.clone())
-        .build(move |id| P::new(id, node_count, &params, bug))
-        .expect("valid setup");
+    let mut sim = build(setup);
     sim.run_until(setup.duration).expect("within limits");
     sim.trace_hash()
 }
@@ -308,4 +306,235 @@ fn scenario_echo_unsynced_bug_violates_exactly_once() {
     let s = scenario_crash_restart(Some("unsynced-log"));
     assert_file_mirrors("echo-unsynced-bug.yaml", &s, "exactly_once");
     assert_eq!(outcome(&run(&s)), "exactly_once");
+}
+
+// `exactly_once` is a monitor with an index of the answers; these pin it to the whole-state
+// check it replaced.
+
+/// `exactly_once` as it was checked before it became a monitor: every visible client's latest
+/// answer against every other client's answers, after every event. O(clients²) an event, so
+/// kept only here, as the reference the monitor must agree with.
+fn exactly_once_by_scan(sim: &Sim<Echo>) -> Result<(), Violation> {
+    let clients: Vec<(NodeId, &Client)> = sim
+        .nodes()
+        .filter_map(|(id, view)| Some((id, view.state()?.client()?)))
+        .collect();
+    let reused = |seq: u64, (a, req_a): (NodeId, u64), (b, req_b): (NodeId, u64)| {
+        let mut nodes = vec![a];
+        if b != a {
+            nodes.push(b);
+        }
+        nodes.push(SERVER);
+        let (a, b) = (sim.node_name(a), sim.node_name(b));
+        Violation::new(
+            format!(
+                "{a}'s request {req_a} and {b}'s request {req_b} were both answered with seq \
+                 {seq}: the server gave the same number to two different requests"
+            ),
+            nodes,
+        )
+    };
+    for &(id, client) in &clients {
+        if let Some(c) = client.conflict {
+            let message = format!(
+                "{} got two different answers for its request {}: seq {} and seq {}",
+                sim.node_name(id),
+                c.req,
+                c.first_seq,
+                c.second_seq
+            );
+            return Err(Violation::new(message, vec![id, SERVER]));
+        }
+        let Some((req, seq)) = client.latest else {
+            continue;
+        };
+        if let Some((&earlier, _)) = client.answers.iter().find(|&(&r, &s)| s == seq && r != req) {
+            return Err(reused(seq, (id, earlier), (id, req)));
+        }
+    }
+    for &(id, client) in &clients {
+        let Some((req, seq)) = client.latest else {
+            continue;
+        };
+        for &(other, theirs) in clients.iter().filter(|&&(o, _)| o != id) {
+            if let Some((&other_req, _)) = theirs.answers.iter().find(|&(_, &s)| s == seq) {
+                let (a, b) = match other < id {
+                    true => ((other, other_req), (id, req)),
+                    false => ((id, req), (other, other_req)),
+                };
+                return Err(reused(seq, a, b));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The first violation of `properties` in a run of `setup`, checked as a scenario checks it:
+/// with the protocol's digests (debug builds also run a copy of each digested monitor that
+/// sees every event, and panic if the two disagree).
+fn run_digested(
+    setup: &Setup<Echo>,
+    properties: &[Property<Echo>],
+    every: CheckEvery,
+) -> Option<ViolationReport> {
+    let mut sim = build(setup);
+    let mut checker = Checker::new(properties, every).with_digests(Echo::CHECK_DIGESTS);
+    let found = checker
+        .step_until(&mut sim, setup.duration)
+        .expect("within limits");
+    found.or_else(|| checker.finish(&sim).into_iter().next())
+}
+
+/// Runs with as many clients as `nodes - 1`, crashing the server and some clients.
+fn many_clients(seed: u64, nodes: u64, bug: Option<&'static str>) -> Setup<Echo> {
+    let mut faults = crash_faults(seed);
+    faults.extend([
+        at_ms(600, Fault::Crash(NodeId(7))),
+        at_ms(900, Fault::Pause(NodeId(9))),
+        at_ms(1_400, Fault::Resume(NodeId(9))),
+        at_ms(2_100, Fault::Restart(NodeId(7))),
+    ]);
+    Setup {
+        nodes,
+        bug,
+        faults,
+        params: Params {
+            requests: 8,
+            ..Params::default()
+        },
+        ..setup(seed, lossy(0.1, 0.05))
+    }
+}
+
+#[test]
+fn exactly_once_finds_what_the_whole_state_check_found_at_the_same_event() {
+    let scan = [Property::always(
+        "exactly_once",
+        "the whole-state reference",
+        exactly_once_by_scan,
+    )];
+    let monitor: Vec<Property<Echo>> = Echo::properties()
+        .into_iter()
+        .filter(|p| p.name == "exactly_once")
+        .collect();
+    let (mut conflicts, mut reuses) = (0, 0);
+    for seed in 0..12 {
+        for bug in [None, Some("non-idempotent"), Some("unsynced-log")] {
+            let s = many_clients(seed, 30, bug);
+            let by_monitor = run_digested(&s, &monitor, CheckEvery::Event);
+            let by_scan = run_digested(&s, &scan, CheckEvery::Event);
+            assert_eq!(by_monitor, by_scan, "seed {seed}, bug {bug:?}");
+            let message = by_monitor.map(|r| r.message).unwrap_or_default();
+            conflicts += usize::from(message.contains("two different answers"));
+            reuses += usize::from(message.contains("the same number"));
+        }
+    }
+    // Both kinds of finding occur, so the comparison covers both.
+    assert!(
+        conflicts >= 3 && reuses >= 3,
+        "{conflicts} conflicts, {reuses} reuses"
+    );
+}
+
+#[test]
+fn exactly_once_catches_a_number_given_to_two_clients_among_many() {
+    let report = (0..10)
+        .find_map(|seed| {
+            run_digested(
+                &many_clients(seed, 60, Some("unsynced-log")),
+                &Echo::properties(),
+                CheckEvery::Event,
+            )
+        })
+        .expect("caught");
+    assert_eq!(report.property, "exactly_once");
+    assert!(
+        report
+            .message
+            .contains("gave the same number to two different requests"),
+        "{}",
+        report.message
+    );
+    assert!(report.event.is_some(), "found at the event that broke it");
+}
+
+#[test]
+fn exactly_once_catches_a_duplicate_even_when_checked_only_at_the_end() {
+    let s = Setup {
+        bug: Some("non-idempotent"),
+        ..setup(42, lossy(0.0, 0.1))
+    };
+    let every_event = run_digested(&s, &Echo::properties(), CheckEvery::Event).expect("caught");
+    let at_end = run_digested(&s, &Echo::properties(), CheckEvery::End).expect("caught");
+    assert_eq!(at_end.property, "exactly_once");
+    assert!(
+        at_end
+            .message
+            .contains("got two different answers for its request")
+    );
+    // The monitor saw the duplicate when it arrived, and names that time and event.
+    assert_eq!(
+        (at_end.time, at_end.event),
+        (every_event.time, every_event.event)
+    );
+}
+
+#[test]
+fn exactly_once_holds_on_a_correct_run_with_many_clients() {
+    for seed in 0..3 {
+        let s = many_clients(seed, 120, None);
+        let report = run_digested(&s, &Echo::properties(), CheckEvery::Event);
+        assert!(report.is_none(), "seed {seed}: {report:?}");
+    }
+}
+
+/// Client `id` of `sim` records `seq` as the answer to its request `req`, as `on_reply` would.
+fn forge_answer(sim: &mut Sim<Echo>, id: NodeId, req: u64, seq: u64) {
+    let node = sim.procs[id.index()].as_mut().expect("up");
+    let Role::Client(client) = &mut node.role else {
+        panic!("{id:?} is the server");
+    };
+    client.answers.insert(req, seq);
+    client.latest = Some((req, seq));
+}
+
+#[test]
+fn exactly_once_monitor_judges_only_the_answers_of_clients_that_are_up() {
+    let mut sim = build(&Setup {
+        nodes: 3,
+        ..setup(1, lossy(0.0, 0.0))
+    });
+    // The nodes start, and no answer has arrived yet (latency is at least 1 ms).
+    sim.run_until(SimTime::ZERO).expect("within limits");
+    let (n2, n3) = (NodeId(1), NodeId(2));
+    let mut monitor = exactly_once::ExactlyOnce::default();
+    let mut step = |sim: &Sim<Echo>, touched: Touched| {
+        let verdict = monitor.observe(sim, touched);
+        assert_eq!(
+            verdict,
+            exactly_once_by_scan(sim),
+            "agrees with the reference"
+        );
+        verdict
+    };
+    forge_answer(&mut sim, n2, 1, 5);
+    assert!(step(&sim, Touched::Node(n2)).is_ok());
+    // n2 crashes: the answer it held is gone, so n3 may be given the same number.
+    sim.procs[n2.index()] = None;
+    assert!(step(&sim, Touched::All).is_ok());
+    forge_answer(&mut sim, n3, 1, 5);
+    assert!(step(&sim, Touched::Node(n3)).is_ok());
+    // n2 restarts with nothing and is given seq 5 again: now two clients that are up hold it.
+    sim.procs[n2.index()] = Some(Echo::new(n2, 3, &Params::default(), None));
+    assert!(step(&sim, Touched::All).is_ok());
+    forge_answer(&mut sim, n2, 1, 5);
+    let reused = step(&sim, Touched::Node(n2)).expect_err("caught");
+    assert!(
+        reused
+            .message
+            .starts_with("n2's request 1 and n3's request 1 were both answered with seq 5"),
+        "{}",
+        reused.message
+    );
+    assert_eq!(reused.nodes, vec![n2, n3, SERVER]);
 }
