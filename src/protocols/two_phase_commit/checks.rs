@@ -147,14 +147,16 @@ fn up_participants(sim: &Sim<TwoPhaseCommit>) -> impl Iterator<Item = (NodeId, &
 
 pub(super) fn check_all_decided(sim: &Sim<TwoPhaseCommit>) -> Result<(), Violation> {
     // A crashed coordinator's state is gone, but its log says how far it got.
-    let started = match coordinator(sim) {
+    let coord = coordinator(sim);
+    let started = match coord {
         Some(c) => c.started,
         None => read_started(sim.storage(COORDINATOR)),
     };
     let up = || up_participants(sim);
     let mut missing = 0;
     let mut first = None;
-    for tx in 1..=started {
+    let settled = |tx| !coord.is_some_and(|c| c.settling(tx, sim.now()));
+    for tx in (1..=started).filter(|&tx| settled(tx)) {
         for (_, p) in up() {
             if p.outcome(tx).is_none() {
                 missing += 1;

@@ -3,6 +3,7 @@
 use super::{Bug, COORDINATOR, Msg, Outcome, Tick, Timing, TwoPhaseCommit, index_of};
 use crate::process::{Ctx, NodeId};
 use crate::storage::Storage;
+use crate::time::SimTime;
 
 const KEY_STARTED: &str = "started";
 const KEY_DECISION_PREFIX: &str = "decision/";
@@ -46,6 +47,9 @@ pub struct Coordinator {
     pub(super) started: u64,
     /// One entry per started transaction, index `tx - 1`.
     pub(super) txs: Vec<TxState>,
+    /// When each transaction started, index `tx - 1` (time zero for those read back from
+    /// the log, which are decided at once).
+    started_at: Vec<SimTime>,
 }
 
 /// A participant's slot in the per-transaction tables (n2 is slot 0).
@@ -75,7 +79,19 @@ impl Coordinator {
             bug,
             started: 0,
             txs: Vec::new(),
+            started_at: Vec::new(),
         }
+    }
+
+    /// Whether `tx` started so shortly before `now` that even a correct run may not have
+    /// settled it: within its vote timeout and ten resend intervals. At-end checks leave
+    /// such a transaction alone: the run ended, not the protocol.
+    pub(super) fn settling(&self, tx: u64, now: SimTime) -> bool {
+        let Some(&start) = index_of(tx).and_then(|i| self.started_at.get(i)) else {
+            return false;
+        };
+        let settle_ns = self.timing.vote_timeout.0 + self.timing.retry_interval.0 * 10;
+        now.0.saturating_sub(start.0) < settle_ns
     }
 
     /// The decision on `tx`, if any, and why it was taken.
@@ -107,6 +123,7 @@ impl Coordinator {
             self.txs.push(TxState::Voting {
                 yes: vec![false; self.participants as usize],
             });
+            self.started_at.push(SimTime::ZERO);
             match decision {
                 Some(outcome) => self.enter_decided(ctx, tx, outcome, How::Logged),
                 None => {
@@ -170,6 +187,7 @@ impl Coordinator {
         self.txs.push(TxState::Voting {
             yes: vec![false; self.participants as usize],
         });
+        self.started_at.push(ctx.now());
         ctx.broadcast(Msg::Prepare { tx });
         ctx.set_timer(self.timing.vote_timeout, Tick::VoteTimeout { tx });
         ctx.set_timer(

@@ -311,8 +311,9 @@ impl Protocol for TwoPhaseCommit {
             ),
             Property::at_end(
                 "all_decided",
-                "every transaction the coordinator started has an outcome at \
-                              every participant that is up at the end",
+                "every transaction the coordinator started has an outcome at every \
+                 participant that is up at the end (but one started within vote_timeout and \
+                 ten retry intervals of the end, which may still be under way)",
                 checks::check_all_decided,
             ),
         ]

@@ -259,3 +259,33 @@ fn a_participant_cut_off_for_good_is_named_with_the_decision_it_misses() {
         v.message
     );
 }
+
+#[test]
+fn all_decided_leaves_alone_a_transaction_started_in_the_runs_last_moments() {
+    let params = Params {
+        transactions: 4,
+        ..all_yes()
+    };
+    // Tx 4 starts at 1s; n2's vote takes 100ms, so it is undecided until about 1.1s.
+    let end_early = SimTime::from_millis(1_050);
+    let mut sim = build(1, &params, None, slow_votes_from(n(2)), vec![]);
+    assert!(
+        run(&mut sim, end_early).is_none(),
+        "started 50ms before the end"
+    );
+    assert_eq!(
+        coordinator(&sim).decision(4),
+        None,
+        "tx 4 is still under way"
+    );
+    // The same transaction, given as long as the settling time but with its coordinator
+    // paused for good before the votes arrive, stays undecided, and all_decided names it.
+    let blocked = vec![TimedFault {
+        at: SimTime::from_millis(1_001),
+        fault: Fault::Pause(COORDINATOR),
+    }];
+    let mut sim = build(1, &params, None, slow_votes_from(n(2)), blocked);
+    let report = run(&mut sim, SimTime::from_secs(3)).expect("tx 4 never decided");
+    assert_eq!(report.property, "all_decided");
+    assert!(report.message.contains("tx 4"), "{}", report.message);
+}
