@@ -4,7 +4,7 @@
 
 use faultline::check::{Property, Violation, run_checked};
 use faultline::explore;
-use faultline::faults::nemesis::{Episodes, PartitionMode, Span};
+use faultline::faults::nemesis::{Episodes, PartitionMode, Span, Spread};
 use faultline::faults::{Nemesis, RandomFaults, Swarm};
 use faultline::protocols::Protocol;
 use faultline::protocols::broadcast::{Broadcast, Params};
@@ -90,6 +90,7 @@ fn nemesis() -> Nemesis {
             Episodes {
                 every: span(300, 900),
                 last: span(100, 400),
+                spread: Spread::Uniform,
             },
             PartitionMode::ALL.to_vec(),
         )),
@@ -98,6 +99,7 @@ fn nemesis() -> Nemesis {
         clogs: Some(Episodes {
             every: span(500, 1500),
             last: span(50, 200),
+            spread: Spread::Uniform,
         }),
         skew: None,
     }

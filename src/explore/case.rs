@@ -15,15 +15,17 @@ pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenar
     base.draw(seed, faults)
 }
 
-/// The random faults `faultline fuzz` draws for `base`: partitions, crashes and pauses over
-/// the first 70 % of the run, for a scenario with no faults of its own (a liveness phase
-/// aside) and no `nemesis:`; `None` for one that has them.
+/// The random faults `faultline fuzz` draws for `base`: the schedule its `fuzz:` asks for
+/// (classic by default), of the kinds it allows (every kind by default), over the first 70 %
+/// of the run, for a scenario
+/// with no faults of its own (a liveness phase aside) and no `nemesis:`; `None` for one that
+/// has them.
 pub fn fuzz_faults(base: &Scenario) -> Option<RandomFaults> {
     let scripted = base.faults.iter().any(|f| !f.is_liveness_phase());
     if scripted || base.nemesis.is_some() {
         return None;
     }
-    Some(RandomFaults::fuzz(base.duration))
+    Some(base.fuzz.schedule(base.duration))
 }
 
 /// The scenario `faultline fuzz` runs for `seed`: [`draw`] with [`fuzz_faults`], and

@@ -91,6 +91,12 @@ impl RandomFaults {
     pub fn fuzz(duration: SimDuration) -> RandomFaults {
         RandomFaults::all(SimTime(duration.0 / 10 * 7))
     }
+
+    /// [`RandomFaults::fuzz`] as a swarm schedule ([`RandomFaults::swarm`]), with clogs and
+    /// clock skew besides.
+    pub fn fuzz_swarm(duration: SimDuration) -> RandomFaults {
+        RandomFaults::swarm(SimTime(duration.0 / 10 * 7))
+    }
 }
 
 #[cfg(test)]

@@ -6,11 +6,12 @@
 mod draw;
 pub mod nemesis;
 pub mod random;
+pub mod swarm;
 mod validate;
 
 pub use draw::Draw;
 pub use nemesis::{Nemesis, Swarm};
-pub use random::{RandomFaults, random_schedule};
+pub use random::{FaultKind, FuzzFaults, RandomFaults, random_schedule};
 pub(crate) use validate::node_out_of_range;
 pub use validate::{DRIFT_MAX, FaultError, check_drift};
 

@@ -72,6 +72,20 @@ pub struct Episodes {
     pub every: Span<SimDuration>,
     /// How long each episode lasts.
     pub last: Span<SimDuration>,
+    /// How gaps and lengths are drawn from their ranges.
+    pub spread: Spread,
+}
+
+/// How a duration is drawn from a range.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spread {
+    /// Every value equally likely.
+    #[default]
+    Uniform,
+    /// Every octave (a doubling) equally likely, so a range of 100µs..1s draws values under
+    /// 1ms as often as values over 100ms: short gaps put faults into the first milliseconds
+    /// of a run, where a protocol is busiest, and long ones leave it calm.
+    LogUniform,
 }
 
 /// Clock skew episodes: a skew at the start, undone (offset 0, drift 1) at the end.
@@ -110,8 +124,10 @@ const PAUSES: usize = 2;
 const CLOGS: usize = 3;
 const SKEW: usize = 4;
 const SWARM: usize = 5;
+/// The generator of a swarm schedule's choices (see [`super::swarm`]).
+pub(crate) const SWARM_KINDS: usize = 6;
 
-fn kind_rng(seed: u64, kind: usize) -> SimRng {
+pub(crate) fn kind_rng(seed: u64, kind: usize) -> SimRng {
     let mut base = stream(seed, Stream::Faults);
     let mut sub = 0;
     for _ in 0..=kind {
@@ -124,13 +140,33 @@ fn draw_duration(rng: &mut SimRng, span: Span<SimDuration>) -> SimDuration {
     SimDuration(rng.random_range(span.low.0..=span.high.0.max(span.low.0)))
 }
 
+fn draw_spread(rng: &mut SimRng, span: Span<SimDuration>, spread: Spread) -> SimDuration {
+    match spread {
+        Spread::Uniform => draw_duration(rng, span),
+        Spread::LogUniform => SimDuration(log_uniform(rng, span.low.0, span.high.0)),
+    }
+}
+
+/// A value of `[low, high]` whose octave is drawn uniformly, then the value uniformly within
+/// it: integers only, so every platform draws the same. A low bound of 0 counts as 1.
+pub fn log_uniform(rng: &mut SimRng, low: u64, high: u64) -> u64 {
+    let low = low.max(1);
+    if high <= low {
+        return low;
+    }
+    let octave = rng.random_range(low.ilog2()..=high.ilog2());
+    let first = 1u64 << octave;
+    let last = first.saturating_add(first - 1);
+    rng.random_range(first.max(low)..=last.min(high))
+}
+
 /// Episode intervals `(start, end)` of one kind, all ending by `until`.
 fn timeline(rng: &mut SimRng, e: &Episodes, until: SimTime) -> Vec<(SimTime, SimTime)> {
     let mut out = Vec::new();
     let mut now = SimTime::ZERO;
     while out.len() < EPISODES_MAX {
-        let start = now + draw_duration(rng, e.every);
-        let end = start + draw_duration(rng, e.last).max(SimDuration(1));
+        let start = now + draw_spread(rng, e.every, e.spread);
+        let end = start + draw_spread(rng, e.last, e.spread).max(SimDuration(1));
         if end > until {
             break;
         }

@@ -16,6 +16,7 @@ fn episodes() -> Episodes {
     Episodes {
         every: span(100, 800),
         last: span(50, 600),
+        spread: Spread::Uniform,
     }
 }
 

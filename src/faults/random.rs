@@ -1,10 +1,13 @@
-//! Seeded random fault schedules, for sweeping a protocol over many seeds in tests.
+//! Seeded random fault schedules, for sweeping a protocol over many seeds.
 //!
-//! The schedule is a sequence of episodes, one after another, each a single fault and its
-//! repair: a partition (a random minority split off, or one node isolated) and its heal, a
-//! crash and its restart, or a pause and its resume. One episode at a time keeps a majority
-//! of a cluster of three or more up and connected between episodes, so a correct protocol
-//! must make progress, and every fault is healed before `until`. Draws come from the run's
+//! Two styles. The classic schedule ([`RandomFaults::all`]) is a sequence of episodes, one
+//! after another, each a single fault and its repair: a partition (a random minority split
+//! off, or one node isolated) and its heal, a crash and its restart, or a pause and its
+//! resume. One episode at a time keeps a majority of a cluster of three or more up and
+//! connected between episodes, so a correct protocol must make progress, and every fault is
+//! healed before `until`. The swarm schedule ([`RandomFaults::swarm`], what `faultline fuzz`
+//! draws) lets each seed choose which kinds are on and how often each strikes, and starts
+//! episodes from the first milliseconds (see [`super::swarm`]). Draws come from the run's
 //! faults stream ([`crate::rng::Stream::Faults`]); the result is plain data, like a scripted
 //! schedule.
 
@@ -23,33 +26,129 @@ pub struct RandomFaults {
     pub partitions: bool,
     pub crashes: bool,
     pub pauses: bool,
-    /// Quiet time before each episode, drawn uniformly from this range.
+    /// Slow links (messages held back until the episode ends); swarm schedules only.
+    pub clogs: bool,
+    /// Clock skew and drift; swarm schedules only.
+    pub clocks: bool,
+    /// Quiet time before each episode, drawn uniformly from this range. In a swarm schedule,
+    /// the range of each kind's longest gap instead.
     pub gap: (SimDuration, SimDuration),
-    /// How long each episode lasts, drawn uniformly from this range.
+    /// How long each episode lasts, drawn uniformly from this range. In a swarm schedule, the
+    /// range of each kind's longest episode instead.
     pub length: (SimDuration, SimDuration),
     /// Every episode is over (healed, restarted, resumed) by this time.
     pub until: SimTime,
+    /// Each seed turns each kind above on or off and draws how often it strikes; episodes of
+    /// different kinds overlap (see [`super::swarm`]). Off: the classic schedule.
+    pub swarm: bool,
 }
 
 impl RandomFaults {
-    /// Partitions, crashes and pauses: gaps of 0.2–1 s, episodes of 0.2–1.5 s, until `until`.
+    /// The classic schedule of partitions, crashes and pauses, one at a time: gaps of 0.2–1 s,
+    /// episodes of 0.2–1.5 s, until `until`.
     pub fn all(until: SimTime) -> RandomFaults {
         RandomFaults {
             partitions: true,
             crashes: true,
             pauses: true,
+            clogs: false,
+            clocks: false,
             gap: (SimDuration::from_millis(200), SimDuration::from_secs(1)),
             length: (
                 SimDuration::from_millis(200),
                 SimDuration::from_millis(1500),
             ),
             until,
+            swarm: false,
+        }
+    }
+
+    /// A swarm schedule of every kind (partitions of every shape, crashes, pauses, clogs and
+    /// clock skew) until `until`: each seed turns each kind on with probability 1/2; a kind
+    /// that is on strikes after gaps of up to 10 ms to half the span, with episodes of up
+    /// to 10 ms to a quarter of it, both drawn log-uniformly from the first microseconds.
+    pub fn swarm(until: SimTime) -> RandomFaults {
+        let span = until.0.max(40_000_000);
+        RandomFaults {
+            partitions: true,
+            crashes: true,
+            pauses: true,
+            clogs: true,
+            clocks: true,
+            gap: (SimDuration::from_millis(10), SimDuration(span / 2)),
+            length: (SimDuration::from_millis(10), SimDuration(span / 4)),
+            until,
+            swarm: true,
+        }
+    }
+}
+
+/// A kind of fault a random schedule may draw.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    Partitions,
+    Crashes,
+    Pauses,
+    Clogs,
+    Clocks,
+}
+
+impl FaultKind {
+    pub const ALL: [FaultKind; 5] = [
+        FaultKind::Partitions,
+        FaultKind::Crashes,
+        FaultKind::Pauses,
+        FaultKind::Clogs,
+        FaultKind::Clocks,
+    ];
+}
+
+impl RandomFaults {
+    /// The same schedule with only `kinds` left on (a kind already off stays off).
+    pub fn only(mut self, kinds: &[FaultKind]) -> RandomFaults {
+        self.partitions &= kinds.contains(&FaultKind::Partitions);
+        self.crashes &= kinds.contains(&FaultKind::Crashes);
+        self.pauses &= kinds.contains(&FaultKind::Pauses);
+        self.clogs &= kinds.contains(&FaultKind::Clogs);
+        self.clocks &= kinds.contains(&FaultKind::Clocks);
+        self
+    }
+}
+
+/// What `faultline fuzz` draws for a scenario with no faults of its own (`fuzz:` in a
+/// scenario file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FuzzFaults {
+    /// The kinds the schedule may hold; `None` for every kind.
+    pub kinds: Option<Vec<FaultKind>>,
+    /// A swarm schedule ([`RandomFaults::fuzz_swarm`]) rather than the classic one
+    /// ([`RandomFaults::fuzz`]).
+    pub swarm: bool,
+}
+
+impl FuzzFaults {
+    /// The schedule for a run of `duration`.
+    pub fn schedule(&self, duration: SimDuration) -> RandomFaults {
+        let all = if self.swarm {
+            RandomFaults::fuzz_swarm(duration)
+        } else {
+            RandomFaults::fuzz(duration)
+        };
+        match &self.kinds {
+            Some(kinds) => all.only(kinds),
+            None => all,
         }
     }
 }
 
 /// A schedule for `nodes` nodes drawn from `seed`. Empty if no kind is enabled.
 pub fn random_schedule(seed: u64, nodes: u32, config: &RandomFaults) -> Vec<TimedFault> {
+    if config.swarm {
+        return super::swarm::schedule(seed, nodes, config);
+    }
     let mut rng = stream(seed, Stream::Faults);
     let kinds: Vec<u8> = [
         (config.partitions, 0),

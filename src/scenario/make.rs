@@ -59,6 +59,7 @@ impl Scenario {
             workload: None,
             nemesis: None,
             swarm: None,
+            fuzz: crate::faults::FuzzFaults::default(),
             entry: ProtocolEntry::of::<P>(),
         }
     }

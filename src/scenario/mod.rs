@@ -77,6 +77,8 @@ pub struct Scenario {
     pub nemesis: Option<crate::faults::Nemesis>,
     /// Random network settings, drawn per seed by [`Scenario::materialize`] before the run.
     pub swarm: Option<crate::faults::Swarm>,
+    /// What `faultline fuzz` draws for the scenario when it has no faults of its own.
+    pub fuzz: crate::faults::FuzzFaults,
     /// The protocol itself, as registered: what runs the scenario.
     pub(crate) entry: ProtocolEntry,
 }
@@ -323,6 +325,7 @@ fn build(
         workload: f.workload.map(|w| w.0),
         nemesis: f.nemesis.map(|n| n.0),
         swarm: f.swarm.map(|s| s.0),
+        fuzz: f.fuzz.map(|f| f.settings()).unwrap_or_default(),
         entry: entry.clone(),
     }
 }

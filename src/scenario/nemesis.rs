@@ -12,7 +12,7 @@
 use super::Scenario;
 use super::context::inspect;
 use crate::faults::check_drift;
-use crate::faults::nemesis::{Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Swarm};
+use crate::faults::nemesis::{Episodes, Nemesis, PartitionMode, SkewEpisodes, Span, Spread, Swarm};
 use crate::faults::{Draw, RandomFaults};
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SignedDuration, SimDuration, SimTime};
@@ -296,6 +296,7 @@ fn episodes(every: RangeOf<SimDuration>, last: RangeOf<SimDuration>) -> Episodes
     Episodes {
         every: every.0,
         last: last.0,
+        spread: Spread::Uniform,
     }
 }
 
@@ -336,6 +337,7 @@ fn convert(f: NemesisFields) -> Result<NemesisSpec, String> {
         episodes: Episodes {
             every: s.every.0,
             last: s.last.map_or(s.every.0, |l| l.0),
+            spread: Spread::Uniform,
         },
         offset: s.offset.map_or(Span::fixed(SignedDuration(0)), |o| o.0),
         drift: s.drift.map_or(Span::fixed(1.0), |d| Span {

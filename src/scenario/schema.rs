@@ -63,6 +63,52 @@ pub struct ScenarioFile<P> {
     pub nemesis: Option<super::nemesis::NemesisSpec>,
     #[serde(default)]
     pub swarm: Option<super::nemesis::SwarmSpec>,
+    #[serde(default)]
+    pub fuzz: Option<FuzzSpec>,
+}
+
+/// `fuzz:`: what `faultline fuzz` may draw for the scenario when it has no faults of its own.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FuzzSpec {
+    /// The kinds of fault the random schedule may hold; every kind when absent.
+    #[serde(default)]
+    pub faults: Option<FaultKinds>,
+    /// `classic` (the default) or `swarm`.
+    #[serde(default)]
+    pub schedule: Option<ScheduleStyle>,
+}
+
+/// `fuzz.schedule`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleStyle {
+    Classic,
+    Swarm,
+}
+
+impl FuzzSpec {
+    pub fn settings(self) -> crate::faults::FuzzFaults {
+        crate::faults::FuzzFaults {
+            kinds: self.faults.map(|k| k.0),
+            swarm: self.schedule == Some(ScheduleStyle::Swarm),
+        }
+    }
+}
+
+/// A list of fault kinds, each at most once; empty for none (only the seed varies).
+#[derive(Debug)]
+pub struct FaultKinds(pub Vec<crate::faults::FaultKind>);
+
+impl<'de> Deserialize<'de> for FaultKinds {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let kinds = Vec::<crate::faults::FaultKind>::deserialize(d)?;
+        let distinct: BTreeSet<_> = kinds.iter().collect();
+        if distinct.len() != kinds.len() {
+            return Err(de::Error::custom("`fuzz.faults` names a kind twice"));
+        }
+        Ok(FaultKinds(kinds))
+    }
 }
 
 fn none<P>() -> Option<P> {
@@ -92,6 +138,7 @@ impl<P> ScenarioFile<P> {
             liveness,
             nemesis,
             swarm,
+            fuzz,
         } = self;
         let rest = ScenarioFile {
             name,
@@ -113,6 +160,7 @@ impl<P> ScenarioFile<P> {
             liveness,
             nemesis,
             swarm,
+            fuzz,
         };
         (rest, params)
     }

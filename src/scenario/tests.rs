@@ -283,3 +283,40 @@ fn nemesis_and_swarm_read_ranges_three_ways_and_default_until() {
         SimTime::from_millis(4999)
     );
 }
+
+#[test]
+fn fuzz_names_the_kinds_and_the_schedule_and_writes_back() {
+    use crate::explore::fuzz_faults;
+    use crate::faults::FaultKind;
+    let text = "name: f\nprotocol: echo\nnodes: 3\nduration: 10s\n\
+        fuzz: { faults: [crashes, clocks], schedule: swarm }\n";
+    let s = parse(text, "f.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.fuzz.swarm);
+    assert_eq!(
+        s.fuzz.kinds,
+        Some(vec![FaultKind::Crashes, FaultKind::Clocks])
+    );
+    let drawn = fuzz_faults(&s).expect("no faults of its own");
+    assert!(drawn.swarm && drawn.crashes && drawn.clocks);
+    assert!(!(drawn.partitions || drawn.pauses || drawn.clogs));
+    let back = parse(&to_yaml(&s), "back.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.fuzz, s.fuzz);
+    let plain = parse("name: p\nprotocol: echo\nnodes: 3\n", "p.yaml").expect("plain");
+    let classic = fuzz_faults(&plain).expect("no faults of its own");
+    assert!(!classic.swarm && !classic.clocks && classic.crashes);
+    assert!(!to_yaml(&plain).contains("fuzz"));
+}
+
+#[test]
+fn fuzz_refuses_a_kind_twice_or_unknown_at_its_line() {
+    for (bad, wanted) in [
+        ("fuzz: { faults: [crashes, crashes] }\n", "twice"),
+        ("fuzz: { faults: [floods] }\n", "floods"),
+        ("fuzz: { schedule: storm }\n", "storm"),
+    ] {
+        let text = format!("name: f\nprotocol: echo\nnodes: 3\n{bad}");
+        let e = parse(&text, "f.yaml").expect_err(bad);
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains(wanted), "{e}");
+    }
+}

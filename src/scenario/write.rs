@@ -67,6 +67,16 @@ pub fn to_yaml(s: &Scenario) -> String {
     if let Some(phase) = phase {
         put(&mut m, "liveness", phase);
     }
+    if s.fuzz != crate::faults::FuzzFaults::default() {
+        let mut fuzz = Mapping::new();
+        if let Some(kinds) = &s.fuzz.kinds {
+            put(&mut fuzz, "faults", value(kinds));
+        }
+        if s.fuzz.swarm {
+            put(&mut fuzz, "schedule", "swarm");
+        }
+        put(&mut m, "fuzz", fuzz);
+    }
     serde_yaml::to_string(&Value::Mapping(m)).expect("a YAML value always serialises")
 }
 

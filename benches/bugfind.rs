@@ -1,0 +1,194 @@
+//! Bug-finding benchmark: how many seeds `faultline fuzz` needs to find each bug variant when
+//! nobody tells it where the bug is.
+//!
+//! Every `scenarios/*-bug.yaml` that expects a violation is fuzzed with its scripted faults
+//! removed (a liveness phase is kept), so each seed runs the fuzzer's own random faults, seed
+//! 0 first, exactly as `faultline fuzz FILE --count N` runs them. A bug is found at the first
+//! seed that fails. A miss counts as `N` seeds in the mean.
+//!
+//! A bug counts as found only when the failing property is the one its scenario expects; a
+//! seed that fails on another property is counted apart (`other`), as it may be a false
+//! alarm. `--correct` turns the benchmark round: every scenario that expects a pass, its
+//! scripted faults removed in the same way, runs every seed, and each failing seed is a
+//! false alarm.
+//!
+//! `--swarm` fuzzes with the swarm schedule (`fuzz: { schedule: swarm }`) instead of the
+//! classic one, for every scenario.
+//!
+//! ```text
+//! cargo bench --bench bugfind                           # every bug scenario, 1,000 seeds
+//! cargo bench --bench bugfind -- --swarm                # the same with swarm schedules
+//! cargo bench --bench bugfind -- 200                    # at most 200 seeds a scenario
+//! cargo bench --bench bugfind -- 1000 scenarios/paxos-ignore-accepted-bug.yaml
+//! cargo bench --bench bugfind -- --correct 10000        # false alarms of correct scenarios
+//! ```
+//!
+//! Scenarios run on two threads, one scenario a thread at a time; the seed found does not
+//! depend on that, the wall time does.
+
+use faultline::explore::case::{check, seed_scenario};
+use faultline::scenario::{ExpectSpec, Scenario};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+const SEEDS_DEFAULT: u64 = 1_000;
+const SEEDS_MAX: u64 = 1_000_000;
+const THREADS: usize = 2;
+
+#[derive(Default)]
+struct Row {
+    name: String,
+    /// The first seed that failed on the expected property.
+    found_at: Option<u64>,
+    /// Seeds that failed on another property before it, by property.
+    other: BTreeMap<String, u64>,
+    seeds_run: u64,
+    wall_s: f64,
+}
+
+fn main() {
+    let correct = std::env::args().any(|a| a == "--correct");
+    let swarm = std::env::args().any(|a| a == "--swarm");
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let seeds = args
+        .first()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(SEEDS_DEFAULT);
+    assert!((1..=SEEDS_MAX).contains(&seeds), "seeds: 1..={SEEDS_MAX}");
+    let mut files: Vec<PathBuf> = args.iter().skip(1).map(PathBuf::from).collect();
+    if files.is_empty() {
+        files = scenario_files(Path::new("scenarios"));
+    }
+    let bases: Vec<Scenario> = files
+        .iter()
+        .filter_map(|f| unscripted(f, correct, swarm))
+        .collect();
+    let rows = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                while let Some(base) = bases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let row = hunt(base, seeds, correct);
+                    rows.lock().expect("no worker panics").push(row);
+                }
+            });
+        }
+    });
+    let mut rows = rows.into_inner().expect("no worker panics");
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    if correct {
+        print_false_alarms(&rows);
+    } else {
+        print_table(&rows, seeds);
+    }
+}
+
+/// The scenario files under `dir`, sorted.
+fn scenario_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("run from the repository root")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The scenario in `file` with its scripted faults and nemesis removed, if it expects a
+/// violation (a pass, with `correct`); fuzzed with swarm schedules with `swarm`.
+fn unscripted(file: &Path, correct: bool, swarm: bool) -> Option<Scenario> {
+    let mut s = match faultline::Registry::builtin().load(file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    if matches!(s.expect, ExpectSpec::Violation(_)) == correct {
+        return None;
+    }
+    s.faults.retain(|f| f.is_liveness_phase());
+    s.nemesis = None;
+    s.fuzz.swarm |= swarm;
+    Some(s)
+}
+
+/// Runs seeds from 0 until the expected property fails (all of them, with `correct`).
+fn hunt(base: &Scenario, seeds: u64, correct: bool) -> Row {
+    #[allow(clippy::disallowed_methods)] // wall time is what a benchmark measures
+    let started = Instant::now();
+    let expected = match &base.expect {
+        ExpectSpec::Violation(p) => p.clone(),
+        _ => None,
+    };
+    let mut row = Row {
+        name: base.name.clone(),
+        ..Row::default()
+    };
+    for seed in 0..seeds {
+        row.seeds_run += 1;
+        let Some(finding) = check(&seed_scenario(base, seed)) else {
+            continue;
+        };
+        if !correct && expected.as_ref().is_none_or(|p| *p == finding.property) {
+            row.found_at = Some(seed);
+            break;
+        }
+        *row.other.entry(finding.property).or_default() += 1;
+    }
+    row.wall_s = started.elapsed().as_secs_f64();
+    row
+}
+
+fn others(r: &Row) -> String {
+    let parts: Vec<String> = r.other.iter().map(|(p, n)| format!("{p} ×{n}")).collect();
+    parts.join(", ")
+}
+
+fn print_table(rows: &[Row], seeds: u64) {
+    println!("| bug scenario | found at seed | other failures first | wall (s) |");
+    println!("|---|---:|---|---:|");
+    let mut total = 0;
+    for r in rows {
+        let found = r
+            .found_at
+            .map_or("not found".to_string(), |s| s.to_string());
+        total += r.found_at.map_or(seeds, |s| s + 1);
+        println!("| {} | {found} | {} | {:.2} |", r.name, others(r), r.wall_s);
+    }
+    let found = rows.iter().filter(|r| r.found_at.is_some()).count();
+    println!(
+        "\nfound {found} of {}; mean seeds to find (a miss counts {seeds}): {:.1}",
+        rows.len(),
+        total as f64 / rows.len().max(1) as f64
+    );
+}
+
+fn print_false_alarms(rows: &[Row]) {
+    println!("| correct scenario | seeds | false alarms | wall (s) |");
+    println!("|---|---:|---|---:|");
+    for r in rows {
+        let alarms = if r.other.is_empty() {
+            "0".to_string()
+        } else {
+            others(r)
+        };
+        println!(
+            "| {} | {} | {alarms} | {:.2} |",
+            r.name, r.seeds_run, r.wall_s
+        );
+    }
+    let seeds: u64 = rows.iter().map(|r| r.seeds_run).sum();
+    let alarms: u64 = rows.iter().flat_map(|r| r.other.values()).sum();
+    println!(
+        "\n{alarms} false alarms in {seeds} seeds of {} scenarios",
+        rows.len()
+    );
+}
