@@ -154,7 +154,7 @@ impl<P: Process> Sim<P> {
         self.status[id.index()] = NodeStatus::Down;
         let node = &mut self.nodes[id.index()];
         node.epoch += 1;
-        let lost = node.storage_mut().crash();
+        let lost = node.crash_storage();
         let held = self.held.remove(&id).unwrap_or_default();
         self.procs[id.index()] = None;
         self.core.stats.crashes += 1;

@@ -93,6 +93,12 @@ impl NodeRuntime {
         self.storage.get_or_insert_with(Box::default)
     }
 
+    /// Loses the unsynced writes of a crash and returns how many; a node that never used its
+    /// storage has none, and gets no storage for it.
+    pub(crate) fn crash_storage(&mut self) -> usize {
+        self.storage.as_mut().map_or(0, |s| s.crash())
+    }
+
     /// The node's storage, if it was ever used.
     pub(crate) fn storage(&self) -> Option<&Storage> {
         self.storage.as_deref()

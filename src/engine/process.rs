@@ -77,7 +77,7 @@ impl<P: Process> Ctx<'_, P> {
         if n < 2 {
             return None;
         }
-        let pick = self.core.rngs.get(self.id.0).random_range(0..n - 1);
+        let pick = self.rng().random_range(0..n - 1);
         Some(NodeId(if pick >= self.id.0 { pick + 1 } else { pick }))
     }
 
@@ -175,9 +175,7 @@ impl<P: Process> Ctx<'_, P> {
     pub fn random_duration(&mut self, range: impl RangeBounds<SimDuration>) -> SimDuration {
         use rand::RngExt;
         match inclusive_nanos(&range) {
-            Some((low, high)) => {
-                SimDuration(self.core.rngs.get(self.id.0).random_range(low..=high))
-            }
+            Some((low, high)) => SimDuration(self.rng().random_range(low..=high)),
             None => panic!(
                 "Ctx::random_duration: the range {} is empty; its end must come after its start",
                 show_range(&range)
@@ -223,7 +221,7 @@ impl<P: Process> Ctx<'_, P> {
             (0.0..=1.0).contains(&p),
             "Ctx::random_bool: p = {p} is not a probability in [0, 1]"
         );
-        self.core.rngs.get(self.id.0).random_bool(p)
+        self.rng().random_bool(p)
     }
 
     /// This node's durable storage; unsynced writes are lost on a crash.

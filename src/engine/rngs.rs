@@ -2,9 +2,10 @@
 //! does not pay a whole generator (about 300 bytes) per node.
 //!
 //! A cluster of at most [`SLOTS_MAX`] nodes keeps every node's generator. A larger one keeps
-//! [`SLOTS_MAX`], each in the slot of its node's index modulo that count, and a node whose slot holds another node's generator parks
-//! that one as its position in its stream (8 bytes) and rebuilds its own at the position it
-//! parked: ChaCha can seek, so the numbers drawn are exactly those of one generator per node.
+//! [`SLOTS_MAX`], each in the slot of its node's index modulo that count. A node whose slot
+//! holds another node's generator parks that one as its position in its stream (8 bytes) and
+//! rebuilds its own at the position it parked: ChaCha can seek, so the numbers drawn are
+//! exactly those of one generator per node.
 
 use crate::rng::{SimRng, Stream, stream};
 
@@ -40,12 +41,13 @@ impl NodeRngs {
         let gens = (0..gens_count as u32)
             .map(|i| stream(seed, Stream::Node(i)))
             .collect();
-        let (owners, parked_words) = match shared {
-            true => (
+        let (owners, parked_words) = if shared {
+            (
                 (0..slots_max as u32).collect(),
                 vec![0; node_count as usize],
-            ),
-            false => (Vec::new(), Vec::new()),
+            )
+        } else {
+            (Vec::new(), Vec::new())
         };
         NodeRngs {
             seed,
