@@ -12,12 +12,12 @@
 //! scripted faults removed in the same way, runs every seed, and each failing seed is a
 //! false alarm.
 //!
-//! `--swarm` fuzzes with the swarm schedule (`fuzz: { schedule: swarm }`) instead of the
-//! classic one, for every scenario.
+//! `--classic` fuzzes with the classic schedule (`fuzz: { schedule: classic }`) instead of
+//! the default swarm schedule, for every scenario.
 //!
 //! ```text
 //! cargo bench --bench bugfind                           # every bug scenario, 1,000 seeds
-//! cargo bench --bench bugfind -- --swarm                # the same with swarm schedules
+//! cargo bench --bench bugfind -- --classic              # the same with classic schedules
 //! cargo bench --bench bugfind -- 200                    # at most 200 seeds a scenario
 //! cargo bench --bench bugfind -- 1000 scenarios/paxos-ignore-accepted-bug.yaml
 //! cargo bench --bench bugfind -- --correct 10000        # false alarms of correct scenarios
@@ -51,7 +51,7 @@ struct Row {
 
 fn main() {
     let correct = std::env::args().any(|a| a == "--correct");
-    let swarm = std::env::args().any(|a| a == "--swarm");
+    let classic = std::env::args().any(|a| a == "--classic");
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -67,7 +67,7 @@ fn main() {
     }
     let bases: Vec<Scenario> = files
         .iter()
-        .filter_map(|f| unscripted(f, correct, swarm))
+        .filter_map(|f| unscripted(f, correct, classic))
         .collect();
     let rows = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
@@ -102,8 +102,8 @@ fn scenario_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The scenario in `file` with its scripted faults and nemesis removed, if it expects a
-/// violation (a pass, with `correct`); fuzzed with swarm schedules with `swarm`.
-fn unscripted(file: &Path, correct: bool, swarm: bool) -> Option<Scenario> {
+/// violation (a pass, with `correct`); fuzzed with classic schedules with `classic`.
+fn unscripted(file: &Path, correct: bool, classic: bool) -> Option<Scenario> {
     let mut s = match faultline::Registry::builtin().load(file) {
         Ok(s) => s,
         Err(e) => {
@@ -116,7 +116,7 @@ fn unscripted(file: &Path, correct: bool, swarm: bool) -> Option<Scenario> {
     }
     s.faults.retain(|f| f.is_liveness_phase());
     s.nemesis = None;
-    s.fuzz.swarm |= swarm;
+    s.fuzz.classic |= classic;
     Some(s)
 }
 

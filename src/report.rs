@@ -60,7 +60,7 @@ pub fn text(r: &RunReport) -> String {
     let d = &s.dropped;
     let _ = writeln!(
         out,
-        "messages   sent {} · delivered {} · dropped {} (loss {}, partition {}, node down {}, capacity {}) · duplicated {} · in flight {}",
+        "messages   sent {} · delivered {} · dropped {} (loss {}, partition {}, node down {}, capacity {}{}) · duplicated {} · in flight {}",
         thousands(s.sent),
         thousands(s.delivered),
         thousands(d.total()),
@@ -68,6 +68,11 @@ pub fn text(r: &RunReport) -> String {
         d.partition,
         d.node_down,
         d.capacity,
+        if d.fault > 0 {
+            format!(", triggered {}", d.fault)
+        } else {
+            String::new()
+        },
         thousands(s.duplicated),
         r.in_flight
     );
@@ -82,6 +87,7 @@ pub fn text(r: &RunReport) -> String {
         "faults     {} applied · {} crashes · {} restarts",
         s.faults_applied, s.crashes, s.restarts
     );
+    triggers_text(&mut out, &r.triggers);
     if let Some(h) = &r.history {
         let o = &h.ops;
         let _ = writeln!(
@@ -192,7 +198,28 @@ pub fn json(r: &RunReport, determinism: Option<&Determinism>) -> Value {
     if let Some(d) = determinism {
         v["determinism"] = determinism_json(d, &r.node_names);
     }
+    if !r.triggers.is_empty() {
+        let list: Vec<Value> = r
+            .triggers
+            .iter()
+            .map(|(what, fired)| json!({ "trigger": what, "fired": fired }))
+            .collect();
+        v["triggers"] = Value::Array(list);
+    }
     v
+}
+
+/// How many triggered faults fired, and those that did not: a trigger that never matched
+/// (a message kind the protocol does not have, a note it never writes) did nothing.
+fn triggers_text(out: &mut String, triggers: &[(String, bool)]) {
+    if triggers.is_empty() {
+        return;
+    }
+    let fired = triggers.iter().filter(|(_, f)| *f).count();
+    let _ = writeln!(out, "triggers   {fired} of {} fired", triggers.len());
+    for (what, _) in triggers.iter().filter(|(_, f)| !*f) {
+        let _ = writeln!(out, "           never fired: {what}");
+    }
 }
 
 pub fn determinism_json(d: &Determinism, names: &[String]) -> Value {

@@ -6,6 +6,7 @@ use super::process::Process;
 use super::queue::{EntryKind, EventQueue};
 use super::slab::Slab;
 use super::stats::Stats;
+use crate::faults::MessageAction;
 use crate::ids::{NodeId, TimerId};
 use crate::net::{Network, Route};
 use crate::rng::SimRng;
@@ -72,6 +73,8 @@ pub(crate) struct Core<P: Process> {
     pub(crate) replies: Slab<InReply>,
     msg_id_next: u64,
     note_buf: String,
+    /// Triggered faults, if the run has any.
+    pub(crate) triggers: Option<Box<super::triggers::Triggers>>,
 }
 
 /// Which nodes an event may have changed: those whose handler ran, or all of them for a
@@ -134,6 +137,7 @@ impl<P: Process> Core<P> {
             replies: Slab::new(),
             msg_id_next: 0,
             note_buf: String::new(),
+            triggers: None,
         }
     }
 
@@ -171,7 +175,15 @@ impl<P: Process> Core<P> {
             content,
             Some(&msg),
         );
-        match self.net.route(from, to, now, &mut self.net_rng) {
+        let action = match self.triggers.as_deref_mut() {
+            Some(t) if t.watches_sends() => t.on_sent(from, &msg, now),
+            _ => None,
+        };
+        let route = match action {
+            None => self.net.route(from, to, now, &mut self.net_rng),
+            Some(action) => self.route_triggered(from, to, action),
+        };
+        match route {
             Route::Dropped(reason) => {
                 self.stats.dropped.add(reason);
                 let kind = TraceKind::Drop {
@@ -195,6 +207,42 @@ impl<P: Process> Core<P> {
                 });
                 self.queue.push(at, EntryKind::Deliver, slot);
             }
+        }
+    }
+
+    /// The fate of a message a trigger acts on: dropped, or routed and then duplicated or
+    /// delayed.
+    #[cold]
+    #[inline(never)]
+    fn route_triggered(
+        &mut self,
+        from: NodeId,
+        to: NodeId,
+        (action, index): (MessageAction, usize),
+    ) -> Route {
+        self.note_fired(from, index);
+        if action == MessageAction::Drop {
+            return Route::Dropped(DropReason::Fault);
+        }
+        match self.net.route(from, to, self.now, &mut self.net_rng) {
+            Route::Arrives { at, copy_at } => match action {
+                MessageAction::Duplicate if copy_at.is_none() => {
+                    self.net.count_copy(from, to);
+                    Route::Arrives {
+                        at,
+                        copy_at: Some(at),
+                    }
+                }
+                MessageAction::Duplicate => Route::Arrives { at, copy_at },
+                MessageAction::Delay(by) => {
+                    let (at, copy_at) = (at + by, copy_at.map(|c| c + by));
+                    self.net
+                        .arrives_late(from, to, copy_at.unwrap_or(at).max(at));
+                    Route::Arrives { at, copy_at }
+                }
+                MessageAction::Drop => unreachable!("dropped above"),
+            },
+            dropped => dropped,
         }
     }
 
@@ -283,6 +331,31 @@ impl<P: Process> Core<P> {
         let content = content_hash(text);
         self.tracer
             .record(self.now, node, TraceKind::Note, content, Some(&Note(text)));
+        if let Some(t) = self.triggers.as_deref_mut()
+            && t.watches_notes()
+        {
+            t.on_note(node, text, self.now);
+        }
+    }
+
+    /// Notes in the trace that trigger `index` fired at `node`. Written past
+    /// [`Core::record_note`], so that no trigger fires on another's firing.
+    pub(crate) fn note_fired(&mut self, node: NodeId, index: usize) {
+        let Some(t) = self.triggers.as_deref() else {
+            return;
+        };
+        let mut spec = t.spec(index).clone();
+        if let crate::faults::Response::Fault { fault, .. } = &mut spec.response {
+            *fault = fault.for_node(node);
+        }
+        let text = format!(
+            "triggered fault {} fired: {}",
+            index + 1,
+            spec.describe(&self.names)
+        );
+        let content = content_hash(&text);
+        self.tracer
+            .record(self.now, node, TraceKind::Note, content, Some(&Note(&text)));
     }
 
     /// Messages the network still holds (queued for delivery or held at paused nodes).

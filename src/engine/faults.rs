@@ -21,6 +21,11 @@ enum Effect {
 
 impl<P: Process> Sim<P> {
     pub(crate) fn apply_fault(&mut self, index: usize) {
+        if index >= self.faults_scheduled && self.stabilized_at.is_some() {
+            // Fired by a trigger before the liveness phase and due after it began: faults
+            // stop when it begins.
+            return;
+        }
         self.core.touched = Touched::All;
         let fault = self.faults[index].fault.clone();
         self.core.stats.faults_applied += 1;
@@ -101,6 +106,9 @@ impl<P: Process> Sim<P> {
     /// The liveness phase: heal every link, bring the core up, crash everyone else.
     fn stabilize(&mut self, majority: bool, text: &str) {
         self.stabilized_at = Some(self.core.now);
+        if let Some(t) = self.core.triggers.as_deref_mut() {
+            t.disarm();
+        }
         self.core.net.heal_all();
         let core = self.healthy_core(majority);
         let names: Vec<&str> = core.iter().map(|&n| self.core.node_name(n)).collect();

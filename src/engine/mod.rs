@@ -19,6 +19,7 @@ mod stats;
 mod step;
 #[cfg(test)]
 mod tests;
+mod triggers;
 mod wheel;
 
 pub(crate) use self::core::Core;
@@ -28,7 +29,8 @@ pub use node::NodeStatus;
 pub use process::{Ctx, Process};
 pub use stats::{DropCounts, Stats};
 
-use crate::faults::TimedFault;
+use crate::faults::trigger::TRIGGERS_MAX;
+use crate::faults::{TimedFault, TriggeredFault};
 use crate::ids::NodeId;
 use crate::net::{Network, NetworkConfig};
 use crate::rng::{Stream, stream};
@@ -38,6 +40,7 @@ use crate::trace::{TraceSink, Tracer};
 use crate::workload::{Clients, HistoryLog, WorkloadConfig};
 use queue::EntryKind;
 use std::collections::BTreeMap;
+use triggers::Triggers;
 
 /// Hard ceiling on nodes, whatever the limits say: ids are `u32` and each node costs memory.
 pub const NODES_MAX: u32 = 1 << 24;
@@ -146,6 +149,7 @@ pub struct SimBuilder {
     names: Option<Vec<String>>,
     network: NetworkConfig,
     faults: Vec<TimedFault>,
+    triggers: Vec<TriggeredFault>,
     limits: Limits,
     sink: Option<Box<dyn TraceSink>>,
     workload: Option<WorkloadConfig>,
@@ -161,6 +165,7 @@ impl SimBuilder {
             names: None,
             network: NetworkConfig::default(),
             faults: Vec::new(),
+            triggers: Vec::new(),
             limits: Limits::default(),
             sink: None,
             workload: None,
@@ -202,6 +207,13 @@ impl SimBuilder {
     /// The fault schedule; applied in time order (ties in list order).
     pub fn faults(mut self, faults: Vec<TimedFault>) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Faults fired by events of the run rather than at a time (see
+    /// [`crate::faults::trigger`]); at most [`crate::faults::trigger::TRIGGERS_MAX`].
+    pub fn triggers(mut self, triggers: Vec<TriggeredFault>) -> Self {
+        self.triggers = triggers;
         self
     }
 
@@ -261,11 +273,13 @@ impl SimBuilder {
         for i in 0..count as u32 {
             core.queue.push(SimTime::ZERO, EntryKind::Start, i);
         }
+        core.triggers = Triggers::new(self.triggers);
         let mut faults = self.faults;
         faults.sort_by_key(|f| f.at);
         for (i, f) in faults.iter().enumerate() {
             core.queue.push(f.at, EntryKind::Fault, i as u32);
         }
+        let faults_scheduled = faults.len();
         if let Some(workload) = self.workload {
             workload.validate().map_err(SimError::Invalid)?;
             core.clients = Clients::new(workload, self.seed, count as u32);
@@ -285,6 +299,7 @@ impl SimBuilder {
             limits: self.limits,
             render_state: None,
             stabilized_at: None,
+            faults_scheduled,
         })
     }
 
@@ -297,6 +312,17 @@ impl SimBuilder {
                 index,
                 at: f.at,
                 message: e.message(names),
+            })?;
+        }
+        if self.triggers.len() > TRIGGERS_MAX {
+            return Err(SimError::Invalid(format!(
+                "{} triggered faults, more than {TRIGGERS_MAX}",
+                self.triggers.len()
+            )));
+        }
+        for (index, t) in self.triggers.iter().enumerate() {
+            t.validate(count).map_err(|message| {
+                SimError::Invalid(format!("invalid triggered fault {index}: {message}"))
             })?;
         }
         self.network
@@ -333,6 +359,9 @@ pub struct Sim<P: Process> {
     render_state: Option<states::RenderState<P>>,
     /// When the liveness phase (`Fault::Stabilize`) began, if it has.
     pub(crate) stabilized_at: Option<SimTime>,
+    /// How many of `faults` were scheduled at the start; those after them were fired by
+    /// triggers.
+    pub(crate) faults_scheduled: usize,
 }
 
 impl<P: Process> Sim<P> {
@@ -353,6 +382,17 @@ impl<P: Process> Sim<P> {
     /// such as [`crate::check::clients_served`] judge what happened since.
     pub fn stabilized_at(&self) -> Option<SimTime> {
         self.stabilized_at
+    }
+
+    /// The run's triggered faults, in words, and whether each has fired so far.
+    pub fn triggers_fired(&self) -> Vec<(String, bool)> {
+        let Some(t) = self.core.triggers.as_deref() else {
+            return Vec::new();
+        };
+        let (count, unfired) = t.unfired();
+        (0..count)
+            .map(|i| (t.spec(i).describe(&self.core.names), !unfired.contains(&i)))
+            .collect()
     }
 
     /// The hash of the trace so far: equal for equal runs.

@@ -10,11 +10,18 @@ pub struct DropCounts {
     pub partition: u64,
     pub node_down: u64,
     pub capacity: u64,
+    /// Dropped by a triggered fault; left out of the JSON report when none was.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub fault: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl DropCounts {
     pub fn total(&self) -> u64 {
-        self.loss + self.partition + self.node_down + self.capacity
+        self.loss + self.partition + self.node_down + self.capacity + self.fault
     }
 
     #[inline]
@@ -24,6 +31,7 @@ impl DropCounts {
             DropReason::Partition => self.partition += 1,
             DropReason::NodeDown => self.node_down += 1,
             DropReason::Capacity => self.capacity += 1,
+            DropReason::Fault => self.fault += 1,
         }
     }
 }

@@ -40,10 +40,37 @@ impl<P: Process> Sim<P> {
         }
         let entry = self.core.queue.pop().expect("peeked entry");
         self.dispatch(entry);
+        if self
+            .core
+            .triggers
+            .as_deref()
+            .is_some_and(|t| !t.fired.is_empty())
+        {
+            self.schedule_fired();
+        }
         if self.core.queue.len() as u64 > self.limits.max_queue {
             return Err(self.queue_limit());
         }
         Ok(())
+    }
+
+    /// Puts the faults triggers fired into the schedule, each noted in the trace.
+    #[cold]
+    #[inline(never)]
+    fn schedule_fired(&mut self) {
+        let fired = match self.core.triggers.as_deref_mut() {
+            Some(t) => std::mem::take(&mut t.fired),
+            None => return,
+        };
+        for f in fired {
+            self.core.note_fired(f.node, f.index);
+            let index = self.faults.len() as u32;
+            self.faults.push(crate::faults::TimedFault {
+                at: f.at,
+                fault: f.fault,
+            });
+            self.core.queue.push(f.at, EntryKind::Fault, index);
+        }
     }
 
     /// Processes every event up to and including `until`, then moves the clock to `until`.
@@ -167,6 +194,11 @@ impl<P: Process> Sim<P> {
                 // Taken out of its slot last, right before the handler: the message is moved
                 // once instead of through copies around the bookkeeping.
                 let msg = self.core.msgs.remove(entry.slot).msg;
+                if let Some(t) = self.core.triggers.as_deref_mut()
+                    && t.watches_deliveries()
+                {
+                    t.on_delivered(to, &msg, entry.time);
+                }
                 self.handle(to, move |proc, ctx| proc.on_message(ctx, from, msg));
             }
         }

@@ -16,16 +16,17 @@ pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenar
 }
 
 /// The random faults `faultline fuzz` draws for `base`: the schedule its `fuzz:` asks for
-/// (classic by default), of the kinds it allows (every kind by default), over the first 70 %
-/// of the run, for a scenario
-/// with no faults of its own (a liveness phase aside) and no `nemesis:`; `None` for one that
-/// has them.
+/// (swarm by default), of the kinds it allows (every kind by default), over the first 70 %
+/// of the run and of its clients' window ([`crate::faults::FuzzFaults::schedule`]), for a
+/// scenario with no faults of its own (a liveness phase aside) and no `nemesis:`; `None` for
+/// one that has them.
 pub fn fuzz_faults(base: &Scenario) -> Option<RandomFaults> {
     let scripted = base.faults.iter().any(|f| !f.is_liveness_phase());
-    if scripted || base.nemesis.is_some() {
+    if scripted || !base.triggers.is_empty() || base.nemesis.is_some() {
         return None;
     }
-    Some(base.fuzz.schedule(base.duration))
+    let clients_until = base.workload.as_ref().map(|w| w.until);
+    Some(base.fuzz.schedule(base.duration, clients_until))
 }
 
 /// The scenario `faultline fuzz` runs for `seed`: [`draw`] with [`fuzz_faults`], and

@@ -32,7 +32,7 @@ pub const RATE_MIN_PER_S: f64 = 1.0;
 /// The size of a scenario and of its run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Size {
-    /// Scripted faults (a liveness phase not counted).
+    /// Scripted faults, triggered ones included (a liveness phase not counted).
     pub faults: usize,
     /// Events processed; `None` when the run panicked.
     pub events: Option<u64>,
@@ -106,7 +106,7 @@ impl Run {
 }
 
 fn scripted(s: &Scenario) -> usize {
-    s.faults.iter().filter(|f| !f.is_liveness_phase()).count()
+    s.faults.iter().filter(|f| !f.is_liveness_phase()).count() + s.triggers.len()
 }
 
 fn execute(s: &Scenario) -> Result<Run, String> {
@@ -196,6 +196,21 @@ impl Shrinker {
             |s| s.runs,
             |s, keep| {
                 let candidate = with(&s.current, keep);
+                s.attempt(&candidate)
+            },
+        );
+    }
+
+    /// Delta debugging over the triggered faults.
+    fn triggers(&mut self) {
+        let items = self.current.triggers.clone();
+        ddmin(
+            self,
+            items,
+            |s| s.runs,
+            |s, keep| {
+                let mut candidate = s.current.clone();
+                candidate.triggers = keep.to_vec();
                 s.attempt(&candidate)
             },
         );
@@ -307,6 +322,7 @@ impl Shrinker {
                 .faults
                 .iter()
                 .any(|f| f.fault.nodes().contains(&last))
+                || self.current.triggers.iter().any(|t| t.names(last))
                 || self
                     .current
                     .network
@@ -352,6 +368,7 @@ pub fn shrink(original: &Scenario, file: &str, out: &Path) -> Result<ShrinkRepor
         last: first,
     };
     s.faults();
+    s.triggers();
     s.duration();
     s.workload();
     s.network();

@@ -86,16 +86,17 @@ impl Draw {
 }
 
 impl RandomFaults {
-    /// The random faults `faultline fuzz` draws for a run of `duration`: partitions, crashes
-    /// and pauses over its first 70 %, leaving a quiet tail for the protocol to finish.
+    /// The random faults `faultline fuzz` draws for a run of `duration`: a swarm schedule
+    /// ([`RandomFaults::swarm`]) of partitions, crashes, pauses, clogs and clock skew over its
+    /// first 70 %, leaving a quiet tail for the protocol to finish.
     pub fn fuzz(duration: SimDuration) -> RandomFaults {
-        RandomFaults::all(SimTime(duration.0 / 10 * 7))
+        RandomFaults::swarm(SimTime(duration.0 / 10 * 7))
     }
 
-    /// [`RandomFaults::fuzz`] as a swarm schedule ([`RandomFaults::swarm`]), with clogs and
-    /// clock skew besides.
-    pub fn fuzz_swarm(duration: SimDuration) -> RandomFaults {
-        RandomFaults::swarm(SimTime(duration.0 / 10 * 7))
+    /// The classic schedule ([`RandomFaults::all`]: partitions, crashes and pauses, one at a
+    /// time) over the first 70 % of a run of `duration`.
+    pub fn fuzz_classic(duration: SimDuration) -> RandomFaults {
+        RandomFaults::all(SimTime(duration.0 / 10 * 7))
     }
 }
 

@@ -7,11 +7,13 @@ mod draw;
 pub mod nemesis;
 pub mod random;
 pub mod swarm;
+pub mod trigger;
 mod validate;
 
 pub use draw::Draw;
 pub use nemesis::{Nemesis, Swarm};
 pub use random::{FaultKind, FuzzFaults, RandomFaults, random_schedule};
+pub use trigger::{MessageAction, Response, TRIGGER_NODE, Trigger, TriggeredFault, Watch};
 pub(crate) use validate::node_out_of_range;
 pub use validate::{DRIFT_MAX, FaultError, check_drift};
 
@@ -166,6 +168,9 @@ impl Fault {
 
 /// The node's name in `names`, or its default name where `names` has none.
 fn node_name(names: &[String], node: NodeId) -> String {
+    if node == trigger::TRIGGER_NODE {
+        return "$node".to_string();
+    }
     names
         .get(node.index())
         .cloned()

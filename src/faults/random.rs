@@ -124,18 +124,26 @@ impl RandomFaults {
 pub struct FuzzFaults {
     /// The kinds the schedule may hold; `None` for every kind.
     pub kinds: Option<Vec<FaultKind>>,
-    /// A swarm schedule ([`RandomFaults::fuzz_swarm`]) rather than the classic one
+    /// The classic schedule ([`RandomFaults::fuzz_classic`]) rather than the swarm schedule
     /// ([`RandomFaults::fuzz`]).
-    pub swarm: bool,
+    pub classic: bool,
 }
 
 impl FuzzFaults {
-    /// The schedule for a run of `duration`.
-    pub fn schedule(&self, duration: SimDuration) -> RandomFaults {
-        let all = if self.swarm {
-            RandomFaults::fuzz_swarm(duration)
+    /// The schedule for a run of `duration` whose clients stop issuing operations at
+    /// `clients_until` (`None` without clients). Faults end by 70 % of the run, and by 70 %
+    /// of the clients' window when the clients stop earlier: a liveness goal such as
+    /// `clients_served` is judged on what the clients saw, so their last operations must
+    /// meet a calm network, or a storm that outlasts them fails a correct protocol.
+    pub fn schedule(&self, duration: SimDuration, clients_until: Option<SimTime>) -> RandomFaults {
+        let span = match clients_until {
+            Some(until) if until.0 < duration.0 => SimDuration(until.0),
+            _ => duration,
+        };
+        let all = if self.classic {
+            RandomFaults::fuzz_classic(span)
         } else {
-            RandomFaults::fuzz(duration)
+            RandomFaults::fuzz(span)
         };
         match &self.kinds {
             Some(kinds) => all.only(kinds),

@@ -201,6 +201,22 @@ impl Network {
         }
     }
 
+    /// A second copy of a message already routed on `from → to` is in flight too.
+    pub(crate) fn count_copy(&mut self, from: NodeId, to: NodeId) {
+        if self.link_config(from, to).capacity.is_some() {
+            self.links.entry((from, to)).or_default().in_flight += 1;
+        }
+    }
+
+    /// A message routed on `from → to` arrives later than routed, at `at`: on a FIFO link
+    /// the messages after it wait for it.
+    pub(crate) fn arrives_late(&mut self, from: NodeId, to: NodeId, at: SimTime) {
+        if self.link_config(from, to).fifo {
+            let state = self.links.entry((from, to)).or_default();
+            state.last_arrival = state.last_arrival.max(at);
+        }
+    }
+
     /// Called when a message leaves the link (delivered or dropped on arrival).
     #[inline]
     pub(crate) fn left_link(&mut self, from: NodeId, to: NodeId) {

@@ -20,6 +20,9 @@ impl<'de> Deserialize<'de> for Probability {
     }
 }
 
+/// How a triggered fault names the node its trigger fired at.
+pub const TRIGGER_NODE_NAME: &str = "$node";
+
 /// A reference to a node by name; checked against the scenario's nodes in the second pass.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeRef(pub String);
@@ -27,6 +30,10 @@ pub struct NodeRef(pub String);
 impl<'de> Deserialize<'de> for NodeRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         str_then(d, "a node name", |name| {
+            if name == TRIGGER_NODE_NAME {
+                // Allowed by triggered faults only; `faults.rs` rejects it elsewhere.
+                return Ok(NodeRef(name.to_string()));
+            }
             check_known(name, "node", |c| {
                 c.nodes.iter().map(String::as_str).collect()
             })?;

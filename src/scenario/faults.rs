@@ -5,7 +5,7 @@
 //! [`crate::SimBuilder::build`] makes, with the same message.
 
 use super::context::inspect;
-use super::de::NodeRef;
+use super::de::{NodeRef, TRIGGER_NODE_NAME};
 use super::schema::fault_actions;
 use crate::faults::{Fault, TimedFault};
 use crate::process::NodeId;
@@ -54,8 +54,11 @@ pub enum FaultAction {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FaultFields {
-    at: SimTime,
+pub(super) struct FaultFields {
+    at: Option<SimTime>,
+    on: Option<super::triggers::OnFields>,
+    after: Option<SimDuration>,
+    message: Option<super::triggers::MessageSpec>,
     partition: Option<Vec<Vec<NodeRef>>>,
     heal: Option<HealTarget>,
     crash: Option<NodeRef>,
@@ -127,14 +130,53 @@ impl<'de> Deserialize<'de> for HealTarget {
     }
 }
 
-impl<'de> Deserialize<'de> for FaultSpec {
+/// One `faults:` entry: at a time, or on a trigger.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaultEntry {
+    Timed(FaultSpec),
+    Triggered(super::triggers::TriggerSpec),
+}
+
+impl<'de> Deserialize<'de> for FaultEntry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         map_then(d, "a fault such as { at: 3s, crash: n2 }", convert)
     }
 }
 
-fn convert(f: FaultFields) -> Result<FaultSpec, String> {
-    let at = f.at;
+fn convert(f: FaultFields) -> Result<FaultEntry, String> {
+    if f.on.is_some() {
+        return super::triggers::convert(f).map(FaultEntry::Triggered);
+    }
+    if f.after.is_some() || f.message.is_some() {
+        return Err("`after` and `message` belong to a triggered fault, one with `on:`".into());
+    }
+    let Some(at) = f.at else {
+        return Err("a fault needs `at: <time>` or `on: <trigger>`".into());
+    };
+    let actions = actions(at, f)?;
+    if actions.len() != 1 {
+        return Err(format!(
+            "a fault has `at` and exactly one action ({}); this one has {}",
+            fault_actions(),
+            actions.len()
+        ));
+    }
+    check_time(at)?;
+    let spec = FaultSpec {
+        at,
+        action: actions.into_iter().next().expect("one action"),
+    };
+    if spec.action.names(TRIGGER_NODE_NAME) {
+        return Err(format!(
+            "`{TRIGGER_NODE_NAME}` names the node a trigger fired at; this fault has `at`, not `on`"
+        ));
+    }
+    inspect(|c| spec.validate(&c.nodes)).unwrap_or(Ok(()))?;
+    Ok(FaultEntry::Timed(spec))
+}
+
+/// The actions an entry lists (one, if it is well formed).
+pub(super) fn actions(at: SimTime, f: FaultFields) -> Result<Vec<FaultAction>, String> {
     let mut actions: Vec<FaultAction> = Vec::new();
     if let Some(groups) = f.partition {
         let names = groups
@@ -180,24 +222,37 @@ fn convert(f: FaultFields) -> Result<FaultSpec, String> {
             by: j.by,
         });
     }
-    if actions.len() != 1 {
-        return Err(format!(
-            "a fault has `at` and exactly one action ({}); this one has {}",
-            fault_actions(),
-            actions.len()
-        ));
+    Ok(actions)
+}
+
+impl FaultFields {
+    pub(super) fn at_is_set(&self) -> bool {
+        self.at.is_some()
     }
-    check_time(at)?;
-    let spec = FaultSpec {
-        at,
-        action: actions.pop().expect("one action"),
-    };
-    inspect(|c| spec.validate(&c.nodes)).unwrap_or(Ok(()))?;
-    Ok(spec)
+
+    pub(super) fn take_on(&mut self) -> Option<super::triggers::OnFields> {
+        self.on.take()
+    }
+
+    pub(super) fn take_message(&mut self) -> Option<super::triggers::MessageSpec> {
+        self.message.take()
+    }
+
+    pub(super) fn take_after(&mut self) -> Option<SimDuration> {
+        self.after.take()
+    }
+}
+
+impl FaultAction {
+    /// Whether the action names node `name`.
+    pub(super) fn names(&self, name: &str) -> bool {
+        let id = |n: &str| NodeId(u32::from(n == name));
+        to_fault(self, &id).nodes().contains(&NodeId(1))
+    }
 }
 
 /// A fault comes no later than the run's end, and before its liveness phase.
-fn check_time(at: SimTime) -> Result<(), String> {
+pub(super) fn check_time(at: SimTime) -> Result<(), String> {
     if let Some(end) = inspect(|c| c.duration_ns).filter(|&end| at.0 > end) {
         return Err(format!(
             "this fault is at {at}, after the run ends (duration {})",

@@ -51,6 +51,7 @@ impl Scenario {
             duration: SimDuration::from_secs(10),
             network: NetworkConfig::default(),
             faults: Vec::new(),
+            triggers: Vec::new(),
             checks: Vec::new(),
             check_every: CheckEvery::Event,
             eventually: Vec::new(),

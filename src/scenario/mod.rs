@@ -15,6 +15,7 @@ mod make;
 mod nemesis;
 mod run;
 mod schema;
+mod triggers;
 mod workload;
 mod write;
 
@@ -27,6 +28,7 @@ pub use run::{
     run,
 };
 pub use schema::{ExpectSpec, ScenarioFile};
+pub use triggers::{TriggerAction, TriggerSpec};
 pub use write::to_yaml;
 
 use crate::check::{CheckEvery, Eventually};
@@ -63,6 +65,8 @@ pub struct Scenario {
     pub duration: SimDuration,
     pub network: NetworkConfig,
     pub faults: Vec<TimedFault>,
+    /// Faults fired by events of the run (`faults:` entries with `on:`).
+    pub triggers: Vec<crate::faults::TriggeredFault>,
     /// Properties to check; all of the protocol's when empty.
     pub checks: Vec<String>,
     /// How often invariants are checked while the run goes on.
@@ -258,7 +262,10 @@ fn build(
         .enumerate()
         .map(|(i, n)| (n.as_str(), NodeId(i as u32)))
         .collect();
-    let id = |name: &str| ids[name];
+    let id = |name: &str| match ids.get(name) {
+        Some(&id) => id,
+        None => crate::faults::TRIGGER_NODE,
+    };
     let bug = f.bug.map(|b| {
         info.bugs
             .iter()
@@ -311,6 +318,7 @@ fn build(
         duration: f.duration.0,
         network: network_config(&f.network, &id),
         faults,
+        triggers: f.faults.1.iter().map(|t| t.to_triggered(&id)).collect(),
         eventually,
         check_every: f.check_every.map_or(CheckEvery::Event, |c| c.0),
         checks: f

@@ -121,6 +121,8 @@ pub struct RunReport {
     /// Wall-clock seconds the run took (for the report only; never shapes the run).
     pub wall_time_s: f64,
     pub node_names: Vec<String>,
+    /// The triggered faults, in words, and whether each fired.
+    pub triggers: Vec<(String, bool)>,
 }
 
 /// A run that could not complete.
@@ -180,6 +182,7 @@ fn build<P: Protocol>(
         .node_names(scenario.node_names.clone())
         .network(scenario.network.clone())
         .faults(scenario.faults.clone())
+        .triggers(scenario.triggers.clone())
         .limits(scenario.limits);
     if let Some(sink) = options.trace {
         builder = builder.trace_sink(sink);
@@ -480,6 +483,7 @@ fn report<P: Protocol>(
         expectation_met,
         wall_time_s,
         node_names: scenario.node_names.clone(),
+        triggers: sim.triggers_fired(),
     }
 }
 

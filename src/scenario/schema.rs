@@ -74,7 +74,7 @@ pub struct FuzzSpec {
     /// The kinds of fault the random schedule may hold; every kind when absent.
     #[serde(default)]
     pub faults: Option<FaultKinds>,
-    /// `classic` (the default) or `swarm`.
+    /// `swarm` (the default) or `classic`.
     #[serde(default)]
     pub schedule: Option<ScheduleStyle>,
 }
@@ -91,7 +91,7 @@ impl FuzzSpec {
     pub fn settings(self) -> crate::faults::FuzzFaults {
         crate::faults::FuzzFaults {
             kinds: self.faults.map(|k| k.0),
-            swarm: self.schedule == Some(ScheduleStyle::Swarm),
+            classic: self.schedule == Some(ScheduleStyle::Classic),
         }
     }
 }
@@ -362,17 +362,31 @@ impl<'de> Deserialize<'de> for LinkList {
     }
 }
 
-/// `faults:`.
+/// `faults:`: those at a time, and those on a trigger.
 #[derive(Debug, Default)]
-pub struct FaultList(pub Vec<FaultSpec>);
+pub struct FaultList(pub Vec<FaultSpec>, pub Vec<super::triggers::TriggerSpec>);
 
 impl<'de> Deserialize<'de> for FaultList {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let faults = Vec::<FaultSpec>::deserialize(d)?;
-        if faults.len() > FAULTS_MAX {
+        use super::faults::FaultEntry;
+        let entries = Vec::<FaultEntry>::deserialize(d)?;
+        if entries.len() > FAULTS_MAX {
             return Err(de::Error::custom(format!("more than {FAULTS_MAX} faults")));
         }
-        Ok(FaultList(faults))
+        let (mut timed, mut triggered) = (Vec::new(), Vec::new());
+        for e in entries {
+            match e {
+                FaultEntry::Timed(f) => timed.push(f),
+                FaultEntry::Triggered(t) => triggered.push(t),
+            }
+        }
+        if triggered.len() > crate::faults::trigger::TRIGGERS_MAX {
+            return Err(de::Error::custom(format!(
+                "more than {} triggered faults",
+                crate::faults::trigger::TRIGGERS_MAX
+            )));
+        }
+        Ok(FaultList(timed, triggered))
     }
 }
 

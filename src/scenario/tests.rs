@@ -289,22 +289,36 @@ fn fuzz_names_the_kinds_and_the_schedule_and_writes_back() {
     use crate::explore::fuzz_faults;
     use crate::faults::FaultKind;
     let text = "name: f\nprotocol: echo\nnodes: 3\nduration: 10s\n\
-        fuzz: { faults: [crashes, clocks], schedule: swarm }\n";
+        fuzz: { faults: [crashes, clocks], schedule: classic }\n";
     let s = parse(text, "f.yaml").unwrap_or_else(|e| panic!("{e}"));
-    assert!(s.fuzz.swarm);
+    assert!(s.fuzz.classic);
     assert_eq!(
         s.fuzz.kinds,
         Some(vec![FaultKind::Crashes, FaultKind::Clocks])
     );
     let drawn = fuzz_faults(&s).expect("no faults of its own");
-    assert!(drawn.swarm && drawn.crashes && drawn.clocks);
-    assert!(!(drawn.partitions || drawn.pauses || drawn.clogs));
+    assert!(!drawn.swarm && drawn.crashes);
+    assert!(!(drawn.partitions || drawn.pauses || drawn.clogs || drawn.clocks));
     let back = parse(&to_yaml(&s), "back.yaml").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.fuzz, s.fuzz);
     let plain = parse("name: p\nprotocol: echo\nnodes: 3\n", "p.yaml").expect("plain");
-    let classic = fuzz_faults(&plain).expect("no faults of its own");
-    assert!(!classic.swarm && !classic.clocks && classic.crashes);
+    let swarm = fuzz_faults(&plain).expect("no faults of its own");
+    assert!(swarm.swarm && swarm.clocks && swarm.crashes && swarm.clogs);
     assert!(!to_yaml(&plain).contains("fuzz"));
+}
+
+#[test]
+fn fuzz_faults_end_by_seventy_percent_of_the_run_and_of_the_clients_window() {
+    use crate::explore::fuzz_faults;
+    let head = "name: w\nprotocol: echo\nnodes: 3\nduration: 10s\n";
+    let early = format!("{head}workload: {{ model: unique-ids, clients: 1, until: 4s }}\n");
+    let s = parse(&early, "w.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let drawn = fuzz_faults(&s).expect("no faults of its own");
+    assert_eq!(drawn.until, SimTime::from_millis(2_800));
+    let late = format!("{head}workload: {{ model: unique-ids, clients: 1 }}\n");
+    let s = parse(&late, "w.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let drawn = fuzz_faults(&s).expect("no faults of its own");
+    assert_eq!(drawn.until, SimTime::from_secs(7));
 }
 
 #[test]

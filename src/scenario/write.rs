@@ -11,7 +11,7 @@
 use super::{ExpectSpec, Scenario};
 use crate::check::{CheckEvery, Eventually};
 use crate::engine::Limits;
-use crate::faults::{Fault, TimedFault};
+use crate::faults::{Fault, MessageAction, Response, TRIGGER_NODE, TimedFault, TriggeredFault};
 use crate::net::LinkConfig;
 use crate::process::NodeId;
 use crate::time::{SimDuration, SimTime};
@@ -44,6 +44,7 @@ pub fn to_yaml(s: &Scenario) -> String {
         .iter()
         .filter(|f| !f.is_liveness_phase())
         .map(|f| fault(f, &s.node_names))
+        .chain(s.triggers.iter().map(|t| triggered(t, &s.node_names)))
         .collect();
     if !faults.is_empty() {
         put(&mut m, "faults", Value::Sequence(faults));
@@ -72,8 +73,8 @@ pub fn to_yaml(s: &Scenario) -> String {
         if let Some(kinds) = &s.fuzz.kinds {
             put(&mut fuzz, "faults", value(kinds));
         }
-        if s.fuzz.swarm {
-            put(&mut fuzz, "schedule", "swarm");
+        if s.fuzz.classic {
+            put(&mut fuzz, "schedule", "classic");
         }
         put(&mut m, "fuzz", fuzz);
     }
@@ -127,6 +128,9 @@ fn link(l: &LinkConfig) -> Mapping {
 /// A node's name; one the scenario lacks is written as its default name, for the parser to
 /// reject where it stands.
 fn name(names: &[String], id: NodeId) -> String {
+    if id == TRIGGER_NODE {
+        return super::de::TRIGGER_NODE_NAME.to_string();
+    }
     names
         .get(id.index())
         .cloned()
@@ -135,6 +139,44 @@ fn name(names: &[String], id: NodeId) -> String {
 
 /// One fault as `{ at: .., <action>: .. }`. `Stabilize` is written as `liveness:` instead.
 fn fault(f: &TimedFault, names: &[String]) -> Value {
+    let mut m = Mapping::new();
+    put(&mut m, "at", text(f.at));
+    put(&mut m, f.fault.name(), action(&f.fault, names));
+    Value::Mapping(m)
+}
+
+/// A triggered fault as `{ on: { <watch>: .., node: .., nth: .. }, after: .., <action>: .. }`.
+fn triggered(t: &TriggeredFault, names: &[String]) -> Value {
+    let mut on = Mapping::new();
+    put(&mut on, t.trigger.watch.name(), t.trigger.watch.pattern());
+    if let Some(node) = t.trigger.node {
+        put(&mut on, "node", name(names, node));
+    }
+    if t.trigger.nth != 1 {
+        put(&mut on, "nth", u64::from(t.trigger.nth));
+    }
+    let mut m = Mapping::new();
+    put(&mut m, "on", Value::Mapping(on));
+    match &t.response {
+        Response::Fault { after, fault } => {
+            if after.0 > 0 {
+                put(&mut m, "after", text(after));
+            }
+            put(&mut m, fault.name(), action(fault, names));
+        }
+        Response::Message(MessageAction::Drop) => put(&mut m, "message", "drop"),
+        Response::Message(MessageAction::Duplicate) => put(&mut m, "message", "duplicate"),
+        Response::Message(MessageAction::Delay(by)) => {
+            let mut delay = Mapping::new();
+            put(&mut delay, "delay", text(by));
+            put(&mut m, "message", Value::Mapping(delay));
+        }
+    }
+    Value::Mapping(m)
+}
+
+/// What follows a fault's action name.
+fn action(fault: &Fault, names: &[String]) -> Value {
     let n = |id: &NodeId| Value::String(name(names, *id));
     let pair = |from: &NodeId, to: &NodeId| {
         let mut m = Mapping::new();
@@ -142,7 +184,7 @@ fn fault(f: &TimedFault, names: &[String]) -> Value {
         put(&mut m, "to", n(to));
         m
     };
-    let action: Value = match &f.fault {
+    match fault {
         Fault::Partition(groups) => Value::Sequence(
             groups
                 .iter()
@@ -180,11 +222,7 @@ fn fault(f: &TimedFault, names: &[String]) -> Value {
             Value::Mapping(m)
         }
         Fault::Stabilize { .. } => unreachable!("written as `liveness:`"),
-    };
-    let mut m = Mapping::new();
-    put(&mut m, "at", text(f.at));
-    put(&mut m, f.fault.name(), action);
-    Value::Mapping(m)
+    }
 }
 
 /// The `liveness:` block (if the schedule has a `Stabilize`) and the other goals.

@@ -32,14 +32,17 @@ pub enum DropReason {
     NodeDown,
     /// The link already had `capacity` messages in flight.
     Capacity,
+    /// A triggered fault dropped it ([`crate::faults::MessageAction::Drop`]).
+    Fault,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 4] = [
+    pub const ALL: [DropReason; 5] = [
         DropReason::Loss,
         DropReason::Partition,
         DropReason::NodeDown,
         DropReason::Capacity,
+        DropReason::Fault,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +51,7 @@ impl DropReason {
             DropReason::Partition => "partition",
             DropReason::NodeDown => "node_down",
             DropReason::Capacity => "capacity",
+            DropReason::Fault => "fault",
         }
     }
 }

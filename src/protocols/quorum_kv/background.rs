@@ -7,9 +7,12 @@ use super::{
 use crate::process::{Ctx, NodeId};
 
 impl QuorumKv {
-    /// Sends a random peer this node's slots of the keys both replicate.
+    /// Sends each peer that replicates a key this node holds its slots of the keys both
+    /// replicate. Every co-replica each round, not one random peer: once faults stop, one
+    /// round and a message delay bring every up replica of a key to the newest version among
+    /// them, so a run's quiet tail of `anti_entropy` and a little more is enough to converge.
     pub(super) fn exchange(&mut self, ctx: &mut Ctx<'_, Self>) {
-        if let Some(peer) = ctx.random_peer() {
+        for peer in self.co_replicas() {
             let entries = self.shared_with(peer);
             if !entries.is_empty() {
                 ctx.send(peer, Msg::Sync { entries });
@@ -18,6 +21,20 @@ impl QuorumKv {
         if let Some(every) = self.anti_entropy {
             ctx.set_timer(every, Tick::AntiEntropy);
         }
+    }
+
+    /// The other replicas of the keys this node holds, in id order; at most `2 (n - 1)`, as
+    /// a key's replicas are `n` nodes in a row on the ring.
+    fn co_replicas(&self) -> Vec<NodeId> {
+        let mut peers = std::collections::BTreeSet::new();
+        let reach = (self.n.saturating_sub(1) * 2).min(self.node_count.saturating_sub(1));
+        for &key in self.store.keys() {
+            if peers.len() as u32 >= reach {
+                break;
+            }
+            peers.extend(self.replicas(key).into_iter().filter(|&p| p != self.id));
+        }
+        peers.into_iter().collect()
     }
 
     pub(super) fn shared_with(&self, peer: NodeId) -> Vec<(u32, Slot)> {
