@@ -467,9 +467,10 @@ impl<P: Process> Sim<P> {
             .unwrap_or(&self.empty_storage)
     }
 
-    /// The fault schedule, sorted by time.
+    /// The fault schedule as built, sorted by time; faults that triggers fire are not in
+    /// it (the triggers are, as given to [`SimBuilder::triggers`]).
     pub fn faults(&self) -> &[TimedFault] {
-        &self.faults
+        &self.faults[..self.faults_scheduled]
     }
 
     /// The network as configured: the default link and the per-link overrides (with what a
