@@ -117,7 +117,7 @@ fn unscripted(file: &Path, correct: bool, classic: bool) -> Option<Scenario> {
     s.faults.retain(|f| f.is_liveness_phase());
     s.nemesis = None;
     s.fuzz.classic |= classic;
-    Some(s)
+    Some(faultline::explore::prepare(&s))
 }
 
 /// Runs seeds from 0 until the expected property fails (all of them, with `correct`).

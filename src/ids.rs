@@ -28,7 +28,7 @@ impl fmt::Display for NodeId {
     /// The default node name, `n1` for index 0. Scenarios may give other names; see
     /// [`crate::Sim::node_name`].
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "n{}", self.0 + 1)
+        write!(f, "n{}", u64::from(self.0) + 1)
     }
 }
 

@@ -120,7 +120,7 @@ fn a_sweep_and_fuzz_draw_the_same_run_for_a_seed() {
         let sweep = Sweep::new(0..4).fuzz_faults(&base);
         for seed in 0..4 {
             let swept = sweep.scenario_for(&base, seed);
-            let fuzzed = seed_scenario(&base, seed);
+            let fuzzed = seed_scenario(&faultline::explore::prepare(&base), seed);
             assert_eq!(swept.faults, fuzzed.faults, "{file} seed {seed}");
             assert!(!swept.faults.is_empty(), "{file} seed {seed} draws faults");
             assert_eq!(swept.network.default, fuzzed.network.default);

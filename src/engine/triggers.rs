@@ -150,6 +150,7 @@ impl Triggers {
                 || self.live[kind] == 0
                 || slot(&t.watch) != kind
                 || t.node.is_some_and(|n| n != node)
+                || t.before.is_some_and(|b| now >= b)
             {
                 continue;
             }

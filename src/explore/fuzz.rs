@@ -125,6 +125,7 @@ pub fn fuzz(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, FuzzError
     if planned.is_empty() {
         return Err(FuzzError::NoSeeds);
     }
+    let base = &super::prepare(base);
     let progress_path = opts.out.join(PROGRESS_FILE);
     let progress_error = |error| FuzzError::Progress {
         file: progress_path.display().to_string(),

@@ -4,6 +4,7 @@
 pub mod case;
 pub mod fuzz;
 pub mod merge;
+pub mod probe;
 pub(crate) mod reduce;
 pub mod seeds;
 pub mod shrink;
@@ -11,5 +12,6 @@ pub mod shrink;
 pub use case::{Finding, draw, fuzz_faults, seed_scenario};
 pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
 pub use merge::{MergeError, merge};
+pub use probe::prepare;
 pub use seeds::{SeedRange, SeedSet, Shard};
 pub use shrink::{ShrinkError, ShrinkReport, shrink};

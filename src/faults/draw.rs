@@ -85,6 +85,20 @@ impl Draw {
     }
 }
 
+impl Draw {
+    /// Seed `seed`'s triggered faults for `nodes` nodes: those a swarm schedule with a
+    /// vocabulary draws ([`super::trigger_draw::draw`]), none otherwise.
+    pub fn triggers(&self, seed: u64, nodes: u32) -> Vec<super::TriggeredFault> {
+        match &self.random {
+            Some(config) if config.swarm => match &config.vocabulary {
+                Some(v) => super::trigger_draw::draw(seed, nodes, config, v),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+}
+
 impl RandomFaults {
     /// The random faults `faultline fuzz` draws for a run of `duration`: a swarm schedule
     /// ([`RandomFaults::swarm`]) of partitions, crashes, pauses, clogs and clock skew over its

@@ -8,6 +8,7 @@ pub mod nemesis;
 pub mod random;
 pub mod swarm;
 pub mod trigger;
+pub mod trigger_draw;
 mod validate;
 
 pub use draw::Draw;

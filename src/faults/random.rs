@@ -41,6 +41,9 @@ pub struct RandomFaults {
     /// Each seed turns each kind above on or off and draws how often it strikes; episodes of
     /// different kinds overlap (see [`super::swarm`]). Off: the classic schedule.
     pub swarm: bool,
+    /// What the protocol sends and notes, for a swarm schedule to draw triggered faults from
+    /// ([`super::trigger_draw`]); none without it.
+    pub vocabulary: Option<super::trigger_draw::Vocabulary>,
 }
 
 impl RandomFaults {
@@ -60,6 +63,7 @@ impl RandomFaults {
             ),
             until,
             swarm: false,
+            vocabulary: None,
         }
     }
 
@@ -79,6 +83,7 @@ impl RandomFaults {
             length: (SimDuration::from_millis(10), SimDuration(span / 4)),
             until,
             swarm: true,
+            vocabulary: None,
         }
     }
 }
@@ -127,6 +132,9 @@ pub struct FuzzFaults {
     /// The classic schedule ([`RandomFaults::fuzz_classic`]) rather than the swarm schedule
     /// ([`RandomFaults::fuzz`]).
     pub classic: bool,
+    /// What one calm run of the scenario sent and noted, once [`crate::explore::prepare`]
+    /// learnt it: swarm seeds then draw triggered faults from it. Not part of the file.
+    pub vocabulary: Option<super::trigger_draw::Vocabulary>,
 }
 
 impl FuzzFaults {
@@ -145,10 +153,14 @@ impl FuzzFaults {
         } else {
             RandomFaults::fuzz(span)
         };
-        match &self.kinds {
+        let mut all = match &self.kinds {
             Some(kinds) => all.only(kinds),
             None => all,
+        };
+        if all.swarm {
+            all.vocabulary.clone_from(&self.vocabulary);
         }
+        all
     }
 }
 

@@ -19,7 +19,7 @@
 
 use super::{Fault, TimedFault};
 use crate::ids::NodeId;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 
 /// The node a triggered fault acts on when it names the node its trigger fired at.
 pub const TRIGGER_NODE: NodeId = NodeId(u32::MAX);
@@ -48,6 +48,8 @@ pub struct Trigger {
     pub node: Option<NodeId>,
     /// Fires at the `nth` matching event, counting from 1.
     pub nth: u32,
+    /// Only events before this time count; later ones never fire it.
+    pub before: Option<SimTime>,
 }
 
 /// What a trigger on a sent message may do to that message.
@@ -126,7 +128,7 @@ impl TriggeredFault {
             Response::Fault { fault, .. } => {
                 let stand_in = t.node.unwrap_or(NodeId(0));
                 let timed = TimedFault {
-                    at: crate::time::SimTime::ZERO,
+                    at: SimTime::ZERO,
                     fault: fault.for_node(stand_in),
                 };
                 if let Fault::Clog { .. } | Fault::Stabilize { .. } = fault {
@@ -152,10 +154,13 @@ impl TriggeredFault {
     /// In words, for traces and reports.
     pub fn describe(&self, names: &[String]) -> String {
         let t = &self.trigger;
-        let at = t
+        let mut at = t
             .node
             .map(|n| format!(" at {}", super::node_name(names, n)))
             .unwrap_or_default();
+        if let Some(before) = t.before {
+            at.push_str(&format!(" before {before}"));
+        }
         let event = match &t.watch {
             Watch::Note(p) => format!("{} note containing \"{p}\"{at}", ordinal(t.nth)),
             Watch::Sent(k) => format!("{} {k} sent{at}", ordinal(t.nth)),
@@ -188,12 +193,26 @@ impl Fault {
     pub fn for_node(&self, node: NodeId) -> Fault {
         let at = |n: NodeId| if n == TRIGGER_NODE { node } else { n };
         match self.clone() {
-            Fault::Partition(groups) => Fault::Partition(
-                groups
+            Fault::Partition(groups) => {
+                // Named both by name and as `TRIGGER_NODE`, the node stays where it is
+                // named first; a group left empty goes.
+                let mut placed = false;
+                let groups = groups
                     .into_iter()
-                    .map(|g| g.into_iter().map(at).collect())
-                    .collect(),
-            ),
+                    .map(|g| {
+                        g.into_iter()
+                            .map(at)
+                            .filter(|&n| {
+                                let keep = n != node || !placed;
+                                placed |= n == node;
+                                keep
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|g| !g.is_empty())
+                    .collect();
+                Fault::Partition(groups)
+            }
             Fault::Cut { from, to } => Fault::Cut {
                 from: at(from),
                 to: at(to),
@@ -279,6 +298,7 @@ mod tests {
                 watch,
                 node: None,
                 nth: 1,
+                before: None,
             },
             response: Response::Fault {
                 after: SimDuration::ZERO,
@@ -304,13 +324,18 @@ mod tests {
         let mut split = crash_on(Watch::Note("x".into()));
         split.response = Response::Fault {
             after: SimDuration::ZERO,
-            fault: Fault::Partition(vec![vec![TRIGGER_NODE], vec![TRIGGER_NODE]]),
+            fault: Fault::Partition(vec![vec![NodeId(1)], vec![NodeId(1), NodeId(2)]]),
         };
-        assert!(
-            split
-                .validate(3)
-                .unwrap_err()
-                .contains("two partition groups")
+        let message = split.validate(3).unwrap_err();
+        assert!(message.contains("two partition groups"), "{message}");
+        let placed = Fault::Partition(vec![vec![TRIGGER_NODE, NodeId(1)], vec![NodeId(2)]]);
+        assert_eq!(
+            placed.for_node(NodeId(1)),
+            Fault::Partition(vec![vec![NodeId(1)], vec![NodeId(2)]])
+        );
+        assert_eq!(
+            placed.for_node(NodeId(2)),
+            Fault::Partition(vec![vec![NodeId(2), NodeId(1)]])
         );
     }
 

@@ -408,6 +408,7 @@ impl Scenario {
         };
         let nodes = s.node_names.len() as u32;
         draw.apply(seed, nodes, &mut s.faults, &mut s.network);
+        s.triggers.extend(draw.triggers(seed, nodes));
         s
     }
 }

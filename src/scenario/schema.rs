@@ -92,6 +92,7 @@ impl FuzzSpec {
         crate::faults::FuzzFaults {
             kinds: self.faults.map(|k| k.0),
             classic: self.schedule == Some(ScheduleStyle::Classic),
+            vocabulary: None,
         }
     }
 }

@@ -23,6 +23,7 @@ pub(super) struct OnFields {
     delivered: Option<String>,
     node: Option<NodeRef>,
     nth: Option<u32>,
+    before: Option<SimTime>,
 }
 
 /// `message: drop`, `message: duplicate` or `message: { delay: 5ms }`.
@@ -73,6 +74,7 @@ pub struct TriggerSpec {
     pub watch: Watch,
     pub node: Option<String>,
     pub nth: u32,
+    pub before: Option<SimTime>,
     pub action: TriggerAction,
 }
 
@@ -118,6 +120,7 @@ pub(super) fn convert(mut f: FaultFields) -> Result<TriggerSpec, String> {
         watch,
         node,
         nth: on.nth.unwrap_or(1),
+        before: on.before,
         action,
     };
     inspect(|c| spec.validate(&c.nodes)).unwrap_or(Ok(()))?;
@@ -157,6 +160,7 @@ impl TriggerSpec {
                 watch: self.watch.clone(),
                 node: self.node.as_deref().map(id),
                 nth: self.nth,
+                before: self.before,
             },
             response,
         }

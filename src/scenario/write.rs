@@ -68,7 +68,7 @@ pub fn to_yaml(s: &Scenario) -> String {
     if let Some(phase) = phase {
         put(&mut m, "liveness", phase);
     }
-    if s.fuzz != crate::faults::FuzzFaults::default() {
+    if s.fuzz.kinds.is_some() || s.fuzz.classic {
         let mut fuzz = Mapping::new();
         if let Some(kinds) = &s.fuzz.kinds {
             put(&mut fuzz, "faults", value(kinds));
@@ -154,6 +154,9 @@ fn triggered(t: &TriggeredFault, names: &[String]) -> Value {
     }
     if t.trigger.nth != 1 {
         put(&mut on, "nth", u64::from(t.trigger.nth));
+    }
+    if let Some(before) = t.trigger.before {
+        put(&mut on, "before", text(before));
     }
     let mut m = Mapping::new();
     put(&mut m, "on", Value::Mapping(on));

@@ -128,7 +128,7 @@ impl<'a> Sweep<'a> {
     /// The random faults `faultline fuzz` draws for `base` ([`crate::explore::fuzz_faults`]):
     /// each seed then runs the faults, nemesis and network that `faultline fuzz` runs for it.
     pub fn fuzz_faults(mut self, base: &Scenario) -> Self {
-        self.faults = crate::explore::fuzz_faults(base);
+        self.faults = crate::explore::fuzz_faults(&crate::explore::prepare(base));
         self
     }
 
