@@ -80,6 +80,7 @@ fn multi_paxos_bug_scenarios_meet_their_expectation() {
         "multi-paxos-skip-recovery-bug.yaml",
         "multi-paxos-unsynced-promise-bug.yaml",
         "multi-paxos-minority-quorum-bug.yaml",
+        "multi-paxos-one-short-promises-bug.yaml",
     ] {
         let s = scenario(file);
         let report = run(&s, RunOptions::default()).expect("runs");
@@ -90,7 +91,12 @@ fn multi_paxos_bug_scenarios_meet_their_expectation() {
 /// Every bug is found by the random schedules too, not only by their hand-made scenario.
 #[test]
 fn random_faults_find_every_bug() {
-    for bug in ["skip-recovery", "unsynced-promise", "minority-quorum"] {
+    for bug in [
+        "skip-recovery",
+        "unsynced-promise",
+        "minority-quorum",
+        "one-short-promises",
+    ] {
         let mut base = shortened(&scenario("multi-paxos-replicated-log.yaml"));
         base.bug = Some(bug);
         let found = (0..20).any(|seed| {

@@ -89,6 +89,7 @@ enum Bug {
     SkipRecovery,
     UnsyncedPromise,
     MinorityQuorum,
+    OneShortPromises,
 }
 
 const BUG_DOCS: &[BugDoc] = &[
@@ -120,6 +121,19 @@ const BUG_DOCS: &[BugDoc] = &[
                       leaves the leader with a minority",
         violates: "agreement",
     },
+    BugDoc {
+        name: "one-short-promises",
+        description: "a node running phase 1 leads once half the nodes (rounded down) \
+                      promised, itself included: two of five, one short of a majority, while \
+                      phase 2 still waits for a majority; two leaders can then hold promise \
+                      sets that share no node, and the one with the higher ballot, whose \
+                      phase 1 saw nothing of a slot the other got chosen, chooses another \
+                      command there; exposed by a node cut off from the leader for longer \
+                      than an election timeout, by a partition or a crash: on its return its \
+                      higher ballot leads on the first promise, which may miss the slots \
+                      chosen meanwhile",
+        violates: "agreement",
+    },
 ];
 
 impl Bug {
@@ -128,6 +142,7 @@ impl Bug {
             "skip-recovery" => Some(Bug::SkipRecovery),
             "unsynced-promise" => Some(Bug::UnsyncedPromise),
             "minority-quorum" => Some(Bug::MinorityQuorum),
+            "one-short-promises" => Some(Bug::OneShortPromises),
             _ => None,
         }
     }

@@ -1,5 +1,5 @@
 //! Tests of multi-paxos: storage encoding and recovery, a restarted node keeping its log and
-//! promise, recovery of accepted values by a new leader, both bugs caught, determinism.
+//! promise, recovery of accepted values by a new leader, every bug caught, determinism.
 
 use super::*;
 use crate::check::{ViolationReport, run_checked};
@@ -230,6 +230,27 @@ fn minority_quorum_lets_a_cut_off_leader_choose_alone() {
         "{}",
         v.message
     );
+    assert!(scenario_run(file, None).violations.is_empty());
+}
+
+#[test]
+fn one_short_promises_lets_a_leader_miss_a_chosen_slot() {
+    let file = "multi-paxos-one-short-promises-bug.yaml";
+    let report = scenario_run(file, Some("one-short-promises"));
+    let v = &report.violations[0];
+    assert_eq!(v.property, "agreement");
+    assert!(
+        v.message.starts_with(
+            "slot 1 has two chosen values: n2 learned write 1 to key 0 (client 0's op 5), \
+             chosen at ballot (1, n3); n5 learned write 3 to key 0 (client 0's op 7), chosen \
+             at ballot (1, n5)"
+        ),
+        "{}",
+        v.message
+    );
+    let again = scenario_run(file, Some("one-short-promises"));
+    assert_eq!(report.trace_hash, again.trace_hash);
+    // A majority of promises always includes a node that accepted the chosen write.
     assert!(scenario_run(file, None).violations.is_empty());
 }
 

@@ -17,6 +17,7 @@
 //! it, so its promised round is always at least the round of any ballot it proposed: a
 //! restarted proposer continues above it and never reuses a ballot.
 
+mod bugs;
 mod check;
 mod clients;
 mod durable;
@@ -34,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
+use bugs::{BUG_DOCS, Bug};
 use durable::encode;
 pub use durable::{Durable, decode};
 
@@ -103,56 +105,6 @@ const PARAM_DOCS: &[ParamDoc] = &[
                   completes a value it finds accepted; reads return the learned value",
     },
 ];
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Bug {
-    IgnoreAccepted,
-    BreakPromise,
-    UnsyncedAcceptor,
-}
-
-const BUG_DOCS: &[BugDoc] = &[
-    BugDoc {
-        name: "ignore-accepted",
-        description: "after phase 1 a proposer proposes its own value instead of the value of \
-                      the highest-ballot proposal reported in the promises; when a value was \
-                      accepted by a majority but its proposer crashed or was cut off before \
-                      announcing it, a later proposer overwrites it and a second value is \
-                      chosen; exposed by a crash or partition of a proposer right after \
-                      phase 2",
-        violates: "agreement",
-    },
-    BugDoc {
-        name: "break-promise",
-        description: "an acceptor accepts a proposal even when its ballot is lower than the one \
-                      it promised; a slow Accept of an old ballot then lands on an acceptor \
-                      that already promised a newer proposer, whose phase 1 could not see it, \
-                      and both values gather a majority; exposed by concurrent proposers with \
-                      slow links",
-        violates: "agreement",
-    },
-    BugDoc {
-        name: "unsynced-acceptor",
-        description: "an acceptor writes its promise and its acceptance to storage but answers \
-                      before syncing them; a crash loses them, and the restarted acceptor \
-                      promises and accepts as if it never had; when the acceptors that made a \
-                      value chosen crash before syncing, the value is forgotten and another \
-                      one is chosen; exposed by crashing a majority of acceptors right after \
-                      they accepted",
-        violates: "agreement",
-    },
-];
-
-impl Bug {
-    fn from_name(name: &str) -> Option<Bug> {
-        match name {
-            "ignore-accepted" => Some(Bug::IgnoreAccepted),
-            "break-promise" => Some(Bug::BreakPromise),
-            "unsynced-acceptor" => Some(Bug::UnsyncedAcceptor),
-            _ => None,
-        }
-    }
-}
 
 /// A proposal number: a round, then the proposing node, so no two nodes share one.
 /// Round 0 is "no ballot yet".
@@ -265,8 +217,13 @@ impl Paxos {
         self.durable.learned
     }
 
-    fn majority(&self) -> usize {
-        self.node_count as usize / 2 + 1
+    /// How many promises, and then acceptances, a proposer waits for.
+    fn quorum(&self) -> usize {
+        match self.bug {
+            // The bug: two such quorums need not share an acceptor.
+            Some(Bug::OneShortQuorum) => (self.node_count as usize / 2).max(1),
+            _ => self.node_count as usize / 2 + 1,
+        }
     }
 
     fn persist(&mut self, ctx: &mut Ctx<'_, Self>) {
@@ -354,7 +311,7 @@ impl Paxos {
         ballot: Ballot,
         accepted: Option<(Ballot, Val)>,
     ) {
-        let majority = self.majority();
+        let quorum = self.quorum();
         let Phase::Preparing {
             ballot: ours,
             promises,
@@ -366,7 +323,7 @@ impl Paxos {
             return;
         }
         promises.insert(from, accepted);
-        if promises.len() < majority {
+        if promises.len() < quorum {
             return;
         }
         let highest = promises.values().flatten().max().copied();
@@ -423,7 +380,7 @@ impl Paxos {
     }
 
     fn on_accepted(&mut self, ctx: &mut Ctx<'_, Self>, from: NodeId, ballot: Ballot) {
-        let majority = self.majority();
+        let quorum = self.quorum();
         let Phase::Accepting {
             ballot: ours,
             value,
@@ -436,7 +393,7 @@ impl Paxos {
             return;
         }
         accepted.insert(from);
-        if accepted.len() >= majority {
+        if accepted.len() >= quorum {
             let value = *value;
             self.learn(ctx, value, true);
         }

@@ -1,4 +1,4 @@
-//! Tests of paxos: recovery of acceptor state, both bugs caught, the correct protocol safe and
+//! Tests of paxos: recovery of acceptor state, every bug caught, the correct protocol safe and
 //! live under the same faults, determinism, and bad stored bytes.
 
 use super::*;
@@ -193,6 +193,46 @@ fn unsynced_acceptors_forget_a_chosen_value_in_a_crash() {
     // Synced acceptors keep it through the same crashes.
     let ok = super::tests::run(1, at_once(), None, constant_10ms(), crash_majority, 500);
     assert_eq!(ok.violation, None);
+}
+
+/// The scenario file `file` with `bug` in place of its own; without a bug it expects a pass.
+fn scenario_run(file: &str, bug: Option<&'static str>) -> crate::scenario::RunReport {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
+    let mut s = crate::scenario::builtin::load(&path).expect("loads");
+    s.bug = bug;
+    if bug.is_none() {
+        s.expect = crate::scenario::ExpectSpec::Pass;
+    }
+    crate::scenario::run(&s, crate::scenario::RunOptions::default()).expect("runs")
+}
+
+#[test]
+fn one_short_quorum_chooses_two_values_from_concurrent_starts() {
+    let file = "paxos-one-short-quorum-bug.yaml";
+    let report = scenario_run(file, Some("one-short-quorum"));
+    let v = &report.violations[0];
+    assert_eq!(v.property, "agreement");
+    assert!(
+        v.message.starts_with(
+            "two values were chosen: value 400 was chosen at ballot (1, n4) by n2, n3, n4, \
+             and value 500 was chosen at ballot (1, n5) by n1, n3, n5"
+        ),
+        "{}",
+        v.message
+    );
+    assert!(
+        report.stopped_at < SimTime::from_millis(40),
+        "{:?}",
+        report.stopped_at
+    );
+    let again = scenario_run(file, Some("one-short-quorum"));
+    assert_eq!(report.trace_hash, again.trace_hash);
+    // Majorities of promises intersect: the correct protocol chooses one value.
+    let ok = scenario_run(file, None);
+    assert!(ok.violations.is_empty(), "{:?}", ok.violations);
+    assert!(ok.expectation_met);
 }
 
 #[test]
