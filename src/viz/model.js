@@ -10,7 +10,7 @@
     ok: '#2f9e44', fail: '#e03131', info: '#f59f00', open: '#adb5bd', violation: '#e03131',
     chain: '#f76707', lane: '#adb5bd', select: '#212529', client: '#5c7cfa',
   };
-  const REASON_LETTER = { loss: 'L', partition: 'P', node_down: 'D', capacity: 'C' };
+  const REASON_LETTER = { loss: 'L', partition: 'P', node_down: 'D', capacity: 'C', fault: 'T' };
   const GUTTER_PX = 84;
   const AXIS_PX = 26;
   const CLIENT_ROW_PX = 12;
