@@ -239,17 +239,23 @@ const FIRST_ROUND_STEPS: u64 = 1 << 14;
 /// number of steps, until every partition has a verdict or one is not linearizable. A round's
 /// results depend only on step counts, so which partitions fail first never depends on thread
 /// timing; the rest are cancelled (`None`), since one failure settles the verdict.
+/// `in_order`: try interchangeable indefinite ops in invocation order only
+/// ([`search::predecessors`]).
 fn search_all(
     parts: &mut [Partition],
     threads: usize,
     deadline: Instant,
     cutting: Cutting,
     steps_max: u64,
+    in_order: bool,
 ) -> (Vec<Option<Outcome>>, bool) {
     // Reading the wall clock is fine here: it only stops a search, it never shapes a simulation.
     #[allow(clippy::disallowed_methods)]
     let out_of_time = || Instant::now() >= deadline;
-    let mut searches: Vec<Chain> = parts.iter().map(|p| Chain::new(p, cutting)).collect();
+    let mut searches: Vec<Chain> = parts
+        .iter()
+        .map(|p| Chain::new(p, cutting, in_order))
+        .collect();
     let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
     let mut limit = FIRST_ROUND_STEPS.min(steps_max);
     let mut out_of_steps = false;
@@ -369,8 +375,9 @@ pub fn check_cutting(
     check_reducing(path, history, options, cutting, true)
 }
 
-/// [`check_cutting`] with the indeterminate ops [`reduce`] names set aside or not (`reduce`);
-/// the verdict is the same either way, which tests compare.
+/// [`check_cutting`] with or without (`reduce`) the two reductions of indeterminate ops: those
+/// [`reduce`] names set aside, and interchangeable ones tried in invocation order only
+/// ([`search::predecessors`]). The verdict is the same either way, which tests compare.
 pub(crate) fn check_reducing(
     path: &str,
     history: &History,
@@ -390,7 +397,8 @@ pub fn check_split(split: Split, options: &Options, cutting: Cutting, start: Ins
     search_split(split, options, cutting, start, true)
 }
 
-/// [`check_split`], with the indeterminate ops [`reduce`] names set aside if `reduce`.
+/// [`check_split`], with the reductions of indeterminate ops if `reduce` (see
+/// [`check_reducing`]).
 fn search_split(
     split: Split,
     options: &Options,
@@ -419,8 +427,14 @@ fn search_split(
         n => n,
     };
     let deadline = start + options.time_budget;
-    let (outcomes, out_of_steps) =
-        search_all(&mut parts, threads, deadline, cutting, options.steps_max);
+    let (outcomes, out_of_steps) = search_all(
+        &mut parts,
+        threads,
+        deadline,
+        cutting,
+        options.steps_max,
+        reduce,
+    );
     let mut verdict = combine(&outcomes, &parts, |at, bad| Failure {
         op: members[at][bad],
         concurrent: concurrent_with(&parts[at], &members[at], &aside[at], bad),
