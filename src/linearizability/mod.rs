@@ -5,12 +5,15 @@
 //! P-compositionality), cuts each key's history where no op is pending ([`pieces`]), and runs
 //! the Wing–Gong–Lowe search ([`search`]) on each piece in turn, keys in parallel, under a
 //! wall-clock budget. Results are combined in a fixed order, so the verdict
-//! and the operation it names never depend on thread timing.
+//! and the operation it names never depend on thread timing. Before the search, indeterminate
+//! reads, and indeterminate writes that no read observes, are set aside ([`reduce`]): they
+//! cannot change the verdict.
 
 pub mod fxhash;
 pub mod memo;
 pub mod model;
 pub mod pieces;
+pub mod reduce;
 pub mod render;
 pub mod search;
 
@@ -20,6 +23,7 @@ pub use pieces::Cutting;
 use crate::history::{History, Op, ParseError, Status, Value};
 use model::{Call, CallKind, Values};
 use pieces::Chain;
+use reduce::SetAside;
 use search::{Outcome, Partition};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -70,6 +74,11 @@ pub struct Report {
     pub ops: usize,
     /// Failed ops removed before checking.
     pub removed: usize,
+    /// Indeterminate reads left out of the search (see [`reduce`]); they are among `ops`,
+    /// since the verdict holds for them too.
+    pub info_reads_set_aside: usize,
+    /// Indeterminate writes no read observes, left out of the search likewise.
+    pub info_writes_set_aside: usize,
     pub partitions: usize,
     pub elapsed: Duration,
 }
@@ -230,17 +239,23 @@ const FIRST_ROUND_STEPS: u64 = 1 << 14;
 /// number of steps, until every partition has a verdict or one is not linearizable. A round's
 /// results depend only on step counts, so which partitions fail first never depends on thread
 /// timing; the rest are cancelled (`None`), since one failure settles the verdict.
+/// `in_order`: try interchangeable indefinite ops in invocation order only
+/// ([`search::predecessors`]).
 fn search_all(
     parts: &mut [Partition],
     threads: usize,
     deadline: Instant,
     cutting: Cutting,
     steps_max: u64,
+    in_order: bool,
 ) -> (Vec<Option<Outcome>>, bool) {
     // Reading the wall clock is fine here: it only stops a search, it never shapes a simulation.
     #[allow(clippy::disallowed_methods)]
     let out_of_time = || Instant::now() >= deadline;
-    let mut searches: Vec<Chain> = parts.iter().map(|p| Chain::new(p, cutting)).collect();
+    let mut searches: Vec<Chain> = parts
+        .iter()
+        .map(|p| Chain::new(p, cutting, in_order))
+        .collect();
     let mut results: Vec<Option<Outcome>> = vec![None; parts.len()];
     let mut limit = FIRST_ROUND_STEPS.min(steps_max);
     let mut out_of_steps = false;
@@ -320,15 +335,27 @@ fn run_round(
 }
 
 /// The ops of partition `p` whose intervals overlap its op `bad`'s, as indices into the
-/// history (`members`).
-fn concurrent_with(p: &Partition, members: &[usize], bad: usize) -> Vec<usize> {
+/// history (`members`), the ops set aside before the search included; the first few.
+fn concurrent_with(p: &Partition, members: &[usize], aside: &SetAside, bad: usize) -> Vec<usize> {
     let end = |i: usize| p.return_pos[i].unwrap_or(usize::MAX);
-    (0..members.len())
+    let mut found: Vec<usize> = (0..members.len())
         .filter(|&i| i != bad)
         .filter(|&i| p.call_pos[i] < end(bad) && p.call_pos[bad] < end(i))
         .take(MAX_CONCURRENT_REPORTED)
         .map(|i| members[i])
-        .collect()
+        .collect();
+    // A set-aside op never returns, so it overlaps every op that returns after its call.
+    let overlapping = aside.members.iter().zip(&aside.call_pos);
+    found.extend(
+        overlapping
+            .filter(|&(_, &call)| call < end(bad))
+            .take(MAX_CONCURRENT_REPORTED)
+            .map(|(&m, _)| m),
+    );
+    // Both lists ascend, so the first few of their union are among the first few of each.
+    found.sort_unstable();
+    found.truncate(MAX_CONCURRENT_REPORTED);
+    found
 }
 
 /// Checks `history` (read from `path`, named in errors) against `options.model`, each key cut
@@ -345,29 +372,100 @@ pub fn check_cutting(
     options: &Options,
     cutting: Cutting,
 ) -> Result<Report, ParseError> {
+    check_reducing(path, history, options, cutting, true)
+}
+
+/// [`check_cutting`] with or without (`reduce`) the two reductions of indeterminate ops: those
+/// [`reduce`] names set aside, and interchangeable ones tried in invocation order only
+/// ([`search::predecessors`]). The verdict is the same either way, which tests compare.
+pub(crate) fn check_reducing(
+    path: &str,
+    history: &History,
+    options: &Options,
+    cutting: Cutting,
+    reduce: bool,
+) -> Result<Report, ParseError> {
     #[allow(clippy::disallowed_methods)] // Measures the check and bounds it; never shapes a run.
     let start = Instant::now();
     let split = partition(path, history, options)?;
-    Ok(check_split(split, options, cutting, start))
+    Ok(search_split(split, options, cutting, start, reduce))
 }
 
 /// Checks a history already split by key (see [`Split`]) against `options.model`; `start` is
 /// when the check began, for its budget and its reported time.
 pub fn check_split(split: Split, options: &Options, cutting: Cutting, start: Instant) -> Report {
+    search_split(split, options, cutting, start, true)
+}
+
+/// [`check_split`], with the reductions of indeterminate ops if `reduce` (see
+/// [`check_reducing`]).
+fn search_split(
+    split: Split,
+    options: &Options,
+    cutting: Cutting,
+    start: Instant,
+    reduce: bool,
+) -> Report {
     let Split {
         mut parts,
-        members,
+        mut members,
         keys,
         removed,
     } = split;
-    let ops = parts.iter().map(|p| p.calls.len()).sum();
+    let aside: Vec<SetAside> = if reduce {
+        let all = parts.iter_mut().zip(members.iter_mut());
+        all.map(|(p, m)| reduce::set_aside_indeterminate(p, m))
+            .collect()
+    } else {
+        vec![SetAside::default(); parts.len()]
+    };
+    let set_aside = aside.iter().map(|a| a.members.len()).sum::<usize>();
+    let info_reads_set_aside = aside.iter().map(|a| a.reads).sum::<usize>();
+    let ops = set_aside + parts.iter().map(|p| p.calls.len()).sum::<usize>();
     let threads = match options.threads {
         0 => cores(),
         n => n,
     };
     let deadline = start + options.time_budget;
-    let (outcomes, out_of_steps) =
-        search_all(&mut parts, threads, deadline, cutting, options.steps_max);
+    let (outcomes, out_of_steps) = search_all(
+        &mut parts,
+        threads,
+        deadline,
+        cutting,
+        options.steps_max,
+        reduce,
+    );
+    let mut verdict = combine(&outcomes, &parts, |at, bad| Failure {
+        op: members[at][bad],
+        concurrent: concurrent_with(&parts[at], &members[at], &aside[at], bad),
+        key: keys[at].clone(),
+    });
+    if out_of_steps && verdict == Verdict::Linearizable {
+        verdict = Verdict::Unknown(format!(
+            "the step budget ({} search steps on a key) ran out before a verdict",
+            options.steps_max
+        ));
+    }
+    #[allow(clippy::disallowed_methods)] // As above: measurement only.
+    let elapsed = start.elapsed();
+    Report {
+        verdict,
+        ops,
+        removed,
+        info_reads_set_aside,
+        info_writes_set_aside: set_aside - info_reads_set_aside,
+        partitions: parts.len(),
+        elapsed,
+    }
+}
+
+/// The verdict of the partitions' outcomes: the failing op invoked first, described by
+/// `failure(partition, op within it)`, else unknown if any ran out of budget.
+fn combine(
+    outcomes: &[Option<Outcome>],
+    parts: &[Partition],
+    failure: impl Fn(usize, usize) -> Failure,
+) -> Verdict {
     let mut verdict = Verdict::Linearizable;
     // The failing op invoked first, as (partition, op within it).
     let mut first_bad: Option<(usize, usize)> = None;
@@ -390,27 +488,9 @@ pub fn check_split(split: Split, options: &Options, cutting: Cutting, start: Ins
             _ => {}
         }
     }
-    if let Some((at, bad)) = first_bad {
-        verdict = Verdict::NotLinearizable(Failure {
-            op: members[at][bad],
-            concurrent: concurrent_with(&parts[at], &members[at], bad),
-            key: keys[at].clone(),
-        });
-    }
-    if out_of_steps && verdict == Verdict::Linearizable {
-        verdict = Verdict::Unknown(format!(
-            "the step budget ({} search steps on a key) ran out before a verdict",
-            options.steps_max
-        ));
-    }
-    #[allow(clippy::disallowed_methods)] // As above: measurement only.
-    let elapsed = start.elapsed();
-    Report {
-        verdict,
-        ops,
-        removed,
-        partitions: parts.len(),
-        elapsed,
+    match first_bad {
+        Some((at, bad)) => Verdict::NotLinearizable(failure(at, bad)),
+        None => verdict,
     }
 }
 

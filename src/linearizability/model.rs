@@ -75,7 +75,7 @@ pub enum CallKind {
 }
 
 /// One operation as the search sees it: values are interned ids.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Call {
     /// `out` is `None` when the output is unknown (pending, or timed out).
     Read {

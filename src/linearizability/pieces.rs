@@ -119,6 +119,9 @@ struct Current {
 /// One key's search, piece by piece; [`Chain::run`] resumes it for a number of steps.
 pub struct Chain {
     cutting: Cutting,
+    /// Whether interchangeable indefinite ops are tried in invocation order only (see
+    /// [`super::search::predecessors`]).
+    in_order: bool,
     cuts: Vec<usize>,
     /// The first op of the piece being searched.
     at: usize,
@@ -131,7 +134,7 @@ pub struct Chain {
 }
 
 impl Chain {
-    pub fn new(p: &Partition, cutting: Cutting) -> Chain {
+    pub fn new(p: &Partition, cutting: Cutting, in_order: bool) -> Chain {
         let cuts = if cutting.enabled {
             quiescent_cuts(p)
         } else {
@@ -139,6 +142,7 @@ impl Chain {
         };
         Chain {
             cutting,
+            in_order,
             cuts,
             at: 0,
             states: vec![CutState {
@@ -186,6 +190,7 @@ impl Chain {
             return_pos: ops.iter().map(|&i| p.return_pos[i]).collect(),
             enumerate: end < n,
             force_compact: self.cutting.force_compact_memo,
+            in_order: self.in_order,
         };
         let max_ends = 4 * self.cutting.max_cut_states;
         let search = Search::new(piece, starts, self.steps, max_ends);

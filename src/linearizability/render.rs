@@ -37,6 +37,13 @@ pub fn text(path: &str, h: &History, r: &Report, model: ModelKind) -> String {
         "ops        {} checked, {} failed removed, {} key(s)",
         r.ops, r.removed, r.partitions
     );
+    if r.info_reads_set_aside + r.info_writes_set_aside > 0 {
+        let _ = writeln!(
+            out,
+            "set aside  {} indeterminate read(s), {} indeterminate write(s) no read observed",
+            r.info_reads_set_aside, r.info_writes_set_aside
+        );
+    }
     let _ = writeln!(out, "time       {:.3} ms", elapsed_ms(r));
     if let Verdict::NotLinearizable(f) = &r.verdict {
         let _ = writeln!(out, "{}", explanation(h, f, model));
@@ -66,6 +73,8 @@ pub fn json(h: &History, r: &Report, model: ModelKind) -> Json {
         "model": model.name(),
         "ops": r.ops,
         "failed_removed": r.removed,
+        "info_reads_set_aside": r.info_reads_set_aside,
+        "info_writes_set_aside": r.info_writes_set_aside,
         "partitions": r.partitions,
         "elapsed_ms": elapsed_ms(r),
     });

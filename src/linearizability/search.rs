@@ -74,6 +74,9 @@ pub struct Piece {
     pub enumerate: bool,
     /// Use the compact memo key however short the piece (see [`SetKey`]).
     pub force_compact: bool,
+    /// Linearise indefinite ops with the same call only in invocation order (see
+    /// [`predecessors`]).
+    pub in_order: bool,
 }
 
 /// How a piece's search ended.
@@ -93,11 +96,48 @@ pub enum Finish {
     },
 }
 
+/// For each indefinite op, the latest-invoked indefinite op with the same call invoked before
+/// it (`NIL` for none, and for definite ops): the search lets an op take effect only after
+/// that one has.
+///
+/// Such ops are interchangeable, but for when each may take effect: one invoked earlier may
+/// take effect wherever a later one may (it must follow only ops that returned before its
+/// invocation, so fewer), and none ever has to take effect. So in any linearisation, and in
+/// any sequence of steps the search can take from a configuration, the j-th of them to take
+/// effect may be replaced by the j-th earliest-invoked of those the configuration has not
+/// linearised: it may stand there (among the j used up to that point, one was invoked no
+/// earlier than it, and stood no later), and every state and every definite op stay as they
+/// were. Searching only such sequences therefore reaches the same sets of definite ops in the
+/// same states, so the verdict, the op named on failure and the end configurations' states
+/// are unchanged; but k interchangeable ops make k + 1 sets to remember instead of 2^k, which
+/// is what keeps a key with dozens of timed-out writes of a few values within budget. (The
+/// end configurations a piece records may keep different ops open; the proof in
+/// [`super::pieces`] needs only that each one allows what the search without this rule
+/// allows, which the same replacement shows.)
+pub fn predecessors(p: &Piece) -> Vec<u32> {
+    let mut indefinite: Vec<usize> = (0..p.calls.len())
+        .filter(|&i| p.return_pos[i].is_none())
+        .collect();
+    indefinite.sort_by_key(|&i| p.call_pos[i]);
+    let mut latest: FxHashMap<Call, u32> = FxHashMap::default();
+    let mut before = vec![NIL; p.calls.len()];
+    for i in indefinite {
+        let op = u32::try_from(i).expect("op count bounded by MAX_OPS_PER_HISTORY");
+        if let Some(prev) = latest.insert(p.calls[i], op) {
+            before[i] = prev;
+        }
+    }
+    before
+}
+
 /// A search in progress over one piece; [`Search::run`] resumes it for a number of steps.
 pub struct Search {
     calls: Vec<Call>,
     /// Per op: whether it completed (an indefinite op never blocks the end of a piece).
     definite: Vec<bool>,
+    /// Per op: the op that must be linearised before it may be (see [`predecessors`]), or
+    /// `NIL`.
+    before: Vec<u32>,
     indefinite: Vec<u32>,
     enumerate: bool,
     starts: Vec<Start>,
@@ -141,10 +181,16 @@ impl Search {
         let words = n.div_ceil(64).max(1);
         let definite: Vec<bool> = p.return_pos.iter().map(Option::is_some).collect();
         let indefinite = (0..n as u32).filter(|&i| !definite[i as usize]).collect();
+        let before = if p.in_order {
+            predecessors(&p)
+        } else {
+            vec![NIL; n]
+        };
         Search {
             calls: p.calls,
             left: 0,
             definite,
+            before,
             indefinite,
             enumerate: p.enumerate,
             starts,
@@ -327,7 +373,10 @@ impl Search {
             assert!(entry != NIL, "the list always ends with a return");
             let op = ((entry - 1) / 2) as usize;
             if entry % 2 == 1 {
-                if let Some(next_state) = values.step(self.state, self.calls[op]) {
+                let before = self.before[op] as usize;
+                let ready = before == NIL as usize
+                    || self.linearised[before / 64] & (1u64 << (before % 64)) != 0;
+                if ready && let Some(next_state) = values.step(self.state, self.calls[op]) {
                     let (word, bit) = (op / 64, 1u64 << (op % 64));
                     self.linearised[word] |= bit;
                     if self.compact {
