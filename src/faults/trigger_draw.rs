@@ -22,7 +22,7 @@ use rand::RngExt;
 pub const WORDS_MAX: usize = 64;
 /// Most triggered episodes a seed draws.
 pub const EPISODES_MAX: u32 = 4;
-/// The shortest repair delay; the longest is a quarter of the schedule's span, at least
+/// The shortest repair delay; the longest is a sixteenth of the schedule's span, at least
 /// [`REPAIR_NS_MAX_LOW`]. Delays are drawn log-uniformly between.
 const REPAIR_NS_MIN: u64 = 1_000_000;
 const REPAIR_NS_MAX_LOW: u64 = 200_000_000;
@@ -61,7 +61,7 @@ pub fn draw(
     let mut rng = kind_rng(seed, SWARM_KINDS + 1);
     let on = rng.random_bool(0.5);
     let episodes = rng.random_range(1..=EPISODES_MAX);
-    let repair_ns_max = (config.until.0 / 4).max(REPAIR_NS_MAX_LOW);
+    let repair_ns_max = (config.until.0 / 16).max(REPAIR_NS_MAX_LOW);
     let before = SimTime(config.until.0.saturating_sub(repair_ns_max));
     if !on || vocabulary.is_empty() || nodes == 0 || before == SimTime::ZERO {
         return Vec::new();
