@@ -6,8 +6,11 @@ use std::path::{Path, PathBuf};
 
 pub(super) const FUZZ_HELP: &str = "\
 Each seed runs the scenario with `seed:` replaced and `expect: pass`: any violated property,
-limit or protocol panic fails the seed. A scenario with no scripted faults gets a random
-schedule drawn from each seed (partitions, crashes, pauses over the first 70 % of the run).
+limit or protocol panic fails the seed. A scenario with no scripted faults gets a swarm
+schedule drawn from each seed: partitions, crashes, pauses, clogs and clock skew, each kind
+on or off and at its own rate, over the first 70 % of the run (and of the clients' window),
+plus faults triggered by the protocol's own messages and notes, learnt from one calm run
+first (`fuzz: { schedule: classic }` in the file draws the older one-at-a-time schedule).
 Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
 Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
 runs only the seeds not finished and reports all failures, earlier ones included.

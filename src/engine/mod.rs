@@ -19,6 +19,8 @@ mod stats;
 mod step;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod trigger_tests;
 mod triggers;
 mod wheel;
 
