@@ -11,8 +11,19 @@ use std::path::{Path, PathBuf};
 /// one [`Draw`] of the three. The same seed and configuration always give the same scenario,
 /// whichever sweep asks, and a builder sweep with the same [`Draw`] the same faults and
 /// network.
+///
+/// An `eventually:` goal timed from before the random faults end starts when they end: the
+/// file timed it for its own faults, and judged in the middle of faults nobody scripted, a
+/// correct protocol could fail it.
 pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenario {
-    base.draw(seed, faults)
+    let mut s = base.draw(seed, faults);
+    if let Some(config) = faults {
+        for goal in s.eventually.iter_mut().filter(|g| g.from < config.until) {
+            goal.from = config.until;
+            goal.after = format!("the end of the random faults ({})", config.until);
+        }
+    }
+    s
 }
 
 /// The random faults `faultline fuzz` draws for `base`: the schedule its `fuzz:` asks for
@@ -176,5 +187,18 @@ mod tests {
         assert_eq!(seed_scenario(&base, 4).faults, a.faults);
         let back = parse(&to_yaml(&a), "back.yaml").unwrap();
         assert_eq!(back.faults, a.faults);
+    }
+
+    #[test]
+    fn goals_timed_before_the_random_faults_end_start_when_they_end() {
+        let text = "name: g\nprotocol: broadcast\nnodes: 3\nduration: 10s\n\
+                    eventually: { condition: all_delivered, within: 2s, after: 1s }\n";
+        let base = parse(text, "g.yaml").unwrap();
+        assert_eq!(base.eventually[0].from, SimTime::from_secs(1));
+        let s = seed_scenario(&base, 3);
+        assert_eq!(s.eventually[0].from, SimTime::from_secs(7));
+        assert_eq!(s.eventually[0].within, base.eventually[0].within);
+        let back = parse(&to_yaml(&s), "back.yaml").unwrap();
+        assert_eq!(back.eventually[0].deadline(), SimTime::from_secs(9));
     }
 }
