@@ -18,9 +18,16 @@ use std::path::{Path, PathBuf};
 pub fn draw(base: &Scenario, seed: u64, faults: Option<&RandomFaults>) -> Scenario {
     let mut s = base.draw(seed, faults);
     if let Some(config) = faults {
-        for goal in s.eventually.iter_mut().filter(|g| g.from < config.until) {
-            goal.from = config.until;
-            goal.after = format!("the end of the random faults ({})", config.until);
+        // The random faults end by `until`, or by the liveness phase if it begins earlier.
+        let phase = s
+            .faults
+            .iter()
+            .filter(|f| f.is_liveness_phase())
+            .map(|f| f.at);
+        let end = phase.min().map_or(config.until, |at| at.min(config.until));
+        for goal in s.eventually.iter_mut().filter(|g| g.from < end) {
+            goal.from = end;
+            goal.after = format!("the end of the random faults ({end})");
         }
     }
     s
