@@ -324,7 +324,9 @@ impl SimBuilder {
         }
         for (index, t) in self.triggers.iter().enumerate() {
             t.validate(count).map_err(|message| {
-                SimError::Invalid(format!("invalid triggered fault {index}: {message}"))
+                SimError::Invalid(format!(
+                    "invalid triggered fault: triggers[{index}]: {message}"
+                ))
             })?;
         }
         self.network
@@ -391,9 +393,8 @@ impl<P: Process> Sim<P> {
         let Some(t) = self.core.triggers.as_deref() else {
             return Vec::new();
         };
-        let (count, unfired) = t.unfired();
-        (0..count)
-            .map(|i| (t.spec(i).describe(&self.core.names), !unfired.contains(&i)))
+        t.all()
+            .map(|(spec, fired)| (spec.describe(&self.core.names), fired))
             .collect()
     }
 

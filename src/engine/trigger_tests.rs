@@ -157,3 +157,23 @@ fn a_fired_fault_lands_on_the_node_the_event_happened_at_once_and_in_time() {
     assert_eq!(sim.stats().crashes, 0);
     assert!(!sim.triggers_fired()[0].1);
 }
+
+#[test]
+fn the_builder_rejects_a_bad_trigger_in_the_parser_s_words() {
+    let mut zeroth = on_ping(1, Response::Message(MessageAction::Drop));
+    zeroth.trigger.nth = 0;
+    let error = SimBuilder::new(1)
+        .nodes(2)
+        .triggers(vec![
+            on_ping(1, Response::Message(MessageAction::Drop)),
+            zeroth,
+        ])
+        .build(|_| Pinger::default())
+        .err()
+        .expect("rejected");
+    let text = error.to_string();
+    assert!(
+        text.contains("triggers[1]: a trigger's `nth` counts from 1"),
+        "{text}"
+    );
+}

@@ -83,16 +83,9 @@ impl Triggers {
         self.live = [0; 3];
     }
 
-    /// How many triggers the run has, and the indexes of those that have not fired.
-    pub(crate) fn unfired(&self) -> (usize, Vec<usize>) {
-        let unfired = self
-            .armed
-            .iter()
-            .enumerate()
-            .filter(|(_, a)| !a.fired)
-            .map(|(i, _)| i)
-            .collect();
-        (self.armed.len(), unfired)
+    /// Every trigger, as given, and whether it has fired.
+    pub(crate) fn all(&self) -> impl Iterator<Item = (&TriggeredFault, bool)> {
+        self.armed.iter().map(|a| (&a.spec, a.fired))
     }
 
     pub(crate) fn watches_notes(&self) -> bool {
