@@ -19,7 +19,7 @@ const FINAL_READ: u32 = 1 << 31;
 impl<P: Process> Core<P> {
     /// Puts `request` on the client link to `to`.
     fn send_request(&mut self, to: NodeId, request: Request) {
-        let at = self.now + self.clients.latency();
+        let at = self.now + self.clients.latency(request.id.client);
         let (slot, _) = self.requests.insert(InRequest { to, request });
         self.queue.push(at, EntryKind::Request, slot);
     }
@@ -32,14 +32,14 @@ impl<P: Process> Core<P> {
         };
         self.tracer
             .record(self.now, from, kind, content_hash(&reply), Some(&reply));
-        let at = self.now + self.clients.latency();
+        let at = self.now + self.clients.latency(id.client);
         let (slot, _) = self.replies.insert(InReply { from, id, reply });
         self.queue.push(at, EntryKind::Reply, slot);
     }
 
     /// Client `client` waits, then invokes its next op.
     fn schedule_tick(&mut self, client: u32) {
-        let at = self.now + self.clients.gap();
+        let at = self.now + self.clients.gap(client);
         self.queue.push(at, EntryKind::ClientTick, client);
     }
 

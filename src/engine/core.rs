@@ -9,7 +9,6 @@ use super::stats::Stats;
 use crate::faults::MessageAction;
 use crate::ids::{NodeId, TimerId};
 use crate::net::{Network, Route};
-use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::{DropReason, TraceKind, Tracer, content_hash};
 use crate::workload::{Clients, Reply, Request, RequestId};
@@ -60,7 +59,6 @@ pub(crate) struct Core<P: Process> {
     pub(crate) msgs: Slab<InFlight<P::Message>>,
     pub(crate) timers: Slab<PendingTimer<P::Timer>>,
     pub(crate) net: Network,
-    pub(crate) net_rng: SimRng,
     /// Every node's own random stream.
     pub(crate) rngs: super::rngs::NodeRngs,
     pub(crate) stats: Stats,
@@ -115,7 +113,6 @@ impl Touched {
 impl<P: Process> Core<P> {
     pub(crate) fn new(
         net: Network,
-        net_rng: SimRng,
         rngs: super::rngs::NodeRngs,
         tracer: Tracer,
         names: Vec<String>,
@@ -126,7 +123,6 @@ impl<P: Process> Core<P> {
             msgs: Slab::new(),
             timers: Slab::new(),
             net,
-            net_rng,
             rngs,
             stats: Stats::default(),
             tracer,
@@ -180,7 +176,7 @@ impl<P: Process> Core<P> {
             _ => None,
         };
         let route = match action {
-            None => self.net.route(from, to, now, &mut self.net_rng),
+            None => self.net.route(from, to, now),
             Some(action) => self.route_triggered(from, to, action),
         };
         match route {
@@ -224,7 +220,7 @@ impl<P: Process> Core<P> {
         if action == MessageAction::Drop {
             return Route::Dropped(DropReason::Fault);
         }
-        match self.net.route(from, to, self.now, &mut self.net_rng) {
+        match self.net.route(from, to, self.now) {
             Route::Arrives { at, copy_at } => match action {
                 MessageAction::Duplicate if copy_at.is_none() => {
                     self.net.count_copy(from, to);

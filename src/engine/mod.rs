@@ -35,7 +35,7 @@ use crate::faults::trigger::TRIGGERS_MAX;
 use crate::faults::{TimedFault, TriggeredFault};
 use crate::ids::NodeId;
 use crate::net::{Network, NetworkConfig};
-use crate::rng::{Stream, stream};
+use crate::rng::{Stream, stream_key};
 use crate::storage::Storage;
 use crate::time::SimTime;
 use crate::trace::{TraceSink, Tracer};
@@ -268,10 +268,10 @@ impl SimBuilder {
         if let Some(sink) = self.sink {
             tracer.set_sink(sink);
         }
-        let net = Network::new(self.network, count as u32);
+        let net_key = stream_key(self.seed, Stream::Network);
+        let net = Network::new(self.network, count as u32, net_key);
         let rngs = rngs::NodeRngs::new(self.seed, count as u32);
-        let net_rng = stream(self.seed, Stream::Network);
-        let mut core = Core::new(net, net_rng, rngs, tracer, names);
+        let mut core = Core::new(net, rngs, tracer, names);
         for i in 0..count as u32 {
             core.queue.push(SimTime::ZERO, EntryKind::Start, i);
         }

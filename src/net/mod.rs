@@ -2,24 +2,24 @@
 //! partitions, one-way cuts, isolation and clogging.
 //!
 //! Every message is routed once, when it is sent: the network decides whether it is lost,
-//! when it arrives and whether it is duplicated, drawing from the run's network stream only.
+//! when it arrives and whether it is duplicated, from numbers of that message's own
+//! (see `draws`).
 //! A partition that begins while a message is in flight also drops it on arrival.
 
+mod draws;
 mod latency;
 mod partition;
 mod validate;
 
+use draws::{MessageDraws, MessageRng};
 pub use latency::{Latency, MixPart, PARETO_DEFAULT_MAX};
 pub use partition::Partitions;
 pub(crate) use validate::link_words;
 pub use validate::{LinkError, check_capacity, check_probability};
 
 use crate::ids::NodeId;
-use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::DropReason;
-use rand::RngExt;
-use rand::distr::Bernoulli;
 use std::collections::BTreeMap;
 
 /// How one directed link behaves. [`LinkConfig::validate`] says whether the settings make
@@ -81,25 +81,21 @@ pub(crate) struct Network {
     pub(crate) partitions: Partitions,
     clogs: BTreeMap<(NodeId, NodeId), SimTime>,
     links: BTreeMap<(NodeId, NodeId), LinkState>,
-    /// The default link's loss as a distribution, built once: `random_bool` would build the
-    /// same one per message (`None` for a probability it rejects, which then panics there).
-    default_drop: Option<Bernoulli>,
+    /// Every message's random numbers.
+    draws: MessageDraws,
     /// Every link is the default one, which keeps no per-link state (neither FIFO nor
     /// capacity-bound) and never duplicates: routing takes the short path.
     plain: bool,
 }
 
 impl Network {
-    pub(crate) fn new(config: NetworkConfig, node_count: u32) -> Network {
-        let default_drop = Bernoulli::new(config.default.drop).ok();
+    /// The network of `node_count` nodes; `key` keys every message's draws
+    /// ([`crate::rng::stream_key`] of the network stream).
+    pub(crate) fn new(config: NetworkConfig, node_count: u32, key: u64) -> Network {
         let d = &config.default;
-        let plain = config.links.is_empty()
-            && !d.fifo
-            && d.capacity.is_none()
-            && !draws(d.duplicate)
-            && (!draws(d.drop) || default_drop.is_some());
+        let plain = config.links.is_empty() && !d.fifo && d.capacity.is_none() && d.duplicate <= 0.0;
         Network {
-            default_drop,
+            draws: MessageDraws::new(key, node_count),
             plain,
             config,
             partitions: Partitions::new(node_count),
@@ -126,26 +122,22 @@ impl Network {
     /// Decides the fate of a message sent now from `from` to `to`. Always inlined into the
     /// send path: its short path is small, the rest is out of line.
     #[inline(always)]
-    pub(crate) fn route(
-        &mut self,
-        from: NodeId,
-        to: NodeId,
-        now: SimTime,
-        rng: &mut SimRng,
-    ) -> Route {
+    pub(crate) fn route(&mut self, from: NodeId, to: NodeId, now: SimTime) -> Route {
+        // Drawn first, so that every message sent counts, blocked or not.
+        let mut rng = self.draws.next(from);
         if self.partitions.blocks(from, to) {
             return Route::Dropped(DropReason::Partition);
         }
         if !self.plain {
             return self.route_link(from, to, now, rng);
         }
-        // What `route_link` does for the default link without FIFO, capacity or duplicates:
-        // the same draws in the same order.
+        // What `route_link` does for the default link without FIFO, capacity or duplicates.
         let link = &self.config.default;
-        if self.lost(link, rng) {
+        let (lost, _) = rng.fate(link.drop, 0.0);
+        if lost {
             return Route::Dropped(DropReason::Loss);
         }
-        let at = now + link.latency.sample(rng);
+        let at = now + link.latency.sample(rng.latency());
         Route::Arrives {
             at: self.hold_for_clog(from, to, at),
             copy_at: None,
@@ -154,24 +146,21 @@ impl Network {
 
     /// [`Network::route`] past the partition check, for links with per-link settings or state.
     #[inline(never)]
-    fn route_link(&mut self, from: NodeId, to: NodeId, now: SimTime, rng: &mut SimRng) -> Route {
+    fn route_link(&mut self, from: NodeId, to: NodeId, now: SimTime, mut rng: MessageRng) -> Route {
         let link = self.link_config(from, to);
-        let (fifo, capacity, duplicate) = (link.fifo, link.capacity, link.duplicate);
+        let (fifo, capacity) = (link.fifo, link.capacity);
+        let (lost, copied) = rng.fate(link.drop, link.duplicate);
         if let Some(cap) = capacity {
             let in_flight = self.links.get(&(from, to)).map_or(0, |s| s.in_flight);
             if in_flight >= cap {
                 return Route::Dropped(DropReason::Capacity);
             }
         }
-        if self.lost(link, rng) {
+        if lost {
             return Route::Dropped(DropReason::Loss);
         }
-        let at = now + link.latency.sample(rng);
-        let copy_at = if duplicate > 0.0 && rng.random_bool(duplicate) {
-            Some(now + self.link_config(from, to).latency.sample(rng))
-        } else {
-            None
-        };
+        let at = now + link.latency.sample(rng.latency());
+        let copy_at = copied.then(|| now + link.latency.sample(rng.latency()));
         let at = self.hold_for_clog(from, to, at);
         let copy_at = copy_at.map(|c| self.hold_for_clog(from, to, c));
         if !fifo && capacity.is_none() {
@@ -185,20 +174,6 @@ impl Network {
             state.in_flight += 1 + u32::from(copy_at.is_some());
         }
         Route::Arrives { at, copy_at }
-    }
-
-    /// Whether a message on `link` is lost: the draw of `random_bool(link.drop)`, from the
-    /// distribution built once when `link` is the default one; no draw for no loss.
-    #[inline(always)]
-    fn lost(&self, link: &LinkConfig, rng: &mut SimRng) -> bool {
-        if link.drop > 0.0 {
-            match self.default_drop {
-                Some(d) if std::ptr::eq(link, &self.config.default) => rng.sample(d),
-                _ => rng.random_bool(link.drop),
-            }
-        } else {
-            false
-        }
     }
 
     /// A second copy of a message already routed on `from → to` is in flight too.
@@ -258,11 +233,6 @@ impl Network {
         self.partitions.heal_node(node);
         self.clogs.retain(|&(a, b), _| a != node && b != node);
     }
-}
-
-/// Whether a probability asks for a draw: routing draws only for one above zero.
-fn draws(probability: f64) -> bool {
-    probability > 0.0
 }
 
 /// The default latency as a typical LAN-ish link: uniform 1–10 ms.

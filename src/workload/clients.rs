@@ -4,7 +4,7 @@
 use super::{ClientOp, Func, HistoryLog, REDIRECTS_MAX, Reply, Request, RequestId, WorkloadConfig};
 use crate::history::{Status, Value};
 use crate::ids::NodeId;
-use crate::rng::{SimRng, Stream, stream};
+use crate::rng::{KeyedRng, Stream, keyed, stream_key};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 
@@ -32,6 +32,9 @@ struct Client {
     /// at most: it moves on to the open op's later deadline when it finds its own op done, so
     /// an op that completes in time costs the queue nothing.
     alarm_at: Option<SimTime>,
+    /// The draws of the current op: its function, key and value, then the latency of every
+    /// crossing of the client link until the next op.
+    rng: KeyedRng,
 }
 
 /// What a client's timeout entry found when it came due.
@@ -56,9 +59,15 @@ pub(crate) enum Outcome {
 }
 
 /// Every client of a run. Empty (and idle) when the run has no workload.
+///
+/// Client `c`'s op number `seq` draws from a generator [`keyed`] by the run's workload key,
+/// `c` and `seq`, and the wait before it from one keyed by the same and [`GAP_WORD`]: an op
+/// is the same op, and waits as long, however the ops before it ended, and whatever other
+/// clients did. Only the elements adds and appends carry are numbered across clients, in
+/// invocation order.
 pub(crate) struct Clients {
     config: Option<WorkloadConfig>,
-    rng: SimRng,
+    key: u64,
     clients: Vec<Client>,
     pub(crate) log: HistoryLog,
     /// Next element for set adds and kv appends, unique over the run.
@@ -66,11 +75,14 @@ pub(crate) struct Clients {
     node_count: u32,
 }
 
+/// Tells a wait's draws from the op's own.
+const GAP_WORD: u64 = 1 << 32;
+
 impl Clients {
     pub(crate) fn none() -> Clients {
         Clients {
             config: None,
-            rng: stream(0, Stream::Workload),
+            key: 0,
             clients: Vec::new(),
             log: HistoryLog::default(),
             element_next: 0,
@@ -83,6 +95,7 @@ impl Clients {
     }
 
     pub(crate) fn new(config: WorkloadConfig, seed: u64, node_count: u32) -> Clients {
+        let key = stream_key(seed, Stream::Workload);
         let clients = (0..config.clients)
             .map(|c| Client {
                 process: u64::from(c),
@@ -91,12 +104,13 @@ impl Clients {
                 target: NodeId(c % node_count),
                 pending: None,
                 alarm_at: None,
+                rng: keyed(key, [u64::from(c), 0]),
             })
             .collect();
         Clients {
             log: HistoryLog::new(config.keyed()),
             config: Some(config),
-            rng: stream(seed, Stream::Workload),
+            key,
             clients,
             element_next: 1,
             node_count,
@@ -112,20 +126,23 @@ impl Clients {
         self.config.as_ref()?.final_reads
     }
 
-    /// The wait before a client's next invocation: exponential, mean `clients / rate`.
-    pub(crate) fn gap(&mut self) -> SimDuration {
-        let Some(c) = &self.config else {
+    /// The wait before client `c`'s next invocation: exponential, mean `clients / rate`.
+    pub(crate) fn gap(&mut self, c: u32) -> SimDuration {
+        let Some(config) = &self.config else {
             return SimDuration::ZERO;
         };
-        let mean_ns = f64::from(c.clients) / c.rate_per_s * 1e9;
-        let u: f64 = self.rng.random_range(f64::EPSILON..1.0);
+        let seq = self.clients[c as usize].seq;
+        let mut rng = keyed(self.key, [u64::from(c), u64::from(seq) | GAP_WORD]);
+        let mean_ns = f64::from(config.clients) / config.rate_per_s * 1e9;
+        let u: f64 = rng.random_range(f64::EPSILON..1.0);
         SimDuration((-u.ln() * mean_ns).min(1e18) as u64)
     }
 
-    /// One crossing of a client link.
-    pub(crate) fn latency(&mut self) -> SimDuration {
+    /// One crossing of client `c`'s link, drawn from its current op's numbers (a late reply
+    /// to an earlier op included).
+    pub(crate) fn latency(&mut self, c: u32) -> SimDuration {
         match &self.config {
-            Some(c) => c.latency.sample(&mut self.rng),
+            Some(config) => config.latency.sample(&mut self.clients[c as usize].rng),
             None => SimDuration::ZERO,
         }
     }
@@ -143,14 +160,17 @@ impl Clients {
         if (now >= until && !final_read) || self.clients[c as usize].pending.is_some() {
             return None;
         }
+        let seq = self.clients[c as usize].seq;
+        let mut rng = keyed(self.key, [u64::from(c), u64::from(seq)]);
         let op = if final_read {
             ClientOp::Read {
-                key: self.rng.random_range(0..keys),
+                key: rng.random_range(0..keys),
             }
         } else {
-            self.next_op()
+            self.next_op(&mut rng)
         };
         let client = &mut self.clients[c as usize];
+        client.rng = rng;
         client.target = client.home;
         let index = self.log.invoke(now, client.process, c, client.target, &op);
         let id = RequestId {
@@ -276,12 +296,12 @@ impl Clients {
         pending.index
     }
 
-    /// Draws the next operation from the mix.
-    fn next_op(&mut self) -> ClientOp {
+    /// Draws the next op from the mix, from that op's numbers.
+    fn next_op(&mut self, rng: &mut KeyedRng) -> ClientOp {
         let config = self.config.as_ref().expect("a workload");
         let (model, keys, values) = (config.model, config.keys, i64::from(config.values));
         let total: f64 = config.mix.iter().map(|(_, w)| w).sum();
-        let mut pick = self.rng.random_range(0.0..total);
+        let mut pick = rng.random_range(0.0..total);
         let mut func = config.mix[0].0;
         for &(f, w) in &config.mix {
             func = f;
@@ -290,17 +310,17 @@ impl Clients {
             }
             pick -= w;
         }
-        let key = self.rng.random_range(0..keys);
+        let key = rng.random_range(0..keys);
         match func {
             Func::Read => ClientOp::Read { key },
             Func::Write => ClientOp::Write {
                 key,
-                value: self.rng.random_range(0..values),
+                value: rng.random_range(0..values),
             },
             Func::Cas => ClientOp::Cas {
                 key,
-                from: self.rng.random_range(0..values),
-                to: self.rng.random_range(0..values),
+                from: rng.random_range(0..values),
+                to: rng.random_range(0..values),
             },
             Func::Append => ClientOp::Append {
                 key,
@@ -310,13 +330,14 @@ impl Clients {
                 value: self.fresh(),
             },
             Func::Add => ClientOp::Add {
-                value: 1 + self.rng.random_range(0..values),
+                value: 1 + rng.random_range(0..values),
             },
             Func::Generate => ClientOp::Generate,
         }
     }
 
-    /// A value no earlier add or append used.
+    /// A value no earlier add or append used. Numbered in invocation order, so that a checker
+    /// can tell an invented element by its number alone (see the broadcast set service).
     fn fresh(&mut self) -> i64 {
         let v = self.element_next;
         self.element_next += 1;
