@@ -201,8 +201,9 @@ impl HistoryLog {
     /// A recorded operation as the checkers see it.
     fn op(&self, r: &Recorded) -> Op {
         let input = r.op.input();
+        // An op still open reads as the indefinite op it ends as, like one that timed out:
+        // that is how the JSONL history writes it, and reads it back.
         let output = match (r.done, r.status, r.op.func()) {
-            (false, _, _) => Value::Nil,
             (true, Status::Ok, Func::Cas) => Value::Bool(true),
             (true, Status::Ok, Func::Read | Func::Generate) => r.value.clone(),
             _ => input.clone(),
