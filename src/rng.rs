@@ -127,12 +127,18 @@ mod tests {
                 .iter()
                 .map(|&p| below(w, p))
                 .collect();
-            assert!(outcomes.windows(2).all(|o| o[0] <= o[1]), "{w}: {outcomes:?}");
+            assert!(
+                outcomes.windows(2).all(|o| o[0] <= o[1]),
+                "{w}: {outcomes:?}"
+            );
         }
         let hits = (0..10_000u64)
             .filter(|&i| below(keyed(1, [i]).next_u64(), 0.25))
             .count();
-        assert!((2_300..2_700).contains(&hits), "{hits} of 10,000 at p = 0.25");
+        assert!(
+            (2_300..2_700).contains(&hits),
+            "{hits} of 10,000 at p = 0.25"
+        );
     }
 
     #[test]

@@ -20,7 +20,9 @@ pub(crate) struct MessageDraws {
 
 impl MessageDraws {
     pub(crate) fn new(key: u64, node_count: u32) -> MessageDraws {
-        let senders = (0..node_count).map(|i| keyed(key, [u64::from(i)])).collect();
+        let senders = (0..node_count)
+            .map(|i| keyed(key, [u64::from(i)]))
+            .collect();
         MessageDraws { senders }
     }
 
@@ -61,10 +63,16 @@ mod tests {
         let mut a = MessageDraws::new(9, 3);
         let mut b = MessageDraws::new(9, 3);
         // Node 1 sends in between on one side only; node 0's messages keep their numbers.
-        let first = (a.next(NodeId(0)).0.next_u64(), b.next(NodeId(0)).0.next_u64());
+        let first = (
+            a.next(NodeId(0)).0.next_u64(),
+            b.next(NodeId(0)).0.next_u64(),
+        );
         a.next(NodeId(1));
         a.next(NodeId(1));
-        let second = (a.next(NodeId(0)).0.next_u64(), b.next(NodeId(0)).0.next_u64());
+        let second = (
+            a.next(NodeId(0)).0.next_u64(),
+            b.next(NodeId(0)).0.next_u64(),
+        );
         assert_eq!(first.0, first.1);
         assert_eq!(second.0, second.1);
         assert_ne!(first.0, second.0, "each message has its own numbers");

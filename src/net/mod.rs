@@ -93,7 +93,8 @@ impl Network {
     /// ([`crate::rng::stream_key`] of the network stream).
     pub(crate) fn new(config: NetworkConfig, node_count: u32, key: u64) -> Network {
         let d = &config.default;
-        let plain = config.links.is_empty() && !d.fifo && d.capacity.is_none() && d.duplicate <= 0.0;
+        let plain =
+            config.links.is_empty() && !d.fifo && d.capacity.is_none() && d.duplicate <= 0.0;
         Network {
             draws: MessageDraws::new(key, node_count),
             plain,

@@ -79,9 +79,16 @@ fn clients_follow_redirects_and_record_a_linearizable_history() {
     assert!(counts.fail > 0, "some cas ops find another value");
     assert_eq!(counts.info, 0, "nothing times out on a healthy run");
     assert!(counts.pending <= 4);
-    let answered = sim.history().times().iter().filter(|t| t.complete.is_some());
+    let answered = sim
+        .history()
+        .times()
+        .iter()
+        .filter(|t| t.complete.is_some());
     assert!(answered.clone().count() > 600);
-    assert!(answered.clone().all(|t| t.node == NodeId(0)), "n1 answers all");
+    assert!(
+        answered.clone().all(|t| t.node == NodeId(0)),
+        "n1 answers all"
+    );
     assert!(
         answered.clone().any(|t| t.first_node != NodeId(0)),
         "some ops were redirected"
