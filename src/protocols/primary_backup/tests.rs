@@ -369,7 +369,9 @@ fn lease_reads_are_answered_locally_and_safe_while_clocks_agree() {
 #[test]
 fn lease_reads_on_a_slow_clock_return_stale_values() {
     let bug = Some("lease-reads");
-    let stale = (0..10).filter(|&seed| {
+    // The stale read needs a read at n1 inside the window between n2's takeover and the end
+    // of n1's slow lease: it shows on 22 of seeds 0..60, but only on seed 2 of 0..10.
+    let stale = (0..20).filter(|&seed| {
         let r = run_with(
             seed,
             3,
@@ -381,8 +383,8 @@ fn lease_reads_on_a_slow_clock_return_stale_values() {
         !linearizable(&r.sim, Model::Register)
     });
     let count = stale.count();
-    assert!(count >= 2, "a stale read is caught on {count} of 10 seeds");
-    for seed in 0..10 {
+    assert!(count >= 4, "a stale read is caught on {count} of 20 seeds");
+    for seed in 0..20 {
         let c = run_with(
             seed,
             3,

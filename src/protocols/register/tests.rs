@@ -209,15 +209,17 @@ fn ack_before_replicate_loses_acknowledged_writes_when_the_primary_crashes() {
             at_ms(800, Fault::Restart(n(1))),
         ]
     };
+    // One crash shows only if a later read can tell the lost value from the one before it:
+    // on seed 1 it can, for both models (seed 0 shows it for the register only).
     for model in [Model::Register, Model::Kv] {
         let bug = Some("ack-before-replicate");
-        let r = run(0, model, bug, lossy(0.0, 0.0), faults());
+        let r = run(1, model, bug, lossy(0.0, 0.0), faults());
         assert!(r.violation.is_none(), "{model}: backups never run ahead");
         assert!(
             !linearizable(&r.sim, model),
             "{model}: a lost write is caught"
         );
-        let c = run(0, model, None, lossy(0.0, 0.0), faults());
+        let c = run(1, model, None, lossy(0.0, 0.0), faults());
         assert!(
             linearizable(&c.sim, model),
             "{model}: the same run, correct"
