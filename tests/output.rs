@@ -150,7 +150,7 @@ fn a_run_too_long_for_the_explanation_budget_keeps_its_verdict_and_says_so() {
         .as_str()
         .unwrap();
     assert!(
-        text.contains("not explained: the run has 11471 trace events and a budget of 1 MB"),
+        text.contains("not explained: the run has 10748 trace events and a budget of 1 MB"),
         "{text}"
     );
     let out = faultline().args(["run", file]).output().unwrap();

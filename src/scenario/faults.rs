@@ -119,6 +119,10 @@ impl<'de> Deserialize<'de> for HealTarget {
             if name == "all" {
                 return Ok(HealTarget(None));
             }
+            if name == TRIGGER_NODE_NAME {
+                // As for `NodeRef`: a timed fault that names it is rejected below.
+                return Ok(HealTarget(Some(name.to_string())));
+            }
             let known = inspect(|c| c.nodes.iter().any(|n| n == name)).unwrap_or(true);
             if !known {
                 return Err(format!(

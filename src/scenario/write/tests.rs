@@ -56,6 +56,39 @@ liveness: { at: 2s, within: 1s, core: majority }
     );
 }
 
+/// Every fault a trigger can fire, naming the node it fired at, as `faultline fuzz` writes
+/// them into a failure file.
+#[test]
+fn every_triggered_fault_naming_its_node_round_trips() {
+    let actions = [
+        "partition: [[$node], [a, b, c]]",
+        "heal: $node",
+        "heal: all",
+        "crash: $node",
+        "restart: $node",
+        "pause: $node",
+        "resume: $node",
+        "isolate: $node",
+        "cut: { from: $node, to: a }",
+        "clock_skew: { node: $node, offset: 5ms, drift: 1.5 }",
+        "clock_jump: { node: $node, by: -1s }",
+    ];
+    let faults: String = actions
+        .iter()
+        .map(|a| format!("  - {{ on: {{ sent: Ping }}, after: 1ms, {a} }}\n"))
+        .collect();
+    let s = parse(&format!("{BASE}faults:\n{faults}"), "f.yaml").unwrap();
+    assert_eq!(s.triggers.len(), actions.len());
+    assert_eq!(again(&s).triggers, s.triggers);
+    // Only a triggered fault may name it.
+    let timed = format!("{BASE}faults:\n  - {{ at: 1s, heal: $node }}\n");
+    let e = parse(&timed, "f.yaml").expect_err("a timed fault naming $node");
+    assert!(
+        e.to_string().contains("this fault has `at`, not `on`"),
+        "{e}"
+    );
+}
+
 #[test]
 fn latencies_and_links_round_trip() {
     let net = "network:
