@@ -88,7 +88,7 @@ fn every_paxos_bug_scenario_finds_its_violation() {
 }
 
 /// The sweep has teeth: on the same 200 schedules each bug variant breaks agreement on some
-/// seeds (about one in twenty; one-short-quorum, which needs only proposers that start close
+/// seeds (about one in fifteen; one-short-quorum, which needs only proposers that start close
 /// together, on about one in five).
 #[test]
 fn the_same_sweep_catches_each_bug_on_some_seeds() {

@@ -186,7 +186,7 @@ fn scenario_run(file: &str, bug: Option<&'static str>) -> crate::scenario::RunRe
 
 #[test]
 fn a_new_leader_carries_forward_the_value_its_phase_1_reports() {
-    // The skip-recovery scenario without its bug: n1 re-proposes "write 4" in slot 5.
+    // The skip-recovery scenario without its bug: n1 re-proposes "write 1" in slot 4.
     let report = scenario_run("multi-paxos-skip-recovery-bug.yaml", None);
     assert!(report.violations.is_empty(), "{:?}", report.violations);
 }
@@ -198,7 +198,7 @@ fn skip_recovery_chooses_two_values_in_one_slot() {
     assert_eq!(v.property, "agreement");
     assert!(
         v.message
-            .starts_with("slot 5 has two chosen values: n5 learned write 4"),
+            .starts_with("slot 4 has two chosen values: n5 learned write 1"),
         "{}",
         v.message
     );
@@ -225,8 +225,9 @@ fn minority_quorum_lets_a_cut_off_leader_choose_alone() {
     let v = &report.violations[0];
     assert_eq!(v.property, "agreement");
     assert!(
-        v.message
-            .starts_with("slot 6 has two chosen values: n4 learned read key 0 (client 0's op 9)"),
+        v.message.starts_with(
+            "slot 7 has two chosen values: n4 learned write 4 to key 0 (client 0's op 11)"
+        ),
         "{}",
         v.message
     );
@@ -241,9 +242,9 @@ fn one_short_promises_lets_a_leader_miss_a_chosen_slot() {
     assert_eq!(v.property, "agreement");
     assert!(
         v.message.starts_with(
-            "slot 1 has two chosen values: n2 learned write 1 to key 0 (client 0's op 5), \
-             chosen at ballot (1, n3); n5 learned write 3 to key 0 (client 0's op 7), chosen \
-             at ballot (1, n5)"
+            "slot 1 has two chosen values: n2 learned write 0 to key 0 (client 0's op 4), \
+             chosen at ballot (1, n3); n5 learned read key 0 (client 0's op 5), chosen at \
+             ballot (1, n5)"
         ),
         "{}",
         v.message

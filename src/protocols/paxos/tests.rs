@@ -216,7 +216,7 @@ fn one_short_quorum_chooses_two_values_from_concurrent_starts() {
     assert_eq!(v.property, "agreement");
     assert!(
         v.message.starts_with(
-            "two values were chosen: value 400 was chosen at ballot (1, n4) by n2, n3, n4, \
+            "two values were chosen: value 400 was chosen at ballot (1, n4) by n1, n2, n4, \
              and value 500 was chosen at ballot (1, n5) by n1, n3, n5"
         ),
         "{}",
