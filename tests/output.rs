@@ -68,10 +68,11 @@ fn a_closed_pipe_ends_the_command_quietly_with_its_verdict() {
     }
 }
 
-/// `run` of a scenario of about 1 MB of trace and page (5,490 events), in `dir`.
-fn run_raft(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
+/// `run` of a scenario of 0.8 MB of trace, 0.85 MB of page and 1.1 MB of ShiViz log (about
+/// 1.2 MB estimated before it is written), in `dir`.
+fn run_big(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     std::fs::create_dir_all(dir).unwrap();
-    let mut args = vec!["run", "scenarios/raft-figure8-bug.yaml"];
+    let mut args = vec!["run", "scenarios/primary-backup-ack-before-backup-bug.yaml"];
     args.extend_from_slice(extra);
     faultline()
         .args(&args)
@@ -89,12 +90,12 @@ fn outputs_above_max_output_mb_are_refused_and_large_ones_announced() {
         html.to_str().unwrap(),
         log.to_str().unwrap(),
     );
-    // Each about 1 MB: below a 1 MB maximum, above half of it, so announced and written.
-    let out = run_raft(&d, &["--trace", t, "--html", h, "--max-output-mb", "1"]);
+    // Each below a 1 MB maximum and above half of it, so announced and written.
+    let out = run_big(&d, &["--trace", t, "--html", h, "--max-output-mb", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains(&format!("warning: the page {h} will be about 1.0 MB")),
+        stderr.contains(&format!("warning: the page {h} will be about 0.9 MB")),
         "{stderr}"
     );
     assert!(
@@ -103,24 +104,27 @@ fn outputs_above_max_output_mb_are_refused_and_large_ones_announced() {
     );
     assert!(trace.exists() && html.exists());
     let _ = std::fs::remove_dir_all(&d);
-    for (flag, path, what) in [("--html", h, "the page"), ("--shiviz", s, "the ShiViz log")] {
-        let out = run_raft(&d, &[flag, path, "--max-output-mb", "0"]);
+    for (flag, path, what, mb) in [
+        ("--html", h, "the page", "0.9"),
+        ("--shiviz", s, "the ShiViz log", "1.2"),
+    ] {
+        let out = run_big(&d, &[flag, path, "--max-output-mb", "0"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert!(
-            stderr.contains(&format!("{what} {path} would be about 1.")),
+            stderr.contains(&format!("{what} {path} would be about {mb} MB")),
             "{stderr}"
         );
         assert!(stderr.contains("MB, above --max-output-mb 0"), "{stderr}");
         assert!(!std::path::Path::new(path).exists(), "{what} not written");
     }
-    let out = run_raft(&d, &["--trace", t, "--max-output-mb", "0"]);
+    let out = run_big(&d, &["--trace", t, "--max-output-mb", "0"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("would pass --max-output-mb 0"), "{stderr}");
     assert!(!trace.exists(), "no trace cut short is left");
     // `viz` checks the page it would draw the same way.
-    let out = run_raft(&d, &["--trace", t]);
+    let out = run_big(&d, &["--trace", t]);
     assert_eq!(out.status.code(), Some(0));
     let out = faultline()
         .args(["viz", t, "-o", h, "--max-output-mb", "0"])

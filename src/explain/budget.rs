@@ -206,7 +206,7 @@ mod tests {
         let text = &found[0].explanation.as_ref().unwrap().text;
         assert!(text.starts_with(&format!("{} was violated at", found[0].property)));
         assert!(
-            text.contains("not explained: the run has 5488 trace events and a budget of 0 MB"),
+            text.contains("not explained: the run has 5712 trace events and a budget of 0 MB"),
             "{text}"
         );
         assert!(found[0].explanation.as_ref().unwrap().chain.is_empty());
