@@ -21,7 +21,13 @@
 //! cargo bench --bench bugfind -- 200                    # at most 200 seeds a scenario
 //! cargo bench --bench bugfind -- 1000 scenarios/paxos-ignore-accepted-bug.yaml
 //! cargo bench --bench bugfind -- --correct 10000        # false alarms of correct scenarios
+//! cargo bench --bench bugfind -- --shrink 5 1000        # the first 5 failures of each, shrunk
 //! ```
+//!
+//! `--shrink K` measures the shrinker instead: for every bug scenario, its scripted faults
+//! removed, the first K failing seeds (on any property, as `faultline fuzz` writes them) are
+//! shrunk with `faultline shrink`'s search, and the table sums what is left: faults, events,
+//! duration, and the shrunk files whose network still loses or duplicates messages.
 //!
 //! Scenarios run on two threads, one scenario a thread at a time; the seed found does not
 //! depend on that, the wall time does.
@@ -52,9 +58,16 @@ struct Row {
 fn main() {
     let correct = std::env::args().any(|a| a == "--correct");
     let classic = std::env::args().any(|a| a == "--classic");
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
+    let shrink_count: Option<usize> = std::env::args()
+        .skip_while(|a| a != "--shrink")
+        .nth(1)
+        .map(|k| k.parse().expect("--shrink K: a count of failures"));
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<String> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || all[i - 1] != "--shrink"))
+        .map(|(_, a)| a.clone())
         .collect();
     let seeds = args
         .first()
@@ -69,6 +82,10 @@ fn main() {
         .iter()
         .filter_map(|f| unscripted(f, correct, classic))
         .collect();
+    if let Some(k) = shrink_count {
+        shrink_table(&bases, seeds, k);
+        return;
+    }
     let rows = Mutex::new(Vec::new());
     let next = AtomicUsize::new(0);
     std::thread::scope(|scope| {
@@ -191,4 +208,107 @@ fn print_false_alarms(rows: &[Row]) {
         "\n{alarms} false alarms in {seeds} seeds of {} scenarios",
         rows.len()
     );
+}
+
+/// What shrinking left of one scenario's failures, summed over them.
+#[derive(Default)]
+struct Shrunk {
+    name: String,
+    failures: usize,
+    faults_before: usize,
+    faults_after: usize,
+    events_after: u64,
+    duration_after_ns: u64,
+    /// Shrunk files whose default link still loses or duplicates messages.
+    network_left: usize,
+}
+
+/// Shrinks the first `k` failing seeds of every scenario, two scenarios at a time.
+fn shrink_table(bases: &[Scenario], seeds: u64, k: usize) {
+    let dir = std::env::temp_dir().join(format!("faultline-bugfind-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let rows = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                while let Some(base) = bases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let row = shrink_failures(base, seeds, k, &dir);
+                    rows.lock().expect("no worker panics").push(row);
+                }
+            });
+        }
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut rows = rows.into_inner().expect("no worker panics");
+    rows.sort_by(|a, b| a.name.cmp(&b.name));
+    println!(
+        "| bug scenario | failures | faults before → after | events after | duration after (s) | lossy after |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut total = Shrunk::default();
+    for r in &rows {
+        println!(
+            "| {} | {} | {} → {} | {} | {:.3} | {} |",
+            r.name,
+            r.failures,
+            r.faults_before,
+            r.faults_after,
+            r.events_after,
+            r.duration_after_ns as f64 / 1e9,
+            r.network_left
+        );
+        total.failures += r.failures;
+        total.faults_before += r.faults_before;
+        total.faults_after += r.faults_after;
+        total.events_after += r.events_after;
+        total.duration_after_ns += r.duration_after_ns;
+        total.network_left += r.network_left;
+    }
+    println!(
+        "\n{} failures shrunk: faults {} → {}, {} events and {:.1} s left, {} still lossy",
+        total.failures,
+        total.faults_before,
+        total.faults_after,
+        total.events_after,
+        total.duration_after_ns as f64 / 1e9,
+        total.network_left
+    );
+}
+
+/// Shrinks the first `k` of seeds `0..seeds` of `base` that fail.
+fn shrink_failures(base: &Scenario, seeds: u64, k: usize, dir: &Path) -> Shrunk {
+    let mut row = Shrunk {
+        name: base.name.clone(),
+        ..Shrunk::default()
+    };
+    for seed in 0..seeds {
+        if row.failures == k {
+            break;
+        }
+        let s = seed_scenario(base, seed);
+        if check(&s).is_none() {
+            continue;
+        }
+        let out = dir.join(format!("{}-{seed}.min.yaml", base.name));
+        let label = format!("{} seed {seed}", base.name);
+        let report = match faultline::explore::shrink(&s, &label, &out) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{label}: {e}");
+                continue;
+            }
+        };
+        row.failures += 1;
+        row.faults_before += report.before.faults;
+        row.faults_after += report.after.faults;
+        row.events_after += report.after.events.unwrap_or(0);
+        row.duration_after_ns += report.after.duration_ns;
+        let shrunk = faultline::Registry::builtin()
+            .load(&out)
+            .expect("the shrunk file reads back");
+        let link = &shrunk.network.default;
+        row.network_left += usize::from(link.drop > 0.0 || link.duplicate > 0.0);
+    }
+    row
 }

@@ -64,12 +64,12 @@ pub fn text(r: &RunReport) -> String {
         thousands(s.sent),
         thousands(s.delivered),
         thousands(d.total()),
-        d.loss,
-        d.partition,
-        d.node_down,
-        d.capacity,
+        thousands(d.loss),
+        thousands(d.partition),
+        thousands(d.node_down),
+        thousands(d.capacity),
         if d.fault > 0 {
-            format!(", triggered {}", d.fault)
+            format!(", triggered {}", thousands(d.fault))
         } else {
             String::new()
         },
