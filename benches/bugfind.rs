@@ -22,7 +22,13 @@
 //! cargo bench --bench bugfind -- 1000 scenarios/paxos-ignore-accepted-bug.yaml
 //! cargo bench --bench bugfind -- --correct 10000        # false alarms of correct scenarios
 //! cargo bench --bench bugfind -- --shrink 5 1000        # the first 5 failures of each, shrunk
+//! cargo bench --bench bugfind -- --strategy pct         # seeds of `fuzz --strategy pct`
+//! cargo bench --bench bugfind -- --calm --strategy pct  # no faults: orderings alone
 //! ```
+//!
+//! `--calm` draws no faults at all (`fuzz: { kinds: [] }`): only the seed varies, that is
+//! the latencies, losses and the protocol's own random choices, and with `--strategy pct` the
+//! delivery priorities; it measures what finds the bugs that hang on an order alone.
 //!
 //! `--shrink K` measures the shrinker instead: for every bug scenario, its scripted faults
 //! removed, the first K failing seeds (on any property, as `faultline fuzz` writes them) are
@@ -32,7 +38,7 @@
 //! Scenarios run on two threads, one scenario a thread at a time; the seed found does not
 //! depend on that, the wall time does.
 
-use faultline::explore::case::{check, seed_scenario};
+use faultline::explore::case::{Strategy, check, seed_scenario, strategy_scenario};
 use faultline::scenario::{ExpectSpec, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,15 +64,21 @@ struct Row {
 fn main() {
     let correct = std::env::args().any(|a| a == "--correct");
     let classic = std::env::args().any(|a| a == "--classic");
-    let shrink_count: Option<usize> = std::env::args()
-        .skip_while(|a| a != "--shrink")
-        .nth(1)
-        .map(|k| k.parse().expect("--shrink K: a count of failures"));
+    let calm = std::env::args().any(|a| a == "--calm");
+    let value = |flag: &str| std::env::args().skip_while(|a| a != flag).nth(1);
+    let shrink_count: Option<usize> =
+        value("--shrink").map(|k| k.parse().expect("--shrink K: a count of failures"));
+    let strategy = match value("--strategy").as_deref() {
+        None | Some("random") => Strategy::Random,
+        Some("pct") => Strategy::Pct,
+        Some(other) => panic!("--strategy {other}: random or pct"),
+    };
     let all: Vec<String> = std::env::args().skip(1).collect();
+    let valued = |i: usize| i > 0 && ["--shrink", "--strategy"].contains(&all[i - 1].as_str());
     let args: Vec<String> = all
         .iter()
         .enumerate()
-        .filter(|(i, a)| !a.starts_with("--") && (*i == 0 || all[i - 1] != "--shrink"))
+        .filter(|&(i, a)| !a.starts_with("--") && !valued(i))
         .map(|(_, a)| a.clone())
         .collect();
     let seeds = args
@@ -80,7 +92,7 @@ fn main() {
     }
     let bases: Vec<Scenario> = files
         .iter()
-        .filter_map(|f| unscripted(f, correct, classic))
+        .filter_map(|f| unscripted(f, correct, classic, calm))
         .collect();
     if let Some(k) = shrink_count {
         shrink_table(&bases, seeds, k);
@@ -92,7 +104,7 @@ fn main() {
         for _ in 0..THREADS {
             scope.spawn(|| {
                 while let Some(base) = bases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let row = hunt(base, seeds, correct);
+                    let row = hunt(base, seeds, correct, strategy);
                     rows.lock().expect("no worker panics").push(row);
                 }
             });
@@ -119,8 +131,9 @@ fn scenario_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// The scenario in `file` with its scripted faults and nemesis removed, if it expects a
-/// violation (a pass, with `correct`); fuzzed with classic schedules with `classic`.
-fn unscripted(file: &Path, correct: bool, classic: bool) -> Option<Scenario> {
+/// violation (a pass, with `correct`); fuzzed with classic schedules with `classic`, with no
+/// faults at all with `calm`.
+fn unscripted(file: &Path, correct: bool, classic: bool, calm: bool) -> Option<Scenario> {
     let mut s = match faultline::Registry::builtin().load(file) {
         Ok(s) => s,
         Err(e) => {
@@ -134,11 +147,14 @@ fn unscripted(file: &Path, correct: bool, classic: bool) -> Option<Scenario> {
     s.faults.retain(|f| f.is_liveness_phase());
     s.nemesis = None;
     s.fuzz.classic |= classic;
+    if calm {
+        s.fuzz.kinds = Some(Vec::new());
+    }
     Some(faultline::explore::prepare(&s))
 }
 
 /// Runs seeds from 0 until the expected property fails (all of them, with `correct`).
-fn hunt(base: &Scenario, seeds: u64, correct: bool) -> Row {
+fn hunt(base: &Scenario, seeds: u64, correct: bool, strategy: Strategy) -> Row {
     #[allow(clippy::disallowed_methods)] // wall time is what a benchmark measures
     let started = Instant::now();
     let expected = match &base.expect {
@@ -151,7 +167,7 @@ fn hunt(base: &Scenario, seeds: u64, correct: bool) -> Row {
     };
     for seed in 0..seeds {
         row.seeds_run += 1;
-        let Some(finding) = check(&seed_scenario(base, seed)) else {
+        let Some(finding) = check(&strategy_scenario(base, seed, strategy)) else {
             continue;
         };
         if !correct && expected.as_ref().is_none_or(|p| *p == finding.property) {

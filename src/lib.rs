@@ -138,7 +138,7 @@ pub use rand;
 
 pub use engine::{Limits, NodeStatus, NodeView, Sim, SimBuilder, SimError, Stats};
 pub use faults::{Fault, TimedFault};
-pub use net::{Latency, LinkConfig, NetworkConfig};
+pub use net::{Latency, LinkConfig, NetworkConfig, Pct};
 pub use process::{Ctx, NodeId, Process, TimerId};
 pub use protocol::Protocol;
 pub use registry::Registry;

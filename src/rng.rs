@@ -8,6 +8,7 @@
 //! | [`Stream::Network`]  | 1              | the key of every message's draws              |
 //! | [`Stream::Faults`]   | 2              | randomly generated fault schedules            |
 //! | [`Stream::Workload`] | 3              | the key of every client operation's draws     |
+//! | [`Stream::Priorities`] | 4            | PCT-style delivery priorities (`network.pct`) |
 //! | [`Stream::Node`]`(i)`| 2^32 + i       | the `ctx.rng()` of node `i`                   |
 //!
 //! Because the streams are separate, adding a node or a client does not shift the network's
@@ -32,6 +33,8 @@ pub enum Stream {
     Network,
     Faults,
     Workload,
+    /// Delivery priorities and their change points ([`crate::net::Pct`]).
+    Priorities,
     /// The per-node stream behind `Ctx::rng`, by node index.
     Node(u32),
 }
@@ -43,6 +46,7 @@ impl Stream {
             Stream::Network => 1,
             Stream::Faults => 2,
             Stream::Workload => 3,
+            Stream::Priorities => 4,
             Stream::Node(i) => (1 << 32) + i as u64,
         }
     }

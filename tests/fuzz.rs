@@ -179,6 +179,7 @@ fn the_library_reports_a_sweep_that_ran_no_seed_as_an_error() {
         progress: false,
         source: PASSING.to_string(),
         resume: false,
+        strategy: faultline::explore::Strategy::Random,
     };
     let e = faultline::explore::fuzz(&scenario, &options).unwrap_err();
     assert!(e.to_string().starts_with("nothing was fuzzed: "), "{e}");

@@ -11,6 +11,8 @@ schedule drawn from each seed: partitions, crashes, pauses, clogs and clock skew
 on or off and at its own rate, over the first 70 % of the run (and of the clients' window),
 plus faults triggered by the protocol's own messages and notes, learnt from one calm run
 first (`fuzz: { schedule: classic }` in the file draws the older one-at-a-time schedule).
+`--strategy pct` also orders each seed's deliveries by node priorities drawn from the seed
+(PCT-style, depth 1-3); the failure file keeps them as `network: { pct: ... }`.
 Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
 Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
 runs only the seeds not finished and reports all failures, earlier ones included.
@@ -27,6 +29,7 @@ Examples:
   faultline fuzz scenarios/raft-elect-and-replicate.yaml --seeds 0..10000 --jobs 8
   faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --shard 0/4 --out ci-fuzz
   faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json
+  faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --strategy pct
   faultline fuzz scenarios/paxos-agreement.yaml --count 100000 --out ci-fuzz --resume --junit fuzz.xml";
 
 #[derive(clap::Args)]
@@ -63,11 +66,22 @@ pub(super) struct FuzzArgs {
     /// killed) and report their failures too, read back from OUT.
     #[arg(long)]
     resume: bool,
+    /// How to search: `random` runs each seed's own draws; `pct` also orders deliveries
+    /// PCT-style, by node priorities drawn from the seed that change at 0-2 random points.
+    #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
+    strategy: StrategyArg,
     /// Also write the result as JUnit XML to FILE: one test case per seed.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+}
+
+/// `--strategy`: how `fuzz` searches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(super) enum StrategyArg {
+    Random,
+    Pct,
 }
 
 pub(super) const SHRINK_HELP: &str = "\
@@ -138,6 +152,10 @@ pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
         progress: args.format == Format::Text,
         source: args.file.display().to_string(),
         resume: args.resume,
+        strategy: match args.strategy {
+            StrategyArg::Random => explore::Strategy::Random,
+            StrategyArg::Pct => explore::Strategy::Pct,
+        },
     };
     let report = match explore::fuzz(&scenario, &options) {
         Ok(r) => r,

@@ -34,7 +34,7 @@ pub use stats::{DropCounts, Stats};
 use crate::faults::trigger::TRIGGERS_MAX;
 use crate::faults::{TimedFault, TriggeredFault};
 use crate::ids::NodeId;
-use crate::net::{Network, NetworkConfig};
+use crate::net::{Network, NetworkConfig, Pct};
 use crate::rng::{Stream, stream_key};
 use crate::storage::Storage;
 use crate::time::SimTime;
@@ -156,6 +156,7 @@ pub struct SimBuilder {
     sink: Option<Box<dyn TraceSink>>,
     workload: Option<WorkloadConfig>,
     reshape: Option<Reshape>,
+    pct: Option<Pct>,
 }
 
 impl SimBuilder {
@@ -172,6 +173,7 @@ impl SimBuilder {
             sink: None,
             workload: None,
             reshape: None,
+            pct: None,
         }
     }
 
@@ -203,6 +205,14 @@ impl SimBuilder {
 
     pub fn network(mut self, network: NetworkConfig) -> Self {
         self.network = network;
+        self
+    }
+
+    /// Orders deliveries PCT-style: each node gets a priority drawn from the seed, a
+    /// message's latency falls in its sender's slice of the link's range, and at
+    /// `depth - 1` random points the highest node drops to the lowest (see [`Pct`]).
+    pub fn pct(mut self, pct: Pct) -> Self {
+        self.pct = Some(pct);
         self
     }
 
@@ -269,7 +279,8 @@ impl SimBuilder {
             tracer.set_sink(sink);
         }
         let net_key = stream_key(self.seed, Stream::Network);
-        let net = Network::new(self.network, count as u32, net_key);
+        let priorities = self.pct.map(|pct| (pct, self.seed));
+        let net = Network::new(self.network, count as u32, net_key, priorities);
         let rngs = rngs::NodeRngs::new(self.seed, count as u32);
         let mut core = Core::new(net, rngs, tracer, names);
         for i in 0..count as u32 {
@@ -328,6 +339,9 @@ impl SimBuilder {
                     "invalid triggered fault: triggers[{index}]: {message}"
                 ))
             })?;
+        }
+        if let Some(pct) = &self.pct {
+            pct.validate(count).map_err(SimError::Invalid)?;
         }
         self.network
             .validate(count)

@@ -62,6 +62,37 @@ pub fn seed_scenario(base: &Scenario, seed: u64) -> Scenario {
     s
 }
 
+/// How a sweep searches beyond the seed's own draws (`faultline fuzz --strategy`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Strategy {
+    /// Each seed runs [`seed_scenario`]: the swarm schedule and triggered faults it draws.
+    #[default]
+    Random,
+    /// As `Random`, and deliveries ordered PCT-style ([`crate::net::Pct`]) with a depth of 1
+    /// to [`PCT_DEPTH_FUZZ_MAX`] drawn from the seed, over the whole run; a scenario with a
+    /// `pct:` of its own keeps it.
+    Pct,
+}
+
+/// The deepest PCT ordering the `pct` strategy draws: most bugs that hang on an order hang
+/// on two or three events.
+pub const PCT_DEPTH_FUZZ_MAX: u32 = 3;
+
+/// What seed `seed` runs under `strategy`: [`seed_scenario`], then the strategy's part.
+pub fn strategy_scenario(base: &Scenario, seed: u64, strategy: Strategy) -> Scenario {
+    let mut s = seed_scenario(base, seed);
+    if strategy == Strategy::Pct && s.pct.is_none() {
+        use rand::Rng;
+        let key = crate::rng::stream_key(seed, crate::rng::Stream::Priorities);
+        let word = crate::rng::keyed(key, [PCT_DEPTH_FUZZ_MAX.into()]).next_u64();
+        s.pct = Some(crate::net::Pct {
+            depth: 1 + (word % u64::from(PCT_DEPTH_FUZZ_MAX)) as u32,
+            span: s.duration,
+        });
+    }
+    s
+}
+
 /// How a failing seed failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {

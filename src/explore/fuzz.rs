@@ -1,13 +1,13 @@
 //! `faultline fuzz`: one scenario over many seeds in parallel worker threads.
 //!
-//! Workers take the next seed from a shared counter, run it (see [`seed_scenario`]) and write
+//! Workers take the next seed from a shared counter, run it (see [`strategy_scenario`]) and write
 //! each failure to its file at once. What a seed does depends only on the scenario and the
 //! seed, so the set of failures does not depend on the number of workers; it is sorted by
 //! seed before it is reported. Only `stop_after`, `time_budget` and `seed_time_max` look at the
 //! outside world: they decide which seeds start, and stop a seed that runs too long, which is
 //! then reported as timed out, never judged.
 
-use super::case::{Finding, SeedOutcome, check_by, seed_scenario, write_finding};
+use super::case::{Finding, SeedOutcome, Strategy, check_by, strategy_scenario, write_finding};
 use super::seeds::{SeedRange, SeedSet, Shard, selected};
 use crate::scenario::Scenario;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -45,6 +45,8 @@ pub struct FuzzOptions {
     /// Skip the seeds that `out/progress` records as finished, and report their failures from
     /// the files under `out`.
     pub resume: bool,
+    /// What each seed runs beyond its own draws.
+    pub strategy: Strategy,
 }
 
 /// The file under `out` that lists finished seeds, one a line.
@@ -336,7 +338,7 @@ fn worker(
         let Some(&seed) = shared.seeds.get(i) else {
             return;
         };
-        let scenario = seed_scenario(base, seed);
+        let scenario = strategy_scenario(base, seed, opts.strategy);
         match check_by(&scenario, seed_deadline(opts, started)) {
             SeedOutcome::Passed => {}
             SeedOutcome::Failed(finding) => record(opts, shared, &scenario, finding, bar),

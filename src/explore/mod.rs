@@ -9,7 +9,7 @@ pub(crate) mod reduce;
 pub mod seeds;
 pub mod shrink;
 
-pub use case::{Finding, draw, fuzz_faults, seed_scenario};
+pub use case::{Finding, Strategy, draw, fuzz_faults, seed_scenario, strategy_scenario};
 pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
 pub use merge::{MergeError, merge};
 pub use probe::prepare;

@@ -74,6 +74,26 @@ impl Latency {
         }
     }
 
+    /// One latency for a message whose sender holds rank `rank` of `bands` (0 the highest):
+    /// a uniform latency is drawn within the rank's slice of its range, any other latency as
+    /// [`Latency::sample`] draws it plus `rank` nanoseconds (see `priority`).
+    pub(crate) fn sample_ranked<R: rand::Rng + ?Sized>(
+        &self,
+        rank: u32,
+        bands: u32,
+        rng: &mut R,
+    ) -> SimDuration {
+        match self {
+            Latency::Uniform(lo, hi) if bands > 1 => {
+                let (width, bands) = (u128::from(hi.0 - lo.0), u128::from(bands));
+                let band = |k: u128| lo.0 + (width * k / bands) as u64;
+                let (low, high) = (band(u128::from(rank)), band(u128::from(rank) + 1));
+                Latency::Uniform(SimDuration(low), SimDuration(high)).sample(rng)
+            }
+            other => other.sample(rng) + SimDuration(u64::from(rank)),
+        }
+    }
+
     /// [`Latency::sample`] for the distributions other than constant and uniform, out of line
     /// so that the common ones inline into the send path.
     #[inline(never)]

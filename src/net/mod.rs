@@ -9,11 +9,14 @@
 mod draws;
 mod latency;
 mod partition;
+mod priority;
 mod validate;
 
 use draws::{MessageDraws, MessageRng};
 pub use latency::{Latency, MixPart, PARETO_DEFAULT_MAX};
 pub use partition::Partitions;
+use priority::Priorities;
+pub use priority::{PCT_DEPTH_MAX, PCT_NODES_MAX, Pct};
 pub(crate) use validate::link_words;
 pub use validate::{LinkError, check_capacity, check_probability};
 
@@ -83,6 +86,8 @@ pub(crate) struct Network {
     links: BTreeMap<(NodeId, NodeId), LinkState>,
     /// Every message's random numbers.
     draws: MessageDraws,
+    /// PCT-style priorities of the senders, when the run has them.
+    priorities: Option<Box<Priorities>>,
     /// Every link is the default one, which keeps no per-link state (neither FIFO nor
     /// capacity-bound) and never duplicates: routing takes the short path.
     plain: bool,
@@ -90,13 +95,24 @@ pub(crate) struct Network {
 
 impl Network {
     /// The network of `node_count` nodes; `key` keys every message's draws
-    /// ([`crate::rng::stream_key`] of the network stream).
-    pub(crate) fn new(config: NetworkConfig, node_count: u32, key: u64) -> Network {
+    /// ([`crate::rng::stream_key`] of the network stream); `priorities`, with the run's seed,
+    /// orders deliveries PCT-style (see `priority`).
+    pub(crate) fn new(
+        config: NetworkConfig,
+        node_count: u32,
+        key: u64,
+        priorities: Option<(Pct, u64)>,
+    ) -> Network {
         let d = &config.default;
-        let plain =
-            config.links.is_empty() && !d.fifo && d.capacity.is_none() && d.duplicate <= 0.0;
+        let plain = config.links.is_empty()
+            && !d.fifo
+            && d.capacity.is_none()
+            && d.duplicate <= 0.0
+            && priorities.is_none();
         Network {
             draws: MessageDraws::new(key, node_count),
+            priorities: priorities
+                .map(|(pct, seed)| Box::new(Priorities::new(pct, seed, node_count))),
             plain,
             config,
             partitions: Partitions::new(node_count),
@@ -148,6 +164,10 @@ impl Network {
     /// [`Network::route`] past the partition check, for links with per-link settings or state.
     #[inline(never)]
     fn route_link(&mut self, from: NodeId, to: NodeId, now: SimTime, mut rng: MessageRng) -> Route {
+        let rank = self
+            .priorities
+            .as_deref_mut()
+            .map(|p| (p.rank(from, to, now), p.bands()));
         let link = self.link_config(from, to);
         let (fifo, capacity) = (link.fifo, link.capacity);
         let (lost, copied) = rng.fate(link.drop, link.duplicate);
@@ -160,8 +180,12 @@ impl Network {
         if lost {
             return Route::Dropped(DropReason::Loss);
         }
-        let at = now + link.latency.sample(rng.latency());
-        let copy_at = copied.then(|| now + link.latency.sample(rng.latency()));
+        let mut latency = || match rank {
+            None => link.latency.sample(rng.latency()),
+            Some((rank, bands)) => link.latency.sample_ranked(rank, bands, rng.latency()),
+        };
+        let at = now + latency();
+        let copy_at = copied.then(|| now + latency());
         let at = self.hold_for_clog(from, to, at);
         let copy_at = copy_at.map(|c| self.hold_for_clog(from, to, c));
         if !fifo && capacity.is_none() {

@@ -50,6 +50,7 @@ impl Scenario {
             seed: 0,
             duration: SimDuration::from_secs(10),
             network: NetworkConfig::default(),
+            pct: None,
             faults: Vec::new(),
             triggers: Vec::new(),
             checks: Vec::new(),

@@ -64,6 +64,8 @@ pub struct Scenario {
     pub seed: u64,
     pub duration: SimDuration,
     pub network: NetworkConfig,
+    /// PCT-style delivery priorities (`network.pct`), if any.
+    pub pct: Option<crate::net::Pct>,
     pub faults: Vec<TimedFault>,
     /// Faults fired by events of the run (`faults:` entries with `on:`).
     pub triggers: Vec<crate::faults::TriggeredFault>,
@@ -317,6 +319,7 @@ fn build(
         seed: f.seed,
         duration: f.duration.0,
         network: network_config(&f.network, &id),
+        pct: f.network.pct.map(|p| p.0),
         faults,
         triggers: f.faults.1.iter().map(|t| t.to_triggered(&id)).collect(),
         eventually,

@@ -187,6 +187,9 @@ fn build<P: Protocol>(
     if let Some(sink) = options.trace {
         builder = builder.trace_sink(sink);
     }
+    if let Some(pct) = scenario.pct {
+        builder = builder.pct(pct);
+    }
     if let Some(workload) = &scenario.workload {
         builder = builder.workload(workload.clone());
     }

@@ -311,6 +311,35 @@ pub struct NetworkSpec {
     pub capacity: Option<Capacity>,
     #[serde(default)]
     pub links: LinkList,
+    pub pct: Option<PctSpec>,
+}
+
+/// `pct: { depth: D, over: T }`: PCT-style delivery priorities ([`crate::net::Pct`]);
+/// `over` defaults to the run's duration.
+#[derive(Debug, Clone, Copy)]
+pub struct PctSpec(pub crate::net::Pct);
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PctFields {
+    depth: u32,
+    over: Option<SimDuration>,
+}
+
+impl<'de> Deserialize<'de> for PctSpec {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        map_then(d, "pct settings such as { depth: 3 }", |f: PctFields| {
+            let run = inspect(|c| c.duration_ns).map(SimDuration);
+            let span = f.over.or(run).unwrap_or(SimDuration::from_secs(10));
+            let pct = crate::net::Pct {
+                depth: f.depth,
+                span,
+            };
+            let nodes = inspect(|c| c.nodes.len()).unwrap_or(0);
+            pct.validate(u32::try_from(nodes).unwrap_or(u32::MAX))?;
+            Ok(PctSpec(pct))
+        })
+    }
 }
 
 /// Most messages in flight on a link; at least 1.

@@ -110,6 +110,12 @@ fn network(s: &Scenario) -> Value {
     if !links.is_empty() {
         put(&mut m, "links", Value::Sequence(links));
     }
+    if let Some(pct) = &s.pct {
+        let mut one = Mapping::new();
+        put(&mut one, "depth", u64::from(pct.depth));
+        put(&mut one, "over", pct.span.to_string());
+        put(&mut m, "pct", Value::Mapping(one));
+    }
     Value::Mapping(m)
 }
 

@@ -90,6 +90,25 @@ fn every_triggered_fault_naming_its_node_round_trips() {
 }
 
 #[test]
+fn pct_priorities_round_trip_and_default_to_the_run() {
+    let s = parse(
+        &format!("{BASE}network: {{ pct: {{ depth: 3 }} }}\n"),
+        "p.yaml",
+    )
+    .unwrap();
+    let pct = s.pct.expect("pct settings");
+    assert_eq!((pct.depth, pct.span), (3, SimDuration::from_secs(5)));
+    assert_eq!(again(&s).pct, s.pct);
+    let over = parse(
+        &format!("{BASE}network: {{ pct: {{ depth: 2, over: 1s }} }}\n"),
+        "p.yaml",
+    )
+    .unwrap();
+    assert_eq!(over.pct.map(|p| p.span), Some(SimDuration::from_secs(1)));
+    assert_eq!(again(&over).pct, over.pct);
+}
+
+#[test]
 fn latencies_and_links_round_trip() {
     let net = "network:
   latency: { mix: [{ weight: 0.99, latency: { normal: { mean: 3ms, std: 1ms } } },
