@@ -11,7 +11,7 @@ schedule drawn from each seed: partitions, crashes, pauses, clogs and clock skew
 on or off and at its own rate, over the first 70 % of the run (and of the clients' window),
 plus faults triggered by the protocol's own messages and notes, learnt from one calm run
 first (`fuzz: { schedule: classic }` in the file draws the older one-at-a-time schedule).
-`--strategy pct` also orders each seed's deliveries by node priorities drawn from the seed
+`--strategy pct` also orders each seed's deliveries by link priorities drawn from the seed
 (PCT-style, depth 1-3); the failure file keeps them as `network: { pct: ... }`.
 Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
 Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
@@ -67,7 +67,7 @@ pub(super) struct FuzzArgs {
     #[arg(long)]
     resume: bool,
     /// How to search: `random` runs each seed's own draws; `pct` also orders deliveries
-    /// PCT-style, by node priorities drawn from the seed that change at 0-2 random points.
+    /// PCT-style, by link priorities drawn from the seed that change at 0-2 random points.
     #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
     strategy: StrategyArg,
     /// Also write the result as JUnit XML to FILE: one test case per seed.

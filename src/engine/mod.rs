@@ -208,9 +208,10 @@ impl SimBuilder {
         self
     }
 
-    /// Orders deliveries PCT-style: each node gets a priority drawn from the seed, a
-    /// message's latency falls in its sender's slice of the link's range, and at
-    /// `depth - 1` random points the highest node drops to the lowest (see [`Pct`]).
+    /// Orders deliveries PCT-style: each receiver ranks its incoming links by an order drawn
+    /// from the seed, a message's latency falls in its link's slice of the latency range,
+    /// and at `depth - 1` random points each receiver's highest link drops to the lowest
+    /// (see [`Pct`]).
     pub fn pct(mut self, pct: Pct) -> Self {
         self.pct = Some(pct);
         self
