@@ -23,6 +23,7 @@
 //! cargo bench --bench bugfind -- --correct 10000        # false alarms of correct scenarios
 //! cargo bench --bench bugfind -- --shrink 5 1000        # the first 5 failures of each, shrunk
 //! cargo bench --bench bugfind -- --strategy pct         # seeds of `fuzz --strategy pct`
+//! cargo bench --bench bugfind -- --strategy coverage    # coverage-guided, candidate by candidate
 //! cargo bench --bench bugfind -- --calm --strategy pct  # no faults: orderings alone
 //! ```
 //!
@@ -38,7 +39,8 @@
 //! Scenarios run on two threads, one scenario a thread at a time; the seed found does not
 //! depend on that, the wall time does.
 
-use faultline::explore::case::{Strategy, check, seed_scenario, strategy_scenario};
+use faultline::explore::case::{SeedOutcome, Strategy, check, seed_scenario, strategy_scenario};
+use faultline::explore::coverage::{CoverageSearch, check_covered};
 use faultline::scenario::{ExpectSpec, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -69,9 +71,10 @@ fn main() {
     let shrink_count: Option<usize> =
         value("--shrink").map(|k| k.parse().expect("--shrink K: a count of failures"));
     let strategy = match value("--strategy").as_deref() {
-        None | Some("random") => Strategy::Random,
-        Some("pct") => Strategy::Pct,
-        Some(other) => panic!("--strategy {other}: random or pct"),
+        None | Some("random") => Search::Seeds(Strategy::Random),
+        Some("pct") => Search::Seeds(Strategy::Pct),
+        Some("coverage") => Search::Coverage,
+        Some(other) => panic!("--strategy {other}: random, pct or coverage"),
     };
     let all: Vec<String> = std::env::args().skip(1).collect();
     let valued = |i: usize| i > 0 && ["--shrink", "--strategy"].contains(&all[i - 1].as_str());
@@ -154,7 +157,7 @@ fn unscripted(file: &Path, correct: bool, classic: bool, calm: bool) -> Option<S
 }
 
 /// Runs seeds from 0 until the expected property fails (all of them, with `correct`).
-fn hunt(base: &Scenario, seeds: u64, correct: bool, strategy: Strategy) -> Row {
+fn hunt(base: &Scenario, seeds: u64, correct: bool, search: Search) -> Row {
     #[allow(clippy::disallowed_methods)] // wall time is what a benchmark measures
     let started = Instant::now();
     let expected = match &base.expect {
@@ -165,9 +168,22 @@ fn hunt(base: &Scenario, seeds: u64, correct: bool, strategy: Strategy) -> Row {
         name: base.name.clone(),
         ..Row::default()
     };
+    let mut corpus = CoverageSearch::new(base.clone());
     for seed in 0..seeds {
         row.seeds_run += 1;
-        let Some(finding) = check(&strategy_scenario(base, seed, strategy)) else {
+        let found = match search {
+            Search::Seeds(strategy) => check(&strategy_scenario(base, seed, strategy)),
+            Search::Coverage => {
+                let candidate = corpus.candidate(seed);
+                let (outcome, features) = check_covered(&candidate);
+                corpus.observe(candidate, &features);
+                match outcome {
+                    SeedOutcome::Failed(finding) => Some(finding),
+                    SeedOutcome::Passed | SeedOutcome::TimedOut => None,
+                }
+            }
+        };
+        let Some(finding) = found else {
             continue;
         };
         if !correct && expected.as_ref().is_none_or(|p| *p == finding.property) {
@@ -224,6 +240,14 @@ fn print_false_alarms(rows: &[Row]) {
         "\n{alarms} false alarms in {seeds} seeds of {} scenarios",
         rows.len()
     );
+}
+
+/// How each scenario is searched: seed by seed, or coverage-guided
+/// ([`faultline::explore::coverage`]), where each candidate depends on the runs before it.
+#[derive(Clone, Copy)]
+enum Search {
+    Seeds(Strategy),
+    Coverage,
 }
 
 /// What shrinking left of one scenario's failures, summed over them.

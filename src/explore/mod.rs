@@ -2,6 +2,7 @@
 //! and shrinking what they find.
 
 pub mod case;
+pub mod coverage;
 pub mod fuzz;
 pub mod merge;
 pub mod probe;
