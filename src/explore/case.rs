@@ -125,7 +125,12 @@ pub fn check_by(s: &Scenario, deadline: Option<std::time::Instant>) -> SeedOutco
         deadline,
         ..RunOptions::default()
     };
-    let finding = match run(s, options) {
+    outcome(run(s, options))
+}
+
+/// How a seed's run ended, from what [`run`] returned.
+pub(crate) fn outcome(result: Result<crate::scenario::RunReport, RunError>) -> SeedOutcome {
+    let finding = match result {
         Ok(r) if r.expectation_met => return SeedOutcome::Passed,
         Ok(r) => match (r.violations.first(), &r.limit) {
             (Some(v), _) => Finding {

@@ -14,11 +14,11 @@
 //! the bug-finding benchmark (`cargo bench --bench bugfind -- --strategy coverage`), not yet
 //! by `faultline fuzz`, whose seeds run in parallel and by shard.
 
-use super::case::{Finding, SeedOutcome, seed_scenario};
+use super::case::{SeedOutcome, seed_scenario};
 use crate::faults::trigger::message_kind;
 use crate::faults::trigger_draw::note_pattern;
 use crate::rng::keyed;
-use crate::scenario::{RunError, RunOptions, Scenario, run};
+use crate::scenario::{RunOptions, Scenario, run};
 use crate::trace::{TraceEvent, TraceKind, TraceSink};
 use rand::Rng;
 use std::cell::RefCell;
@@ -85,33 +85,7 @@ pub fn check_covered(s: &Scenario) -> (SeedOutcome, BTreeSet<u64>) {
         trace: Some(Box::new(Listener(tally.clone()))),
         ..RunOptions::default()
     };
-    let outcome = match run(s, options) {
-        Ok(r) if r.expectation_met => SeedOutcome::Passed,
-        Ok(r) => SeedOutcome::Failed(match r.violations.first() {
-            Some(v) => Finding {
-                property: v.property.to_string(),
-                message: format!("{} violated at {}", v.property, v.time),
-            },
-            None => Finding {
-                property: if r.limit.is_some() {
-                    "limit"
-                } else {
-                    "unknown"
-                }
-                .into(),
-                message: r.limit.clone().unwrap_or_default(),
-            },
-        }),
-        Err(RunError::TimedOut { .. }) => SeedOutcome::TimedOut,
-        Err(e @ RunError::Panic { .. }) => SeedOutcome::Failed(Finding {
-            property: "panic".into(),
-            message: e.to_string(),
-        }),
-        Err(e) => SeedOutcome::Failed(Finding {
-            property: "error".into(),
-            message: e.to_string(),
-        }),
-    };
+    let outcome = super::case::outcome(run(s, options));
     let tally = tally.borrow();
     let mut features: BTreeSet<u64> = tally
         .counts
