@@ -86,7 +86,9 @@
 //! ## Randomness
 //!
 //! All randomness flows from the run's seed through separate ChaCha streams (see [`rng`]), so
-//! a run never depends on the machine, the wall clock or hash-map order.
+//! a run never depends on the machine, the wall clock or hash-map order. Each message, and
+//! each client operation, draws from a small generator of its own keyed by its sender and
+//! number (its client and number): a fault changes the draws of what it touches and no other.
 //!
 //! A node draws from its own stream: [`Ctx::random_duration`] for timeouts,
 //! [`Ctx::random_bool`] for chances, [`Ctx::random_peer`], and [`Ctx::rng`] for anything else,
