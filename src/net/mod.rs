@@ -86,7 +86,7 @@ pub(crate) struct Network {
     links: BTreeMap<(NodeId, NodeId), LinkState>,
     /// Every message's random numbers.
     draws: MessageDraws,
-    /// PCT-style priorities of the senders, when the run has them.
+    /// PCT-style priorities of the links into each node, when the run has them.
     priorities: Option<Box<Priorities>>,
     /// Every link is the default one, which keeps no per-link state (neither FIFO nor
     /// capacity-bound) and never duplicates: routing takes the short path.
