@@ -101,25 +101,31 @@ fn main() {
         shrink_table(&bases, seeds, k);
         return;
     }
-    let rows = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..THREADS {
-            scope.spawn(|| {
-                while let Some(base) = bases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let row = hunt(base, seeds, correct, strategy);
-                    rows.lock().expect("no worker panics").push(row);
-                }
-            });
-        }
-    });
-    let mut rows = rows.into_inner().expect("no worker panics");
+    let mut rows = on_threads(&bases, |base| hunt(base, seeds, correct, strategy));
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     if correct {
         print_false_alarms(&rows);
     } else {
         print_table(&rows, seeds);
     }
+}
+
+/// `work` on every scenario, on [`THREADS`] threads, one scenario a thread at a time; the
+/// results in the order they finished.
+fn on_threads<R: Send>(bases: &[Scenario], work: impl Fn(&Scenario) -> R + Sync) -> Vec<R> {
+    let rows = Mutex::new(Vec::new());
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..THREADS {
+            scope.spawn(|| {
+                while let Some(base) = bases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let row = work(base);
+                    rows.lock().expect("no worker panics").push(row);
+                }
+            });
+        }
+    });
+    rows.into_inner().expect("no worker panics")
 }
 
 /// The scenario files under `dir`, sorted.
@@ -267,20 +273,8 @@ struct Shrunk {
 fn shrink_table(bases: &[Scenario], seeds: u64, k: usize) {
     let dir = std::env::temp_dir().join(format!("faultline-bugfind-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a scratch directory");
-    let rows = Mutex::new(Vec::new());
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..THREADS {
-            scope.spawn(|| {
-                while let Some(base) = bases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    let row = shrink_failures(base, seeds, k, &dir);
-                    rows.lock().expect("no worker panics").push(row);
-                }
-            });
-        }
-    });
+    let mut rows = on_threads(bases, |base| shrink_failures(base, seeds, k, &dir));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut rows = rows.into_inner().expect("no worker panics");
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     println!(
         "| bug scenario | failures | faults before → after | events after | duration after (s) | lossy after |"

@@ -15,15 +15,12 @@
 //! by `faultline fuzz`, whose seeds run in parallel and by shard.
 
 use super::case::{SeedOutcome, seed_scenario};
-use crate::faults::trigger::message_kind;
-use crate::faults::trigger_draw::note_pattern;
+use super::probe::{Activity, Listener};
 use crate::rng::keyed;
 use crate::scenario::{RunOptions, Scenario, run};
-use crate::trace::{TraceEvent, TraceKind, TraceSink};
 use rand::Rng;
 use std::cell::RefCell;
 use std::collections::BTreeSet;
-use std::fmt;
 use std::hash::Hash;
 use std::rc::Rc;
 
@@ -33,40 +30,6 @@ pub const FEATURES_MAX: usize = 4096;
 pub const CORPUS_MAX: usize = 1024;
 /// Keys the choice of candidate apart from every other draw of a seed.
 const COVERAGE_KEY: u64 = 0x636f_7665_7261_6765;
-
-#[derive(Default)]
-struct Tally {
-    counts: std::collections::BTreeMap<(u8, String), u32>,
-    writers: BTreeSet<(u32, String)>,
-    kind: String,
-}
-
-struct Listener(Rc<RefCell<Tally>>);
-
-impl TraceSink for Listener {
-    fn record(&mut self, event: &TraceEvent, _hash: u64, detail: Option<&dyn fmt::Debug>) {
-        let Some(detail) = detail else { return };
-        let mut tally = self.0.borrow_mut();
-        let tally = &mut *tally;
-        match event.kind {
-            TraceKind::Send { .. } => {
-                message_kind(&detail, &mut tally.kind);
-                let kind = tally.kind.clone();
-                *tally.counts.entry((0, kind)).or_default() += 1;
-            }
-            TraceKind::Note => {
-                let text = format!("{detail:?}");
-                if let Some(pattern) = note_pattern(&text) {
-                    *tally.counts.entry((1, pattern.to_string())).or_default() += 1;
-                    if tally.writers.len() < FEATURES_MAX {
-                        tally.writers.insert((event.node.0, pattern.to_string()));
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
 
 /// The bucket of a count: 1, 2, 3, 4-7, 8-15, and so on by powers of two.
 fn bucket(n: u32) -> u32 {
@@ -80,19 +43,24 @@ fn feature(part: impl Hash) -> u64 {
 
 /// Runs `s` as [`super::case::check_by`] does, and returns what its protocol did as well.
 pub fn check_covered(s: &Scenario) -> (SeedOutcome, BTreeSet<u64>) {
-    let tally = Rc::new(RefCell::new(Tally::default()));
+    let tally = Rc::new(RefCell::new(Activity::default()));
     let options = RunOptions {
         trace: Some(Box::new(Listener(tally.clone()))),
         ..RunOptions::default()
     };
     let outcome = super::case::outcome(run(s, options));
     let tally = tally.borrow();
-    let mut features: BTreeSet<u64> = tally
-        .counts
-        .iter()
-        .map(|((what, word), &n)| feature((what, word, bucket(n))))
-        .collect();
-    features.extend(tally.writers.iter().map(|w| feature((2u8, w))));
+    let mut features = BTreeSet::new();
+    for (what, counts) in [(0u8, &tally.sent), (1, &tally.notes)] {
+        features.extend(
+            counts
+                .iter()
+                .map(|(word, &n)| feature((what, word, bucket(n)))),
+        );
+    }
+    for (node, patterns) in &tally.writers {
+        features.extend(patterns.iter().map(|p| feature((2u8, node, p))));
+    }
     (outcome, features.into_iter().take(FEATURES_MAX).collect())
 }
 

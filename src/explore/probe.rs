@@ -7,18 +7,23 @@ use crate::faults::trigger_draw::{Vocabulary, WORDS_MAX, note_pattern};
 use crate::scenario::{RunOptions, Scenario, run};
 use crate::trace::{TraceEvent, TraceKind, TraceSink};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::rc::Rc;
 
+/// What a run's protocol did: each kind of message sent and each pattern of note written,
+/// with how often, and the patterns each node wrote. At most [`WORDS_MAX`] kinds, patterns,
+/// and patterns a node (the first seen).
 #[derive(Default)]
-struct Counts {
-    sent: BTreeMap<String, u32>,
-    notes: BTreeMap<String, u32>,
+pub(super) struct Activity {
+    pub(super) sent: BTreeMap<String, u32>,
+    pub(super) notes: BTreeMap<String, u32>,
+    pub(super) writers: BTreeMap<u32, BTreeSet<String>>,
     kind: String,
 }
 
-struct Listener(Rc<RefCell<Counts>>);
+/// A trace sink that tallies a run's [`Activity`] into the shared cell.
+pub(super) struct Listener(pub(super) Rc<RefCell<Activity>>);
 
 impl TraceSink for Listener {
     fn record(&mut self, event: &TraceEvent, _hash: u64, detail: Option<&dyn fmt::Debug>) {
@@ -34,6 +39,10 @@ impl TraceSink for Listener {
                 let text = format!("{detail:?}");
                 if let Some(pattern) = note_pattern(&text) {
                     count(&mut counts.notes, pattern);
+                    let mine = counts.writers.entry(event.node.0).or_default();
+                    if mine.len() < WORDS_MAX && !mine.contains(pattern) {
+                        mine.insert(pattern.to_string());
+                    }
                 }
             }
             _ => {}
@@ -55,7 +64,7 @@ fn count(map: &mut BTreeMap<String, u32>, word: &str) {
 
 /// What one run of `s`, as written, sent and noted.
 pub fn vocabulary(s: &Scenario) -> Vocabulary {
-    let counts = Rc::new(RefCell::new(Counts::default()));
+    let counts = Rc::new(RefCell::new(Activity::default()));
     let options = RunOptions {
         trace: Some(Box::new(Listener(counts.clone()))),
         ..RunOptions::default()
