@@ -200,3 +200,54 @@ fn triggers_write_back_as_they_were_read() {
     assert!(run.contains("FAIL election_safety"), "{run}");
     assert!(Path::new(&out).exists());
 }
+
+/// Raft's Figure 8 bug needs a fault at three leader changes in a row; with its scripted
+/// faults removed, `fuzz` finds it by a chase ([`faultline::faults::chase`]): seed 274 hits
+/// the node that notes "leader of term" on successive notes.
+#[test]
+fn fuzz_finds_raft_figure_8_by_chasing_leaders_and_the_failure_replays() {
+    let d = dir("chase");
+    let source = std::fs::read_to_string("scenarios/raft-figure8-bug.yaml").unwrap();
+    let (head, rest) = source.split_once("faults:\n").expect("scripted faults");
+    let tail = &rest[rest.find("expect:").expect("an expectation")..];
+    let file = d.join("figure8.yaml");
+    std::fs::write(&file, format!("{head}{tail}")).unwrap();
+    let out = d.join("out");
+    let args = ["--out", out.to_str().unwrap(), "--format", "json"];
+    let (text, code) = stdout(
+        &[
+            &["fuzz", file.to_str().unwrap(), "--seeds", "270..280"],
+            &args[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, Some(1), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    let failures = report["failures"].as_array().expect("failures");
+    let seeds: Vec<(u64, &str)> = failures
+        .iter()
+        .map(|f| (f["seed"].as_u64().unwrap(), f["property"].as_str().unwrap()))
+        .collect();
+    assert_eq!(seeds, [(274, "leader_completeness")], "{text}");
+    let failure = out.join("leader_completeness").join("seed-274.yaml");
+    let written = std::fs::read_to_string(&failure).expect("the failure file");
+    assert!(
+        written.matches("note: leader of term").count() >= 6,
+        "{written}"
+    );
+    for turn in ["nth: 2", "nth: 3"] {
+        assert!(
+            written.contains(turn),
+            "no fault on the {turn} note: {written}"
+        );
+    }
+    assert!(
+        !written.contains("- at: "),
+        "a chase draws no timed fault: {written}"
+    );
+    let (replay, code) = stdout(&["run", failure.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{replay}");
+    assert!(replay.contains("FAIL leader_completeness"), "{replay}");
+    let (again, _) = stdout(&["run", failure.to_str().unwrap()]);
+    assert_eq!(trace_hash(&replay), trace_hash(&again));
+}

@@ -66,7 +66,17 @@ impl Draw {
             if let Some(first) = phase.iter().map(|f| f.at).min() {
                 config.until = SimTime(config.until.0.min(first.0));
             }
-            *faults = random_schedule(seed, nodes, &config);
+            // A chase's cuts are healed node by node; a timed heal of everything would end
+            // them early, so a seed that chases draws no timed faults.
+            let chasing = config
+                .vocabulary
+                .as_ref()
+                .is_some_and(|v| super::chase::chases(seed, nodes, &config, v));
+            *faults = if chasing {
+                Vec::new()
+            } else {
+                random_schedule(seed, nodes, &config)
+            };
             faults.extend(phase);
         }
         if let Some(nemesis) = &self.nemesis {
@@ -87,10 +97,14 @@ impl Draw {
 
 impl Draw {
     /// Seed `seed`'s triggered faults for `nodes` nodes: those a swarm schedule with a
-    /// vocabulary draws ([`super::trigger_draw::draw`]), none otherwise.
+    /// vocabulary draws: a chase ([`super::chase::draw`]) when the seed chases, else
+    /// [`super::trigger_draw::draw`]'s; none otherwise.
     pub fn triggers(&self, seed: u64, nodes: u32) -> Vec<super::TriggeredFault> {
         match &self.random {
             Some(config) if config.swarm => match &config.vocabulary {
+                Some(v) if super::chase::chases(seed, nodes, config, v) => {
+                    super::chase::draw(seed, nodes, config, v)
+                }
                 Some(v) => super::trigger_draw::draw(seed, nodes, config, v),
                 None => Vec::new(),
             },
@@ -141,6 +155,37 @@ mod tests {
         assert!(!drawn.is_empty());
         assert!(drawn.iter().all(|f| f.at <= phase.at), "ends by the phase");
         assert!(!drawn.contains(&at(100, Fault::Crash(NodeId(1)))));
+    }
+
+    #[test]
+    fn a_seed_that_chases_draws_no_timed_faults_and_no_other_triggers() {
+        use crate::faults::{chase, trigger_draw::Vocabulary};
+        let vocabulary = Vocabulary {
+            sent: vec![("Append".into(), 400)],
+            notes: vec![("leader of term".into(), 1)],
+        };
+        let mut config = RandomFaults::fuzz(SimDuration::from_secs(5));
+        config.vocabulary = Some(vocabulary.clone());
+        let draw = Draw {
+            random: Some(config.clone()),
+            ..Draw::default()
+        };
+        let mut chased = 0;
+        for seed in 0..100 {
+            let mut faults = Vec::new();
+            draw.apply(seed, 5, &mut faults, &mut NetworkConfig::default());
+            let triggers = draw.triggers(seed, 5);
+            if chase::chases(seed, 5, &config, &vocabulary) {
+                chased += 1;
+                assert!(faults.is_empty(), "seed {seed} chases and has {faults:?}");
+                assert_eq!(triggers, chase::draw(seed, 5, &config, &vocabulary));
+                assert!(!triggers.is_empty());
+            } else {
+                assert_eq!(faults, random_schedule(seed, 5, &config));
+                assert!(chase::draw(seed, 5, &config, &vocabulary).is_empty());
+            }
+        }
+        assert!((15..=45).contains(&chased), "{chased} of 100 seeds chase");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Whether written by hand in a scenario or drawn by a generator, a fault schedule is always
 //! this same list, so any run can be written out, replayed and shrunk.
 
+pub mod chase;
 mod draw;
 pub mod nemesis;
 pub mod random;

@@ -137,7 +137,7 @@ fn episode(
 /// The event's node and up to `(nodes - 1) / 2 - 1` others drawn now: a minority to cut off
 /// together (the rest form the other side). A drawn node that turns out to be the event's
 /// node is merged into it when the fault fires ([`Fault::for_node`]).
-fn minority_with_event_node(rng: &mut SimRng, nodes: u32) -> Vec<super::NodeId> {
+pub(super) fn minority_with_event_node(rng: &mut SimRng, nodes: u32) -> Vec<super::NodeId> {
     let size = rng.random_range(1..=((nodes.saturating_sub(1)) / 2).max(1));
     let mut group = vec![TRIGGER_NODE];
     for _ in 1..size {
