@@ -23,7 +23,7 @@
 //! cargo bench --bench bugfind -- --correct 10000        # false alarms of correct scenarios
 //! cargo bench --bench bugfind -- --shrink 5 1000        # the first 5 failures of each, shrunk
 //! cargo bench --bench bugfind -- --strategy pct         # seeds of `fuzz --strategy pct`
-//! cargo bench --bench bugfind -- --strategy coverage    # coverage-guided, candidate by candidate
+//! cargo bench --bench bugfind -- --strategy coverage    # coverage-guided, as `fuzz --strategy coverage`
 //! cargo bench --bench bugfind -- --calm --strategy pct  # no faults: orderings alone
 //! ```
 //!
@@ -40,7 +40,7 @@
 //! depend on that, the wall time does.
 
 use faultline::explore::case::{SeedOutcome, Strategy, check, seed_scenario, strategy_scenario};
-use faultline::explore::coverage::{CoverageSearch, check_covered};
+use faultline::explore::coverage::{BATCH, CoverageSearch, check_covered};
 use faultline::scenario::{ExpectSpec, Scenario};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -175,13 +175,20 @@ fn hunt(base: &Scenario, seeds: u64, correct: bool, search: Search) -> Row {
         ..Row::default()
     };
     let mut corpus = CoverageSearch::new(base.clone());
+    let mut batch = Vec::new();
     for seed in 0..seeds {
         row.seeds_run += 1;
         let found = match search {
             Search::Seeds(strategy) => check(&strategy_scenario(base, seed, strategy)),
             Search::Coverage => {
-                let candidate = corpus.candidate(seed);
-                let (outcome, features) = check_covered(&candidate);
+                // In batches, as `faultline fuzz --strategy coverage` draws them.
+                let at = (seed % BATCH as u64) as usize;
+                if at == 0 {
+                    let ids: Vec<u64> = (seed..seeds.min(seed + BATCH as u64)).collect();
+                    batch = corpus.batch(&ids);
+                }
+                let candidate = batch[at].clone();
+                let (outcome, features) = check_covered(&candidate, None);
                 corpus.observe(candidate, &features);
                 match outcome {
                     SeedOutcome::Failed(finding) => Some(finding),

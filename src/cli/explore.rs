@@ -10,9 +10,15 @@ limit or protocol panic fails the seed. A scenario with no scripted faults gets 
 schedule drawn from each seed: partitions, crashes, pauses, clogs and clock skew, each kind
 on or off and at its own rate, over the first 70 % of the run (and of the clients' window),
 plus faults triggered by the protocol's own messages and notes, learnt from one calm run
-first (`fuzz: { schedule: classic }` in the file draws the older one-at-a-time schedule).
+first; about three seeds in ten instead chase one of its notes, cutting off each node that
+writes it in turn, with no timed faults (`fuzz: { schedule: classic }` in the file draws the older one-at-a-time schedule).
 `--strategy pct` also orders each seed's deliveries by link priorities drawn from the seed
 (PCT-style, depth 1-3); the failure file keeps them as `network: { pct: ... }`.
+`--strategy coverage` keeps the runs that show new protocol activity (message kinds, note
+patterns, their counts) and runs some candidates as such a run with its timed faults, its
+triggered faults or its seed swapped for the seed's own; candidates run in batches of 64,
+so the result does not depend on --jobs, but it cannot take --shard or --resume. Its
+failures are written as OUT/<property>/candidate-<N>.yaml.
 Each failure is written at once as OUT/<property>/seed-<N>.yaml; `faultline run` replays it.
 Each finished seed is appended to OUT/progress: after a kill, the same command with --resume
 runs only the seeds not finished and reports all failures, earlier ones included.
@@ -30,6 +36,7 @@ Examples:
   faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --shard 0/4 --out ci-fuzz
   faultline fuzz scenarios/echo-loss.yaml --time-budget 60s --stop-after 1 --format json
   faultline fuzz scenarios/paxos-agreement.yaml --count 1000 --strategy pct
+  faultline fuzz scenarios/raft-elect-and-replicate.yaml --count 2000 --strategy coverage
   faultline fuzz scenarios/paxos-agreement.yaml --count 100000 --out ci-fuzz --resume --junit fuzz.xml";
 
 #[derive(clap::Args)]
@@ -67,7 +74,9 @@ pub(super) struct FuzzArgs {
     #[arg(long)]
     resume: bool,
     /// How to search: `random` runs each seed's own draws; `pct` also orders deliveries
-    /// PCT-style, by link priorities drawn from the seed that change at 0-2 random points.
+    /// PCT-style, by link priorities drawn from the seed that change at 0-2 random points;
+    /// `coverage` keeps runs that show new protocol activity and mutates them (not with
+    /// --shard or --resume).
     #[arg(long, value_enum, default_value_t = StrategyArg::Random)]
     strategy: StrategyArg,
     /// Also write the result as JUnit XML to FILE: one test case per seed.
@@ -82,6 +91,7 @@ pub(super) struct FuzzArgs {
 pub(super) enum StrategyArg {
     Random,
     Pct,
+    Coverage,
 }
 
 pub(super) const SHRINK_HELP: &str = "\
@@ -155,6 +165,7 @@ pub(super) fn fuzz(registry: &crate::Registry, args: &FuzzArgs) -> u8 {
         strategy: match args.strategy {
             StrategyArg::Random => explore::Strategy::Random,
             StrategyArg::Pct => explore::Strategy::Pct,
+            StrategyArg::Coverage => explore::Strategy::Coverage,
         },
     };
     let report = match explore::fuzz(&scenario, &options) {

@@ -72,6 +72,11 @@ pub enum Strategy {
     /// to [`PCT_DEPTH_FUZZ_MAX`] drawn from the seed, over the whole run; a scenario with a
     /// `pct:` of its own keeps it.
     Pct,
+    /// Coverage-guided ([`super::coverage`]): candidate `i` is seed `i`'s `Random` draw, or a
+    /// run that showed something new with one part swapped for seed `i`'s. Candidates depend
+    /// on the runs before them, so a sweep cannot be sharded or resumed
+    /// ([`super::guided`]); on its own, [`strategy_scenario`] gives the `Random` draw.
+    Coverage,
 }
 
 /// The deepest PCT ordering the `pct` strategy draws: most bugs that hang on an order hang
@@ -80,7 +85,8 @@ pub const PCT_DEPTH_FUZZ_MAX: u32 = 3;
 /// Keys the `pct` strategy's draw of a depth; fixed, since changing it changes every seed.
 const PCT_DEPTH_WORD: u64 = 3;
 
-/// What seed `seed` runs under `strategy`: [`seed_scenario`], then the strategy's part.
+/// What seed `seed` runs under `strategy`: [`seed_scenario`], then the strategy's part (none
+/// for `Random`, and for `Coverage`, whose candidates also depend on the runs before).
 pub fn strategy_scenario(base: &Scenario, seed: u64, strategy: Strategy) -> Scenario {
     let mut s = seed_scenario(base, seed);
     if strategy == Strategy::Pct && s.pct.is_none() {
@@ -170,6 +176,33 @@ pub fn write_finding(
     finding: &Finding,
     source: &str,
 ) -> std::io::Result<PathBuf> {
+    let found = format!("`faultline fuzz {source}` with seed {}", s.seed);
+    write_named(dir, s, finding, &format!("seed-{}", s.seed), &found)
+}
+
+/// Writes candidate `index` of a coverage-guided sweep as `DIR/<property>/candidate-<N>.yaml`,
+/// as [`write_finding`] writes a seed: two candidates may run the same seed.
+pub fn write_candidate(
+    dir: &Path,
+    s: &Scenario,
+    finding: &Finding,
+    source: &str,
+    index: u64,
+) -> std::io::Result<PathBuf> {
+    let found = format!(
+        "`faultline fuzz {source} --strategy coverage` as candidate {index} (seed {})",
+        s.seed
+    );
+    write_named(dir, s, finding, &format!("candidate-{index}"), &found)
+}
+
+fn write_named(
+    dir: &Path,
+    s: &Scenario,
+    finding: &Finding,
+    stem: &str,
+    found: &str,
+) -> std::io::Result<PathBuf> {
     let property: String = finding
         .property
         .chars()
@@ -183,26 +216,25 @@ pub fn write_finding(
         .collect();
     let sub = dir.join(property);
     std::fs::create_dir_all(&sub)?;
-    let path = sub.join(format!("seed-{}.yaml", s.seed));
+    let path = sub.join(format!("{stem}.yaml"));
     let header = format!(
-        "# Found by `faultline fuzz {source}` with seed {}: {}\n\
+        "# Found by {found}: {}\n\
          # Replay: faultline run {}\n",
-        s.seed,
         finding.message.replace('\n', " "),
         path.display()
     );
-    write_trace(&sub, s)?;
-    let tmp = sub.join(format!(".seed-{}.yaml.tmp", s.seed));
+    write_trace(&sub, s, stem)?;
+    let tmp = sub.join(format!(".{stem}.yaml.tmp"));
     std::fs::write(&tmp, format!("{header}{}", to_yaml(s)))?;
     std::fs::rename(&tmp, &path)?;
     Ok(path)
 }
 
-/// Runs the failing seed once more with a trace sink and writes `seed-<N>.trace.jsonl` beside
+/// Runs the failing seed once more with a trace sink and writes `<stem>.trace.jsonl` beside
 /// the scenario, atomically, before the scenario itself: a scenario file present means its
 /// trace is too. A run that panics still leaves the events up to the panic.
-fn write_trace(sub: &Path, s: &Scenario) -> std::io::Result<()> {
-    let tmp = sub.join(format!(".seed-{}.trace.jsonl.tmp", s.seed));
+fn write_trace(sub: &Path, s: &Scenario, stem: &str) -> std::io::Result<()> {
+    let tmp = sub.join(format!(".{stem}.trace.jsonl.tmp"));
     let file = std::fs::File::create(&tmp)?;
     let sink = crate::trace::JsonlSink::new(file, s.node_names.clone());
     let options = RunOptions {
@@ -211,7 +243,7 @@ fn write_trace(sub: &Path, s: &Scenario) -> std::io::Result<()> {
     };
     // The verdict is known already; only the trace it leaves is wanted.
     let _ = run(s, options);
-    std::fs::rename(&tmp, sub.join(format!("seed-{}.trace.jsonl", s.seed)))
+    std::fs::rename(&tmp, sub.join(format!("{stem}.trace.jsonl")))
 }
 
 #[cfg(test)]

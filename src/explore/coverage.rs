@@ -10,9 +10,12 @@
 //! child holds still has its repair, and a correct protocol meets no more than a random
 //! schedule would put to it.
 //!
-//! The search is sequential: candidate `i` depends on the runs before it, so it is offered by
-//! the bug-finding benchmark (`cargo bench --bench bugfind -- --strategy coverage`), not yet
-//! by `faultline fuzz`, whose seeds run in parallel and by shard.
+//! Candidate `i` depends on the runs before it. So that a sweep can still run candidates in
+//! parallel, and find the same whatever its number of threads, candidates come in batches of
+//! [`BATCH`]: a batch is drawn from the corpus as it stood when the batch began
+//! ([`CoverageSearch::batch`]), and its runs are observed in candidate order.
+//! `faultline fuzz --strategy coverage` ([`super::guided`]) and the bug-finding benchmark
+//! (`cargo bench --bench bugfind -- --strategy coverage`) both search this way.
 
 use super::case::{SeedOutcome, seed_scenario};
 use super::probe::{Activity, Listener};
@@ -28,6 +31,8 @@ use std::rc::Rc;
 pub const FEATURES_MAX: usize = 4096;
 /// Most corpus entries kept: the first ones that showed something new.
 pub const CORPUS_MAX: usize = 1024;
+/// Candidates drawn from one state of the corpus.
+pub const BATCH: usize = 64;
 /// Keys the choice of candidate apart from every other draw of a seed.
 const COVERAGE_KEY: u64 = 0x636f_7665_7261_6765;
 
@@ -41,11 +46,16 @@ fn feature(part: impl Hash) -> u64 {
     crate::trace::content_hash(&part)
 }
 
-/// Runs `s` as [`super::case::check_by`] does, and returns what its protocol did as well.
-pub fn check_covered(s: &Scenario) -> (SeedOutcome, BTreeSet<u64>) {
+/// Runs `s` as [`super::case::check_by`] does, stopped at `deadline` (wall clock) if it
+/// runs that long, and returns what its protocol did as well.
+pub fn check_covered(
+    s: &Scenario,
+    deadline: Option<std::time::Instant>,
+) -> (SeedOutcome, BTreeSet<u64>) {
     let tally = Rc::new(RefCell::new(Activity::default()));
     let options = RunOptions {
         trace: Some(Box::new(Listener(tally.clone()))),
+        deadline,
         ..RunOptions::default()
     };
     let outcome = super::case::outcome(run(s, options));
@@ -99,6 +109,12 @@ impl CoverageSearch {
         child
     }
 
+    /// Candidates `ids`, each as [`CoverageSearch::candidate`] draws it from the corpus as it
+    /// stands now: one batch.
+    pub fn batch(&self, ids: &[u64]) -> Vec<Scenario> {
+        ids.iter().map(|&i| self.candidate(i)).collect()
+    }
+
     /// Records what `candidate`'s run covered; it joins the corpus if that was new.
     pub fn observe(&mut self, candidate: Scenario, features: &BTreeSet<u64>) -> bool {
         let new = !features.is_subset(&self.seen);
@@ -131,7 +147,7 @@ mod tests {
     #[test]
     fn a_child_swaps_one_whole_part_and_candidates_repeat() {
         let mut search = CoverageSearch::new(base());
-        let (_, features) = check_covered(&search.candidate(0));
+        let (_, features) = check_covered(&search.candidate(0), None);
         assert!(
             !features.is_empty(),
             "an echo run sends and so covers something"

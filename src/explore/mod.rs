@@ -4,11 +4,13 @@
 pub mod case;
 pub mod coverage;
 pub mod fuzz;
+pub mod guided;
 pub mod merge;
 pub mod probe;
 pub(crate) mod reduce;
 pub mod seeds;
 pub mod shrink;
+pub mod summary;
 
 pub use case::{Finding, Strategy, draw, fuzz_faults, seed_scenario, strategy_scenario};
 pub use fuzz::{Failure, FuzzError, FuzzOptions, FuzzReport, fuzz};
