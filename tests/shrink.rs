@@ -98,6 +98,37 @@ fn shrinking_is_deterministic() {
     assert_eq!(texts[0], texts[1]);
 }
 
+/// The steps repeat until a round changes nothing, so what comes out cannot be shrunk again.
+#[test]
+fn a_shrunk_scenario_shrinks_no_further() {
+    let d = dir("fixpoint");
+    // A failure `fuzz` finds in broadcast's forget-on-restart bug once its faults are removed:
+    // one pass of the steps leaves faults that a second pass removes.
+    let source = std::fs::read_to_string("scenarios/broadcast-forget-bug.yaml").unwrap();
+    let (head, rest) = source.split_once("faults:\n").expect("scripted faults");
+    let tail = &rest[rest.find("expect:").expect("an expectation")..];
+    let bare = d.join("bare.yaml");
+    std::fs::write(&bare, format!("{head}{tail}")).unwrap();
+    let out = d.join("out");
+    let args = ["fuzz", bare.to_str().unwrap(), "--seeds", "0..1", "--out"];
+    let o = faultline(&[&args[..], &[out.to_str().unwrap()]].concat());
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let input = out.join("all_delivered").join("seed-0.yaml");
+    let (once, twice) = (d.join("once.yaml"), d.join("twice.yaml"));
+    for (from, to) in [(&input, &once), (&once, &twice)] {
+        let o = faultline(&["shrink", from.to_str().unwrap(), "-o", to.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{o:?}");
+    }
+    let body = |p: &PathBuf| -> Vec<String> {
+        let text = std::fs::read_to_string(p).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(body(&once), body(&twice));
+}
+
 #[test]
 fn a_passing_scenario_is_bad_input() {
     let d = dir("passing");

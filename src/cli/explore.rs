@@ -100,8 +100,8 @@ meet its `expect:`. The property that fails first (or `panic`, `limit`) is kept 
 the scenario is made smaller, in this order: delta debugging over the fault list (a liveness
 phase stays), a shorter `duration` (never before a goal's deadline), fewer workload clients, a
 lower rate and an earlier `until`, lower drop and duplicate probabilities, then fewer nodes
-(while no fault names the node removed). At most 2,000 candidate runs; the result is
-deterministic. The smaller scenario is written to OUT (default: FILE with `.min.yaml` instead
+(while no fault names the node removed); the steps repeat until a round changes nothing
+(at most 4 rounds). At most 2,000 candidate runs; the result is deterministic. The smaller scenario is written to OUT (default: FILE with `.min.yaml` instead
 of `.yaml`) with a comment saying what it was shrunk from.
 
 Exit codes:

@@ -1,5 +1,6 @@
 //! Shrinking a failing scenario: fewer faults, a shorter run, a lighter workload and a kinder
-//! network, and fewer nodes, as long as the same property still fails.
+//! network, and fewer nodes, as long as the same property still fails. The steps repeat until
+//! a round of them changes nothing, so a shrunk scenario shrinks no further.
 //!
 //! Every candidate is written with [`to_yaml`] and parsed back before it runs, so a candidate
 //! that would not make a valid file is never accepted, and the scenario written at the end is
@@ -26,6 +27,9 @@ pub const HALVINGS_MAX: usize = 16;
 pub const PROBABILITY_STEPS_MAX: usize = 8;
 /// Most nodes removed.
 pub const NODE_REMOVALS_MAX: usize = 16;
+/// Most rounds of all the steps: a later step (a shorter run, fewer nodes, a kinder network)
+/// can leave an earlier one (a fault, a node) more to remove.
+pub const ROUNDS_MAX: usize = 4;
 /// Lowest workload rate tried, in operations per second.
 pub const RATE_MIN_PER_S: f64 = 1.0;
 
@@ -367,12 +371,18 @@ pub fn shrink(original: &Scenario, file: &str, out: &Path) -> Result<ShrinkRepor
         current: start.clone(),
         last: first,
     };
-    s.faults();
-    s.triggers();
-    s.duration();
-    s.workload();
-    s.network();
-    s.nodes();
+    for _ in 0..ROUNDS_MAX {
+        let before_round = to_yaml(&s.current);
+        s.faults();
+        s.triggers();
+        s.duration();
+        s.workload();
+        s.network();
+        s.nodes();
+        if to_yaml(&s.current) == before_round || s.runs >= CANDIDATES_MAX {
+            break;
+        }
+    }
     let after = s.last.size(&s.current);
     let out_name = out.display().to_string();
     let header = format!(
