@@ -55,15 +55,17 @@ pub fn fuzz_coverage(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, 
     let started = Instant::now();
     let mut tally = Tally::default();
     for ids in planned.chunks(BATCH) {
-        if let Some(budget) = opts.time_budget
-            && started.elapsed() >= budget
-        {
-            tally.stop_reason = Some(format!("the time budget of {budget:?} ran out"));
+        if over_budget(opts, started) {
+            tally.stop_reason = Some(budget_ran_out(opts));
             break;
         }
         let candidates = search.batch(ids);
         let runs = run_batch(&candidates, opts, started);
-        for ((&i, candidate), (outcome, features)) in ids.iter().zip(candidates).zip(runs) {
+        for ((&i, candidate), run) in ids.iter().zip(candidates).zip(runs) {
+            let Some((outcome, features)) = run else {
+                tally.stop_reason = Some(budget_ran_out(opts));
+                break;
+            };
             match outcome {
                 SeedOutcome::TimedOut => {
                     tally.timeouts.push(i);
@@ -89,12 +91,21 @@ pub fn fuzz_coverage(base: &Scenario, opts: &FuzzOptions) -> Result<FuzzReport, 
     report(base, opts, planned.len(), tally, started)
 }
 
+fn over_budget(opts: &FuzzOptions, started: Instant) -> bool {
+    opts.time_budget
+        .is_some_and(|budget| started.elapsed() >= budget)
+}
+
+fn budget_ran_out(opts: &FuzzOptions) -> String {
+    let budget = opts.time_budget.unwrap_or_default();
+    format!("the time budget of {budget:?} ran out")
+}
+
+/// What one candidate's run did; `None` when the time budget ran out before it started.
+type Run = Option<(SeedOutcome, BTreeSet<u64>)>;
+
 /// Runs one batch on up to `opts.jobs` threads; the results in candidate order.
-fn run_batch(
-    candidates: &[Scenario],
-    opts: &FuzzOptions,
-    started: Instant,
-) -> Vec<(SeedOutcome, BTreeSet<u64>)> {
+fn run_batch(candidates: &[Scenario], opts: &FuzzOptions, started: Instant) -> Vec<Run> {
     let next = AtomicUsize::new(0);
     let jobs = opts
         .jobs
@@ -107,10 +118,12 @@ fn run_batch(
             let Some(c) = candidates.get(k) else {
                 return mine;
             };
-            mine.push((k, check_covered(c, seed_deadline(opts, started))));
+            let run = (!over_budget(opts, started))
+                .then(|| check_covered(c, seed_deadline(opts, started)));
+            mine.push((k, run));
         }
     };
-    let mut runs: Vec<(usize, (SeedOutcome, BTreeSet<u64>))> = std::thread::scope(|scope| {
+    let mut runs: Vec<(usize, Run)> = std::thread::scope(|scope| {
         let workers: Vec<_> = (0..jobs).map(|_| scope.spawn(work)).collect();
         workers
             .into_iter()
