@@ -13,6 +13,10 @@ Formats (detected from the content, or --format-in):
          :info ops stay pending forever, :nemesis ops are ignored
   etcd   Porcupine's etcd log (INFO  jepsen.util - 0 :invoke :read nil)
 
+In an EDN history, a :read that completed :ok with :value nil is read as Knossos reads it:
+a value nobody recorded, which matches any state (--nil-reads value reads it as nil). The
+report says which reading was used and how many reads it touched.
+
 Models:
   register, cas-register, kv   linearizability of a register, a CAS register, a map
   counter      add/read: every ok read lies within the possible sums of adds
@@ -31,6 +35,7 @@ Examples:
   faultline check-history etcd_002.log --model cas-register --format json
   faultline check-history c50-ok.txt --model kv --time-budget 10s
   faultline check-history counter.edn --model register --initial 0
+  faultline check-history memstress3-1.edn --model cas-register --initial 0 --nil-reads value
   faultline check-history adds.jsonl --model counter --format json";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -41,6 +46,15 @@ pub(super) enum HistoryModel {
     Counter,
     Set,
     UniqueIds,
+}
+
+/// `--nil-reads`: how an EDN history's ok reads of nil are read.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(super) enum NilReads {
+    /// A value nobody recorded: any state matches (Knossos's reading).
+    Unknown,
+    /// The value nil.
+    Value,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,25 +107,27 @@ pub(super) fn check_history(
     file: &Path,
     model: HistoryModel,
     initial: Option<&str>,
-    format_in: Option<HistoryFormat>,
+    (format_in, nil_reads): (Option<HistoryFormat>, Option<NilReads>),
     format: Format,
     time_budget: std::time::Duration,
 ) -> u8 {
-    use crate::history::Format as In;
-    use crate::linearizability::{self, ModelKind, Options, Verdict};
-    let format_in = format_in.map(|f| match f {
-        HistoryFormat::Jsonl => In::Jsonl,
-        HistoryFormat::Edn => In::Edn,
-        HistoryFormat::Etcd => In::Etcd,
-    });
     use crate::checkers::Kind;
+    use crate::linearizability::{self, ModelKind, Options, Verdict};
     let model = match model {
-        HistoryModel::Register => ModelKind::Register,
-        HistoryModel::CasRegister => ModelKind::CasRegister,
-        HistoryModel::Kv => ModelKind::Kv,
-        HistoryModel::Counter => return check_other(file, Kind::Counter, format_in, format),
-        HistoryModel::Set => return check_other(file, Kind::Set, format_in, format),
-        HistoryModel::UniqueIds => return check_other(file, Kind::UniqueIds, format_in, format),
+        HistoryModel::Counter => Err(Kind::Counter),
+        HistoryModel::Set => Err(Kind::Set),
+        HistoryModel::UniqueIds => Err(Kind::UniqueIds),
+        linearizable => Ok(linearizable),
+    };
+    let (h, reading) = match load_ops(file, format_in, nil_reads) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let model = match model {
+        Ok(HistoryModel::Register) => ModelKind::Register,
+        Ok(HistoryModel::CasRegister) => ModelKind::CasRegister,
+        Ok(_) => ModelKind::Kv,
+        Err(kind) => return check_other(file, kind, &h, reading, format),
     };
     let options = Options {
         model,
@@ -121,10 +137,6 @@ pub(super) fn check_history(
         threads: 0,
     };
     let name = file.display().to_string();
-    let h = match load_ops(file, format_in) {
-        Ok(h) => h,
-        Err(code) => return code,
-    };
     let r = match linearizability::check(&name, &h, &options) {
         Ok(r) => r,
         Err(e) => {
@@ -133,8 +145,8 @@ pub(super) fn check_history(
         }
     };
     let text = match format {
-        Format::Text => linearizability::render::text(&name, &h, &r, model),
-        Format::Json => format!("{}\n", linearizability::render::json(&h, &r, model)),
+        Format::Text => linearizability::render::text(&name, &h, &r, model) + &reading.text(),
+        Format::Json => reading.json(linearizability::render::json(&h, &r, model)),
     };
     let verdict = match r.verdict {
         Verdict::Linearizable => EXIT_OK,
@@ -148,16 +160,13 @@ pub(super) fn check_history(
 fn check_other(
     file: &Path,
     kind: crate::checkers::Kind,
-    format_in: Option<crate::history::Format>,
+    h: &crate::history::History,
+    reading: Reading,
     format: Format,
 ) -> u8 {
     use crate::checkers;
     let name = file.display().to_string();
-    let h = match load_ops(file, format_in) {
-        Ok(h) => h,
-        Err(code) => return code,
-    };
-    let outcome = match checkers::check(kind, &name, &h) {
+    let outcome = match checkers::check(kind, &name, h) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");
@@ -165,8 +174,8 @@ fn check_other(
         }
     };
     let text = match format {
-        Format::Text => checkers::text(&name, &outcome),
-        Format::Json => format!("{}\n", checkers::json(&outcome)),
+        Format::Text => checkers::text(&name, &outcome) + &reading.text(),
+        Format::Json => reading.json(checkers::json(&outcome)),
     };
     let verdict = if outcome.valid {
         EXIT_OK
@@ -176,16 +185,80 @@ fn check_other(
     super::out::finish(&text, verdict)
 }
 
-/// The history of `file`, refused when it holds no operation: every checker would call an
-/// empty history valid, which says nothing about the system that should have written it.
+/// How the ok reads of nil of an EDN history were read, for the report.
+#[derive(Clone, Copy)]
+enum Reading {
+    /// Not an EDN history.
+    NotEdn,
+    /// As unknown values; how many there were.
+    Unknown(usize),
+    /// As the value nil.
+    Value,
+}
+
+impl Reading {
+    fn text(self) -> String {
+        match self {
+            Reading::NotEdn => String::new(),
+            Reading::Unknown(1) => "nil reads  1 ok read of nil taken as a value nobody \
+                                    recorded, which matches any state, as Knossos reads it \
+                                    (--nil-reads value reads it as nil)\n"
+                .to_string(),
+            Reading::Unknown(n) => format!(
+                "nil reads  {n} ok reads of nil taken as values nobody recorded, which match \
+                 any state, as Knossos reads them (--nil-reads value reads them as nil)\n"
+            ),
+            Reading::Value => "nil reads  ok reads of nil read as the value nil (--nil-reads \
+                               value)\n"
+                .to_string(),
+        }
+    }
+
+    fn json(self, mut report: serde_json::Value) -> String {
+        let (reading, count) = match self {
+            Reading::NotEdn => (serde_json::Value::Null, serde_json::Value::Null),
+            Reading::Unknown(n) => ("unknown".into(), n.into()),
+            Reading::Value => ("value".into(), serde_json::Value::Null),
+        };
+        if let Some(map) = report.as_object_mut() {
+            map.insert("nil_reads".into(), reading);
+            map.insert("nil_reads_unknown".into(), count);
+        }
+        format!("{report}\n")
+    }
+}
+
+/// The history of `file`, its ok reads of nil read as `nil_reads` says if it is EDN, refused
+/// when it holds no operation: every checker would call an empty history valid, which says
+/// nothing about the system that should have written it.
 fn load_ops(
     file: &Path,
-    format_in: Option<crate::history::Format>,
-) -> Result<crate::history::History, u8> {
-    let h = crate::history::load(file, format_in).map_err(|e| {
+    format_in: Option<HistoryFormat>,
+    nil_reads: Option<NilReads>,
+) -> Result<(crate::history::History, Reading), u8> {
+    use crate::history::Format as In;
+    let format_in = format_in.map(|f| match f {
+        HistoryFormat::Jsonl => In::Jsonl,
+        HistoryFormat::Edn => In::Edn,
+        HistoryFormat::Etcd => In::Etcd,
+    });
+    let (mut h, read_as) = crate::history::load_as(file, format_in).map_err(|e| {
         eprintln!("{e}");
         EXIT_BAD_INPUT
     })?;
+    let reading = match (read_as, nil_reads) {
+        (In::Edn, None | Some(NilReads::Unknown)) => Reading::Unknown(h.nil_reads_unknown()),
+        (In::Edn, Some(NilReads::Value)) => Reading::Value,
+        (_, None) => Reading::NotEdn,
+        (other, Some(_)) => {
+            eprintln!(
+                "{}: --nil-reads applies to Jepsen EDN histories; this one is read as {}",
+                file.display(),
+                format!("{other:?}").to_lowercase()
+            );
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
     if h.ops.is_empty() {
         let read = match h.events {
             0 => String::new(),
@@ -194,5 +267,5 @@ fn load_ops(
         eprintln!("{}: the history has no operations{read}", file.display());
         return Err(EXIT_BAD_INPUT);
     }
-    Ok(h)
+    Ok((h, reading))
 }

@@ -32,7 +32,8 @@ mod viz;
 
 use explore::{FUZZ_HELP, FuzzArgs, MERGE_HELP, SHRINK_HELP, ShrinkArgs, fuzz, merge, shrink};
 use history::{
-    CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, check_history, parse_budget, parse_duration,
+    CHECK_HISTORY_HELP, HistoryFormat, HistoryModel, NilReads, check_history, parse_budget,
+    parse_duration,
 };
 use list::{list, validate};
 use run::{RunArgs, run};
@@ -108,6 +109,11 @@ enum Command {
         /// Give up with verdict `unknown` after this long, e.g. 500ms, 10s, 2m.
         #[arg(long, value_name = "D", default_value = "60s", value_parser = parse_duration)]
         time_budget: std::time::Duration,
+        /// How a Jepsen EDN history's reads that completed ok with nil are read: `unknown`
+        /// (the default, as Knossos reads them: the value was not recorded, any state matches)
+        /// or `value` (the register held nil). EDN histories only.
+        #[arg(long, value_enum, value_name = "READING")]
+        nil_reads: Option<NilReads>,
     },
     /// Run a scenario over many seeds in parallel and write every failing seed as a scenario
     /// file that replays it.
@@ -203,11 +209,12 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
             format_in,
             format,
             time_budget,
+            nil_reads,
         } => check_history(
             &file,
             model,
             initial.as_deref(),
-            format_in,
+            (format_in, nil_reads),
             format,
             time_budget,
         ),

@@ -141,6 +141,24 @@ pub struct History {
     pub events: usize,
 }
 
+impl History {
+    /// Reads the history as Knossos reads Jepsen's: a `read` that completed ok with `nil`
+    /// returned a value nobody recorded, so it matches any state (Knossos's register models
+    /// say "we don't know what the read was"). Marks each such read's output unknown and
+    /// returns how many there were.
+    pub fn nil_reads_unknown(&mut self) -> usize {
+        let mut count = 0;
+        for op in &mut self.ops {
+            let nil_read = op.f == "read" && op.status == Status::Ok && op.output == Value::Nil;
+            if nil_read && !op.output_unknown {
+                op.output_unknown = true;
+                count += 1;
+            }
+        }
+        count
+    }
+}
+
 /// Bad input, located in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
@@ -192,6 +210,11 @@ pub fn detect(text: &str) -> Format {
 
 /// Reads `path` in `format` (or the detected one).
 pub fn load(path: &Path, format: Option<Format>) -> Result<History, ParseError> {
+    load_as(path, format).map(|(h, _)| h)
+}
+
+/// [`load`], and the format the file was read in.
+pub fn load_as(path: &Path, format: Option<Format>) -> Result<(History, Format), ParseError> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ParseError {
         path: name.clone(),
@@ -199,7 +222,8 @@ pub fn load(path: &Path, format: Option<Format>) -> Result<History, ParseError> 
         column: 1,
         message: format!("cannot read the history: {e}"),
     })?;
-    parse(&name, &text, format)
+    let format = format.unwrap_or_else(|| detect(&text));
+    parse(&name, &text, Some(format)).map(|h| (h, format))
 }
 
 /// Parses `text` (named `path` in errors).

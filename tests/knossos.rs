@@ -1,0 +1,106 @@
+//! Jepsen's conventions in `check-history`, through the real binary: in an EDN history, a read
+//! that completed ok with nil is a value nobody recorded (as Knossos reads it), unless
+//! `--nil-reads value` says otherwise, and the report says which reading was used.
+
+mod common;
+
+use common::{faultline, fresh_dir};
+use std::path::{Path, PathBuf};
+
+/// A write of 1, then a read that returned nil: with the register starting at 0, the read is
+/// impossible as a value, and fine as an unknown one.
+const NIL_READ: &str = "[{:process 0, :type :invoke, :f :write, :value 1}
+ {:process 0, :type :ok, :f :write, :value 1}
+ {:process 1, :type :invoke, :f :read, :value nil}
+ {:process 1, :type :ok, :f :read, :value nil}]";
+
+fn write(name: &str, text: &str) -> PathBuf {
+    let dir = fresh_dir("knossos", name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn check(file: &Path, extra: &[&str]) -> (String, Option<i32>) {
+    let args = [
+        "check-history",
+        file.to_str().unwrap(),
+        "--model",
+        "cas-register",
+    ];
+    let out = faultline(&[&args[..], &["--initial", "0"], extra].concat());
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (text, out.status.code())
+}
+
+#[test]
+fn an_ok_read_of_nil_matches_any_state_unless_asked_to_be_a_value() {
+    let file = write("nil.edn", NIL_READ);
+    let (text, code) = check(&file, &[]);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("verdict    linearizable"), "{text}");
+    assert!(text.contains("nil reads  1 ok read of nil taken as a value nobody recorded"));
+    let (text, code) = check(&file, &["--nil-reads", "value"]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains("op 2 (line 3, process 1: read -> nil)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("read as the value nil (--nil-reads value)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn the_json_report_says_which_reading_was_used() {
+    let file = write("nil.edn", NIL_READ);
+    for (extra, reading, count) in [
+        (&[][..], "unknown", serde_json::json!(1)),
+        (
+            &["--nil-reads", "value"][..],
+            "value",
+            serde_json::Value::Null,
+        ),
+    ] {
+        let (text, _) = check(&file, &[extra, &["--format", "json"]].concat());
+        let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(report["nil_reads"], reading, "{text}");
+        assert_eq!(report["nil_reads_unknown"], count, "{text}");
+    }
+}
+
+#[test]
+fn a_read_that_returned_a_value_is_still_checked() {
+    // The nil read is unknown, but the read of 2 is impossible either way.
+    let bad = NIL_READ.replace(
+        "]",
+        "\n {:process 2, :type :invoke, :f :read, :value nil}\n \
+         {:process 2, :type :ok, :f :read, :value 2}]",
+    );
+    let file = write("bad.edn", &bad);
+    let (text, code) = check(&file, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("process 2: read -> 2"), "{text}");
+}
+
+#[test]
+fn nil_reads_of_another_format_is_a_bad_flag() {
+    let jsonl = "{\"process\": 0, \"type\": \"invoke\", \"f\": \"read\", \"value\": null}\n\
+                 {\"process\": 0, \"type\": \"ok\", \"f\": \"read\", \"value\": null}\n";
+    let file = write("h.jsonl", jsonl);
+    let (text, code) = check(&file, &["--nil-reads", "unknown"]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(
+        text.contains("--nil-reads applies to Jepsen EDN histories"),
+        "{text}"
+    );
+    assert!(text.contains("read as jsonl"), "{text}");
+    // Read as what it is, a read that returned null: the register started at 0.
+    let (text, code) = check(&file, &["--format", "json"]);
+    assert_eq!(code, Some(1), "{text}");
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert!(report["nil_reads"].is_null(), "{text}");
+}
