@@ -149,6 +149,7 @@ fn sequential_history(ops: usize) -> history::History {
             invoke_line: 2 * i + 1,
             invoke_column: 1,
             return_index: Some(2 * i + 1),
+            jepsen_index: None,
         }
     };
     history::History {

@@ -1,6 +1,7 @@
 //! Jepsen's conventions in `check-history`, through the real binary: in an EDN history, a read
 //! that completed ok with nil is a value nobody recorded (as Knossos reads it), unless
-//! `--nil-reads value` says otherwise, and the report says which reading was used.
+//! `--nil-reads value` says otherwise, and the report says which reading was used; the op at
+//! fault is also named by its `:index`, as Knossos names it.
 
 mod common;
 
@@ -103,4 +104,47 @@ fn nil_reads_of_another_format_is_a_bad_flag() {
     assert_eq!(code, Some(1), "{text}");
     let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
     assert!(report["nil_reads"].is_null(), "{text}");
+}
+
+#[test]
+fn the_op_at_fault_is_named_by_its_index_too() {
+    let numbered = "[{:process 0, :type :invoke, :f :write, :value 1, :index 0}
+ {:process 0, :type :ok, :f :write, :value 1, :index 1}
+ {:process 1, :type :invoke, :f :read, :value nil, :index 2}
+ {:process 1, :type :ok, :f :read, :value 2, :index 3}]";
+    let file = write("numbered.edn", numbered);
+    let (text, code) = check(&file, &[]);
+    assert_eq!(code, Some(1), "{text}");
+    // faultline's own number is the invocation's position; Knossos's, the completion's index.
+    assert!(
+        text.contains("op 2 (line 3, :index 3, process 1: read -> 2)"),
+        "{text}"
+    );
+    assert!(text.contains("nil reads  none here"), "{text}");
+    let (text, _) = check(&file, &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(report["first_bad_op"], 2, "{text}");
+    assert_eq!(report["first_bad_index"], 3, "{text}");
+    // Without indexes there is no Knossos name to give.
+    let file = write("plain.edn", &numbered.replace(", :index", ", :i"));
+    let (text, _) = check(&file, &["--format", "json"]);
+    let report: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert!(report["first_bad_index"].is_null(), "{text}");
+}
+
+#[test]
+fn a_bad_index_is_a_located_error() {
+    let file = write(
+        "bad-index.edn",
+        "[{:process 0, :type :invoke, :f :read, :value nil, :index 0}\n \
+         {:process 0, :type :ok, :f :read, :value 1, :index -4}]",
+    );
+    let (text, code) = check(&file, &[]);
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains(":2:"), "not located on line 2: {text}");
+    assert!(
+        text.contains(":index must be a non-negative integer"),
+        "{text}"
+    );
+    assert!(!text.contains("panicked"), "{text}");
 }

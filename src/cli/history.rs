@@ -200,6 +200,10 @@ impl Reading {
     fn text(self) -> String {
         match self {
             Reading::NotEdn => String::new(),
+            Reading::Unknown(0) => "nil reads  none here (an ok read of nil would be taken as a \
+                                    value nobody recorded, as Knossos reads it; --nil-reads \
+                                    value reads it as nil)\n"
+                .to_string(),
             Reading::Unknown(1) => "nil reads  1 ok read of nil taken as a value nobody \
                                     recorded, which matches any state, as Knossos reads it \
                                     (--nil-reads value reads it as nil)\n"

@@ -351,8 +351,27 @@ fn add_op(b: &mut Builder, form: &Form) -> Result<(), ParseError> {
         Value::Str(s) => s,
         other => other.to_string(),
     });
+    // Jepsen numbers a history's events; Knossos names an op by its completion's number.
+    let index = match field(pairs, "index") {
+        Some(Form {
+            edn: Edn::Int(i), ..
+        }) if *i >= 0 => Some(*i as u64),
+        Some(other) => {
+            return Err(b.error(other.loc, ":index must be a non-negative integer"));
+        }
+        None => None,
+    };
+    if kind == "invoke" {
+        b.invoke(form.loc, process, f, key, value)?;
+        if let Some(i) = index {
+            b.jepsen_index(process, i);
+        }
+        return Ok(());
+    }
+    if let Some(i) = index {
+        b.jepsen_index(process, i);
+    }
     let status = match kind {
-        "invoke" => return b.invoke(form.loc, process, f, key, value),
         "ok" => Status::Ok,
         "fail" => Status::Fail,
         "info" => Status::Info,

@@ -131,6 +131,9 @@ pub struct Op {
     pub invoke_column: usize,
     /// Position of the completion; `None` for an indeterminate op (pending forever).
     pub return_index: Option<usize>,
+    /// The `:index` a Jepsen history gave the op's completion (its invocation's, while it
+    /// has none): how Knossos names the op. `None` when the history numbers nothing.
+    pub jepsen_index: Option<u64>,
 }
 
 /// A parsed history: its operations in invocation order.
@@ -323,6 +326,7 @@ impl<'a> Builder<'a> {
             invoke_line: loc.line,
             invoke_column: loc.column,
             return_index: None,
+            jepsen_index: None,
         });
         self.events += 1;
         Ok(())
@@ -356,6 +360,14 @@ impl<'a> Builder<'a> {
         }
         self.events += 1;
         Ok(())
+    }
+
+    /// Records the `:index` of the event `process` is about to complete (or has just
+    /// invoked) on its open op.
+    pub fn jepsen_index(&mut self, process: u64, index: u64) {
+        if let Some(&open) = self.open.get(&process) {
+            self.ops[open].jepsen_index = Some(index);
+        }
     }
 
     /// Ends the history: open invocations stay pending forever (indeterminate).

@@ -311,6 +311,7 @@ mod tests {
             invoke_line: at + 1,
             invoke_column: 1,
             return_index: ret,
+            jepsen_index: None,
         }
     }
 

@@ -142,6 +142,7 @@ mod tests {
                 invoke_line: self.events + 1,
                 invoke_column: 1,
                 return_index: None,
+                jepsen_index: None,
             });
             self.events += 1;
             self.ops.len() - 1

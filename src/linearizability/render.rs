@@ -9,14 +9,23 @@ fn elapsed_ms(r: &Report) -> f64 {
     (r.elapsed.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// Where an op is: its line, and the `:index` Jepsen gave it if the history numbers its
+/// events (Knossos's name for it).
+fn place(op: &crate::history::Op) -> String {
+    match op.jepsen_index {
+        Some(i) => format!("line {}, :index {i}", op.invoke_line),
+        None => format!("line {}", op.invoke_line),
+    }
+}
+
 /// Why the search failed, in one sentence.
 pub fn explanation(h: &History, f: &Failure, model: ModelKind) -> String {
     let op = &h.ops[f.op];
     format!(
-        "op {} (line {}, {}) cannot be linearised: no order of it, the ops before it and the {} \
+        "op {} ({}, {}) cannot be linearised: no order of it, the ops before it and the {} \
          concurrent with it is a legal {model} history",
         op.invoke_index,
-        op.invoke_line,
+        place(op),
         describe(op),
         f.concurrent.len(),
     )
@@ -51,9 +60,9 @@ pub fn text(path: &str, h: &History, r: &Report, model: ModelKind) -> String {
             let op = &h.ops[c];
             let _ = writeln!(
                 out,
-                "  concurrent: op {} (line {}, {})",
+                "  concurrent: op {} ({}, {})",
                 op.invoke_index,
-                op.invoke_line,
+                place(op),
                 describe(op)
             );
         }
@@ -83,6 +92,7 @@ pub fn json(h: &History, r: &Report, model: ModelKind) -> Json {
             let op = &h.ops[f.op];
             out["first_bad_op"] = json!(op.invoke_index);
             out["first_bad_line"] = json!(op.invoke_line);
+            out["first_bad_index"] = json!(op.jepsen_index);
             out["key"] = json!(f.key);
             out["explanation"] = json!(explanation(h, f, model));
             let concurrent: Vec<Json> = f
@@ -90,7 +100,8 @@ pub fn json(h: &History, r: &Report, model: ModelKind) -> Json {
                 .iter()
                 .map(|&c| {
                     let o = &h.ops[c];
-                    json!({"op": o.invoke_index, "line": o.invoke_line, "what": describe(o)})
+                    json!({"op": o.invoke_index, "line": o.invoke_line, "index": o.jepsen_index,
+                           "what": describe(o)})
                 })
                 .collect();
             out["concurrent"] = json!(concurrent);

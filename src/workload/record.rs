@@ -220,6 +220,7 @@ impl HistoryLog {
             invoke_line: r.invoke_index + 1,
             invoke_column: 1,
             return_index: r.return_index,
+            jepsen_index: None,
         }
     }
 
