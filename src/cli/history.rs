@@ -19,6 +19,7 @@ report says which reading was used and how many reads it touched.
 
 Models:
   register, cas-register, kv   linearizability of a register, a CAS register, a map
+  mutex        linearizability of a lock: acquire only when free, release only when held
   counter      add/read: every ok read lies within the possible sums of adds
   set          add/read of the whole set: acknowledged elements must not be lost
   unique-ids   generate: every ok value is distinct
@@ -43,6 +44,7 @@ pub(super) enum HistoryModel {
     Register,
     CasRegister,
     Kv,
+    Mutex,
     Counter,
     Set,
     UniqueIds,
@@ -126,9 +128,14 @@ pub(super) fn check_history(
     let model = match model {
         Ok(HistoryModel::Register) => ModelKind::Register,
         Ok(HistoryModel::CasRegister) => ModelKind::CasRegister,
+        Ok(HistoryModel::Mutex) => ModelKind::Mutex,
         Ok(_) => ModelKind::Kv,
         Err(kind) => return check_other(file, kind, &h, reading, format),
     };
+    if model == ModelKind::Mutex && initial.is_some() {
+        eprintln!("--initial does not apply to the mutex model: a mutex starts unlocked");
+        return EXIT_BAD_INPUT;
+    }
     let options = Options {
         model,
         initial: initial.map(initial_value),
@@ -199,11 +206,8 @@ enum Reading {
 impl Reading {
     fn text(self) -> String {
         match self {
-            Reading::NotEdn => String::new(),
-            Reading::Unknown(0) => "nil reads  none here (an ok read of nil would be taken as a \
-                                    value nobody recorded, as Knossos reads it; --nil-reads \
-                                    value reads it as nil)\n"
-                .to_string(),
+            // Nothing was read either way: no line.
+            Reading::NotEdn | Reading::Unknown(0) => String::new(),
             Reading::Unknown(1) => "nil reads  1 ok read of nil taken as a value nobody \
                                     recorded, which matches any state, as Knossos reads it \
                                     (--nil-reads value reads it as nil)\n"

@@ -137,6 +137,20 @@ fn to_call(path: &str, op: &Op, model: ModelKind, values: &mut Values) -> Result
         CallKind::Append => Call::Append {
             value: values.intern(&op.input),
         },
+        CallKind::Acquire | CallKind::Release => {
+            let [from, to] = if kind == CallKind::Acquire {
+                [&model::LOCKED[0], &model::LOCKED[1]]
+            } else {
+                [&model::LOCKED[1], &model::LOCKED[0]]
+            };
+            // A failed call is removed before the search; one that completed applied; an
+            // indeterminate one applies if it can, or never.
+            Call::Cas {
+                from: values.intern(from),
+                to: values.intern(to),
+                ok: known.then_some(true),
+            }
+        }
         CallKind::Cas => {
             let Value::List(pair) = &op.input else {
                 return Err(located(path, op, "cas needs a value [from to]".to_string()));

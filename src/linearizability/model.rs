@@ -1,8 +1,9 @@
 //! The sequential specifications an operation history is checked against.
 //!
 //! Every model here is a single register once a history is split by key: `register`
-//! (read/write), `cas-register` (read/write/cas) and `kv` (get/put/append/cas on one key's
-//! string). Values are interned to `u32` ids so that a model state is one word and steps compare
+//! (read/write), `cas-register` (read/write/cas), `kv` (get/put/append/cas on one key's
+//! string) and `mutex` (acquire/release: a register that is locked or not, each call a cas
+//! that must apply). Values are interned to `u32` ids so that a model state is one word and steps compare
 //! ids.
 //!
 //! A kv `cas [from to]` applies iff a read at that point would return `from`: ids are the same
@@ -20,6 +21,8 @@ pub enum ModelKind {
     Register,
     CasRegister,
     Kv,
+    /// Knossos's mutex: `acquire` succeeds only when unlocked, `release` only when locked.
+    Mutex,
 }
 
 impl ModelKind {
@@ -28,6 +31,7 @@ impl ModelKind {
             ModelKind::Register => "register",
             ModelKind::CasRegister => "cas-register",
             ModelKind::Kv => "kv",
+            ModelKind::Mutex => "mutex",
         }
     }
 
@@ -35,6 +39,7 @@ impl ModelKind {
     pub fn default_initial(self) -> Value {
         match self {
             ModelKind::Kv => Value::Str(String::new()),
+            ModelKind::Mutex => LOCKED[0].clone(),
             _ => Value::Nil,
         }
     }
@@ -42,6 +47,9 @@ impl ModelKind {
     /// Maps a function name to a call kind, if this model knows it.
     pub fn function(self, f: &str) -> Option<CallKind> {
         match (self, f) {
+            (ModelKind::Mutex, "acquire") => Some(CallKind::Acquire),
+            (ModelKind::Mutex, "release") => Some(CallKind::Release),
+            (ModelKind::Mutex, _) => None,
             (_, "read" | "get") => Some(CallKind::Read),
             (_, "write" | "put") => Some(CallKind::Write),
             (ModelKind::CasRegister | ModelKind::Kv, "cas") => Some(CallKind::Cas),
@@ -56,6 +64,7 @@ impl ModelKind {
             ModelKind::Register => "read/get, write/put",
             ModelKind::CasRegister => "read/get, write/put, cas",
             ModelKind::Kv => "read/get, write/put, append, cas",
+            ModelKind::Mutex => "acquire, release",
         }
     }
 }
@@ -72,7 +81,14 @@ pub enum CallKind {
     Write,
     Cas,
     Append,
+    /// A mutex's acquire: a cas from unlocked to locked that must apply.
+    Acquire,
+    /// A mutex's release: a cas from locked to unlocked that must apply.
+    Release,
 }
+
+/// A mutex's two states as register values: unlocked, then locked.
+pub const LOCKED: [Value; 2] = [Value::Bool(false), Value::Bool(true)];
 
 /// One operation as the search sees it: values are interned ids.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -261,6 +277,17 @@ mod tests {
     #[test]
     fn kv_knows_cas() {
         assert_eq!(ModelKind::Kv.function("cas"), Some(CallKind::Cas));
+        assert_eq!(
+            ModelKind::Mutex.function("acquire"),
+            Some(CallKind::Acquire)
+        );
+        assert_eq!(
+            ModelKind::Mutex.function("release"),
+            Some(CallKind::Release)
+        );
+        assert_eq!(ModelKind::Mutex.function("read"), None);
+        assert_eq!(ModelKind::Register.function("acquire"), None);
+        assert_eq!(ModelKind::Mutex.default_initial(), LOCKED[0]);
         assert_eq!(ModelKind::Kv.function("append"), Some(CallKind::Append));
         assert_eq!(ModelKind::Register.function("cas"), None);
         assert_eq!(ModelKind::CasRegister.function("append"), None);
