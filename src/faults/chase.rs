@@ -25,6 +25,9 @@ use rand::RngExt;
 
 /// The chance that a seed chases, when it can.
 pub const CHASE_CHANCE: f64 = 0.3;
+/// The chance that a chase starts at the pattern's first note rather than a later one: the
+/// first turns of a run (the first leaders) are where most chases find something.
+const FIRST_NOTE_CHANCE: f64 = 0.75;
 /// Fewest and most successive notes a chase hits.
 pub const EPISODES_MIN: u32 = 3;
 pub const EPISODES_MAX: u32 = 6;
@@ -66,7 +69,7 @@ pub fn draw(
     }
     let (pattern, count) = &vocabulary.notes[rng.random_range(0..vocabulary.notes.len())];
     let reach = u64::from(*count).saturating_mul(2).max(4);
-    let first = if rng.random_bool(0.75) {
+    let first = if rng.random_bool(FIRST_NOTE_CHANCE) {
         1
     } else {
         log_uniform(&mut rng, 1, reach)
