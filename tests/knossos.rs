@@ -216,7 +216,7 @@ fn a_mutex_takes_no_initial_value_and_no_reads() {
     let (text, code) = mutex("init.edn", &one, &["--initial", "0"]);
     assert_eq!(code, Some(2), "{text}");
     assert!(
-        text.contains("--initial does not apply to the mutex model"),
+        text.contains("--initial: the mutex model takes no initial value"),
         "{text}"
     );
     let (text, code) = mutex("reads.edn", NIL_READ, &[]);
@@ -225,4 +225,23 @@ fn a_mutex_takes_no_initial_value_and_no_reads() {
         text.contains("no function `write` (it knows acquire, release)"),
         "{text}"
     );
+}
+
+/// The library refuses what the command line refuses: a mutex has no initial value to give.
+#[test]
+fn the_library_refuses_an_initial_mutex_value_too() {
+    use faultline::history::{Format, Value, parse};
+    use faultline::linearizability::{ModelKind, Options, check};
+    let text = edn(&[ev(0, "invoke", "acquire"), ev(0, "ok", "acquire")]);
+    let h = parse("m.edn", &text, Some(Format::Edn)).expect("a history");
+    let options = |initial| Options {
+        model: ModelKind::Mutex,
+        initial,
+        time_budget: std::time::Duration::from_secs(10),
+        steps_max: u64::MAX,
+        threads: 1,
+    };
+    let e = check("m.edn", &h, &options(Some(Value::Int(0)))).unwrap_err();
+    assert!(e.message.contains("takes no initial value"), "{e}");
+    assert!(check("m.edn", &h, &options(None)).is_ok());
 }

@@ -115,27 +115,32 @@ pub(super) fn check_history(
 ) -> u8 {
     use crate::checkers::Kind;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
+    // A linearizability model, or another checker.
     let model = match model {
+        HistoryModel::Register => Ok(ModelKind::Register),
+        HistoryModel::CasRegister => Ok(ModelKind::CasRegister),
+        HistoryModel::Kv => Ok(ModelKind::Kv),
+        HistoryModel::Mutex => Ok(ModelKind::Mutex),
         HistoryModel::Counter => Err(Kind::Counter),
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
-        linearizable => Ok(linearizable),
     };
+    if model == Ok(ModelKind::Mutex) && initial.is_some() {
+        // The check refuses it too; said here, before the file is read, of the flag.
+        eprintln!(
+            "--initial: {}",
+            crate::linearizability::model::MUTEX_NO_INITIAL
+        );
+        return EXIT_BAD_INPUT;
+    }
     let (h, reading) = match load_ops(file, format_in, nil_reads) {
         Ok(loaded) => loaded,
         Err(code) => return code,
     };
     let model = match model {
-        Ok(HistoryModel::Register) => ModelKind::Register,
-        Ok(HistoryModel::CasRegister) => ModelKind::CasRegister,
-        Ok(HistoryModel::Mutex) => ModelKind::Mutex,
-        Ok(_) => ModelKind::Kv,
+        Ok(model) => model,
         Err(kind) => return check_other(file, kind, &h, reading, format),
     };
-    if model == ModelKind::Mutex && initial.is_some() {
-        eprintln!("--initial does not apply to the mutex model: a mutex starts unlocked");
-        return EXIT_BAD_INPUT;
-    }
     let options = Options {
         model,
         initial: initial.map(initial_value),

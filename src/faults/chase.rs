@@ -18,7 +18,7 @@ use super::Fault;
 use super::nemesis::{SWARM_KINDS, kind_rng, log_uniform};
 use super::random::RandomFaults;
 use super::trigger::{Response, TRIGGER_NODE, Trigger, TriggeredFault, Watch};
-use super::trigger_draw::{Vocabulary, minority_with_event_node};
+use super::trigger_draw::{Vocabulary, minority_with_event_node, reach};
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
@@ -68,11 +68,10 @@ pub fn draw(
         return Vec::new();
     }
     let (pattern, count) = &vocabulary.notes[rng.random_range(0..vocabulary.notes.len())];
-    let reach = u64::from(*count).saturating_mul(2).max(4);
     let first = if rng.random_bool(FIRST_NOTE_CHANCE) {
         1
     } else {
-        log_uniform(&mut rng, 1, reach)
+        log_uniform(&mut rng, 1, reach(*count))
     };
     let episodes = rng.random_range(EPISODES_MIN..=EPISODES_MAX);
     let span = config.until.0;

@@ -69,19 +69,23 @@ pub fn draw(
     let mut out = Vec::new();
     for _ in 0..episodes {
         let (watch, count) = pick_watch(&mut rng, vocabulary);
-        // Faults make a protocol do more (elect again, resend), so a calm run's count of an
-        // event undercounts what a faulty one reaches.
-        let reach = u64::from(count).saturating_mul(2).max(4);
         let trigger = Trigger {
             watch,
             node: None,
-            nth: log_uniform(&mut rng, 1, reach).min(u64::from(u32::MAX)) as u32,
+            nth: log_uniform(&mut rng, 1, reach(count)).min(u64::from(u32::MAX)) as u32,
             before: Some(before),
         };
         let delay = SimDuration(log_uniform(&mut rng, REPAIR_NS_MIN, repair_ns_max));
         out.extend(episode(&mut rng, trigger, delay, nodes, config));
     }
     out
+}
+
+/// How far a trigger counts an event that a calm run showed `count` times: faults make a
+/// protocol do more (elect again, resend), so the calm count undercounts what a faulty run
+/// reaches.
+pub(super) fn reach(count: u32) -> u64 {
+    u64::from(count).saturating_mul(2).max(4)
 }
 
 fn pick_watch(rng: &mut SimRng, v: &Vocabulary) -> (Watch, u32) {

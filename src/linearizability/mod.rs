@@ -221,6 +221,14 @@ impl Split {
 
 /// Splits the history by key, in order of each key's first op.
 fn partition(path: &str, history: &History, options: &Options) -> Result<Split, ParseError> {
+    if options.model == ModelKind::Mutex && options.initial.is_some() {
+        return Err(ParseError {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            message: model::MUTEX_NO_INITIAL.to_string(),
+        });
+    }
     let initial = options
         .initial
         .clone()

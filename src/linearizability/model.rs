@@ -87,6 +87,10 @@ pub enum CallKind {
     Release,
 }
 
+/// Why a mutex check refuses an initial value.
+pub const MUTEX_NO_INITIAL: &str =
+    "the mutex model takes no initial value: a mutex starts unlocked";
+
 /// A mutex's two states as register values: unlocked, then locked.
 pub const LOCKED: [Value; 2] = [Value::Bool(false), Value::Bool(true)];
 

@@ -18,3 +18,15 @@ pub fn fresh_dir(prefix: &str, name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
+
+/// The scenario file `path` with its scripted `faults:` block removed, as `faultline fuzz`
+/// then draws its own. The block must be followed by `expect:`.
+#[allow(dead_code)] // used by some of the test crates only
+pub fn without_faults(path: &str) -> String {
+    let source = std::fs::read_to_string(path).expect("the scenario file");
+    let (head, rest) = source.split_once("faults:\n").expect("scripted faults");
+    let tail = &rest[rest
+        .find("expect:")
+        .expect("an expectation after the faults")..];
+    format!("{head}{tail}")
+}
