@@ -155,6 +155,7 @@ fn sequential_history(ops: usize) -> history::History {
     history::History {
         ops: (0..ops).map(op).collect(),
         events: 2 * ops,
+        unknown_nil: false,
     }
 }
 

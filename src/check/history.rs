@@ -140,7 +140,7 @@ fn split_log(log: &HistoryLog, kind: ModelKind) -> Option<lin::Split> {
         let at = *index_of.entry(op.key).or_insert_with(|| {
             let key = op.key.map(|k| k.to_string());
             let ops = ops_of.get(&op.key).copied().unwrap_or(0);
-            split.add_partition(key, &Value::Nil, ops)
+            split.add_partition(key, Some(&Value::Nil), ops)
         });
         let call = logged_call(&op, kind, &mut split.parts[at].values)?;
         split.push(at, i, call, (op.invoke_index, op.return_index));

@@ -20,6 +20,9 @@ report says which reading was used and how many reads it touched.
 Models:
   register, cas-register, kv   linearizability of a register, a CAS register, a map
   mutex        linearizability of a lock: acquire only when free, release only when held
+  multi-register   linearizability of txn ops of [r k v] / [w k v] micro-ops over many keys
+  fifo-queue, unordered-queue   linearizability of enqueue/dequeue, in order or in any order
+  linearizable-set   linearizability of add and read (of the whole set)
   counter      add/read: every ok read lies within the possible sums of adds
   set          add/read of the whole set: acknowledged elements must not be lost
   unique-ids   generate: every ok value is distinct
@@ -37,6 +40,8 @@ Examples:
   faultline check-history c50-ok.txt --model kv --time-budget 10s
   faultline check-history counter.edn --model register --initial 0
   faultline check-history memstress3-1.edn --model cas-register --initial 0 --nil-reads value
+  faultline check-history txns.edn --model multi-register
+  faultline check-history queue.edn --model fifo-queue
   faultline check-history adds.jsonl --model counter --format json";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -45,6 +50,10 @@ pub(super) enum HistoryModel {
     CasRegister,
     Kv,
     Mutex,
+    MultiRegister,
+    FifoQueue,
+    UnorderedQueue,
+    LinearizableSet,
     Counter,
     Set,
     UniqueIds,
@@ -121,16 +130,19 @@ pub(super) fn check_history(
         HistoryModel::CasRegister => Ok(ModelKind::CasRegister),
         HistoryModel::Kv => Ok(ModelKind::Kv),
         HistoryModel::Mutex => Ok(ModelKind::Mutex),
+        HistoryModel::MultiRegister => Ok(ModelKind::MultiRegister),
+        HistoryModel::FifoQueue => Ok(ModelKind::FifoQueue),
+        HistoryModel::UnorderedQueue => Ok(ModelKind::UnorderedQueue),
+        HistoryModel::LinearizableSet => Ok(ModelKind::Set),
         HistoryModel::Counter => Err(Kind::Counter),
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
     };
-    if model == Ok(ModelKind::Mutex) && initial.is_some() {
+    if let (Ok(model), Some(_)) = (model, initial)
+        && let Some(refused) = model.initial_refused()
+    {
         // The check refuses it too; said here, before the file is read, of the flag.
-        eprintln!(
-            "--initial: {}",
-            crate::linearizability::model::MUTEX_NO_INITIAL
-        );
+        eprintln!("--initial: {refused}");
         return EXIT_BAD_INPUT;
     }
     let (h, reading) = match load_ops(file, format_in, nil_reads) {

@@ -99,6 +99,8 @@ enum Command {
         #[arg(long, value_enum)]
         model: HistoryModel,
         /// The initial value of the register (or of every key): an integer, `nil`, or a string.
+        /// Not for the mutex (free), the queues and the set (empty), or the multi-register
+        /// (every key nil).
         #[arg(long, value_name = "V")]
         initial: Option<String>,
         /// The input format; detected from the content when absent.

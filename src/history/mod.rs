@@ -142,24 +142,47 @@ pub struct History {
     pub ops: Vec<Op>,
     /// How many events (lines or forms) the file held, including ignored ones.
     pub events: usize,
+    /// Whether an ok read of nil stands for a value nobody recorded (Knossos's reading, set by
+    /// [`History::nil_reads_unknown`]); the multi-register model reads its transactions'
+    /// reads of nil the same way.
+    pub unknown_nil: bool,
 }
 
 impl History {
     /// Reads the history as Knossos reads Jepsen's: a `read` that completed ok with `nil`
     /// returned a value nobody recorded, so it matches any state (Knossos's register models
     /// say "we don't know what the read was"). Marks each such read's output unknown and
-    /// returns how many there were.
+    /// returns how many there were, with the reads of nil inside ok `txn`s (which the
+    /// multi-register model then reads the same way).
     pub fn nil_reads_unknown(&mut self) -> usize {
+        self.unknown_nil = true;
         let mut count = 0;
         for op in &mut self.ops {
-            let nil_read = op.f == "read" && op.status == Status::Ok && op.output == Value::Nil;
+            if op.status != Status::Ok {
+                continue;
+            }
+            let nil_read = op.f == "read" && op.output == Value::Nil;
             if nil_read && !op.output_unknown {
                 op.output_unknown = true;
                 count += 1;
             }
+            if op.f == "txn"
+                && let Value::List(micros) = &op.output
+            {
+                count += micros.iter().filter(|m| is_nil_read(m)).count();
+            }
         }
         count
     }
+}
+
+/// Whether `micro` is a transaction's read `[r k nil]` (or `[read k nil]`).
+fn is_nil_read(micro: &Value) -> bool {
+    let Value::List(parts) = micro else {
+        return false;
+    };
+    let read = matches!(parts.first(), Some(Value::Str(f)) if f == "r" || f == "read");
+    read && parts.len() == 3 && parts[2] == Value::Nil
 }
 
 /// Bad input, located in the file.
@@ -379,6 +402,7 @@ impl<'a> Builder<'a> {
         History {
             ops: self.ops,
             events: self.events,
+            unknown_nil: false,
         }
     }
 }

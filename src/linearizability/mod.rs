@@ -9,6 +9,8 @@
 //! reads, and indeterminate writes that no read observes, are set aside ([`reduce`]): they
 //! cannot change the verdict.
 
+mod calls;
+pub mod compound;
 pub mod fxhash;
 pub mod memo;
 pub mod model;
@@ -21,7 +23,7 @@ pub use model::ModelKind;
 pub use pieces::Cutting;
 
 use crate::history::{History, Op, ParseError, Status, Value};
-use model::{Call, CallKind, Values};
+use model::{Call, Values};
 use pieces::Chain;
 use reduce::SetAside;
 use search::{Outcome, Partition};
@@ -89,7 +91,7 @@ pub fn describe(op: &Op) -> String {
         Status::Info => " (indeterminate)".to_string(),
         Status::Fail => " (failed)".to_string(),
         Status::Ok if op.output_unknown => " -> unknown".to_string(),
-        Status::Ok if matches!(op.f.as_str(), "read" | "get" | "cas") => {
+        Status::Ok if matches!(op.f.as_str(), "read" | "get" | "cas" | "dequeue") => {
             format!(" -> {}", op.output)
         }
         Status::Ok => String::new(),
@@ -99,77 +101,16 @@ pub fn describe(op: &Op) -> String {
         .as_ref()
         .map(|k| format!(" key {k:?}"))
         .unwrap_or_default();
+    // A completed transaction is shown as it completed, its reads filled in.
+    if op.f == "txn" && op.status == Status::Ok {
+        return format!("process {}: txn {}", op.process, op.output);
+    }
     let input = if op.input == Value::Nil {
         String::new()
     } else {
         format!(" {}", op.input)
     };
     format!("process {}: {}{key}{input}{outcome}", op.process, op.f)
-}
-
-fn located(path: &str, op: &Op, message: String) -> ParseError {
-    ParseError {
-        path: path.to_string(),
-        line: op.invoke_line,
-        column: op.invoke_column,
-        message,
-    }
-}
-
-/// Turns one op into the search's form, interning its values.
-fn to_call(path: &str, op: &Op, model: ModelKind, values: &mut Values) -> Result<Call, ParseError> {
-    let Some(kind) = model.function(&op.f) else {
-        let message = format!(
-            "the {model} model has no function `{}` (it knows {})",
-            op.f,
-            model.functions()
-        );
-        return Err(located(path, op, message));
-    };
-    let known = op.status == Status::Ok && !op.output_unknown;
-    Ok(match kind {
-        CallKind::Read => Call::Read {
-            out: known.then(|| values.intern(&op.output)),
-        },
-        CallKind::Write => Call::Write {
-            value: values.intern(&op.input),
-        },
-        CallKind::Append => Call::Append {
-            value: values.intern(&op.input),
-        },
-        CallKind::Acquire | CallKind::Release => {
-            let [from, to] = if kind == CallKind::Acquire {
-                [&model::LOCKED[0], &model::LOCKED[1]]
-            } else {
-                [&model::LOCKED[1], &model::LOCKED[0]]
-            };
-            // A failed call is removed before the search; one that completed applied; an
-            // indeterminate one applies if it can, or never.
-            Call::Cas {
-                from: values.intern(from),
-                to: values.intern(to),
-                ok: known.then_some(true),
-            }
-        }
-        CallKind::Cas => {
-            let Value::List(pair) = &op.input else {
-                return Err(located(path, op, "cas needs a value [from to]".to_string()));
-            };
-            let [from, to] = pair.as_slice() else {
-                return Err(located(path, op, "cas needs a value [from to]".to_string()));
-            };
-            let ok = match (&op.output, known) {
-                (_, false) => None,
-                (Value::Bool(b), true) => Some(*b),
-                (_, true) => Some(true),
-            };
-            Call::Cas {
-                from: values.intern(from),
-                to: values.intern(to),
-                ok,
-            }
-        }
-    })
 }
 
 /// A history split by key, ready to search: what [`check_split`] needs, whichever form the
@@ -187,16 +128,19 @@ pub struct Split {
 }
 
 impl Split {
-    /// Adds a partition for `key`, whose model state starts at `initial`, with room for
-    /// `ops_reserved` ops; returns its index.
+    /// Adds a partition for `key`, whose model state starts at `initial` (an empty
+    /// collection if `None`), with room for `ops_reserved` ops; returns its index.
     pub fn add_partition(
         &mut self,
         key: Option<String>,
-        initial: &Value,
+        initial: Option<&Value>,
         ops_reserved: usize,
     ) -> usize {
         let mut values = Values::new();
-        let initial = values.intern(initial);
+        let initial = match initial {
+            Some(value) => values.intern(value),
+            None => compound::Compound::EMPTY,
+        };
         self.parts.push(Partition {
             calls: Vec::with_capacity(ops_reserved),
             call_pos: Vec::with_capacity(ops_reserved),
@@ -219,31 +163,48 @@ impl Split {
     }
 }
 
-/// Splits the history by key, in order of each key's first op.
+/// Splits the history by key (for the multi-register, by groups of keys no transaction
+/// joins), in order of each partition's first op.
 fn partition(path: &str, history: &History, options: &Options) -> Result<Split, ParseError> {
-    if options.model == ModelKind::Mutex && options.initial.is_some() {
+    let model = options.model;
+    if let (Some(refused), Some(_)) = (model.initial_refused(), &options.initial) {
         return Err(ParseError {
             path: path.to_string(),
             line: 1,
             column: 1,
-            message: model::MUTEX_NO_INITIAL.to_string(),
+            message: refused.to_string(),
         });
     }
-    let initial = options
-        .initial
-        .clone()
-        .unwrap_or_else(|| options.model.default_initial());
-    let mut index_of: BTreeMap<Option<&str>, usize> = BTreeMap::new();
+    let initial = match model.is_collection() {
+        true => None,
+        false => Some(
+            options
+                .initial
+                .clone()
+                .unwrap_or_else(|| model.default_initial()),
+        ),
+    };
+    let groups = match model.keyed() {
+        true => Vec::new(),
+        false => calls::key_groups(history),
+    };
+    let mut index_of: BTreeMap<(Option<&str>, Option<usize>), usize> = BTreeMap::new();
     let mut split = Split::default();
     for (i, op) in history.ops.iter().enumerate() {
         if op.status == Status::Fail {
             split.removed += 1;
             continue;
         }
+        let key = match model.keyed() {
+            true => op.key.as_deref(),
+            false => None,
+        };
+        let part = (key, groups.get(i).copied().flatten());
         let at = *index_of
-            .entry(op.key.as_deref())
-            .or_insert_with(|| split.add_partition(op.key.clone(), &initial, 0));
-        let call = to_call(path, op, options.model, &mut split.parts[at].values)?;
+            .entry(part)
+            .or_insert_with(|| split.add_partition(key.map(str::to_string), initial.as_ref(), 0));
+        let values = &mut split.parts[at].values;
+        let call = calls::to_call(path, op, model, values, history.unknown_nil)?;
         split.push(at, i, call, (op.invoke_index, op.return_index));
     }
     Ok(split)

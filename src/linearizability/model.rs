@@ -1,16 +1,19 @@
 //! The sequential specifications an operation history is checked against.
 //!
-//! Every model here is a single register once a history is split by key: `register`
+//! Four models are a single register once a history is split by key: `register`
 //! (read/write), `cas-register` (read/write/cas), `kv` (get/put/append/cas on one key's
 //! string) and `mutex` (acquire/release: a register that is locked or not, each call a cas
-//! that must apply). Values are interned to `u32` ids so that a model state is one word and steps compare
-//! ids.
+//! that must apply). Values are interned to `u32` ids so that a model state is one word and
+//! steps compare ids. The other four hold collections, interned likewise ([`super::compound`]):
+//! `fifo-queue` and `unordered-queue` (enqueue/dequeue), `linearizable-set` (add, and read of
+//! the whole set) and `multi-register` (transactions of reads and writes over several keys).
 //!
 //! A kv `cas [from to]` applies iff a read at that point would return `from`: ids are the same
 //! for equal strings whether put or built by appends (see [`Values`]), so `cas ["ab" "x"]`
 //! applies after `put "a"` and `append "b"`. As for reads, non-string values keep their own
 //! identity (nil is not "", 12 is not "12"); only `append` treats them as text.
 
+use super::compound::Compound;
 use super::fxhash::FxHashMap;
 use crate::history::Value;
 use std::fmt;
@@ -23,6 +26,14 @@ pub enum ModelKind {
     Kv,
     /// Knossos's mutex: `acquire` succeeds only when unlocked, `release` only when locked.
     Mutex,
+    /// Knossos's multi-register: `txn` of `[r k v]` and `[w k v]` micro-operations.
+    MultiRegister,
+    /// A queue: `dequeue` returns the oldest element enqueued and not yet dequeued.
+    FifoQueue,
+    /// A queue without order: `dequeue` returns any element enqueued and not yet dequeued.
+    UnorderedQueue,
+    /// A set: `add` an element, `read` the whole set, which must be exactly what was added.
+    Set,
 }
 
 impl ModelKind {
@@ -32,6 +43,10 @@ impl ModelKind {
             ModelKind::CasRegister => "cas-register",
             ModelKind::Kv => "kv",
             ModelKind::Mutex => "mutex",
+            ModelKind::MultiRegister => "multi-register",
+            ModelKind::FifoQueue => "fifo-queue",
+            ModelKind::UnorderedQueue => "unordered-queue",
+            ModelKind::Set => "linearizable-set",
         }
     }
 
@@ -44,12 +59,63 @@ impl ModelKind {
         }
     }
 
+    /// Whether the model's state is a collection ([`super::compound`]), which starts empty.
+    pub fn is_collection(self) -> bool {
+        matches!(
+            self,
+            ModelKind::MultiRegister
+                | ModelKind::FifoQueue
+                | ModelKind::UnorderedQueue
+                | ModelKind::Set
+        )
+    }
+
+    /// Why the model refuses an initial value, if it does: the same words wherever one is
+    /// given.
+    pub fn initial_refused(self) -> Option<&'static str> {
+        match self {
+            ModelKind::Mutex => Some(MUTEX_NO_INITIAL),
+            ModelKind::MultiRegister => {
+                Some("the multi-register model takes no initial value: every key starts as nil")
+            }
+            ModelKind::FifoQueue | ModelKind::UnorderedQueue => {
+                Some("the queue models take no initial value: a queue starts empty")
+            }
+            ModelKind::Set => {
+                Some("the linearizable-set model takes no initial value: a set starts empty")
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the model splits a history by the ops' `key` (P-compositionality). The
+    /// multi-register splits by the keys its transactions touch instead.
+    pub fn keyed(self) -> bool {
+        self != ModelKind::MultiRegister
+    }
+
     /// Maps a function name to a call kind, if this model knows it.
     pub fn function(self, f: &str) -> Option<CallKind> {
         match (self, f) {
             (ModelKind::Mutex, "acquire") => Some(CallKind::Acquire),
             (ModelKind::Mutex, "release") => Some(CallKind::Release),
             (ModelKind::Mutex, _) => None,
+            (ModelKind::MultiRegister, "txn") => Some(CallKind::Txn),
+            (ModelKind::FifoQueue | ModelKind::UnorderedQueue, "enqueue") => {
+                Some(CallKind::Enqueue)
+            }
+            (ModelKind::FifoQueue | ModelKind::UnorderedQueue, "dequeue") => {
+                Some(CallKind::Dequeue)
+            }
+            (ModelKind::Set, "add") => Some(CallKind::Add),
+            (ModelKind::Set, "read") => Some(CallKind::Read),
+            (
+                ModelKind::MultiRegister
+                | ModelKind::FifoQueue
+                | ModelKind::UnorderedQueue
+                | ModelKind::Set,
+                _,
+            ) => None,
             (_, "read" | "get") => Some(CallKind::Read),
             (_, "write" | "put") => Some(CallKind::Write),
             (ModelKind::CasRegister | ModelKind::Kv, "cas") => Some(CallKind::Cas),
@@ -65,6 +131,9 @@ impl ModelKind {
             ModelKind::CasRegister => "read/get, write/put, cas",
             ModelKind::Kv => "read/get, write/put, append, cas",
             ModelKind::Mutex => "acquire, release",
+            ModelKind::MultiRegister => "txn",
+            ModelKind::FifoQueue | ModelKind::UnorderedQueue => "enqueue, dequeue",
+            ModelKind::Set => "add, read",
         }
     }
 }
@@ -85,6 +154,12 @@ pub enum CallKind {
     Acquire,
     /// A mutex's release: a cas from locked to unlocked that must apply.
     Release,
+    Enqueue,
+    Dequeue,
+    /// A set's add.
+    Add,
+    /// A multi-register transaction.
+    Txn,
 }
 
 /// Why a mutex check refuses an initial value.
@@ -112,6 +187,30 @@ pub enum Call {
     },
     Append {
         value: u32,
+    },
+    /// A FIFO queue's enqueue.
+    Enqueue {
+        value: u32,
+    },
+    /// A FIFO queue's dequeue; `out` is `None` when unknown.
+    Dequeue {
+        out: Option<u32>,
+    },
+    /// An unordered queue's enqueue.
+    Insert {
+        value: u32,
+    },
+    /// An unordered queue's dequeue.
+    Remove {
+        out: Option<u32>,
+    },
+    /// A set's add.
+    Add {
+        value: u32,
+    },
+    /// A multi-register transaction: its index in the partition's [`Compound`].
+    Txn {
+        index: u32,
     },
 }
 
@@ -181,6 +280,8 @@ pub struct Values {
     /// Per id: its text's key (nil is the empty text for `append`).
     text_key: Vec<TextKey>,
     appended: FxHashMap<(u32, u32), u32>,
+    /// The collections of the collection models, in an id space of their own.
+    pub compound: Compound,
 }
 
 impl Default for Values {
@@ -196,6 +297,7 @@ impl Values {
             by_text: FxHashMap::default(),
             text_key: Vec::new(),
             appended: FxHashMap::default(),
+            compound: Compound::new(),
         }
     }
 
@@ -257,6 +359,10 @@ impl Values {
                 (false, _) => Some(state),
             },
             Call::Append { value } => Some(self.append(state, value)),
+            _ => {
+                let nil = self.ids.get(&Value::Nil).copied();
+                self.compound.step(state, call, nil)
+            }
         }
     }
 }

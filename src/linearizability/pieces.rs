@@ -326,7 +326,11 @@ mod tests {
             })
             .collect();
         let events = 2 * ops.len();
-        History { ops, events }
+        History {
+            ops,
+            events,
+            unknown_nil: false,
+        }
     }
 
     fn options() -> Options {
@@ -356,6 +360,7 @@ mod tests {
                 op("read", 0, Some(3), 7, Some(8)),
             ],
             events: 9,
+            unknown_nil: false,
         };
         assert_eq!(quiescent_cuts(&partition_of(&h)), vec![2, 3, 4]);
     }
@@ -373,6 +378,7 @@ mod tests {
                 op("read", 0, Some(5), 5, Some(6)),
             ],
             events: 7,
+            unknown_nil: false,
         };
         let compact = Cutting {
             force_compact_memo: true,

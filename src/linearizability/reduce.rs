@@ -170,6 +170,7 @@ mod tests {
             History {
                 ops: self.ops,
                 events: self.events,
+                unknown_nil: false,
             }
         }
     }

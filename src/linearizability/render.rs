@@ -41,9 +41,14 @@ pub fn text(path: &str, h: &History, r: &Report, model: ModelKind) -> String {
     };
     let _ = writeln!(out, "history    {path} ({model} model)");
     let _ = writeln!(out, "verdict    {verdict}");
+    // The multi-register splits by groups of keys that no transaction joins.
+    let parts = match model {
+        ModelKind::MultiRegister => "key group(s)",
+        _ => "key(s)",
+    };
     let _ = writeln!(
         out,
-        "ops        {} checked, {} failed removed, {} key(s)",
+        "ops        {} checked, {} failed removed, {} {parts}",
         r.ops, r.removed, r.partitions
     );
     if r.info_reads_set_aside + r.info_writes_set_aside > 0 {

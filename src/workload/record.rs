@@ -251,6 +251,7 @@ impl HistoryLog {
         History {
             ops: self.ops(),
             events: self.events.len(),
+            unknown_nil: false,
         }
     }
 
