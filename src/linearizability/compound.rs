@@ -4,15 +4,19 @@
 //! The search keeps a model state as one `u32`, so a collection is interned: each distinct
 //! content gets an id, in an id space of its own (elements and keys are ids of
 //! [`super::model::Values`], the scalar values). Id 0 is the empty collection, which is every
-//! such model's initial state. A step builds the successor's content and interns it once; the
-//! search meets the same (state, call) pair many times, so each step's result is memoised.
+//! such model's initial state. The search meets the same (state, call) pair many times, so
+//! each step's result is memoised.
 //!
-//! Canonical forms make equal contents equal ids: a set is its elements sorted without
-//! repeats, a multiset sorted with repeats, a queue in order, and a multi-register's map its
-//! written keys sorted, as `[key, value, key, value, ...]` (a key never written holds nil).
+//! Forms are canonical, so that equal contents get equal ids, and small, since a search holds
+//! many states: a set is a bitset over its elements' ids (trailing zero words trimmed); a
+//! multiset the bitset of the elements it holds, then the extra copies sorted; a
+//! multi-register's map its written keys sorted, as `[key, value, key, value, ...]` (a key
+//! never written holds nil). FIFO queues share their elements between states instead
+//! ([`super::queue`]).
 
 use super::fxhash::FxHashMap;
 use super::model::Call;
+use super::queue::Queues;
 
 /// One micro-operation of a multi-register transaction, its key and value interned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -24,10 +28,17 @@ pub struct Micro {
     pub value: Option<u32>,
 }
 
+/// No id: the end of a chain of ids whose contents share a hash.
+const NONE: u32 = u32::MAX;
+
 /// Interned collections of one partition, and the transactions its calls refer to.
 pub struct Compound {
-    ids: FxHashMap<Box<[u32]>, u32>,
+    /// Hash of contents → the newest id with that hash; `chain` links the older ones.
+    by_hash: FxHashMap<u64, u32>,
+    chain: Vec<u32>,
     items: Vec<Box<[u32]>>,
+    words: usize,
+    queues: Queues,
     steps: FxHashMap<(u32, Call), Option<u32>>,
     txns: Vec<Box<[Micro]>>,
 }
@@ -44,8 +55,11 @@ impl Compound {
 
     pub fn new() -> Compound {
         let mut compound = Compound {
-            ids: FxHashMap::default(),
+            by_hash: FxHashMap::default(),
+            chain: Vec::new(),
             items: Vec::new(),
+            words: 0,
+            queues: Queues::new(),
             steps: FxHashMap::default(),
             txns: Vec::new(),
         };
@@ -54,27 +68,41 @@ impl Compound {
         compound
     }
 
+    /// Memory held, in 4-byte words, for the search's budget.
+    pub fn size_words(&self) -> usize {
+        self.words + 6 * self.items.len() + 8 * self.steps.len() + self.queues.size_words()
+    }
+
     fn intern(&mut self, items: Vec<u32>) -> u32 {
-        if let Some(&id) = self.ids.get(items.as_slice()) {
-            return id;
+        let hash = super::fxhash::hash_words(&items);
+        let mut at = self.by_hash.get(&hash).copied().unwrap_or(NONE);
+        while at != NONE {
+            if *self.items[at as usize] == *items {
+                return at;
+            }
+            at = self.chain[at as usize];
         }
         let id = u32::try_from(self.items.len()).expect("fewer than 2^32 states");
-        let items = items.into_boxed_slice();
-        self.items.push(items.clone());
-        self.ids.insert(items, id);
+        self.words += items.len();
+        self.items.push(items.into_boxed_slice());
+        self.chain
+            .push(self.by_hash.insert(hash, id).unwrap_or(NONE));
         id
     }
 
     /// The id of the set of `elements` (in any order, with any repeats).
-    pub fn set_of(&mut self, mut elements: Vec<u32>) -> u32 {
-        elements.sort_unstable();
-        elements.dedup();
-        self.intern(elements)
+    pub fn set_of(&mut self, elements: Vec<u32>) -> u32 {
+        let mut bits = Vec::new();
+        for e in elements {
+            set_bit(&mut bits, e);
+        }
+        self.intern(encode(bits, &[]))
     }
 
     /// Stores a transaction's micro-operations; the index a [`Call::Txn`] names.
     pub fn add_txn(&mut self, micros: Vec<Micro>) -> u32 {
         let index = u32::try_from(self.txns.len()).expect("fewer than 2^32 transactions");
+        self.words += 3 * micros.len();
         self.txns.push(micros.into_boxed_slice());
         index
     }
@@ -86,45 +114,78 @@ impl Compound {
         if let Some(&next) = self.steps.get(&(state, call)) {
             return next;
         }
-        let items = &self.items[state as usize];
         let next = match call {
-            Call::Enqueue { value } => Some([items, &[value][..]].concat()),
-            Call::Dequeue { out } => dequeue(items, out),
-            Call::Insert { value } => Some(inserted(items, value, true)),
-            Call::Remove { out } => remove(items, out),
-            Call::Add { value } => Some(inserted(items, value, false)),
-            Call::Txn { index } => apply_txn(items, &self.txns[index as usize], nil),
-            // Reads compare ids, which the caller does; the rest are scalar calls.
-            _ => None,
+            Call::Enqueue { value } => Some(self.queues.enqueue(state, value)),
+            Call::Dequeue { out } => self.queues.dequeue(state, out),
+            _ => {
+                let items = &self.items[state as usize];
+                let next = match call {
+                    Call::Insert { value } => Some(inserted(items, value, true)),
+                    Call::Remove { out } => remove(items, out),
+                    Call::Add { value } => Some(inserted(items, value, false)),
+                    Call::Txn { index } => apply_txn(items, &self.txns[index as usize], nil),
+                    // Reads compare ids, which the caller does; the rest are scalar calls.
+                    _ => None,
+                };
+                next.map(|items| self.intern(items))
+            }
         };
-        let next = next.map(|items| self.intern(items));
         self.steps.insert((state, call), next);
         next
     }
 }
 
-/// A FIFO queue's dequeue: the head must be `out` (any head when `out` is unknown, and an
-/// unknown dequeue of an empty queue took nothing).
-fn dequeue(items: &[u32], out: Option<u32>) -> Option<Vec<u32>> {
-    match (items.split_first(), out) {
-        (None, None) => Some(Vec::new()),
-        (None, Some(_)) => None,
-        (Some((&head, _)), Some(out)) if head != out => None,
-        (Some((_, rest)), _) => Some(rest.to_vec()),
+/// A bitset and extra copies as one canonical list: `[]` when both are empty, else the
+/// bitset's length in words, its words without trailing zeros, then the extras.
+fn encode(mut bits: Vec<u32>, extras: &[u32]) -> Vec<u32> {
+    while bits.last() == Some(&0) {
+        bits.pop();
+    }
+    if bits.is_empty() && extras.is_empty() {
+        return bits;
+    }
+    let mut items = Vec::with_capacity(1 + bits.len() + extras.len());
+    items.push(u32::try_from(bits.len()).expect("fewer than 2^32 words"));
+    items.extend_from_slice(&bits);
+    items.extend_from_slice(extras);
+    items
+}
+
+/// The bitset and the extra copies of an encoded list.
+fn decode(items: &[u32]) -> (&[u32], &[u32]) {
+    match items.split_first() {
+        None => (&[], &[]),
+        Some((&n, rest)) => rest.split_at(n as usize),
     }
 }
 
-/// `items` (sorted) with `value` inserted in order; if `!repeats`, unchanged when present.
+fn has_bit(bits: &[u32], e: u32) -> bool {
+    bits.get((e / 32) as usize)
+        .is_some_and(|w| w & (1 << (e % 32)) != 0)
+}
+
+fn set_bit(bits: &mut Vec<u32>, e: u32) {
+    let word = (e / 32) as usize;
+    if bits.len() <= word {
+        bits.resize(word + 1, 0);
+    }
+    bits[word] |= 1 << (e % 32);
+}
+
+/// A set with `value` added, or a multiset (`repeats`) with one more copy of it.
 fn inserted(items: &[u32], value: u32, repeats: bool) -> Vec<u32> {
-    let at = items.partition_point(|&x| x < value);
-    if !repeats && items.get(at) == Some(&value) {
+    let (bits, extras) = decode(items);
+    let mut bits = bits.to_vec();
+    if !has_bit(&bits, value) {
+        set_bit(&mut bits, value);
+        return encode(bits, extras);
+    }
+    if !repeats {
         return items.to_vec();
     }
-    let mut next = Vec::with_capacity(items.len() + 1);
-    next.extend_from_slice(&items[..at]);
-    next.push(value);
-    next.extend_from_slice(&items[at..]);
-    next
+    let mut extras = extras.to_vec();
+    extras.insert(extras.partition_point(|&x| x < value), value);
+    encode(bits, &extras)
 }
 
 /// An unordered queue's dequeue: one copy of `out` leaves the multiset. A dequeue whose
@@ -132,10 +193,18 @@ fn inserted(items: &[u32], value: u32, repeats: bool) -> Vec<u32> {
 /// some element, and an element left in the queue constrains nothing later.
 fn remove(items: &[u32], out: Option<u32>) -> Option<Vec<u32>> {
     let out = out?;
-    let at = items.binary_search(&out).ok()?;
-    let mut next = items.to_vec();
-    next.remove(at);
-    Some(next)
+    let (bits, extras) = decode(items);
+    if let Ok(at) = extras.binary_search(&out) {
+        let mut extras = extras.to_vec();
+        extras.remove(at);
+        return Some(encode(bits.to_vec(), &extras));
+    }
+    if !has_bit(bits, out) {
+        return None;
+    }
+    let mut bits = bits.to_vec();
+    bits[(out / 32) as usize] &= !(1 << (out % 32));
+    Some(encode(bits, extras))
 }
 
 /// A multi-register transaction, micro-operation by micro-operation, on a map kept as sorted

@@ -15,6 +15,7 @@ pub mod fxhash;
 pub mod memo;
 pub mod model;
 pub mod pieces;
+pub mod queue;
 pub mod reduce;
 pub mod render;
 pub mod search;

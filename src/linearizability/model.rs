@@ -215,8 +215,8 @@ pub enum Call {
 }
 
 /// Strings are hashed modulo this Mersenne prime, with two bases (see [`Values`]).
-const TEXT_MODULUS: u64 = (1 << 61) - 1;
-const TEXT_BASES: [u64; 2] = [
+pub(super) const TEXT_MODULUS: u64 = (1 << 61) - 1;
+pub(super) const TEXT_BASES: [u64; 2] = [
     0x1f3d_5b79_a3c1_e5f7 % TEXT_MODULUS,
     0x0bad_c0de_1234_5677 % TEXT_MODULUS,
 ];
@@ -230,7 +230,7 @@ struct TextKey {
     power: [u64; 2],
 }
 
-fn mul_mod(a: u64, b: u64) -> u64 {
+pub(super) fn mul_mod(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b)) % u128::from(TEXT_MODULUS)) as u64
 }
 

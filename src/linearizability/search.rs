@@ -18,8 +18,8 @@ use super::memo::{HEAD, List, Memo, NIL, SetKey};
 use super::model::{Call, Values};
 /// The wall-clock budget is checked once every this many steps (a step is a few ns).
 const STEPS_PER_BUDGET_CHECK: u64 = 1 << 14;
-/// The memo holds at most this many 64-bit words of bitsets (1 GiB); beyond it the verdict is
-/// unknown rather than the machine running out of memory.
+/// The memo (with the states of the collection models) holds at most this many 64-bit words
+/// (1 GiB); beyond it the verdict is unknown rather than the machine running out of memory.
 const MAX_CACHE_WORDS: usize = 1 << 27;
 
 /// One key's operations, ready to search.
@@ -361,7 +361,10 @@ impl Search {
                 if out_of_time() {
                     return Some(Finish::Unknown { time: true });
                 }
-                if self.memo.size_words() > MAX_CACHE_WORDS {
+                // The collection models' states count too: a long queue or a large set
+                // costs memory per state that the memo does not see.
+                let compound_words = values.compound.size_words() / 2;
+                if self.memo.size_words() + compound_words > MAX_CACHE_WORDS {
                     return Some(Finish::Unknown { time: false });
                 }
             }
