@@ -11,6 +11,10 @@
 //! `-- long` checks long histories on one key instead: 1,000,000 sequential ops (one client
 //! writing and another reading back), and a fault-free register run with 200 clients at up to
 //! 20,000 ops/s for 10 s; it prints each check's time, the pieces' effect and the peak memory.
+//!
+//! `-- collections` checks the collection models on generated histories: 100,000 elements
+//! enqueued two at a time, then dequeued (FIFO and unordered), 10,000 adds to a set read in
+//! full every 1,000 adds, and 20,000 multi-register transactions over 100 keys.
 
 use faultline::history::{self, Format};
 use faultline::linearizability::{self, ModelKind, Options, Verdict};
@@ -242,6 +246,10 @@ fn main() {
         check_long_histories();
         return;
     }
+    if filter.as_deref() == Some("collections") {
+        check_collections();
+        return;
+    }
     if filter.as_deref().is_none_or(|f| f == "own") {
         check_own_runs();
     }
@@ -300,6 +308,131 @@ fn main() {
             ms(etcd_par),
             slowest_etcd.1,
             ms(slowest_etcd.0)
+        );
+    }
+    if let Some(kib) = peak_memory_kib() {
+        println!("peak memory (VmHWM): {:.1} MiB", kib as f64 / 1024.0);
+    }
+}
+
+/// `n` elements enqueued two at a time by two processes, then dequeued two at a time, each
+/// pair in the opposite order (fine for a FIFO queue: the two were concurrent).
+fn queue_history(n: usize) -> String {
+    let mut text = String::new();
+    let mut line = |p: usize, kind: &str, f: &str, v: Option<usize>| {
+        let value = v.map_or("null".to_string(), |v| v.to_string());
+        text += &format!(
+            "{{\"process\": {p}, \"type\": \"{kind}\", \"f\": \"{f}\", \"value\": {value}}}\n"
+        );
+    };
+    for i in (0..n).step_by(2) {
+        line(0, "invoke", "enqueue", Some(i));
+        line(1, "invoke", "enqueue", Some(i + 1));
+        line(0, "ok", "enqueue", Some(i));
+        line(1, "ok", "enqueue", Some(i + 1));
+    }
+    for i in (0..n).step_by(2) {
+        line(0, "invoke", "dequeue", None);
+        line(1, "invoke", "dequeue", None);
+        line(0, "ok", "dequeue", Some(i + 1));
+        line(1, "ok", "dequeue", Some(i));
+    }
+    text
+}
+
+/// `n` adds by four processes, one at a time, and a read of the whole set every 1,000.
+fn set_history(n: usize) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        for kind in ["invoke", "ok"] {
+            text += &format!(
+                "{{\"process\": {}, \"type\": \"{kind}\", \"f\": \"add\", \"value\": {i}}}\n",
+                i % 4
+            );
+        }
+        if i % 1000 == 999 {
+            let all: Vec<String> = (0..=i).map(|e| e.to_string()).collect();
+            text += "{\"process\": 9, \"type\": \"invoke\", \"f\": \"read\"}\n";
+            text += &format!(
+                "{{\"process\": 9, \"type\": \"ok\", \"f\": \"read\", \"value\": [{}]}}\n",
+                all.join(", ")
+            );
+        }
+    }
+    text
+}
+
+/// `n` transactions by two concurrent processes over 100 keys: each writes its number to
+/// two keys, then reads them back, in one transaction.
+fn txn_history(n: usize) -> String {
+    let mut text = String::new();
+    for pair in (0..n).step_by(2) {
+        let txns: Vec<String> = (pair..pair + 2)
+            .map(|t| {
+                let (a, b) = (t * 7 % 100, (t * 13 + 1) % 100);
+                format!("[[\"w\", {a}, {t}], [\"w\", {b}, {t}], [\"r\", {a}, {t}]]")
+            })
+            .collect();
+        for (p, txn) in txns.iter().enumerate() {
+            text += &format!(
+                "{{\"process\": {p}, \"type\": \"invoke\", \"f\": \"txn\", \"value\": {txn}}}\n"
+            );
+        }
+        for (p, txn) in txns.iter().enumerate() {
+            text += &format!(
+                "{{\"process\": {p}, \"type\": \"ok\", \"f\": \"txn\", \"value\": {txn}}}\n"
+            );
+        }
+    }
+    text
+}
+
+/// Checks each generated collection history three times with every core (median).
+fn check_collections() {
+    let cases = [
+        (
+            "fifo-queue, 100,000 pending",
+            queue_history(100_000),
+            ModelKind::FifoQueue,
+        ),
+        (
+            "unordered-queue, 10,000 pending",
+            queue_history(10_000),
+            ModelKind::UnorderedQueue,
+        ),
+        (
+            "linearizable-set, 10,000 adds",
+            set_history(10_000),
+            ModelKind::Set,
+        ),
+        (
+            "multi-register, 20,000 txns",
+            txn_history(20_000),
+            ModelKind::MultiRegister,
+        ),
+    ];
+    for (name, text, model) in &cases {
+        let h = history::parse(name, text, Some(Format::Jsonl)).expect("generated history");
+        let options = Options {
+            model: *model,
+            initial: None,
+            time_budget: Duration::from_secs(600),
+            steps_max: u64::MAX,
+            threads: 0,
+        };
+        let times: Vec<Duration> = (0..3)
+            .map(|_| {
+                #[allow(clippy::disallowed_methods)] // A benchmark measures wall time.
+                let start = Instant::now();
+                let report = linearizability::check(name, &h, &options).expect("valid history");
+                assert_eq!(report.verdict, Verdict::Linearizable, "{name}");
+                start.elapsed()
+            })
+            .collect();
+        println!(
+            "{name:<34} {:>8} ops {:>10.1} ms",
+            h.ops.len(),
+            ms(median(times))
         );
     }
     if let Some(kib) = peak_memory_kib() {

@@ -245,3 +245,65 @@ fn the_library_refuses_an_initial_mutex_value_too() {
     assert!(e.message.contains("takes no initial value"), "{e}");
     assert!(check("m.edn", &h, &options(None)).is_ok());
 }
+
+/// Where Knossos's `data/` folder is: `FAULTLINE_KNOSSOS_DATA`, else `../shared/data/knossos`.
+fn knossos_data() -> PathBuf {
+    match std::env::var_os("FAULTLINE_KNOSSOS_DATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/knossos"),
+    }
+}
+
+/// Knossos's own example histories get Knossos's verdicts, checked as its `test-examples`
+/// checks them: the cas-register starting at 0 over `cas-register/good` (linearizable) and
+/// `cas-register/bad` (not), the multi-register starting from `{:x 0 :y 0}` over
+/// `multi-register/good`. Every `.edn` file of those folders is checked through the binary.
+#[test]
+fn knossos_examples_get_knossos_verdicts() {
+    let data = knossos_data();
+    if !data.join("cas-register").is_dir() {
+        eprintln!(
+            "SKIPPED: Knossos's example histories are absent ({}; set FAULTLINE_KNOSSOS_DATA \
+             to the data/ folder of a Knossos checkout)",
+            data.display()
+        );
+        return;
+    }
+    let folders = [
+        ("cas-register/good", "cas-register", 0),
+        ("cas-register/bad", "cas-register", 1),
+        ("multi-register/good", "multi-register", 0),
+    ];
+    let mut checked = 0;
+    for (folder, model, expected) in folders {
+        let Ok(entries) = std::fs::read_dir(data.join(folder)) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "edn"))
+            .collect();
+        files.sort();
+        for file in files {
+            let out = faultline(&[
+                "check-history",
+                file.to_str().unwrap(),
+                "--model",
+                model,
+                "--initial",
+                "0",
+            ]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            assert_eq!(
+                out.status.code(),
+                Some(expected),
+                "{}:\n{text}",
+                file.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no history found under {}", data.display());
+    eprintln!("{checked} of Knossos's example histories got Knossos's verdicts");
+}

@@ -99,8 +99,7 @@ enum Command {
         #[arg(long, value_enum)]
         model: HistoryModel,
         /// The initial value of the register (or of every key): an integer, `nil`, or a string.
-        /// Not for the mutex (free), the queues and the set (empty), or the multi-register
-        /// (every key nil).
+        /// Not for the mutex (free), the queues and the set (empty).
         #[arg(long, value_name = "V")]
         initial: Option<String>,
         /// The input format; detected from the content when absent.

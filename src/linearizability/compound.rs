@@ -11,7 +11,7 @@
 //! many states: a set is a bitset over its elements' ids (trailing zero words trimmed); a
 //! multiset the bitset of the elements it holds, then the extra copies sorted; a
 //! multi-register's map its written keys sorted, as `[key, value, key, value, ...]` (a key
-//! never written holds nil). FIFO queues share their elements between states instead
+//! never written holds nil, or the initial value given). FIFO queues share their elements between states instead
 //! ([`super::queue`]).
 
 use super::fxhash::FxHashMap;
@@ -41,6 +41,9 @@ pub struct Compound {
     queues: Queues,
     steps: FxHashMap<(u32, Call), Option<u32>>,
     txns: Vec<Box<[Micro]>>,
+    /// The scalar id of what a multi-register key holds before it is written (nil, or the
+    /// initial value given); `None` until the partition sets it.
+    pub unwritten: Option<u32>,
 }
 
 impl Default for Compound {
@@ -62,6 +65,7 @@ impl Compound {
             queues: Queues::new(),
             steps: FxHashMap::default(),
             txns: Vec::new(),
+            unwritten: None,
         };
         let empty = compound.intern(Vec::new());
         debug_assert_eq!(empty, Compound::EMPTY);
@@ -107,10 +111,9 @@ impl Compound {
         index
     }
 
-    /// Applies a collection `call` to `state`; `nil` is the scalar id of nil, if interned
-    /// (what a multi-register key never written holds). `None` if the call's output is
-    /// impossible from `state`.
-    pub fn step(&mut self, state: u32, call: Call, nil: Option<u32>) -> Option<u32> {
+    /// Applies a collection `call` to `state`; `None` if the call's output is impossible
+    /// from `state`.
+    pub fn step(&mut self, state: u32, call: Call) -> Option<u32> {
         if let Some(&next) = self.steps.get(&(state, call)) {
             return next;
         }
@@ -123,7 +126,9 @@ impl Compound {
                     Call::Insert { value } => Some(inserted(items, value, true)),
                     Call::Remove { out } => remove(items, out),
                     Call::Add { value } => Some(inserted(items, value, false)),
-                    Call::Txn { index } => apply_txn(items, &self.txns[index as usize], nil),
+                    Call::Txn { index } => {
+                        apply_txn(items, &self.txns[index as usize], self.unwritten)
+                    }
                     // Reads compare ids, which the caller does; the rest are scalar calls.
                     _ => None,
                 };
@@ -209,13 +214,13 @@ fn remove(items: &[u32], out: Option<u32>) -> Option<Vec<u32>> {
 
 /// A multi-register transaction, micro-operation by micro-operation, on a map kept as sorted
 /// `[key, value, ...]` pairs.
-fn apply_txn(items: &[u32], micros: &[Micro], nil: Option<u32>) -> Option<Vec<u32>> {
+fn apply_txn(items: &[u32], micros: &[Micro], unwritten: Option<u32>) -> Option<Vec<u32>> {
     let mut map = items.to_vec();
     for micro in micros {
         match (micro.write, micro.value, slot(&map, micro.key)) {
             (false, None, _) => {}
             (false, Some(v), Ok(i)) if map[2 * i + 1] != v => return None,
-            (false, Some(v), Err(_)) if Some(v) != nil => return None,
+            (false, Some(v), Err(_)) if Some(v) != unwritten => return None,
             (false, Some(_), _) => {}
             (true, Some(v), Ok(i)) => map[2 * i + 1] = v,
             (true, Some(v), Err(i)) => {
@@ -264,24 +269,19 @@ mod tests {
     #[test]
     fn fifo_queue_dequeues_the_head_only() {
         let mut c = Compound::new();
-        let one = c.step(Compound::EMPTY, Call::Enqueue { value: 1 }, None);
-        let two = c
-            .step(one.unwrap(), Call::Enqueue { value: 2 }, None)
-            .unwrap();
-        assert_eq!(c.step(two, Call::Dequeue { out: Some(2) }, None), None);
-        let rest = c.step(two, Call::Dequeue { out: Some(1) }, None).unwrap();
+        let one = c.step(Compound::EMPTY, Call::Enqueue { value: 1 });
+        let two = c.step(one.unwrap(), Call::Enqueue { value: 2 }).unwrap();
+        assert_eq!(c.step(two, Call::Dequeue { out: Some(2) }), None);
+        let rest = c.step(two, Call::Dequeue { out: Some(1) }).unwrap();
         assert_eq!(
             Some(rest),
-            c.step(Compound::EMPTY, Call::Enqueue { value: 2 }, None)
+            c.step(Compound::EMPTY, Call::Enqueue { value: 2 })
         );
         let empty = Call::Dequeue { out: Some(2) };
-        assert_eq!(c.step(Compound::EMPTY, empty, None), None);
+        assert_eq!(c.step(Compound::EMPTY, empty), None);
         let unknown = Call::Dequeue { out: None };
-        assert_eq!(
-            c.step(Compound::EMPTY, unknown, None),
-            Some(Compound::EMPTY)
-        );
-        assert_eq!(c.step(two, unknown, None), Some(rest));
+        assert_eq!(c.step(Compound::EMPTY, unknown), Some(Compound::EMPTY));
+        assert_eq!(c.step(two, unknown), Some(rest));
     }
 
     #[test]
@@ -289,22 +289,20 @@ mod tests {
         let mut c = Compound::new();
         let mut state = Compound::EMPTY;
         for value in [5, 3, 5] {
-            state = c.step(state, Call::Insert { value }, None).unwrap();
+            state = c.step(state, Call::Insert { value }).unwrap();
         }
-        let after = c.step(state, Call::Remove { out: Some(5) }, None).unwrap();
-        let again = c.step(after, Call::Remove { out: Some(5) }, None).unwrap();
-        assert_eq!(c.step(again, Call::Remove { out: Some(5) }, None), None);
-        assert_eq!(c.step(again, Call::Remove { out: Some(3) }, None), Some(0));
+        let after = c.step(state, Call::Remove { out: Some(5) }).unwrap();
+        let again = c.step(after, Call::Remove { out: Some(5) }).unwrap();
+        assert_eq!(c.step(again, Call::Remove { out: Some(5) }), None);
+        assert_eq!(c.step(again, Call::Remove { out: Some(3) }), Some(0));
     }
 
     #[test]
     fn set_contents_are_canonical() {
         let mut c = Compound::new();
-        let a = c
-            .step(Compound::EMPTY, Call::Add { value: 2 }, None)
-            .unwrap();
-        let ab = c.step(a, Call::Add { value: 1 }, None).unwrap();
-        assert_eq!(c.step(ab, Call::Add { value: 2 }, None), Some(ab));
+        let a = c.step(Compound::EMPTY, Call::Add { value: 2 }).unwrap();
+        let ab = c.step(a, Call::Add { value: 1 }).unwrap();
+        assert_eq!(c.step(ab, Call::Add { value: 2 }), Some(ab));
         assert_eq!(c.set_of(vec![2, 1, 1]), ab);
         assert_ne!(c.set_of(vec![1]), ab);
     }
@@ -312,22 +310,20 @@ mod tests {
     #[test]
     fn multi_register_transactions_read_what_was_written() {
         let mut c = Compound::new();
-        let nil = Some(9);
+        c.unwritten = Some(9);
         let w = c.add_txn(vec![write(1, 10), write(0, 20), read(1, Some(10))]);
-        let state = c
-            .step(Compound::EMPTY, Call::Txn { index: w }, nil)
-            .unwrap();
+        let state = c.step(Compound::EMPTY, Call::Txn { index: w }).unwrap();
         let good = c.add_txn(vec![read(0, Some(20)), read(1, None), read(2, Some(9))]);
-        assert_eq!(c.step(state, Call::Txn { index: good }, nil), Some(state));
+        assert_eq!(c.step(state, Call::Txn { index: good }), Some(state));
         let stale = c.add_txn(vec![read(0, Some(9))]);
-        assert_eq!(c.step(state, Call::Txn { index: stale }, nil), None);
+        assert_eq!(c.step(state, Call::Txn { index: stale }), None);
         let unwritten = c.add_txn(vec![read(2, Some(10))]);
-        assert_eq!(c.step(state, Call::Txn { index: unwritten }, nil), None);
+        assert_eq!(c.step(state, Call::Txn { index: unwritten }), None);
         let own = c.add_txn(vec![write(0, 30), read(0, Some(20))]);
-        assert_eq!(c.step(state, Call::Txn { index: own }, nil), None);
+        assert_eq!(c.step(state, Call::Txn { index: own }), None);
         let same = c.add_txn(vec![write(0, 20), write(1, 10)]);
         assert_eq!(
-            c.step(Compound::EMPTY, Call::Txn { index: same }, nil),
+            c.step(Compound::EMPTY, Call::Txn { index: same }),
             Some(state)
         );
     }

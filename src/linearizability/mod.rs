@@ -201,9 +201,16 @@ fn partition(path: &str, history: &History, options: &Options) -> Result<Split, 
             false => None,
         };
         let part = (key, groups.get(i).copied().flatten());
-        let at = *index_of
-            .entry(part)
-            .or_insert_with(|| split.add_partition(key.map(str::to_string), initial.as_ref(), 0));
+        let at = *index_of.entry(part).or_insert_with(|| {
+            let at = split.add_partition(key.map(str::to_string), initial.as_ref(), 0);
+            if model == ModelKind::MultiRegister {
+                // Every key holds this until a transaction writes it.
+                let values = &mut split.parts[at].values;
+                let unwritten = options.initial.as_ref().unwrap_or(&Value::Nil);
+                values.compound.unwritten = Some(values.intern(unwritten));
+            }
+            at
+        });
         let values = &mut split.parts[at].values;
         let call = calls::to_call(path, op, model, values, history.unknown_nil)?;
         split.push(at, i, call, (op.invoke_index, op.return_index));

@@ -75,9 +75,6 @@ impl ModelKind {
     pub fn initial_refused(self) -> Option<&'static str> {
         match self {
             ModelKind::Mutex => Some(MUTEX_NO_INITIAL),
-            ModelKind::MultiRegister => {
-                Some("the multi-register model takes no initial value: every key starts as nil")
-            }
             ModelKind::FifoQueue | ModelKind::UnorderedQueue => {
                 Some("the queue models take no initial value: a queue starts empty")
             }
@@ -359,10 +356,7 @@ impl Values {
                 (false, _) => Some(state),
             },
             Call::Append { value } => Some(self.append(state, value)),
-            _ => {
-                let nil = self.ids.get(&Value::Nil).copied();
-                self.compound.step(state, call, nil)
-            }
+            _ => self.compound.step(state, call),
         }
     }
 }
