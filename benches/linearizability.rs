@@ -13,8 +13,8 @@
 //! 20,000 ops/s for 10 s; it prints each check's time, the pieces' effect and the peak memory.
 //!
 //! `-- collections` checks the collection models on generated histories: 100,000 elements
-//! enqueued two at a time, then dequeued (FIFO and unordered), 10,000 adds to a set read in
-//! full every 1,000 adds, and 20,000 multi-register transactions over 100 keys.
+//! enqueued two at a time, then dequeued (FIFO and unordered), 100,000 adds to a set read in
+//! full every 10,000 adds, and 20,000 multi-register transactions over 100 keys.
 
 use faultline::history::{self, Format};
 use faultline::linearizability::{self, ModelKind, Options, Verdict};
@@ -340,7 +340,7 @@ fn queue_history(n: usize) -> String {
     text
 }
 
-/// `n` adds by four processes, one at a time, and a read of the whole set every 1,000.
+/// `n` adds by four processes, one at a time, and a read of the whole set every 10,000.
 fn set_history(n: usize) -> String {
     let mut text = String::new();
     for i in 0..n {
@@ -350,7 +350,7 @@ fn set_history(n: usize) -> String {
                 i % 4
             );
         }
-        if i % 1000 == 999 {
+        if i % 10_000 == 9_999 {
             let all: Vec<String> = (0..=i).map(|e| e.to_string()).collect();
             text += "{\"process\": 9, \"type\": \"invoke\", \"f\": \"read\"}\n";
             text += &format!(
@@ -396,13 +396,13 @@ fn check_collections() {
             ModelKind::FifoQueue,
         ),
         (
-            "unordered-queue, 10,000 pending",
-            queue_history(10_000),
+            "unordered-queue, 100,000 pending",
+            queue_history(100_000),
             ModelKind::UnorderedQueue,
         ),
         (
-            "linearizable-set, 10,000 adds",
-            set_history(10_000),
+            "linearizable-set, 100,000 adds",
+            set_history(100_000),
             ModelKind::Set,
         ),
         (

@@ -68,15 +68,3 @@ pub fn mix64(mut x: u64) -> u64 {
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)
 }
-
-/// A hash of a list of words, with its length, for interning lists.
-pub fn hash_words(words: &[u32]) -> u64 {
-    let mut h = FxHasher::default();
-    h.add(words.len() as u64);
-    for pair in words.chunks(2) {
-        let low = u64::from(pair[0]);
-        let high = pair.get(1).map_or(0, |&w| u64::from(w) << 32);
-        h.add(low | high);
-    }
-    mix64(h.hash)
-}

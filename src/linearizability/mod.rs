@@ -19,6 +19,7 @@ pub mod queue;
 pub mod reduce;
 pub mod render;
 pub mod search;
+pub mod trie;
 
 pub use model::ModelKind;
 pub use pieces::Cutting;
