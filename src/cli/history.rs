@@ -1,5 +1,6 @@
 //! `check-history`: a history file checked for linearizability or by a history checker.
 
+use super::isolation::{ConsistencyArg, check_txns};
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
 use clap::ValueEnum;
 use std::path::Path;
@@ -48,6 +49,8 @@ pub(super) enum HistoryModel {
     Counter,
     Set,
     UniqueIds,
+    ListAppend,
+    RwRegister,
 }
 
 /// `--nil-reads`: how an EDN history's ok reads of nil are read.
@@ -108,15 +111,22 @@ fn initial_value(text: &str) -> crate::history::Value {
 pub(super) fn check_history(
     file: &Path,
     model: HistoryModel,
-    initial: Option<&str>,
+    (initial, consistency): (Option<&str>, Option<ConsistencyArg>),
     (format_in, nil_reads): (Option<HistoryFormat>, Option<NilReads>),
     format: Format,
     time_budget: std::time::Duration,
 ) -> u8 {
     use crate::checkers::Kind;
+    use crate::isolation::TxnModel;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
-    // A linearizability model, or another checker.
+    let txns = |model| {
+        let flags = (initial, consistency);
+        check_txns(file, model, flags, (format_in, nil_reads), format)
+    };
+    // A linearizability model, another checker, or a transactional one.
     let model = match model {
+        HistoryModel::ListAppend => return txns(TxnModel::ListAppend),
+        HistoryModel::RwRegister => return txns(TxnModel::RwRegister),
         HistoryModel::Register => Ok(ModelKind::Register),
         HistoryModel::CasRegister => Ok(ModelKind::CasRegister),
         HistoryModel::Kv => Ok(ModelKind::Kv),
@@ -125,6 +135,14 @@ pub(super) fn check_history(
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
     };
+    if consistency.is_some() {
+        eprintln!(
+            "--consistency applies to the transactional models (list-append, rw-register), \
+             not to --model {}",
+            history_model_name(model)
+        );
+        return EXIT_BAD_INPUT;
+    }
     if model == Ok(ModelKind::Mutex) && initial.is_some() {
         // The check refuses it too; said here, before the file is read, of the flag.
         eprintln!(
@@ -168,6 +186,16 @@ pub(super) fn check_history(
     super::out::finish(&text, verdict)
 }
 
+/// The `--model` name of a non-transactional model.
+fn history_model_name(
+    model: Result<crate::linearizability::ModelKind, crate::checkers::Kind>,
+) -> String {
+    match model {
+        Ok(m) => m.name().to_string(),
+        Err(kind) => kind.to_string(),
+    }
+}
+
 /// `check-history` with a model of [`crate::checkers`]: no search, so no budget.
 fn check_other(
     file: &Path,
@@ -199,7 +227,7 @@ fn check_other(
 
 /// How the ok reads of nil of an EDN history were read, for the report.
 #[derive(Clone, Copy)]
-enum Reading {
+pub(super) enum Reading {
     /// Not an EDN history.
     NotEdn,
     /// As unknown values; how many there were.
@@ -244,7 +272,7 @@ impl Reading {
 /// The history of `file`, its ok reads of nil read as `nil_reads` says if it is EDN, refused
 /// when it holds no operation: every checker would call an empty history valid, which says
 /// nothing about the system that should have written it.
-fn load_ops(
+pub(super) fn load_ops(
     file: &Path,
     format_in: Option<HistoryFormat>,
     nil_reads: Option<NilReads>,
