@@ -1,6 +1,6 @@
 //! `check-history`: a history file checked for linearizability or by a history checker.
 
-use super::isolation::{ConsistencyArg, check_txns};
+use super::isolation::{ConsistencyArg, check_txns, consistency_refused};
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
 use clap::ValueEnum;
 use std::path::Path;
@@ -10,8 +10,9 @@ const EXIT_UNKNOWN: u8 = 4;
 pub(super) const CHECK_HISTORY_HELP: &str = "\
 Formats (detected from the content, or --format-in):
   jsonl  faultline's JSON Lines: {\"process\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 3}
-  edn    Jepsen EDN: a vector of op maps, or one map a line; :fail ops are dropped,
-         :info ops stay pending forever, :nemesis ops are ignored
+  edn    Jepsen EDN: a vector of op maps, or one map a line; :fail ops are dropped
+         (transactional models keep them as aborted transactions), :info ops stay
+         pending forever, :nemesis ops are ignored
   etcd   Porcupine's etcd log (INFO  jepsen.util - 0 :invoke :read nil)
 
 In an EDN history, a :read that completed :ok with :value nil is read as Knossos reads it:
@@ -24,12 +25,23 @@ Models:
   counter      add/read: every ok read lies within the possible sums of adds
   set          add/read of the whole set: acknowledged elements must not be lost
   unique-ids   generate: every ok value is distinct
+  list-append  transactions of [append k v] and [r k list] micro-ops: isolation anomalies
+  rw-register  transactions of [w k v] and [r k v] micro-ops: isolation anomalies
+
+A transactional history (list-append, rw-register) has :txn ops whose value is a list of
+micro-ops, e.g. {:process 0 :type :ok :f :txn :value [[:append 1 2] [:r 2 [1 2]]]}. It is
+checked, as Elle does, for the anomalies --consistency prohibits: read-committed (G0, G1a, G1b,
+G1c, internal), snapshot-isolation (and G-single, lost-update), serializable (and G2-item) or
+strict-serializable (and the -realtime cycles; the default). Anomalies the level allows are
+listed too; a history that shows no value anyone could have written is invalid at every level.
 
 Exit codes:
   0  linearizable (or valid)
-  1  not linearizable / not valid (the first op at fault is named)
+  1  not linearizable / not valid (the first op at fault is named; for transactions, every
+     anomaly the level prohibits)
   2  bad input: an unreadable or malformed history, one with no operations, or a bad flag
-  4  unknown: the time (or memory) budget ran out before a verdict
+  4  unknown: the time (or memory) budget ran out before a verdict (for transactions: the
+     cycle search reached its bound of steps before finding a prohibited anomaly)
 
 Examples:
   faultline run scenarios/register-linearizable.yaml --history history.jsonl
@@ -38,7 +50,9 @@ Examples:
   faultline check-history c50-ok.txt --model kv --time-budget 10s
   faultline check-history counter.edn --model register --initial 0
   faultline check-history memstress3-1.edn --model cas-register --initial 0 --nil-reads value
-  faultline check-history adds.jsonl --model counter --format json";
+  faultline check-history adds.jsonl --model counter --format json
+  faultline check-history txns.edn --model list-append
+  faultline check-history txns.jsonl --model rw-register --consistency snapshot-isolation";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum HistoryModel {
@@ -119,6 +133,7 @@ pub(super) fn check_history(
     use crate::checkers::Kind;
     use crate::isolation::TxnModel;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
+    let model_name = model.to_possible_value().map(|v| v.get_name().to_string());
     let txns = |model| {
         let flags = (initial, consistency);
         check_txns(file, model, flags, (format_in, nil_reads), format)
@@ -135,13 +150,8 @@ pub(super) fn check_history(
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
     };
-    if consistency.is_some() {
-        eprintln!(
-            "--consistency applies to the transactional models (list-append, rw-register), \
-             not to --model {}",
-            history_model_name(model)
-        );
-        return EXIT_BAD_INPUT;
+    if let Some(code) = consistency_refused(consistency, model_name) {
+        return code;
     }
     if model == Ok(ModelKind::Mutex) && initial.is_some() {
         // The check refuses it too; said here, before the file is read, of the flag.
@@ -184,16 +194,6 @@ pub(super) fn check_history(
         Verdict::Unknown(_) => EXIT_UNKNOWN,
     };
     super::out::finish(&text, verdict)
-}
-
-/// The `--model` name of a non-transactional model.
-fn history_model_name(
-    model: Result<crate::linearizability::ModelKind, crate::checkers::Kind>,
-) -> String {
-    match model {
-        Ok(m) => m.name().to_string(),
-        Err(kind) => kind.to_string(),
-    }
 }
 
 /// `check-history` with a model of [`crate::checkers`]: no search, so no budget.

@@ -29,6 +29,20 @@ impl ConsistencyArg {
     }
 }
 
+/// The exit code for `--consistency` given with the non-transactional model `model`.
+pub(super) fn consistency_refused(
+    consistency: Option<ConsistencyArg>,
+    model: Option<String>,
+) -> Option<u8> {
+    consistency?;
+    eprintln!(
+        "--consistency applies to the transactional models (list-append, rw-register), not to \
+         --model {}",
+        model.unwrap_or_default()
+    );
+    Some(EXIT_BAD_INPUT)
+}
+
 /// The flags a transactional check refuses, said before the file is read.
 fn refused_flag(
     model: TxnModel,

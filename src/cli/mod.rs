@@ -91,8 +91,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, or a
-    /// counter, set or unique-ids checker.
+    /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, a
+    /// counter, set or unique-ids checker, or transactional isolation (list-append,
+    /// rw-register).
     #[command(after_help = CHECK_HISTORY_HELP)]
     CheckHistory {
         /// The history file.
