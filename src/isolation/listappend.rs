@@ -38,6 +38,9 @@ struct Keys<'h> {
     writers: FxHashMap<(u32, &'h Value), At>,
     /// Per key, the longest read (the version order) and where it was read.
     longest: Vec<Option<(&'h [Value], At)>>,
+    /// Per key, the positions in its version order of values that failed transactions
+    /// appended: a read, being a prefix of the order, holds those below its length.
+    failed: Vec<Vec<u32>>,
 }
 
 fn list(value: &Value) -> &[Value] {
@@ -98,7 +101,26 @@ fn know<'h>(path: &str, history: &History, txns: &Txns<'h>) -> Result<Keys<'h>, 
             }
         }
     }
-    Ok(Keys { writers, longest })
+    let failed = longest
+        .iter()
+        .enumerate()
+        .map(|(k, order)| {
+            let order = order.map_or(&[][..], |(l, _)| l);
+            let failed_at = |v| {
+                writers
+                    .get(&(k as u32, v))
+                    .is_some_and(|&(w, _)| txns.txns[w as usize].status == Status::Fail)
+            };
+            (0..order.len() as u32)
+                .filter(|&i| failed_at(&order[i as usize]))
+                .collect()
+        })
+        .collect();
+    Ok(Keys {
+        writers,
+        longest,
+        failed,
+    })
 }
 
 /// Per key, the version order's own faults (duplicates, garbage, failed appends) and its ww
@@ -269,21 +291,22 @@ fn aborted_or_intermediate(
     read: &[Value],
     out: &mut Inferred,
 ) {
-    let reader = words.name(here.0);
+    let reader = || words.name(here.0);
     let key_value = words.key(key);
-    for v in read {
+    let failed = &keys.failed[key as usize];
+    for &p in failed.iter().take_while(|&&p| (p as usize) < read.len()) {
+        let v = &read[p as usize];
         let Some(&(w, _)) = keys.writers.get(&(key, v)) else {
             continue;
         };
-        if txns.txns[w as usize].status == Status::Fail {
-            let text = format!(
-                "{reader} read key {key_value} = {}, holding {v}, which {} appended before it failed",
-                words.mop(here).value,
-                words.name(w)
-            );
-            out.anomalies
-                .push(words.anomaly(AnomalyKind::G1a, &[here.0, w], text));
-        }
+        let text = format!(
+            "{} read key {key_value} = {}, holding {v}, which {} appended before it failed",
+            reader(),
+            words.mop(here).value,
+            words.name(w)
+        );
+        out.anomalies
+            .push(words.anomaly(AnomalyKind::G1a, &[here.0, w], text));
     }
     let Some(&(w, wm)) = read.last().and_then(|v| keys.writers.get(&(key, v))) else {
         return;
@@ -297,7 +320,8 @@ fn aborted_or_intermediate(
         .find(|m| m.kind == MopKind::Append && m.key == key);
     if let Some(later) = later {
         let text = format!(
-            "{reader} read key {key_value} = {}, ending with {}, but {} appended {} after it",
+            "{} read key {key_value} = {}, ending with {}, but {} appended {} after it",
+            reader(),
             words.mop(here).value,
             words.mop((w, wm)).value,
             words.name(w),
@@ -377,15 +401,14 @@ fn lost_updates(words: &Words, txns: &Txns, out: &mut Inferred) {
         if group.len() < 2 {
             continue;
         }
-        let names: Vec<String> = group.iter().map(|&t| words.name(t)).collect();
         let first = txns.txns[group[0] as usize]
             .mops
             .iter()
             .find(|m| m.key == key);
         let version = first.map_or(String::new(), |m| m.value.to_string());
         let text = format!(
-            "{} all read key {} = {version}, the same version, and each appended to it",
-            names.join(", "),
+            "{} read key {} = {version}, the same version, and each appended to it",
+            words.all(&group),
             words.key(key)
         );
         out.anomalies

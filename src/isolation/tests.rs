@@ -147,3 +147,56 @@ fn the_report_caps_what_it_describes_and_says_so() {
         r.notes
     );
 }
+
+#[test]
+fn a_search_cut_short_gives_no_verdict_unless_something_prohibited_was_found() {
+    let text = std::fs::read_to_string(format!("{DIR}/la-g2-item.edn")).unwrap();
+    let h = history::parse("t.edn", &text, Some(Format::Edn)).unwrap();
+    let options = Options {
+        search_steps_max: 1,
+        ..Options::new(TxnModel::ListAppend)
+    };
+    let r = check("t.edn", &h, &options).unwrap();
+    assert!(matches!(r.verdict, Verdict::Unknown(_)), "{:?}", r.verdict);
+    assert!(r.notes[0].starts_with("cycle search stopped after 1 steps"));
+    // A prohibited anomaly found without the search still decides.
+    let text = std::fs::read_to_string(format!("{DIR}/la-g1a.edn")).unwrap();
+    let h = history::parse("t.edn", &text, Some(Format::Edn)).unwrap();
+    assert_eq!(
+        check("t.edn", &h, &options).unwrap().verdict,
+        Verdict::Invalid
+    );
+}
+
+#[test]
+fn the_json_report_names_types_transactions_and_edges() {
+    let r = file("rw-g-single-realtime.edn", Consistency::Serializable);
+    let json = render::json(&r);
+    assert_eq!(json["valid"], true);
+    assert_eq!(json["allowed"], serde_json::json!(["G-single-realtime"]));
+    let a = &json["anomalies"][0];
+    assert_eq!(a["type"], "G-single-realtime");
+    assert_eq!(a["prohibited"], false);
+    assert_eq!(a["transactions"][0]["micro_ops"], "[r \"x\" nil]");
+    assert_eq!(
+        a["edges"][0]["words"],
+        "T2 read key \"x\" = nil before T0 wrote 1 (rw)"
+    );
+    assert_eq!(
+        a["edges"][1]["words"],
+        "T0 completed before T2 was invoked (rt)"
+    );
+    assert_eq!(json["edges"]["rt"], 1);
+}
+
+#[test]
+fn the_same_history_gives_the_same_report() {
+    let text = std::fs::read_to_string(format!("{DIR}/la-lost-update.edn")).unwrap();
+    // Parsed twice: values at other addresses must change nothing.
+    let parse = || history::parse("t.edn", &text, Some(Format::Edn)).unwrap();
+    let options = Options::new(TxnModel::ListAppend);
+    let a = check("t.edn", &parse(), &options).unwrap();
+    let b = check("t.edn", &parse(), &options).unwrap();
+    assert_eq!(a.anomalies, b.anomalies);
+    assert_eq!(render::json(&a)["anomalies"], render::json(&b)["anomalies"]);
+}
