@@ -196,45 +196,36 @@ fn reads(words: &Words, txns: &Txns, keys: &Keys, t: usize, out: &mut Inferred) 
         if !external {
             continue;
         }
-        let key = mop.key;
-        if let Some(&w) = read.last().and_then(|v| keys.writers.get(&(key, v)))
-            && txns.txns[w.0 as usize].status != Status::Fail
-        {
-            out.edges.add(
-                w.0,
-                here.0,
-                EdgeKind::Wr,
-                Why {
-                    key,
-                    first: here,
-                    then: w,
-                },
-            );
-        }
-        let order = keys.longest[key as usize].map_or(&[][..], |(l, _)| l);
-        // The next element's appender overwrote what was read, unless it also appended the
-        // last element read (an intermediate read, G1b, not an anti-dependency).
-        let last_writer = read
-            .last()
-            .and_then(|v| keys.writers.get(&(key, v)))
-            .map(|w| w.0);
-        if let Some(&u) = order
-            .get(read.len())
-            .and_then(|v| keys.writers.get(&(key, v)))
-            && txns.txns[u.0 as usize].status != Status::Fail
-            && Some(u.0) != last_writer
-        {
-            out.edges.add(
-                here.0,
-                u.0,
-                EdgeKind::Rw,
-                Why {
-                    key,
-                    first: here,
-                    then: u,
-                },
-            );
-        }
+        read_edges(txns, keys, here, mop.key, read, out);
+    }
+}
+
+/// The wr edge from the appender of the last element of an external read, and the rw edge to
+/// the appender of the element after it.
+fn read_edges(txns: &Txns, keys: &Keys, here: At, key: u32, read: &[Value], out: &mut Inferred) {
+    let committed = |w: &At| txns.txns[w.0 as usize].status != Status::Fail;
+    let last = read.last().and_then(|v| keys.writers.get(&(key, v)));
+    if let Some(&w) = last.filter(|w| committed(w)) {
+        let why = Why {
+            key,
+            first: here,
+            then: w,
+        };
+        out.edges.add(w.0, here.0, EdgeKind::Wr, why);
+    }
+    let order = keys.longest[key as usize].map_or(&[][..], |(l, _)| l);
+    let next = order
+        .get(read.len())
+        .and_then(|v| keys.writers.get(&(key, v)));
+    // The next element's appender overwrote what was read, unless it also appended the last
+    // element read (an intermediate read, G1b, not an anti-dependency).
+    if let Some(&u) = next.filter(|u| committed(u) && Some(u.0) != last.map(|w| w.0)) {
+        let why = Why {
+            key,
+            first: here,
+            then: u,
+        };
+        out.edges.add(here.0, u.0, EdgeKind::Rw, why);
     }
 }
 
