@@ -204,6 +204,10 @@ fn the_same_history_gives_the_same_report() {
 /// A random history of a store that runs each transaction atomically at a moment between its
 /// invocation and its completion: strict-serializable by construction. Some transactions fail
 /// (and do nothing), some end indeterminate (having taken effect or not).
+/// A client's process, and its open transaction: the micro-ops planned (as JSON) and, once it
+/// ran, its completed micro-ops.
+type Client = (u64, Option<(String, Option<String>)>);
+
 /// With `stale`, a read misses the last append or write to its key one time in three.
 fn atomic_store_history(seed: u64, model: TxnModel, stale: bool) -> String {
     use rand::{RngExt, SeedableRng};
@@ -211,8 +215,7 @@ fn atomic_store_history(seed: u64, model: TxnModel, stale: bool) -> String {
     let mut lists: Vec<Vec<u64>> = vec![Vec::new(); 3];
     let mut next_value = 0;
     // Per client: its process and its open transaction (micro-ops, completed ones once run).
-    let mut clients: Vec<(u64, Option<(String, Option<String>)>)> =
-        (0..4).map(|p| (p, None)).collect();
+    let mut clients: Vec<Client> = (0..4).map(|p| (p, None)).collect();
     let (mut started, mut out) = (0, String::new());
     while started < 30 || clients.iter().any(|c| c.1.is_some()) {
         let c = rng.random_range(0..clients.len());
