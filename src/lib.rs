@@ -114,6 +114,7 @@ pub mod explore;
 pub mod faults;
 pub mod history;
 pub mod ids;
+pub mod isolation;
 pub mod linearizability;
 pub mod net;
 pub mod process;

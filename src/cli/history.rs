@@ -1,5 +1,6 @@
 //! `check-history`: a history file checked for linearizability or by a history checker.
 
+use super::isolation::{ConsistencyArg, check_txns, consistency_refused};
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
 use clap::ValueEnum;
 use std::path::Path;
@@ -9,8 +10,9 @@ const EXIT_UNKNOWN: u8 = 4;
 pub(super) const CHECK_HISTORY_HELP: &str = "\
 Formats (detected from the content, or --format-in):
   jsonl  faultline's JSON Lines: {\"process\": 0, \"type\": \"invoke\", \"f\": \"write\", \"value\": 3}
-  edn    Jepsen EDN: a vector of op maps, or one map a line; :fail ops are dropped,
-         :info ops stay pending forever, :nemesis ops are ignored
+  edn    Jepsen EDN: a vector of op maps, or one map a line; :fail ops are dropped
+         (transactional models keep them as aborted transactions), :info ops stay
+         pending forever, :nemesis ops are ignored
   etcd   Porcupine's etcd log (INFO  jepsen.util - 0 :invoke :read nil)
 
 In an EDN history, a :read that completed :ok with :value nil is read as Knossos reads it:
@@ -23,12 +25,23 @@ Models:
   counter      add/read: every ok read lies within the possible sums of adds
   set          add/read of the whole set: acknowledged elements must not be lost
   unique-ids   generate: every ok value is distinct
+  list-append  transactions of [append k v] and [r k list] micro-ops: isolation anomalies
+  rw-register  transactions of [w k v] and [r k v] micro-ops: isolation anomalies
+
+A transactional history (list-append, rw-register) has :txn ops whose value is a list of
+micro-ops, e.g. {:process 0 :type :ok :f :txn :value [[:append 1 2] [:r 2 [1 2]]]}. It is
+checked, as Elle does, for the anomalies --consistency prohibits: read-committed (G0, G1a, G1b,
+G1c, internal), snapshot-isolation (and G-single, lost-update), serializable (and G2-item) or
+strict-serializable (and the -realtime cycles; the default). Anomalies the level allows are
+listed too; a history that shows no value anyone could have written is invalid at every level.
 
 Exit codes:
   0  linearizable (or valid)
-  1  not linearizable / not valid (the first op at fault is named)
+  1  not linearizable / not valid (the first op at fault is named; for transactions, every
+     anomaly the level prohibits)
   2  bad input: an unreadable or malformed history, one with no operations, or a bad flag
-  4  unknown: the time (or memory) budget ran out before a verdict
+  4  unknown: the time (or memory) budget ran out before a verdict (for transactions: the
+     cycle search reached its bound of steps before finding a prohibited anomaly)
 
 Examples:
   faultline run scenarios/register-linearizable.yaml --history history.jsonl
@@ -37,7 +50,9 @@ Examples:
   faultline check-history c50-ok.txt --model kv --time-budget 10s
   faultline check-history counter.edn --model register --initial 0
   faultline check-history memstress3-1.edn --model cas-register --initial 0 --nil-reads value
-  faultline check-history adds.jsonl --model counter --format json";
+  faultline check-history adds.jsonl --model counter --format json
+  faultline check-history txns.edn --model list-append
+  faultline check-history txns.jsonl --model rw-register --consistency snapshot-isolation";
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(super) enum HistoryModel {
@@ -48,6 +63,8 @@ pub(super) enum HistoryModel {
     Counter,
     Set,
     UniqueIds,
+    ListAppend,
+    RwRegister,
 }
 
 /// `--nil-reads`: how an EDN history's ok reads of nil are read.
@@ -108,15 +125,23 @@ fn initial_value(text: &str) -> crate::history::Value {
 pub(super) fn check_history(
     file: &Path,
     model: HistoryModel,
-    initial: Option<&str>,
+    (initial, consistency): (Option<&str>, Option<ConsistencyArg>),
     (format_in, nil_reads): (Option<HistoryFormat>, Option<NilReads>),
     format: Format,
     time_budget: std::time::Duration,
 ) -> u8 {
     use crate::checkers::Kind;
+    use crate::isolation::TxnModel;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
-    // A linearizability model, or another checker.
+    let model_name = model.to_possible_value().map(|v| v.get_name().to_string());
+    let txns = |model| {
+        let flags = (initial, consistency);
+        check_txns(file, model, flags, (format_in, nil_reads), format)
+    };
+    // A linearizability model, another checker, or a transactional one.
     let model = match model {
+        HistoryModel::ListAppend => return txns(TxnModel::ListAppend),
+        HistoryModel::RwRegister => return txns(TxnModel::RwRegister),
         HistoryModel::Register => Ok(ModelKind::Register),
         HistoryModel::CasRegister => Ok(ModelKind::CasRegister),
         HistoryModel::Kv => Ok(ModelKind::Kv),
@@ -125,6 +150,9 @@ pub(super) fn check_history(
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
     };
+    if let Some(code) = consistency_refused(consistency, model_name) {
+        return code;
+    }
     if model == Ok(ModelKind::Mutex) && initial.is_some() {
         // The check refuses it too; said here, before the file is read, of the flag.
         eprintln!(
@@ -199,7 +227,7 @@ fn check_other(
 
 /// How the ok reads of nil of an EDN history were read, for the report.
 #[derive(Clone, Copy)]
-enum Reading {
+pub(super) enum Reading {
     /// Not an EDN history.
     NotEdn,
     /// As unknown values; how many there were.
@@ -244,7 +272,7 @@ impl Reading {
 /// The history of `file`, its ok reads of nil read as `nil_reads` says if it is EDN, refused
 /// when it holds no operation: every checker would call an empty history valid, which says
 /// nothing about the system that should have written it.
-fn load_ops(
+pub(super) fn load_ops(
     file: &Path,
     format_in: Option<HistoryFormat>,
     nil_reads: Option<NilReads>,

@@ -23,6 +23,7 @@ use std::process::ExitCode;
 mod explain;
 mod explore;
 mod history;
+mod isolation;
 mod list;
 mod out;
 mod paths;
@@ -90,8 +91,9 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, or a
-    /// counter, set or unique-ids checker.
+    /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, a
+    /// counter, set or unique-ids checker, or transactional isolation (list-append,
+    /// rw-register).
     #[command(after_help = CHECK_HISTORY_HELP)]
     CheckHistory {
         /// The history file.
@@ -101,6 +103,10 @@ enum Command {
         /// The initial value of the register (or of every key): an integer, `nil`, or a string.
         #[arg(long, value_name = "V")]
         initial: Option<String>,
+        /// The isolation level a transactional history (list-append, rw-register) must meet;
+        /// strict-serializable when absent.
+        #[arg(long, value_enum, value_name = "LEVEL")]
+        consistency: Option<isolation::ConsistencyArg>,
         /// The input format; detected from the content when absent.
         #[arg(long, value_enum)]
         format_in: Option<HistoryFormat>,
@@ -206,6 +212,7 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
             file,
             model,
             initial,
+            consistency,
             format_in,
             format,
             time_budget,
@@ -213,7 +220,7 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
         } => check_history(
             &file,
             model,
-            initial.as_deref(),
+            (initial.as_deref(), consistency),
             (format_in, nil_reads),
             format,
             time_budget,
