@@ -105,8 +105,8 @@ const BUG_DOCS: &[BugDoc] = &[
                       instead of at the decision; another transaction can then overwrite what \
                       it read and commit first, and the two are ordered both ways (write skew, \
                       read skew: G2-item, G-single); exposed by concurrent transactions over \
-                      the same keys on two shards",
-        violates: "conflict_free",
+                      the same keys on two shards; the invariant conflict_free breaks first",
+        violates: "isolation",
     },
     BugDoc {
         name: "dirty-read",
@@ -114,8 +114,9 @@ const BUG_DOCS: &[BugDoc] = &[
                       prepared but not decided; when such a writer aborts, the reader has seen \
                       a value that never existed (aborted read, G1a), and two transactions can \
                       read each other's uncommitted writes (G1c); exposed by concurrent \
-                      transactions that write and read the same keys",
-        violates: "conflict_free",
+                      transactions that write and read the same keys; the invariant \
+                      conflict_free breaks first",
+        violates: "isolation",
     },
     BugDoc {
         name: "non-atomic-commit",
@@ -125,8 +126,9 @@ const BUG_DOCS: &[BugDoc] = &[
                       vote is lost or late the coordinator aborts a transaction some shards \
                       already committed (the client sees fail while some of its writes stay: \
                       G1a); exposed by transactions over keys on two shards, and by message \
-                      loss, partitions or crashes",
-        violates: "atomic_commit",
+                      loss, partitions or crashes; an abort after a part committed breaks the \
+                      invariant atomic_commit",
+        violates: "isolation",
     },
 ];
 
