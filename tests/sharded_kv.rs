@@ -39,25 +39,48 @@ fn each_bug_scenario_names_its_anomalies_in_plain_words() {
     ] {
         let file = format!("scenarios/sharded-kv-{bug}-bug.yaml");
         let out = faultline(&["run", &file]);
-        assert_eq!(out.status.code(), Some(0), "{file}: the violation is expected");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{file}: the violation is expected"
+        );
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(text.contains("strict-serializable violated"), "{text}");
         for anomaly in anomalies {
-            assert!(text.contains(&format!(" × {anomaly}: ")), "{file}: {anomaly}: {text}");
+            assert!(
+                text.contains(&format!(" × {anomaly}: ")),
+                "{file}: {anomaly}: {text}"
+            );
         }
-        assert!(text.contains("the first "), "the first of each is described: {text}");
+        assert!(
+            text.contains("the first "),
+            "the first of each is described: {text}"
+        );
     }
-    let text = String::from_utf8_lossy(&faultline(&["run", "scenarios/sharded-kv-early-read-unlock-bug.yaml"]).stdout).into_owned();
-    assert!(text.contains("read skew") && text.contains("write skew"), "{text}");
+    let text = String::from_utf8_lossy(
+        &faultline(&["run", "scenarios/sharded-kv-early-read-unlock-bug.yaml"]).stdout,
+    )
+    .into_owned();
+    assert!(
+        text.contains("read skew") && text.contains("write skew"),
+        "{text}"
+    );
 }
 
 #[test]
 fn the_scenario_can_ask_for_a_weaker_level() {
     // Read skew and write skew are allowed at read committed: the same run then passes.
-    let source = std::fs::read_to_string("scenarios/sharded-kv-early-read-unlock-bug.yaml").unwrap();
+    let source =
+        std::fs::read_to_string("scenarios/sharded-kv-early-read-unlock-bug.yaml").unwrap();
     let weaker = source
-        .replace("  until: 5s\n", "  until: 5s\n  isolation: read-committed\n")
-        .replace("expect: { violation: isolation }", "expect: { outcome: pass }");
+        .replace(
+            "  until: 5s\n",
+            "  until: 5s\n  isolation: read-committed\n",
+        )
+        .replace(
+            "expect: { violation: isolation }",
+            "expect: { outcome: pass }",
+        );
     assert_ne!(weaker, source);
     let dir = fresh_dir("sharded-kv", "weaker");
     std::fs::create_dir_all(&dir).unwrap();
@@ -119,7 +142,10 @@ fn the_history_records_transactions_in_jepsen_form() {
     let (code, _) = run_json("scenarios/sharded-kv-ok.yaml", &["--history", file]);
     assert_eq!(code, 0);
     let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     let (mut invokes, mut oks, mut reads_seen) = (0, 0, 0);
     let mut appended = std::collections::BTreeSet::new();
     for line in &lines {
@@ -142,14 +168,15 @@ fn the_history_records_transactions_in_jepsen_form() {
         invokes += usize::from(line["type"] == "invoke");
         oks += usize::from(line["type"] == "ok");
     }
-    assert!(invokes > 500 && oks > 200 && reads_seen > 100, "{invokes} {oks} {reads_seen}");
+    assert!(
+        invokes > 500 && oks > 200 && reads_seen > 100,
+        "{invokes} {oks} {reads_seen}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn scenario_with(workload: &str) -> String {
-    format!(
-        "name: t\nprotocol: sharded-kv\nnodes: 3\nduration: 1s\nworkload: {workload}\n"
-    )
+    format!("name: t\nprotocol: sharded-kv\nnodes: 3\nduration: 1s\nworkload: {workload}\n")
 }
 
 /// Writes `text` to a file and validates it: the exit code and what was printed on stderr.
@@ -178,19 +205,30 @@ fn transactional_workload_mistakes_are_located_bad_input() {
             "micro_ops_min (3)",
         ),
         ("{ model: rw-register, keys: 70000 }", "at most 65536"),
-        ("{ model: list-append, isolation: linearizable }", "unknown isolation level"),
+        (
+            "{ model: list-append, isolation: linearizable }",
+            "unknown isolation level",
+        ),
         ("{ model: list-append, mix: { write: 1 } }", "does not have"),
-        ("{ model: register }", "does not serve the register workload"),
+        (
+            "{ model: register }",
+            "does not serve the register workload",
+        ),
     ];
     for (i, (workload, wanted)) in cases.into_iter().enumerate() {
         let (code, stderr) = validate(&format!("bad-{i}"), &scenario_with(workload));
         assert_eq!(code, 2, "{workload}: {stderr}");
         assert!(stderr.contains(wanted), "{workload}: {stderr}");
-        assert!(stderr.contains("s.yaml:5:"), "located at the workload line: {stderr}");
+        assert!(
+            stderr.contains("s.yaml:5:"),
+            "located at the workload line: {stderr}"
+        );
     }
     let (code, stderr) = validate(
         "good",
-        &scenario_with("{ model: rw-register, micro_ops_min: 2, micro_ops_max: 6, isolation: serializable }"),
+        &scenario_with(
+            "{ model: rw-register, micro_ops_min: 2, micro_ops_max: 6, isolation: serializable }",
+        ),
     );
     assert_eq!(code, 0, "{stderr}");
 }

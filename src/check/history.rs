@@ -89,7 +89,6 @@ fn lin_model(model: Model) -> Option<ModelKind> {
     }
 }
 
-
 fn linearizability(
     check: &mut HistoryCheck,
     kind: ModelKind,

@@ -5,8 +5,8 @@
 //! first anomaly of each: the transactions, when they ran and which node answered, and for a
 //! cycle each dependency in turn.
 
-use super::history::{HistoryCheck, op_ref};
 use super::ViolationReport;
+use super::history::{HistoryCheck, op_ref};
 use crate::isolation::{self as iso, Anomaly, Consistency, Options, Report, TxnModel, Verdict};
 use crate::time::SimTime;
 use crate::workload::{HistoryLog, Isolation, Model};
@@ -46,7 +46,9 @@ pub(super) fn check_isolation(
         )),
         Verdict::Unknown(why) => {
             check.status = "unknown";
-            check.explanation.push(format!("no verdict at {level}: {why}"));
+            check
+                .explanation
+                .push(format!("no verdict at {level}: {why}"));
         }
         Verdict::Invalid => {
             check.status = "violated";

@@ -3,7 +3,8 @@
 
 use super::{ExpectSpec, Scenario};
 use crate::check::{
-    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport, check_history_at,
+    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport,
+    check_history_at,
 };
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocol::Protocol;

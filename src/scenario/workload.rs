@@ -132,9 +132,12 @@ impl<'de> Deserialize<'de> for IsolationRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         str_then(d, "an isolation level such as serializable", |name| {
             let names: Vec<&str> = Isolation::ALL.iter().map(|i| i.name()).collect();
-            Isolation::from_name(name)
-                .map(IsolationRef)
-                .ok_or_else(|| format!("unknown isolation level `{name}`; expected {}", one_of(&names)))
+            Isolation::from_name(name).map(IsolationRef).ok_or_else(|| {
+                format!(
+                    "unknown isolation level `{name}`; expected {}",
+                    one_of(&names)
+                )
+            })
         })
     }
 }

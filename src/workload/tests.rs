@@ -257,12 +257,18 @@ fn a_transaction_fits_in_a_client_op_no_larger_than_before() {
     assert_eq!(txn.get(5), Some(MicroOp::Write { key: 1, value: 12 }));
     // A word the encoding never writes is refused: more micro-ops than fit, a stray key.
     let [kind, head, low, high] = op.to_words();
-    assert_eq!(ClientOp::from_words([kind, head | 7 << 32, low, high]), None);
+    assert_eq!(
+        ClientOp::from_words([kind, head | 7 << 32, low, high]),
+        None
+    );
     let mut short = Txn::new(true, 1);
     short.push_read(2).unwrap();
     let [kind, head, low, high] = ClientOp::Txn(short).to_words();
     assert!(ClientOp::from_words([kind, head, low, high]).is_some());
-    assert_eq!(ClientOp::from_words([kind, head, low | 5 << 16, high]), None);
+    assert_eq!(
+        ClientOp::from_words([kind, head, low | 5 << 16, high]),
+        None
+    );
 }
 
 #[test]
@@ -295,7 +301,10 @@ fn clients_draw_transactions_within_bounds_with_unique_values() {
         }
     }
     // The mix weighs appends twice as much as reads.
-    assert!(appends > reads * 3 / 2 && appends < reads * 3, "{reads} {appends}");
+    assert!(
+        appends > reads * 3 / 2 && appends < reads * 3,
+        "{reads} {appends}"
+    );
     let a = run_txns(3, txn_config());
     assert_eq!(a.history().ops(), ops, "same seed, same transactions");
 }
@@ -309,7 +318,10 @@ fn a_transaction_history_is_written_in_jepsens_form_and_reads_back() {
         .write_jsonl(&mut out, &names, sim.now())
         .unwrap();
     let text = String::from_utf8(out).unwrap();
-    let first_ok = text.lines().find(|l| l.contains("\"type\":\"ok\"")).unwrap();
+    let first_ok = text
+        .lines()
+        .find(|l| l.contains("\"type\":\"ok\""))
+        .unwrap();
     let line: serde_json::Value = serde_json::from_str(first_ok).unwrap();
     assert_eq!(line["f"], "txn");
     let micro = line["value"].as_array().unwrap();
@@ -322,7 +334,10 @@ fn a_transaction_history_is_written_in_jepsens_form_and_reads_back() {
         }
     }
     let invoke = text.lines().next().unwrap();
-    assert!(invoke.contains("[\"r\",") || invoke.contains("null]"), "{invoke}");
+    assert!(
+        invoke.contains("[\"r\",") || invoke.contains("null]"),
+        "{invoke}"
+    );
     let back = crate::history::jsonl::parse("h.jsonl", &text).unwrap();
     assert_eq!(back.ops, sim.history().ops());
 }

@@ -100,7 +100,11 @@ pub(super) fn check_conflict_free(sim: &Sim<ShardedKv>) -> Result<(), Violation>
                 else {
                     continue;
                 };
-                let what = if b_writes.contains(&key) { "writes" } else { "read" };
+                let what = if b_writes.contains(&key) {
+                    "writes"
+                } else {
+                    "read"
+                };
                 let message = format!(
                     "{} holds {} and {} prepared together, undecided, and they conflict: the \
                      first writes key {key}, which the second {what}; strict two-phase locking \

@@ -86,7 +86,10 @@ impl ShardedKv {
     /// A client's transaction arrives: ask every shard it touches to prepare.
     pub(super) fn coordinate(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
         let ClientOp::Txn(txn) = request.op else {
-            ctx.reply(request.id, Reply::Fail("sharded-kv serves transactions only"));
+            ctx.reply(
+                request.id,
+                Reply::Fail("sharded-kv serves transactions only"),
+            );
             return;
         };
         let id = request.id;

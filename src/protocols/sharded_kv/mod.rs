@@ -226,7 +226,8 @@ impl Process for ShardedKv {
     fn on_start(&mut self, ctx: &mut Ctx<'_, Self>) {
         if ctx.is_restart() {
             self.coordinator.recover(ctx.storage());
-            self.shard.recover(ctx.storage(), self.id, self.nodes, self.bug);
+            self.shard
+                .recover(ctx.storage(), self.id, self.nodes, self.bug);
         }
         // Prepared transactions survive the crash: keep asking about them.
         if !self.shard.prepared.is_empty() {

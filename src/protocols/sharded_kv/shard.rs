@@ -111,7 +111,13 @@ fn decode_prepared(bytes: &[u8]) -> Option<Prepared> {
 
 impl Shard {
     /// Whether `id` can take these locks at once. A dirty reader ignores write locks.
-    pub(super) fn can_lock(&self, id: RequestId, reads: &[u32], writes: &[u32], dirty: bool) -> bool {
+    pub(super) fn can_lock(
+        &self,
+        id: RequestId,
+        reads: &[u32],
+        writes: &[u32],
+        dirty: bool,
+    ) -> bool {
         let other = |holder: &RequestId| *holder != id;
         let free = |key: &u32, write: bool| {
             let Some(lock) = self.locks.get(key) else {
@@ -154,7 +160,10 @@ impl Shard {
     fn visible(&self, id: RequestId, key: u32, dirty: bool, me: NodeId, nodes: u32) -> Read {
         let mut value = self.data.get(&key).cloned().unwrap_or_default();
         let writer = self.locks.get(&key).and_then(|l| l.writer);
-        if let Some(p) = writer.filter(|&w| dirty && w != id).and_then(|w| self.prepared.get(&w)) {
+        if let Some(p) = writer
+            .filter(|&w| dirty && w != id)
+            .and_then(|w| self.prepared.get(&w))
+        {
             for (_, m) in part(&p.txn, me, nodes).filter(|(_, m)| m.key() == key) {
                 apply(&mut value, m);
             }
@@ -163,7 +172,14 @@ impl Shard {
     }
 
     /// What the part's reads return, in order, each seeing the part's earlier writes.
-    fn reads(&self, id: RequestId, txn: &Txn, dirty: bool, me: NodeId, nodes: u32) -> Vec<(u8, Read)> {
+    fn reads(
+        &self,
+        id: RequestId,
+        txn: &Txn,
+        dirty: bool,
+        me: NodeId,
+        nodes: u32,
+    ) -> Vec<(u8, Read)> {
         let mut view: BTreeMap<u32, Read> = BTreeMap::new();
         let mut reads = Vec::new();
         for (i, m) in part(txn, me, nodes) {
@@ -200,12 +216,12 @@ impl Shard {
                 }
             } else if let Some(id) = key.strip_prefix(KEY_DONE).and_then(parse_id) {
                 self.decided.insert(id, bytes.first() == Some(&1));
-            } else if let Some(id) = key.strip_prefix(KEY_PREPARED).and_then(parse_id) {
-                if let Some(p) = decode_prepared(bytes) {
-                    let (reads, writes) = lock_sets(&p.txn, me, nodes);
-                    self.lock(id, &reads, &writes, bug != Some(Bug::EarlyReadUnlock));
-                    self.prepared.insert(id, p);
-                }
+            } else if let Some(id) = key.strip_prefix(KEY_PREPARED).and_then(parse_id)
+                && let Some(p) = decode_prepared(bytes)
+            {
+                let (reads, writes) = lock_sets(&p.txn, me, nodes);
+                self.lock(id, &reads, &writes, bug != Some(Bug::EarlyReadUnlock));
+                self.prepared.insert(id, p);
             }
         }
     }
@@ -272,7 +288,8 @@ impl ShardedKv {
         if commit {
             self.shard.apply_part(ctx.storage(), &p.txn, me, nodes);
         }
-        ctx.storage().delete(&format!("{KEY_PREPARED}{}", id_text(id)));
+        ctx.storage()
+            .delete(&format!("{KEY_PREPARED}{}", id_text(id)));
         self.record_outcome(ctx, id, commit);
         let (reads, writes) = lock_sets(&p.txn, me, nodes);
         self.shard.unlock(id, &reads, &writes);

@@ -32,7 +32,12 @@ fn workload(model: Model) -> WorkloadConfig {
     }
 }
 
-fn build(seed: u64, model: Model, bug: Option<&'static str>, faults: Vec<TimedFault>) -> Sim<ShardedKv> {
+fn build(
+    seed: u64,
+    model: Model,
+    bug: Option<&'static str>,
+    faults: Vec<TimedFault>,
+) -> Sim<ShardedKv> {
     build_lossy(seed, model, bug, faults, 0.0)
 }
 
@@ -46,7 +51,8 @@ fn build_lossy(
     let params = Params::default();
     let mut network = NetworkConfig::default();
     network.default.drop = drop;
-    network.default.latency = Latency::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(10));
+    network.default.latency =
+        Latency::Uniform(SimDuration::from_millis(1), SimDuration::from_millis(10));
     SimBuilder::new(seed)
         .nodes(u64::from(NODES))
         .network(network)
@@ -78,7 +84,9 @@ fn id(client: u32, seq: u32) -> RequestId {
 fn appends(sim: &Sim<ShardedKv>) -> Vec<(Status, Vec<(i64, i64)>)> {
     let mut all = Vec::new();
     for op in sim.history().ops() {
-        let Value::List(micro) = &op.input else { continue };
+        let Value::List(micro) = &op.input else {
+            continue;
+        };
         let mut written = Vec::new();
         for m in micro {
             if let Value::List(parts) = m
@@ -115,7 +123,11 @@ fn assert_history_matches_data(sim: &Sim<ShardedKv>) {
         let present = written.iter().filter(|w| held(w)).count();
         match status {
             Status::Ok => {
-                assert_eq!(present, written.len(), "an ok transaction's appends all stay");
+                assert_eq!(
+                    present,
+                    written.len(),
+                    "an ok transaction's appends all stay"
+                );
                 ok += 1;
             }
             Status::Fail => {
@@ -135,7 +147,10 @@ fn a_healthy_run_commits_atomically_and_the_data_matches_the_history() {
     assert_history_matches_data(&sim);
     for (_, view) in sim.nodes() {
         let state = view.state().unwrap();
-        assert!(state.shard.prepared.is_empty(), "every transaction was decided");
+        assert!(
+            state.shard.prepared.is_empty(),
+            "every transaction was decided"
+        );
         assert!(state.shard.locks.is_empty(), "and every lock released");
     }
 }
@@ -153,7 +168,10 @@ fn crashed_shards_and_coordinators_recover_and_decide_everything() {
     let mut sim = build(2, Model::ListAppend, None, faults);
     assert_eq!(run(&mut sim, SimTime::from_secs(5)), None);
     assert_history_matches_data(&sim);
-    assert!(sim.history().counts().info > 0, "crashed coordinators leave clients unsure");
+    assert!(
+        sim.history().counts().info > 0,
+        "crashed coordinators leave clients unsure"
+    );
     for (_, view) in sim.nodes() {
         assert!(view.state().unwrap().shard.prepared.is_empty());
     }
@@ -164,12 +182,25 @@ fn rw_register_transactions_overwrite_and_read_single_values() {
     let mut sim = build(3, Model::RwRegister, None, Vec::new());
     assert_eq!(run(&mut sim, SimTime::from_secs(4)), None);
     for (_, view) in sim.nodes() {
-        assert!(view.state().unwrap().shard.data.values().all(|v| v.len() == 1));
+        assert!(
+            view.state()
+                .unwrap()
+                .shard
+                .data
+                .values()
+                .all(|v| v.len() == 1)
+        );
     }
-    let ok_reads = sim.history().ops().into_iter().filter(|o| o.status == Status::Ok);
+    let ok_reads = sim
+        .history()
+        .ops()
+        .into_iter()
+        .filter(|o| o.status == Status::Ok);
     let mut read_values = 0;
     for op in ok_reads {
-        let Value::List(micro) = &op.output else { panic!() };
+        let Value::List(micro) = &op.output else {
+            panic!()
+        };
         for m in micro {
             let Value::List(parts) = m else { panic!() };
             if parts[0] == Value::Str("r".into()) {
@@ -200,11 +231,26 @@ fn no_wait_locks_refuse_conflicts_at_once() {
     );
     let other = id(1, 0);
     assert!(shard.can_lock(other, &[1], &[], false), "readers share");
-    assert!(!shard.can_lock(other, &[], &[1], false), "a reader blocks a writer");
-    assert!(!shard.can_lock(other, &[2], &[], false), "a writer blocks a reader");
-    assert!(shard.can_lock(other, &[2], &[], true), "unless the read is dirty");
-    assert!(!shard.can_lock(other, &[], &[2], true), "writers still exclude each other");
-    assert!(shard.can_lock(id(0, 0), &[], &[1, 2], false), "its own locks never block");
+    assert!(
+        !shard.can_lock(other, &[], &[1], false),
+        "a reader blocks a writer"
+    );
+    assert!(
+        !shard.can_lock(other, &[2], &[], false),
+        "a writer blocks a reader"
+    );
+    assert!(
+        shard.can_lock(other, &[2], &[], true),
+        "unless the read is dirty"
+    );
+    assert!(
+        !shard.can_lock(other, &[], &[2], true),
+        "writers still exclude each other"
+    );
+    assert!(
+        shard.can_lock(id(0, 0), &[], &[1, 2], false),
+        "its own locks never block"
+    );
 }
 
 #[test]
@@ -224,7 +270,10 @@ fn a_prepared_transaction_is_recovered_with_its_locks() {
     let mut shard = Shard::default();
     shard.recover(&storage, NodeId(0), NODES, None);
     // Keys 0 and 3 live on n1 (key mod 3 = 0); key 1 does not.
-    assert_eq!(shard.prepared.get(&id(4, 7)).map(|p| p.coordinator), Some(NodeId(2)));
+    assert_eq!(
+        shard.prepared.get(&id(4, 7)).map(|p| p.coordinator),
+        Some(NodeId(2))
+    );
     assert_eq!(shard.locks[&0].readers, vec![id(4, 7)]);
     assert_eq!(shard.locks[&3].writer, Some(id(4, 7)));
     assert!(!shard.locks.contains_key(&1));
@@ -232,7 +281,10 @@ fn a_prepared_transaction_is_recovered_with_its_locks() {
     assert_eq!(shard.decided.get(&id(4, 6)), Some(&true));
     let mut unlocked = Shard::default();
     unlocked.recover(&storage, NodeId(0), NODES, Some(Bug::EarlyReadUnlock));
-    assert!(!unlocked.locks.contains_key(&0), "the bug holds no read lock");
+    assert!(
+        !unlocked.locks.contains_key(&0),
+        "the bug holds no read lock"
+    );
 }
 
 /// The first seed below 40 whose run violates a property, and the violation.
@@ -251,7 +303,8 @@ fn each_bug_breaks_an_invariant() {
         ("dirty-read", "conflict_free"),
         ("non-atomic-commit", "atomic_commit"),
     ] {
-        let (seed, violation) = first_violation(bug).unwrap_or_else(|| panic!("{bug} never caught"));
+        let (seed, violation) =
+            first_violation(bug).unwrap_or_else(|| panic!("{bug} never caught"));
         assert_eq!(violation.property, invariant, "{bug} (seed {seed})");
     }
 }
@@ -263,7 +316,13 @@ fn anomalies(bug: &'static str) -> Option<String> {
         let mut sim = build_lossy(seed, Model::ListAppend, Some(bug), Vec::new(), 0.05);
         sim.run_until(SimTime::from_secs(3)).expect("within limits");
         let level = ShardedKv::ISOLATION;
-        let check = check_history_at(Model::ListAppend, level, sim.history(), sim.node_names(), sim.now());
+        let check = check_history_at(
+            Model::ListAppend,
+            level,
+            sim.history(),
+            sim.node_names(),
+            sim.now(),
+        );
         (check.status == "violated").then(|| check.explanation.join("\n"))
     })
 }
@@ -279,12 +338,22 @@ fn each_bug_shows_isolation_anomalies_in_the_clients_history() {
             "dirty-read" => &["G1a", "incompatible-order"],
             _ => &["G1a", "G-single", "G1c"],
         };
-        assert!(wanted.iter().any(|w| found.contains(&format!("× {w}:"))), "{}: {found}", doc.name);
+        assert!(
+            wanted.iter().any(|w| found.contains(&format!("× {w}:"))),
+            "{}: {found}",
+            doc.name
+        );
     }
     let mut sim = build_lossy(0, Model::ListAppend, None, Vec::new(), 0.05);
     sim.run_until(SimTime::from_secs(3)).expect("within limits");
     let level = Some(Isolation::StrictSerializable);
-    let check = check_history_at(Model::ListAppend, level, sim.history(), sim.node_names(), sim.now());
+    let check = check_history_at(
+        Model::ListAppend,
+        level,
+        sim.history(),
+        sim.node_names(),
+        sim.now(),
+    );
     assert_eq!(check.status, "pass", "{:?}", check.explanation);
 }
 
@@ -294,18 +363,31 @@ fn bad_params_are_refused() {
         vote_timeout: SimDuration::ZERO,
         ..Params::default()
     };
-    assert!(ShardedKv::check_params(&zero, 3).unwrap_err().contains("vote_timeout"));
+    assert!(
+        ShardedKv::check_params(&zero, 3)
+            .unwrap_err()
+            .contains("vote_timeout")
+    );
     let long = Params {
         retry_interval: SimDuration::from_secs(7200),
         ..Params::default()
     };
-    assert!(ShardedKv::check_params(&long, 3).unwrap_err().contains("retry_interval"));
+    assert!(
+        ShardedKv::check_params(&long, 3)
+            .unwrap_err()
+            .contains("retry_interval")
+    );
     assert!(ShardedKv::check_params(&Params::default(), 1).is_ok());
 }
 
 #[test]
 fn same_seed_same_run() {
-    let faults = || vec![at(800, Fault::Crash(NodeId(1))), at(1200, Fault::Restart(NodeId(1)))];
+    let faults = || {
+        vec![
+            at(800, Fault::Crash(NodeId(1))),
+            at(1200, Fault::Restart(NodeId(1))),
+        ]
+    };
     let mut a = build(9, Model::RwRegister, None, faults());
     let mut b = build(9, Model::RwRegister, None, faults());
     run(&mut a, SimTime::from_secs(2));
