@@ -244,3 +244,41 @@ fn list_names_the_protocol_with_its_bugs_and_workloads() {
     assert!(text.contains("list-append") && text.contains("rw-register"));
     assert!(Path::new("docs/protocols/sharded-kv.md").exists());
 }
+
+#[test]
+fn the_written_history_gets_the_same_verdict_from_check_history() {
+    let dir = fresh_dir("sharded-kv", "check-history");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (file, model, valid) in [
+        ("scenarios/sharded-kv-ok.yaml", "list-append", true),
+        ("scenarios/sharded-kv-rw-register.yaml", "rw-register", true),
+        (
+            "scenarios/sharded-kv-early-read-unlock-bug.yaml",
+            "list-append",
+            false,
+        ),
+    ] {
+        let path = dir.join("h.jsonl");
+        let history = path.to_str().unwrap();
+        let (_, report) = run_json(file, &["--history", history]);
+        assert_eq!(report["history"]["status"] == "pass", valid, "{file}");
+        let out = faultline(&[
+            "check-history",
+            history,
+            "--model",
+            model,
+            "--consistency",
+            "strict-serializable",
+        ]);
+        let code = out.status.code().unwrap();
+        assert_eq!(code, if valid { 0 } else { 1 }, "{file}");
+        if !valid {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                text.contains("G-single") && text.contains("G2-item"),
+                "{text}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
