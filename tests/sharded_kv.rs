@@ -8,12 +8,13 @@ use common::{faultline, fresh_dir};
 use serde_json::Value;
 use std::path::Path;
 
-const SCENARIOS: [&str; 5] = [
+const SCENARIOS: [&str; 6] = [
     "scenarios/sharded-kv-ok.yaml",
     "scenarios/sharded-kv-rw-register.yaml",
     "scenarios/sharded-kv-early-read-unlock-bug.yaml",
     "scenarios/sharded-kv-dirty-read-bug.yaml",
     "scenarios/sharded-kv-non-atomic-commit-bug.yaml",
+    "scenarios/sharded-kv-lost-update-bug.yaml",
 ];
 
 fn run_json(file: &str, extra: &[&str]) -> (i32, Value) {
@@ -36,6 +37,7 @@ fn each_bug_scenario_names_its_anomalies_in_plain_words() {
         ("early-read-unlock", &["G-single", "G2-item"][..]),
         ("dirty-read", &["G1a", "incompatible-order"][..]),
         ("non-atomic-commit", &["G1a", "G1c", "G-single"][..]),
+        ("lost-update", &["lost-update", "G2-item"][..]),
     ] {
         let file = format!("scenarios/sharded-kv-{bug}-bug.yaml");
         let out = faultline(&["run", &file]);
@@ -238,7 +240,12 @@ fn list_names_the_protocol_with_its_bugs_and_workloads() {
     let out = faultline(&["list"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("sharded-kv"), "{text}");
-    for bug in ["early-read-unlock", "dirty-read", "non-atomic-commit"] {
+    for bug in [
+        "early-read-unlock",
+        "dirty-read",
+        "non-atomic-commit",
+        "lost-update",
+    ] {
         assert!(text.contains(bug), "{bug} missing: {text}");
     }
     assert!(text.contains("list-append") && text.contains("rw-register"));

@@ -38,6 +38,7 @@ fn every_bug_scenario_meets_its_expectation() {
         "scenarios/sharded-kv-early-read-unlock-bug.yaml",
         "scenarios/sharded-kv-dirty-read-bug.yaml",
         "scenarios/sharded-kv-non-atomic-commit-bug.yaml",
+        "scenarios/sharded-kv-lost-update-bug.yaml",
     ] {
         let report = run(&load(file), RunOptions::default()).expect("the run completes");
         assert!(

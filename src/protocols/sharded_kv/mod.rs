@@ -96,6 +96,7 @@ pub(crate) enum Bug {
     EarlyReadUnlock,
     DirtyRead,
     NonAtomicCommit,
+    LostUpdate,
 }
 
 const BUG_DOCS: &[BugDoc] = &[
@@ -130,6 +131,15 @@ const BUG_DOCS: &[BugDoc] = &[
                       invariant atomic_commit",
         violates: "isolation",
     },
+    BugDoc {
+        name: "lost-update",
+        description: "a read-modify-write takes no write lock: a key a transaction reads and \
+                      then writes gets only a shared read lock, so two transactions can both \
+                      read the same version and both write it, and the first write is lost \
+                      (lost update); exposed by concurrent transactions that read and then \
+                      write the same key; the invariant conflict_free breaks first",
+        violates: "isolation",
+    },
 ];
 
 impl Bug {
@@ -138,6 +148,7 @@ impl Bug {
             "early-read-unlock" => Some(Bug::EarlyReadUnlock),
             "dirty-read" => Some(Bug::DirtyRead),
             "non-atomic-commit" => Some(Bug::NonAtomicCommit),
+            "lost-update" => Some(Bug::LostUpdate),
             _ => None,
         }
     }

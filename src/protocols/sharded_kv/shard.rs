@@ -69,6 +69,24 @@ pub(crate) fn lock_sets(txn: &Txn, me: NodeId, nodes: u32) -> (Vec<u32>, Vec<u32
     (reads, writes)
 }
 
+/// The read and write locks a part takes: [`lock_sets`], except that with the lost-update bug
+/// a key the part reads and then writes gets only a read lock, shared with other readers.
+fn locks_taken(txn: &Txn, me: NodeId, nodes: u32, bug: Option<Bug>) -> (Vec<u32>, Vec<u32>) {
+    let (mut reads, mut writes) = lock_sets(txn, me, nodes);
+    if bug == Some(Bug::LostUpdate) {
+        let read_first = |key: &u32| {
+            part(txn, me, nodes)
+                .find(|(_, m)| m.key() == *key)
+                .is_some_and(|(_, m)| m.is_read())
+        };
+        let (unlocked, locked): (Vec<u32>, Vec<u32>) = writes.into_iter().partition(read_first);
+        writes = locked;
+        reads.extend(unlocked);
+        reads.sort_unstable();
+    }
+    (reads, writes)
+}
+
 /// Applies a write to a key's data: append, or overwrite.
 fn apply(value: &mut Read, m: MicroOp) {
     match m {
@@ -219,7 +237,7 @@ impl Shard {
             } else if let Some(id) = key.strip_prefix(KEY_PREPARED).and_then(parse_id)
                 && let Some(p) = decode_prepared(bytes)
             {
-                let (reads, writes) = lock_sets(&p.txn, me, nodes);
+                let (reads, writes) = locks_taken(&p.txn, me, nodes, bug);
                 self.lock(id, &reads, &writes, bug != Some(Bug::EarlyReadUnlock));
                 self.prepared.insert(id, p);
             }
@@ -247,7 +265,7 @@ impl ShardedKv {
             // A second copy: the locks still hold, so the reads are as they were.
             return vote(true, self.shard.reads(id, &txn, dirty, me, nodes));
         }
-        let (reads, writes) = lock_sets(&txn, me, nodes);
+        let (reads, writes) = locks_taken(&txn, me, nodes, self.bug);
         if !self.shard.can_lock(id, &reads, &writes, dirty) {
             self.shard.decided.insert(id, false);
             return vote(false, Vec::new());

@@ -302,6 +302,7 @@ fn each_bug_breaks_an_invariant() {
         ("early-read-unlock", "conflict_free"),
         ("dirty-read", "conflict_free"),
         ("non-atomic-commit", "atomic_commit"),
+        ("lost-update", "conflict_free"),
     ] {
         let (seed, violation) =
             first_violation(bug).unwrap_or_else(|| panic!("{bug} never caught"));
@@ -336,6 +337,7 @@ fn each_bug_shows_isolation_anomalies_in_the_clients_history() {
         let wanted: &[&str] = match doc.name {
             "early-read-unlock" => &["G-single", "G2-item"],
             "dirty-read" => &["G1a", "incompatible-order"],
+            "lost-update" => &["lost-update", "G2-item"],
             _ => &["G1a", "G-single", "G1c"],
         };
         assert!(
