@@ -199,13 +199,18 @@ fn main() {
             .iter()
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
-        let edges: usize = report.edges.values().sum();
+        let edges: Vec<String> = report
+            .edges
+            .iter()
+            .map(|(k, n)| format!("{n} {k}"))
+            .collect();
         println!(
             "list-append, {} txns ({name}): check {:.0} ms (median of {RUNS}), parse {:.0} ms, \
-             {edges} edges, {} MB of JSON Lines; anomalies: {}",
+             edges {}, {} MB of JSON Lines; anomalies: {}",
             h.ops.len(),
             check.as_secs_f64() * 1e3,
             parse.as_secs_f64() * 1e3,
+            edges.join(", "),
             text.len() / 1_000_000,
             if found.is_empty() {
                 "none".to_string()

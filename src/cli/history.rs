@@ -133,11 +133,11 @@ pub(super) fn check_history(
     use crate::checkers::Kind;
     use crate::isolation::TxnModel;
     use crate::linearizability::{self, ModelKind, Options, Verdict};
-    let model_name = model.to_possible_value().map(|v| v.get_name().to_string());
-    let txns = |model| {
-        let flags = (initial, consistency);
-        check_txns(file, model, flags, (format_in, nil_reads), format)
-    };
+    let input = (format_in, nil_reads);
+    let txns = |txn| check_txns(file, txn, (initial, consistency), input, format);
+    if let Some(code) = consistency_refused(consistency, model) {
+        return code;
+    }
     // A linearizability model, another checker, or a transactional one.
     let model = match model {
         HistoryModel::ListAppend => return txns(TxnModel::ListAppend),
@@ -150,9 +150,6 @@ pub(super) fn check_history(
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
     };
-    if let Some(code) = consistency_refused(consistency, model_name) {
-        return code;
-    }
     if model == Ok(ModelKind::Mutex) && initial.is_some() {
         // The check refuses it too; said here, before the file is read, of the flag.
         eprintln!(

@@ -1,7 +1,7 @@
 //! `check-history --model list-append|rw-register`: a transactional history checked for the
 //! anomalies an isolation level prohibits ([`crate::isolation`]).
 
-use super::history::{HistoryFormat, NilReads, load_ops};
+use super::history::{HistoryFormat, HistoryModel, NilReads, load_ops};
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
 use crate::isolation::{self, Consistency, Options, TxnModel, Verdict};
 use clap::ValueEnum;
@@ -29,16 +29,20 @@ impl ConsistencyArg {
     }
 }
 
-/// The exit code for `--consistency` given with the non-transactional model `model`.
+/// The exit code for `--consistency` given with a model that is not transactional.
 pub(super) fn consistency_refused(
     consistency: Option<ConsistencyArg>,
-    model: Option<String>,
+    model: HistoryModel,
 ) -> Option<u8> {
     consistency?;
+    if matches!(model, HistoryModel::ListAppend | HistoryModel::RwRegister) {
+        return None;
+    }
+    let name = model.to_possible_value().map(|v| v.get_name().to_string());
     eprintln!(
         "--consistency applies to the transactional models (list-append, rw-register), not to \
          --model {}",
-        model.unwrap_or_default()
+        name.unwrap_or_default()
     );
     Some(EXIT_BAD_INPUT)
 }

@@ -38,6 +38,9 @@ struct Keys<'h> {
     writers: FxHashMap<(u32, &'h Value), At>,
     /// Per key, the longest read (the version order) and where it was read.
     longest: Vec<Option<(&'h [Value], At)>>,
+    /// Per key, the positions in its version order of values that failed transactions
+    /// appended: a read, being a prefix of the order, holds those below its length.
+    failed: Vec<Vec<u32>>,
 }
 
 fn list(value: &Value) -> &[Value] {
@@ -98,7 +101,26 @@ fn know<'h>(path: &str, history: &History, txns: &Txns<'h>) -> Result<Keys<'h>, 
             }
         }
     }
-    Ok(Keys { writers, longest })
+    let failed = longest
+        .iter()
+        .enumerate()
+        .map(|(k, order)| {
+            let order = order.map_or(&[][..], |(l, _)| l);
+            let failed_at = |v| {
+                writers
+                    .get(&(k as u32, v))
+                    .is_some_and(|&(w, _)| txns.txns[w as usize].status == Status::Fail)
+            };
+            (0..order.len() as u32)
+                .filter(|&i| failed_at(&order[i as usize]))
+                .collect()
+        })
+        .collect();
+    Ok(Keys {
+        writers,
+        longest,
+        failed,
+    })
 }
 
 /// Per key, the version order's own faults (duplicates, garbage, failed appends) and its ww
@@ -174,45 +196,36 @@ fn reads(words: &Words, txns: &Txns, keys: &Keys, t: usize, out: &mut Inferred) 
         if !external {
             continue;
         }
-        let key = mop.key;
-        if let Some(&w) = read.last().and_then(|v| keys.writers.get(&(key, v)))
-            && txns.txns[w.0 as usize].status != Status::Fail
-        {
-            out.edges.add(
-                w.0,
-                here.0,
-                EdgeKind::Wr,
-                Why {
-                    key,
-                    first: here,
-                    then: w,
-                },
-            );
-        }
-        let order = keys.longest[key as usize].map_or(&[][..], |(l, _)| l);
-        // The next element's appender overwrote what was read, unless it also appended the
-        // last element read (an intermediate read, G1b, not an anti-dependency).
-        let last_writer = read
-            .last()
-            .and_then(|v| keys.writers.get(&(key, v)))
-            .map(|w| w.0);
-        if let Some(&u) = order
-            .get(read.len())
-            .and_then(|v| keys.writers.get(&(key, v)))
-            && txns.txns[u.0 as usize].status != Status::Fail
-            && Some(u.0) != last_writer
-        {
-            out.edges.add(
-                here.0,
-                u.0,
-                EdgeKind::Rw,
-                Why {
-                    key,
-                    first: here,
-                    then: u,
-                },
-            );
-        }
+        read_edges(txns, keys, here, mop.key, read, out);
+    }
+}
+
+/// The wr edge from the appender of the last element of an external read, and the rw edge to
+/// the appender of the element after it.
+fn read_edges(txns: &Txns, keys: &Keys, here: At, key: u32, read: &[Value], out: &mut Inferred) {
+    let committed = |w: &At| txns.txns[w.0 as usize].status != Status::Fail;
+    let last = read.last().and_then(|v| keys.writers.get(&(key, v)));
+    if let Some(&w) = last.filter(|w| committed(w)) {
+        let why = Why {
+            key,
+            first: here,
+            then: w,
+        };
+        out.edges.add(w.0, here.0, EdgeKind::Wr, why);
+    }
+    let order = keys.longest[key as usize].map_or(&[][..], |(l, _)| l);
+    let next = order
+        .get(read.len())
+        .and_then(|v| keys.writers.get(&(key, v)));
+    // The next element's appender overwrote what was read, unless it also appended the last
+    // element read (an intermediate read, G1b, not an anti-dependency).
+    if let Some(&u) = next.filter(|u| committed(u) && Some(u.0) != last.map(|w| w.0)) {
+        let why = Why {
+            key,
+            first: here,
+            then: u,
+        };
+        out.edges.add(here.0, u.0, EdgeKind::Rw, why);
     }
 }
 
@@ -269,21 +282,22 @@ fn aborted_or_intermediate(
     read: &[Value],
     out: &mut Inferred,
 ) {
-    let reader = words.name(here.0);
+    let reader = || words.name(here.0);
     let key_value = words.key(key);
-    for v in read {
+    let failed = &keys.failed[key as usize];
+    for &p in failed.iter().take_while(|&&p| (p as usize) < read.len()) {
+        let v = &read[p as usize];
         let Some(&(w, _)) = keys.writers.get(&(key, v)) else {
             continue;
         };
-        if txns.txns[w as usize].status == Status::Fail {
-            let text = format!(
-                "{reader} read key {key_value} = {}, holding {v}, which {} appended before it failed",
-                words.mop(here).value,
-                words.name(w)
-            );
-            out.anomalies
-                .push(words.anomaly(AnomalyKind::G1a, &[here.0, w], text));
-        }
+        let text = format!(
+            "{} read key {key_value} = {}, holding {v}, which {} appended before it failed",
+            reader(),
+            words.mop(here).value,
+            words.name(w)
+        );
+        out.anomalies
+            .push(words.anomaly(AnomalyKind::G1a, &[here.0, w], text));
     }
     let Some(&(w, wm)) = read.last().and_then(|v| keys.writers.get(&(key, v))) else {
         return;
@@ -297,7 +311,8 @@ fn aborted_or_intermediate(
         .find(|m| m.kind == MopKind::Append && m.key == key);
     if let Some(later) = later {
         let text = format!(
-            "{reader} read key {key_value} = {}, ending with {}, but {} appended {} after it",
+            "{} read key {key_value} = {}, ending with {}, but {} appended {} after it",
+            reader(),
             words.mop(here).value,
             words.mop((w, wm)).value,
             words.name(w),
@@ -377,15 +392,14 @@ fn lost_updates(words: &Words, txns: &Txns, out: &mut Inferred) {
         if group.len() < 2 {
             continue;
         }
-        let names: Vec<String> = group.iter().map(|&t| words.name(t)).collect();
         let first = txns.txns[group[0] as usize]
             .mops
             .iter()
             .find(|m| m.key == key);
         let version = first.map_or(String::new(), |m| m.value.to_string());
         let text = format!(
-            "{} all read key {} = {version}, the same version, and each appended to it",
-            names.join(", "),
+            "{} read key {} = {version}, the same version, and each appended to it",
+            words.all(&group),
             words.key(key)
         );
         out.anomalies

@@ -13,9 +13,9 @@
 //!    read a version that T2 overwrote (rw, an anti-dependency); it also finds the anomalies that
 //!    need no cycle: aborted and intermediate reads, reads inconsistent with the transaction's
 //!    own writes, lost updates, values nobody wrote;
-//! 3. adds real-time edges (T1 completed before T2 was invoked), only towards the transactions
-//!    that were last to complete, so that they stay linear in the history's length
-//!    ([`realtime`]);
+//! 3. adds real-time edges (T1 completed before T2 was invoked), each invocation getting edges
+//!    only from the transactions that were last to complete before it, so that they stay
+//!    linear in the history's length ([`realtime`]);
 //! 4. splits the dependency graph into strongly connected components ([`graph`], Tarjan's
 //!    algorithm without recursion) and, within each, looks for the shortest cycle of each class
 //!    ([`cycles`]): G0 (ww only), G1c (ww and wr), G-single (one rw), G2-item (two or more rw),

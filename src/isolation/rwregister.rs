@@ -302,11 +302,10 @@ fn lost_updates(
         if group.len() < 2 {
             continue;
         }
-        let names: Vec<String> = group.iter().map(|&t| words.name(t)).collect();
         let shown = version.map_or("nil".to_string(), Value::to_string);
         let text = format!(
-            "{} all read key {} = {shown}, the same version, and each wrote it",
-            names.join(", "),
+            "{} read key {} = {shown}, the same version, and each wrote it",
+            words.all(&group),
             words.key(key)
         );
         out.anomalies

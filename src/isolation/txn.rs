@@ -8,7 +8,7 @@
 
 use super::{IsolationError, TxnCounts, TxnModel};
 use crate::history::{History, Op, Status, Value};
-use std::collections::BTreeMap;
+use crate::linearizability::fxhash::FxHashMap;
 
 /// What a micro-op does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -99,7 +99,8 @@ pub fn read<'h>(
     history: &'h History,
     model: TxnModel,
 ) -> Result<Txns<'h>, IsolationError> {
-    let mut numbers: BTreeMap<&'h Value, u32> = BTreeMap::new();
+    // Numbers are given in order of first appearance, so the map's order never shows.
+    let mut numbers: FxHashMap<&'h Value, u32> = FxHashMap::default();
     let mut keys = Vec::new();
     let mut txns = Vec::with_capacity(history.ops.len());
     for (index, op) in history.ops.iter().enumerate() {

@@ -54,6 +54,17 @@ impl<'a, 'h> Words<'a, 'h> {
         format!("T{}", self.op(t).invoke_index)
     }
 
+    /// `T1 and T2 both`, `T1, T2 and T3 all`: the subject of a sentence about all of `txns`.
+    pub fn all(&self, txns: &[u32]) -> String {
+        let names: Vec<String> = txns.iter().map(|&t| self.name(t)).collect();
+        match names.as_slice() {
+            [] => String::new(),
+            [one] => one.clone(),
+            [a, b] => format!("{a} and {b} both"),
+            [rest @ .., last] => format!("{} and {last} all", rest.join(", ")),
+        }
+    }
+
     pub fn key(&self, key: u32) -> &'h Value {
         self.txns.keys[key as usize]
     }
