@@ -78,7 +78,7 @@
 
 use crate::check::{CheckWhen, Property, PropertyDigest};
 use crate::process::{NodeId, Process};
-use crate::workload::Model;
+use crate::workload::{Isolation, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::{self, Debug};
@@ -130,6 +130,10 @@ pub trait Protocol: Process + Debug + 'static {
     fn workloads() -> &'static [Model] {
         &[]
     }
+    /// The isolation level this protocol promises its transactions (list-append and
+    /// rw-register workloads): their history is checked at it unless the scenario's workload
+    /// names a level. `None`: serializable.
+    const ISOLATION: Option<Isolation> = None;
     /// Rejects parameters that make no sense, or none on `node_count` nodes (a quorum larger
     /// than the cluster, a heartbeat slower than the timeout it must beat). A scenario whose
     /// `params:` fail this is bad input, reported at its `params:`; nothing is clamped.
@@ -222,6 +226,8 @@ pub struct ProtocolInfo {
     pub properties: Vec<PropertyInfo>,
     /// Client workload models it serves.
     pub workloads: &'static [Model],
+    /// The isolation level its transactions promise, if it serves transactions.
+    pub isolation: Option<Isolation>,
 }
 
 /// What `list` shows of one property.
@@ -252,6 +258,7 @@ impl ProtocolInfo {
                 })
                 .collect(),
             workloads: P::workloads(),
+            isolation: P::ISOLATION,
         }
     }
 }

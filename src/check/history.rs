@@ -1,5 +1,5 @@
 //! Checking the clients' history at the end of a run: linearizability for registers and kv,
-//! Jepsen-style checkers for counters, sets and unique ids.
+//! Jepsen-style checkers for counters, sets and unique ids, isolation for transactions.
 
 use super::{OpRef, ViolationReport};
 use crate::checkers::{self, Kind};
@@ -7,7 +7,7 @@ use crate::history::{History, Status, Value};
 use crate::linearizability::model::{Call, CallKind, Values};
 use crate::linearizability::{self as lin, Cutting, ModelKind, Verdict};
 use crate::time::SimTime;
-use crate::workload::{ClientOp, Counts, HistoryLog, Logged, Model};
+use crate::workload::{ClientOp, Counts, HistoryLog, Isolation, Logged, Model};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -23,7 +23,8 @@ pub const LINEARIZABILITY_BUDGET: Duration = Duration::from_secs(3600);
 /// How a history check turned out.
 #[derive(Clone, Debug, Serialize)]
 pub struct HistoryCheck {
-    /// The check's name: `linearizable`, `set_full`, `counter_bounds` or `unique_ids`.
+    /// The check's name: `linearizable`, `set_full`, `counter_bounds`, `unique_ids` or
+    /// `isolation`.
     pub name: &'static str,
     pub model: Model,
     /// `pass`, `violated` or `unknown` (the search ran out of budget).
@@ -38,8 +39,21 @@ pub struct HistoryCheck {
 }
 
 /// Checks `log` against `model`; `names` are the node names, `end` when the run stopped.
+/// Transactions are checked at serializable; [`check_history_at`] takes another level.
 pub fn check_history(
     model: Model,
+    log: &HistoryLog,
+    names: &[String],
+    end: SimTime,
+) -> HistoryCheck {
+    check_history_at(model, None, log, names, end)
+}
+
+/// [`check_history`], with transactions (list-append, rw-register) checked at `isolation`
+/// (serializable when `None`).
+pub fn check_history_at(
+    model: Model,
+    isolation: Option<Isolation>,
     log: &HistoryLog,
     names: &[String],
     end: SimTime,
@@ -55,6 +69,10 @@ pub fn check_history(
     };
     let elapsed = match lin_model(model) {
         Some(kind) => linearizability(&mut check, kind, log, names),
+        None if model.is_transactional() => {
+            let level = isolation.unwrap_or(Isolation::Serializable);
+            super::isolation::check_isolation(&mut check, model, level, log, names)
+        }
         None => other(&mut check, model, log, names, end),
     };
     check.elapsed_ms = (elapsed.as_secs_f64() * 1e6).round() / 1e3;
@@ -67,6 +85,7 @@ fn lin_model(model: Model) -> Option<ModelKind> {
         Model::CasRegister => Some(ModelKind::CasRegister),
         Model::Kv => Some(ModelKind::Kv),
         Model::Counter | Model::Set | Model::UniqueIds => None,
+        Model::ListAppend | Model::RwRegister => None,
     }
 }
 
@@ -230,7 +249,7 @@ fn not_linearizable(
 
 /// Op `index` of the log as the trace names it: its client, and its number among that
 /// client's ops (ops are logged in invocation order, so the earlier ops of the client count).
-fn op_ref(log: &HistoryLog, index: usize) -> OpRef {
+pub(super) fn op_ref(log: &HistoryLog, index: usize) -> OpRef {
     let times = log.times();
     let client = times[index].client;
     let seq = times[..index].iter().filter(|t| t.client == client).count();

@@ -26,6 +26,7 @@
 //! changed (debug builds compare it with a copy that observes every event).
 
 pub mod history;
+mod isolation;
 mod liveness;
 mod monitor;
 mod property;
@@ -33,7 +34,7 @@ mod reach;
 mod served;
 mod watch;
 
-pub use history::{HistoryCheck, check_history};
+pub use history::{HistoryCheck, check_history, check_history_at};
 pub use liveness::{Eventually, GoalResult};
 pub use monitor::{Monitor, MonitorFactory};
 pub use property::{CheckWhen, Property, StateCheck};

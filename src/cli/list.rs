@@ -73,6 +73,9 @@ pub(super) fn list(registry: &Registry, format: Format) -> u8 {
         if !p.workloads.is_empty() {
             let names: Vec<&str> = p.workloads.iter().map(|m| m.name()).collect();
             let _ = writeln!(text, "  client workloads: {}", names.join(", "));
+            if let Some(level) = p.isolation {
+                let _ = writeln!(text, "  transactions checked at: {level}");
+            }
         }
         text.push_str("  bug variants:\n");
         for b in p.bugs {

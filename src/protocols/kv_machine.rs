@@ -61,7 +61,9 @@ pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'stat
             Some(Value::Int(sum)) => *sum = sum.saturating_add(value),
             Some(_) => return Err("add: key 0 holds no number"),
         },
-        ClientOp::Generate => return Err("this protocol serves no such operation"),
+        ClientOp::Generate | ClientOp::Txn(_) => {
+            return Err("this protocol serves no such operation");
+        }
     }
     Ok(())
 }

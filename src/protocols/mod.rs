@@ -13,6 +13,7 @@ pub mod primary_backup;
 pub mod quorum_kv;
 pub mod raft;
 pub mod register;
+pub mod sharded_kv;
 pub mod two_phase_commit;
 
 pub use crate::protocol::{BugDoc, ParamDoc, PropertyInfo, Protocol, ProtocolInfo};
@@ -32,5 +33,6 @@ impl Registry {
             .with::<multi_paxos::MultiPaxos>()
             .with::<raft::Raft>()
             .with::<quorum_kv::QuorumKv>()
+            .with::<sharded_kv::ShardedKv>()
     }
 }

@@ -3,7 +3,8 @@
 
 use super::{ExpectSpec, Scenario};
 use crate::check::{
-    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport, check_history,
+    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport,
+    check_history_at,
 };
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocol::Protocol;
@@ -399,8 +400,10 @@ fn history_check<P: Protocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<Histo
     if !wanted {
         return None;
     }
-    Some(check_history(
+    let isolation = scenario.workload.as_ref()?.isolation.or(P::ISOLATION);
+    Some(check_history_at(
         model,
+        isolation,
         sim.history(),
         sim.node_names(),
         sim.now(),

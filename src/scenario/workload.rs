@@ -3,13 +3,15 @@
 //! ```yaml
 //! workload: { model: cas-register, clients: 3, rate: 200/s,
 //!             mix: { read: 0.5, write: 0.3, cas: 0.2 }, keys: 5, timeout: 1s }
+//! workload: { model: list-append, keys: 8, micro_ops_min: 1, micro_ops_max: 4,
+//!             mix: { read: 0.5, append: 0.5 }, isolation: serializable }
 //! ```
 
 use super::context::{inspect, one_of};
 use crate::net::Latency;
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SimDuration, SimTime};
-use crate::workload::{Func, Model, RATE_PER_S_MAX, WorkloadConfig};
+use crate::workload::{Func, Isolation, Model, RATE_PER_S_MAX, WorkloadConfig};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use std::fmt;
@@ -27,6 +29,9 @@ struct WorkloadFields {
     until: Option<SimDuration>,
     final_reads: Option<SimDuration>,
     latency: Option<Latency>,
+    micro_ops_min: Option<u32>,
+    micro_ops_max: Option<u32>,
+    isolation: Option<IsolationRef>,
 }
 
 /// `workload:` as validated.
@@ -81,6 +86,9 @@ fn build(f: WorkloadFields) -> Result<WorkloadSpec, String> {
         ));
     }
     c.latency = f.latency.unwrap_or(c.latency);
+    c.micro_ops_min = f.micro_ops_min.unwrap_or(c.micro_ops_min);
+    c.micro_ops_max = f.micro_ops_max.unwrap_or(c.micro_ops_max);
+    c.isolation = f.isolation.map(|i| i.0);
     c.validate()?;
     Ok(WorkloadSpec(c))
 }
@@ -113,6 +121,23 @@ impl<'de> Deserialize<'de> for ModelRef {
                 ));
             }
             Ok(ModelRef(model))
+        })
+    }
+}
+
+/// `isolation: serializable`: a level the isolation checker knows.
+struct IsolationRef(Isolation);
+
+impl<'de> Deserialize<'de> for IsolationRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "an isolation level such as serializable", |name| {
+            let names: Vec<&str> = Isolation::ALL.iter().map(|i| i.name()).collect();
+            Isolation::from_name(name).map(IsolationRef).ok_or_else(|| {
+                format!(
+                    "unknown isolation level `{name}`; expected {}",
+                    one_of(&names)
+                )
+            })
         })
     }
 }

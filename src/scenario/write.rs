@@ -334,6 +334,13 @@ fn workload(w: &WorkloadConfig) -> Value {
         put(&mut m, "final_reads", text(at));
     }
     put(&mut m, "latency", value(&w.latency));
+    if w.model.is_transactional() {
+        put(&mut m, "micro_ops_min", u64::from(w.micro_ops_min));
+        put(&mut m, "micro_ops_max", u64::from(w.micro_ops_max));
+    }
+    if let Some(level) = w.isolation {
+        put(&mut m, "isolation", level.name());
+    }
     Value::Mapping(m)
 }
 

@@ -1,7 +1,10 @@
 //! The clients' state machine: what to invoke next, and what a reply or a timeout means.
 //! The engine moves requests and replies; this module decides and records.
 
-use super::{ClientOp, Func, HistoryLog, REDIRECTS_MAX, Reply, Request, RequestId, WorkloadConfig};
+use super::{
+    ClientOp, Func, HistoryLog, MICRO_OPS_MAX, Model, REDIRECTS_MAX, Reply, Request, RequestId,
+    Txn, WorkloadConfig,
+};
 use crate::history::{Status, Value};
 use crate::ids::NodeId;
 use crate::rng::{KeyedRng, Stream, keyed, stream_key};
@@ -163,8 +166,14 @@ impl Clients {
         let seq = self.clients[c as usize].seq;
         let mut rng = keyed(self.key, [u64::from(c), u64::from(seq)]);
         let op = if final_read {
-            ClientOp::Read {
-                key: rng.random_range(0..keys),
+            let key = rng.random_range(0..keys);
+            if config.model.is_transactional() {
+                let mut txn = Txn::new(config.model == Model::ListAppend, 0);
+                // In range: a transactional workload's keys were validated.
+                let _ = txn.push_read(key);
+                ClientOp::Txn(txn)
+            } else {
+                ClientOp::Read { key }
             }
         } else {
             self.next_op(&mut rng)
@@ -300,16 +309,10 @@ impl Clients {
     fn next_op(&mut self, rng: &mut KeyedRng) -> ClientOp {
         let config = self.config.as_ref().expect("a workload");
         let (model, keys, values) = (config.model, config.keys, i64::from(config.values));
-        let total: f64 = config.mix.iter().map(|(_, w)| w).sum();
-        let mut pick = rng.random_range(0.0..total);
-        let mut func = config.mix[0].0;
-        for &(f, w) in &config.mix {
-            func = f;
-            if pick < w {
-                break;
-            }
-            pick -= w;
+        if model.is_transactional() {
+            return ClientOp::Txn(self.next_txn(rng));
         }
+        let func = pick_func(&config.mix, rng);
         let key = rng.random_range(0..keys);
         match func {
             Func::Read => ClientOp::Read { key },
@@ -333,14 +336,60 @@ impl Clients {
                 value: 1 + rng.random_range(0..values),
             },
             Func::Generate => ClientOp::Generate,
+            // Never in a non-transactional model's mix (validated).
+            Func::Txn => ClientOp::Generate,
         }
     }
 
-    /// A value no earlier add or append used. Numbered in invocation order, so that a checker
+    /// Draws a transaction: its length (each from `micro_ops_min` to `micro_ops_max` equally
+    /// likely), then each micro-op's function from the mix and its key. Its writes take a
+    /// block of fresh values, so every value written in the run is unique.
+    fn next_txn(&mut self, rng: &mut KeyedRng) -> Txn {
+        let config = self.config.as_ref().expect("a workload");
+        let (min, max) = (config.micro_ops_min, config.micro_ops_max);
+        let len = rng.random_range(min..=max);
+        let mut draws = [(0u32, false); MICRO_OPS_MAX];
+        for draw in draws.iter_mut().take(len as usize) {
+            let write = pick_func(&config.mix, rng) != Func::Read;
+            *draw = (rng.random_range(0..config.keys), write);
+        }
+        let append = config.model == Model::ListAppend;
+        // A run records far fewer than 2^32 values (its events are bounded well below), so
+        // the base fits; were it not to, values would repeat rather than the run fail.
+        let base = u32::try_from(self.element_next).unwrap_or(u32::MAX);
+        self.element_next += i64::from(len);
+        let mut txn = Txn::new(append, base);
+        for &(key, write) in draws.iter().take(len as usize) {
+            // In range: the length and the keys were validated.
+            let _ = if write {
+                txn.push_write(key)
+            } else {
+                txn.push_read(key)
+            };
+        }
+        txn
+    }
+
+    /// A value no earlier add, append or transaction used. Numbered in invocation order, so that a checker
     /// can tell an invented element by its number alone (see the broadcast set service).
     fn fresh(&mut self) -> i64 {
         let v = self.element_next;
         self.element_next += 1;
         v
     }
+}
+
+/// A function drawn from the mix's weights.
+fn pick_func(mix: &[(Func, f64)], rng: &mut KeyedRng) -> Func {
+    let total: f64 = mix.iter().map(|(_, w)| w).sum();
+    let mut pick = rng.random_range(0.0..total);
+    let mut func = mix[0].0;
+    for &(f, w) in mix {
+        func = f;
+        if pick < w {
+            break;
+        }
+        pick -= w;
+    }
+    func
 }

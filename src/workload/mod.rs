@@ -18,9 +18,11 @@
 
 pub(crate) mod clients;
 mod record;
+mod txn;
 
 pub(crate) use clients::Clients;
 pub use record::{Counts, HistoryLog, Logged, OpTimes};
+pub use txn::{Isolation, MICRO_OPS_MAX, MicroOp, TXN_KEYS_MAX, Txn};
 
 use crate::history::Value;
 use crate::ids::NodeId;
@@ -34,6 +36,11 @@ pub const CLIENTS_MAX: u32 = 10_000;
 pub const RATE_PER_S_MAX: f64 = 1e7;
 /// Most redirects one operation follows before it fails.
 pub const REDIRECTS_MAX: u8 = 8;
+/// Micro-ops per transaction when the workload does not say: Jepsen's defaults.
+pub const MICRO_OPS_MIN_DEFAULT: u32 = 1;
+pub const MICRO_OPS_MAX_DEFAULT: u32 = 4;
+/// Keys of a transactional workload when it does not say.
+pub const TXN_KEYS_DEFAULT: u32 = 5;
 
 /// The object the clients use, which also names the checker of their history.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -51,16 +58,24 @@ pub enum Model {
     Set,
     /// Unique id generation: generate. Checked for duplicates.
     UniqueIds,
+    /// Transactions of reads and appends over lists, one per key, each appended value unique
+    /// per key. Checked for isolation.
+    ListAppend,
+    /// Transactions of reads and writes over registers, one per key, each written value
+    /// unique per key. Checked for isolation.
+    RwRegister,
 }
 
 impl Model {
-    pub const ALL: [Model; 6] = [
+    pub const ALL: [Model; 8] = [
         Model::Register,
         Model::CasRegister,
         Model::Kv,
         Model::Counter,
         Model::Set,
         Model::UniqueIds,
+        Model::ListAppend,
+        Model::RwRegister,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,14 +86,23 @@ impl Model {
             Model::Counter => "counter",
             Model::Set => "set",
             Model::UniqueIds => "unique-ids",
+            Model::ListAppend => "list-append",
+            Model::RwRegister => "rw-register",
         }
+    }
+
+    /// Whether clients run transactions ([`ClientOp::Txn`]) whose micro-ops are the model's
+    /// functions.
+    pub fn is_transactional(self) -> bool {
+        matches!(self, Model::ListAppend | Model::RwRegister)
     }
 
     pub fn from_name(name: &str) -> Option<Model> {
         Model::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    /// The functions clients of this model may call.
+    /// The functions clients of this model may call; for a transactional model, the
+    /// functions of its micro-ops.
     pub fn functions(self) -> &'static [Func] {
         match self {
             Model::Register => &[Func::Read, Func::Write],
@@ -86,6 +110,8 @@ impl Model {
             Model::Kv => &[Func::Read, Func::Write, Func::Append, Func::Cas],
             Model::Counter | Model::Set => &[Func::Add, Func::Read],
             Model::UniqueIds => &[Func::Generate],
+            Model::ListAppend => &[Func::Read, Func::Append],
+            Model::RwRegister => &[Func::Read, Func::Write],
         }
     }
 
@@ -96,6 +122,7 @@ impl Model {
             Model::Counter => "counter_bounds",
             Model::Set => "set_full",
             Model::UniqueIds => "unique_ids",
+            Model::ListAppend | Model::RwRegister => "isolation",
         }
     }
 
@@ -115,6 +142,10 @@ impl Model {
                  and no read sees an element nobody added"
             }
             Model::UniqueIds => "no two operations are given the same id",
+            Model::ListAppend | Model::RwRegister => {
+                "the transactions' history shows no anomaly the isolation level forbids \
+                 (serializable unless the protocol or the workload names another level)"
+            }
         }
     }
 }
@@ -134,16 +165,19 @@ pub enum Func {
     Append,
     Add,
     Generate,
+    /// A transaction (transactional models); its micro-ops are reads and writes or appends.
+    Txn,
 }
 
 impl Func {
-    pub const ALL: [Func; 6] = [
+    pub const ALL: [Func; 7] = [
         Func::Read,
         Func::Write,
         Func::Cas,
         Func::Append,
         Func::Add,
         Func::Generate,
+        Func::Txn,
     ];
 
     /// The name in `mix:` and in histories.
@@ -155,6 +189,7 @@ impl Func {
             Func::Append => "append",
             Func::Add => "add",
             Func::Generate => "generate",
+            Func::Txn => "txn",
         }
     }
 
@@ -191,6 +226,9 @@ pub enum ClientOp {
     },
     /// Asks for an id no other operation gets.
     Generate,
+    /// Runs a transaction (list-append, rw-register): all its micro-ops or none. An ok reply
+    /// carries [`Txn::completed`].
+    Txn(Txn),
 }
 
 impl ClientOp {
@@ -202,6 +240,7 @@ impl ClientOp {
             ClientOp::Append { .. } => Func::Append,
             ClientOp::Add { .. } => Func::Add,
             ClientOp::Generate => Func::Generate,
+            ClientOp::Txn(_) => Func::Txn,
         }
     }
 
@@ -212,7 +251,7 @@ impl ClientOp {
             | ClientOp::Write { key, .. }
             | ClientOp::Cas { key, .. }
             | ClientOp::Append { key, .. } => Some(key),
-            ClientOp::Add { .. } | ClientOp::Generate => None,
+            ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => None,
         }
     }
 
@@ -224,6 +263,7 @@ impl ClientOp {
             | ClientOp::Append { value, .. }
             | ClientOp::Add { value } => Value::Int(value),
             ClientOp::Cas { from, to, .. } => Value::List(vec![Value::Int(from), Value::Int(to)]),
+            ClientOp::Txn(txn) => txn.input(),
         }
     }
 
@@ -237,11 +277,18 @@ impl ClientOp {
             ClientOp::Append { key, value } => [4, u64::from(key), value as u64, 0],
             ClientOp::Add { value } => [5, 0, value as u64, 0],
             ClientOp::Generate => [6, 0, 0, 0],
+            ClientOp::Txn(txn) => {
+                let [head, low, high] = txn.to_words();
+                [7, head, low, high]
+            }
         }
     }
 
     /// Reads what [`ClientOp::to_words`] wrote; `None` for words it never writes.
     pub fn from_words([kind, key, a, b]: [u64; 4]) -> Option<ClientOp> {
+        if kind == 7 {
+            return Txn::from_words([key, a, b]).map(ClientOp::Txn);
+        }
         let key = u32::try_from(key).ok()?;
         let (a, b) = (a as i64, b as i64);
         Some(match kind {
@@ -312,23 +359,38 @@ pub struct WorkloadConfig {
     pub final_reads: Option<SimTime>,
     /// Latency of each request and each reply between a client and a node.
     pub latency: Latency,
+    /// Fewest and most micro-ops in one transaction (transactional models), each count
+    /// equally likely; at most [`MICRO_OPS_MAX`].
+    pub micro_ops_min: u32,
+    pub micro_ops_max: u32,
+    /// The level a transactional history is checked at; `None`: the protocol's
+    /// [`crate::Protocol::ISOLATION`].
+    pub isolation: Option<Isolation>,
 }
 
 impl WorkloadConfig {
     /// A workload of `model` with an even mix of its functions and Jepsen-like defaults:
-    /// 3 clients, 100 ops/s, 1 key, values 0..5, 1 s timeout, 1 ms client links.
+    /// 3 clients, 100 ops/s, 1 key, values 0..5, 1 s timeout, 1 ms client links; for the
+    /// transactional models, 5 keys and 1 to 4 micro-ops per transaction.
     pub fn new(model: Model) -> WorkloadConfig {
         WorkloadConfig {
             model,
             clients: 3,
             rate_per_s: 100.0,
             mix: model.functions().iter().map(|&f| (f, 1.0)).collect(),
-            keys: 1,
+            keys: if model.is_transactional() {
+                TXN_KEYS_DEFAULT
+            } else {
+                1
+            },
             values: 5,
             timeout: SimDuration::from_secs(1),
             until: SimTime::MAX,
             final_reads: None,
             latency: Latency::Constant(SimDuration::from_millis(1)),
+            micro_ops_min: MICRO_OPS_MIN_DEFAULT,
+            micro_ops_max: MICRO_OPS_MAX_DEFAULT,
+            isolation: None,
         }
     }
 
@@ -337,7 +399,9 @@ impl WorkloadConfig {
         match self.model {
             Model::Kv => true,
             Model::Register | Model::CasRegister => self.keys > 1,
+            // A transaction's keys are in its micro-ops.
             Model::Counter | Model::Set | Model::UniqueIds => false,
+            Model::ListAppend | Model::RwRegister => false,
         }
     }
 
@@ -371,6 +435,7 @@ impl WorkloadConfig {
                 return Err(format!("the {} model has no reads", self.model));
             }
         }
+        self.validate_txn()?;
         let total: f64 = self.mix.iter().map(|(_, w)| w).sum();
         if !(total.is_finite() && total > 0.0) {
             return Err("the mix needs at least one function with a weight above 0".into());
@@ -384,6 +449,36 @@ impl WorkloadConfig {
                 "the {} model has no function `{}`",
                 self.model,
                 f.name()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The transaction fields: in range for a transactional model, left alone for another.
+    fn validate_txn(&self) -> Result<(), String> {
+        let (min, max) = (self.micro_ops_min, self.micro_ops_max);
+        if !self.model.is_transactional() {
+            let defaults = (MICRO_OPS_MIN_DEFAULT, MICRO_OPS_MAX_DEFAULT);
+            if (min, max) != defaults || self.isolation.is_some() {
+                return Err(format!(
+                    "micro_ops_min, micro_ops_max and isolation apply to the list-append and \
+                     rw-register models only, not to {}",
+                    self.model
+                ));
+            }
+            return Ok(());
+        }
+        let most = MICRO_OPS_MAX as u32;
+        if !(1..=most).contains(&min) || !(min..=most).contains(&max) {
+            return Err(format!(
+                "micro_ops_min ({min}) and micro_ops_max ({max}) must satisfy 1 <= \
+                 micro_ops_min <= micro_ops_max <= {most}"
+            ));
+        }
+        if self.keys > TXN_KEYS_MAX {
+            return Err(format!(
+                "keys is {}; a transactional workload has at most {TXN_KEYS_MAX}",
+                self.keys
             ));
         }
         Ok(())

@@ -205,7 +205,8 @@ impl HistoryLog {
         // that is how the JSONL history writes it, and reads it back.
         let output = match (r.done, r.status, r.op.func()) {
             (true, Status::Ok, Func::Cas) => Value::Bool(true),
-            (true, Status::Ok, Func::Read | Func::Generate) => r.value.clone(),
+            // An ok transaction carries its micro-ops completed with what they read.
+            (true, Status::Ok, Func::Read | Func::Generate | Func::Txn) => r.value.clone(),
             _ => input.clone(),
         };
         Op {
@@ -299,7 +300,12 @@ impl HistoryLog {
             m.insert("key".into(), json!(key.parse::<u64>().ok()));
         }
         let value = match kind {
-            "ok" if op.f == Func::Read.name() || op.f == Func::Generate.name() => &op.output,
+            "ok" if [Func::Read, Func::Generate, Func::Txn]
+                .iter()
+                .any(|f| op.f == f.name()) =>
+            {
+                &op.output
+            }
             _ => &op.input,
         };
         m.insert("value".into(), crate::checkers::value_json(value));

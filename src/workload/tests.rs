@@ -189,3 +189,180 @@ fn a_client_keeps_one_timeout_entry_that_moves_on_to_its_open_op() {
     assert!(matches!(done, Outcome::Completed { .. }));
     assert!(matches!(clients.on_timeout(0, ms(420)), Alarm::Idle));
 }
+
+/// Lists kept by n1 alone, every transaction applied at once (so serially).
+#[derive(Default)]
+struct TxnServer {
+    lists: BTreeMap<u32, Vec<i64>>,
+}
+
+impl Process for TxnServer {
+    type Message = ();
+    type Timer = ();
+    fn on_start(&mut self, _ctx: &mut Ctx<'_, Self>) {}
+    fn on_message(&mut self, _ctx: &mut Ctx<'_, Self>, _from: NodeId, _msg: ()) {}
+    fn on_timer(&mut self, _ctx: &mut Ctx<'_, Self>, _t: TimerId, _tag: ()) {}
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        let ClientOp::Txn(txn) = request.op else {
+            return ctx.reply(request.id, Reply::Fail("transactions only"));
+        };
+        let mut reads = Vec::new();
+        for m in txn.iter() {
+            let list = self.lists.entry(m.key()).or_default();
+            match m {
+                MicroOp::Read { .. } => {
+                    reads.push(Value::List(list.iter().map(|&v| Value::Int(v)).collect()));
+                }
+                MicroOp::Append { value, .. } | MicroOp::Write { value, .. } => {
+                    list.push(value);
+                    reads.push(Value::Nil);
+                }
+            }
+        }
+        ctx.reply(request.id, Reply::Ok(txn.completed(&reads)));
+    }
+}
+
+fn run_txns(seed: u64, config: WorkloadConfig) -> crate::Sim<TxnServer> {
+    let mut sim = SimBuilder::new(seed)
+        .nodes(1)
+        .workload(config)
+        .build(|_| TxnServer::default())
+        .unwrap();
+    sim.run_until(SimTime::from_secs(1)).unwrap();
+    sim
+}
+
+fn txn_config() -> WorkloadConfig {
+    WorkloadConfig {
+        rate_per_s: 300.0,
+        micro_ops_min: 2,
+        micro_ops_max: 5,
+        mix: vec![(Func::Read, 1.0), (Func::Append, 2.0)],
+        ..WorkloadConfig::new(Model::ListAppend)
+    }
+}
+
+#[test]
+fn a_transaction_fits_in_a_client_op_no_larger_than_before() {
+    assert_eq!(std::mem::size_of::<ClientOp>(), 24);
+    let mut txn = Txn::new(false, 7);
+    for key in [0, 65_535, 3, 3, 9, 1] {
+        txn.push_write(key).unwrap();
+    }
+    assert!(txn.push_read(1).unwrap_err().contains("at most 6"));
+    assert!(Txn::new(true, 0).push_read(65_536).is_err());
+    let op = ClientOp::Txn(txn);
+    assert_eq!(ClientOp::from_words(op.to_words()), Some(op));
+    assert_eq!(txn.get(5), Some(MicroOp::Write { key: 1, value: 12 }));
+    // A word the encoding never writes is refused: more micro-ops than fit, a stray key.
+    let [kind, head, low, high] = op.to_words();
+    assert_eq!(
+        ClientOp::from_words([kind, head | 7 << 32, low, high]),
+        None
+    );
+    let mut short = Txn::new(true, 1);
+    short.push_read(2).unwrap();
+    let [kind, head, low, high] = ClientOp::Txn(short).to_words();
+    assert!(ClientOp::from_words([kind, head, low, high]).is_some());
+    assert_eq!(
+        ClientOp::from_words([kind, head, low | 5 << 16, high]),
+        None
+    );
+}
+
+#[test]
+fn clients_draw_transactions_within_bounds_with_unique_values() {
+    let sim = run_txns(3, txn_config());
+    let ops = sim.history().ops();
+    assert!(ops.len() > 200, "{}", ops.len());
+    let mut written = std::collections::BTreeSet::new();
+    let (mut reads, mut appends) = (0, 0);
+    for op in &ops {
+        assert_eq!(op.f, "txn");
+        assert_eq!(op.key, None);
+        let Value::List(micro) = &op.input else {
+            panic!("{:?}", op.input)
+        };
+        assert!((2..=5).contains(&micro.len()), "{}", op.input);
+        for m in micro {
+            let Value::List(parts) = m else { panic!("{m}") };
+            match (&parts[0], &parts[1], &parts[2]) {
+                (Value::Str(f), Value::Int(k), Value::Nil) if f == "r" => {
+                    assert!((0..5).contains(k));
+                    reads += 1;
+                }
+                (Value::Str(f), Value::Int(_), Value::Int(v)) if f == "append" => {
+                    assert!(written.insert(*v), "value {v} appended twice");
+                    appends += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+    // The mix weighs appends twice as much as reads.
+    assert!(
+        appends > reads * 3 / 2 && appends < reads * 3,
+        "{reads} {appends}"
+    );
+    let a = run_txns(3, txn_config());
+    assert_eq!(a.history().ops(), ops, "same seed, same transactions");
+}
+
+#[test]
+fn a_transaction_history_is_written_in_jepsens_form_and_reads_back() {
+    let sim = run_txns(5, txn_config());
+    let mut out = Vec::new();
+    let names = sim.node_names().to_vec();
+    sim.history()
+        .write_jsonl(&mut out, &names, sim.now())
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let first_ok = text
+        .lines()
+        .find(|l| l.contains("\"type\":\"ok\""))
+        .unwrap();
+    let line: serde_json::Value = serde_json::from_str(first_ok).unwrap();
+    assert_eq!(line["f"], "txn");
+    let micro = line["value"].as_array().unwrap();
+    for m in micro {
+        let m = m.as_array().unwrap();
+        match m[0].as_str().unwrap() {
+            "r" => assert!(m[2].is_array(), "an ok read carries the list: {first_ok}"),
+            "append" => assert!(m[2].is_i64(), "{first_ok}"),
+            other => panic!("{other}"),
+        }
+    }
+    let invoke = text.lines().next().unwrap();
+    assert!(
+        invoke.contains("[\"r\",") || invoke.contains("null]"),
+        "{invoke}"
+    );
+    let back = crate::history::jsonl::parse("h.jsonl", &text).unwrap();
+    assert_eq!(back.ops, sim.history().ops());
+}
+
+#[test]
+fn bad_transactional_workloads_are_refused() {
+    let mut c = txn_config();
+    c.micro_ops_max = 7;
+    assert!(c.validate().unwrap_err().contains("micro_ops_max <= 6"));
+    c.micro_ops_max = 1;
+    assert!(c.validate().unwrap_err().contains("micro_ops_min (2)"));
+    c = txn_config();
+    c.keys = 70_000;
+    assert!(c.validate().unwrap_err().contains("at most 65536"));
+    c = txn_config();
+    c.mix = vec![(Func::Write, 1.0)];
+    assert!(c.validate().unwrap_err().contains("no function `write`"));
+    let mut plain = config(Model::Register);
+    plain.micro_ops_max = 3;
+    assert!(plain.validate().unwrap_err().contains("only"));
+    plain = config(Model::Register);
+    plain.isolation = Some(Isolation::Serializable);
+    assert!(plain.validate().is_err());
+    let built = SimBuilder::new(1)
+        .workload(plain)
+        .build(|_| TxnServer::default());
+    assert!(built.is_err());
+}

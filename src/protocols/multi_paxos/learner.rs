@@ -98,7 +98,7 @@ impl MultiPaxos {
             return;
         }
         let refused = match request.op {
-            ClientOp::Generate => Some("multi-paxos serves no such operation"),
+            ClientOp::Generate | ClientOp::Txn(_) => Some("multi-paxos serves no such operation"),
             _ if self.pending.len() >= PENDING_MAX => Some("too many operations in flight"),
             _ if self.log_full() => Some("the log is full: this run reached its slot limit"),
             _ => None,

@@ -172,6 +172,7 @@ impl fmt::Display for Command {
             ClientOp::Append { key, value } => write!(f, "append {value} to key {key}")?,
             ClientOp::Add { value } => write!(f, "add {value}")?,
             ClientOp::Generate => write!(f, "generate")?,
+            ClientOp::Txn(txn) => write!(f, "{txn:?}")?,
         }
         write!(f, " (client {}'s op {})", id.client, id.seq)
     }

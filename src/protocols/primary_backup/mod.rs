@@ -207,7 +207,7 @@ impl PrimaryBackup {
                 (done, Some((key, Value::Int(to))))
             }
             ClientOp::Cas { .. } => (Reply::Fail("cas: the key holds another value"), None),
-            ClientOp::Add { .. } | ClientOp::Generate => return None,
+            ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => return None,
         })
     }
 

@@ -33,7 +33,7 @@ impl QuorumKv {
                 ctx.reply(request.id, Reply::Fail(why));
                 return;
             }
-            ClientOp::Add { .. } | ClientOp::Generate => {
+            ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => {
                 ctx.reply(request.id, Reply::Fail("quorum-kv serves reads and writes"));
                 return;
             }

@@ -315,7 +315,7 @@ impl Raft {
             return;
         }
         match request.op {
-            ClientOp::Generate => {
+            ClientOp::Generate | ClientOp::Txn(_) => {
                 ctx.reply(request.id, Reply::Fail("raft serves no such operation"));
                 return;
             }

@@ -231,7 +231,7 @@ impl Register {
                 };
                 (COUNTER_KEY, Value::Int(sum.saturating_add(value)))
             }
-            ClientOp::Generate => {
+            ClientOp::Generate | ClientOp::Txn(_) => {
                 ctx.reply(
                     request.id,
                     Reply::Fail("the register serves no such operation"),
