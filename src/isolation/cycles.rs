@@ -13,9 +13,10 @@
 //! the component shows no cycle of its base class without one.
 //!
 //! The search is bounded by [`Options::search_steps_max`], every edge looked at being a step:
-//! each class has an equal share of it, so that a class that finds nothing in a large component
-//! leaves the others their steps, and the search from one seed edge at most a 64th of that
-//! share (or 1,000 steps), so that one seed cannot take all of it. A class whose search hit
+//! each class may take an equal share of the steps the classes before it left, so that a class
+//! that finds nothing in a large component leaves the others their steps, and the search from
+//! one seed edge at most a 64th of that share (or 1,000 steps), so that one seed cannot take all
+//! of it. A class whose search hit
 //! either bound is *incomplete*: the report says so.
 
 use super::Options;
@@ -112,12 +113,12 @@ const SEED_SHARE: u64 = 64;
 /// Searches `graph` for the cycles of every class.
 pub fn search(graph: &Graph, options: &Options) -> Found {
     let full = graph.components(WW | WR | RW | RT);
-    let class_steps_max = (options.search_steps_max / CLASSES.len() as u64).max(1);
     let mut search = Search {
         graph,
         steps: 0,
-        class_steps_max,
-        seed_steps_max: (class_steps_max / SEED_SHARE).max(1_000),
+        steps_left: options.search_steps_max,
+        class_steps_max: 0,
+        seed_steps_max: 0,
         exhausted: false,
         cut: false,
         stamp: Vec::new(),
@@ -136,7 +137,7 @@ pub fn search(graph: &Graph, options: &Options) -> Found {
         if full.members.is_empty() {
             break;
         }
-        search.begin_class();
+        search.begin_class(CLASSES.len() - c);
         let sub = graph.components(class.allowed | class.seed.bit());
         let mut count = 0;
         for (s, members) in sub.members.iter().enumerate() {
@@ -167,6 +168,8 @@ struct Search<'g> {
     graph: &'g Graph,
     /// Steps taken for the current class.
     steps: u64,
+    /// Steps the classes not yet searched share.
+    steps_left: u64,
     class_steps_max: u64,
     seed_steps_max: u64,
     /// The current class used all its steps.
@@ -186,7 +189,11 @@ fn state(node: u32, rw: u8, rt: bool) -> u32 {
 }
 
 impl Search<'_> {
-    fn begin_class(&mut self) {
+    /// Starts the search for a class, `classes` (this one included) being left to search.
+    fn begin_class(&mut self, classes: usize) {
+        self.steps_left -= self.steps.min(self.steps_left);
+        self.class_steps_max = (self.steps_left / classes as u64).max(1);
+        self.seed_steps_max = (self.class_steps_max / SEED_SHARE).max(1_000);
         self.steps = 0;
         self.exhausted = false;
         self.cut = false;

@@ -146,7 +146,7 @@ pub struct Options {
     /// At most this many anomalies of one class are described; the rest are only counted.
     pub anomalies_per_class_max: usize,
     /// The cycle search takes at most this many steps (an edge looked at is a step), shared
-    /// equally between the classes of cycle (see [`cycles`]). A search cut short says so, and
+    /// between the classes of cycle (see [`cycles`]). A search cut short says so, and
     /// gives no "valid" verdict if the level prohibits the class it was looking for.
     pub search_steps_max: u64,
 }
