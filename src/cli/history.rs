@@ -37,6 +37,7 @@ checked, as Elle does, for the anomalies --consistency prohibits: read-committed
 G1c, internal), snapshot-isolation (and G-single, lost-update), serializable (and G2-item) or
 strict-serializable (and the -realtime cycles; the default). Anomalies the level allows are
 listed too; a history that shows no value anyone could have written is invalid at every level.
+The cycle search is bounded by steps, not time: --time-budget does not apply to them.
 
 Exit codes:
   0  linearizable (or valid)

@@ -7,12 +7,17 @@
 //! the graph of its allowed kinds is split into strongly connected components, and in each
 //! component the seed edges a → b are tried in a fixed order: a breadth-first search from b back
 //! to a, over states (transaction, rw edges so far capped at two, rt edge seen), finds the
-//! shortest cycle through the seed that meets the class's counts. One cycle per class and
-//! component is reported, and a `-realtime` variant only where the component shows no cycle of
-//! its base class without one.
+//! shortest cycle through the seed that meets the class's counts. Every component holding a
+//! cycle of the class gives one, and more (from other transactions) while the class has fewer
+//! than [`Options::anomalies_per_class_max`]; a `-realtime` variant is only looked for where
+//! the component shows no cycle of its base class without one.
 //!
-//! The search is bounded by [`Options::search_steps_max`]: every edge looked at is a step, and
-//! when the steps run out the search stops and says so.
+//! The search is bounded by [`Options::search_steps_max`], every edge looked at being a step:
+//! each class may take an equal share of the steps the classes before it left, so that a class
+//! that finds nothing in a large component leaves the others their steps, and the search from
+//! one seed edge at most a 64th of that share (or 1,000 steps), so that one seed cannot take all
+//! of it. A class whose search hit
+//! either bound is *incomplete*: the report says so.
 
 use super::Options;
 use super::anomaly::AnomalyKind;
@@ -34,6 +39,8 @@ pub struct Found {
     pub notes: Vec<String>,
     /// Strongly connected components (of more than one transaction) of the whole graph.
     pub components: usize,
+    /// The classes whose search was cut short: more of their cycles may exist.
+    pub incomplete: Vec<AnomalyKind>,
 }
 
 struct Class {
@@ -99,35 +106,51 @@ const fn class(
 
 const NONE: u32 = u32::MAX;
 
+/// A search from one seed edge looks at most at this share of its class's steps, so that one
+/// large component cannot take them all from one seed.
+const SEED_SHARE: u64 = 64;
+
 /// Searches `graph` for the cycles of every class.
 pub fn search(graph: &Graph, options: &Options) -> Found {
     let full = graph.components(WW | WR | RW | RT);
     let mut search = Search {
         graph,
         steps: 0,
-        steps_max: options.search_steps_max,
+        steps_left: options.search_steps_max,
+        class_steps_max: 0,
+        seed_steps_max: 0,
         exhausted: false,
+        cut: false,
         stamp: Vec::new(),
         generation: 0,
         parent: Vec::new(),
         queue: VecDeque::new(),
     };
     let mut found_in = vec![vec![false; full.members.len()]; CLASSES.len()];
-    let mut cycles = Vec::new();
-    let mut notes = Vec::new();
+    let mut found = Found {
+        cycles: Vec::new(),
+        notes: Vec::new(),
+        components: full.members.len(),
+        incomplete: Vec::new(),
+    };
     for (c, class) in CLASSES.iter().enumerate() {
         if full.members.is_empty() {
             break;
         }
+        search.begin_class(CLASSES.len() - c);
         let sub = graph.components(class.allowed | class.seed.bit());
+        let mut count = 0;
         for (s, members) in sub.members.iter().enumerate() {
             let whole = full.id[members[0] as usize] as usize;
             if class.base.is_some_and(|b| found_in[b][whole]) {
                 continue;
             }
-            if let Some(edges) = search.in_component(class, &sub, s as u32) {
+            // One cycle from every component, more while the class has fewer than the cap.
+            let wanted = options.anomalies_per_class_max.saturating_sub(count).max(1);
+            for edges in search.in_component(class, &sub, s as u32, wanted) {
                 found_in[c][whole] = true;
-                cycles.push(Cycle {
+                count += 1;
+                found.cycles.push(Cycle {
                     kind: class.kind,
                     edges,
                 });
@@ -136,27 +159,23 @@ pub fn search(graph: &Graph, options: &Options) -> Found {
                 break;
             }
         }
-        if search.exhausted {
-            notes.push(format!(
-                "cycle search stopped after {} steps (the bound): cycles of class {} and later \
-                 ones may be unreported",
-                search.steps_max, class.kind
-            ));
-            break;
-        }
+        search.note(class.kind, &mut found);
     }
-    Found {
-        cycles,
-        notes,
-        components: full.members.len(),
-    }
+    found
 }
 
 struct Search<'g> {
     graph: &'g Graph,
+    /// Steps taken for the current class.
     steps: u64,
-    steps_max: u64,
+    /// Steps the classes not yet searched share.
+    steps_left: u64,
+    class_steps_max: u64,
+    seed_steps_max: u64,
+    /// The current class used all its steps.
     exhausted: bool,
+    /// A search from some seed of the current class stopped at its share of the steps.
+    cut: bool,
     /// Per state (transaction × rw count 0..=2 × rt seen), the search that last reached it.
     stamp: Vec<u32>,
     generation: u32,
@@ -170,23 +189,68 @@ fn state(node: u32, rw: u8, rt: bool) -> u32 {
 }
 
 impl Search<'_> {
-    /// The first cycle of `class` through a seed edge of component `comp` of `sub`.
-    fn in_component(&mut self, class: &Class, sub: &Components, comp: u32) -> Option<Vec<Edge>> {
+    /// Starts the search for a class, `classes` (this one included) being left to search.
+    fn begin_class(&mut self, classes: usize) {
+        self.steps_left -= self.steps.min(self.steps_left);
+        self.class_steps_max = (self.steps_left / classes as u64).max(1);
+        self.seed_steps_max = (self.class_steps_max / SEED_SHARE).max(1_000);
+        self.steps = 0;
+        self.exhausted = false;
+        self.cut = false;
+    }
+
+    /// Says in `found` whether the search for `kind` was cut short, and how.
+    fn note(&self, kind: AnomalyKind, found: &mut Found) {
+        if self.exhausted {
+            found.notes.push(format!(
+                "cycle search for {kind} stopped at its share of the bound ({} steps): more \
+                 {kind} cycles may exist",
+                self.class_steps_max
+            ));
+        } else if self.cut {
+            found.notes.push(format!(
+                "cycle search for {kind} gave up on some edges after {} steps each: more \
+                 {kind} cycles may exist",
+                self.seed_steps_max
+            ));
+        } else {
+            return;
+        }
+        found.incomplete.push(kind);
+    }
+
+    /// Up to `wanted` cycles of `class` through seed edges of component `comp` of `sub`, no
+    /// two from the same transaction.
+    fn in_component(
+        &mut self,
+        class: &Class,
+        sub: &Components,
+        comp: u32,
+        wanted: usize,
+    ) -> Vec<Vec<Edge>> {
+        let mut cycles: Vec<Vec<Edge>> = Vec::new();
         for &a in &sub.members[comp as usize] {
+            if cycles.iter().flatten().any(|e| e.from == a) {
+                continue;
+            }
             for i in self.graph.edge_range(a) {
                 let e = self.graph.edge(i);
                 if e.kind != class.seed || sub.id[e.to as usize] != comp {
                     continue;
                 }
                 if let Some(cycle) = self.shortest(class, i, &sub.id, comp) {
-                    return Some(cycle);
+                    cycles.push(cycle);
+                    break;
                 }
                 if self.exhausted {
-                    return None;
+                    return cycles;
                 }
             }
+            if cycles.len() >= wanted {
+                break;
+            }
         }
-        None
+        cycles
     }
 
     /// The shortest cycle of `class` through the seed edge at position `seed`, within `comp`;
@@ -197,6 +261,7 @@ impl Search<'_> {
             self.parent = vec![(NONE, NONE); self.graph.nodes() * 6];
         }
         self.generation += 1;
+        let seed_steps_end = self.steps + self.seed_steps_max;
         let first = self.graph.edge(seed);
         let start = state(
             first.to,
@@ -216,8 +281,12 @@ impl Search<'_> {
             }
             for i in self.graph.edge_range(node) {
                 self.steps += 1;
-                if self.steps > self.steps_max {
+                if self.steps > self.class_steps_max {
                     self.exhausted = true;
+                    return None;
+                }
+                if self.steps > seed_steps_end {
+                    self.cut = true;
                     return None;
                 }
                 let e = self.graph.edge(i);
@@ -355,6 +424,41 @@ mod tests {
     }
 
     #[test]
+    fn a_component_gives_several_cycles_up_to_the_cap() {
+        // Two read skews joined into one component by ww edges.
+        let edges = [
+            (0, 1, Rw),
+            (1, 0, Wr),
+            (2, 3, Rw),
+            (3, 2, Wr),
+            (1, 2, Ww),
+            (3, 0, Ww),
+        ];
+        let g = graph(4, &edges);
+        let singles = |cap| {
+            let options = Options {
+                anomalies_per_class_max: cap,
+                ..Options::new(TxnModel::ListAppend)
+            };
+            let found = search(&g, &options);
+            assert_eq!(found.components, 1);
+            let firsts: Vec<u32> = found
+                .cycles
+                .iter()
+                .filter(|c| c.kind == AnomalyKind::GSingle)
+                .map(|c| c.edges[0].from)
+                .collect();
+            firsts
+        };
+        assert_eq!(singles(8), [0, 2]);
+        assert_eq!(
+            singles(1),
+            [0],
+            "one per component at least, no more past the cap"
+        );
+    }
+
+    #[test]
     fn the_step_bound_stops_the_search_and_says_so() {
         let g = graph(3, &[(0, 1, Rw), (1, 2, Rw), (2, 0, Rw)]);
         assert_eq!(kinds(&g, 1000), [(AnomalyKind::G2Item, 3)]);
@@ -365,7 +469,14 @@ mod tests {
         let found = search(&g, &options);
         assert!(found.cycles.is_empty());
         assert!(
-            found.notes[0].starts_with("cycle search stopped after 2 steps"),
+            found.incomplete.contains(&AnomalyKind::G2Item),
+            "{:?}",
+            found.incomplete
+        );
+        assert!(
+            found.notes.iter().any(|n| n.starts_with(
+                "cycle search for G2-item stopped at its share of the bound (1 steps)"
+            )),
             "{:?}",
             found.notes
         );
