@@ -1,24 +1,15 @@
 //! The counter, set and unique-ids checkers through the real binary, on hand-written histories
 //! of `tests/histories/` with known verdicts (valid and not, with failed and indeterminate ops).
 
+mod common;
+
 use serde_json::Value;
-use std::process::Command;
 
 const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/histories");
 
 /// Runs `check-history` on a file of `tests/histories/`; exit code, stdout, stderr.
 fn run(file: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .arg("check-history")
-        .arg(format!("{HISTORIES}/{file}"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().expect("an exit code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::check_history(&format!("{HISTORIES}/{file}"), args)
 }
 
 /// Runs with `--format json`; exit code and the parsed object, checking the common fields.

@@ -2,6 +2,8 @@
 //! per anomaly in `tests/histories/isolation/` (list-append `la-*`, rw-register `rw-*`), valid
 //! histories, weaker levels that allow what they find, both input formats, and bad input.
 
+mod common;
+
 use serde_json::Value;
 use std::process::Command;
 
@@ -9,17 +11,7 @@ const HISTORIES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/histories/is
 
 /// Runs `check-history` on a file of `tests/histories/isolation/`; exit code, stdout, stderr.
 fn run(file: &str, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
-        .arg("check-history")
-        .arg(format!("{HISTORIES}/{file}"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    (
-        out.status.code().expect("an exit code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::check_history(&format!("{HISTORIES}/{file}"), args)
 }
 
 fn model_of(file: &str) -> &'static str {

@@ -38,6 +38,15 @@ pub struct HistoryCheck {
     pub violation: Option<ViolationReport>,
 }
 
+/// Marks `check` violated by a history its checker could not read (`why`); no time spent.
+pub(super) fn malformed(check: &mut HistoryCheck, why: &str) -> Duration {
+    check.status = "violated";
+    check
+        .explanation
+        .push(format!("the history is malformed: {why}"));
+    Duration::ZERO
+}
+
 /// Checks `log` against `model`; `names` are the node names, `end` when the run stopped.
 /// Transactions are checked at serializable; [`check_history_at`] takes another level.
 pub fn check_history(
@@ -112,13 +121,7 @@ fn linearizability(
     };
     let report = match checked {
         Ok(r) => r,
-        Err(e) => {
-            check.status = "violated";
-            check
-                .explanation
-                .push(format!("the history is malformed: {}", e.message));
-            return Duration::ZERO;
-        }
+        Err(e) => return malformed(check, &e.message),
     };
     match &report.verdict {
         Verdict::Linearizable => check.explanation.push(format!(

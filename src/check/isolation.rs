@@ -6,7 +6,7 @@
 //! cycle each dependency in turn.
 
 use super::ViolationReport;
-use super::history::{HistoryCheck, op_ref};
+use super::history::{HistoryCheck, malformed, op_ref};
 use crate::isolation::{self as iso, Anomaly, Consistency, Options, Report, TxnModel, Verdict};
 use crate::time::SimTime;
 use crate::workload::{HistoryLog, Isolation, Model};
@@ -27,13 +27,7 @@ pub(super) fn check_isolation(
     options.consistency = consistency(level);
     let report = match iso::check("history", &log.history(), &options) {
         Ok(r) => r,
-        Err(e) => {
-            check.status = "violated";
-            check
-                .explanation
-                .push(format!("the history is malformed: {}", e.message));
-            return Duration::ZERO;
-        }
+        Err(e) => return malformed(check, &e.message),
     };
     let t = report.txns;
     let counted = format!(

@@ -336,8 +336,7 @@ impl Clients {
                 value: 1 + rng.random_range(0..values),
             },
             Func::Generate => ClientOp::Generate,
-            // Never in a non-transactional model's mix (validated).
-            Func::Txn => ClientOp::Generate,
+            Func::Txn => unreachable!("no model's mix has txn: validation keeps it out"),
         }
     }
 

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 /// Runs the binary with `args` and collects what it printed.
+#[allow(dead_code)] // used by some of the test crates only
 pub fn faultline(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_faultline"))
         .args(args)
@@ -12,6 +13,7 @@ pub fn faultline(args: &[&str]) -> Output {
 }
 
 /// An empty directory in the temporary directory, unique to this test process and `name`.
+#[allow(dead_code)] // used by some of the test crates only
 pub fn fresh_dir(prefix: &str, name: &str) -> PathBuf {
     let dir =
         std::env::temp_dir().join(format!("faultline-{prefix}-{}-{name}", std::process::id()));
@@ -29,4 +31,20 @@ pub fn without_faults(path: &str) -> String {
         .find("expect:")
         .expect("an expectation after the faults")..];
     format!("{head}{tail}")
+}
+
+/// Runs `check-history FILE ARGS...`: its exit code, stdout and stderr.
+#[allow(dead_code)] // used by some of the test crates only
+pub fn check_history(file: &str, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_faultline"))
+        .arg("check-history")
+        .arg(file)
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        out.status.code().expect("an exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
