@@ -16,11 +16,37 @@ pub(crate) struct Words<'a, 'h> {
     txns: &'a Txns<'h>,
 }
 
+/// Lists longer than this are shown by their ends (see [`shown`]).
+const LIST_SHOWN_MAX: usize = 8;
+
+/// A value as a report shows it: a long list (a list-append read of hundreds of elements) by
+/// its first two and last three elements and its length, since a dependency turns on the
+/// last elements and the history holds the whole list.
+pub(crate) fn shown(value: &Value) -> String {
+    match value {
+        Value::List(items) if items.len() > LIST_SHOWN_MAX => {
+            let ends = |part: &[Value]| {
+                part.iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            let n = items.len();
+            format!(
+                "[{} … {}] ({n} elements)",
+                ends(&items[..2]),
+                ends(&items[n - 3..])
+            )
+        }
+        other => other.to_string(),
+    }
+}
+
 /// A micro-op as histories write it: `[append 1 2]`, `[r 1 [1 2]]`.
 pub(crate) fn micro_op(item: &Value) -> String {
     match item {
         Value::List(parts) => match parts.as_slice() {
-            [Value::Str(f), key, value] => format!("[{f} {key} {value}]"),
+            [Value::Str(f), key, value] => format!("[{f} {key} {}]", shown(value)),
             _ => item.to_string(),
         },
         _ => item.to_string(),
@@ -140,11 +166,11 @@ impl<'a, 'h> Words<'a, 'h> {
             ),
             EdgeKind::Wr => format!(
                 "{to} read key {key} = {}, the version {from} wrote (wr)",
-                first.value
+                shown(first.value)
             ),
             EdgeKind::Rw | EdgeKind::Rt => format!(
                 "{from} read key {key} = {} before {to} {} {} (rw)",
-                first.value,
+                shown(first.value),
                 verb(then.kind),
                 then.value
             ),
@@ -157,5 +183,19 @@ pub(crate) fn verb(kind: MopKind) -> &'static str {
     match kind {
         MopKind::Append => "appended",
         MopKind::Write | MopKind::Read => "wrote",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lists_are_shown_by_their_ends() {
+        let list = |n: i64| Value::List((1..=n).map(Value::Int).collect());
+        assert_eq!(shown(&list(8)), "[1 2 3 4 5 6 7 8]");
+        assert_eq!(shown(&list(28)), "[1 2 … 26 27 28] (28 elements)");
+        let read = Value::List(vec![Value::Str("r".into()), Value::Int(3), list(9)]);
+        assert_eq!(micro_op(&read), "[r 3 [1 2 … 7 8 9] (9 elements)]");
     }
 }
