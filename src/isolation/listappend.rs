@@ -22,15 +22,12 @@
 
 use super::anomaly::AnomalyKind;
 use super::graph::{EdgeKind, Why};
-use super::txn::{MopKind, Txns, bad};
+use super::txn::{At, MopKind, Txns, writers};
 use super::words::Words;
 use super::{Inferred, IsolationError};
 use crate::history::{History, Status, Value};
 use crate::linearizability::fxhash::FxHashMap;
 use std::collections::BTreeMap;
-
-/// (transaction, micro-op)
-type At = (u32, u32);
 
 /// What is known of each key.
 struct Keys<'h> {
@@ -77,22 +74,11 @@ pub fn infer(path: &str, history: &History, txns: &Txns) -> Result<Inferred, Iso
 /// The writer of every value (refusing a value appended twice to a key), and the version
 /// order of every key.
 fn know<'h>(path: &str, history: &History, txns: &Txns<'h>) -> Result<Keys<'h>, IsolationError> {
-    let mut writers: FxHashMap<(u32, &'h Value), At> = FxHashMap::default();
+    let writers = writers(path, history, txns, MopKind::Append)?;
     let mut longest: Vec<Option<(&'h [Value], At)>> = vec![None; txns.keys.len()];
     for (t, txn) in txns.txns.iter().enumerate() {
         for (m, mop) in txn.mops.iter().enumerate() {
-            if mop.kind == MopKind::Append {
-                if let Some(&(w, _)) = writers.get(&(mop.key, mop.value)) {
-                    let other = &history.ops[txns.txns[w as usize].op];
-                    let message = format!(
-                        "{} is appended to key {} twice (also by the transaction of line {}): \
-                         list-append needs appended values unique per key",
-                        mop.value, txns.keys[mop.key as usize], other.invoke_line
-                    );
-                    return Err(bad(path, &history.ops[txn.op], message));
-                }
-                writers.insert((mop.key, mop.value), at(t, m));
-            } else if txn.reads_known() {
+            if mop.kind != MopKind::Append && txn.reads_known() {
                 let read = list(mop.value);
                 let slot = &mut longest[mop.key as usize];
                 if slot.is_none_or(|(l, _)| l.len() < read.len()) {

@@ -23,15 +23,12 @@
 
 use super::anomaly::AnomalyKind;
 use super::graph::{EdgeKind, Why};
-use super::txn::{MopKind, Txns, bad};
+use super::txn::{At, MopKind, Txns, writers};
 use super::words::Words;
 use super::{Inferred, IsolationError};
 use crate::history::{History, Status, Value};
 use crate::linearizability::fxhash::FxHashMap;
 use std::collections::BTreeMap;
-
-/// (transaction, micro-op)
-type At = (u32, u32);
 
 /// A version: a written value, or `None` for the initial nil.
 type Version<'h> = Option<&'h Value>;
@@ -47,7 +44,7 @@ struct Access<'h> {
 /// Infers the dependencies of an rw-register history and its anomalies without cycles.
 pub fn infer(path: &str, history: &History, txns: &Txns) -> Result<Inferred, IsolationError> {
     let words = Words::new(history, txns);
-    let writers = writers(path, history, txns)?;
+    let writers = writers(path, history, txns, MopKind::Write)?;
     let mut out = Inferred::default();
     // (key, version) → the final writes known to follow it directly.
     let mut next: BTreeMap<(u32, Version), Vec<At>> = BTreeMap::new();
@@ -81,33 +78,6 @@ pub fn infer(path: &str, history: &History, txns: &Txns) -> Result<Inferred, Iso
     edges(txns, &writers, &next, &reads, &mut out);
     lost_updates(&words, txns, &next, &mut out);
     Ok(out)
-}
-
-/// The writer of every value, refusing a value written twice to a key.
-fn writers<'h>(
-    path: &str,
-    history: &History,
-    txns: &Txns<'h>,
-) -> Result<FxHashMap<(u32, &'h Value), At>, IsolationError> {
-    let mut writers: FxHashMap<(u32, &'h Value), At> = FxHashMap::default();
-    for (t, txn) in txns.txns.iter().enumerate() {
-        for (m, mop) in txn.mops.iter().enumerate() {
-            if mop.kind != MopKind::Write {
-                continue;
-            }
-            if let Some(&(w, _)) = writers.get(&(mop.key, mop.value)) {
-                let other = &history.ops[txns.txns[w as usize].op];
-                let message = format!(
-                    "{} is written to key {} twice (also by the transaction of line {}): \
-                     rw-register needs written values unique per key",
-                    mop.value, txns.keys[mop.key as usize], other.invoke_line
-                );
-                return Err(bad(path, &history.ops[txn.op], message));
-            }
-            writers.insert((mop.key, mop.value), (t as u32, m as u32));
-        }
-    }
-    Ok(writers)
 }
 
 /// Per key, transaction `t`'s external read and final write.

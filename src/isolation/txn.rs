@@ -280,6 +280,44 @@ fn read_value(model: TxnModel, value: &Value) -> Result<(), String> {
     }
 }
 
+/// A micro-op's place: (transaction, micro-op).
+pub(crate) type At = (u32, u32);
+
+/// The micro-op that wrote each value of each key, among the micro-ops of `kind` (appends, or
+/// writes), refusing a value written twice to one key: versions are told apart by their values.
+pub(crate) fn writers<'h>(
+    path: &str,
+    history: &History,
+    txns: &Txns<'h>,
+    kind: MopKind,
+) -> Result<FxHashMap<(u32, &'h Value), At>, IsolationError> {
+    let (done, model) = match kind {
+        MopKind::Append => ("appended", "list-append"),
+        _ => ("written", "rw-register"),
+    };
+    let mut writers: FxHashMap<(u32, &'h Value), At> = FxHashMap::default();
+    for (t, txn) in txns.txns.iter().enumerate() {
+        for (m, mop) in txn
+            .mops
+            .iter()
+            .enumerate()
+            .filter(|(_, mop)| mop.kind == kind)
+        {
+            if let Some(&(w, _)) = writers.get(&(mop.key, mop.value)) {
+                let other = &history.ops[txns.txns[w as usize].op];
+                let message = format!(
+                    "{} is {done} to key {} twice (also by the transaction of line {}): \
+                     {model} needs {done} values unique per key",
+                    mop.value, txns.keys[mop.key as usize], other.invoke_line
+                );
+                return Err(bad(path, &history.ops[txn.op], message));
+            }
+            writers.insert((mop.key, mop.value), (t as u32, m as u32));
+        }
+    }
+    Ok(writers)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
