@@ -33,7 +33,7 @@ fn main() -> ExitCode {
 }
 
 /// `params:` in a scenario: each field may be left out, and a misspelt one is an error.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Hash, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct Params {
     /// The shortest election timeout; each one is drawn between this and twice it.
@@ -58,7 +58,7 @@ enum Msg {
     Heartbeat { term: u64 },
 }
 
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 enum Timer {
     Election,
     Heartbeat,
@@ -71,8 +71,9 @@ enum Role {
     Leader,
 }
 
-/// One node: what `--states` and the HTML viewer show of it is its `Debug`.
-#[derive(Debug)]
+/// One node: what `--states` and the HTML viewer show of it is its `Debug`; `Clone` and
+/// `Hash` let `explore` copy its states and recognise those it has seen.
+#[derive(Clone, Debug, Hash)]
 struct Election {
     term: u64,
     voted_for: Option<NodeId>,

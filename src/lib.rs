@@ -109,6 +109,7 @@ pub mod check;
 pub mod checkers;
 pub mod cli;
 pub mod engine;
+pub mod exhaustive;
 pub mod explain;
 pub mod explore;
 pub mod faults;

@@ -13,7 +13,7 @@
 //! use serde::{Deserialize, Serialize};
 //!
 //! /// Every node counts the messages it got; node 0 greets everyone once.
-//! #[derive(Debug, Hash)]
+//! #[derive(Clone, Debug, Hash)]
 //! struct Hello {
 //!     received: u64,
 //!     greetings: u64,
@@ -82,6 +82,7 @@ use crate::workload::{Isolation, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::{self, Debug};
+use std::hash::Hash;
 
 /// One documented parameter of a protocol.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -104,8 +105,10 @@ pub struct BugDoc {
 /// A protocol that scenario files can name once it is in a [`crate::Registry`].
 ///
 /// The node type itself implements it, beside [`Process`]. `Debug` is how a node's state is
-/// shown (`--states` traces, the HTML viewer), so keep it to the protocol's state.
-pub trait Protocol: Process + Debug + 'static {
+/// shown (`--states` traces, the HTML viewer), so keep it to the protocol's state. `Clone` and
+/// `Hash` (on the node, and `Clone` on its timers' tags) let `faultline explore` copy a
+/// state and recognise one it has seen: derive them.
+pub trait Protocol: Process<Timer: Clone> + Clone + Hash + Debug + 'static {
     /// The name scenario files use in `protocol:`; unique within a registry.
     const NAME: &'static str;
     /// One line for `list`.

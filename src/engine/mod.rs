@@ -7,6 +7,7 @@
 
 mod clients;
 mod core;
+mod effects;
 mod faults;
 mod heap;
 mod node;
@@ -26,6 +27,7 @@ mod wheel;
 
 pub(crate) use self::core::Core;
 pub use core::Touched;
+pub(crate) use effects::{Effects, ModelTimer};
 pub(crate) use node::NodeRuntime;
 pub use node::NodeStatus;
 pub use process::{Ctx, Process};
@@ -572,5 +574,16 @@ impl<P: Process> Sim<P> {
 
     fn make_process(&mut self, id: NodeId) -> P {
         (self.factory)(id)
+    }
+}
+
+/// The text a panic carried, for reports that name a protocol's panic.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_string()
     }
 }

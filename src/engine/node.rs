@@ -99,6 +99,11 @@ impl NodeRuntime {
         self.storage.as_mut().map_or(0, |s| s.crash())
     }
 
+    /// Replaces the node's storage (with an explored state's).
+    pub(crate) fn set_storage(&mut self, storage: Option<Storage>) {
+        self.storage = storage.map(Box::new);
+    }
+
     /// The node's storage, if it was ever used.
     pub(crate) fn storage(&self) -> Option<&Storage> {
         self.storage.as_deref()

@@ -5,6 +5,7 @@
 //! handler reacts by sending messages, setting timers, drawing random numbers or writing to
 //! durable storage through the context. Nothing else is needed: no async runtime, no threads.
 
+use super::effects::Effects;
 use super::{Core, NodeRuntime};
 use crate::ids::{NodeId, TimerId};
 use crate::rng::SimRng;
@@ -47,8 +48,37 @@ pub trait Process: Sized {
 /// What a handler can do. Borrowed for the duration of one handler call.
 pub struct Ctx<'a, P: Process> {
     pub(crate) id: NodeId,
-    pub(crate) core: &'a mut Core<P>,
-    pub(crate) node: &'a mut NodeRuntime,
+    pub(crate) backend: Backend<'a, P>,
+}
+
+/// Who carries out what a handler does: the engine during a run, or the exhaustive explorer,
+/// which keeps each node's runtime as data it can copy and hash. The match costs a run one
+/// predictable branch per call.
+pub(crate) enum Backend<'a, P: Process> {
+    Engine {
+        core: &'a mut Core<P>,
+        node: &'a mut NodeRuntime,
+    },
+    Model(&'a mut Effects<P>),
+}
+
+impl<'a, P: Process> Ctx<'a, P> {
+    /// A context on the engine, for node `id`.
+    #[inline(always)]
+    pub(crate) fn engine(id: NodeId, core: &'a mut Core<P>, node: &'a mut NodeRuntime) -> Self {
+        Ctx {
+            id,
+            backend: Backend::Engine { core, node },
+        }
+    }
+
+    /// A context on an explored state's node `id`.
+    pub(crate) fn model(id: NodeId, effects: &'a mut Effects<P>) -> Self {
+        Ctx {
+            id,
+            backend: Backend::Model(effects),
+        }
+    }
 }
 
 impl<P: Process> Ctx<'_, P> {
@@ -58,22 +88,24 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// How many nodes the simulation has (ids `0..node_count`).
+    #[inline]
     pub fn node_count(&self) -> u32 {
-        self.core.node_count()
+        match &self.backend {
+            Backend::Engine { core, .. } => core.node_count(),
+            Backend::Model(fx) => fx.node_count,
+        }
     }
 
     /// Every node but this one, in id order.
     pub fn peers(&self) -> impl Iterator<Item = NodeId> + use<P> {
         let me = self.id;
-        (0..self.core.node_count())
-            .map(NodeId)
-            .filter(move |&n| n != me)
+        (0..self.node_count()).map(NodeId).filter(move |&n| n != me)
     }
 
     /// A peer chosen uniformly at random with this node's rng, or `None` on a one-node cluster.
     pub fn random_peer(&mut self) -> Option<NodeId> {
         use rand::RngExt;
-        let n = self.core.node_count();
+        let n = self.node_count();
         if n < 2 {
             return None;
         }
@@ -83,50 +115,82 @@ impl<P: Process> Ctx<'_, P> {
 
     /// The name of a node as the scenario gave it (`n1`, `n2`, ... by default).
     pub fn node_name(&self, id: NodeId) -> &str {
-        self.core.node_name(id)
+        match &self.backend {
+            Backend::Engine { core, .. } => core.node_name(id),
+            Backend::Model(fx) => &fx.names[id.index()],
+        }
     }
 
     /// Now, on this node's own clock (which may be skewed, drift, or jump).
+    #[inline]
     pub fn now(&self) -> SimTime {
-        self.node.local_time(self.core.now())
+        match &self.backend {
+            Backend::Engine { core, node } => node.local_time(core.now()),
+            Backend::Model(fx) => fx.now,
+        }
     }
 
     /// Whether this start is a restart after a crash (recover from [`Ctx::storage`]).
     pub fn is_restart(&self) -> bool {
-        self.node.starts > 1
+        match &self.backend {
+            Backend::Engine { node, .. } => node.starts > 1,
+            Backend::Model(fx) => fx.restart,
+        }
     }
 
     /// Sends `msg` to `to` over the simulated network.
     ///
     /// # Panics
     /// If `to` is not a node of the simulation.
+    #[inline]
     pub fn send(&mut self, to: NodeId, msg: P::Message) {
-        self.core.send(self.id, to, msg);
+        match &mut self.backend {
+            Backend::Engine { core, .. } => core.send(self.id, to, msg),
+            Backend::Model(fx) => {
+                assert!(to.0 < fx.node_count, "send to {to}, not a node");
+                fx.sends.push((to, msg));
+            }
+        }
     }
 
     /// Sends a copy of `msg` to every peer.
     pub fn broadcast(&mut self, msg: P::Message) {
-        let n = self.core.node_count();
-        for to in (0..n).map(NodeId).filter(|&to| to != self.id) {
-            self.core.send(self.id, to, msg.clone());
+        let (n, me) = (self.node_count(), self.id);
+        for to in (0..n).map(NodeId).filter(|&to| to != me) {
+            self.send(to, msg.clone());
         }
     }
 
     /// Fires `on_timer(tag)` after `delay` as measured by this node's clock.
+    #[inline]
     pub fn set_timer(&mut self, delay: SimDuration, tag: P::Timer) -> TimerId {
-        let true_delay = self.node.true_delay(delay);
-        self.core
-            .set_timer(self.id, self.node.epoch, true_delay, tag)
+        match &mut self.backend {
+            Backend::Engine { core, node } => {
+                let true_delay = node.true_delay(delay);
+                core.set_timer(self.id, node.epoch, true_delay, tag)
+            }
+            Backend::Model(fx) => fx.set_timer(delay, tag),
+        }
     }
 
     /// Cancels a pending timer. Returns false if it already fired or was cancelled.
     pub fn cancel_timer(&mut self, timer: TimerId) -> bool {
-        self.core.cancel_timer(self.id, timer)
+        match &mut self.backend {
+            Backend::Engine { core, .. } => core.cancel_timer(self.id, timer),
+            Backend::Model(fx) => fx.cancel_timer(timer),
+        }
     }
 
     /// This node's random stream, seeded from the run's seed and the node's id.
+    ///
+    /// Under exhaustive exploration the stream is seeded afresh for every handler call from
+    /// the state it starts in, so that what a node draws is a function of the explored state.
+    #[inline]
     pub fn rng(&mut self) -> &mut SimRng {
-        self.core.rngs.get(self.id.0)
+        match &mut self.backend {
+            Backend::Engine { core, .. } => core.rngs.get(self.id.0),
+            Backend::Model(fx) => fx.rng(),
+        }
     }
 
     /// A duration drawn uniformly from `range` with this node's random stream ([`Ctx::rng`]),
@@ -226,18 +290,31 @@ impl<P: Process> Ctx<'_, P> {
 
     /// This node's durable storage; unsynced writes are lost on a crash.
     pub fn storage(&mut self) -> &mut Storage {
-        self.node.storage_mut()
+        match &mut self.backend {
+            Backend::Engine { node, .. } => node.storage_mut(),
+            Backend::Model(fx) => fx.storage_mut(),
+        }
     }
 
     /// Answers a client's request. The reply crosses the client link; a client that has
     /// given up on the request (timed out) ignores it.
     pub fn reply(&mut self, request: RequestId, reply: Reply) {
-        self.core.reply(self.id, request, reply);
+        match &mut self.backend {
+            Backend::Engine { core, .. } => core.reply(self.id, request, reply),
+            Backend::Model(fx) => fx.replies.push((request, reply)),
+        }
     }
 
     /// Writes a note into the trace (and the trace hash) at the current event.
     pub fn annotate(&mut self, note: impl fmt::Display) {
-        self.core.annotate(self.id, note);
+        match &mut self.backend {
+            Backend::Engine { core, .. } => core.annotate(self.id, note),
+            Backend::Model(fx) => {
+                if let Some(notes) = &mut fx.notes {
+                    notes.push(note.to_string());
+                }
+            }
+        }
     }
 }
 

@@ -35,11 +35,7 @@ impl<P: Process> Sim<P> {
         let proc = self.procs[id.index()]
             .as_mut()
             .expect("an up node has a process");
-        let mut ctx = Ctx {
-            id,
-            core: &mut self.core,
-            node: &mut self.nodes[id.index()],
-        };
+        let mut ctx = Ctx::engine(id, &mut self.core, &mut self.nodes[id.index()]);
         handler(proc, &mut ctx);
     }
 
@@ -57,11 +53,7 @@ impl<P: Process> Sim<P> {
             .as_mut()
             .expect("an up node has a process");
         render(proc, &mut before);
-        let mut ctx = Ctx {
-            id,
-            core: &mut self.core,
-            node: &mut self.nodes[id.index()],
-        };
+        let mut ctx = Ctx::engine(id, &mut self.core, &mut self.nodes[id.index()]);
         handler(proc, &mut ctx);
         render(proc, &mut after);
         self.core.tracer.node_states(index, &before, &after);

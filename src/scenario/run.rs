@@ -350,7 +350,7 @@ pub(crate) fn run_typed<P: Protocol>(
     let reached = checker.reached();
     let wall_time_s = started.elapsed().as_secs_f64();
     let driven = driven.map_err(|payload| RunError::Panic {
-        message: panic_message(payload.as_ref()),
+        message: crate::engine::panic_message(payload.as_ref()),
         time: sim.now(),
         event: sim.trace_len(),
         seed: sim.seed(),
@@ -490,16 +490,6 @@ fn report<P: Protocol>(
         wall_time_s,
         node_names: scenario.node_names.clone(),
         triggers: sim.triggers_fired(),
-    }
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(a panic without a message)".to_string()
     }
 }
 

@@ -177,6 +177,26 @@ impl Storage {
         self.lost_writes
     }
 
+    /// A hash of everything a node could read now or after a crash: the values as seen, the
+    /// values as a crash would leave them, and the log both ways. Counters (syncs, lost
+    /// writes) are left out. The key maps are summed entry by entry, so their hash order
+    /// does not matter. Exhaustive exploration tells states apart by it.
+    pub fn fingerprint(&self) -> u64 {
+        use crate::linearizability::fxhash::mix64;
+        use crate::trace::content_hash;
+        let entries = |salt: u64, hashes: &mut dyn Iterator<Item = u64>| {
+            hashes.fold(0u64, |sum, h| sum.wrapping_add(mix64(h ^ salt)))
+        };
+        let durable = entries(1, &mut self.durable.iter().map(|kv| content_hash(&kv)));
+        let pending = entries(2, &mut self.pending.iter().map(|kv| content_hash(&kv)));
+        let log = content_hash(&(
+            self.log.fingerprint(),
+            self.log_shared,
+            self.log_durable_tail.fingerprint(),
+        ));
+        mix64(durable ^ mix64(pending ^ mix64(log)))
+    }
+
     /// A crash: unsynced writes are gone. Returns how many were lost.
     pub(crate) fn crash(&mut self) -> usize {
         let lost = self.unsynced_writes();

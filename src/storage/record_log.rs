@@ -24,6 +24,11 @@ impl RecordLog {
         Some(&self.bytes[self.start(index)..end])
     }
 
+    /// A hash of the records, each one's bytes and bounds.
+    pub fn fingerprint(&self) -> u64 {
+        crate::trace::content_hash(&(&self.bytes, &self.ends))
+    }
+
     pub fn push(&mut self, record: &[u8]) {
         self.bytes.extend_from_slice(record);
         self.ends.push(self.bytes.len());

@@ -124,7 +124,7 @@ pub enum Msg {
 }
 
 /// What broadcast timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Time to originate the next value.
     Originate,

@@ -129,7 +129,7 @@ pub enum Msg {
 }
 
 /// What echo timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// No answer to request `req` yet: resend it (or give up).
     Retry { req: u64 },

@@ -216,7 +216,7 @@ pub enum Msg {
 }
 
 /// What multi-paxos timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Check whether the leader has been silent too long.
     Election,

@@ -159,7 +159,7 @@ pub enum Msg {
 }
 
 /// What paxos timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Time to start a new proposal (if nothing is learned yet).
     Propose,

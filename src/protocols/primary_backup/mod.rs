@@ -96,7 +96,7 @@ impl Msg {
 }
 
 /// What primary-backup timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Ping, retransmit, or check that the primary is still heard from.
     Heartbeat,

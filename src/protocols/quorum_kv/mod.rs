@@ -199,7 +199,7 @@ pub enum Msg {
 }
 
 /// What quorum-kv timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Resend, or time out, the coordinator's request `op`.
     Retry(u64),

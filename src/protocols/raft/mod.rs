@@ -169,7 +169,7 @@ pub enum Msg {
 }
 
 /// What raft timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Check whether the election timeout has passed.
     Election,

@@ -123,7 +123,7 @@ pub enum Msg {
 }
 
 /// What register timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Time to retransmit what backups have not acknowledged.
     Retry,

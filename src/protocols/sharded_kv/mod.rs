@@ -177,7 +177,7 @@ pub enum Msg {
 }
 
 /// What sharded-kv timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Coordinator: transaction `id` has waited `vote_timeout` for its votes.
     VoteTimeout { id: RequestId },

@@ -186,7 +186,7 @@ pub enum Msg {
 }
 
 /// What two-phase-commit timers carry.
-#[derive(Debug, Hash)]
+#[derive(Clone, Debug, Hash)]
 pub enum Tick {
     /// Coordinator: start the next transaction.
     NextTx,

@@ -1,0 +1,78 @@
+//! Exhaustive exploration speed: unique states per second on one core.
+//!
+//! `cargo bench --bench explore` explores single-decree Paxos on 3 nodes with at most 2 and
+//! then 3 timer firings (so at most that many proposals), and two-phase commit with 3 nodes
+//! (a coordinator, 2 participants) and one transaction, each to exhaustion, and prints the
+//! states tried, the unique states, the wall time, unique states per second, and the
+//! process's peak memory (VmHWM). `cargo bench --bench explore -- NAME` runs the cases whose
+//! name contains NAME.
+
+use faultline::Protocol;
+use faultline::exhaustive::{Budgets, Explorer, Outcome};
+use faultline::protocols::paxos::{self, Paxos};
+use faultline::protocols::two_phase_commit::{self, TwoPhaseCommit};
+use std::time::Instant;
+
+fn paxos(timers_max: u32) -> Outcome {
+    let params = paxos::Params::default();
+    Explorer::new(3, move |id| Paxos::new(id, 3, &params, None))
+        .budgets(Budgets {
+            timers_max,
+            ..Budgets::default()
+        })
+        .run()
+        .expect("explores")
+}
+
+fn two_phase_commit(timers_max: u32) -> Outcome {
+    let params = two_phase_commit::Params {
+        transactions: 1,
+        ..two_phase_commit::Params::default()
+    };
+    Explorer::new(3, move |id| TwoPhaseCommit::new(id, 3, &params, None))
+        .budgets(Budgets {
+            timers_max,
+            ..Budgets::default()
+        })
+        .run()
+        .expect("explores")
+}
+
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn main() {
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    type Case = (&'static str, fn() -> Outcome);
+    let cases: [Case; 4] = [
+        ("paxos-3-timers-2", || paxos(2)),
+        ("paxos-3-timers-3", || paxos(3)),
+        ("2pc-3-timers-2", || two_phase_commit(2)),
+        ("2pc-3-timers-4", || two_phase_commit(4)),
+    ];
+    for (name, case) in cases {
+        if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
+            continue;
+        }
+        let started = Instant::now();
+        let outcome = case();
+        let secs = started.elapsed().as_secs_f64();
+        println!(
+            "{name:18} {:?} states {:>10} unique {:>9} depth {:>3} {:>7.2} s {:>9.0} unique/s peak {:.0} MiB",
+            outcome.verdict,
+            outcome.states,
+            outcome.unique_states,
+            outcome.depth_max,
+            secs,
+            outcome.unique_states as f64 / secs,
+            peak_mib(),
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! Exhaustive exploration: every state a small configuration can reach, not one seed's run.
+//!
+//! From the state where every node has started, the search tries every event each state
+//! enables: deliver any message in flight, fire any pending timer, and, within budgets, drop
+//! or duplicate a message, crash a node (and restart it). It runs the protocol's own code
+//! through the same [`crate::Ctx`] a run uses, checks the protocol's invariants in every
+//! state, and keeps a 64-bit fingerprint of each state it has seen, so each is expanded once.
+//! Breadth first: a violation comes with a shortest path to it.
+//!
+//! Time is abstracted. Messages take any time, so deliveries happen in any order. Each node
+//! has its own clock, which moves only when one of its timers fires (to the time it was due),
+//! and timers fire in any order, a late one as after a pause; timer firings are bounded by a
+//! budget, since protocols that retry would otherwise never run out of events.
+//!
+//! ```
+//! use faultline::exhaustive::{Budgets, Explorer, Verdict};
+//! use faultline::protocols::paxos::{Params, Paxos};
+//! use faultline::Protocol;
+//!
+//! let params = Params::default();
+//! let budgets = Budgets { timers_max: 1, drops_max: 1, ..Budgets::default() };
+//! // The correct protocol: every state reachable with one proposal and one loss keeps agreement.
+//! let outcome = Explorer::new(3, move |id| Paxos::new(id, 3, &params, None))
+//!     .budgets(budgets)
+//!     .run()?;
+//! assert_eq!(outcome.verdict, Verdict::Exhausted);
+//! assert!(outcome.unique_states > 100);
+//!
+//! // A quorum one short lets two proposers each get a value chosen.
+//! let outcome = Explorer::new(3, move |id| Paxos::new(id, 3, &Params::default(), Some("one-short-quorum")))
+//!     .budgets(budgets)
+//!     .run()?;
+//! assert_eq!(outcome.verdict, Verdict::Violation);
+//! let found = outcome.counterexample.expect("a path to the violation");
+//! assert_eq!(found.violation.property, "agreement");
+//! # Ok::<(), faultline::exhaustive::ExploreError>(())
+//! ```
+
+mod judge;
+mod path;
+mod search;
+mod state;
+mod step;
+#[cfg(test)]
+mod tests;
+
+pub use path::{Counterexample, Event, Step};
+pub use search::{ExploreError, Outcome, Progress, Verdict};
+
+use crate::check::Property;
+use crate::engine::default_names;
+use crate::ids::NodeId;
+use crate::protocol::Protocol;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// How many faults and timer firings one path may have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Budgets {
+    /// Timer firings (elections, retries, heartbeats) on one path.
+    pub timers_max: u32,
+    pub drops_max: u32,
+    /// Messages delivered twice.
+    pub duplicates_max: u32,
+    /// Node crashes; a crashed node may restart at any point.
+    pub crashes_max: u32,
+}
+
+impl Default for Budgets {
+    /// Three timer firings and no faults.
+    fn default() -> Self {
+        Budgets {
+            timers_max: 3,
+            drops_max: 0,
+            duplicates_max: 0,
+            crashes_max: 0,
+        }
+    }
+}
+
+/// Most fault or timer budget on one path: deeper paths belong to random runs.
+pub const BUDGET_MAX: u32 = 64;
+/// Most unique states one search may visit (its fingerprint table then holds about 3 GiB).
+pub const STATES_MAX: u64 = 100_000_000;
+/// Most events on one path.
+pub const DEPTH_MAX: u32 = 100_000;
+
+/// An exhaustive search over protocol `P` on a fixed number of nodes.
+pub struct Explorer<P: Protocol> {
+    names: Vec<String>,
+    factory: step::Factory<P>,
+    properties: Vec<Property<P>>,
+    budgets: Budgets,
+    states_max: u64,
+    depth_max: u32,
+}
+
+impl<P: Protocol> Explorer<P> {
+    /// A search over `node_count` nodes (named `n1`, `n2`, ...) made by `factory`, checking
+    /// [`Protocol::properties`], with [`Budgets::default`] and the largest limits.
+    pub fn new(node_count: u32, factory: impl Fn(NodeId) -> P + Send + Sync + 'static) -> Self {
+        Explorer {
+            names: default_names(node_count),
+            factory: Arc::new(factory),
+            properties: P::properties(),
+            budgets: Budgets::default(),
+            states_max: STATES_MAX,
+            depth_max: DEPTH_MAX,
+        }
+    }
+
+    /// Names the nodes (as a scenario does); their number must not change.
+    #[must_use]
+    pub fn node_names(mut self, names: Vec<String>) -> Self {
+        self.names = names;
+        self
+    }
+
+    /// Checks these properties instead of all of the protocol's.
+    #[must_use]
+    pub fn properties(mut self, properties: Vec<Property<P>>) -> Self {
+        self.properties = properties;
+        self
+    }
+
+    #[must_use]
+    pub fn budgets(mut self, budgets: Budgets) -> Self {
+        self.budgets = budgets;
+        self
+    }
+
+    /// Stops (with [`Verdict::Budget`]) once this many unique states were seen.
+    #[must_use]
+    pub fn states_max(mut self, states_max: u64) -> Self {
+        self.states_max = states_max;
+        self
+    }
+
+    /// Expands no state deeper than this many events from the start.
+    #[must_use]
+    pub fn depth_max(mut self, depth_max: u32) -> Self {
+        self.depth_max = depth_max;
+        self
+    }
+
+    /// Explores until every reachable state was seen, a property broke, or a limit stopped
+    /// the search.
+    pub fn run(self) -> Result<Outcome, ExploreError> {
+        self.run_with(&mut |_| true)
+    }
+
+    /// As [`Explorer::run`], calling `progress` every few thousand states; the search stops
+    /// (with [`Verdict::Budget`]) when it returns false.
+    pub fn run_with(
+        self,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<Outcome, ExploreError> {
+        self.check()?;
+        search::Search::new(self)?.run(progress)
+    }
+
+    /// The limits, checked as the CLI checks its flags.
+    fn check(&self) -> Result<(), ExploreError> {
+        let b = &self.budgets;
+        let budgets = [
+            ("timers_max", b.timers_max),
+            ("drops_max", b.drops_max),
+            ("duplicates_max", b.duplicates_max),
+            ("crashes_max", b.crashes_max),
+        ];
+        for (name, value) in budgets {
+            if value > BUDGET_MAX {
+                return Err(ExploreError::Limit(format!(
+                    "`{name}` is {value}; it must be at most {BUDGET_MAX}"
+                )));
+            }
+        }
+        if self.states_max == 0 || self.states_max > STATES_MAX {
+            return Err(ExploreError::Limit(format!(
+                "`states_max` is {}; it must be from 1 to {STATES_MAX}",
+                self.states_max
+            )));
+        }
+        if self.depth_max > DEPTH_MAX {
+            return Err(ExploreError::Limit(format!(
+                "`depth_max` is {}; it must be at most {DEPTH_MAX}",
+                self.depth_max
+            )));
+        }
+        if self.names.is_empty() {
+            return Err(ExploreError::Limit("an exploration needs a node".into()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,127 @@
+//! Paths through the state space in words: the events of a counterexample, which a scenario's
+//! `schedule:` holds and `faultline run` replays, one event at a time.
+//!
+//! An event names what it acts on by content, not by index, so that a schedule reads as what
+//! happened and replays on any machine: a message by its sender, receiver and `Debug` text, a
+//! timer by its node, `Debug` text and the time it was due on its node's clock.
+
+use super::state::State;
+use super::step::Choice;
+use crate::check::ViolationReport;
+use crate::ids::NodeId;
+use crate::protocol::Protocol;
+use crate::time::SimDuration;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// One event of an explored path.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Event {
+    /// A message in flight reaches its receiver.
+    Deliver {
+        from: String,
+        to: String,
+        message: String,
+    },
+    /// A message reaches its receiver and a copy stays in flight.
+    Duplicate {
+        from: String,
+        to: String,
+        message: String,
+    },
+    /// A message in flight is lost.
+    Drop {
+        from: String,
+        to: String,
+        message: String,
+    },
+    /// A pending timer fires; the node's clock moves to `due` if it is behind.
+    Fire {
+        node: String,
+        timer: String,
+        due: SimDuration,
+    },
+    Crash {
+        node: String,
+    },
+    Restart {
+        node: String,
+    },
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Deliver { from, to, message } => write!(f, "deliver {from} → {to}: {message}"),
+            Event::Duplicate { from, to, message } => {
+                write!(f, "deliver {from} → {to}, and again later: {message}")
+            }
+            Event::Drop { from, to, message } => write!(f, "drop {from} → {to}: {message}"),
+            Event::Fire { node, timer, due } => write!(f, "{node} timer {timer} (due {due})"),
+            Event::Crash { node } => write!(f, "crash {node}"),
+            Event::Restart { node } => write!(f, "restart {node}"),
+        }
+    }
+}
+
+/// One step of a counterexample: the event, and what the handler it ran annotated.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub event: Event,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// A shortest path from the initial state to a state that breaks a property.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counterexample {
+    pub violation: ViolationReport,
+    pub steps: Vec<Step>,
+}
+
+/// `choice` in `state`, in words.
+pub(crate) fn describe<P: Protocol>(state: &State<P>, choice: Choice, names: &[String]) -> Event {
+    let name = |id: NodeId| names[id.index()].clone();
+    let message = |i: u32| {
+        let e = &state.net[i as usize];
+        (name(e.from), name(e.to), format!("{:?}", e.msg))
+    };
+    match choice {
+        Choice::Deliver(i) => {
+            let (from, to, message) = message(i);
+            Event::Deliver { from, to, message }
+        }
+        Choice::Duplicate(i) => {
+            let (from, to, message) = message(i);
+            Event::Duplicate { from, to, message }
+        }
+        Choice::Drop(i) => {
+            let (from, to, message) = message(i);
+            Event::Drop { from, to, message }
+        }
+        Choice::Fire { node, index } => {
+            let timer = &state.nodes[node.index()].timers[index as usize];
+            Event::Fire {
+                node: name(node),
+                timer: format!("{:?}", timer.tag),
+                due: SimDuration(timer.due.0),
+            }
+        }
+        Choice::Crash(node) => Event::Crash { node: name(node) },
+        Choice::Restart(node) => Event::Restart { node: name(node) },
+    }
+}
+
+/// The choice among `choices` (those `state` enables) that `event` describes, if any.
+pub(crate) fn find<P: Protocol>(
+    state: &State<P>,
+    event: &Event,
+    choices: &[Choice],
+    names: &[String],
+) -> Option<Choice> {
+    choices
+        .iter()
+        .copied()
+        .find(|&c| describe(state, c, names) == *event)
+}

@@ -1,0 +1,285 @@
+//! Breadth-first search over fingerprints.
+//!
+//! The frontier holds whole states (sharing their unchanged nodes and messages); the visited
+//! table holds, per state seen, its 64-bit fingerprint and where it came from (the index of
+//! its parent and the event), 24 bytes or so, from which a counterexample is rebuilt by
+//! running its events again from the start. Two different states with one fingerprint
+//! would make the search skip the second: with `n` states that happens with probability
+//! about n² / 2⁶⁵, under one in a million for ten million states.
+
+use super::judge::Judge;
+use super::path::{Counterexample, Step, describe};
+use super::step::{Choice, Machine};
+use super::{Budgets, Explorer};
+use crate::check::ViolationReport;
+use crate::linearizability::fxhash::FxHashMap;
+use crate::protocol::Protocol;
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// How a search ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every state reachable within the budgets and the depth was seen; none broke a property.
+    Exhausted,
+    /// A state broke a property.
+    Violation,
+    /// A limit (`states_max`, or the caller) stopped the search before it was done.
+    Budget,
+}
+
+/// The search as it goes, for a progress line.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Transitions tried.
+    pub states: u64,
+    pub unique_states: u64,
+    pub depth: u32,
+    pub frontier: u64,
+}
+
+/// What a search found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub verdict: Verdict,
+    /// Transitions tried: each leads to a state, seen before or not.
+    pub states: u64,
+    pub unique_states: u64,
+    /// The deepest state seen, in events from the start.
+    pub depth_max: u32,
+    /// Whether `depth_max` left states unexpanded: then "exhausted" means "to that depth".
+    pub depth_cut: bool,
+    pub budgets: Budgets,
+    /// The properties judged in every state (safety), in end states, or as coverage.
+    pub judged: Vec<&'static str>,
+    /// Properties a search cannot judge (monitors, `eventually` conditions).
+    pub unjudged: Vec<&'static str>,
+    /// Each coverage property, and whether some state reached it.
+    pub coverage: Vec<(&'static str, bool)>,
+    pub counterexample: Option<Counterexample>,
+}
+
+/// A search that could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExploreError {
+    #[error("{0}")]
+    Limit(String),
+    #[error("cannot build the nodes: {0}")]
+    Build(String),
+}
+
+/// Unique states between two progress calls.
+const PROGRESS_EVERY: u64 = 1 << 14;
+
+/// Where a visited state came from: its parent's index and the event.
+#[derive(Clone, Copy)]
+struct Origin {
+    parent: u32,
+    choice: Choice,
+}
+
+pub(super) struct Search<P: Protocol> {
+    names: Arc<[String]>,
+    machine: Machine<P>,
+    judge: Judge<P>,
+    budgets: Budgets,
+    states_max: u64,
+    depth_max: u32,
+    seen: FxHashMap<u64, ()>,
+    origins: Vec<Origin>,
+    states: u64,
+    depth_seen: u32,
+    depth_cut: bool,
+}
+
+impl<P: Protocol> Search<P> {
+    pub(super) fn new(explorer: Explorer<P>) -> Result<Self, ExploreError> {
+        let names: Arc<[String]> = explorer.names.into();
+        let judge = Judge::new(&names, explorer.properties, Arc::clone(&explorer.factory))
+            .map_err(ExploreError::Build)?;
+        Ok(Search {
+            machine: Machine::new(Arc::clone(&names), explorer.factory),
+            names,
+            judge,
+            budgets: explorer.budgets,
+            states_max: explorer.states_max,
+            depth_max: explorer.depth_max,
+            seen: FxHashMap::default(),
+            origins: Vec::new(),
+            states: 0,
+            depth_seen: 0,
+            depth_cut: false,
+        })
+    }
+
+    pub(super) fn run(
+        mut self,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<Outcome, ExploreError> {
+        let found = self.bfs(progress);
+        let verdict = match &found {
+            Found::Violation(..) => Verdict::Violation,
+            Found::Stopped => Verdict::Budget,
+            Found::Nothing => Verdict::Exhausted,
+        };
+        let counterexample = match found {
+            Found::Violation(index, violation) => Some(self.counterexample(index, violation)),
+            _ => None,
+        };
+        Ok(Outcome {
+            verdict,
+            states: self.states,
+            unique_states: self.origins.len() as u64,
+            depth_max: self.depth_seen,
+            depth_cut: self.depth_cut,
+            budgets: self.budgets,
+            judged: self.judge.judged(),
+            unjudged: self.judge.unjudged.clone(),
+            coverage: self.judge.coverage(),
+            counterexample,
+        })
+    }
+
+    /// Visits a new state: its index, or `None` if it was seen before.
+    fn visit(&mut self, fingerprint: u64, origin: Origin) -> Option<u32> {
+        use std::collections::hash_map::Entry;
+        match self.seen.entry(fingerprint) {
+            Entry::Occupied(_) => None,
+            Entry::Vacant(v) => {
+                v.insert(());
+                self.origins.push(origin);
+                Some(self.origins.len() as u32 - 1)
+            }
+        }
+    }
+
+    fn bfs(&mut self, progress: &mut dyn FnMut(&Progress) -> bool) -> Found {
+        let root = Origin {
+            parent: u32::MAX,
+            choice: Choice::Drop(0),
+        };
+        let initial = match self.machine.initial() {
+            Ok(state) => state,
+            Err(panic) => return Found::Violation(u32::MAX, panic_report(panic.0)),
+        };
+        let fingerprint = initial.fingerprint();
+        self.visit(fingerprint, root);
+        if let Some(v) = self.judge.judge(&initial) {
+            return Found::Violation(0, v);
+        }
+        let mut frontier = VecDeque::from([(initial, 0u32, 0u32)]);
+        let mut choices = Vec::new();
+        let mut next_report = PROGRESS_EVERY;
+        while let Some((state, index, depth)) = frontier.pop_front() {
+            self.depth_seen = self.depth_seen.max(depth);
+            if depth >= self.depth_max {
+                self.depth_cut = true;
+                continue;
+            }
+            self.machine.choices(&state, &self.budgets, &mut choices);
+            if state.quiescent() {
+                if let Some(v) = self.judge.judge_end(&state) {
+                    return Found::Violation(index, v);
+                }
+            }
+            for &choice in &choices {
+                self.states += 1;
+                let next = match self.machine.apply(&state, choice) {
+                    Ok(next) => next,
+                    Err(panic) => {
+                        let at = self.origins.len() as u32;
+                        self.origins.push(Origin {
+                            parent: index,
+                            choice,
+                        });
+                        return Found::Violation(at, panic_report(panic.0));
+                    }
+                };
+                let next_fingerprint = next.fingerprint();
+                if self.seen.contains_key(&next_fingerprint) {
+                    continue;
+                }
+                if self.origins.len() as u64 >= self.states_max {
+                    return Found::Stopped;
+                }
+                let Some(at) = self.visit(
+                    next_fingerprint,
+                    Origin {
+                        parent: index,
+                        choice,
+                    },
+                ) else {
+                    continue;
+                };
+                if let Some(v) = self.judge.judge(&next) {
+                    return Found::Violation(at, v);
+                }
+                frontier.push_back((next, at, depth + 1));
+            }
+            if self.origins.len() as u64 >= next_report {
+                next_report += PROGRESS_EVERY;
+                let now = Progress {
+                    states: self.states,
+                    unique_states: self.origins.len() as u64,
+                    depth,
+                    frontier: frontier.len() as u64,
+                };
+                if !progress(&now) {
+                    return Found::Stopped;
+                }
+            }
+        }
+        Found::Nothing
+    }
+
+    /// The path to state `index`, run again from the start to describe each event.
+    fn counterexample(&mut self, index: u32, violation: ViolationReport) -> Counterexample {
+        let mut choices = Vec::new();
+        let mut at = index;
+        while at != u32::MAX && self.origins[at as usize].parent != u32::MAX {
+            let origin = self.origins[at as usize];
+            choices.push(origin.choice);
+            at = origin.parent;
+        }
+        choices.reverse();
+        self.machine.keep_notes();
+        let mut steps = Vec::with_capacity(choices.len());
+        let Ok(mut state) = self.machine.initial() else {
+            return Counterexample { violation, steps };
+        };
+        for choice in choices {
+            let event = describe(&state, choice, &self.names);
+            let next = self.machine.apply(&state, choice);
+            let notes = self.machine.take_notes();
+            steps.push(Step { event, notes });
+            match next {
+                Ok(next) => state = next,
+                Err(_) => break,
+            }
+        }
+        Counterexample { violation, steps }
+    }
+}
+
+/// How the search loop ended.
+enum Found {
+    /// The state at this index broke a property.
+    Violation(u32, ViolationReport),
+    Stopped,
+    Nothing,
+}
+
+/// A handler's panic, as a violation of a property of its own.
+fn panic_report(message: String) -> ViolationReport {
+    ViolationReport {
+        property: "no_panic".to_string(),
+        time_ns: 0,
+        time: crate::time::SimTime::ZERO,
+        nodes: Vec::new(),
+        message: format!("a handler panicked: {message}"),
+        event: None,
+        ops: Vec::new(),
+    }
+}

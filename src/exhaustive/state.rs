@@ -1,0 +1,149 @@
+//! An explored state as data: every node (its process, storage, clock and pending timers), the
+//! messages in flight, and how much of each fault budget the path to it spent.
+//!
+//! States share what they have in common: a node is behind an `Arc` and copied only when an
+//! event changes it, and so is each message. A state's fingerprint is kept up to date event by
+//! event from per-node hashes and a sum over the messages, so that the order in which
+//! messages were sent does not tell two states apart.
+
+use crate::engine::ModelTimer;
+use crate::ids::NodeId;
+use crate::linearizability::fxhash::mix64;
+use crate::protocol::Protocol;
+use crate::storage::Storage;
+use crate::time::SimTime;
+use crate::trace::content_hash;
+use std::sync::Arc;
+
+/// One node of an explored state.
+pub(crate) struct Slot<P: Protocol> {
+    /// `None` while the node is down.
+    pub(crate) proc: Option<P>,
+    pub(crate) storage: Option<Arc<Storage>>,
+    pub(crate) timers: Vec<ModelTimer<P::Timer>>,
+    /// The id the node's next timer gets; not part of the fingerprint, since ids only ever
+    /// matter by being equal or not.
+    pub(crate) timer_next: u32,
+    /// The node's clock: it moves only when one of its timers fires, to the time it was due.
+    pub(crate) clock: SimTime,
+    pub(crate) starts: u32,
+    /// The hash of all of the above but `timer_next`.
+    pub(crate) hash: u64,
+}
+
+impl<P: Protocol> Clone for Slot<P> {
+    fn clone(&self) -> Self {
+        Slot {
+            proc: self.proc.clone(),
+            storage: self.storage.clone(),
+            timers: self.timers.clone(),
+            timer_next: self.timer_next,
+            clock: self.clock,
+            starts: self.starts,
+            hash: self.hash,
+        }
+    }
+}
+
+impl<P: Protocol> Slot<P> {
+    /// Recomputes [`Slot::hash`] after a change.
+    pub(crate) fn rehash(&mut self) {
+        let storage = self.storage.as_deref().map_or(0, Storage::fingerprint);
+        self.hash = mix64(content_hash(&(
+            &self.proc,
+            storage,
+            &self.timers,
+            self.clock,
+            self.starts,
+        )));
+    }
+}
+
+/// A message in flight.
+#[derive(Debug)]
+pub(crate) struct Envelope<M> {
+    pub(crate) from: NodeId,
+    pub(crate) to: NodeId,
+    pub(crate) msg: M,
+    /// Its hash, with sender and receiver: equal hashes are taken for equal messages.
+    pub(crate) hash: u64,
+}
+
+impl<M: std::hash::Hash> Envelope<M> {
+    pub(crate) fn new(from: NodeId, to: NodeId, msg: M) -> Self {
+        let hash = mix64(content_hash(&(from, to, &msg)));
+        Envelope {
+            from,
+            to,
+            msg,
+            hash,
+        }
+    }
+}
+
+/// How much of each budget a path spent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Spent {
+    pub(crate) timers: u32,
+    pub(crate) drops: u32,
+    pub(crate) duplicates: u32,
+    pub(crate) crashes: u32,
+}
+
+/// A state of the whole system.
+pub(crate) struct State<P: Protocol> {
+    pub(crate) nodes: Vec<Arc<Slot<P>>>,
+    /// In flight, ordered by hash, so that equal multisets are equal vectors.
+    pub(crate) net: Vec<Arc<Envelope<P::Message>>>,
+    pub(crate) spent: Spent,
+}
+
+impl<P: Protocol> Clone for State<P> {
+    fn clone(&self) -> Self {
+        State {
+            nodes: self.nodes.clone(),
+            net: self.net.clone(),
+            spent: self.spent,
+        }
+    }
+}
+
+impl<P: Protocol> State<P> {
+    /// The state's fingerprint: what the search keeps of a state it has seen.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        let mut h = mix64(content_hash(&self.spent));
+        for slot in &self.nodes {
+            h = mix64(h ^ slot.hash);
+        }
+        let net = self
+            .net
+            .iter()
+            .fold(0u64, |sum, e| sum.wrapping_add(e.hash));
+        mix64(h ^ net.rotate_left(17))
+    }
+
+    /// Puts a message in flight, keeping the order by hash.
+    pub(crate) fn push_message(&mut self, envelope: Envelope<P::Message>) {
+        let at = self.net.partition_point(|e| e.hash <= envelope.hash);
+        self.net.insert(at, Arc::new(envelope));
+    }
+
+    /// Nothing left to happen but faults: every node up, no message in flight, no timer
+    /// pending. A run could end here, so end-state properties are judged.
+    pub(crate) fn quiescent(&self) -> bool {
+        self.net.is_empty()
+            && self
+                .nodes
+                .iter()
+                .all(|s| s.proc.is_some() && s.timers.is_empty())
+    }
+
+    /// The latest clock of any node: what the properties see as the time.
+    pub(crate) fn time(&self) -> SimTime {
+        self.nodes
+            .iter()
+            .map(|s| s.clock)
+            .max()
+            .unwrap_or(SimTime::ZERO)
+    }
+}

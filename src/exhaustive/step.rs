@@ -1,0 +1,263 @@
+//! The transition relation: which events a state enables, and the state each one leads to.
+//!
+//! Enabled in a state: delivering any message in flight to a node that is up, firing any
+//! pending timer of a node that is up, and, while their budgets last, dropping or duplicating a
+//! message, firing a timer, crashing a node that is up and restarting one that is down. A
+//! handler runs the protocol's own code through [`Ctx`] on the node's data; its random stream
+//! is seeded from the state and the event, so the successor is a function of both.
+
+use super::Budgets;
+use super::state::{Envelope, Slot, Spent, State};
+use crate::engine::{Ctx, Effects};
+use crate::ids::{NodeId, TimerId};
+use crate::linearizability::fxhash::mix64;
+use crate::protocol::Protocol;
+use crate::trace::content_hash;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+/// One event the search can choose; indices are into the state it is chosen in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Choice {
+    /// Deliver the message at this index of the state's in-flight messages.
+    Deliver(u32),
+    /// Deliver it and keep a copy in flight.
+    Duplicate(u32),
+    Drop(u32),
+    /// Fire the timer at `index` of the node's pending timers.
+    Fire {
+        node: NodeId,
+        index: u32,
+    },
+    Crash(NodeId),
+    Restart(NodeId),
+}
+
+/// Builds a node afresh: at the start and after every restart.
+pub(crate) type Factory<P> = Arc<dyn Fn(NodeId) -> P + Send + Sync>;
+
+/// Runs handlers on explored states, reusing its buffers from one event to the next.
+pub(crate) struct Machine<P: Protocol> {
+    factory: Factory<P>,
+    effects: Effects<P>,
+}
+
+/// A protocol handler panicked.
+#[derive(Clone, Debug)]
+pub(crate) struct Panicked(pub(crate) String);
+
+impl<P: Protocol> Machine<P> {
+    pub(crate) fn new(names: Arc<[String]>, factory: Factory<P>) -> Self {
+        let effects = Effects::new(names.len() as u32, names);
+        Machine { factory, effects }
+    }
+
+    pub(crate) fn node_count(&self) -> u32 {
+        self.effects.node_count
+    }
+
+    /// Keeps the handlers' annotations, for a replay that shows them.
+    pub(crate) fn keep_notes(&mut self) {
+        self.effects.notes = Some(Vec::new());
+    }
+
+    /// The annotations of the last event, when kept.
+    pub(crate) fn take_notes(&mut self) -> Vec<String> {
+        self.effects
+            .notes
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
+    /// Every node built and started, in id order.
+    pub(crate) fn initial(&mut self) -> Result<State<P>, Panicked> {
+        let n = self.node_count();
+        let mut state = State {
+            nodes: Vec::with_capacity(n as usize),
+            net: Vec::new(),
+            spent: Spent::default(),
+        };
+        for id in (0..n).map(NodeId) {
+            let mut slot = Slot {
+                proc: Some((self.factory)(id)),
+                storage: None,
+                timers: Vec::new(),
+                timer_next: 0,
+                clock: crate::time::SimTime::ZERO,
+                starts: 0,
+                hash: 0,
+            };
+            self.start(&mut state, id, &mut slot, u64::from(id.0))?;
+            state.nodes.push(Arc::new(slot));
+        }
+        Ok(state)
+    }
+
+    /// The events `state` enables within `budgets`, in a fixed order.
+    pub(crate) fn choices(&self, state: &State<P>, budgets: &Budgets, out: &mut Vec<Choice>) {
+        out.clear();
+        let up = |id: NodeId| state.nodes[id.index()].proc.is_some();
+        let mut last = None;
+        for (i, e) in state.net.iter().enumerate() {
+            // Copies of one message lead to the same state: one of them stands for all.
+            if last == Some(e.hash) {
+                continue;
+            }
+            last = Some(e.hash);
+            if up(e.to) {
+                out.push(Choice::Deliver(i as u32));
+                if state.spent.duplicates < budgets.duplicates_max {
+                    out.push(Choice::Duplicate(i as u32));
+                }
+            }
+            if state.spent.drops < budgets.drops_max {
+                out.push(Choice::Drop(i as u32));
+            }
+        }
+        if state.spent.timers < budgets.timers_max {
+            for (id, slot) in state.nodes.iter().enumerate() {
+                if slot.proc.is_some() {
+                    let node = NodeId(id as u32);
+                    out.extend(
+                        (0..slot.timers.len() as u32).map(|index| Choice::Fire { node, index }),
+                    );
+                }
+            }
+        }
+        for (id, slot) in state.nodes.iter().enumerate() {
+            let node = NodeId(id as u32);
+            if slot.proc.is_none() {
+                out.push(Choice::Restart(node));
+            } else if state.spent.crashes < budgets.crashes_max {
+                out.push(Choice::Crash(node));
+            }
+        }
+    }
+
+    /// The state `choice` leads to from `state`.
+    ///
+    /// A handler's random stream is keyed by its node's state and what it handles, nothing
+    /// else: the same node in the same state draws the same numbers whatever the other nodes
+    /// are doing, so paths that reach one state by different routes merge.
+    pub(crate) fn apply(&mut self, state: &State<P>, choice: Choice) -> Result<State<P>, Panicked> {
+        let mut next = state.clone();
+        match choice {
+            Choice::Deliver(i) | Choice::Duplicate(i) => {
+                let envelope = if choice == Choice::Deliver(i) {
+                    next.net.remove(i as usize)
+                } else {
+                    next.spent.duplicates += 1;
+                    Arc::clone(&next.net[i as usize])
+                };
+                let (from, to, msg) = (envelope.from, envelope.to, envelope.msg.clone());
+                let key = mix64(state.nodes[to.index()].hash ^ envelope.hash);
+                self.handle(&mut next, to, key, |p, ctx| p.on_message(ctx, from, msg))?;
+            }
+            Choice::Drop(i) => {
+                next.net.remove(i as usize);
+                next.spent.drops += 1;
+            }
+            Choice::Fire { node, index } => {
+                next.spent.timers += 1;
+                let slot = Arc::make_mut(&mut next.nodes[node.index()]);
+                let timer = slot.timers.remove(index as usize);
+                let key = mix64(slot.hash ^ mix64(content_hash(&timer)));
+                slot.clock = slot.clock.max(timer.due);
+                let id = TimerId {
+                    slot: timer.id,
+                    generation: 0,
+                };
+                self.handle(&mut next, node, key, |p, ctx| {
+                    p.on_timer(ctx, id, timer.tag)
+                })?;
+            }
+            Choice::Crash(node) => {
+                next.spent.crashes += 1;
+                let slot = Arc::make_mut(&mut next.nodes[node.index()]);
+                slot.proc = None;
+                slot.timers.clear();
+                if let Some(storage) = &mut slot.storage {
+                    Arc::make_mut(storage).crash();
+                }
+                slot.rehash();
+            }
+            Choice::Restart(node) => {
+                let mut slot = (*next.nodes[node.index()]).clone();
+                slot.proc = Some((self.factory)(node));
+                let key = mix64(slot.hash ^ RESTART_KEY);
+                self.start(&mut next, node, &mut slot, key)?;
+                next.nodes[node.index()] = Arc::new(slot);
+            }
+        }
+        Ok(next)
+    }
+
+    /// Runs `on_start` on `slot`, which is not in `state` yet.
+    fn start(
+        &mut self,
+        state: &mut State<P>,
+        id: NodeId,
+        slot: &mut Slot<P>,
+        key: u64,
+    ) -> Result<(), Panicked> {
+        slot.starts += 1;
+        let result = self.run(id, slot, key, |p, ctx| p.on_start(ctx));
+        self.post(state, id);
+        result
+    }
+
+    /// Runs a handler of node `id` of `state`.
+    fn handle(
+        &mut self,
+        state: &mut State<P>,
+        id: NodeId,
+        key: u64,
+        handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
+    ) -> Result<(), Panicked> {
+        let slot = Arc::make_mut(&mut state.nodes[id.index()]);
+        let result = self.run(id, slot, key, handler);
+        self.post(state, id);
+        result
+    }
+
+    /// Puts what node `id`'s handler sent in flight.
+    fn post(&mut self, state: &mut State<P>, id: NodeId) {
+        for (to, msg) in self.effects.sends.drain(..) {
+            state.push_message(Envelope::new(id, to, msg));
+        }
+    }
+
+    /// Moves the node's runtime into the effects, runs `handler`, and moves it back; what
+    /// the handler sent waits in the effects.
+    fn run(
+        &mut self,
+        id: NodeId,
+        slot: &mut Slot<P>,
+        key: u64,
+        handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
+    ) -> Result<(), Panicked> {
+        let fx = &mut self.effects;
+        fx.now = slot.clock;
+        fx.restart = slot.starts > 1;
+        fx.storage = slot.storage.take();
+        fx.timers = std::mem::take(&mut slot.timers);
+        fx.timer_next = slot.timer_next;
+        fx.rng_key = key;
+        fx.rng = None;
+        let proc = slot
+            .proc
+            .as_mut()
+            .expect("handlers run on nodes that are up");
+        let ran = catch_unwind(AssertUnwindSafe(|| handler(proc, &mut Ctx::model(id, fx))));
+        slot.storage = fx.storage.take();
+        slot.timers = std::mem::take(&mut fx.timers);
+        slot.timer_next = fx.timer_next;
+        fx.replies.clear();
+        slot.rehash();
+        ran.map_err(|payload| Panicked(crate::engine::panic_message(payload.as_ref())))
+    }
+}
+
+/// Keys the random stream of a restarted node's `on_start`, with the node's state.
+const RESTART_KEY: u64 = 0x5245_5354_4152_5400;
