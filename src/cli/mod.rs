@@ -20,6 +20,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod exhaustive;
 mod explain;
 mod explore;
 mod history;
@@ -144,6 +145,10 @@ enum Command {
     /// Draw a trace file as a self-contained HTML page: a space-time diagram to step through.
     #[command(after_help = VIZ_HELP)]
     Viz(VizArgs),
+    /// Explore every state a scenario's nodes can reach (model checking), within budgets of
+    /// timer firings and faults, and give a shortest path to any violation.
+    #[command(after_help = exhaustive::EXPLORE_HELP)]
+    Explore(exhaustive::ExploreArgs),
     /// List the protocols scenario files can name, with their parameters, properties and bug
     /// variants.
     List {
@@ -209,6 +214,7 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
         } => merge(&files, junit.as_deref(), format),
         Command::Viz(args) => viz(&args),
         Command::List { format } => list(&registry, format),
+        Command::Explore(args) => exhaustive::explore_command(&registry, &args),
         Command::CheckHistory {
             file,
             model,

@@ -213,6 +213,7 @@ impl<P: Protocol> Search<P> {
                 ) else {
                     continue;
                 };
+                self.depth_seen = self.depth_seen.max(depth + 1);
                 if let Some(v) = self.judge.judge(&next) {
                     return Found::Violation(at, v);
                 }

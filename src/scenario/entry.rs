@@ -8,8 +8,10 @@
 
 use super::Scenario;
 use super::context;
+use super::exhaustive::{ExploreOptions, explore_typed};
 use super::run::{RunError, RunOptions, RunReport, run_typed};
 use super::schema::ScenarioFile;
+use crate::exhaustive::{ExploreError, Outcome, Progress};
 use crate::protocol::{Protocol, ProtocolInfo};
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{Error as _, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor};
@@ -95,6 +97,12 @@ trait Erased: Send + Sync {
         text: &str,
     ) -> Result<(ScenarioFile<IgnoredAny>, ProtocolParams), serde_yaml::Error>;
     fn run(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError>;
+    fn explore(
+        &self,
+        scenario: &Scenario,
+        options: ExploreOptions,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<Outcome, ExploreError>;
     /// Whether the protocol's default parameters fit a node count.
     fn default_params_check(&self) -> fn(u32) -> Result<(), String>;
 }
@@ -188,6 +196,19 @@ impl<P: Protocol> Erased for Typed<P> {
             .ok_or(RunError::Params { protocol: P::NAME })?;
         run_typed::<P>(scenario, params, options)
     }
+
+    fn explore(
+        &self,
+        scenario: &Scenario,
+        options: ExploreOptions,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<Outcome, ExploreError> {
+        let params = scenario
+            .params
+            .get::<P::Params>()
+            .ok_or_else(|| ExploreError::Build(format!("the parameters are not {}'s", P::NAME)))?;
+        explore_typed::<P>(scenario, params, options, progress)
+    }
 }
 
 /// One protocol a scenario can name: see [`crate::Registry`].
@@ -232,6 +253,15 @@ impl ProtocolEntry {
         options: RunOptions,
     ) -> Result<RunReport, RunError> {
         self.erased.run(scenario, options)
+    }
+
+    pub(crate) fn explore(
+        &self,
+        scenario: &Scenario,
+        options: ExploreOptions,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Result<Outcome, ExploreError> {
+        self.erased.explore(scenario, options, progress)
     }
 }
 

@@ -8,6 +8,7 @@
 mod context;
 mod de;
 mod entry;
+pub mod exhaustive;
 mod faults;
 mod goals;
 mod liveness;

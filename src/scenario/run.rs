@@ -208,7 +208,7 @@ fn build<P: Protocol>(
     Ok(sim)
 }
 
-fn selected<P: Protocol>(scenario: &Scenario) -> Vec<Property<P>> {
+pub(super) fn selected<P: Protocol>(scenario: &Scenario) -> Vec<Property<P>> {
     let mut props = P::properties();
     if !scenario.checks.is_empty() {
         let expected = match &scenario.expect {

@@ -1,0 +1,257 @@
+//! `faultline explore`: a scenario's configuration explored exhaustively.
+
+use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
+use crate::exhaustive::{self, Budgets, Outcome, Progress, Verdict};
+use crate::scenario::exhaustive::{ExploreOptions, explore, ignored};
+use crate::scenario::{ExpectSpec, Scenario};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+/// A search a limit stopped: nothing was found, but not everything was seen.
+const EXIT_UNKNOWN: u8 = 4;
+
+pub(super) const EXPLORE_HELP: &str = "\
+From the state where every node has started, tries every event each state enables: deliver
+any message in flight, fire any pending timer, and within the budgets drop or duplicate a
+message or crash a node (a crashed node may restart at any point). Each node's clock moves
+only when one of its timers fires; timers fire in any order. The protocol's invariants are
+checked in every state, its end-state properties where nothing is left to happen, and its
+coverage properties are reported as reached or not. The scenario's network, faults, workload
+and liveness goals do not apply (the report names those it sets).
+
+Breadth first: a violation comes with a shortest path to it, as a scenario file whose
+`schedule:` `faultline run` replays event by event.
+
+Exit codes: 0 exhausted with no violation (or the violation `expect:` names was found),
+1 a violation, 2 bad input, 4 a limit stopped the search first.
+
+Examples:
+  faultline explore scenarios/paxos-agreement.yaml --timers 2
+  faultline explore scenarios/paxos-one-short-quorum.yaml --timers 2 --format json
+  faultline explore scenarios/two-phase-commit-blocking.yaml --crashes 1 --states-max 1000000";
+
+#[derive(Args)]
+pub(super) struct ExploreArgs {
+    /// The scenario: its protocol, parameters, bug variant, nodes and checks.
+    file: PathBuf,
+    /// Timer firings on one path (elections, retries, heartbeats).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    timers: u32,
+    /// Messages lost on one path.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    drops: u32,
+    /// Messages delivered twice on one path.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    duplicates: u32,
+    /// Node crashes on one path.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    crashes: u32,
+    /// Stop after this many unique states (about 400 bytes each).
+    #[arg(long, value_name = "N", default_value_t = 5_000_000)]
+    states_max: u64,
+    /// Expand no state more than this many events from the start.
+    #[arg(long, value_name = "N", default_value_t = exhaustive::DEPTH_MAX)]
+    depth: u32,
+    /// Stop after this long of wall time, e.g. 30s, 10m.
+    #[arg(long, value_name = "D", value_parser = super::history::parse_duration)]
+    time_budget: Option<std::time::Duration>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// What `--format json` prints.
+#[derive(Serialize)]
+struct Report<'a> {
+    file: String,
+    protocol: &'a str,
+    nodes: usize,
+    verdict: Verdict,
+    states: u64,
+    unique_states: u64,
+    depth_max: u32,
+    elapsed_s: f64,
+    states_per_second: f64,
+    /// The scenario's sections the search did not use.
+    ignored: Vec<&'static str>,
+    expectation_met: bool,
+    #[serde(flatten)]
+    outcome: &'a Outcome,
+}
+
+pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) -> u8 {
+    let scenario = match super::load(registry, &args.file) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let options = ExploreOptions {
+        budgets: Budgets {
+            timers_max: args.timers,
+            drops_max: args.drops,
+            duplicates_max: args.duplicates,
+            crashes_max: args.crashes,
+        },
+        states_max: args.states_max,
+        depth_max: args.depth,
+    };
+    let bar = progress_bar(args.format == Format::Text);
+    #[allow(clippy::disallowed_methods)] // wall time bounds and reports the search, never shapes it
+    let started = std::time::Instant::now();
+    let deadline = args.time_budget.map(|d| started + d);
+    let mut progress = |p: &Progress| {
+        bar.set_message(format!(
+            "{} unique states, {} tried, depth {}, frontier {}",
+            p.unique_states, p.states, p.depth, p.frontier
+        ));
+        #[allow(clippy::disallowed_methods)]
+        let now = std::time::Instant::now();
+        deadline.is_none_or(|d| now < d)
+    };
+    let outcome = match explore(&scenario, options, &mut progress) {
+        Ok(outcome) => outcome,
+        Err(e) => {
+            bar.finish_and_clear();
+            eprintln!("{}: {e}", super::program());
+            return EXIT_BAD_INPUT;
+        }
+    };
+    bar.finish_and_clear();
+    let elapsed_s = started.elapsed().as_secs_f64();
+    let met = expectation_met(&scenario, &outcome);
+    let report = Report {
+        file: args.file.display().to_string(),
+        protocol: &scenario.protocol,
+        nodes: scenario.node_names.len(),
+        verdict: outcome.verdict,
+        states: outcome.states,
+        unique_states: outcome.unique_states,
+        depth_max: outcome.depth_max,
+        elapsed_s,
+        states_per_second: outcome.unique_states as f64 / elapsed_s.max(1e-9),
+        ignored: ignored(&scenario),
+        expectation_met: met,
+        outcome: &outcome,
+    };
+    let code = match (outcome.verdict, met) {
+        (Verdict::Budget, _) => EXIT_UNKNOWN,
+        (_, true) => EXIT_OK,
+        (_, false) => EXIT_VIOLATION,
+    };
+    let text = match args.format {
+        Format::Text => text(&report, &scenario),
+        Format::Json => {
+            serde_json::to_string_pretty(&report).expect("the report serialises") + "\n"
+        }
+    };
+    super::out::finish(&text, code)
+}
+
+/// Whether the scenario's `expect:` holds of the search: no violation for `pass`, else a
+/// violation of the property it names (or of any).
+fn expectation_met(scenario: &Scenario, outcome: &Outcome) -> bool {
+    let found = outcome
+        .counterexample
+        .as_ref()
+        .map(|c| c.violation.property.as_str());
+    match &scenario.expect {
+        ExpectSpec::Pass => found.is_none(),
+        ExpectSpec::Violation(None) => found.is_some(),
+        ExpectSpec::Violation(Some(name)) => found == Some(name.as_str()),
+    }
+}
+
+fn progress_bar(wanted: bool) -> ProgressBar {
+    if !wanted || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}").expect("valid template"),
+    );
+    bar
+}
+
+/// The report in words.
+fn text(report: &Report<'_>, scenario: &Scenario) -> String {
+    use crate::report::thousands;
+    use std::fmt::Write;
+    let o = report.outcome;
+    let b = &o.budgets;
+    let mut t = format!(
+        "explore {}: {} on {} nodes{}\n",
+        report.file,
+        report.protocol,
+        report.nodes,
+        scenario
+            .bug
+            .map(|b| format!(", bug {b}"))
+            .unwrap_or_default()
+    );
+    let _ = writeln!(
+        t,
+        "budgets per path: {} timer firings, {} drops, {} duplicates, {} crashes",
+        b.timers_max, b.drops_max, b.duplicates_max, b.crashes_max
+    );
+    let verdict = match o.verdict {
+        Verdict::Exhausted if o.depth_cut => "exhausted to the depth limit",
+        Verdict::Exhausted => "exhausted",
+        Verdict::Violation => "violation",
+        Verdict::Budget => "stopped by a limit before the end",
+    };
+    let _ = writeln!(
+        t,
+        "{verdict}: {} unique states ({} transitions), depth {}, {:.2} s, {} states/s",
+        thousands(o.unique_states),
+        thousands(o.states),
+        o.depth_max,
+        report.elapsed_s,
+        thousands(report.states_per_second as u64)
+    );
+    let _ = writeln!(t, "checked: {}", list(&o.judged));
+    if !o.unjudged.is_empty() {
+        let _ = writeln!(
+            t,
+            "not checked (monitors and eventually): {}",
+            list(&o.unjudged)
+        );
+    }
+    for (name, reached) in &o.coverage {
+        let word = if *reached { "reached" } else { "not reached" };
+        let _ = writeln!(t, "coverage {name}: {word}");
+    }
+    if !report.ignored.is_empty() {
+        let _ = writeln!(t, "not used by explore: {}", list(&report.ignored));
+    }
+    if let Some(c) = &o.counterexample {
+        let _ = writeln!(
+            t,
+            "\n{} violated after {} events: {}",
+            c.violation.property,
+            c.steps.len(),
+            c.violation.message
+        );
+        for (i, step) in c.steps.iter().enumerate() {
+            let _ = writeln!(t, "{:4}. {}", i + 1, step.event);
+            for note in &step.notes {
+                let _ = writeln!(t, "        note: {note}");
+            }
+        }
+    }
+    if o.counterexample.is_some() && report.expectation_met {
+        let _ = writeln!(
+            t,
+            "\nthe scenario expects this violation (expect:), so this exits 0"
+        );
+    }
+    t
+}
+
+fn list(names: &[&str]) -> String {
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
