@@ -1,0 +1,139 @@
+//! `faultline explore` through the real binary, on the scenarios in scenarios/explore/.
+
+mod common;
+
+use common::faultline;
+use serde_json::Value;
+
+/// Runs `faultline explore FILE ARGS --format json`: the exit code and the report.
+fn explore(file: &str, args: &[&str]) -> (i32, Value) {
+    let mut all = vec!["explore", file, "--format", "json"];
+    all.extend_from_slice(args);
+    let out = faultline(&all);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().expect("exited"), report)
+}
+
+#[test]
+fn correct_paxos_is_exhausted_with_the_same_counts_every_time() {
+    let file = "scenarios/explore/paxos.yaml";
+    let (code, a) = explore(file, &["--timers", "1", "--drops", "1"]);
+    assert_eq!(code, 0, "{a}");
+    assert_eq!(a["verdict"], "exhausted");
+    assert!(a["unique_states"].as_u64().expect("a count") > 100, "{a}");
+    assert!(a["states"].as_u64() >= a["unique_states"].as_u64());
+    assert!(a["counterexample"].is_null());
+    let (_, b) = explore(file, &["--timers", "1", "--drops", "1"]);
+    for key in ["states", "unique_states", "depth_max"] {
+        assert_eq!(a[key], b[key], "{key}");
+    }
+}
+
+#[test]
+fn every_paxos_bug_is_found_with_a_path_that_ends_in_it() {
+    for bug in ["ignore-accepted", "break-promise", "one-short-quorum"] {
+        let file = format!("scenarios/explore/paxos-{bug}-bug.yaml");
+        let (code, report) = explore(&file, &["--timers", "2"]);
+        assert_eq!(
+            code, 0,
+            "{bug}: the scenario expects the violation: {report}"
+        );
+        assert_eq!(report["verdict"], "violation", "{bug}");
+        let found = &report["counterexample"];
+        assert_eq!(found["violation"]["property"], "agreement", "{bug}");
+        let steps = found["steps"].as_array().expect("steps");
+        assert!(!steps.is_empty(), "{bug}");
+        assert!(
+            steps[0]["event"]["fire"].is_object(),
+            "{bug}: a proposal starts: {steps:?}"
+        );
+    }
+    let (code, report) = explore(
+        "scenarios/explore/paxos-unsynced-acceptor-bug.yaml",
+        &["--timers", "2", "--crashes", "1"],
+    );
+    assert_eq!((code, &report["verdict"]), (0, &Value::from("violation")));
+    let steps = report["counterexample"]["steps"].as_array().expect("steps");
+    assert!(
+        steps.iter().any(|s| s["event"]["crash"].is_object()),
+        "an unsynced promise is lost only in a crash: {steps:?}"
+    );
+}
+
+#[test]
+fn two_phase_commit_keeps_atomicity_and_its_bugs_break_it() {
+    let (code, report) = explore(
+        "scenarios/explore/two-phase-commit.yaml",
+        &["--timers", "2", "--crashes", "1"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "exhausted");
+    for bug in ["unilateral-abort", "unlogged-decision"] {
+        let file = format!("scenarios/explore/two-phase-commit-{bug}-bug.yaml");
+        let (code, report) = explore(&file, &["--timers", "2", "--crashes", "1"]);
+        assert_eq!(code, 0, "{bug}: {report}");
+        assert_eq!(
+            report["counterexample"]["violation"]["property"],
+            "atomicity"
+        );
+    }
+}
+
+#[test]
+fn a_violation_nobody_expected_exits_1_and_is_shown_step_by_step() {
+    let dir = common::fresh_dir("explore", "unexpected");
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let file = dir.join("bug.yaml");
+    let text = std::fs::read_to_string("scenarios/explore/paxos-ignore-accepted-bug.yaml")
+        .expect("readable")
+        .replace(
+            "expect: { violation: agreement }",
+            "expect: { outcome: pass }",
+        );
+    std::fs::write(&file, text).expect("writable");
+    let out = faultline(&["explore", file.to_str().expect("utf-8"), "--timers", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("agreement violated after"), "{text}");
+    assert!(text.contains("   1. n"), "numbered steps: {text}");
+    assert!(
+        text.contains("note: prepare ballot"),
+        "the handlers' notes: {text}"
+    );
+}
+
+#[test]
+fn a_search_a_limit_stops_exits_4_and_says_so() {
+    let (code, report) = explore("scenarios/explore/paxos.yaml", &["--states-max", "50"]);
+    assert_eq!(code, 4, "{report}");
+    assert_eq!(report["verdict"], "budget");
+    assert_eq!(report["unique_states"], 50);
+}
+
+#[test]
+fn sections_explore_does_not_use_are_named() {
+    let (_, report) = explore("scenarios/paxos-agreement.yaml", &["--states-max", "10"]);
+    let ignored = report["ignored"].as_array().expect("a list");
+    for section in ["network", "faults", "liveness"] {
+        assert!(
+            ignored.contains(&Value::from(section)),
+            "{section}: {ignored:?}"
+        );
+    }
+}
+
+#[test]
+fn limits_out_of_range_are_bad_input() {
+    for args in [["--drops", "65"], ["--states-max", "0"]] {
+        let mut all = vec!["explore", "scenarios/explore/paxos.yaml"];
+        all.extend_from_slice(&args);
+        let out = faultline(&all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("must be"), "{args:?}: {err}");
+    }
+    let out = faultline(&["explore", "scenarios/explore/missing.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+}
