@@ -1,9 +1,9 @@
-//! Paths through the state space in words: the events of a counterexample, which a scenario's
-//! `schedule:` holds and `faultline run` replays, one event at a time.
+//! Paths through the state space in words: the events of a counterexample.
 //!
-//! An event names what it acts on by content, not by index, so that a schedule reads as what
-//! happened and replays on any machine: a message by its sender, receiver and `Debug` text, a
-//! timer by its node, `Debug` text and the time it was due on its node's clock.
+//! An event names what it acts on by content, not by index, so that a path reads as what
+//! happened and could be matched again against the states of a replay: a message by its
+//! sender, receiver and `Debug` text, a timer by its node, `Debug` text and the time it was
+//! due on its node's clock.
 
 use super::state::State;
 use super::step::Choice;
@@ -111,17 +111,4 @@ pub(crate) fn describe<P: Protocol>(state: &State<P>, choice: Choice, names: &[S
         Choice::Crash(node) => Event::Crash { node: name(node) },
         Choice::Restart(node) => Event::Restart { node: name(node) },
     }
-}
-
-/// The choice among `choices` (those `state` enables) that `event` describes, if any.
-pub(crate) fn find<P: Protocol>(
-    state: &State<P>,
-    event: &Event,
-    choices: &[Choice],
-    names: &[String],
-) -> Option<Choice> {
-    choices
-        .iter()
-        .copied()
-        .find(|&c| describe(state, c, names) == *event)
 }

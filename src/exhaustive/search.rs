@@ -179,10 +179,10 @@ impl<P: Protocol> Search<P> {
                 continue;
             }
             self.machine.choices(&state, &self.budgets, &mut choices);
-            if state.quiescent() {
-                if let Some(v) = self.judge.judge_end(&state) {
-                    return Found::Violation(index, v);
-                }
+            if state.quiescent()
+                && let Some(v) = self.judge.judge_end(&state)
+            {
+                return Found::Violation(index, v);
             }
             for &choice in &choices {
                 self.states += 1;
