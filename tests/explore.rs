@@ -24,7 +24,7 @@ fn correct_paxos_is_exhausted_with_the_same_counts_every_time() {
     assert_eq!(a["verdict"], "exhausted");
     assert!(a["unique_states"].as_u64().expect("a count") > 100, "{a}");
     assert!(a["states"].as_u64() >= a["unique_states"].as_u64());
-    assert!(a["counterexample"].is_null());
+    assert!(a["path"].is_null() && a["counterexample"].is_null());
     let (_, b) = explore(file, &["--timers", "1", "--drops", "1"]);
     for key in ["states", "unique_states", "depth_max"] {
         assert_eq!(a[key], b[key], "{key}");
@@ -41,7 +41,7 @@ fn every_paxos_bug_is_found_with_a_path_that_ends_in_it() {
             "{bug}: the scenario expects the violation: {report}"
         );
         assert_eq!(report["verdict"], "violation", "{bug}");
-        let found = &report["counterexample"];
+        let found = &report["path"];
         assert_eq!(found["violation"]["property"], "agreement", "{bug}");
         let steps = found["steps"].as_array().expect("steps");
         assert!(!steps.is_empty(), "{bug}");
@@ -55,7 +55,7 @@ fn every_paxos_bug_is_found_with_a_path_that_ends_in_it() {
         &["--timers", "2", "--crashes", "1"],
     );
     assert_eq!((code, &report["verdict"]), (0, &Value::from("violation")));
-    let steps = report["counterexample"]["steps"].as_array().expect("steps");
+    let steps = report["path"]["steps"].as_array().expect("steps");
     assert!(
         steps.iter().any(|s| s["event"]["crash"].is_object()),
         "an unsynced promise is lost only in a crash: {steps:?}"
@@ -74,10 +74,7 @@ fn two_phase_commit_keeps_atomicity_and_its_bugs_break_it() {
         let file = format!("scenarios/explore/two-phase-commit-{bug}-bug.yaml");
         let (code, report) = explore(&file, &["--timers", "2", "--crashes", "1"]);
         assert_eq!(code, 0, "{bug}: {report}");
-        assert_eq!(
-            report["counterexample"]["violation"]["property"],
-            "atomicity"
-        );
+        assert_eq!(report["path"]["violation"]["property"], "atomicity");
     }
 }
 

@@ -58,6 +58,10 @@ pub(super) struct ExploreArgs {
     /// Stop after this long of wall time, e.g. 30s, 10m.
     #[arg(long, value_name = "D", value_parser = super::history::parse_duration)]
     time_budget: Option<std::time::Duration>,
+    /// Where to write a violation's path, as a scenario whose `schedule:` `faultline run`
+    /// replays [default: explore-out/<scenario file name>].
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -77,6 +81,8 @@ struct Report<'a> {
     /// The scenario's sections the search did not use.
     ignored: Vec<&'static str>,
     expectation_met: bool,
+    /// The scenario file written with the path to the violation.
+    counterexample: Option<String>,
     #[serde(flatten)]
     outcome: &'a Outcome,
 }
@@ -86,6 +92,10 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
         Ok(s) => s,
         Err(code) => return code,
     };
+    let out = args.out.clone().unwrap_or_else(|| default_out(&args.file));
+    if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &[("--out", &out)]) {
+        return code;
+    }
     let options = ExploreOptions {
         budgets: Budgets {
             timers_max: args.timers,
@@ -120,6 +130,16 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
     bar.finish_and_clear();
     let elapsed_s = started.elapsed().as_secs_f64();
     let met = expectation_met(&scenario, &outcome);
+    let written = match &outcome.counterexample {
+        Some(found) => match write_counterexample(&scenario, found, &out) {
+            Ok(()) => Some(out.display().to_string()),
+            Err(e) => {
+                eprintln!("{}: cannot write {}: {e}", super::program(), out.display());
+                return EXIT_BAD_INPUT;
+            }
+        },
+        None => None,
+    };
     let report = Report {
         file: args.file.display().to_string(),
         protocol: &scenario.protocol,
@@ -132,6 +152,7 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
         states_per_second: outcome.unique_states as f64 / elapsed_s.max(1e-9),
         ignored: ignored(&scenario),
         expectation_met: met,
+        counterexample: written,
         outcome: &outcome,
     };
     let code = match (outcome.verdict, met) {
@@ -160,6 +181,36 @@ fn expectation_met(scenario: &Scenario, outcome: &Outcome) -> bool {
         ExpectSpec::Violation(None) => found.is_some(),
         ExpectSpec::Violation(Some(name)) => found == Some(name.as_str()),
     }
+}
+
+/// `explore-out/` and the scenario's file name.
+fn default_out(file: &std::path::Path) -> PathBuf {
+    let name = file.file_name().map_or_else(
+        || "counterexample.yaml".into(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    PathBuf::from("explore-out").join(name)
+}
+
+/// Writes `scenario` with the path of `found` as its `schedule:`.
+fn write_counterexample(
+    scenario: &Scenario,
+    found: &exhaustive::Counterexample,
+    out: &std::path::Path,
+) -> std::io::Result<()> {
+    let mut replay = scenario.clone();
+    replay.schedule = found.steps.iter().map(|s| s.event.clone()).collect();
+    let header = format!(
+        "# `faultline explore` found this shortest path to a violation of {} in {}.\n\
+         # `faultline run` replays the schedule event by event on the explorer's model;\n\
+         # the network, faults and seed below do not apply to it.\n",
+        found.violation.property, scenario.file
+    );
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let text = format!("{header}{}", crate::scenario::to_yaml(&replay));
+    crate::explore::shrink::write_atomically(out, &text)
 }
 
 fn progress_bar(wanted: bool) -> ProgressBar {
@@ -238,6 +289,9 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
                 let _ = writeln!(t, "        note: {note}");
             }
         }
+    }
+    if let Some(file) = &report.counterexample {
+        let _ = writeln!(t, "\nwrote {file}: `faultline run {file}` replays it");
     }
     if o.counterexample.is_some() && report.expectation_met {
         let _ = writeln!(

@@ -66,6 +66,15 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if !scenario.schedule.is_empty() && (!outputs.is_empty() || args.check_determinism) {
+        eprintln!(
+            "{}: {} has a `schedule:`, which is replayed on the explorer's model: it writes no \
+             trace, history, ShiViz log or HTML page, and has no seed to check, yet",
+            super::program(),
+            args.file.display()
+        );
+        return super::EXIT_BAD_INPUT;
+    }
     let limit = super::size::Limit::new(args.output_mb_max);
     let progress = format == Format::Text;
     let mut options = RunOptions {
@@ -179,6 +188,7 @@ fn run_error(e: &RunError) -> u8 {
     match e {
         RunError::Trace(_) | RunError::History { .. } => EXIT_BAD_INPUT,
         RunError::Build(_) | RunError::Params { .. } => EXIT_BAD_INPUT,
+        RunError::Unsupported(_) => EXIT_BAD_INPUT,
         RunError::Panic { .. } => EXIT_INTERNAL,
         // No verdict, as a history check out of budget: `run` sets no deadline today.
         RunError::TimedOut { .. } => 4,

@@ -38,6 +38,7 @@
 
 mod judge;
 mod path;
+mod replay;
 mod search;
 mod state;
 mod step;
@@ -45,6 +46,7 @@ mod step;
 mod tests;
 
 pub use path::{Counterexample, Event, Step};
+pub use replay::{Replay, ReplayError};
 pub use search::{ExploreError, Outcome, Progress, Verdict};
 
 use crate::check::Property;
@@ -157,6 +159,12 @@ impl<P: Protocol> Explorer<P> {
     ) -> Result<Outcome, ExploreError> {
         self.check()?;
         search::Search::new(self)?.run(progress)
+    }
+
+    /// Follows `events` from the initial state instead of searching, judging the properties
+    /// after each event; stops at the first violation.
+    pub fn replay(self, events: &[Event]) -> Result<Replay, ReplayError> {
+        replay::replay(self.names, self.factory, self.properties, events)
     }
 
     /// The limits, checked as the CLI checks its flags.

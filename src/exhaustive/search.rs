@@ -58,6 +58,8 @@ pub struct Outcome {
     pub unjudged: Vec<&'static str>,
     /// Each coverage property, and whether some state reached it.
     pub coverage: Vec<(&'static str, bool)>,
+    /// The shortest path to the violation found, if one was.
+    #[serde(rename = "path")]
     pub counterexample: Option<Counterexample>,
 }
 
@@ -273,7 +275,7 @@ enum Found {
 }
 
 /// A handler's panic, as a violation of a property of its own.
-fn panic_report(message: String) -> ViolationReport {
+pub(super) fn panic_report(message: String) -> ViolationReport {
     ViolationReport {
         property: "no_panic".to_string(),
         time_ns: 0,

@@ -40,6 +40,8 @@ pub(crate) type Factory<P> = Arc<dyn Fn(NodeId) -> P + Send + Sync>;
 pub(crate) struct Machine<P: Protocol> {
     factory: Factory<P>,
     effects: Effects<P>,
+    /// Messages the handlers sent, over every event applied.
+    pub(crate) sent: u64,
 }
 
 /// A protocol handler panicked.
@@ -49,7 +51,11 @@ pub(crate) struct Panicked(pub(crate) String);
 impl<P: Protocol> Machine<P> {
     pub(crate) fn new(names: Arc<[String]>, factory: Factory<P>) -> Self {
         let effects = Effects::new(names.len() as u32, names);
-        Machine { factory, effects }
+        Machine {
+            factory,
+            effects,
+            sent: 0,
+        }
     }
 
     pub(crate) fn node_count(&self) -> u32 {
@@ -224,6 +230,7 @@ impl<P: Protocol> Machine<P> {
     /// Puts what node `id`'s handler sent in flight.
     fn post(&mut self, state: &mut State<P>, id: NodeId) {
         for (to, msg) in self.effects.sends.drain(..) {
+            self.sent += 1;
             state.push_message(Envelope::new(id, to, msg));
         }
     }

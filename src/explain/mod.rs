@@ -66,6 +66,9 @@ pub fn attach_within(
     report: &mut RunReport,
     budget: Budget,
 ) -> Result<(), ExplainError> {
+    if report.violations.iter().all(|v| v.explanation.is_some()) {
+        return Ok(());
+    }
     let facts = RunFacts {
         trace_events: report.trace_events,
         trace_hash: report.trace_hash,

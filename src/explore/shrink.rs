@@ -420,7 +420,9 @@ fn describe(z: &Size) -> String {
     )
 }
 
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes `text` to `path` through a temporary file beside it, so that a reader never sees
+/// half a file.
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

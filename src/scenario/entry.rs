@@ -8,7 +8,7 @@
 
 use super::Scenario;
 use super::context;
-use super::exhaustive::{ExploreOptions, explore_typed};
+use super::exhaustive::{ExploreOptions, explore_typed, replay_typed};
 use super::run::{RunError, RunOptions, RunReport, run_typed};
 use super::schema::ScenarioFile;
 use crate::exhaustive::{ExploreError, Outcome, Progress};
@@ -103,6 +103,7 @@ trait Erased: Send + Sync {
         options: ExploreOptions,
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<Outcome, ExploreError>;
+    fn replay(&self, scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunError>;
     /// Whether the protocol's default parameters fit a node count.
     fn default_params_check(&self) -> fn(u32) -> Result<(), String>;
 }
@@ -209,6 +210,14 @@ impl<P: Protocol> Erased for Typed<P> {
             .ok_or_else(|| ExploreError::Build(format!("the parameters are not {}'s", P::NAME)))?;
         explore_typed::<P>(scenario, params, options, progress)
     }
+
+    fn replay(&self, scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunError> {
+        let params = scenario
+            .params
+            .get::<P::Params>()
+            .ok_or(RunError::Params { protocol: P::NAME })?;
+        replay_typed::<P>(scenario, params, options)
+    }
 }
 
 /// One protocol a scenario can name: see [`crate::Registry`].
@@ -262,6 +271,14 @@ impl ProtocolEntry {
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<Outcome, ExploreError> {
         self.erased.explore(scenario, options, progress)
+    }
+
+    pub(crate) fn replay(
+        &self,
+        scenario: &Scenario,
+        options: &RunOptions,
+    ) -> Result<RunReport, RunError> {
+        self.erased.replay(scenario, options)
     }
 }
 

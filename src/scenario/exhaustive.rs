@@ -6,9 +6,11 @@
 //! `nemesis:`, `workload:`, `duration:` and `seed:` do not apply; [`ignored`] names those it
 //! sets, for the report to say so.
 
-use super::Scenario;
-use super::run::selected;
-use crate::exhaustive::{Budgets, ExploreError, Explorer, Outcome, Progress};
+use super::run::{CheckResult, Explanation, Found, Outcome as RunOutcome, RunError, RunOptions};
+use super::run::{RunReport, selected};
+use super::{ExpectSpec, Scenario};
+use crate::check::{CheckWhen, Property};
+use crate::exhaustive::{Budgets, ExploreError, Explorer, Outcome, Progress, Replay};
 use crate::protocol::Protocol;
 
 /// The bounds of an exploration.
@@ -65,4 +67,155 @@ pub fn ignored(scenario: &Scenario) -> Vec<&'static str> {
         ignored.push("liveness");
     }
     ignored
+}
+
+/// Replays the `schedule:` of `scenario` ([`crate::exhaustive::Explorer::replay`]) and reports it
+/// as a run: the events as the explanation of the violation, if one was found.
+pub(super) fn replay_typed<P: Protocol>(
+    scenario: &Scenario,
+    params: &P::Params,
+    options: &RunOptions,
+) -> Result<RunReport, RunError> {
+    if options.trace.is_some() || options.history.is_some() {
+        return Err(RunError::Unsupported(
+            "a scenario with a `schedule:` is replayed on the explorer's model: it writes no \
+             trace, history, ShiViz log or HTML page yet"
+                .to_string(),
+        ));
+    }
+    let (p, bug) = (params.clone(), scenario.bug);
+    let n = scenario.node_names.len() as u32;
+    let props = selected::<P>(scenario);
+    #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the replay
+    let started = std::time::Instant::now();
+    let replay = Explorer::new(n, move |id| P::new(id, n, &p, bug))
+        .node_names(scenario.node_names.clone())
+        .properties(props.clone())
+        .replay(&scenario.schedule)
+        .map_err(|e| RunError::Unsupported(e.to_string()))?;
+    let checks = props.iter().map(|p| replay_check(p, &replay)).collect();
+    Ok(replay_report(
+        scenario,
+        replay,
+        checks,
+        started.elapsed().as_secs_f64(),
+    ))
+}
+
+fn replay_check<P: Protocol>(p: &Property<P>, replay: &Replay) -> CheckResult {
+    let violated = replay
+        .violation
+        .as_ref()
+        .is_some_and(|v| v.property == p.name);
+    let reached = replay.coverage.iter().find(|(name, _)| *name == p.name);
+    let status = match (reached, violated, p.when) {
+        (Some((_, true)), ..) => "reached",
+        (Some((_, false)), ..) => "not_reached",
+        (None, true, _) => "violated",
+        (None, false, CheckWhen::Always) if replay.judged.contains(&p.name) => "pass",
+        (None, false, CheckWhen::AtEnd) if replay.quiescent => "pass",
+        _ => "not_checked",
+    };
+    CheckResult {
+        name: p.name,
+        description: p.description,
+        when: p.when,
+        status,
+    }
+}
+
+/// What a run's statistics count, counted along the replayed path.
+fn replay_stats(replay: &Replay) -> crate::engine::Stats {
+    use crate::exhaustive::Event;
+    let mut stats = crate::engine::Stats {
+        events: replay.steps.len() as u64,
+        sent: replay.sent,
+        ..Default::default()
+    };
+    for step in &replay.steps {
+        match step.event {
+            Event::Deliver { .. } => stats.delivered += 1,
+            Event::Duplicate { .. } => {
+                stats.delivered += 1;
+                stats.duplicated += 1;
+            }
+            Event::Drop { .. } => stats.dropped.loss += 1,
+            Event::Fire { .. } => stats.timers_fired += 1,
+            Event::Crash { .. } => stats.crashes += 1,
+            Event::Restart { .. } => stats.restarts += 1,
+        }
+    }
+    stats.faults_applied = stats.crashes + stats.restarts;
+    stats
+}
+
+fn replay_report(
+    scenario: &Scenario,
+    replay: Replay,
+    checks: Vec<CheckResult>,
+    wall_time_s: f64,
+) -> RunReport {
+    use std::fmt::Write;
+    let stats = replay_stats(&replay);
+    let violations: Vec<Found> = replay
+        .violation
+        .iter()
+        .map(|v| {
+            let mut text = format!(
+                "{} broke after event {} of the schedule:\n",
+                v.property,
+                replay.steps.len()
+            );
+            for (i, step) in replay.steps.iter().enumerate() {
+                let _ = writeln!(text, "{:4}. {}", i + 1, step.event);
+                for note in &step.notes {
+                    let _ = writeln!(text, "        note: {note}");
+                }
+            }
+            let explanation = Explanation {
+                text,
+                chain: Vec::new(),
+                omitted: 0,
+            };
+            Found {
+                violation: v.clone(),
+                explanation: Some(explanation),
+            }
+        })
+        .collect();
+    let outcome = if violations.is_empty() {
+        RunOutcome::Pass
+    } else {
+        RunOutcome::Violation
+    };
+    let expectation_met = match &scenario.expect {
+        ExpectSpec::Pass => violations.is_empty(),
+        ExpectSpec::Violation(None) => !violations.is_empty(),
+        ExpectSpec::Violation(Some(name)) => {
+            violations.iter().any(|v| &v.violation.property == name)
+        }
+    };
+    RunReport {
+        name: scenario.name.clone(),
+        protocol: scenario.protocol.clone(),
+        bug: scenario.bug,
+        seed: scenario.seed,
+        duration: scenario.duration,
+        stopped_at: replay.end_time,
+        stats,
+        in_flight: replay.in_flight,
+        trace_hash: replay.path_hash,
+        trace_events: replay.steps.len() as u64,
+        checks,
+        goals: Vec::new(),
+        history: None,
+        violations,
+        outcome,
+        limit: None,
+        expect: scenario.expect.clone(),
+        expectation_met,
+        wall_time_s,
+        node_names: scenario.node_names.clone(),
+        triggers: Vec::new(),
+    }
 }

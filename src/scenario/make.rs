@@ -62,6 +62,7 @@ impl Scenario {
             nemesis: None,
             swarm: None,
             fuzz: crate::faults::FuzzFaults::default(),
+            schedule: Vec::new(),
             entry: ProtocolEntry::of::<P>(),
         }
     }

@@ -15,6 +15,7 @@ mod liveness;
 mod make;
 mod nemesis;
 mod run;
+pub mod schedule;
 mod schema;
 mod triggers;
 mod workload;
@@ -86,6 +87,9 @@ pub struct Scenario {
     pub swarm: Option<crate::faults::Swarm>,
     /// What `faultline fuzz` draws for the scenario when it has no faults of its own.
     pub fuzz: crate::faults::FuzzFaults,
+    /// A scripted order of events (`schedule:`), which a run replays instead of running the
+    /// seed; empty for a scenario without one.
+    pub schedule: Vec<crate::exhaustive::Event>,
     /// The protocol itself, as registered: what runs the scenario.
     pub(crate) entry: ProtocolEntry,
 }
@@ -338,6 +342,7 @@ fn build(
         nemesis: f.nemesis.map(|n| n.0),
         swarm: f.swarm.map(|s| s.0),
         fuzz: f.fuzz.map(|f| f.settings()).unwrap_or_default(),
+        schedule: f.schedule.0,
         entry: entry.clone(),
     }
 }

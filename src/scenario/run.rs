@@ -146,6 +146,10 @@ pub enum RunError {
     Params { protocol: &'static str },
     #[error("stopped by its wall-clock deadline at simulated time {at} (seed {seed})")]
     TimedOut { at: SimTime, seed: u64 },
+    /// The scenario cannot run as asked (a schedule that does not fit, an output a replay
+    /// cannot write).
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 /// Why [`drive`] stopped before the end without a verdict.
@@ -169,6 +173,9 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
     } else {
         scenario
     };
+    if !scenario.schedule.is_empty() {
+        return scenario.entry.replay(scenario, &options);
+    }
     scenario.entry.run(scenario, options)
 }
 

@@ -65,6 +65,8 @@ pub struct ScenarioFile<P> {
     pub swarm: Option<super::nemesis::SwarmSpec>,
     #[serde(default)]
     pub fuzz: Option<FuzzSpec>,
+    #[serde(default)]
+    pub schedule: super::schedule::ScheduleList,
 }
 
 /// `fuzz:`: what `faultline fuzz` may draw for the scenario when it has no faults of its own.
@@ -140,6 +142,7 @@ impl<P> ScenarioFile<P> {
             nemesis,
             swarm,
             fuzz,
+            schedule,
         } = self;
         let rest = ScenarioFile {
             name,
@@ -162,6 +165,7 @@ impl<P> ScenarioFile<P> {
             nemesis,
             swarm,
             fuzz,
+            schedule,
         };
         (rest, params)
     }

@@ -78,6 +78,9 @@ pub fn to_yaml(s: &Scenario) -> String {
         }
         put(&mut m, "fuzz", fuzz);
     }
+    if !s.schedule.is_empty() {
+        put(&mut m, "schedule", super::schedule::to_yaml(&s.schedule));
+    }
     serde_yaml::to_string(&Value::Mapping(m)).expect("a YAML value always serialises")
 }
 

@@ -1,0 +1,143 @@
+//! Following one path exactly: the events of a `schedule:`, on the same model of the system the
+//! search explores, with the properties judged after each event.
+
+use super::judge::Judge;
+use super::path::{Event, Step, describe};
+use super::step::{Choice, Factory, Machine};
+use super::{BUDGET_MAX, Budgets};
+use crate::check::{Property, ViolationReport};
+use crate::protocol::Protocol;
+use crate::time::SimTime;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// How a replay went.
+#[derive(Clone, Debug, Serialize)]
+pub struct Replay {
+    /// The events followed, each with its handler's notes; the last is the one after which a
+    /// property broke, if one did.
+    pub steps: Vec<Step>,
+    pub violation: Option<ViolationReport>,
+    pub judged: Vec<&'static str>,
+    pub unjudged: Vec<&'static str>,
+    pub coverage: Vec<(&'static str, bool)>,
+    /// The latest node clock at the end.
+    pub end_time: SimTime,
+    /// Whether the last state had nothing left to happen (end-state properties were judged).
+    pub quiescent: bool,
+    /// A hash of every state along the path: equal for equal replays.
+    pub path_hash: u64,
+    /// Messages sent along the path.
+    pub sent: u64,
+    /// Messages in flight at the end.
+    pub in_flight: u64,
+}
+
+/// A schedule that does not fit the system.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    #[error(
+        "event {index} of the schedule ({event}) is not possible in the state the events before \
+         it reach; possible there: {possible}"
+    )]
+    NotEnabled {
+        index: usize,
+        event: Event,
+        possible: String,
+    },
+    #[error("cannot build the nodes: {0}")]
+    Build(String),
+}
+
+/// Most possible events an error lists.
+const POSSIBLE_SHOWN_MAX: usize = 8;
+
+/// Follows `events` from the initial state of `names.len()` nodes made by `factory`.
+pub(crate) fn replay<P: Protocol>(
+    names: Vec<String>,
+    factory: Factory<P>,
+    properties: Vec<Property<P>>,
+    events: &[Event],
+) -> Result<Replay, ReplayError> {
+    let names: Arc<[String]> = names.into();
+    let mut judge =
+        Judge::new(&names, properties, Arc::clone(&factory)).map_err(ReplayError::Build)?;
+    let mut machine = Machine::new(Arc::clone(&names), factory);
+    machine.keep_notes();
+    let unlimited = Budgets {
+        timers_max: u32::MAX,
+        drops_max: BUDGET_MAX,
+        duplicates_max: BUDGET_MAX,
+        crashes_max: BUDGET_MAX,
+    };
+    let mut state = machine.initial().map_err(|p| ReplayError::Build(p.0))?;
+    let mut path_hash = state.fingerprint();
+    let mut violation = judge.judge(&state);
+    let mut steps = Vec::new();
+    let mut choices = Vec::new();
+    for (index, event) in events.iter().enumerate() {
+        if violation.is_some() {
+            break;
+        }
+        machine.choices(&state, &unlimited, &mut choices);
+        let Some(choice) = find(&state, event, &choices, &names) else {
+            let possible: Vec<String> = choices
+                .iter()
+                .take(POSSIBLE_SHOWN_MAX)
+                .map(|&c| describe(&state, c, &names).to_string())
+                .collect();
+            let more = choices.len().saturating_sub(POSSIBLE_SHOWN_MAX);
+            return Err(ReplayError::NotEnabled {
+                index: index + 1,
+                event: event.clone(),
+                possible: match more {
+                    0 => possible.join("; "),
+                    n => format!("{}; and {n} more", possible.join("; ")),
+                },
+            });
+        };
+        let next = machine.apply(&state, choice);
+        steps.push(Step {
+            event: event.clone(),
+            notes: machine.take_notes(),
+        });
+        match next {
+            Ok(next) => state = next,
+            Err(panic) => {
+                violation = Some(super::search::panic_report(panic.0));
+                break;
+            }
+        }
+        path_hash = crate::linearizability::fxhash::mix64(path_hash ^ state.fingerprint());
+        violation = judge.judge(&state);
+    }
+    let quiescent = state.quiescent();
+    if violation.is_none() && quiescent {
+        violation = judge.judge_end(&state);
+    }
+    Ok(Replay {
+        steps,
+        violation,
+        judged: judge.judged(),
+        unjudged: judge.unjudged.clone(),
+        coverage: judge.coverage(),
+        end_time: state.time(),
+        quiescent,
+        path_hash,
+        sent: machine.sent,
+        in_flight: state.net.len() as u64,
+    })
+}
+
+/// The choice among `choices` that `event` describes.
+fn find<P: Protocol>(
+    state: &super::state::State<P>,
+    event: &Event,
+    choices: &[Choice],
+    names: &[String],
+) -> Option<Choice> {
+    choices
+        .iter()
+        .copied()
+        .find(|&c| describe(state, c, names) == *event)
+}

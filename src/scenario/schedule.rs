@@ -1,0 +1,138 @@
+//! `schedule:`: a scripted order of events, as `faultline explore` writes a counterexample.
+//!
+//! A scenario with a schedule is not run on its seed: `faultline run` replays its events one by
+//! one on the explorer's model of the system ([`crate::exhaustive::replay`]), judging the
+//! properties after each, so the path is followed exactly on any machine. Each event names the
+//! nodes it acts on; a name the scenario does not have is an error at the event.
+
+use super::context::{inspect, one_of};
+use crate::exhaustive::Event;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+/// Most events in a schedule: a path found by a search is far shorter.
+pub const SCHEDULE_MAX: usize = 100_000;
+
+/// `schedule:` as read.
+#[derive(Debug, Default)]
+pub struct ScheduleList(pub Vec<Event>);
+
+impl<'de> Deserialize<'de> for ScheduleList {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let events: Vec<Checked> = Vec::deserialize(d)?;
+        if events.len() > SCHEDULE_MAX {
+            return Err(D::Error::custom(format!(
+                "the schedule has {} events; at most {SCHEDULE_MAX} are allowed",
+                events.len()
+            )));
+        }
+        Ok(ScheduleList(events.into_iter().map(|c| c.0).collect()))
+    }
+}
+
+/// One event, its node names checked where the parser still knows its position.
+struct Checked(Event);
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let event = EventMap::deserialize(d)?
+            .event()
+            .map_err(D::Error::custom)?;
+        let names: Vec<&str> = match &event {
+            Event::Deliver { from, to, .. }
+            | Event::Duplicate { from, to, .. }
+            | Event::Drop { from, to, .. } => vec![from, to],
+            Event::Fire { node, .. } | Event::Crash { node } | Event::Restart { node } => {
+                vec![node]
+            }
+        };
+        // The first pass over the file reads it without its context; the second checks.
+        let Some(nodes) = inspect(|c| c.nodes.clone()) else {
+            return Ok(Checked(event));
+        };
+        if let Some(unknown) = names.iter().find(|n| !nodes.iter().any(|m| m == *n)) {
+            return Err(D::Error::custom(format!(
+                "unknown node `{unknown}` in a scheduled event; the nodes are {}",
+                one_of(&nodes)
+            )));
+        }
+        Ok(Checked(event))
+    }
+}
+
+/// An event as the file writes it: a map with one key, the kind of event.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventMap {
+    deliver: Option<MessageFields>,
+    duplicate: Option<MessageFields>,
+    drop: Option<MessageFields>,
+    fire: Option<TimerFields>,
+    crash: Option<NodeFields>,
+    restart: Option<NodeFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MessageFields {
+    from: String,
+    to: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimerFields {
+    node: String,
+    timer: String,
+    due: crate::time::SimDuration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NodeFields {
+    node: String,
+}
+
+impl EventMap {
+    fn event(self) -> Result<Event, String> {
+        let message = |m: MessageFields| (m.from, m.to, m.message);
+        let mut events = Vec::new();
+        if let Some((from, to, message)) = self.deliver.map(message) {
+            events.push(Event::Deliver { from, to, message });
+        }
+        if let Some((from, to, message)) = self.duplicate.map(message) {
+            events.push(Event::Duplicate { from, to, message });
+        }
+        if let Some((from, to, message)) = self.drop.map(message) {
+            events.push(Event::Drop { from, to, message });
+        }
+        if let Some(t) = self.fire {
+            events.push(Event::Fire {
+                node: t.node,
+                timer: t.timer,
+                due: t.due,
+            });
+        }
+        if let Some(n) = self.crash {
+            events.push(Event::Crash { node: n.node });
+        }
+        if let Some(n) = self.restart {
+            events.push(Event::Restart { node: n.node });
+        }
+        match events.len() {
+            1 => Ok(events.remove(0)),
+            _ => Err(
+                "a scheduled event is a map with one key: `deliver`, `duplicate`, `drop`, \
+                      `fire`, `crash` or `restart`"
+                    .to_string(),
+            ),
+        }
+    }
+}
+
+/// The schedule as YAML: one line per event, each a one-key map (`- deliver: {...}`).
+pub fn to_yaml(events: &[Event]) -> serde_yaml::Value {
+    let json = serde_json::to_value(events).expect("events serialise");
+    serde_yaml::to_value(json).expect("JSON values are YAML values")
+}
