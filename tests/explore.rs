@@ -134,3 +134,77 @@ fn limits_out_of_range_are_bad_input() {
     let out = faultline(&["explore", "scenarios/explore/missing.yaml"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Explores `file`, writing its counterexample to a fresh directory: the file written.
+fn counterexample(file: &str, args: &[&str], name: &str) -> std::path::PathBuf {
+    let dir = common::fresh_dir("explore", name);
+    let out = dir.join("path.yaml");
+    let mut all = vec![
+        "explore",
+        file,
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ];
+    all.extend_from_slice(args);
+    let done = faultline(&all);
+    let report: Value = serde_json::from_slice(&done.stdout).expect("a JSON report");
+    assert_eq!(
+        report["counterexample"],
+        out.to_str().expect("utf-8"),
+        "{report}"
+    );
+    out
+}
+
+#[test]
+fn run_replays_a_counterexample_event_by_event_to_the_same_violation() {
+    let out = counterexample(
+        "scenarios/explore/paxos-unsynced-acceptor-bug.yaml",
+        &["--timers", "2", "--crashes", "1"],
+        "replay",
+    );
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(
+        text.contains("schedule:") && text.contains("- crash:"),
+        "{text}"
+    );
+    let path = out.to_str().expect("utf-8");
+    let run = |format: &str| faultline(&["run", path, "--format", format]);
+    let (a, b) = (run("json"), run("json"));
+    assert_eq!(a.status.code(), Some(0), "expect: names the violation");
+    let a: Value = serde_json::from_slice(&a.stdout).expect("JSON");
+    let b: Value = serde_json::from_slice(&b.stdout).expect("JSON");
+    assert_eq!(a["violations"][0]["property"], "agreement");
+    assert_eq!(
+        a["trace_hash"], b["trace_hash"],
+        "a replay is deterministic"
+    );
+    assert_eq!(a["faults"]["crashes"], 1, "{}", a["faults"]);
+    let shown = String::from_utf8_lossy(&run("text").stdout).into_owned();
+    assert!(shown.contains("broke after event"), "{shown}");
+    assert!(shown.contains("crash n"), "{shown}");
+}
+
+#[test]
+fn a_schedule_that_does_not_fit_is_bad_input_naming_the_event() {
+    let out = counterexample(
+        "scenarios/explore/paxos-ignore-accepted-bug.yaml",
+        &["--timers", "2"],
+        "misfit",
+    );
+    let text = std::fs::read_to_string(&out).expect("written");
+    let edited = out.with_file_name("edited.yaml");
+    std::fs::write(&edited, text.replace("value: 200 }", "value: 300 }")).expect("writable");
+    let done = faultline(&["run", edited.to_str().expect("utf-8")]);
+    assert_eq!(done.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(err.contains("event 8 of the schedule"), "{err}");
+    assert!(err.contains("possible there: deliver"), "{err}");
+    let html = out.with_file_name("page.html");
+    let path = out.to_str().expect("utf-8");
+    let done = faultline(&["run", path, "--html", html.to_str().expect("utf-8")]);
+    assert_eq!(done.status.code(), Some(2), "a replay writes no page yet");
+    assert!(!html.exists());
+}
