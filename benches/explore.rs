@@ -6,7 +6,8 @@
 //! and prints the
 //! states tried, the unique states, the wall time, unique states per second, and the
 //! process's peak memory (VmHWM). `cargo bench --bench explore -- NAME` runs the cases whose
-//! name contains NAME.
+//! name contains NAME; `profile` is the first 200,000 states of the Paxos case, small enough
+//! for `valgrind --tool=callgrind`.
 
 use faultline::Protocol;
 use faultline::exhaustive::{Budgets, Explorer, Outcome};
@@ -14,13 +15,14 @@ use faultline::protocols::paxos::{self, Paxos};
 use faultline::protocols::two_phase_commit::{self, TwoPhaseCommit};
 use std::time::Instant;
 
-fn paxos(timers_max: u32) -> Outcome {
+fn paxos(timers_max: u32, states_max: u64) -> Outcome {
     let params = paxos::Params::default();
     Explorer::new(3, move |id| Paxos::new(id, 3, &params, None))
         .budgets(Budgets {
             timers_max,
             ..Budgets::default()
         })
+        .states_max(states_max)
         .run()
         .expect("explores")
 }
@@ -53,8 +55,10 @@ fn peak_mib() -> f64 {
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     type Case = (&'static str, fn() -> Outcome);
-    let cases: [Case; 2] = [
-        ("paxos-3-timers-2", || paxos(2)),
+    let cases: [Case; 3] = [
+        ("paxos-3-timers-2", || paxos(2, 100_000_000)),
+        // The first 200,000 states of the above: small enough for a profiler.
+        ("profile-paxos-200k", || paxos(2, 200_000)),
         ("2pc-3-timers-2-crashes-1", || two_phase_commit(2, 1)),
     ];
     for (name, case) in cases {

@@ -70,6 +70,8 @@ fn two_phase_commit_keeps_atomicity_and_its_bugs_break_it() {
     );
     assert_eq!(code, 0, "{report}");
     assert_eq!(report["verdict"], "exhausted");
+    assert_eq!(report["end_properties"][0], "all_decided");
+    assert!(report["end_states"].as_u64() >= Some(1), "{report}");
     for bug in ["unilateral-abort", "unlogged-decision"] {
         let file = format!("scenarios/explore/two-phase-commit-{bug}-bug.yaml");
         let (code, report) = explore(&file, &["--timers", "2", "--crashes", "1"]);

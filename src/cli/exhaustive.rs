@@ -260,7 +260,15 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
         report.elapsed_s,
         thousands(report.states_per_second as u64)
     );
-    let _ = writeln!(t, "checked: {}", list(&o.judged));
+    let _ = writeln!(t, "checked in every state: {}", list(&o.invariants));
+    if !o.end_properties.is_empty() {
+        let _ = writeln!(
+            t,
+            "checked where nothing is left to happen ({} such states): {}",
+            thousands(o.end_states),
+            list(&o.end_properties)
+        );
+    }
     if !o.unjudged.is_empty() {
         let _ = writeln!(
             t,

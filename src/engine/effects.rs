@@ -62,6 +62,15 @@ impl<P: Process> Effects<P> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn send(&mut self, to: NodeId, msg: P::Message) {
+        assert!(to.0 < self.node_count, "send to {to}, not a node");
+        self.sends.push((to, msg));
+    }
+
+    #[cold]
+    #[inline(never)]
     pub(crate) fn set_timer(&mut self, delay: SimDuration, tag: P::Timer) -> TimerId {
         let id = self.timer_next;
         self.timer_next += 1;
@@ -101,15 +110,23 @@ impl<P: Process> Effects<P> {
 
 impl<P: Process> super::Sim<P> {
     /// Puts node `id` of an explored state into this simulation, so that properties written
-    /// against [`super::Sim`] judge the state: its process (`None`: down) and its storage.
-    pub(crate) fn load_node(&mut self, id: NodeId, proc: Option<P>, storage: Option<&Storage>) {
+    /// against [`super::Sim`] judge the state: its process (`None`: down) and, unless `storage`
+    /// is `None` (the node's storage is as loaded before), its storage.
+    pub(crate) fn load_node(
+        &mut self,
+        id: NodeId,
+        proc: Option<P>,
+        storage: Option<Option<&Storage>>,
+    ) {
         use super::NodeStatus;
         self.status[id.index()] = match proc {
             Some(_) => NodeStatus::Up,
             None => NodeStatus::Down,
         };
         self.procs[id.index()] = proc;
-        self.nodes[id.index()].set_storage(storage.cloned());
+        if let Some(storage) = storage {
+            self.nodes[id.index()].set_storage(storage.cloned());
+        }
     }
 
     /// Sets the time properties see.

@@ -142,14 +142,11 @@ impl<P: Process> Ctx<'_, P> {
     ///
     /// # Panics
     /// If `to` is not a node of the simulation.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, to: NodeId, msg: P::Message) {
         match &mut self.backend {
             Backend::Engine { core, .. } => core.send(self.id, to, msg),
-            Backend::Model(fx) => {
-                assert!(to.0 < fx.node_count, "send to {to}, not a node");
-                fx.sends.push((to, msg));
-            }
+            Backend::Model(fx) => fx.send(to, msg),
         }
     }
 
@@ -162,7 +159,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// Fires `on_timer(tag)` after `delay` as measured by this node's clock.
-    #[inline]
+    #[inline(always)]
     pub fn set_timer(&mut self, delay: SimDuration, tag: P::Timer) -> TimerId {
         match &mut self.backend {
             Backend::Engine { core, node } => {

@@ -10,6 +10,7 @@ use crate::check::{CheckWhen, Property, ViolationReport};
 use crate::engine::{Sim, SimBuilder};
 use crate::ids::NodeId;
 use crate::protocol::Protocol;
+use crate::storage::Storage;
 use std::sync::Arc;
 
 /// What a property said of a state.
@@ -19,12 +20,16 @@ pub(crate) struct Judge<P: Protocol> {
     sim: Sim<P>,
     /// What node `i` of `sim` holds now.
     loaded: Vec<Option<Arc<Slot<P>>>>,
+    /// Which storage node `i` of `sim` holds now: most events leave it as it was.
+    loaded_storage: Vec<Option<Arc<Storage>>>,
     always: Vec<Property<P>>,
     at_end: Vec<Property<P>>,
     /// Coverage properties, and whether some state reached them.
     sometimes: Vec<(Property<P>, bool)>,
     /// Properties the search cannot judge: monitors, and conditions about a whole run.
     pub(crate) unjudged: Vec<&'static str>,
+    /// States where nothing was left to happen, judged by the end-state properties.
+    pub(crate) end_states: u64,
 }
 
 impl<P: Protocol> Judge<P> {
@@ -40,10 +45,12 @@ impl<P: Protocol> Judge<P> {
         let mut judge = Judge {
             sim,
             loaded: vec![None; names.len()],
+            loaded_storage: vec![None; names.len()],
             always: Vec::new(),
             at_end: Vec::new(),
             sometimes: Vec::new(),
             unjudged: Vec::new(),
+            end_states: 0,
         };
         for p in properties {
             match (p.when, p.state_check().is_some()) {
@@ -66,9 +73,14 @@ impl<P: Protocol> Judge<P> {
                 continue;
             }
             let id = NodeId(i as u32);
-            self.sim
-                .load_node(id, slot.proc.clone(), slot.storage.as_deref());
+            let same_storage = match (&self.loaded_storage[i], &slot.storage) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            };
+            let storage = (!same_storage).then(|| slot.storage.as_deref());
+            self.sim.load_node(id, slot.proc.clone(), storage);
             self.loaded[i] = Some(Arc::clone(slot));
+            self.loaded_storage[i].clone_from(&slot.storage);
         }
         self.sim.set_now(state.time());
     }
@@ -91,6 +103,7 @@ impl<P: Protocol> Judge<P> {
 
     /// The first end-state property that `state`, where nothing is left to happen, breaks.
     pub(crate) fn judge_end(&mut self, state: &State<P>) -> Verdict {
+        self.end_states += 1;
         if self.at_end.is_empty() {
             return None;
         }
@@ -103,6 +116,16 @@ impl<P: Protocol> Judge<P> {
     /// Every coverage property, and whether a state reached it.
     pub(crate) fn coverage(&self) -> Vec<(&'static str, bool)> {
         self.sometimes.iter().map(|(p, r)| (p.name, *r)).collect()
+    }
+
+    /// The invariants, judged in every state.
+    pub(crate) fn invariants(&self) -> Vec<&'static str> {
+        self.always.iter().map(|p| p.name).collect()
+    }
+
+    /// The end-state properties, judged where nothing is left to happen.
+    pub(crate) fn end_properties(&self) -> Vec<&'static str> {
+        self.at_end.iter().map(|p| p.name).collect()
     }
 
     /// Every property the search judges.

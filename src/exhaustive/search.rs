@@ -52,8 +52,12 @@ pub struct Outcome {
     /// Whether `depth_max` left states unexpanded: then "exhausted" means "to that depth".
     pub depth_cut: bool,
     pub budgets: Budgets,
-    /// The properties judged in every state (safety), in end states, or as coverage.
-    pub judged: Vec<&'static str>,
+    /// The invariants, judged in every state.
+    pub invariants: Vec<&'static str>,
+    /// The end-state properties, judged in every state where nothing was left to happen.
+    pub end_properties: Vec<&'static str>,
+    /// How many such states the search met: with none, no end-state property was judged.
+    pub end_states: u64,
     /// Properties a search cannot judge (monitors, `eventually` conditions).
     pub unjudged: Vec<&'static str>,
     /// Each coverage property, and whether some state reached it.
@@ -137,7 +141,9 @@ impl<P: Protocol> Search<P> {
             depth_max: self.depth_seen,
             depth_cut: self.depth_cut,
             budgets: self.budgets,
-            judged: self.judge.judged(),
+            invariants: self.judge.invariants(),
+            end_properties: self.judge.end_properties(),
+            end_states: self.judge.end_states,
             unjudged: self.judge.unjudged.clone(),
             coverage: self.judge.coverage(),
             counterexample,

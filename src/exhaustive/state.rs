@@ -27,6 +27,8 @@ pub(crate) struct Slot<P: Protocol> {
     /// The node's clock: it moves only when one of its timers fires, to the time it was due.
     pub(crate) clock: SimTime,
     pub(crate) starts: u32,
+    /// The storage's fingerprint, recomputed only when a handler touched the storage.
+    pub(crate) storage_hash: u64,
     /// The hash of all of the above but `timer_next`.
     pub(crate) hash: u64,
 }
@@ -40,18 +42,21 @@ impl<P: Protocol> Clone for Slot<P> {
             timer_next: self.timer_next,
             clock: self.clock,
             starts: self.starts,
+            storage_hash: self.storage_hash,
             hash: self.hash,
         }
     }
 }
 
 impl<P: Protocol> Slot<P> {
-    /// Recomputes [`Slot::hash`] after a change.
-    pub(crate) fn rehash(&mut self) {
-        let storage = self.storage.as_deref().map_or(0, Storage::fingerprint);
+    /// Recomputes [`Slot::hash`] after a change; with `storage_changed`, the storage's too.
+    pub(crate) fn rehash(&mut self, storage_changed: bool) {
+        if storage_changed {
+            self.storage_hash = self.storage.as_deref().map_or(0, Storage::fingerprint);
+        }
         self.hash = mix64(content_hash(&(
             &self.proc,
-            storage,
+            self.storage_hash,
             &self.timers,
             self.clock,
             self.starts,

@@ -92,6 +92,7 @@ impl<P: Protocol> Machine<P> {
                 timer_next: 0,
                 clock: crate::time::SimTime::ZERO,
                 starts: 0,
+                storage_hash: 0,
                 hash: 0,
             };
             self.start(&mut state, id, &mut slot, u64::from(id.0))?;
@@ -186,7 +187,7 @@ impl<P: Protocol> Machine<P> {
                 if let Some(storage) = &mut slot.storage {
                     Arc::make_mut(storage).crash();
                 }
-                slot.rehash();
+                slot.rehash(true);
             }
             Choice::Restart(node) => {
                 let mut slot = (*next.nodes[node.index()]).clone();
@@ -247,6 +248,9 @@ impl<P: Protocol> Machine<P> {
         let fx = &mut self.effects;
         fx.now = slot.clock;
         fx.restart = slot.starts > 1;
+        // Held here as well, the storage is shared, so a handler that asks for it
+        // (`Ctx::storage` lends it mutably) gets a copy: a new pointer means it may have changed.
+        let storage_before = slot.storage.clone();
         fx.storage = slot.storage.take();
         fx.timers = std::mem::take(&mut slot.timers);
         fx.timer_next = slot.timer_next;
@@ -261,7 +265,13 @@ impl<P: Protocol> Machine<P> {
         slot.timers = std::mem::take(&mut fx.timers);
         slot.timer_next = fx.timer_next;
         fx.replies.clear();
-        slot.rehash();
+        let same = match (&storage_before, &slot.storage) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        drop(storage_before);
+        slot.rehash(!same);
         ran.map_err(|payload| Panicked(crate::engine::panic_message(payload.as_ref())))
     }
 }

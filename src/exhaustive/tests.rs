@@ -17,7 +17,12 @@ fn correct_paxos_is_exhausted_and_the_same_twice() {
     let b = paxos(None).budgets(budgets).run().expect("runs");
     assert_eq!((a.states, a.unique_states), (b.states, b.unique_states));
     assert!(a.unique_states > 10, "{}", a.unique_states);
-    assert!(a.judged.contains(&"agreement"));
+    assert!(a.invariants.contains(&"agreement"));
+    assert_eq!(a.end_properties, ["all_learned"]);
+    assert_eq!(
+        a.end_states, 0,
+        "a proposer's retry timer is always pending"
+    );
 }
 
 #[test]
