@@ -85,6 +85,8 @@ impl<P: Process> Effects<P> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn cancel_timer(&mut self, timer: TimerId) -> bool {
         match self.timers.iter().position(|t| t.id == timer.slot) {
             Some(at) if timer.generation == 0 => {
@@ -95,10 +97,28 @@ impl<P: Process> Effects<P> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     pub(crate) fn storage_mut(&mut self) -> &mut Storage {
         Arc::make_mut(self.storage.get_or_insert_with(Arc::default))
     }
 
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn reply(&mut self, request: RequestId, reply: Reply) {
+        self.replies.push((request, reply));
+    }
+
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn annotate(&mut self, note: impl std::fmt::Display) {
+        if let Some(notes) = &mut self.notes {
+            notes.push(note.to_string());
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
     pub(crate) fn rng(&mut self) -> &mut SimRng {
         let key = self.rng_key;
         self.rng.get_or_insert_with(|| {

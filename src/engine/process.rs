@@ -88,7 +88,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// How many nodes the simulation has (ids `0..node_count`).
-    #[inline]
+    #[inline(always)]
     pub fn node_count(&self) -> u32 {
         match &self.backend {
             Backend::Engine { core, .. } => core.node_count(),
@@ -114,6 +114,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// The name of a node as the scenario gave it (`n1`, `n2`, ... by default).
+    #[inline(always)]
     pub fn node_name(&self, id: NodeId) -> &str {
         match &self.backend {
             Backend::Engine { core, .. } => core.node_name(id),
@@ -122,7 +123,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// Now, on this node's own clock (which may be skewed, drift, or jump).
-    #[inline]
+    #[inline(always)]
     pub fn now(&self) -> SimTime {
         match &self.backend {
             Backend::Engine { core, node } => node.local_time(core.now()),
@@ -131,6 +132,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// Whether this start is a restart after a crash (recover from [`Ctx::storage`]).
+    #[inline(always)]
     pub fn is_restart(&self) -> bool {
         match &self.backend {
             Backend::Engine { node, .. } => node.starts > 1,
@@ -171,6 +173,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// Cancels a pending timer. Returns false if it already fired or was cancelled.
+    #[inline(always)]
     pub fn cancel_timer(&mut self, timer: TimerId) -> bool {
         match &mut self.backend {
             Backend::Engine { core, .. } => core.cancel_timer(self.id, timer),
@@ -182,7 +185,7 @@ impl<P: Process> Ctx<'_, P> {
     ///
     /// Under exhaustive exploration the stream is seeded afresh for every handler call from
     /// the state it starts in, so that what a node draws is a function of the explored state.
-    #[inline]
+    #[inline(always)]
     pub fn rng(&mut self) -> &mut SimRng {
         match &mut self.backend {
             Backend::Engine { core, .. } => core.rngs.get(self.id.0),
@@ -286,6 +289,7 @@ impl<P: Process> Ctx<'_, P> {
     }
 
     /// This node's durable storage; unsynced writes are lost on a crash.
+    #[inline(always)]
     pub fn storage(&mut self) -> &mut Storage {
         match &mut self.backend {
             Backend::Engine { node, .. } => node.storage_mut(),
@@ -295,22 +299,20 @@ impl<P: Process> Ctx<'_, P> {
 
     /// Answers a client's request. The reply crosses the client link; a client that has
     /// given up on the request (timed out) ignores it.
+    #[inline(always)]
     pub fn reply(&mut self, request: RequestId, reply: Reply) {
         match &mut self.backend {
             Backend::Engine { core, .. } => core.reply(self.id, request, reply),
-            Backend::Model(fx) => fx.replies.push((request, reply)),
+            Backend::Model(fx) => fx.reply(request, reply),
         }
     }
 
     /// Writes a note into the trace (and the trace hash) at the current event.
+    #[inline(always)]
     pub fn annotate(&mut self, note: impl fmt::Display) {
         match &mut self.backend {
             Backend::Engine { core, .. } => core.annotate(self.id, note),
-            Backend::Model(fx) => {
-                if let Some(notes) = &mut fx.notes {
-                    notes.push(note.to_string());
-                }
-            }
+            Backend::Model(fx) => fx.annotate(note),
         }
     }
 }

@@ -194,8 +194,8 @@ impl<P: Protocol> Search<P> {
             }
             for &choice in &choices {
                 self.states += 1;
-                let next = match self.machine.apply(&state, choice) {
-                    Ok(next) => next,
+                let delta = match self.machine.delta(&state, choice) {
+                    Ok(delta) => delta,
                     Err(panic) => {
                         let at = self.origins.len() as u32;
                         self.origins.push(Origin {
@@ -205,10 +205,12 @@ impl<P: Protocol> Search<P> {
                         return Found::Violation(at, panic_report(panic.0));
                     }
                 };
-                let next_fingerprint = next.fingerprint();
+                let next_fingerprint = state.fingerprint_after(&delta);
                 if self.seen.contains_key(&next_fingerprint) {
                     continue;
                 }
+                let next = state.with(delta);
+                debug_assert_eq!(next.fingerprint(), next_fingerprint);
                 if self.origins.len() as u64 >= self.states_max {
                     return Found::Stopped;
                 }

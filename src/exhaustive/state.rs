@@ -100,6 +100,19 @@ pub(crate) struct State<P: Protocol> {
     pub(crate) nodes: Vec<Arc<Slot<P>>>,
     /// In flight, ordered by hash, so that equal multisets are equal vectors.
     pub(crate) net: Vec<Arc<Envelope<P::Message>>>,
+    /// The sum of the hashes in `net`.
+    pub(crate) net_sum: u64,
+    pub(crate) spent: Spent,
+}
+
+/// What one event changes in a state: at most one node, the messages in flight, the budgets.
+pub(crate) struct Delta<P: Protocol> {
+    /// The node the event ran on, as it is afterwards.
+    pub(crate) node: Option<(NodeId, Slot<P>)>,
+    /// The message the event took out of flight.
+    pub(crate) removed: Option<u32>,
+    /// The messages it sent.
+    pub(crate) added: Vec<Envelope<P::Message>>,
     pub(crate) spent: Spent,
 }
 
@@ -108,6 +121,7 @@ impl<P: Protocol> Clone for State<P> {
         State {
             nodes: self.nodes.clone(),
             net: self.net.clone(),
+            net_sum: self.net_sum,
             spent: self.spent,
         }
     }
@@ -116,19 +130,49 @@ impl<P: Protocol> Clone for State<P> {
 impl<P: Protocol> State<P> {
     /// The state's fingerprint: what the search keeps of a state it has seen.
     pub(crate) fn fingerprint(&self) -> u64 {
-        let mut h = mix64(content_hash(&self.spent));
-        for slot in &self.nodes {
-            h = mix64(h ^ slot.hash);
-        }
-        let net = self
-            .net
+        let hashes = self.nodes.iter().map(|s| s.hash);
+        fingerprint(&self.spent, hashes, self.net_sum)
+    }
+
+    /// The fingerprint of the state `delta` leads to, without building it.
+    pub(crate) fn fingerprint_after(&self, delta: &Delta<P>) -> u64 {
+        let changed = delta
+            .node
+            .as_ref()
+            .map(|(id, slot)| (id.index(), slot.hash));
+        let hashes = self.nodes.iter().enumerate().map(|(i, s)| match changed {
+            Some((at, hash)) if at == i => hash,
+            _ => s.hash,
+        });
+        let removed = delta.removed.map_or(0, |i| self.net[i as usize].hash);
+        let added = delta
+            .added
             .iter()
             .fold(0u64, |sum, e| sum.wrapping_add(e.hash));
-        mix64(h ^ net.rotate_left(17))
+        let net_sum = self.net_sum.wrapping_sub(removed).wrapping_add(added);
+        fingerprint(&delta.spent, hashes, net_sum)
+    }
+
+    /// The state `delta` leads to.
+    pub(crate) fn with(&self, delta: Delta<P>) -> State<P> {
+        let mut next = self.clone();
+        next.spent = delta.spent;
+        if let Some(i) = delta.removed {
+            let gone = next.net.remove(i as usize);
+            next.net_sum = next.net_sum.wrapping_sub(gone.hash);
+        }
+        for envelope in delta.added {
+            next.push_message(envelope);
+        }
+        if let Some((id, slot)) = delta.node {
+            next.nodes[id.index()] = Arc::new(slot);
+        }
+        next
     }
 
     /// Puts a message in flight, keeping the order by hash.
     pub(crate) fn push_message(&mut self, envelope: Envelope<P::Message>) {
+        self.net_sum = self.net_sum.wrapping_add(envelope.hash);
         let at = self.net.partition_point(|e| e.hash <= envelope.hash);
         self.net.insert(at, Arc::new(envelope));
     }
@@ -151,4 +195,14 @@ impl<P: Protocol> State<P> {
             .max()
             .unwrap_or(SimTime::ZERO)
     }
+}
+
+/// A state's fingerprint from its parts: the budgets spent, each node's hash in order, and the
+/// sum of the hashes of the messages in flight (a multiset: their order does not count).
+fn fingerprint(spent: &Spent, nodes: impl Iterator<Item = u64>, net_sum: u64) -> u64 {
+    let mut h = mix64(content_hash(spent));
+    for hash in nodes {
+        h = mix64(h ^ hash);
+    }
+    mix64(h ^ net_sum.rotate_left(17))
 }

@@ -7,7 +7,7 @@
 //! is seeded from the state and the event, so the successor is a function of both.
 
 use super::Budgets;
-use super::state::{Envelope, Slot, Spent, State};
+use super::state::{Delta, Envelope, Slot, Spent, State};
 use crate::engine::{Ctx, Effects};
 use crate::ids::{NodeId, TimerId};
 use crate::linearizability::fxhash::mix64;
@@ -82,6 +82,7 @@ impl<P: Protocol> Machine<P> {
         let mut state = State {
             nodes: Vec::with_capacity(n as usize),
             net: Vec::new(),
+            net_sum: 0,
             spent: Spent::default(),
         };
         for id in (0..n).map(NodeId) {
@@ -140,34 +141,56 @@ impl<P: Protocol> Machine<P> {
                 out.push(Choice::Crash(node));
             }
         }
+        // The successors of one node side by side: the judge then copies one node per
+        // successor into its simulation, not two.
+        out.sort_by_key(|&c| match c {
+            Choice::Deliver(i) | Choice::Duplicate(i) => state.net[i as usize].to.0,
+            Choice::Drop(_) => u32::MAX,
+            Choice::Fire { node, .. } | Choice::Crash(node) | Choice::Restart(node) => node.0,
+        });
     }
 
     /// The state `choice` leads to from `state`.
+    pub(crate) fn apply(&mut self, state: &State<P>, choice: Choice) -> Result<State<P>, Panicked> {
+        let delta = self.delta(state, choice)?;
+        Ok(state.with(delta))
+    }
+
+    /// What `choice` changes in `state`: enough to tell the successor's fingerprint, and to
+    /// build it only if it is new.
     ///
     /// A handler's random stream is keyed by its node's state and what it handles, nothing
     /// else: the same node in the same state draws the same numbers whatever the other nodes
     /// are doing, so paths that reach one state by different routes merge.
-    pub(crate) fn apply(&mut self, state: &State<P>, choice: Choice) -> Result<State<P>, Panicked> {
-        let mut next = state.clone();
+    pub(crate) fn delta(&mut self, state: &State<P>, choice: Choice) -> Result<Delta<P>, Panicked> {
+        let mut delta = Delta {
+            node: None,
+            removed: None,
+            added: Vec::new(),
+            spent: state.spent,
+        };
         match choice {
             Choice::Deliver(i) | Choice::Duplicate(i) => {
-                let envelope = if choice == Choice::Deliver(i) {
-                    next.net.remove(i as usize)
+                if choice == Choice::Deliver(i) {
+                    delta.removed = Some(i);
                 } else {
-                    next.spent.duplicates += 1;
-                    Arc::clone(&next.net[i as usize])
-                };
+                    delta.spent.duplicates += 1;
+                }
+                let envelope = &state.net[i as usize];
                 let (from, to, msg) = (envelope.from, envelope.to, envelope.msg.clone());
-                let key = mix64(state.nodes[to.index()].hash ^ envelope.hash);
-                self.handle(&mut next, to, key, |p, ctx| p.on_message(ctx, from, msg))?;
+                let mut slot = (*state.nodes[to.index()]).clone();
+                let key = mix64(slot.hash ^ envelope.hash);
+                let ran = self.run(to, &mut slot, key, |p, ctx| p.on_message(ctx, from, msg));
+                self.post(&mut delta, to, slot);
+                ran?;
             }
             Choice::Drop(i) => {
-                next.net.remove(i as usize);
-                next.spent.drops += 1;
+                delta.removed = Some(i);
+                delta.spent.drops += 1;
             }
             Choice::Fire { node, index } => {
-                next.spent.timers += 1;
-                let slot = Arc::make_mut(&mut next.nodes[node.index()]);
+                delta.spent.timers += 1;
+                let mut slot = (*state.nodes[node.index()]).clone();
                 let timer = slot.timers.remove(index as usize);
                 let key = mix64(slot.hash ^ mix64(content_hash(&timer)));
                 slot.clock = slot.clock.max(timer.due);
@@ -175,29 +198,34 @@ impl<P: Protocol> Machine<P> {
                     slot: timer.id,
                     generation: 0,
                 };
-                self.handle(&mut next, node, key, |p, ctx| {
+                let ran = self.run(node, &mut slot, key, |p, ctx| {
                     p.on_timer(ctx, id, timer.tag)
-                })?;
+                });
+                self.post(&mut delta, node, slot);
+                ran?;
             }
             Choice::Crash(node) => {
-                next.spent.crashes += 1;
-                let slot = Arc::make_mut(&mut next.nodes[node.index()]);
+                delta.spent.crashes += 1;
+                let mut slot = (*state.nodes[node.index()]).clone();
                 slot.proc = None;
                 slot.timers.clear();
                 if let Some(storage) = &mut slot.storage {
                     Arc::make_mut(storage).crash();
                 }
                 slot.rehash(true);
+                delta.node = Some((node, slot));
             }
             Choice::Restart(node) => {
-                let mut slot = (*next.nodes[node.index()]).clone();
+                let mut slot = (*state.nodes[node.index()]).clone();
                 slot.proc = Some((self.factory)(node));
                 let key = mix64(slot.hash ^ RESTART_KEY);
-                self.start(&mut next, node, &mut slot, key)?;
-                next.nodes[node.index()] = Arc::new(slot);
+                slot.starts += 1;
+                let ran = self.run(node, &mut slot, key, |p, ctx| p.on_start(ctx));
+                self.post(&mut delta, node, slot);
+                ran?;
             }
         }
-        Ok(next)
+        Ok(delta)
     }
 
     /// Runs `on_start` on `slot`, which is not in `state` yet.
@@ -210,30 +238,20 @@ impl<P: Protocol> Machine<P> {
     ) -> Result<(), Panicked> {
         slot.starts += 1;
         let result = self.run(id, slot, key, |p, ctx| p.on_start(ctx));
-        self.post(state, id);
-        result
-    }
-
-    /// Runs a handler of node `id` of `state`.
-    fn handle(
-        &mut self,
-        state: &mut State<P>,
-        id: NodeId,
-        key: u64,
-        handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
-    ) -> Result<(), Panicked> {
-        let slot = Arc::make_mut(&mut state.nodes[id.index()]);
-        let result = self.run(id, slot, key, handler);
-        self.post(state, id);
-        result
-    }
-
-    /// Puts what node `id`'s handler sent in flight.
-    fn post(&mut self, state: &mut State<P>, id: NodeId) {
         for (to, msg) in self.effects.sends.drain(..) {
             self.sent += 1;
             state.push_message(Envelope::new(id, to, msg));
         }
+        result
+    }
+
+    /// Records node `id`'s new `slot` and what its handler sent in `delta`.
+    fn post(&mut self, delta: &mut Delta<P>, id: NodeId, slot: Slot<P>) {
+        for (to, msg) in self.effects.sends.drain(..) {
+            self.sent += 1;
+            delta.added.push(Envelope::new(id, to, msg));
+        }
+        delta.node = Some((id, slot));
     }
 
     /// Moves the node's runtime into the effects, runs `handler`, and moves it back; what
