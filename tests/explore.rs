@@ -210,3 +210,15 @@ fn a_schedule_that_does_not_fit_is_bad_input_naming_the_event() {
     assert_eq!(done.status.code(), Some(2), "a replay writes no page yet");
     assert!(!html.exists());
 }
+
+#[test]
+fn a_depth_limit_says_the_search_went_no_deeper() {
+    let (code, report) = explore("scenarios/explore/paxos.yaml", &["--depth", "3"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "exhausted");
+    assert_eq!(report["depth_cut"], true);
+    assert_eq!(report["depth_max"], 3);
+    let out = faultline(&["explore", "scenarios/explore/paxos.yaml", "--depth", "3"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("exhausted to the depth limit"), "{text}");
+}
