@@ -201,13 +201,22 @@ impl Process for Election {
 }
 
 /// Every term's leader, as first seen: ghost state of the checker, kept apart from the nodes,
-/// so a leader that has since crashed (and forgotten it led) still counts.
-#[derive(Default)]
+/// so a leader that has since crashed (and forgotten it led) still counts. `Clone` and `Hash`
+/// let `explore` carry it in every state it visits.
+#[derive(Clone, Default, Hash)]
 struct OneLeaderPerTerm {
     leaders: BTreeMap<u64, NodeId>,
 }
 
 impl Monitor<Election> for OneLeaderPerTerm {
+    fn fork(&self) -> Option<Box<dyn Monitor<Election>>> {
+        Some(Box::new(self.clone()))
+    }
+
+    fn fingerprint(&self) -> u64 {
+        faultline::trace::content_hash(self)
+    }
+
     fn observe(&mut self, sim: &Sim<Election>, touched: Touched) -> Result<(), Violation> {
         for id in touched.nodes(sim.node_count()) {
             let Some(node) = sim.node(id).state().filter(|n| n.role == Role::Leader) else {

@@ -208,3 +208,36 @@ fn bad_params_and_names_are_located_errors() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn explore_checks_the_new_protocol_with_its_monitor() {
+    let (code, out, err) = custom(&[
+        "explore",
+        "examples/custom_cli/explore-election.yaml",
+        "--timers",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["verdict"], "exhausted");
+    let invariants = report["invariants"].as_array().expect("a list");
+    assert!(
+        invariants.contains(&Value::from("one_leader_per_term")),
+        "{report}"
+    );
+    let path = scratch("explore").join("path.yaml");
+    let file = path.to_str().expect("utf-8");
+    let (code, out, err) = custom(&[
+        "explore",
+        "examples/custom_cli/explore-vote-twice-bug.yaml",
+        "--out",
+        file,
+    ]);
+    assert_eq!(code, 0, "the scenario expects the violation: {out}{err}");
+    assert!(out.contains("one_leader_per_term violated after"), "{out}");
+    let (code, out, _) = custom(&["run", file]);
+    assert_eq!(code, 0, "the path replays to the violation: {out}");
+    assert!(out.contains("both lead term"), "{out}");
+}

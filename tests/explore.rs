@@ -222,3 +222,26 @@ fn a_depth_limit_says_the_search_went_no_deeper() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("exhausted to the depth limit"), "{text}");
 }
+
+#[test]
+fn raft_elections_keep_one_leader_per_term_and_an_unsynced_vote_breaks_it() {
+    let (code, report) = explore("scenarios/explore/raft.yaml", &["--timers", "2"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "exhausted");
+    let invariants = report["invariants"].as_array().expect("a list");
+    assert!(
+        invariants.contains(&Value::from("election_safety")),
+        "the monitor is carried in every state: {report}"
+    );
+    let (code, report) = explore(
+        "scenarios/explore/raft-unsynced-vote-bug.yaml",
+        &["--timers", "2", "--crashes", "1"],
+    );
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["path"]["violation"]["property"], "election_safety");
+    let steps = report["path"]["steps"].as_array().expect("steps");
+    assert!(
+        steps.iter().any(|s| s["event"]["crash"].is_object()),
+        "{steps:?}"
+    );
+}

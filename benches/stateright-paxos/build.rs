@@ -9,12 +9,16 @@ use std::path::{Path, PathBuf};
 fn locked_version(manifest_dir: &Path) -> String {
     let lock = manifest_dir.join("Cargo.lock");
     println!("cargo:rerun-if-changed={}", lock.display());
-    let text = fs::read_to_string(&lock).expect("Cargo.lock is missing: run `cargo generate-lockfile`");
+    let text =
+        fs::read_to_string(&lock).expect("Cargo.lock is missing: run `cargo generate-lockfile`");
     let mut lines = text.lines();
     while let Some(line) = lines.next() {
         if line.trim() == "name = \"stateright\"" {
             let v = lines.next().expect("version line after name");
-            let v = v.trim().strip_prefix("version = \"").and_then(|s| s.strip_suffix('"'));
+            let v = v
+                .trim()
+                .strip_prefix("version = \"")
+                .and_then(|s| s.strip_suffix('"'));
             return v.expect("version = \"...\"").to_string();
         }
     }

@@ -116,7 +116,11 @@ impl ViolationReport {
     }
 
     /// The report of `violation` of `property`, found now.
-    fn new<P: Process>(property: &Property<P>, sim: &Sim<P>, violation: Violation) -> Self {
+    pub(crate) fn new<P: Process>(
+        property: &Property<P>,
+        sim: &Sim<P>,
+        violation: Violation,
+    ) -> Self {
         ViolationReport {
             event: None,
             ops: Vec::new(),

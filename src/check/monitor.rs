@@ -39,6 +39,21 @@ pub trait Monitor<P: Process> {
     fn at_end(&mut self, _sim: &Sim<P>) -> Result<(), Violation> {
         Ok(())
     }
+
+    /// A copy of this monitor, ghost state and all, for exhaustive exploration
+    /// ([`crate::exhaustive`]), where the ghost state is part of every explored state: each
+    /// path carries its own. `None`, the default, leaves the property unjudged there. A
+    /// monitor that is `Clone + Hash` implements this and [`Monitor::fingerprint`] in two
+    /// lines: `Some(Box::new(self.clone()))` and `faultline::trace::content_hash(self)`.
+    fn fork(&self) -> Option<Box<dyn Monitor<P>>> {
+        None
+    }
+
+    /// A hash of the ghost state: explored states whose monitors hash differently are
+    /// different states. Used only when [`Monitor::fork`] gives a copy.
+    fn fingerprint(&self) -> u64 {
+        0
+    }
 }
 
 /// Makes a fresh monitor for one run: each run starts from empty ghost state.

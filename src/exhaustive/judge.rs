@@ -7,8 +7,10 @@
 
 use super::state::{Slot, State};
 use crate::check::{CheckWhen, Property, ViolationReport};
+use crate::engine::Touched;
 use crate::engine::{Sim, SimBuilder};
 use crate::ids::NodeId;
+use crate::linearizability::fxhash::mix64;
 use crate::protocol::Protocol;
 use crate::storage::Storage;
 use std::sync::Arc;
@@ -26,7 +28,10 @@ pub(crate) struct Judge<P: Protocol> {
     at_end: Vec<Property<P>>,
     /// Coverage properties, and whether some state reached them.
     sometimes: Vec<(Property<P>, bool)>,
-    /// Properties the search cannot judge: monitors, and conditions about a whole run.
+    /// The monitors that can be copied, as fresh for a run, with their properties.
+    monitors: Vec<(Property<P>, Box<dyn crate::check::Monitor<P>>)>,
+    /// Properties the search cannot judge: monitors that cannot be copied, and conditions
+    /// about a whole run.
     pub(crate) unjudged: Vec<&'static str>,
     /// States where nothing was left to happen, judged by the end-state properties.
     pub(crate) end_states: u64,
@@ -49,10 +54,15 @@ impl<P: Protocol> Judge<P> {
             always: Vec::new(),
             at_end: Vec::new(),
             sometimes: Vec::new(),
+            monitors: Vec::new(),
             unjudged: Vec::new(),
             end_states: 0,
         };
         for p in properties {
+            if let Some(monitor) = p.new_monitor().filter(|m| m.fork().is_some()) {
+                judge.monitors.push((p, monitor));
+                continue;
+            }
             match (p.when, p.state_check().is_some()) {
                 (_, false) | (CheckWhen::Eventually, _) => judge.unjudged.push(p.name),
                 (CheckWhen::Always, true) => judge.always.push(p),
@@ -118,9 +128,48 @@ impl<P: Protocol> Judge<P> {
         self.sometimes.iter().map(|(p, r)| (p.name, *r)).collect()
     }
 
-    /// The invariants, judged in every state.
+    /// The invariants, judged in every state: the state checks, then the monitors.
     pub(crate) fn invariants(&self) -> Vec<&'static str> {
-        self.always.iter().map(|p| p.name).collect()
+        let monitors = self.monitors.iter().map(|(p, _)| p.name);
+        self.always.iter().map(|p| p.name).chain(monitors).collect()
+    }
+
+    /// Gives the initial state fresh monitors, which observe it.
+    pub(crate) fn start_monitors(&mut self, state: &mut State<P>) -> Verdict {
+        if self.monitors.is_empty() {
+            return None;
+        }
+        let fresh = self.monitors.iter().filter_map(|(_, m)| m.fork()).collect();
+        state.monitors = Some(Arc::new(fresh));
+        self.observe(state, Touched::All)
+    }
+
+    /// Lets the monitors `state` carries (its parent's) observe the event that led to it
+    /// (`touched`), on copies that become the state's own.
+    pub(crate) fn observe(&mut self, state: &mut State<P>, touched: Touched) -> Verdict {
+        let parent = match (&state.monitors, touched) {
+            (None, _) | (_, Touched::Nothing) => return None,
+            (Some(parent), _) => Arc::clone(parent),
+        };
+        self.load(state);
+        let mut copies = Vec::with_capacity(parent.len());
+        let mut hash = 0u64;
+        for (monitor, (property, _)) in parent.iter().zip(&self.monitors) {
+            let mut copy = monitor.fork().expect("only monitors that fork are kept");
+            if let Err(violation) = copy.observe(&self.sim, touched) {
+                return Some(ViolationReport::new(property, &self.sim, violation));
+            }
+            hash = mix64(hash ^ copy.fingerprint());
+            copies.push(copy);
+        }
+        state.monitors = Some(Arc::new(copies));
+        state.monitor_hash = hash;
+        None
+    }
+
+    /// Whether states carry monitors: their fingerprints then need the monitors' verdict.
+    pub(crate) fn has_monitors(&self) -> bool {
+        !self.monitors.is_empty()
     }
 
     /// The end-state properties, judged where nothing is left to happen.

@@ -71,8 +71,9 @@ pub(crate) fn replay<P: Protocol>(
         crashes_max: BUDGET_MAX,
     };
     let mut state = machine.initial().map_err(|p| ReplayError::Build(p.0))?;
+    let monitored = judge.start_monitors(&mut state);
     let mut path_hash = state.fingerprint();
-    let mut violation = judge.judge(&state);
+    let mut violation = monitored.or_else(|| judge.judge(&state));
     let mut steps = Vec::new();
     let mut choices = Vec::new();
     for (index, event) in events.iter().enumerate() {
@@ -96,6 +97,7 @@ pub(crate) fn replay<P: Protocol>(
                 },
             });
         };
+        let touched = super::step::touched(&state, choice);
         let next = machine.apply(&state, choice);
         steps.push(Step {
             event: event.clone(),
@@ -108,8 +110,10 @@ pub(crate) fn replay<P: Protocol>(
                 break;
             }
         }
+        violation = judge
+            .observe(&mut state, touched)
+            .or_else(|| judge.judge(&state));
         path_hash = crate::linearizability::fxhash::mix64(path_hash ^ state.fingerprint());
-        violation = judge.judge(&state);
     }
     let quiescent = state.quiescent();
     if violation.is_none() && quiescent {

@@ -9,7 +9,8 @@
 
 use super::judge::Judge;
 use super::path::{Counterexample, Step, describe};
-use super::step::{Choice, Machine};
+use super::state::State;
+use super::step::{Choice, Machine, touched};
 use super::{Budgets, Explorer};
 use crate::check::ViolationReport;
 use crate::linearizability::fxhash::FxHashMap;
@@ -168,13 +169,13 @@ impl<P: Protocol> Search<P> {
             parent: u32::MAX,
             choice: Choice::Drop(0),
         };
-        let initial = match self.machine.initial() {
+        let mut initial = match self.machine.initial() {
             Ok(state) => state,
             Err(panic) => return Found::Violation(u32::MAX, panic_report(panic.0)),
         };
-        let fingerprint = initial.fingerprint();
-        self.visit(fingerprint, root);
-        if let Some(v) = self.judge.judge(&initial) {
+        let monitored = self.judge.start_monitors(&mut initial);
+        self.visit(initial.fingerprint(), root);
+        if let Some(v) = monitored.or_else(|| self.judge.judge(&initial)) {
             return Found::Violation(0, v);
         }
         let mut frontier = VecDeque::from([(initial, 0u32, 0u32)]);
@@ -194,23 +195,11 @@ impl<P: Protocol> Search<P> {
             }
             for &choice in &choices {
                 self.states += 1;
-                let delta = match self.machine.delta(&state, choice) {
-                    Ok(delta) => delta,
-                    Err(panic) => {
-                        let at = self.origins.len() as u32;
-                        self.origins.push(Origin {
-                            parent: index,
-                            choice,
-                        });
-                        return Found::Violation(at, panic_report(panic.0));
-                    }
+                let (next, next_fingerprint) = match self.successor(&state, index, choice) {
+                    Next::Seen => continue,
+                    Next::Found(found) => return found,
+                    Next::New(next, fingerprint) => (next, fingerprint),
                 };
-                let next_fingerprint = state.fingerprint_after(&delta);
-                if self.seen.contains_key(&next_fingerprint) {
-                    continue;
-                }
-                let next = state.with(delta);
-                debug_assert_eq!(next.fingerprint(), next_fingerprint);
                 if self.origins.len() as u64 >= self.states_max {
                     return Found::Stopped;
                 }
@@ -245,6 +234,47 @@ impl<P: Protocol> Search<P> {
         Found::Nothing
     }
 
+    /// The state `choice` leads to from `state` (at `index`), unless it was seen before or
+    /// breaks a monitor (or a handler panicked).
+    fn successor(&mut self, state: &State<P>, index: u32, choice: Choice) -> Next<P> {
+        let origin = Origin {
+            parent: index,
+            choice,
+        };
+        let delta = match self.machine.delta(state, choice) {
+            Ok(delta) => delta,
+            Err(panic) => return Next::Found(self.found_at(origin, panic_report(panic.0))),
+        };
+        if !self.judge.has_monitors() {
+            let fingerprint = state.fingerprint_after(&delta);
+            if self.seen.contains_key(&fingerprint) {
+                return Next::Seen;
+            }
+            let next = state.with(delta);
+            debug_assert_eq!(next.fingerprint(), fingerprint);
+            return Next::New(next, fingerprint);
+        }
+        // The monitors' ghost state is part of the state: they observe before it is known.
+        let touched = touched(state, choice);
+        let mut next = state.with(delta);
+        if let Some(v) = self.judge.observe(&mut next, touched) {
+            return Next::Found(self.found_at(origin, v));
+        }
+        let fingerprint = next.fingerprint();
+        if self.seen.contains_key(&fingerprint) {
+            Next::Seen
+        } else {
+            Next::New(next, fingerprint)
+        }
+    }
+
+    /// A violation in a state reached by `origin`, which is recorded for the path to it.
+    fn found_at(&mut self, origin: Origin, violation: ViolationReport) -> Found {
+        let at = self.origins.len() as u32;
+        self.origins.push(origin);
+        Found::Violation(at, violation)
+    }
+
     /// The path to state `index`, run again from the start to describe each event.
     fn counterexample(&mut self, index: u32, violation: ViolationReport) -> Counterexample {
         let mut choices = Vec::new();
@@ -272,6 +302,16 @@ impl<P: Protocol> Search<P> {
         }
         Counterexample { violation, steps }
     }
+}
+
+/// What one choice from a state gives.
+enum Next<P: Protocol> {
+    /// A state seen before.
+    Seen,
+    /// A new state, and its fingerprint.
+    New(State<P>, u64),
+    /// A violation (or a panic) on the way.
+    Found(Found),
 }
 
 /// How the search loop ended.

@@ -103,7 +103,14 @@ pub(crate) struct State<P: Protocol> {
     /// The sum of the hashes in `net`.
     pub(crate) net_sum: u64,
     pub(crate) spent: Spent,
+    /// The monitors' ghost state on the path to this state (shared until an event is
+    /// observed), and its hash.
+    pub(crate) monitors: Option<Arc<Monitors<P>>>,
+    pub(crate) monitor_hash: u64,
 }
+
+/// The monitors an explored state carries, in the order of the judge's list.
+pub(crate) type Monitors<P> = Vec<Box<dyn crate::check::Monitor<P>>>;
 
 /// What one event changes in a state: at most one node, the messages in flight, the budgets.
 pub(crate) struct Delta<P: Protocol> {
@@ -123,6 +130,8 @@ impl<P: Protocol> Clone for State<P> {
             net: self.net.clone(),
             net_sum: self.net_sum,
             spent: self.spent,
+            monitors: self.monitors.clone(),
+            monitor_hash: self.monitor_hash,
         }
     }
 }
@@ -131,7 +140,7 @@ impl<P: Protocol> State<P> {
     /// The state's fingerprint: what the search keeps of a state it has seen.
     pub(crate) fn fingerprint(&self) -> u64 {
         let hashes = self.nodes.iter().map(|s| s.hash);
-        fingerprint(&self.spent, hashes, self.net_sum)
+        fingerprint(&self.spent, hashes, self.net_sum ^ self.monitor_hash)
     }
 
     /// The fingerprint of the state `delta` leads to, without building it.
@@ -150,7 +159,7 @@ impl<P: Protocol> State<P> {
             .iter()
             .fold(0u64, |sum, e| sum.wrapping_add(e.hash));
         let net_sum = self.net_sum.wrapping_sub(removed).wrapping_add(added);
-        fingerprint(&delta.spent, hashes, net_sum)
+        fingerprint(&delta.spent, hashes, net_sum ^ self.monitor_hash)
     }
 
     /// The state `delta` leads to.

@@ -84,6 +84,8 @@ impl<P: Protocol> Machine<P> {
             net: Vec::new(),
             net_sum: 0,
             spent: Spent::default(),
+            monitors: None,
+            monitor_hash: 0,
         };
         for id in (0..n).map(NodeId) {
             let mut slot = Slot {
@@ -291,6 +293,17 @@ impl<P: Protocol> Machine<P> {
         drop(storage_before);
         slot.rehash(!same);
         ran.map_err(|payload| Panicked(crate::engine::panic_message(payload.as_ref())))
+    }
+}
+
+/// What `choice` in `state` may change, as monitors are told.
+pub(crate) fn touched<P: Protocol>(state: &State<P>, choice: Choice) -> crate::engine::Touched {
+    use crate::engine::Touched;
+    match choice {
+        Choice::Deliver(i) | Choice::Duplicate(i) => Touched::Node(state.net[i as usize].to),
+        Choice::Fire { node, .. } => Touched::Node(node),
+        Choice::Drop(_) => Touched::Nothing,
+        Choice::Crash(_) | Choice::Restart(_) => Touched::All,
     }
 }
 

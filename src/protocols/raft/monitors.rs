@@ -9,7 +9,7 @@ use crate::process::NodeId;
 use std::collections::BTreeMap;
 
 /// Election safety: every term's leader as first seen, for the whole run.
-#[derive(Default)]
+#[derive(Clone, Default, Hash)]
 pub(super) struct LeadersByTerm {
     leader_of: BTreeMap<u64, NodeId>,
     /// Per node, the term it was last seen leading (0: none): a leader's events, most of the
@@ -18,6 +18,14 @@ pub(super) struct LeadersByTerm {
 }
 
 impl Monitor<Raft> for LeadersByTerm {
+    fn fork(&self) -> Option<Box<dyn Monitor<Raft>>> {
+        Some(Box::new(self.clone()))
+    }
+
+    fn fingerprint(&self) -> u64 {
+        crate::trace::content_hash(self)
+    }
+
     fn observe(&mut self, sim: &Sim<Raft>, touched: Touched) -> Result<(), Violation> {
         let count = sim.node_count();
         if self.seen.len() != count as usize {
