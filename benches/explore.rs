@@ -2,8 +2,9 @@
 //!
 //! `cargo bench --bench explore` explores single-decree Paxos on 3 nodes with at most 2 timer
 //! firings (so at most two proposals), and two-phase commit with 3 nodes (a coordinator, 2
-//! participants) and one transaction with 2 timer firings and one crash, each to exhaustion,
-//! and prints the
+//! participants) and one transaction with 2 timer firings and one crash, and Raft's leader
+//! election on 3 nodes with 2 timer firings (its election-safety monitor carried in every
+//! state), each to exhaustion, and prints the
 //! states tried, the unique states, the wall time, unique states per second, and the
 //! process's peak memory (VmHWM). `cargo bench --bench explore -- NAME` runs the cases whose
 //! name contains NAME; `profile` is the first 200,000 states of the Paxos case, small enough
@@ -12,6 +13,7 @@
 use faultline::Protocol;
 use faultline::exhaustive::{Budgets, Explorer, Outcome};
 use faultline::protocols::paxos::{self, Paxos};
+use faultline::protocols::raft::{self, Raft};
 use faultline::protocols::two_phase_commit::{self, TwoPhaseCommit};
 use std::time::Instant;
 
@@ -42,6 +44,17 @@ fn two_phase_commit(timers_max: u32, crashes_max: u32) -> Outcome {
         .expect("explores")
 }
 
+fn raft(timers_max: u32) -> Outcome {
+    let params = raft::Params::default();
+    Explorer::new(3, move |id| Raft::new(id, 3, &params, None))
+        .budgets(Budgets {
+            timers_max,
+            ..Budgets::default()
+        })
+        .run()
+        .expect("explores")
+}
+
 fn peak_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kib = status
@@ -55,11 +68,12 @@ fn peak_mib() -> f64 {
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     type Case = (&'static str, fn() -> Outcome);
-    let cases: [Case; 3] = [
+    let cases: [Case; 4] = [
         ("paxos-3-timers-2", || paxos(2, 100_000_000)),
         // The first 200,000 states of the above: small enough for a profiler.
         ("profile-paxos-200k", || paxos(2, 200_000)),
         ("2pc-3-timers-2-crashes-1", || two_phase_commit(2, 1)),
+        ("raft-3-timers-2", || raft(2)),
     ];
     for (name, case) in cases {
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {

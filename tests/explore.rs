@@ -5,9 +5,15 @@ mod common;
 use common::faultline;
 use serde_json::Value;
 
-/// Runs `faultline explore FILE ARGS --format json`: the exit code and the report.
+/// Runs `faultline explore FILE ARGS --format json`, writing any counterexample to a temporary
+/// directory: the exit code and the report.
 fn explore(file: &str, args: &[&str]) -> (i32, Value) {
-    let mut all = vec!["explore", file, "--format", "json"];
+    static CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = common::fresh_dir("explore", &format!("call-{call}"));
+    let out = dir.join("path.yaml");
+    let out = out.to_str().expect("utf-8");
+    let mut all = vec!["explore", file, "--format", "json", "--out", out];
     all.extend_from_slice(args);
     let out = faultline(&all);
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -92,7 +98,15 @@ fn a_violation_nobody_expected_exits_1_and_is_shown_step_by_step() {
             "expect: { outcome: pass }",
         );
     std::fs::write(&file, text).expect("writable");
-    let out = faultline(&["explore", file.to_str().expect("utf-8"), "--timers", "2"]);
+    let written = dir.join("path.yaml");
+    let out = faultline(&[
+        "explore",
+        file.to_str().expect("utf-8"),
+        "--timers",
+        "2",
+        "--out",
+        written.to_str().expect("utf-8"),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("agreement violated after"), "{text}");
