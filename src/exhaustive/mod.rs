@@ -4,7 +4,8 @@
 //! enables: deliver any message in flight, fire any pending timer, and, within budgets, drop
 //! or duplicate a message, crash a node (and restart it). It runs the protocol's own code
 //! through the same [`crate::Ctx`] a run uses, checks the protocol's invariants in every
-//! state, and keeps a 64-bit fingerprint of each state it has seen, so each is expanded once.
+//! state (and its monitors, carried in each state, when they can be copied: see
+//! [`crate::check::Monitor::fork`]), and keeps a 64-bit fingerprint of each state it has seen, so each is expanded once.
 //! Breadth first: a violation comes with a shortest path to it.
 //!
 //! Time is abstracted. Messages take any time, so deliveries happen in any order. Each node
@@ -26,7 +27,7 @@
 //! assert_eq!(outcome.verdict, Verdict::Exhausted);
 //! assert!(outcome.unique_states > 100);
 //!
-//! // A quorum one short lets two proposers each get a value chosen.
+//! // A quorum one short lets a node learn a value that no majority holds.
 //! let outcome = Explorer::new(3, move |id| Paxos::new(id, 3, &Params::default(), Some("one-short-quorum")))
 //!     .budgets(budgets)
 //!     .run()?;

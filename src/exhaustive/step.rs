@@ -4,7 +4,8 @@
 //! pending timer of a node that is up, and, while their budgets last, dropping or duplicating a
 //! message, firing a timer, crashing a node that is up and restarting one that is down. A
 //! handler runs the protocol's own code through [`Ctx`] on the node's data; its random stream
-//! is seeded from the state and the event, so the successor is a function of both.
+//! is seeded from the node's state and the event, so the successor is a function of the
+//! state and the event.
 
 use super::Budgets;
 use super::state::{Delta, Envelope, Slot, Spent, State};
