@@ -259,3 +259,15 @@ fn raft_elections_keep_one_leader_per_term_and_an_unsynced_vote_breaks_it() {
         "{steps:?}"
     );
 }
+
+#[test]
+fn a_time_budget_stops_a_long_search_as_a_limit() {
+    let (code, report) = explore(
+        "scenarios/explore/paxos.yaml",
+        &["--timers", "2", "--time-budget", "1ms"],
+    );
+    assert_eq!(code, 4, "{report}");
+    assert_eq!(report["verdict"], "budget");
+    let unique = report["unique_states"].as_u64().expect("a count");
+    assert!(unique < 1_699_819, "stopped before the end: {unique}");
+}
