@@ -2,8 +2,8 @@
 
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
 use crate::exhaustive::{self, Budgets, Outcome, Progress, Verdict};
+use crate::scenario::Scenario;
 use crate::scenario::exhaustive::{ExploreOptions, explore, ignored};
-use crate::scenario::{ExpectSpec, Scenario};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -172,15 +172,10 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
 /// Whether the scenario's `expect:` holds of the search: no violation for `pass`, else a
 /// violation of the property it names (or of any).
 fn expectation_met(scenario: &Scenario, outcome: &Outcome) -> bool {
-    let found = outcome
-        .counterexample
-        .as_ref()
-        .map(|c| c.violation.property.as_str());
-    match &scenario.expect {
-        ExpectSpec::Pass => found.is_none(),
-        ExpectSpec::Violation(None) => found.is_some(),
-        ExpectSpec::Violation(Some(name)) => found == Some(name.as_str()),
-    }
+    let found = outcome.counterexample.iter();
+    scenario
+        .expect
+        .met_by(found.map(|c| c.violation.property.as_str()))
 }
 
 /// `explore-out/` and the scenario's file name.

@@ -99,7 +99,13 @@ impl<P: Protocol> Machine<P> {
                 storage_hash: 0,
                 hash: 0,
             };
-            self.start(&mut state, id, &mut slot, u64::from(id.0))?;
+            let started = self.start(id, &mut slot, u64::from(id.0));
+            let mut sent = Vec::new();
+            self.take_sends(id, &mut sent);
+            for envelope in sent {
+                state.push_message(envelope);
+            }
+            started?;
             state.nodes.push(Arc::new(slot));
         }
         Ok(state)
@@ -222,8 +228,7 @@ impl<P: Protocol> Machine<P> {
                 let mut slot = (*state.nodes[node.index()]).clone();
                 slot.proc = Some((self.factory)(node));
                 let key = mix64(slot.hash ^ RESTART_KEY);
-                slot.starts += 1;
-                let ran = self.run(node, &mut slot, key, |p, ctx| p.on_start(ctx));
+                let ran = self.start(node, &mut slot, key);
                 self.post(&mut delta, node, slot);
                 ran?;
             }
@@ -231,30 +236,24 @@ impl<P: Protocol> Machine<P> {
         Ok(delta)
     }
 
-    /// Runs `on_start` on `slot`, which is not in `state` yet.
-    fn start(
-        &mut self,
-        state: &mut State<P>,
-        id: NodeId,
-        slot: &mut Slot<P>,
-        key: u64,
-    ) -> Result<(), Panicked> {
+    /// Starts node `id` (built anew in `slot`): at boot, or after a crash.
+    fn start(&mut self, id: NodeId, slot: &mut Slot<P>, key: u64) -> Result<(), Panicked> {
         slot.starts += 1;
-        let result = self.run(id, slot, key, |p, ctx| p.on_start(ctx));
-        for (to, msg) in self.effects.sends.drain(..) {
-            self.sent += 1;
-            state.push_message(Envelope::new(id, to, msg));
-        }
-        result
+        self.run(id, slot, key, |p, ctx| p.on_start(ctx))
     }
 
     /// Records node `id`'s new `slot` and what its handler sent in `delta`.
     fn post(&mut self, delta: &mut Delta<P>, id: NodeId, slot: Slot<P>) {
+        self.take_sends(id, &mut delta.added);
+        delta.node = Some((id, slot));
+    }
+
+    /// Moves what node `id`'s last handler sent into `out`.
+    fn take_sends(&mut self, id: NodeId, out: &mut Vec<Envelope<P::Message>>) {
         for (to, msg) in self.effects.sends.drain(..) {
             self.sent += 1;
-            delta.added.push(Envelope::new(id, to, msg));
+            out.push(Envelope::new(id, to, msg));
         }
-        delta.node = Some((id, slot));
     }
 
     /// Moves the node's runtime into the effects, runs `handler`, and moves it back; what

@@ -6,9 +6,9 @@
 //! `nemesis:`, `workload:`, `duration:` and `seed:` do not apply; [`ignored`] names those it
 //! sets, for the report to say so.
 
+use super::Scenario;
 use super::run::{CheckResult, Explanation, Found, Outcome as RunOutcome, RunError, RunOptions};
 use super::run::{RunReport, selected};
-use super::{ExpectSpec, Scenario};
 use crate::check::{CheckWhen, Property};
 use crate::exhaustive::{Budgets, ExploreError, Explorer, Outcome, Progress, Replay};
 use crate::protocol::Protocol;
@@ -188,13 +188,8 @@ fn replay_report(
     } else {
         RunOutcome::Violation
     };
-    let expectation_met = match &scenario.expect {
-        ExpectSpec::Pass => violations.is_empty(),
-        ExpectSpec::Violation(None) => !violations.is_empty(),
-        ExpectSpec::Violation(Some(name)) => {
-            violations.iter().any(|v| &v.violation.property == name)
-        }
-    };
+    let found = violations.iter().map(|v| v.violation.property.as_str());
+    let expectation_met = scenario.expect.met_by(found);
     RunReport {
         name: scenario.name.clone(),
         protocol: scenario.protocol.clone(),

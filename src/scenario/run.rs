@@ -473,7 +473,7 @@ fn report<P: Protocol>(
     let expectation_met = match &scenario.expect {
         ExpectSpec::Pass => outcome == Outcome::Pass && !unknown,
         ExpectSpec::Violation(None) => outcome == Outcome::Violation,
-        ExpectSpec::Violation(Some(name)) => violations.iter().any(|v| &v.property == name),
+        named => named.met_by(violations.iter().map(|v| v.property.as_str())),
     };
     RunReport {
         name: scenario.name.clone(),

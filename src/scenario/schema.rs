@@ -477,6 +477,18 @@ pub enum ExpectSpec {
     Violation(Option<String>),
 }
 
+impl ExpectSpec {
+    /// Whether a run or search that broke the properties named `violated` (and stopped for
+    /// no other reason) meets this expectation.
+    pub fn met_by<'a>(&self, mut violated: impl Iterator<Item = &'a str>) -> bool {
+        match self {
+            ExpectSpec::Pass => violated.next().is_none(),
+            ExpectSpec::Violation(None) => violated.next().is_some(),
+            ExpectSpec::Violation(Some(name)) => violated.any(|v| v == name),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectFields {
