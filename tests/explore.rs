@@ -223,11 +223,79 @@ fn a_schedule_that_does_not_fit_is_bad_input_naming_the_event() {
     let err = String::from_utf8_lossy(&done.stderr);
     assert!(err.contains("event 8 of the schedule"), "{err}");
     assert!(err.contains("possible there: deliver"), "{err}");
-    let html = out.with_file_name("page.html");
+    let history = out.with_file_name("history.jsonl");
     let path = out.to_str().expect("utf-8");
-    let done = faultline(&["run", path, "--html", html.to_str().expect("utf-8")]);
-    assert_eq!(done.status.code(), Some(2), "a replay writes no page yet");
-    assert!(!html.exists());
+    let done = faultline(&["run", path, "--history", history.to_str().expect("utf-8")]);
+    assert_eq!(done.status.code(), Some(2), "a schedule has no clients");
+    assert!(String::from_utf8_lossy(&done.stderr).contains("no history"));
+    assert!(!history.exists());
+}
+
+/// The trace lines of `file` (JSON Lines).
+fn trace_lines(file: &std::path::Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(file).expect("the trace was written");
+    let lines = text.lines().map(|l| serde_json::from_str(l).expect("JSON"));
+    lines.collect()
+}
+
+#[test]
+fn a_replayed_counterexample_writes_a_trace_a_page_and_a_shiviz_log() {
+    let out = counterexample(
+        "scenarios/explore/two-phase-commit-unlogged-decision-bug.yaml",
+        &["--crashes", "1"],
+        "traced",
+    );
+    let file = |name: &str| out.with_file_name(name);
+    let (trace, page, shiviz) = (file("t.jsonl"), file("p.html"), file("s.log"));
+    let arg = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+    let done = faultline(&[
+        "run",
+        &arg(&out),
+        "--trace",
+        &arg(&trace),
+        "--html",
+        &arg(&page),
+        "--shiviz",
+        &arg(&shiviz),
+        "--states",
+        "--check-determinism",
+    ]);
+    let stdout = String::from_utf8_lossy(&done.stdout);
+    assert_eq!(done.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("determinism  ok"), "{stdout}");
+    let lines = trace_lines(&trace);
+    let kind = |l: &Value| l["kind"].as_str().unwrap_or_default().to_string();
+    let starts = lines.iter().filter(|l| kind(l) == "start").count();
+    assert_eq!(starts, 3, "every node boots");
+    // Each delivery names a message sent earlier, to the node it reaches, and is its only one.
+    let mut delivered = std::collections::BTreeSet::new();
+    for (at, line) in lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| kind(l) == "deliver")
+    {
+        let id = &line["msg_id"];
+        assert!(delivered.insert(id.to_string()), "msg {id} delivered twice");
+        let sent = lines[..at]
+            .iter()
+            .find(|l| kind(l) == "send" && l["msg_id"] == *id)
+            .unwrap_or_else(|| panic!("msg {id} delivered but never sent"));
+        assert_eq!(sent["to"], line["node"]);
+        assert!(line["state_after"].is_string(), "{line}");
+    }
+    assert!(lines.iter().any(|l| kind(l) == "crash"));
+    let violation = lines.iter().find(|l| kind(l) == "violation");
+    let violation = violation.expect("the violation is appended");
+    assert_eq!(violation["property"], "atomicity", "{violation}");
+    let times: Vec<u64> = lines.iter().filter_map(|l| l["t_ns"].as_u64()).collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "time never goes back"
+    );
+    let log = std::fs::read_to_string(&shiviz).expect("the ShiViz log was written");
+    assert!(log.contains("n1 {\"n1\":"), "{log}");
+    let html = std::fs::read_to_string(&page).expect("the page was written");
+    assert!(html.contains("atomicity") && html.contains("Decision"));
 }
 
 #[test]

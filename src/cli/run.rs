@@ -66,10 +66,10 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if !scenario.schedule.is_empty() && (!outputs.is_empty() || args.check_determinism) {
+    if !scenario.schedule.is_empty() && args.history.is_some() {
         eprintln!(
-            "{}: {} has a `schedule:`, which is replayed on the explorer's model: it writes no \
-             trace, history, ShiViz log or HTML page, and has no seed to check, yet",
+            "{}: {} has a `schedule:`, which is replayed without clients: there is no history \
+             to write (--history)",
             super::program(),
             args.file.display()
         );

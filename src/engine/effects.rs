@@ -40,8 +40,9 @@ pub(crate) struct Effects<P: Process> {
     pub(crate) rng: Option<SimRng>,
     pub(crate) sends: Vec<(NodeId, P::Message)>,
     pub(crate) replies: Vec<(RequestId, Reply)>,
-    /// Annotations, kept only when a replay asks for them.
-    pub(crate) notes: Option<Vec<String>>,
+    /// Annotations, kept only when a replay asks for them, each with how many messages the
+    /// handler had sent before it (so a trace can put them back in order).
+    pub(crate) notes: Option<Vec<(u32, String)>>,
 }
 
 impl<P: Process> Effects<P> {
@@ -113,7 +114,7 @@ impl<P: Process> Effects<P> {
     #[inline(never)]
     pub(crate) fn annotate(&mut self, note: impl std::fmt::Display) {
         if let Some(notes) = &mut self.notes {
-            notes.push(note.to_string());
+            notes.push((self.sends.len() as u32, note.to_string()));
         }
     }
 

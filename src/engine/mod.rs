@@ -25,7 +25,7 @@ mod trigger_tests;
 mod triggers;
 mod wheel;
 
-pub(crate) use self::core::Core;
+pub(crate) use self::core::{Core, Note};
 pub use core::Touched;
 pub(crate) use effects::{Effects, ModelTimer};
 pub(crate) use node::NodeRuntime;

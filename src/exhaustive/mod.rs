@@ -45,6 +45,7 @@ mod state;
 mod step;
 #[cfg(test)]
 mod tests;
+mod trace;
 
 pub use path::{Counterexample, Event, Step};
 pub use replay::{Replay, ReplayError};
@@ -165,7 +166,24 @@ impl<P: Protocol> Explorer<P> {
     /// Follows `events` from the initial state instead of searching, judging the properties
     /// after each event; stops at the first violation.
     pub fn replay(self, events: &[Event]) -> Result<Replay, ReplayError> {
-        replay::replay(self.names, self.factory, self.properties, events)
+        replay::replay(self.names, self.factory, self.properties, events, None)
+    }
+
+    /// As [`Explorer::replay`], also writing the path as a run's trace into `sink`: the nodes'
+    /// boots, each event, and the messages and notes of its handler. The trace's clock counts
+    /// events (event k of `events` at k milliseconds), since the search abstracts time.
+    pub fn replay_traced(
+        self,
+        events: &[Event],
+        sink: Box<dyn crate::trace::TraceSink>,
+    ) -> Result<Replay, ReplayError> {
+        replay::replay(
+            self.names,
+            self.factory,
+            self.properties,
+            events,
+            Some(sink),
+        )
     }
 
     /// The limits, checked as the CLI checks its flags.

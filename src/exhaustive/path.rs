@@ -73,6 +73,11 @@ pub struct Step {
     pub notes: Vec<String>,
 }
 
+/// The text of notes kept with their position among a handler's sends.
+pub(crate) fn note_texts(notes: Vec<(u32, String)>) -> Vec<String> {
+    notes.into_iter().map(|(_, text)| text).collect()
+}
+
 /// A shortest path from the initial state to a state that breaks a property.
 #[derive(Clone, Debug, Serialize)]
 pub struct Counterexample {

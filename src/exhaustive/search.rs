@@ -290,10 +290,12 @@ impl<P: Protocol> Search<P> {
         let Ok(mut state) = self.machine.initial() else {
             return Counterexample { violation, steps };
         };
+        // What the nodes noted as they booted belongs to no step.
+        self.machine.take_notes();
         for choice in choices {
             let event = describe(&state, choice, &self.names);
             let next = self.machine.apply(&state, choice);
-            let notes = self.machine.take_notes();
+            let notes = super::path::note_texts(self.machine.take_notes());
             steps.push(Step { event, notes });
             match next {
                 Ok(next) => state = next,

@@ -34,6 +34,15 @@ pub(crate) enum Choice {
     Restart(NodeId),
 }
 
+/// One node just booted, as [`Machine::initial_with`] shows it.
+pub(crate) struct Boot<'a, P: Protocol> {
+    pub(crate) node: NodeId,
+    pub(crate) slot: &'a Slot<P>,
+    pub(crate) sent: &'a [Envelope<P::Message>],
+    /// What `on_start` noted, when notes are kept.
+    pub(crate) notes: Vec<(u32, String)>,
+}
+
 /// Builds a node afresh: at the start and after every restart.
 pub(crate) type Factory<P> = Arc<dyn Fn(NodeId) -> P + Send + Sync>;
 
@@ -68,8 +77,8 @@ impl<P: Protocol> Machine<P> {
         self.effects.notes = Some(Vec::new());
     }
 
-    /// The annotations of the last event, when kept.
-    pub(crate) fn take_notes(&mut self) -> Vec<String> {
+    /// The annotations of the last event, when kept, each after how many of its sends.
+    pub(crate) fn take_notes(&mut self) -> Vec<(u32, String)> {
         self.effects
             .notes
             .as_mut()
@@ -79,6 +88,14 @@ impl<P: Protocol> Machine<P> {
 
     /// Every node built and started, in id order.
     pub(crate) fn initial(&mut self) -> Result<State<P>, Panicked> {
+        self.initial_with(&mut |_| {})
+    }
+
+    /// As [`Machine::initial`], showing `booted` each node as it is after `on_start`.
+    pub(crate) fn initial_with(
+        &mut self,
+        booted: &mut dyn FnMut(Boot<'_, P>),
+    ) -> Result<State<P>, Panicked> {
         let n = self.node_count();
         let mut state = State {
             nodes: Vec::with_capacity(n as usize),
@@ -102,6 +119,12 @@ impl<P: Protocol> Machine<P> {
             let started = self.start(id, &mut slot, u64::from(id.0));
             let mut sent = Vec::new();
             self.take_sends(id, &mut sent);
+            booted(Boot {
+                node: id,
+                slot: &slot,
+                sent: &sent,
+                notes: self.take_notes(),
+            });
             for envelope in sent {
                 state.push_message(envelope);
             }

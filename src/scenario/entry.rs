@@ -103,7 +103,7 @@ trait Erased: Send + Sync {
         options: ExploreOptions,
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<Outcome, ExploreError>;
-    fn replay(&self, scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunError>;
+    fn replay(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError>;
     /// Whether the protocol's default parameters fit a node count.
     fn default_params_check(&self) -> fn(u32) -> Result<(), String>;
 }
@@ -211,7 +211,7 @@ impl<P: Protocol> Erased for Typed<P> {
         explore_typed::<P>(scenario, params, options, progress)
     }
 
-    fn replay(&self, scenario: &Scenario, options: &RunOptions) -> Result<RunReport, RunError> {
+    fn replay(&self, scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunError> {
         let params = scenario
             .params
             .get::<P::Params>()
@@ -276,7 +276,7 @@ impl ProtocolEntry {
     pub(crate) fn replay(
         &self,
         scenario: &Scenario,
-        options: &RunOptions,
+        options: RunOptions,
     ) -> Result<RunReport, RunError> {
         self.erased.replay(scenario, options)
     }

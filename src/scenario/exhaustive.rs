@@ -10,7 +10,7 @@ use super::Scenario;
 use super::run::{CheckResult, Explanation, Found, Outcome as RunOutcome, RunError, RunOptions};
 use super::run::{RunReport, selected};
 use crate::check::{CheckWhen, Property};
-use crate::exhaustive::{Budgets, ExploreError, Explorer, Outcome, Progress, Replay};
+use crate::exhaustive::{Budgets, ExploreError, Explorer, Outcome, Progress, Replay, ReplayError};
 use crate::protocol::Protocol;
 
 /// The bounds of an exploration.
@@ -74,13 +74,11 @@ pub fn ignored(scenario: &Scenario) -> Vec<&'static str> {
 pub(super) fn replay_typed<P: Protocol>(
     scenario: &Scenario,
     params: &P::Params,
-    options: &RunOptions,
+    options: RunOptions,
 ) -> Result<RunReport, RunError> {
-    if options.trace.is_some() || options.history.is_some() {
+    if options.history.is_some() {
         return Err(RunError::Unsupported(
-            "a scenario with a `schedule:` is replayed on the explorer's model: it writes no \
-             trace, history, ShiViz log or HTML page yet"
-                .to_string(),
+            "a scenario with a `schedule:` has no clients: it has no history to write".to_string(),
         ));
     }
     let (p, bug) = (params.clone(), scenario.bug);
@@ -88,11 +86,17 @@ pub(super) fn replay_typed<P: Protocol>(
     let props = selected::<P>(scenario);
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the replay
     let started = std::time::Instant::now();
-    let replay = Explorer::new(n, move |id| P::new(id, n, &p, bug))
+    let explorer = Explorer::new(n, move |id| P::new(id, n, &p, bug))
         .node_names(scenario.node_names.clone())
-        .properties(props.clone())
-        .replay(&scenario.schedule)
-        .map_err(|e| RunError::Unsupported(e.to_string()))?;
+        .properties(props.clone());
+    let replayed = match options.trace {
+        Some(sink) => explorer.replay_traced(&scenario.schedule, sink),
+        None => explorer.replay(&scenario.schedule),
+    };
+    let replay = replayed.map_err(|e| match e {
+        ReplayError::Trace(e) => RunError::Trace(e),
+        e => RunError::Unsupported(e.to_string()),
+    })?;
     let checks = props.iter().map(|p| replay_check(p, &replay)).collect();
     Ok(replay_report(
         scenario,
@@ -200,7 +204,7 @@ fn replay_report(
         stats,
         in_flight: replay.in_flight,
         trace_hash: replay.path_hash,
-        trace_events: replay.steps.len() as u64,
+        trace_events: replay.trace_events,
         checks,
         goals: Vec::new(),
         history: None,

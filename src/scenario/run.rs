@@ -174,7 +174,7 @@ pub fn run(scenario: &Scenario, options: RunOptions) -> Result<RunReport, RunErr
         scenario
     };
     if !scenario.schedule.is_empty() {
-        return scenario.entry.replay(scenario, &options);
+        return scenario.entry.replay(scenario, options);
     }
     scenario.entry.run(scenario, options)
 }
