@@ -49,6 +49,9 @@ pub(super) struct ExploreArgs {
     /// Node crashes on one path.
     #[arg(long, value_name = "N", default_value_t = 0)]
     crashes: u32,
+    /// Operations each client of the scenario's `workload:` invokes on one path.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    client_ops: u32,
     /// Stop after this many unique states (about 400 bytes each).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     states_max: u64,
@@ -102,6 +105,7 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
             drops_max: args.drops,
             duplicates_max: args.duplicates,
             crashes_max: args.crashes,
+            client_ops_max: args.client_ops,
         },
         states_max: args.states_max,
         depth_max: args.depth,

@@ -66,15 +66,6 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    if !scenario.schedule.is_empty() && args.history.is_some() {
-        eprintln!(
-            "{}: {} has a `schedule:`, which is replayed without clients: there is no history \
-             to write (--history)",
-            super::program(),
-            args.file.display()
-        );
-        return super::EXIT_BAD_INPUT;
-    }
     let limit = super::size::Limit::new(args.output_mb_max);
     let progress = format == Format::Text;
     let mut options = RunOptions {

@@ -5,14 +5,17 @@
 //! holds (a successor differs from its parent in one node). The judge's state is its own: the
 //! explored states never carry anything for it.
 
+use super::clients::ModelClients;
 use super::state::{Slot, State};
-use crate::check::{CheckWhen, Property, ViolationReport};
+use crate::check::{CheckWhen, Property, ViolationReport, check_history_at};
 use crate::engine::Touched;
 use crate::engine::{Sim, SimBuilder};
 use crate::ids::NodeId;
-use crate::linearizability::fxhash::mix64;
+use crate::linearizability::fxhash::{FxHashMap, mix64};
 use crate::protocol::Protocol;
 use crate::storage::Storage;
+use crate::time::SimTime;
+use crate::workload::{Isolation, Model};
 use std::sync::Arc;
 
 /// What a property said of a state.
@@ -35,6 +38,41 @@ pub(crate) struct Judge<P: Protocol> {
     pub(crate) unjudged: Vec<&'static str>,
     /// States where nothing was left to happen, judged by the end-state properties.
     pub(crate) end_states: u64,
+    /// The checker of the clients' history, when there are clients and it is wanted.
+    history: Option<HistoryJudge>,
+}
+
+/// Judges the clients' history with the workload's checker, in each state where it is one
+/// not judged before (a history is part of the state: states of one history share it).
+pub(crate) struct HistoryJudge {
+    pub(crate) model: Model,
+    pub(crate) isolation: Option<Isolation>,
+    names: Vec<String>,
+    /// The hashes of the clients' states whose histories passed.
+    passed: FxHashMap<u64, ()>,
+}
+
+impl HistoryJudge {
+    pub(crate) fn new(model: Model, isolation: Option<Isolation>) -> Self {
+        HistoryJudge {
+            model,
+            isolation,
+            names: Vec::new(),
+            passed: FxHashMap::default(),
+        }
+    }
+
+    fn judge(&mut self, clients: &ModelClients, end: SimTime) -> Verdict {
+        if self.passed.contains_key(&clients.hash) {
+            return None;
+        }
+        let log = &clients.clients.log;
+        let check = check_history_at(self.model, self.isolation, log, &self.names, end);
+        if check.violation.is_none() {
+            self.passed.insert(clients.hash, ());
+        }
+        check.violation
+    }
 }
 
 impl<P: Protocol> Judge<P> {
@@ -42,6 +80,7 @@ impl<P: Protocol> Judge<P> {
         names: &[String],
         properties: Vec<Property<P>>,
         factory: super::step::Factory<P>,
+        history: Option<HistoryJudge>,
     ) -> Result<Self, String> {
         let sim = SimBuilder::new(0)
             .node_names(names.to_vec())
@@ -57,6 +96,10 @@ impl<P: Protocol> Judge<P> {
             monitors: Vec::new(),
             unjudged: Vec::new(),
             end_states: 0,
+            history: history.map(|h| HistoryJudge {
+                names: names.to_vec(),
+                ..h
+            }),
         };
         for p in properties {
             if let Some(monitor) = p.new_monitor().filter(|m| m.fork().is_some()) {
@@ -97,6 +140,11 @@ impl<P: Protocol> Judge<P> {
 
     /// The first safety property `state` breaks, after noting the coverage it reaches.
     pub(crate) fn judge(&mut self, state: &State<P>) -> Verdict {
+        if let (Some(history), Some(clients)) = (&mut self.history, state.clients.as_deref())
+            && let Some(v) = history.judge(clients, SimTime::from_millis(u64::from(state.depth)))
+        {
+            return Some(v);
+        }
         if self.always.is_empty() && self.sometimes.iter().all(|(_, reached)| *reached) {
             return None;
         }
@@ -128,10 +176,13 @@ impl<P: Protocol> Judge<P> {
         self.sometimes.iter().map(|(p, r)| (p.name, *r)).collect()
     }
 
-    /// The invariants, judged in every state: the state checks, then the monitors.
+    /// The invariants, judged in every state: the state checks, the monitors, and the
+    /// check of the clients' history.
     pub(crate) fn invariants(&self) -> Vec<&'static str> {
         let monitors = self.monitors.iter().map(|(p, _)| p.name);
-        self.always.iter().map(|p| p.name).chain(monitors).collect()
+        let history = self.history.as_ref().map(|h| h.model.check_name());
+        let always = self.always.iter().map(|p| p.name).chain(monitors);
+        always.chain(history).collect()
     }
 
     /// Gives the initial state fresh monitors, which observe it.
@@ -177,11 +228,16 @@ impl<P: Protocol> Judge<P> {
         self.at_end.iter().map(|p| p.name).collect()
     }
 
-    /// Every property the search judges.
+    /// Every property the search judges (the check of the clients' history aside).
     pub(crate) fn judged(&self) -> Vec<&'static str> {
         let always = self.always.iter().chain(&self.at_end).map(|p| p.name);
         always
             .chain(self.sometimes.iter().map(|(p, _)| p.name))
             .collect()
+    }
+
+    /// The checker of the clients' history, if the search judges one.
+    pub(crate) fn history(&self) -> Option<(Model, Option<Isolation>)> {
+        self.history.as_ref().map(|h| (h.model, h.isolation))
     }
 }

@@ -37,6 +37,7 @@
 //! # Ok::<(), faultline::exhaustive::ExploreError>(())
 //! ```
 
+mod clients;
 mod judge;
 mod path;
 mod replay;
@@ -68,16 +69,20 @@ pub struct Budgets {
     pub duplicates_max: u32,
     /// Node crashes; a crashed node may restart at any point.
     pub crashes_max: u32,
+    /// Operations each client invokes on one path (with a workload: see
+    /// [`Explorer::workload`]).
+    pub client_ops_max: u32,
 }
 
 impl Default for Budgets {
-    /// Three timer firings and no faults.
+    /// Three timer firings, one operation per client, and no faults.
     fn default() -> Self {
         Budgets {
             timers_max: 3,
             drops_max: 0,
             duplicates_max: 0,
             crashes_max: 0,
+            client_ops_max: 1,
         }
     }
 }
@@ -88,6 +93,8 @@ pub const BUDGET_MAX: u32 = 64;
 pub const STATES_MAX: u64 = 100_000_000;
 /// Most events on one path.
 pub const DEPTH_MAX: u32 = 100_000;
+/// Most clients a search runs: each one multiplies the states.
+pub const CLIENTS_MAX: u32 = 16;
 
 /// An exhaustive search over protocol `P` on a fixed number of nodes.
 pub struct Explorer<P: Protocol> {
@@ -97,6 +104,10 @@ pub struct Explorer<P: Protocol> {
     budgets: Budgets,
     states_max: u64,
     depth_max: u32,
+    /// The clients' workload and the seed their operations are drawn with.
+    workload: Option<(crate::workload::WorkloadConfig, u64)>,
+    /// Whether the clients' history is checked.
+    history_checked: bool,
 }
 
 impl<P: Protocol> Explorer<P> {
@@ -110,6 +121,8 @@ impl<P: Protocol> Explorer<P> {
             budgets: Budgets::default(),
             states_max: STATES_MAX,
             depth_max: DEPTH_MAX,
+            workload: None,
+            history_checked: true,
         }
     }
 
@@ -140,6 +153,39 @@ impl<P: Protocol> Explorer<P> {
         self
     }
 
+    /// Adds clients: `workload.clients` of them, each invoking up to
+    /// [`Budgets::client_ops_max`] operations of the workload, drawn with `seed` as a run
+    /// draws them, at any node and at any point; their history is checked with the
+    /// workload's checker (linearizability for registers and kv) in every state where it
+    /// changed. The workload's rate, timeout and latency do not apply: see the module
+    /// documentation.
+    #[must_use]
+    pub fn workload(mut self, workload: crate::workload::WorkloadConfig, seed: u64) -> Self {
+        self.workload = Some((workload, seed));
+        self
+    }
+
+    /// Whether to check the clients' history (by default, when there are clients).
+    #[must_use]
+    pub fn check_history(mut self, checked: bool) -> Self {
+        self.history_checked = checked;
+        self
+    }
+
+    /// The judge of the clients' history, if there are clients and it is checked.
+    fn history_judge(&self) -> Option<judge::HistoryJudge> {
+        let (config, _) = self.workload.as_ref().filter(|_| self.history_checked)?;
+        let isolation = config.isolation.or(P::ISOLATION);
+        Some(judge::HistoryJudge::new(config.model, isolation))
+    }
+
+    /// The clients of the initial state.
+    fn clients(&self) -> Option<clients::ModelClients> {
+        let (config, seed) = self.workload.as_ref()?;
+        let n = self.names.len() as u32;
+        Some(clients::ModelClients::new(config.clone(), *seed, n))
+    }
+
     /// Expands no state deeper than this many events from the start.
     #[must_use]
     pub fn depth_max(mut self, depth_max: u32) -> Self {
@@ -166,7 +212,7 @@ impl<P: Protocol> Explorer<P> {
     /// Follows `events` from the initial state instead of searching, judging the properties
     /// after each event; stops at the first violation.
     pub fn replay(self, events: &[Event]) -> Result<Replay, ReplayError> {
-        replay::replay(self.names, self.factory, self.properties, events, None)
+        self.replay_into(events, None)
     }
 
     /// As [`Explorer::replay`], also writing the path as a run's trace into `sink`: the nodes'
@@ -177,13 +223,17 @@ impl<P: Protocol> Explorer<P> {
         events: &[Event],
         sink: Box<dyn crate::trace::TraceSink>,
     ) -> Result<Replay, ReplayError> {
-        replay::replay(
-            self.names,
-            self.factory,
-            self.properties,
-            events,
-            Some(sink),
-        )
+        self.replay_into(events, Some(sink))
+    }
+
+    fn replay_into(
+        self,
+        events: &[Event],
+        sink: Option<Box<dyn crate::trace::TraceSink>>,
+    ) -> Result<Replay, ReplayError> {
+        self.check()
+            .map_err(|e| ReplayError::Build(e.to_string()))?;
+        replay::replay(self, events, sink)
     }
 
     /// The limits, checked as the CLI checks its flags.
@@ -194,6 +244,7 @@ impl<P: Protocol> Explorer<P> {
             ("drops_max", b.drops_max),
             ("duplicates_max", b.duplicates_max),
             ("crashes_max", b.crashes_max),
+            ("client_ops_max", b.client_ops_max),
         ];
         for (name, value) in budgets {
             if value > BUDGET_MAX {
@@ -216,6 +267,17 @@ impl<P: Protocol> Explorer<P> {
         }
         if self.names.is_empty() {
             return Err(ExploreError::Limit("an exploration needs a node".into()));
+        }
+        if let Some((workload, _)) = &self.workload {
+            workload
+                .validate()
+                .map_err(|e| ExploreError::Limit(format!("the workload: {e}")))?;
+            if workload.clients > CLIENTS_MAX {
+                return Err(ExploreError::Limit(format!(
+                    "the workload has {} clients; a search runs at most {CLIENTS_MAX}",
+                    workload.clients
+                )));
+            }
         }
         Ok(())
     }

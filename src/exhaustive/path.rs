@@ -48,6 +48,18 @@ pub enum Event {
     Restart {
         node: String,
     },
+    /// Client `client` invokes its next operation (`op`, its `Debug` text) at `node`.
+    Invoke {
+        client: u32,
+        node: String,
+        op: String,
+    },
+    /// Client `client` sends its redirected operation again, to `node`.
+    Resend {
+        client: u32,
+        node: String,
+        op: String,
+    },
 }
 
 impl fmt::Display for Event {
@@ -61,6 +73,10 @@ impl fmt::Display for Event {
             Event::Fire { node, timer, due } => write!(f, "{node} timer {timer} (due {due})"),
             Event::Crash { node } => write!(f, "crash {node}"),
             Event::Restart { node } => write!(f, "restart {node}"),
+            Event::Invoke { client, node, op } => write!(f, "client {client} asks {node}: {op}"),
+            Event::Resend { client, node, op } => {
+                write!(f, "client {client} asks {node} again, as redirected: {op}")
+            }
         }
     }
 }
@@ -115,5 +131,16 @@ pub(crate) fn describe<P: Protocol>(state: &State<P>, choice: Choice, names: &[S
         }
         Choice::Crash(node) => Event::Crash { node: name(node) },
         Choice::Restart(node) => Event::Restart { node: name(node) },
+        Choice::Invoke { client, node } | Choice::Resend { client, node } => {
+            let clients = state.clients.as_deref();
+            let sent = clients.and_then(|c| c.peek(client, node));
+            let (node, op) = sent.map_or((String::new(), String::new()), |(to, r)| {
+                (name(to), format!("{:?}", r.op))
+            });
+            match choice {
+                Choice::Invoke { .. } => Event::Invoke { client, node, op },
+                _ => Event::Resend { client, node, op },
+            }
+        }
     }
 }

@@ -4,14 +4,15 @@
 use super::judge::Judge;
 use super::path::{Event, Step, describe};
 use super::state::State;
-use super::step::{Choice, Factory, Machine};
+use super::step::{Choice, Machine};
 use super::trace::PathTrace;
-use super::{BUDGET_MAX, Budgets};
-use crate::check::{Property, ViolationReport};
+use super::{BUDGET_MAX, Budgets, Explorer};
+use crate::check::{HistoryCheck, ViolationReport, check_history_at};
 use crate::linearizability::fxhash::mix64;
 use crate::protocol::Protocol;
 use crate::time::SimTime;
 use crate::trace::TraceSink;
+use crate::workload::HistoryLog;
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -38,6 +39,11 @@ pub struct Replay {
     pub sent: u64,
     /// Messages in flight at the end.
     pub in_flight: u64,
+    /// The check of the clients' history at the end, when there are clients.
+    pub history: Option<HistoryCheck>,
+    /// The clients' history, when there are clients.
+    #[serde(skip)]
+    pub history_log: Option<HistoryLog>,
 }
 
 /// A schedule that does not fit the system.
@@ -64,17 +70,17 @@ const POSSIBLE_SHOWN_MAX: usize = 8;
 /// Follows `events` from the initial state of `names.len()` nodes made by `factory`, recording
 /// the path's trace into `sink` if there is one.
 pub(crate) fn replay<P: Protocol>(
-    names: Vec<String>,
-    factory: Factory<P>,
-    properties: Vec<Property<P>>,
+    explorer: Explorer<P>,
     events: &[Event],
     sink: Option<Box<dyn TraceSink>>,
 ) -> Result<Replay, ReplayError> {
-    let names: Arc<[String]> = names.into();
-    let mut judge =
-        Judge::new(&names, properties, Arc::clone(&factory)).map_err(ReplayError::Build)?;
+    let (clients, history) = (explorer.clients(), explorer.history_judge());
+    let names: Arc<[String]> = explorer.names.into();
+    let factory = explorer.factory;
+    let mut judge = Judge::new(&names, explorer.properties, Arc::clone(&factory), history)
+        .map_err(ReplayError::Build)?;
     let mut trace = PathTrace::new(sink, &factory);
-    let mut machine = Machine::new(Arc::clone(&names), factory);
+    let mut machine = Machine::new(Arc::clone(&names), factory, clients);
     machine.keep_notes();
     let mut state = machine
         .initial_with(&mut |boot| trace.boot(boot))
@@ -91,7 +97,8 @@ pub(crate) fn replay<P: Protocol>(
         let touched = super::step::touched(&state, choice);
         let delta = machine.delta(&state, choice);
         let notes = machine.take_notes();
-        trace.event(&state, choice, delta.as_ref().ok(), &notes);
+        let replied = machine.take_replied();
+        trace.event(&state, choice, delta.as_ref().ok(), &notes, &replied);
         steps.push(Step {
             event: event.clone(),
             notes: super::path::note_texts(notes),
@@ -120,7 +127,13 @@ pub(crate) fn replay<P: Protocol>(
         v.time_ns = trace.now().as_nanos();
     }
     trace.finish().map_err(ReplayError::Trace)?;
+    let clients = state.clients.as_deref();
+    let history = judge.history().zip(clients).map(|((model, isolation), c)| {
+        check_history_at(model, isolation, &c.clients.log, &names, trace.now())
+    });
     Ok(Replay {
+        history,
+        history_log: clients.map(|c| c.clients.log.clone()),
         steps,
         violation,
         judged: judge.judged(),
@@ -148,6 +161,7 @@ fn enabled<P: Protocol>(
         drops_max: BUDGET_MAX,
         duplicates_max: BUDGET_MAX,
         crashes_max: BUDGET_MAX,
+        client_ops_max: BUDGET_MAX,
     };
     let mut choices = Vec::new();
     machine.choices(state, &unlimited, &mut choices);

@@ -103,11 +103,13 @@ pub(super) struct Search<P: Protocol> {
 
 impl<P: Protocol> Search<P> {
     pub(super) fn new(explorer: Explorer<P>) -> Result<Self, ExploreError> {
+        let (clients, history) = (explorer.clients(), explorer.history_judge());
         let names: Arc<[String]> = explorer.names.into();
-        let judge = Judge::new(&names, explorer.properties, Arc::clone(&explorer.factory))
+        let factory = Arc::clone(&explorer.factory);
+        let judge = Judge::new(&names, explorer.properties, factory, history)
             .map_err(ExploreError::Build)?;
         Ok(Search {
-            machine: Machine::new(Arc::clone(&names), explorer.factory),
+            machine: Machine::new(Arc::clone(&names), explorer.factory, clients),
             names,
             judge,
             budgets: explorer.budgets,

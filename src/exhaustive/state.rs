@@ -6,6 +6,7 @@
 //! event from per-node hashes and a sum over the messages, so that the order in which
 //! messages were sent does not tell two states apart.
 
+use super::clients::ModelClients;
 use crate::engine::ModelTimer;
 use crate::ids::NodeId;
 use crate::linearizability::fxhash::mix64;
@@ -107,6 +108,12 @@ pub(crate) struct State<P: Protocol> {
     /// observed), and its hash.
     pub(crate) monitors: Option<Arc<Monitors<P>>>,
     pub(crate) monitor_hash: u64,
+    /// The clients and their history, when the scenario has a workload.
+    pub(crate) clients: Option<Arc<ModelClients>>,
+    /// Events from the initial state on the path the state was reached by (not part of the
+    /// fingerprint): event k of a path happens at k ms of the clients' history and the
+    /// trace.
+    pub(crate) depth: u32,
 }
 
 /// The monitors an explored state carries, in the order of the judge's list.
@@ -121,6 +128,8 @@ pub(crate) struct Delta<P: Protocol> {
     /// The messages it sent.
     pub(crate) added: Vec<Envelope<P::Message>>,
     pub(crate) spent: Spent,
+    /// The clients, if the event changed them.
+    pub(crate) clients: Option<ModelClients>,
 }
 
 impl<P: Protocol> Clone for State<P> {
@@ -132,6 +141,8 @@ impl<P: Protocol> Clone for State<P> {
             spent: self.spent,
             monitors: self.monitors.clone(),
             monitor_hash: self.monitor_hash,
+            clients: self.clients.clone(),
+            depth: self.depth,
         }
     }
 }
@@ -140,7 +151,13 @@ impl<P: Protocol> State<P> {
     /// The state's fingerprint: what the search keeps of a state it has seen.
     pub(crate) fn fingerprint(&self) -> u64 {
         let hashes = self.nodes.iter().map(|s| s.hash);
-        fingerprint(&self.spent, hashes, self.net_sum ^ self.monitor_hash)
+        let ghosts = self.monitor_hash ^ self.clients_hash();
+        fingerprint(&self.spent, hashes, self.net_sum ^ ghosts)
+    }
+
+    /// The hash of the clients and their history (0 without clients).
+    fn clients_hash(&self) -> u64 {
+        self.clients.as_ref().map_or(0, |c| c.hash.rotate_left(41))
     }
 
     /// The fingerprint of the state `delta` leads to, without building it.
@@ -159,13 +176,18 @@ impl<P: Protocol> State<P> {
             .iter()
             .fold(0u64, |sum, e| sum.wrapping_add(e.hash));
         let net_sum = self.net_sum.wrapping_sub(removed).wrapping_add(added);
-        fingerprint(&delta.spent, hashes, net_sum ^ self.monitor_hash)
+        let clients = match &delta.clients {
+            Some(c) => c.hash.rotate_left(41),
+            None => self.clients_hash(),
+        };
+        fingerprint(&delta.spent, hashes, net_sum ^ self.monitor_hash ^ clients)
     }
 
     /// The state `delta` leads to.
     pub(crate) fn with(&self, delta: Delta<P>) -> State<P> {
         let mut next = self.clone();
         next.spent = delta.spent;
+        next.depth += 1;
         if let Some(i) = delta.removed {
             let gone = next.net.remove(i as usize);
             next.net_sum = next.net_sum.wrapping_sub(gone.hash);
@@ -175,6 +197,9 @@ impl<P: Protocol> State<P> {
         }
         if let Some((id, slot)) = delta.node {
             next.nodes[id.index()] = Arc::new(slot);
+        }
+        if let Some(clients) = delta.clients {
+            next.clients = Some(Arc::new(clients));
         }
         next
     }
@@ -186,14 +211,25 @@ impl<P: Protocol> State<P> {
         self.net.insert(at, Arc::new(envelope));
     }
 
-    /// Nothing left to happen but faults: every node up, no message in flight, no timer
-    /// pending. A run could end here, so end-state properties are judged.
+    /// Nothing left to happen but faults and client invocations: every node up, no message
+    /// in flight, no timer pending, no redirected request waiting. A run could end here, so
+    /// end-state properties are judged.
     pub(crate) fn quiescent(&self) -> bool {
+        let resends = self
+            .clients
+            .as_deref()
+            .is_some_and(|c| (0..c.count()).any(|client| c.resend_to(client).is_some()));
         self.net.is_empty()
+            && !resends
             && self
                 .nodes
                 .iter()
                 .all(|s| s.proc.is_some() && s.timers.is_empty())
+    }
+
+    /// When the next event happens, for the clients' history and the trace.
+    pub(crate) fn next_event_time(&self) -> SimTime {
+        SimTime::from_millis(u64::from(self.depth) + 1)
     }
 
     /// The latest clock of any node: what the properties see as the time.

@@ -8,12 +8,14 @@
 //! state and the event.
 
 use super::Budgets;
+use super::clients::ModelClients;
 use super::state::{Delta, Envelope, Slot, Spent, State};
 use crate::engine::{Ctx, Effects};
 use crate::ids::{NodeId, TimerId};
 use crate::linearizability::fxhash::mix64;
 use crate::protocol::Protocol;
 use crate::trace::content_hash;
+use crate::workload::{Reply, RequestId};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -32,6 +34,17 @@ pub(crate) enum Choice {
     },
     Crash(NodeId),
     Restart(NodeId),
+    /// Client `client` invokes its next operation at `node`.
+    Invoke {
+        client: u32,
+        node: NodeId,
+    },
+    /// Client `client` sends its redirected request again, to `node`, where the redirect
+    /// pointed.
+    Resend {
+        client: u32,
+        node: NodeId,
+    },
 }
 
 /// One node just booted, as [`Machine::initial_with`] shows it.
@@ -50,8 +63,19 @@ pub(crate) type Factory<P> = Arc<dyn Fn(NodeId) -> P + Send + Sync>;
 pub(crate) struct Machine<P: Protocol> {
     factory: Factory<P>,
     effects: Effects<P>,
+    /// The clients of the initial state, when the scenario has a workload.
+    clients: Option<ModelClients>,
     /// Messages the handlers sent, over every event applied.
     pub(crate) sent: u64,
+    /// The replies of the last event and what they did, kept with the notes.
+    replied: Option<Vec<Replied>>,
+}
+
+/// A reply a handler sent, and the status its op completed with, if it did.
+pub(crate) struct Replied {
+    pub(crate) id: RequestId,
+    pub(crate) reply: Reply,
+    pub(crate) status: Option<crate::history::Status>,
 }
 
 /// A protocol handler panicked.
@@ -59,12 +83,18 @@ pub(crate) struct Machine<P: Protocol> {
 pub(crate) struct Panicked(pub(crate) String);
 
 impl<P: Protocol> Machine<P> {
-    pub(crate) fn new(names: Arc<[String]>, factory: Factory<P>) -> Self {
+    pub(crate) fn new(
+        names: Arc<[String]>,
+        factory: Factory<P>,
+        clients: Option<ModelClients>,
+    ) -> Self {
         let effects = Effects::new(names.len() as u32, names);
         Machine {
             factory,
             effects,
+            clients,
             sent: 0,
+            replied: None,
         }
     }
 
@@ -75,6 +105,15 @@ impl<P: Protocol> Machine<P> {
     /// Keeps the handlers' annotations, for a replay that shows them.
     pub(crate) fn keep_notes(&mut self) {
         self.effects.notes = Some(Vec::new());
+        self.replied = Some(Vec::new());
+    }
+
+    /// The replies of the last event, when kept.
+    pub(crate) fn take_replied(&mut self) -> Vec<Replied> {
+        self.replied
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
     }
 
     /// The annotations of the last event, when kept, each after how many of its sends.
@@ -104,6 +143,8 @@ impl<P: Protocol> Machine<P> {
             spent: Spent::default(),
             monitors: None,
             monitor_hash: 0,
+            clients: self.clients.clone().map(Arc::new),
+            depth: 0,
         };
         for id in (0..n).map(NodeId) {
             let mut slot = Slot {
@@ -173,12 +214,16 @@ impl<P: Protocol> Machine<P> {
                 out.push(Choice::Crash(node));
             }
         }
+        if let Some(clients) = state.clients.as_deref() {
+            client_choices(state, clients, budgets.client_ops_max, out);
+        }
         // The successors of one node side by side: the judge then copies one node per
         // successor into its simulation, not two.
         out.sort_by_key(|&c| match c {
             Choice::Deliver(i) | Choice::Duplicate(i) => state.net[i as usize].to.0,
             Choice::Drop(_) => u32::MAX,
             Choice::Fire { node, .. } | Choice::Crash(node) | Choice::Restart(node) => node.0,
+            Choice::Invoke { node, .. } | Choice::Resend { node, .. } => node.0,
         });
     }
 
@@ -200,6 +245,7 @@ impl<P: Protocol> Machine<P> {
             removed: None,
             added: Vec::new(),
             spent: state.spent,
+            clients: None,
         };
         match choice {
             Choice::Deliver(i) | Choice::Duplicate(i) => {
@@ -213,7 +259,7 @@ impl<P: Protocol> Machine<P> {
                 let mut slot = (*state.nodes[to.index()]).clone();
                 let key = mix64(slot.hash ^ envelope.hash);
                 let ran = self.run(to, &mut slot, key, |p, ctx| p.on_message(ctx, from, msg));
-                self.post(&mut delta, to, slot);
+                self.post(state, &mut delta, to, slot);
                 ran?;
             }
             Choice::Drop(i) => {
@@ -233,7 +279,7 @@ impl<P: Protocol> Machine<P> {
                 let ran = self.run(node, &mut slot, key, |p, ctx| {
                     p.on_timer(ctx, id, timer.tag)
                 });
-                self.post(&mut delta, node, slot);
+                self.post(state, &mut delta, node, slot);
                 ran?;
             }
             Choice::Crash(node) => {
@@ -252,10 +298,43 @@ impl<P: Protocol> Machine<P> {
                 slot.proc = Some((self.factory)(node));
                 let key = mix64(slot.hash ^ RESTART_KEY);
                 let ran = self.start(node, &mut slot, key);
-                self.post(&mut delta, node, slot);
+                self.post(state, &mut delta, node, slot);
                 ran?;
             }
+            Choice::Invoke { .. } | Choice::Resend { .. } => {
+                return self.request(state, choice, delta);
+            }
         }
+        Ok(delta)
+    }
+
+    /// A client's request arrives at its node, which runs `on_request`.
+    fn request(
+        &mut self,
+        state: &State<P>,
+        choice: Choice,
+        mut delta: Delta<P>,
+    ) -> Result<Delta<P>, Panicked> {
+        let mut clients = state
+            .clients
+            .as_deref()
+            .cloned()
+            .expect("client events need clients");
+        let sent = match choice {
+            Choice::Invoke { client, node } => {
+                let now = state.next_event_time();
+                clients.invoke(client, node, now).map(|r| (node, r))
+            }
+            Choice::Resend { client, .. } => clients.take_resend(client),
+            _ => None,
+        };
+        let (node, request) = sent.expect("a client event is chosen only when it can happen");
+        let mut slot = (*state.nodes[node.index()]).clone();
+        let key = mix64(slot.hash ^ mix64(content_hash(&request)));
+        let ran = self.run(node, &mut slot, key, |p, ctx| p.on_request(ctx, request));
+        delta.clients = Some(clients);
+        self.post(state, &mut delta, node, slot);
+        ran?;
         Ok(delta)
     }
 
@@ -265,10 +344,32 @@ impl<P: Protocol> Machine<P> {
         self.run(id, slot, key, |p, ctx| p.on_start(ctx))
     }
 
-    /// Records node `id`'s new `slot` and what its handler sent in `delta`.
-    fn post(&mut self, delta: &mut Delta<P>, id: NodeId, slot: Slot<P>) {
+    /// Records node `id`'s new `slot`, what its handler sent, and what the clients made of
+    /// its replies in `delta`.
+    fn post(&mut self, state: &State<P>, delta: &mut Delta<P>, id: NodeId, slot: Slot<P>) {
         self.take_sends(id, &mut delta.added);
         delta.node = Some((id, slot));
+        if let Some(before) = state.clients.as_deref()
+            && !self.effects.replies.is_empty()
+        {
+            let clients = delta.clients.get_or_insert_with(|| before.clone());
+            let now = state.next_event_time();
+            for (request, reply) in self.effects.replies.drain(..) {
+                let kept = self.replied.is_some().then(|| reply.clone());
+                let status = clients.replied(id, request, reply, now);
+                if let (Some(replied), Some(reply)) = (&mut self.replied, kept) {
+                    replied.push(Replied {
+                        id: request,
+                        reply,
+                        status,
+                    });
+                }
+            }
+        }
+        self.effects.replies.clear();
+        if let Some(clients) = &mut delta.clients {
+            clients.rehash();
+        }
     }
 
     /// Moves what node `id`'s last handler sent into `out`.
@@ -307,7 +408,6 @@ impl<P: Protocol> Machine<P> {
         slot.storage = fx.storage.take();
         slot.timers = std::mem::take(&mut fx.timers);
         slot.timer_next = fx.timer_next;
-        fx.replies.clear();
         let same = match (&storage_before, &slot.storage) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,
@@ -319,6 +419,27 @@ impl<P: Protocol> Machine<P> {
     }
 }
 
+/// The client events `state` enables: a redirected request sent again to its node if that
+/// node is up, else, for a client with an invocation left, its next op at any node that is up.
+fn client_choices<P: Protocol>(
+    state: &State<P>,
+    clients: &ModelClients,
+    ops_max: u32,
+    out: &mut Vec<Choice>,
+) {
+    let up = |id: NodeId| state.nodes[id.index()].proc.is_some();
+    for client in 0..clients.count() {
+        if let Some(to) = clients.resend_to(client) {
+            if up(to) {
+                out.push(Choice::Resend { client, node: to });
+            }
+        } else if clients.can_invoke(client, ops_max) {
+            let nodes = (0..state.nodes.len() as u32).map(NodeId).filter(|&n| up(n));
+            out.extend(nodes.map(|node| Choice::Invoke { client, node }));
+        }
+    }
+}
+
 /// What `choice` in `state` may change, as monitors are told.
 pub(crate) fn touched<P: Protocol>(state: &State<P>, choice: Choice) -> crate::engine::Touched {
     use crate::engine::Touched;
@@ -327,6 +448,7 @@ pub(crate) fn touched<P: Protocol>(state: &State<P>, choice: Choice) -> crate::e
         Choice::Fire { node, .. } => Touched::Node(node),
         Choice::Drop(_) => Touched::Nothing,
         Choice::Crash(_) | Choice::Restart(_) => Touched::All,
+        Choice::Invoke { node, .. } | Choice::Resend { node, .. } => Touched::Node(node),
     }
 }
 

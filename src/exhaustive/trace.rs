@@ -7,7 +7,7 @@
 //! in flight, the first sent is the first taken.
 
 use super::state::{Delta, Envelope, State};
-use super::step::{Boot, Choice, Factory};
+use super::step::{Boot, Choice, Factory, Replied};
 use crate::engine::Note;
 use crate::ids::NodeId;
 use crate::protocol::Protocol;
@@ -69,6 +69,7 @@ impl<P: Protocol> PathTrace<P> {
         choice: Choice,
         delta: Option<&Delta<P>>,
         notes: &[(u32, String)],
+        replied: &[Replied],
     ) {
         self.now = SimTime::from_nanos(self.now.as_nanos() + EVENT_TIME_NS);
         let now = self.now;
@@ -126,10 +127,28 @@ impl<P: Protocol> PathTrace<P> {
                 self.tracer.record(now, node, TraceKind::Restart, 0, None);
                 node
             }
+            Choice::Invoke { client, node } | Choice::Resend { client, node } => {
+                self.request(state, choice, client, node);
+                node
+            }
         };
         let index = self.last_index();
         let sent = delta.map_or(&[][..], |d| &d.added[..]);
         self.handled(node, sent, notes);
+        for r in replied {
+            let (client, seq) = (r.id.client, r.id.seq);
+            let content = content_hash(&r.reply);
+            let kind = TraceKind::Reply { client, seq };
+            self.tracer.record(now, node, kind, content, Some(&r.reply));
+            if let Some(status) = r.status {
+                let kind = TraceKind::Complete {
+                    client,
+                    seq,
+                    status,
+                };
+                self.tracer.record(now, node, kind, 0, None);
+            }
+        }
         if let Some(factory) = &self.states {
             let before = match choice {
                 Choice::Restart(_) => format!("{:?}", factory(node)),
@@ -139,6 +158,22 @@ impl<P: Protocol> PathTrace<P> {
             let after = render(after.and_then(|(_, slot)| slot.proc.as_ref()));
             self.tracer.node_states(index, &before, &after);
         }
+    }
+
+    /// Records a client's request reaching `node` (invoked there first, for an invocation).
+    fn request(&mut self, state: &State<P>, choice: Choice, client: u32, node: NodeId) {
+        let clients = state.clients.as_deref();
+        let Some((_, request)) = clients.and_then(|c| c.peek(client, node)) else {
+            return;
+        };
+        let (seq, op) = (request.id.seq, &request.op);
+        let content = content_hash(op);
+        if let Choice::Invoke { .. } = choice {
+            let kind = TraceKind::Invoke { client, seq };
+            self.tracer.record(self.now, node, kind, content, Some(op));
+        }
+        let kind = TraceKind::Request { client, seq };
+        self.tracer.record(self.now, node, kind, content, Some(op));
     }
 
     /// Records what a handler of `node` sent and noted, in the order it did.

@@ -1,10 +1,11 @@
 //! A scenario explored exhaustively ([`crate::exhaustive`]) instead of run on one seed.
 //!
-//! The scenario gives the protocol, its parameters and bug variant, the nodes and which
-//! properties to check; the search gives everything a run would draw: every delivery order,
-//! every timer order, and faults within the budgets. So the scenario's `network:`, `faults:`,
-//! `nemesis:`, `workload:`, `duration:` and `seed:` do not apply; [`ignored`] names those it
-//! sets, for the report to say so.
+//! The scenario gives the protocol, its parameters and bug variant, the nodes, the clients'
+//! workload (its operations, drawn with `seed:`) and which properties to check; the search
+//! gives everything a run would draw: every delivery order, every timer order, when each
+//! client invokes and which node it asks, and faults within the budgets. So the scenario's
+//! `network:`, `faults:`, `nemesis:` and `duration:`, and the workload's rate, timeout and
+//! latency, do not apply; [`ignored`] names the sections it sets, for the report to say so.
 
 use super::Scenario;
 use super::run::{CheckResult, Explanation, Found, Outcome as RunOutcome, RunError, RunOptions};
@@ -36,15 +37,30 @@ pub(super) fn explore_typed<P: Protocol>(
     options: ExploreOptions,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Outcome, ExploreError> {
-    let (params, bug) = (params.clone(), scenario.bug);
-    let n = scenario.node_names.len() as u32;
-    Explorer::new(n, move |id| P::new(id, n, &params, bug))
-        .node_names(scenario.node_names.clone())
-        .properties(selected::<P>(scenario))
+    explorer::<P>(scenario, params, selected::<P>(scenario))
         .budgets(options.budgets)
         .states_max(options.states_max)
         .depth_max(options.depth_max)
         .run_with(progress)
+}
+
+/// The explorer of `scenario`'s protocol, nodes and clients, checking `properties`.
+fn explorer<P: Protocol>(
+    scenario: &Scenario,
+    params: &P::Params,
+    properties: Vec<Property<P>>,
+) -> Explorer<P> {
+    let (params, bug) = (params.clone(), scenario.bug);
+    let n = scenario.node_names.len() as u32;
+    let explorer = Explorer::new(n, move |id| P::new(id, n, &params, bug))
+        .node_names(scenario.node_names.clone())
+        .properties(properties);
+    match &scenario.workload {
+        Some(workload) => explorer
+            .workload(workload.clone(), scenario.seed)
+            .check_history(super::run::history_wanted(scenario)),
+        None => explorer,
+    }
 }
 
 /// The sections of `scenario` that an exploration does not use, as the file names them.
@@ -60,9 +76,6 @@ pub fn ignored(scenario: &Scenario) -> Vec<&'static str> {
     if scenario.nemesis.is_some() || scenario.swarm.is_some() {
         ignored.push("nemesis");
     }
-    if scenario.workload.is_some() {
-        ignored.push("workload");
-    }
     if !scenario.eventually.is_empty() {
         ignored.push("liveness");
     }
@@ -76,19 +89,15 @@ pub(super) fn replay_typed<P: Protocol>(
     params: &P::Params,
     options: RunOptions,
 ) -> Result<RunReport, RunError> {
-    if options.history.is_some() {
+    if options.history.is_some() && scenario.workload.is_none() {
         return Err(RunError::Unsupported(
-            "a scenario with a `schedule:` has no clients: it has no history to write".to_string(),
+            "the scenario has no `workload:`: there is no history to write".to_string(),
         ));
     }
-    let (p, bug) = (params.clone(), scenario.bug);
-    let n = scenario.node_names.len() as u32;
     let props = selected::<P>(scenario);
     #[allow(clippy::disallowed_methods)] // reported wall time only; it never shapes the replay
     let started = std::time::Instant::now();
-    let explorer = Explorer::new(n, move |id| P::new(id, n, &p, bug))
-        .node_names(scenario.node_names.clone())
-        .properties(props.clone());
+    let explorer = explorer::<P>(scenario, params, props.clone());
     let replayed = match options.trace {
         Some(sink) => explorer.replay_traced(&scenario.schedule, sink),
         None => explorer.replay(&scenario.schedule),
@@ -97,7 +106,23 @@ pub(super) fn replay_typed<P: Protocol>(
         ReplayError::Trace(e) => RunError::Trace(e),
         e => RunError::Unsupported(e.to_string()),
     })?;
-    let checks = props.iter().map(|p| replay_check(p, &replay)).collect();
+    if let (Some(path), Some(log)) = (&options.history, &replay.history_log) {
+        let error = |error| RunError::History {
+            path: path.display().to_string(),
+            error,
+        };
+        let file = std::fs::File::create(path).map_err(error)?;
+        let end = replay.end_time;
+        (log.write_jsonl(file, &scenario.node_names, end)).map_err(error)?;
+    }
+    let mut checks: Vec<CheckResult> = props.iter().map(|p| replay_check(p, &replay)).collect();
+    // Judged after every event, as an invariant: the violation, if any, is the replay's.
+    checks.extend(replay.history.as_ref().map(|h| CheckResult {
+        name: h.name,
+        description: h.model.check_description(),
+        when: CheckWhen::Always,
+        status: h.status,
+    }));
     Ok(replay_report(
         scenario,
         replay,
@@ -147,6 +172,7 @@ fn replay_stats(replay: &Replay) -> crate::engine::Stats {
             Event::Fire { .. } => stats.timers_fired += 1,
             Event::Crash { .. } => stats.crashes += 1,
             Event::Restart { .. } => stats.restarts += 1,
+            Event::Invoke { .. } | Event::Resend { .. } => {}
         }
     }
     stats.faults_applied = stats.crashes + stats.restarts;
@@ -207,7 +233,7 @@ fn replay_report(
         trace_events: replay.trace_events,
         checks,
         goals: Vec::new(),
-        history: None,
+        history: replay.history.clone(),
         violations,
         outcome,
         limit: None,

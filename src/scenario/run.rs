@@ -400,13 +400,10 @@ pub(crate) fn run_typed<P: Protocol>(
 /// Checks the clients' history if the scenario has a workload and checks it. A run stopped
 /// early is checked too: what it recorded is a history, with the open ops indefinite.
 fn history_check<P: Protocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<HistoryCheck> {
-    let model = scenario.workload.as_ref()?.model;
-    let wanted = scenario.checks.is_empty()
-        || scenario.checks.iter().any(|c| c == model.check_name())
-        || scenario.expect == ExpectSpec::Violation(Some(model.check_name().to_string()));
-    if !wanted {
+    if !history_wanted(scenario) {
         return None;
     }
+    let model = scenario.workload.as_ref()?.model;
     let isolation = scenario.workload.as_ref()?.isolation.or(P::ISOLATION);
     Some(check_history_at(
         model,
@@ -415,6 +412,18 @@ fn history_check<P: Protocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<Histo
         sim.node_names(),
         sim.now(),
     ))
+}
+
+/// Whether `scenario` has clients whose history it checks: its `checks:` list names the
+/// workload's check, or is empty, or `expect:` names it.
+pub(super) fn history_wanted(scenario: &Scenario) -> bool {
+    let Some(model) = scenario.workload.as_ref().map(|w| w.model) else {
+        return false;
+    };
+    let name = model.check_name();
+    scenario.checks.is_empty()
+        || scenario.checks.iter().any(|c| c == name)
+        || scenario.expect == ExpectSpec::Violation(Some(name.to_string()))
 }
 
 fn write_history<P: Protocol>(sim: &Sim<P>, path: &std::path::Path) -> Result<(), RunError> {

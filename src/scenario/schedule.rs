@@ -42,9 +42,11 @@ impl<'de> Deserialize<'de> for Checked {
             Event::Deliver { from, to, .. }
             | Event::Duplicate { from, to, .. }
             | Event::Drop { from, to, .. } => vec![from, to],
-            Event::Fire { node, .. } | Event::Crash { node } | Event::Restart { node } => {
-                vec![node]
-            }
+            Event::Fire { node, .. }
+            | Event::Crash { node }
+            | Event::Restart { node }
+            | Event::Invoke { node, .. }
+            | Event::Resend { node, .. } => vec![node],
         };
         // The first pass over the file reads it without its context; the second checks.
         let Some(nodes) = inspect(|c| c.nodes.clone()) else {
@@ -70,6 +72,16 @@ struct EventMap {
     fire: Option<TimerFields>,
     crash: Option<NodeFields>,
     restart: Option<NodeFields>,
+    invoke: Option<ClientFields>,
+    resend: Option<ClientFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClientFields {
+    client: u32,
+    node: String,
+    op: String,
 }
 
 #[derive(Deserialize)]
@@ -120,11 +132,19 @@ impl EventMap {
         if let Some(n) = self.restart {
             events.push(Event::Restart { node: n.node });
         }
+        if let Some(c) = self.invoke {
+            let (client, node, op) = (c.client, c.node, c.op);
+            events.push(Event::Invoke { client, node, op });
+        }
+        if let Some(c) = self.resend {
+            let (client, node, op) = (c.client, c.node, c.op);
+            events.push(Event::Resend { client, node, op });
+        }
         match events.len() {
             1 => Ok(events.remove(0)),
             _ => Err(
                 "a scheduled event is a map with one key: `deliver`, `duplicate`, `drop`, \
-                      `fire`, `crash` or `restart`"
+                      `fire`, `crash`, `restart`, `invoke` or `resend`"
                     .to_string(),
             ),
         }

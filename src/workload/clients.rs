@@ -12,6 +12,7 @@ use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 
 /// The operation a client is waiting on.
+#[derive(Clone)]
 struct Pending {
     op: ClientOp,
     /// Index in the history.
@@ -20,6 +21,7 @@ struct Pending {
     redirects: u8,
 }
 
+#[derive(Clone)]
 struct Client {
     /// The history's process id; a new one after every timeout.
     process: u64,
@@ -68,6 +70,7 @@ pub(crate) enum Outcome {
 /// is the same op, and waits as long, however the ops before it ended, and whatever other
 /// clients did. Only the elements adds and appends carry are numbered across clients, in
 /// invocation order.
+#[derive(Clone)]
 pub(crate) struct Clients {
     config: Option<WorkloadConfig>,
     key: u64,
@@ -195,6 +198,32 @@ impl Clients {
             redirects: 0,
         });
         Some((Request { id, op }, client.target, deadline))
+    }
+
+    /// Invokes client `c`'s next op at `node` (the explorer picks the node a client asks,
+    /// where a run binds each client to one): the request, if the client was idle.
+    pub(crate) fn invoke_at(&mut self, c: u32, now: SimTime, node: NodeId) -> Option<Request> {
+        self.clients[c as usize].home = node;
+        self.invoke(c, now, false).map(|(request, _, _)| request)
+    }
+
+    /// Whether client `c` has no op open, and how many it invoked.
+    pub(crate) fn idle(&self, c: u32) -> (bool, u32) {
+        let client = &self.clients[c as usize];
+        (client.pending.is_none(), client.seq)
+    }
+
+    /// A hash of what shapes the clients' future and their history: each client's process,
+    /// count and open op, and the history, but no times (the order of the history's events
+    /// stands for them). Not the random streams, which follow from the counts.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        let pending = |p: &Pending| (p.op, p.index, p.redirects);
+        let clients = self.clients.iter().map(|c| {
+            let open = c.pending.as_ref().map(pending);
+            (c.process, c.seq, c.target, open)
+        });
+        let clients: Vec<_> = clients.collect();
+        crate::trace::content_hash(&(clients, self.log.fingerprint(), self.element_next))
     }
 
     /// The number of client `c`'s latest op.

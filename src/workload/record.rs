@@ -38,7 +38,7 @@ pub struct Counts {
 }
 
 /// One line of the history: an invocation or a completion of `ops[op]`.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 struct Event {
     op: u32,
     completion: bool,
@@ -46,7 +46,7 @@ struct Event {
 
 /// One operation as the run records it: compact and allocation-free (except for a value a
 /// read returned), turned into a history [`Op`] only when the history is asked for.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Recorded {
     process: u64,
     op: ClientOp,
@@ -163,6 +163,14 @@ impl HistoryLog {
             op: index as u32,
             completion: true,
         });
+    }
+
+    /// A hash of everything recorded but the times: the order of the invocations and
+    /// completions stands for them.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        let nodes = self.times.iter().map(|t| (t.client, t.first_node, t.node));
+        let nodes: Vec<_> = nodes.collect();
+        crate::trace::content_hash(&(&self.ops, nodes, &self.events, self.keyed))
     }
 
     /// Notes the node an op was last sent to.
