@@ -3,7 +3,7 @@
 use super::{EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATION, Format};
 use crate::exhaustive::{self, Budgets, Outcome, Progress, Verdict};
 use crate::scenario::Scenario;
-use crate::scenario::exhaustive::{ExploreOptions, explore, ignored};
+use crate::scenario::exhaustive::{BudgetsSet, ExploreOptions, explore, ignored};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
@@ -15,12 +15,15 @@ const EXIT_UNKNOWN: u8 = 4;
 
 pub(super) const EXPLORE_HELP: &str = "\
 From the state where every node has started, tries every event each state enables: deliver
-any message in flight, fire any pending timer, and within the budgets drop or duplicate a
-message or crash a node (a crashed node may restart at any point). Each node's clock moves
-only when one of its timers fires; timers fire in any order. The protocol's invariants are
-checked in every state, its end-state properties where nothing is left to happen, and its
-coverage properties are reported as reached or not. The scenario's network, faults, workload
-and liveness goals do not apply (the report names those it sets).
+any message in flight, fire any pending timer, let a client of the scenario's workload invoke
+its next operation at any node, and within the budgets drop or duplicate a message or crash a
+node (a crashed node may restart at any point). Each node's clock moves only when one of its
+timers fires; timers fire in any order. The protocol's invariants and the clients' history
+are checked in every state, its end-state properties where nothing is left to happen, and its
+coverage properties are reported as reached or not. The scenario's network, faults and
+liveness goals, and the workload's rate, timeout and latency, do not apply (the report names
+the sections it sets). Budgets come from the flags, else the scenario's `explore:`, else the
+defaults.
 
 Breadth first: a violation comes with a shortest path to it, as a scenario file whose
 `schedule:` `faultline run` replays event by event.
@@ -30,28 +33,31 @@ Exit codes: 0 exhausted with no violation (or the violation `expect:` names was 
 
 Examples:
   faultline explore scenarios/paxos-agreement.yaml --timers 2
-  faultline explore scenarios/paxos-one-short-quorum.yaml --timers 2 --format json
-  faultline explore scenarios/two-phase-commit-blocking.yaml --crashes 1 --states-max 1000000";
+  faultline explore scenarios/paxos-one-short-quorum-bug.yaml --timers 2 --format json
+  faultline explore scenarios/two-phase-commit-blocking.yaml --crashes 1 --states-max 1000000
+  faultline explore scenarios/explore/register-read-any-replica-bug.yaml";
 
 #[derive(Args)]
 pub(super) struct ExploreArgs {
     /// The scenario: its protocol, parameters, bug variant, nodes and checks.
     file: PathBuf,
-    /// Timer firings on one path (elections, retries, heartbeats).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    timers: u32,
-    /// Messages lost on one path.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    drops: u32,
-    /// Messages delivered twice on one path.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    duplicates: u32,
-    /// Node crashes on one path.
-    #[arg(long, value_name = "N", default_value_t = 0)]
-    crashes: u32,
-    /// Operations each client of the scenario's `workload:` invokes on one path.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    client_ops: u32,
+    /// Timer firings on one path (elections, retries, heartbeats) [default: the scenario's
+    /// `explore: { timers }`, else 3].
+    #[arg(long, value_name = "N")]
+    timers: Option<u32>,
+    /// Messages lost on one path [default: `explore: { drops }`, else 0].
+    #[arg(long, value_name = "N")]
+    drops: Option<u32>,
+    /// Messages delivered twice on one path [default: `explore: { duplicates }`, else 0].
+    #[arg(long, value_name = "N")]
+    duplicates: Option<u32>,
+    /// Node crashes on one path [default: `explore: { crashes }`, else 0].
+    #[arg(long, value_name = "N")]
+    crashes: Option<u32>,
+    /// Operations each client of the scenario's `workload:` invokes on one path [default:
+    /// `explore: { client_ops }`, else 1].
+    #[arg(long, value_name = "N")]
+    client_ops: Option<u32>,
     /// Stop after this many unique states (about 400 bytes each).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     states_max: u64,
@@ -99,14 +105,15 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
     if let Err(code) = super::paths::refuse_overwrite(&[&args.file], &[("--out", &out)]) {
         return code;
     }
+    let flags = BudgetsSet {
+        timers_max: args.timers,
+        drops_max: args.drops,
+        duplicates_max: args.duplicates,
+        crashes_max: args.crashes,
+        client_ops_max: args.client_ops,
+    };
     let options = ExploreOptions {
-        budgets: Budgets {
-            timers_max: args.timers,
-            drops_max: args.drops,
-            duplicates_max: args.duplicates,
-            crashes_max: args.crashes,
-            client_ops_max: args.client_ops,
-        },
+        budgets: flags.over(scenario.explore.over(Budgets::default())),
         states_max: args.states_max,
         depth_max: args.depth,
     };

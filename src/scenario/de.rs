@@ -42,6 +42,22 @@ impl<'de> Deserialize<'de> for NodeRef {
     }
 }
 
+/// A node an event of a `schedule:` acts on, checked against the scenario's nodes in the
+/// second pass (where the error can still point at the name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventNodeRef(pub String);
+
+impl<'de> Deserialize<'de> for EventNodeRef {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a node name", |name| {
+            check_known(name, "node", |c| {
+                c.nodes.iter().map(String::as_str).collect()
+            })?;
+            Ok(EventNodeRef(name.to_string()))
+        })
+    }
+}
+
 /// A property name of the scenario's protocol, or the name of its workload's history check.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PropertyRef(pub String);

@@ -14,6 +14,29 @@ use crate::check::{CheckWhen, Property};
 use crate::exhaustive::{Budgets, ExploreError, Explorer, Outcome, Progress, Replay, ReplayError};
 use crate::protocol::Protocol;
 
+/// Budgets some of which are set (by a scenario's `explore:`, or by flags), to lay over others.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BudgetsSet {
+    pub timers_max: Option<u32>,
+    pub drops_max: Option<u32>,
+    pub duplicates_max: Option<u32>,
+    pub crashes_max: Option<u32>,
+    pub client_ops_max: Option<u32>,
+}
+
+impl BudgetsSet {
+    /// `base`, with the budgets set here instead of its own.
+    pub fn over(&self, base: Budgets) -> Budgets {
+        Budgets {
+            timers_max: self.timers_max.unwrap_or(base.timers_max),
+            drops_max: self.drops_max.unwrap_or(base.drops_max),
+            duplicates_max: self.duplicates_max.unwrap_or(base.duplicates_max),
+            crashes_max: self.crashes_max.unwrap_or(base.crashes_max),
+            client_ops_max: self.client_ops_max.unwrap_or(base.client_ops_max),
+        }
+    }
+}
+
 /// The bounds of an exploration.
 #[derive(Clone, Copy, Debug)]
 pub struct ExploreOptions {

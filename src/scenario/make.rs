@@ -63,6 +63,7 @@ impl Scenario {
             swarm: None,
             fuzz: crate::faults::FuzzFaults::default(),
             schedule: Vec::new(),
+            explore: Default::default(),
             entry: ProtocolEntry::of::<P>(),
         }
     }

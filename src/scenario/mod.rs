@@ -90,6 +90,8 @@ pub struct Scenario {
     /// A scripted order of events (`schedule:`), which a run replays instead of running the
     /// seed; empty for a scenario without one.
     pub schedule: Vec<crate::exhaustive::Event>,
+    /// The budgets `faultline explore` uses unless its flags say otherwise (`explore:`).
+    pub explore: exhaustive::BudgetsSet,
     /// The protocol itself, as registered: what runs the scenario.
     pub(crate) entry: ProtocolEntry,
 }
@@ -343,6 +345,7 @@ fn build(
         swarm: f.swarm.map(|s| s.0),
         fuzz: f.fuzz.map(|f| f.settings()).unwrap_or_default(),
         schedule: f.schedule.0,
+        explore: f.explore.map(|e| e.budgets()).unwrap_or_default(),
         entry: entry.clone(),
     }
 }

@@ -3,9 +3,9 @@
 //! A scenario with a schedule is not run on its seed: `faultline run` replays its events one by
 //! one on the explorer's model of the system ([`crate::exhaustive::replay`]), judging the
 //! properties after each, so the path is followed exactly on any machine. Each event names the
-//! nodes it acts on; a name the scenario does not have is an error at the event.
+//! nodes it acts on; a name the scenario does not have is an error at the name.
 
-use super::context::{inspect, one_of};
+use super::de::EventNodeRef;
 use crate::exhaustive::Event;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
@@ -30,35 +30,13 @@ impl<'de> Deserialize<'de> for ScheduleList {
     }
 }
 
-/// One event, its node names checked where the parser still knows its position.
+/// One event, read where the parser still knows its position.
 struct Checked(Event);
 
 impl<'de> Deserialize<'de> for Checked {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let event = EventMap::deserialize(d)?
-            .event()
-            .map_err(D::Error::custom)?;
-        let names: Vec<&str> = match &event {
-            Event::Deliver { from, to, .. }
-            | Event::Duplicate { from, to, .. }
-            | Event::Drop { from, to, .. } => vec![from, to],
-            Event::Fire { node, .. }
-            | Event::Crash { node }
-            | Event::Restart { node }
-            | Event::Invoke { node, .. }
-            | Event::Resend { node, .. } => vec![node],
-        };
-        // The first pass over the file reads it without its context; the second checks.
-        let Some(nodes) = inspect(|c| c.nodes.clone()) else {
-            return Ok(Checked(event));
-        };
-        if let Some(unknown) = names.iter().find(|n| !nodes.iter().any(|m| m == *n)) {
-            return Err(D::Error::custom(format!(
-                "unknown node `{unknown}` in a scheduled event; the nodes are {}",
-                one_of(&nodes)
-            )));
-        }
-        Ok(Checked(event))
+        let event = EventMap::deserialize(d)?.event();
+        event.map(Checked).map_err(D::Error::custom)
     }
 }
 
@@ -80,22 +58,22 @@ struct EventMap {
 #[serde(deny_unknown_fields)]
 struct ClientFields {
     client: u32,
-    node: String,
+    node: EventNodeRef,
     op: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MessageFields {
-    from: String,
-    to: String,
+    from: EventNodeRef,
+    to: EventNodeRef,
     message: String,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TimerFields {
-    node: String,
+    node: EventNodeRef,
     timer: String,
     due: crate::time::SimDuration,
 }
@@ -103,12 +81,12 @@ struct TimerFields {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NodeFields {
-    node: String,
+    node: EventNodeRef,
 }
 
 impl EventMap {
     fn event(self) -> Result<Event, String> {
-        let message = |m: MessageFields| (m.from, m.to, m.message);
+        let message = |m: MessageFields| (m.from.0, m.to.0, m.message);
         let mut events = Vec::new();
         if let Some((from, to, message)) = self.deliver.map(message) {
             events.push(Event::Deliver { from, to, message });
@@ -121,23 +99,23 @@ impl EventMap {
         }
         if let Some(t) = self.fire {
             events.push(Event::Fire {
-                node: t.node,
+                node: t.node.0,
                 timer: t.timer,
                 due: t.due,
             });
         }
         if let Some(n) = self.crash {
-            events.push(Event::Crash { node: n.node });
+            events.push(Event::Crash { node: n.node.0 });
         }
         if let Some(n) = self.restart {
-            events.push(Event::Restart { node: n.node });
+            events.push(Event::Restart { node: n.node.0 });
         }
         if let Some(c) = self.invoke {
-            let (client, node, op) = (c.client, c.node, c.op);
+            let (client, node, op) = (c.client, c.node.0, c.op);
             events.push(Event::Invoke { client, node, op });
         }
         if let Some(c) = self.resend {
-            let (client, node, op) = (c.client, c.node, c.op);
+            let (client, node, op) = (c.client, c.node.0, c.op);
             events.push(Event::Resend { client, node, op });
         }
         match events.len() {

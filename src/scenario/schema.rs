@@ -67,6 +67,47 @@ pub struct ScenarioFile<P> {
     pub fuzz: Option<FuzzSpec>,
     #[serde(default)]
     pub schedule: super::schedule::ScheduleList,
+    #[serde(default)]
+    pub explore: Option<ExploreSpec>,
+}
+
+/// `explore:`: the budgets `faultline explore` uses for the scenario unless its flags say
+/// otherwise.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExploreSpec {
+    pub timers: Option<BudgetCount>,
+    pub drops: Option<BudgetCount>,
+    pub duplicates: Option<BudgetCount>,
+    pub crashes: Option<BudgetCount>,
+    pub client_ops: Option<BudgetCount>,
+}
+
+impl ExploreSpec {
+    pub fn budgets(&self) -> super::exhaustive::BudgetsSet {
+        let get = |b: &Option<BudgetCount>| b.map(|b| b.0);
+        super::exhaustive::BudgetsSet {
+            timers_max: get(&self.timers),
+            drops_max: get(&self.drops),
+            duplicates_max: get(&self.duplicates),
+            crashes_max: get(&self.crashes),
+            client_ops_max: get(&self.client_ops),
+        }
+    }
+}
+
+/// One budget of `explore:`, at most [`crate::exhaustive::BUDGET_MAX`].
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetCount(pub u32);
+
+impl<'de> Deserialize<'de> for BudgetCount {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use crate::exhaustive::BUDGET_MAX;
+        u64_then(d, "a count", |n| match u32::try_from(n) {
+            Ok(n) if n <= BUDGET_MAX => Ok(BudgetCount(n)),
+            _ => Err(format!("{n} is too many: a budget is at most {BUDGET_MAX}")),
+        })
+    }
 }
 
 /// `fuzz:`: what `faultline fuzz` may draw for the scenario when it has no faults of its own.
@@ -143,6 +184,7 @@ impl<P> ScenarioFile<P> {
             swarm,
             fuzz,
             schedule,
+            explore,
         } = self;
         let rest = ScenarioFile {
             name,
@@ -166,6 +208,7 @@ impl<P> ScenarioFile<P> {
             swarm,
             fuzz,
             schedule,
+            explore,
         };
         (rest, params)
     }

@@ -78,10 +78,32 @@ pub fn to_yaml(s: &Scenario) -> String {
         }
         put(&mut m, "fuzz", fuzz);
     }
+    let explore = explore_budgets(&s.explore);
+    if !explore.is_empty() {
+        put(&mut m, "explore", Value::Mapping(explore));
+    }
     if !s.schedule.is_empty() {
         put(&mut m, "schedule", super::schedule::to_yaml(&s.schedule));
     }
     serde_yaml::to_string(&Value::Mapping(m)).expect("a YAML value always serialises")
+}
+
+/// The budgets `explore:` sets.
+fn explore_budgets(set: &super::exhaustive::BudgetsSet) -> Mapping {
+    let mut m = Mapping::new();
+    let budgets = [
+        ("timers", set.timers_max),
+        ("drops", set.drops_max),
+        ("duplicates", set.duplicates_max),
+        ("crashes", set.crashes_max),
+        ("client_ops", set.client_ops_max),
+    ];
+    for (key, budget) in budgets {
+        if let Some(n) = budget {
+            put(&mut m, key, u64::from(n));
+        }
+    }
+    m
 }
 
 fn put(m: &mut Mapping, key: &str, v: impl Into<Value>) {
