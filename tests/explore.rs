@@ -343,3 +343,110 @@ fn a_time_budget_stops_a_long_search_as_a_limit() {
     let unique = report["unique_states"].as_u64().expect("a count");
     assert!(unique < 1_699_819, "stopped before the end: {unique}");
 }
+
+/// The events of the path in `report`, each as its one kind (`invoke`, `fire`, ...).
+fn kinds(report: &Value) -> Vec<String> {
+    let steps = report["path"]["steps"].as_array().expect("steps");
+    let kind = |s: &Value| {
+        let event = s["event"].as_object().expect("an event is a map");
+        event.keys().next().expect("one kind").clone()
+    };
+    steps.iter().map(kind).collect()
+}
+
+#[test]
+fn clients_ask_any_node_and_the_history_check_finds_stale_reads() {
+    let (code, report) = explore("scenarios/explore/register.yaml", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["verdict"], "exhausted");
+    assert!(report["unique_states"].as_u64() > Some(1_000), "{report}");
+    let invariants = report["invariants"].as_array().expect("a list");
+    assert!(
+        invariants.contains(&Value::from("linearizable")),
+        "{report}"
+    );
+    assert_eq!(report["budgets"]["client_ops_max"], 1);
+    for file in [
+        "scenarios/explore/register-read-any-replica-bug.yaml",
+        "scenarios/explore/quorum-kv-weak.yaml",
+    ] {
+        let (code, report) = explore(file, &[]);
+        assert_eq!(code, 0, "{file}: {report}");
+        assert_eq!(report["path"]["violation"]["property"], "linearizable");
+        let kinds = kinds(&report);
+        assert_eq!(
+            kinds.iter().filter(|k| *k == "invoke").count(),
+            2,
+            "{file}: a write and a read: {report}"
+        );
+        assert_eq!(kinds.last().map(String::as_str), Some("invoke"), "{file}");
+    }
+}
+
+#[test]
+fn raft_answering_reads_from_a_lagging_leader_is_a_stale_read() {
+    let (code, report) = explore("scenarios/explore/raft-stale-read-bug.yaml", &[]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["path"]["violation"]["property"], "linearizable");
+    let kinds = kinds(&report);
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("fire"), 2, "two elections: {kinds:?}");
+    assert_eq!(count("invoke"), 2, "a write, then a read: {kinds:?}");
+}
+
+#[test]
+fn a_counterexample_with_clients_replays_with_its_history() {
+    let out = counterexample(
+        "scenarios/explore/register-read-any-replica-bug.yaml",
+        &[],
+        "clients",
+    );
+    let text = std::fs::read_to_string(&out).expect("written");
+    assert!(text.contains("- invoke:"), "{text}");
+    let (history, trace) = (out.with_file_name("h.jsonl"), out.with_file_name("t.jsonl"));
+    let arg = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+    let done = faultline(&[
+        "run",
+        &arg(&out),
+        "--history",
+        &arg(&history),
+        "--trace",
+        &arg(&trace),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(done.status.code(), Some(0), "expect: names the violation");
+    let report: Value = serde_json::from_slice(&done.stdout).expect("JSON");
+    assert_eq!(report["history"]["status"], "violated", "{report}");
+    let ops = trace_lines(&history);
+    let types: Vec<&str> = ops.iter().filter_map(|o| o["type"].as_str()).collect();
+    assert_eq!(types, ["invoke", "ok", "invoke", "ok"], "{ops:?}");
+    let lines = trace_lines(&trace);
+    let kind = |k: &str| lines.iter().filter(|l| l["kind"] == k).count();
+    assert_eq!((kind("invoke"), kind("complete")), (2, 2));
+    // An op the client would not invoke there does not fit the path.
+    let edited = out.with_file_name("edited.yaml");
+    std::fs::write(&edited, text.replace("Read { key: 0 }", "Read { key: 1 }")).expect("writable");
+    let done = faultline(&["run", &arg(&edited)]);
+    assert_eq!(done.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(err.contains("possible there: "), "{err}");
+}
+
+#[test]
+fn a_scenario_sets_its_budgets_and_flags_override_them() {
+    let file = "scenarios/explore/two-phase-commit-unlogged-decision-bug.yaml";
+    let (code, report) = explore(file, &[]);
+    assert_eq!(
+        code, 0,
+        "explore: {{ crashes: 1 }} lets the bug in: {report}"
+    );
+    assert_eq!(report["budgets"]["crashes_max"], 1);
+    assert!(crashes(&report));
+    let (code, report) = explore(file, &["--crashes", "0"]);
+    assert_eq!(
+        report["verdict"], "exhausted",
+        "without a crash the decision holds"
+    );
+    assert_eq!(code, 1, "the violation `expect:` names was not found");
+}

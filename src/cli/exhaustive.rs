@@ -246,9 +246,19 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
             .map(|b| format!(", bug {b}"))
             .unwrap_or_default()
     );
+    let clients = scenario.workload.as_ref().map_or(String::new(), |w| {
+        let s = |n: u32| if n == 1 { "" } else { "s" };
+        format!(
+            ", {} client{} with {} op{} each",
+            w.clients,
+            s(w.clients),
+            b.client_ops_max,
+            s(b.client_ops_max)
+        )
+    });
     let _ = writeln!(
         t,
-        "budgets per path: {} timer firings, {} drops, {} duplicates, {} crashes",
+        "budgets per path: {} timer firings, {} drops, {} duplicates, {} crashes{clients}",
         b.timers_max, b.drops_max, b.duplicates_max, b.crashes_max
     );
     let verdict = match o.verdict {

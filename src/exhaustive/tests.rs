@@ -86,3 +86,52 @@ fn limits_out_of_range_are_refused() {
     assert!(e.to_string().contains("drops_max"), "{e}");
     assert!(paxos(None).states_max(0).run().is_err());
 }
+
+fn register(
+    bug: Option<&'static str>,
+    clients: u32,
+) -> Explorer<crate::protocols::register::Register> {
+    use crate::protocols::register::{Params, Register};
+    use crate::workload::{Func, Model, WorkloadConfig};
+    let params = Params::default();
+    let mut workload = WorkloadConfig::new(Model::CasRegister);
+    workload.clients = clients;
+    workload.mix = vec![(Func::Read, 1.0), (Func::Write, 1.0)];
+    Explorer::new(3, move |id| Register::new(id, 3, &params, bug))
+        .workload(workload, 0)
+        .budgets(Budgets {
+            timers_max: 1,
+            ..Budgets::default()
+        })
+}
+
+#[test]
+fn clients_are_explored_and_their_history_judged_the_same_twice() {
+    let a = register(None, 2).run().expect("runs");
+    assert_eq!(a.verdict, Verdict::Exhausted, "{a:?}");
+    assert!(a.invariants.contains(&"linearizable"), "{:?}", a.invariants);
+    let b = register(None, 2).run().expect("runs");
+    assert_eq!((a.states, a.unique_states), (b.states, b.unique_states));
+    let unchecked = register(None, 2).check_history(false).run().expect("runs");
+    assert!(!unchecked.invariants.contains(&"linearizable"));
+    let found = register(Some("read-any-replica"), 2).run().expect("runs");
+    let path = found.counterexample.expect("a stale read");
+    assert_eq!(path.violation.property, "linearizable");
+    let invoked = path
+        .steps
+        .iter()
+        .filter(|s| matches!(s.event, Event::Invoke { .. }));
+    assert_eq!(invoked.count(), 2, "{:?}", path.steps);
+}
+
+#[test]
+fn a_workload_out_of_range_is_refused() {
+    let too_many = register(None, CLIENTS_MAX + 1).run();
+    assert!(matches!(too_many, Err(ExploreError::Limit(_))));
+    let budgets = Budgets {
+        client_ops_max: BUDGET_MAX + 1,
+        ..Budgets::default()
+    };
+    let too_deep = register(None, 1).budgets(budgets).run();
+    assert!(matches!(too_deep, Err(ExploreError::Limit(_))));
+}
