@@ -1,8 +1,9 @@
 //! Exhaustive exploration: every state a small configuration can reach, not one seed's run.
 //!
 //! From the state where every node has started, the search tries every event each state
-//! enables: deliver any message in flight, fire any pending timer, and, within budgets, drop
-//! or duplicate a message, crash a node (and restart it). It runs the protocol's own code
+//! enables: deliver any message in flight, fire any pending timer, let a client invoke its
+//! next operation at any node (with a workload: see [`Explorer::workload`]), and, within
+//! budgets, drop or duplicate a message, crash a node (and restart it). It runs the protocol's own code
 //! through the same [`crate::Ctx`] a run uses, checks the protocol's invariants in every
 //! state (and its monitors, carried in each state, when they can be copied: see
 //! [`crate::check::Monitor::fork`]), and keeps a 64-bit fingerprint of each state it has seen, so each is expanded once.

@@ -1,7 +1,7 @@
 //! `schedule:`: a scripted order of events, as `faultline explore` writes a counterexample.
 //!
 //! A scenario with a schedule is not run on its seed: `faultline run` replays its events one by
-//! one on the explorer's model of the system ([`crate::exhaustive::replay`]), judging the
+//! one on the explorer's model of the system ([`crate::exhaustive::Explorer::replay`]), judging the
 //! properties after each, so the path is followed exactly on any machine. Each event names the
 //! nodes it acts on; a name the scenario does not have is an error at the name.
 
