@@ -450,3 +450,21 @@ fn a_scenario_sets_its_budgets_and_flags_override_them() {
     );
     assert_eq!(code, 1, "the violation `expect:` names was not found");
 }
+
+#[test]
+fn depth_first_says_so_and_its_path_still_replays() {
+    let file = "scenarios/explore/paxos-ignore-accepted-bug.yaml";
+    let (code, report) = explore(file, &["--depth-first"]);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["order"], "depth-first");
+    assert_eq!(report["path"]["violation"]["property"], "agreement");
+    let out = counterexample(file, &["--depth-first"], "depth-first");
+    let done = faultline(&["run", out.to_str().expect("utf-8")]);
+    assert_eq!(
+        done.status.code(),
+        Some(0),
+        "the path breaks agreement again"
+    );
+    let (_, report) = explore(file, &[]);
+    assert_eq!(report["order"], "breadth-first");
+}

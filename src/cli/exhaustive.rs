@@ -25,8 +25,8 @@ liveness goals, and the workload's rate, timeout and latency, do not apply (the 
 the sections it sets). Budgets come from the flags, else the scenario's `explore:`, else the
 defaults.
 
-Breadth first: a violation comes with a shortest path to it, as a scenario file whose
-`schedule:` `faultline run` replays event by event.
+Breadth first (unless --depth-first): a violation comes with a shortest path to it, as a
+scenario file whose `schedule:` `faultline run` replays event by event.
 
 Exit codes: 0 exhausted with no violation (or the violation `expect:` names was found),
 1 a violation, 2 bad input, 4 a limit stopped the search first.
@@ -64,6 +64,11 @@ pub(super) struct ExploreArgs {
     /// Expand no state more than this many events from the start.
     #[arg(long, value_name = "N", default_value_t = exhaustive::DEPTH_MAX)]
     depth: u32,
+    /// Expand the newest state first instead of the oldest: the states waiting are those
+    /// beside the current path, not a whole level, but a violation's path may not be a
+    /// shortest one.
+    #[arg(long)]
+    depth_first: bool,
     /// Stop after this long of wall time, e.g. 30s, 10m.
     #[arg(long, value_name = "D", value_parser = super::history::parse_duration)]
     time_budget: Option<std::time::Duration>,
@@ -116,6 +121,10 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
         budgets: flags.over(scenario.explore.over(Budgets::default())),
         states_max: args.states_max,
         depth_max: args.depth,
+        order: match args.depth_first {
+            true => exhaustive::Order::DepthFirst,
+            false => exhaustive::Order::BreadthFirst,
+        },
     };
     let bar = progress_bar(args.format == Format::Text);
     #[allow(clippy::disallowed_methods)] // wall time bounds and reports the search, never shapes it
@@ -264,6 +273,9 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
     let verdict = match o.verdict {
         Verdict::Exhausted if o.depth_cut => "exhausted to the depth limit",
         Verdict::Exhausted => "exhausted",
+        Verdict::Violation if o.order == exhaustive::Order::DepthFirst => {
+            "violation (depth first: the path may not be a shortest one)"
+        }
         Verdict::Violation => "violation",
         Verdict::Budget => "stopped by a limit before the end",
     };

@@ -88,6 +88,15 @@ impl Default for Budgets {
     }
 }
 
+/// The order in which a search expands states: see [`Explorer::order`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Order {
+    #[default]
+    BreadthFirst,
+    DepthFirst,
+}
+
 /// Most fault or timer budget on one path: deeper paths belong to random runs.
 pub const BUDGET_MAX: u32 = 64;
 /// Most unique states one search may visit (its fingerprint table then holds about 3 GiB).
@@ -105,6 +114,7 @@ pub struct Explorer<P: Protocol> {
     budgets: Budgets,
     states_max: u64,
     depth_max: u32,
+    order: Order,
     /// The clients' workload and the seed their operations are drawn with.
     workload: Option<(crate::workload::WorkloadConfig, u64)>,
     /// Whether the clients' history is checked.
@@ -122,6 +132,7 @@ impl<P: Protocol> Explorer<P> {
             budgets: Budgets::default(),
             states_max: STATES_MAX,
             depth_max: DEPTH_MAX,
+            order: Order::BreadthFirst,
             workload: None,
             history_checked: true,
         }
@@ -151,6 +162,17 @@ impl<P: Protocol> Explorer<P> {
     #[must_use]
     pub fn states_max(mut self, states_max: u64) -> Self {
         self.states_max = states_max;
+        self
+    }
+
+    /// Which state the search expands next: breadth first (the default: a violation comes
+    /// with a shortest path) or depth first (less memory: the states waiting to be expanded
+    /// are those beside the current path, not a whole level; a violation's path may be
+    /// longer than needed, and with a depth limit a state first met deep is not expanded
+    /// again when met nearer the start).
+    #[must_use]
+    pub fn order(mut self, order: Order) -> Self {
+        self.order = order;
         self
     }
 

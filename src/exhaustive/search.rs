@@ -1,4 +1,4 @@
-//! Breadth-first search over fingerprints.
+//! Breadth-first (or depth-first) search over fingerprints.
 //!
 //! The frontier holds whole states (sharing their unchanged nodes and messages); the visited
 //! table holds, per state seen, its 64-bit fingerprint and where it came from (the index of
@@ -11,7 +11,7 @@ use super::judge::Judge;
 use super::path::{Counterexample, Step, describe};
 use super::state::State;
 use super::step::{Choice, Machine, touched};
-use super::{Budgets, Explorer};
+use super::{Budgets, Explorer, Order};
 use crate::check::ViolationReport;
 use crate::linearizability::fxhash::FxHashMap;
 use crate::protocol::Protocol;
@@ -52,6 +52,8 @@ pub struct Outcome {
     pub depth_max: u32,
     /// Whether `depth_max` left states unexpanded: then "exhausted" means "to that depth".
     pub depth_cut: bool,
+    /// Breadth first (a violation's path is a shortest one) or depth first.
+    pub order: Order,
     pub budgets: Budgets,
     /// The invariants, judged in every state.
     pub invariants: Vec<&'static str>,
@@ -99,6 +101,7 @@ pub(super) struct Search<P: Protocol> {
     states: u64,
     depth_seen: u32,
     depth_cut: bool,
+    order: Order,
 }
 
 impl<P: Protocol> Search<P> {
@@ -120,6 +123,7 @@ impl<P: Protocol> Search<P> {
             states: 0,
             depth_seen: 0,
             depth_cut: false,
+            order: explorer.order,
         })
     }
 
@@ -127,7 +131,7 @@ impl<P: Protocol> Search<P> {
         mut self,
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Result<Outcome, ExploreError> {
-        let found = self.bfs(progress);
+        let found = self.search(progress);
         let verdict = match &found {
             Found::Violation(..) => Verdict::Violation,
             Found::Stopped => Verdict::Budget,
@@ -143,6 +147,7 @@ impl<P: Protocol> Search<P> {
             unique_states: self.origins.len() as u64,
             depth_max: self.depth_seen,
             depth_cut: self.depth_cut,
+            order: self.order,
             budgets: self.budgets,
             invariants: self.judge.invariants(),
             end_properties: self.judge.end_properties(),
@@ -166,7 +171,7 @@ impl<P: Protocol> Search<P> {
         }
     }
 
-    fn bfs(&mut self, progress: &mut dyn FnMut(&Progress) -> bool) -> Found {
+    fn search(&mut self, progress: &mut dyn FnMut(&Progress) -> bool) -> Found {
         let root = Origin {
             parent: u32::MAX,
             choice: Choice::Drop(0),
@@ -183,7 +188,11 @@ impl<P: Protocol> Search<P> {
         let mut frontier = VecDeque::from([(initial, 0u32, 0u32)]);
         let mut choices = Vec::new();
         let mut next_report = PROGRESS_EVERY;
-        while let Some((state, index, depth)) = frontier.pop_front() {
+        let depth_first = self.order == Order::DepthFirst;
+        while let Some((state, index, depth)) = match depth_first {
+            true => frontier.pop_back(),
+            false => frontier.pop_front(),
+        } {
             self.depth_seen = self.depth_seen.max(depth);
             if depth >= self.depth_max {
                 self.depth_cut = true;

@@ -135,3 +135,34 @@ fn a_workload_out_of_range_is_refused() {
     let too_deep = register(None, 1).budgets(budgets).run();
     assert!(matches!(too_deep, Err(ExploreError::Limit(_))));
 }
+
+#[test]
+fn depth_first_sees_the_same_states_and_finds_a_path_that_replays() {
+    let budgets = Budgets {
+        timers_max: 1,
+        drops_max: 1,
+        ..Budgets::default()
+    };
+    let breadth = paxos(None).budgets(budgets).run().expect("runs");
+    let depth = paxos(None)
+        .budgets(budgets)
+        .order(Order::DepthFirst)
+        .run()
+        .expect("runs");
+    assert_eq!(depth.verdict, Verdict::Exhausted);
+    assert_eq!(depth.order, Order::DepthFirst);
+    assert_eq!(breadth.unique_states, depth.unique_states);
+    let budgets = Budgets {
+        timers_max: 2,
+        ..Budgets::default()
+    };
+    let bug = || paxos(Some("ignore-accepted")).budgets(budgets);
+    let shortest = bug().run().expect("runs").counterexample.expect("found");
+    let found = bug().order(Order::DepthFirst).run().expect("runs");
+    let path = found.counterexample.expect("found depth first too");
+    assert!(path.steps.len() >= shortest.steps.len());
+    let events: Vec<Event> = path.steps.iter().map(|s| s.event.clone()).collect();
+    let replay = bug().replay(&events).expect("the path fits");
+    let broken = replay.violation.expect("and breaks the property again");
+    assert_eq!(broken.property, path.violation.property);
+}

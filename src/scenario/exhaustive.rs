@@ -43,6 +43,7 @@ pub struct ExploreOptions {
     pub budgets: Budgets,
     pub states_max: u64,
     pub depth_max: u32,
+    pub order: crate::exhaustive::Order,
 }
 
 /// Explores `scenario`, calling `progress` now and then (false stops the search).
@@ -64,6 +65,7 @@ pub(super) fn explore_typed<P: Protocol>(
         .budgets(options.budgets)
         .states_max(options.states_max)
         .depth_max(options.depth_max)
+        .order(options.order)
         .run_with(progress)
 }
 
