@@ -209,7 +209,7 @@ struct OneLeaderPerTerm {
 }
 
 impl Monitor<Election> for OneLeaderPerTerm {
-    fn fork(&self) -> Option<Box<dyn Monitor<Election>>> {
+    fn fork(&self) -> Option<Box<dyn Monitor<Election> + Send + Sync>> {
         Some(Box::new(self.clone()))
     }
 

@@ -107,8 +107,17 @@ pub struct BugDoc {
 /// The node type itself implements it, beside [`Process`]. `Debug` is how a node's state is
 /// shown (`--states` traces, the HTML viewer), so keep it to the protocol's state. `Clone` and
 /// `Hash` (on the node, and `Clone` on its timers' tags) let `faultline explore` copy a
-/// state and recognise one it has seen: derive them.
-pub trait Protocol: Process<Timer: Clone> + Clone + Hash + Debug + 'static {
+/// state and recognise one it has seen: derive them. `Send + Sync` (on the node, its messages
+/// and its timers' tags, as plain data always is) let it explore on several threads.
+pub trait Protocol:
+    Process<Timer: Clone + Send + Sync, Message: Send + Sync>
+    + Clone
+    + Hash
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
     /// The name scenario files use in `protocol:`; unique within a registry.
     const NAME: &'static str;
     /// One line for `list`.

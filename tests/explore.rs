@@ -468,3 +468,20 @@ fn depth_first_says_so_and_its_path_still_replays() {
     let (_, report) = explore(file, &[]);
     assert_eq!(report["order"], "breadth-first");
 }
+
+#[test]
+fn two_threads_report_what_one_does() {
+    let file = "scenarios/explore/raft-unsynced-vote-bug.yaml";
+    let (_, one) = explore(file, &["--jobs", "1"]);
+    let (code, two) = explore(file, &["--jobs", "2"]);
+    assert_eq!(code, 0, "{two}");
+    for key in ["verdict", "states", "unique_states", "path"] {
+        assert_eq!(one[key], two[key], "{key}");
+    }
+    for bad in [&["--jobs", "0"][..], &["--jobs", "2", "--depth-first"][..]] {
+        let mut all = vec!["explore", file];
+        all.extend_from_slice(bad);
+        let out = faultline(&all);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}

@@ -45,7 +45,7 @@ pub trait Monitor<P: Process> {
     /// path carries its own. `None`, the default, leaves the property unjudged there. A
     /// monitor that is `Clone + Hash` implements this and [`Monitor::fingerprint`] in two
     /// lines: `Some(Box::new(self.clone()))` and `faultline::trace::content_hash(self)`.
-    fn fork(&self) -> Option<Box<dyn Monitor<P>>> {
+    fn fork(&self) -> Option<Box<dyn Monitor<P> + Send + Sync>> {
         None
     }
 

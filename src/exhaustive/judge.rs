@@ -171,6 +171,17 @@ impl<P: Protocol> Judge<P> {
             .find_map(|p| ViolationReport::check(p, &self.sim))
     }
 
+    /// Marks reached the coverage properties another judge saw reached.
+    pub(crate) fn note_coverage(&mut self, reached: &[(&'static str, bool)]) {
+        for ((p, mine), (name, theirs)) in self.sometimes.iter_mut().zip(reached) {
+            debug_assert_eq!(
+                p.name, *name,
+                "judges of one search list the same properties"
+            );
+            *mine |= *theirs;
+        }
+    }
+
     /// Every coverage property, and whether a state reached it.
     pub(crate) fn coverage(&self) -> Vec<(&'static str, bool)> {
         self.sometimes.iter().map(|(p, r)| (p.name, *r)).collect()

@@ -40,6 +40,7 @@
 
 mod clients;
 mod judge;
+mod parallel;
 mod path;
 mod replay;
 mod search;
@@ -103,6 +104,8 @@ pub const BUDGET_MAX: u32 = 64;
 pub const STATES_MAX: u64 = 100_000_000;
 /// Most events on one path.
 pub const DEPTH_MAX: u32 = 100_000;
+/// Most threads one search runs on.
+pub const JOBS_MAX: u32 = 256;
 /// Most clients a search runs: each one multiplies the states.
 pub const CLIENTS_MAX: u32 = 16;
 
@@ -115,6 +118,7 @@ pub struct Explorer<P: Protocol> {
     states_max: u64,
     depth_max: u32,
     order: Order,
+    jobs: u32,
     /// The clients' workload and the seed their operations are drawn with.
     workload: Option<(crate::workload::WorkloadConfig, u64)>,
     /// Whether the clients' history is checked.
@@ -133,6 +137,7 @@ impl<P: Protocol> Explorer<P> {
             states_max: STATES_MAX,
             depth_max: DEPTH_MAX,
             order: Order::BreadthFirst,
+            jobs: 1,
             workload: None,
             history_checked: true,
         }
@@ -173,6 +178,14 @@ impl<P: Protocol> Explorer<P> {
     #[must_use]
     pub fn order(mut self, order: Order) -> Self {
         self.order = order;
+        self
+    }
+
+    /// Expands states on this many threads (breadth first only): the same states, the same
+    /// verdict and the same path as on one.
+    #[must_use]
+    pub fn jobs(mut self, jobs: u32) -> Self {
+        self.jobs = jobs;
         self
     }
 
@@ -290,6 +303,17 @@ impl<P: Protocol> Explorer<P> {
         }
         if self.names.is_empty() {
             return Err(ExploreError::Limit("an exploration needs a node".into()));
+        }
+        if self.jobs == 0 || self.jobs > JOBS_MAX {
+            return Err(ExploreError::Limit(format!(
+                "`jobs` is {}; it must be from 1 to {JOBS_MAX}",
+                self.jobs
+            )));
+        }
+        if self.jobs > 1 && self.order == Order::DepthFirst {
+            return Err(ExploreError::Limit(
+                "a depth-first search runs on one thread: `jobs` must be 1".into(),
+            ));
         }
         if let Some((workload, _)) = &self.workload {
             workload

@@ -84,30 +84,39 @@ const PROGRESS_EVERY: u64 = 1 << 14;
 
 /// Where a visited state came from: its parent's index and the event.
 #[derive(Clone, Copy)]
-struct Origin {
-    parent: u32,
-    choice: Choice,
+pub(super) struct Origin {
+    pub(super) parent: u32,
+    pub(super) choice: Choice,
 }
 
 pub(super) struct Search<P: Protocol> {
-    names: Arc<[String]>,
+    pub(super) names: Arc<[String]>,
     machine: Machine<P>,
-    judge: Judge<P>,
-    budgets: Budgets,
-    states_max: u64,
-    depth_max: u32,
-    seen: FxHashMap<u64, ()>,
+    pub(super) judge: Judge<P>,
+    pub(super) budgets: Budgets,
+    pub(super) states_max: u64,
+    pub(super) depth_max: u32,
+    pub(super) seen: FxHashMap<u64, ()>,
     origins: Vec<Origin>,
-    states: u64,
-    depth_seen: u32,
-    depth_cut: bool,
+    pub(super) states: u64,
+    pub(super) depth_seen: u32,
+    pub(super) depth_cut: bool,
     order: Order,
+    /// Threads expanding states, and what each needs to build its own handlers and judge.
+    pub(super) jobs: u32,
+    pub(super) plan: super::parallel::Plan<P>,
 }
 
 impl<P: Protocol> Search<P> {
     pub(super) fn new(explorer: Explorer<P>) -> Result<Self, ExploreError> {
         let (clients, history) = (explorer.clients(), explorer.history_judge());
         let names: Arc<[String]> = explorer.names.into();
+        let plan = super::parallel::Plan {
+            names: Arc::clone(&names),
+            factory: Arc::clone(&explorer.factory),
+            properties: explorer.properties.clone(),
+            history: history.as_ref().map(|h| (h.model, h.isolation)),
+        };
         let factory = Arc::clone(&explorer.factory);
         let judge = Judge::new(&names, explorer.properties, factory, history)
             .map_err(ExploreError::Build)?;
@@ -124,6 +133,8 @@ impl<P: Protocol> Search<P> {
             depth_seen: 0,
             depth_cut: false,
             order: explorer.order,
+            jobs: explorer.jobs,
+            plan,
         })
     }
 
@@ -133,6 +144,7 @@ impl<P: Protocol> Search<P> {
     ) -> Result<Outcome, ExploreError> {
         let found = self.search(progress);
         let verdict = match &found {
+            Found::Failed(why) => return Err(ExploreError::Build(why.clone())),
             Found::Violation(..) => Verdict::Violation,
             Found::Stopped => Verdict::Budget,
             Found::Nothing => Verdict::Exhausted,
@@ -159,7 +171,7 @@ impl<P: Protocol> Search<P> {
     }
 
     /// Visits a new state: its index, or `None` if it was seen before.
-    fn visit(&mut self, fingerprint: u64, origin: Origin) -> Option<u32> {
+    pub(super) fn visit(&mut self, fingerprint: u64, origin: Origin) -> Option<u32> {
         use std::collections::hash_map::Entry;
         match self.seen.entry(fingerprint) {
             Entry::Occupied(_) => None,
@@ -185,6 +197,9 @@ impl<P: Protocol> Search<P> {
         if let Some(v) = monitored.or_else(|| self.judge.judge(&initial)) {
             return Found::Violation(0, v);
         }
+        if self.jobs > 1 {
+            return self.search_levels(initial, progress);
+        }
         let mut frontier = VecDeque::from([(initial, 0u32, 0u32)]);
         let mut choices = Vec::new();
         let mut next_report = PROGRESS_EVERY;
@@ -206,21 +221,26 @@ impl<P: Protocol> Search<P> {
             }
             for &choice in &choices {
                 self.states += 1;
-                let (next, next_fingerprint) = match self.successor(&state, index, choice) {
+                let origin = Origin {
+                    parent: index,
+                    choice,
+                };
+                let next = successor(
+                    &mut self.machine,
+                    &mut self.judge,
+                    &self.seen,
+                    &state,
+                    choice,
+                );
+                let (next, next_fingerprint) = match next {
                     Next::Seen => continue,
-                    Next::Found(found) => return found,
+                    Next::Found(v) => return self.found_at(origin, v),
                     Next::New(next, fingerprint) => (next, fingerprint),
                 };
                 if self.origins.len() as u64 >= self.states_max {
                     return Found::Stopped;
                 }
-                let Some(at) = self.visit(
-                    next_fingerprint,
-                    Origin {
-                        parent: index,
-                        choice,
-                    },
-                ) else {
+                let Some(at) = self.visit(next_fingerprint, origin) else {
                     continue;
                 };
                 self.depth_seen = self.depth_seen.max(depth + 1);
@@ -245,42 +265,8 @@ impl<P: Protocol> Search<P> {
         Found::Nothing
     }
 
-    /// The state `choice` leads to from `state` (at `index`), unless it was seen before or
-    /// breaks a monitor (or a handler panicked).
-    fn successor(&mut self, state: &State<P>, index: u32, choice: Choice) -> Next<P> {
-        let origin = Origin {
-            parent: index,
-            choice,
-        };
-        let delta = match self.machine.delta(state, choice) {
-            Ok(delta) => delta,
-            Err(panic) => return Next::Found(self.found_at(origin, panic_report(panic.0))),
-        };
-        if !self.judge.has_monitors() {
-            let fingerprint = state.fingerprint_after(&delta);
-            if self.seen.contains_key(&fingerprint) {
-                return Next::Seen;
-            }
-            let next = state.with(delta);
-            debug_assert_eq!(next.fingerprint(), fingerprint);
-            return Next::New(next, fingerprint);
-        }
-        // The monitors' ghost state is part of the state: they observe before it is known.
-        let touched = touched(state, choice);
-        let mut next = state.with(delta);
-        if let Some(v) = self.judge.observe(&mut next, touched) {
-            return Next::Found(self.found_at(origin, v));
-        }
-        let fingerprint = next.fingerprint();
-        if self.seen.contains_key(&fingerprint) {
-            Next::Seen
-        } else {
-            Next::New(next, fingerprint)
-        }
-    }
-
     /// A violation in a state reached by `origin`, which is recorded for the path to it.
-    fn found_at(&mut self, origin: Origin, violation: ViolationReport) -> Found {
+    pub(super) fn found_at(&mut self, origin: Origin, violation: ViolationReport) -> Found {
         let at = self.origins.len() as u32;
         self.origins.push(origin);
         Found::Violation(at, violation)
@@ -317,22 +303,60 @@ impl<P: Protocol> Search<P> {
     }
 }
 
+/// The state `choice` leads to from `state`, unless it is in `seen` or breaks a monitor
+/// (or a handler panicked).
+pub(super) fn successor<P: Protocol>(
+    machine: &mut Machine<P>,
+    judge: &mut Judge<P>,
+    seen: &FxHashMap<u64, ()>,
+    state: &State<P>,
+    choice: Choice,
+) -> Next<P> {
+    let delta = match machine.delta(state, choice) {
+        Ok(delta) => delta,
+        Err(panic) => return Next::Found(panic_report(panic.0)),
+    };
+    if !judge.has_monitors() {
+        let fingerprint = state.fingerprint_after(&delta);
+        if seen.contains_key(&fingerprint) {
+            return Next::Seen;
+        }
+        let next = state.with(delta);
+        debug_assert_eq!(next.fingerprint(), fingerprint);
+        return Next::New(next, fingerprint);
+    }
+    // The monitors' ghost state is part of the state: they observe before it is known.
+    let touched = touched(state, choice);
+    let mut next = state.with(delta);
+    if let Some(v) = judge.observe(&mut next, touched) {
+        return Next::Found(v);
+    }
+    let fingerprint = next.fingerprint();
+    if seen.contains_key(&fingerprint) {
+        Next::Seen
+    } else {
+        Next::New(next, fingerprint)
+    }
+}
+
 /// What one choice from a state gives.
-enum Next<P: Protocol> {
+pub(super) enum Next<P: Protocol> {
     /// A state seen before.
     Seen,
     /// A new state, and its fingerprint.
     New(State<P>, u64),
     /// A violation (or a panic) on the way.
-    Found(Found),
+    Found(ViolationReport),
 }
 
 /// How the search loop ended.
-enum Found {
+pub(super) enum Found {
     /// The state at this index broke a property.
     Violation(u32, ViolationReport),
     Stopped,
     Nothing,
+    /// A thread could not build what it needed.
+    Failed(String),
 }
 
 /// A handler's panic, as a violation of a property of its own.

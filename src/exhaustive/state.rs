@@ -117,7 +117,7 @@ pub(crate) struct State<P: Protocol> {
 }
 
 /// The monitors an explored state carries, in the order of the judge's list.
-pub(crate) type Monitors<P> = Vec<Box<dyn crate::check::Monitor<P>>>;
+pub(crate) type Monitors<P> = Vec<Box<dyn crate::check::Monitor<P> + Send + Sync>>;
 
 /// What one event changes in a state: at most one node, the messages in flight, the budgets.
 pub(crate) struct Delta<P: Protocol> {

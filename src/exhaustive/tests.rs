@@ -166,3 +166,55 @@ fn depth_first_sees_the_same_states_and_finds_a_path_that_replays() {
     let broken = replay.violation.expect("and breaks the property again");
     assert_eq!(broken.property, path.violation.property);
 }
+
+#[test]
+fn several_threads_see_the_same_states_and_find_the_same_path() {
+    let budgets = Budgets {
+        timers_max: 1,
+        drops_max: 1,
+        ..Budgets::default()
+    };
+    let one = paxos(None).budgets(budgets).run().expect("runs");
+    let three = paxos(None).budgets(budgets).jobs(3).run().expect("runs");
+    assert_eq!(three.verdict, Verdict::Exhausted);
+    assert_eq!(
+        (one.states, one.unique_states, one.depth_max),
+        (three.states, three.unique_states, three.depth_max)
+    );
+    let budgets = Budgets {
+        timers_max: 2,
+        ..Budgets::default()
+    };
+    let bug = |jobs| {
+        paxos(Some("ignore-accepted"))
+            .budgets(budgets)
+            .jobs(jobs)
+            .run()
+            .expect("runs")
+    };
+    let (one, two) = (bug(1), bug(2));
+    let path = |o: &Outcome| {
+        let steps = &o.counterexample.as_ref().expect("found").steps;
+        steps.iter().map(|s| s.event.clone()).collect::<Vec<_>>()
+    };
+    assert_eq!(path(&one), path(&two));
+    assert_eq!(
+        (one.states, one.unique_states),
+        (two.states, two.unique_states)
+    );
+    let clients = register(Some("read-any-replica"), 2)
+        .jobs(2)
+        .run()
+        .expect("runs");
+    assert_eq!(clients.verdict, Verdict::Violation);
+}
+
+#[test]
+fn jobs_out_of_range_or_depth_first_are_refused() {
+    for jobs in [0, JOBS_MAX + 1] {
+        let refused = paxos(None).jobs(jobs).run();
+        assert!(matches!(refused, Err(ExploreError::Limit(_))), "{jobs}");
+    }
+    let refused = paxos(None).jobs(2).order(Order::DepthFirst).run();
+    assert!(matches!(refused, Err(ExploreError::Limit(_))));
+}

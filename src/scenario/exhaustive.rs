@@ -44,6 +44,8 @@ pub struct ExploreOptions {
     pub states_max: u64,
     pub depth_max: u32,
     pub order: crate::exhaustive::Order,
+    /// Threads expanding states (breadth first).
+    pub jobs: u32,
 }
 
 /// Explores `scenario`, calling `progress` now and then (false stops the search).
@@ -66,6 +68,7 @@ pub(super) fn explore_typed<P: Protocol>(
         .states_max(options.states_max)
         .depth_max(options.depth_max)
         .order(options.order)
+        .jobs(options.jobs)
         .run_with(progress)
 }
 

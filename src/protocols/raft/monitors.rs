@@ -18,7 +18,7 @@ pub(super) struct LeadersByTerm {
 }
 
 impl Monitor<Raft> for LeadersByTerm {
-    fn fork(&self) -> Option<Box<dyn Monitor<Raft>>> {
+    fn fork(&self) -> Option<Box<dyn Monitor<Raft> + Send + Sync>> {
         Some(Box::new(self.clone()))
     }
 
