@@ -1,10 +1,11 @@
 //! Exhaustive exploration speed: unique states per second on one core.
 //!
 //! `cargo bench --bench explore` explores single-decree Paxos on 3 nodes with at most 2 timer
-//! firings (so at most two proposals), and two-phase commit with 3 nodes (a coordinator, 2
+//! firings (so at most two proposals), on one thread and on two, and two-phase commit with 3 nodes (a coordinator, 2
 //! participants) and one transaction with 2 timer firings and one crash, and Raft's leader
 //! election on 3 nodes with 2 timer firings (its election-safety monitor carried in every
-//! state), each to exhaustion, and prints the
+//! state), each to exhaustion, and Raft's `stale-read` bug with a client to the violation, and
+//! prints the
 //! states tried, the unique states, the wall time, unique states per second, and the
 //! process's peak memory (VmHWM). `cargo bench --bench explore -- NAME` runs the cases whose
 //! name contains NAME; `profile` is the first 200,000 states of the Paxos case, small enough
@@ -15,9 +16,10 @@ use faultline::exhaustive::{Budgets, Explorer, Outcome};
 use faultline::protocols::paxos::{self, Paxos};
 use faultline::protocols::raft::{self, Raft};
 use faultline::protocols::two_phase_commit::{self, TwoPhaseCommit};
+use faultline::workload::{Func, Model, WorkloadConfig};
 use std::time::Instant;
 
-fn paxos(timers_max: u32, states_max: u64) -> Outcome {
+fn paxos(timers_max: u32, states_max: u64, jobs: u32) -> Outcome {
     let params = paxos::Params::default();
     Explorer::new(3, move |id| Paxos::new(id, 3, &params, None))
         .budgets(Budgets {
@@ -25,6 +27,24 @@ fn paxos(timers_max: u32, states_max: u64) -> Outcome {
             ..Budgets::default()
         })
         .states_max(states_max)
+        .jobs(jobs)
+        .run()
+        .expect("explores")
+}
+
+/// Raft's `stale-read` bug with one client that writes and then reads (seed 5 draws them).
+fn raft_stale_read() -> Outcome {
+    let params = raft::Params::default();
+    let mut workload = WorkloadConfig::new(Model::Register);
+    workload.clients = 1;
+    workload.mix = vec![(Func::Read, 1.0), (Func::Write, 1.0)];
+    Explorer::new(3, move |id| Raft::new(id, 3, &params, Some("stale-read")))
+        .workload(workload, 5)
+        .budgets(Budgets {
+            timers_max: 2,
+            client_ops_max: 2,
+            ..Budgets::default()
+        })
         .run()
         .expect("explores")
 }
@@ -68,12 +88,14 @@ fn peak_mib() -> f64 {
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     type Case = (&'static str, fn() -> Outcome);
-    let cases: [Case; 4] = [
-        ("paxos-3-timers-2", || paxos(2, 100_000_000)),
+    let cases: [Case; 6] = [
+        ("paxos-3-timers-2", || paxos(2, 100_000_000, 1)),
+        ("paxos-3-timers-2-jobs-2", || paxos(2, 100_000_000, 2)),
         // The first 200,000 states of the above: small enough for a profiler.
-        ("profile-paxos-200k", || paxos(2, 200_000)),
+        ("profile-paxos-200k", || paxos(2, 200_000, 1)),
         ("2pc-3-timers-2-crashes-1", || two_phase_commit(2, 1)),
         ("raft-3-timers-2", || raft(2)),
+        ("raft-stale-read-client", raft_stale_read),
     ];
     for (name, case) in cases {
         if filter.as_ref().is_some_and(|f| !name.contains(f.as_str())) {
