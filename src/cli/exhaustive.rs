@@ -69,10 +69,11 @@ pub(super) struct ExploreArgs {
     /// shortest one.
     #[arg(long)]
     depth_first: bool,
-    /// Threads expanding states, breadth first [default: the machine's cores; 1 with
-    /// --depth-first]. The states, verdict and path are the same for any number.
-    #[arg(long, value_name = "N")]
-    jobs: Option<u32>,
+    /// Threads expanding states, breadth first. The states, verdict and path are the same for
+    /// any number; more threads pay only where the handlers' own work dominates (see
+    /// docs/explore.md).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    jobs: u32,
     /// Stop after this long of wall time, e.g. 30s, 10m.
     #[arg(long, value_name = "D", value_parser = super::history::parse_duration)]
     time_budget: Option<std::time::Duration>,
@@ -129,10 +130,7 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
             true => exhaustive::Order::DepthFirst,
             false => exhaustive::Order::BreadthFirst,
         },
-        jobs: args.jobs.unwrap_or_else(|| match args.depth_first {
-            true => 1,
-            false => std::thread::available_parallelism().map_or(1, |n| n.get() as u32),
-        }),
+        jobs: args.jobs,
     };
     let bar = progress_bar(args.format == Format::Text);
     #[allow(clippy::disallowed_methods)] // wall time bounds and reports the search, never shapes it

@@ -160,6 +160,8 @@ impl<P: Protocol> Machine<P> {
             let started = self.start(id, &mut slot, u64::from(id.0));
             let mut sent = Vec::new();
             self.take_sends(id, &mut sent);
+            // No request has reached a node that is only booting: nothing to answer.
+            self.effects.replies.clear();
             booted(Boot {
                 node: id,
                 slot: &slot,
