@@ -293,6 +293,7 @@ impl<P: Protocol> Search<P> {
             let event = describe(&state, choice, &self.names);
             let next = self.machine.apply(&state, choice);
             let notes = super::path::note_texts(self.machine.take_notes());
+            self.machine.take_replied();
             steps.push(Step { event, notes });
             match next {
                 Ok(next) => state = next,

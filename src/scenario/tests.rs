@@ -334,3 +334,17 @@ fn fuzz_refuses_a_kind_twice_or_unknown_at_its_line() {
         assert!(e.message.contains(wanted), "{e}");
     }
 }
+
+#[test]
+fn explore_budgets_are_read_laid_over_defaults_and_written_back() {
+    use crate::exhaustive::Budgets;
+    let text = "name: e\nprotocol: paxos\nnodes: 3\nexplore: { timers: 2, crashes: 1 }\n";
+    let s = parse(text, "e.yaml").unwrap_or_else(|e| panic!("{e}"));
+    let budgets = s.explore.over(Budgets::default());
+    assert_eq!((budgets.timers_max, budgets.crashes_max), (2, 1));
+    assert_eq!(budgets.drops_max, Budgets::default().drops_max);
+    let back = parse(&to_yaml(&s), "back.yaml").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.explore, s.explore);
+    let plain = parse("name: p\nprotocol: paxos\nnodes: 3\n", "p.yaml").expect("plain");
+    assert!(!to_yaml(&plain).contains("explore"));
+}
