@@ -485,3 +485,31 @@ fn two_threads_report_what_one_does() {
         assert_eq!(out.status.code(), Some(2), "{bad:?}");
     }
 }
+
+#[test]
+fn a_client_that_times_out_ends_its_operation_as_info() {
+    let dir = common::fresh_dir("explore", "timeout");
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let scenario = std::fs::read_to_string("scenarios/explore/register.yaml").expect("readable");
+    let file = dir.join("timeout.yaml");
+    let schedule = "schedule:\n\
+        - invoke: { client: 0, node: n2, op: 'Write { key: 0, value: 2 }' }\n\
+        - timeout: { client: 0, op: 'Write { key: 0, value: 2 }' }\n";
+    std::fs::write(&file, format!("{scenario}{schedule}")).expect("writable");
+    let history = dir.join("h.jsonl");
+    let arg = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+    let done = faultline(&["run", &arg(&file), "--history", &arg(&history)]);
+    assert_eq!(done.status.code(), Some(0));
+    let ops = trace_lines(&history);
+    let types: Vec<&str> = ops.iter().filter_map(|o| o["type"].as_str()).collect();
+    assert_eq!(
+        types,
+        ["invoke", "info"],
+        "n2 redirected the write, then it timed out"
+    );
+    let (code, none) = explore("scenarios/explore/register.yaml", &[]);
+    let (_, some) = explore("scenarios/explore/register.yaml", &["--timeouts", "1"]);
+    assert_eq!((code, &some["verdict"]), (0, &Value::from("exhausted")));
+    assert!(some["unique_states"].as_u64() > none["unique_states"].as_u64());
+    assert_eq!(some["budgets"]["timeouts_max"], 1);
+}

@@ -58,6 +58,10 @@ pub(super) struct ExploreArgs {
     /// `explore: { client_ops }`, else 1].
     #[arg(long, value_name = "N")]
     client_ops: Option<u32>,
+    /// Client timeouts on one path: a client gives up on its open operation, which ends as
+    /// info, and goes on with its next [default: `explore: { timeouts }`, else 0].
+    #[arg(long, value_name = "N")]
+    timeouts: Option<u32>,
     /// Stop after this many unique states (about 400 bytes each).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     states_max: u64,
@@ -121,6 +125,7 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
         duplicates_max: args.duplicates,
         crashes_max: args.crashes,
         client_ops_max: args.client_ops,
+        timeouts_max: args.timeouts,
     };
     let options = ExploreOptions {
         budgets: flags.over(scenario.explore.over(Budgets::default())),
@@ -264,11 +269,13 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
     let clients = scenario.workload.as_ref().map_or(String::new(), |w| {
         let s = |n: u32| if n == 1 { "" } else { "s" };
         format!(
-            ", {} client{} with {} op{} each",
+            ", {} client{} with {} op{} each, {} timeout{}",
             w.clients,
             s(w.clients),
             b.client_ops_max,
-            s(b.client_ops_max)
+            s(b.client_ops_max),
+            b.timeouts_max,
+            s(b.timeouts_max)
         )
     });
     let _ = writeln!(

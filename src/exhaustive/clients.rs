@@ -75,6 +75,18 @@ impl ModelClients {
         self.resend[c as usize].take()
     }
 
+    /// Client `c`'s open op, the node it was last sent to, and its number.
+    pub(crate) fn open(&self, c: u32) -> Option<(crate::workload::ClientOp, NodeId, u32)> {
+        self.clients.open(c)
+    }
+
+    /// Client `c` times out on its open op at `now`: it ends as info (maybe done, maybe not),
+    /// a redirect it waited to follow is forgotten, and the client may invoke its next op.
+    pub(crate) fn time_out(&mut self, c: u32, now: SimTime) -> bool {
+        self.resend[c as usize] = None;
+        self.clients.give_up(c, now).is_some()
+    }
+
     /// Node `from` answered request `id` at `now`: the status the op completed with, if it
     /// did.
     pub(crate) fn replied(

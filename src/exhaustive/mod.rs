@@ -74,6 +74,9 @@ pub struct Budgets {
     /// Operations each client invokes on one path (with a workload: see
     /// [`Explorer::workload`]).
     pub client_ops_max: u32,
+    /// Client timeouts on one path: a client gives up on its open operation (it ends as
+    /// info) and goes on with its next.
+    pub timeouts_max: u32,
 }
 
 impl Default for Budgets {
@@ -85,6 +88,7 @@ impl Default for Budgets {
             duplicates_max: 0,
             crashes_max: 0,
             client_ops_max: 1,
+            timeouts_max: 0,
         }
     }
 }
@@ -281,6 +285,7 @@ impl<P: Protocol> Explorer<P> {
             ("duplicates_max", b.duplicates_max),
             ("crashes_max", b.crashes_max),
             ("client_ops_max", b.client_ops_max),
+            ("timeouts_max", b.timeouts_max),
         ];
         for (name, value) in budgets {
             if value > BUDGET_MAX {

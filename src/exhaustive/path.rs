@@ -60,6 +60,11 @@ pub enum Event {
         node: String,
         op: String,
     },
+    /// Client `client` gives up on its open operation `op`.
+    Timeout {
+        client: u32,
+        op: String,
+    },
 }
 
 impl fmt::Display for Event {
@@ -77,6 +82,7 @@ impl fmt::Display for Event {
             Event::Resend { client, node, op } => {
                 write!(f, "client {client} asks {node} again, as redirected: {op}")
             }
+            Event::Timeout { client, op } => write!(f, "client {client} times out: {op}"),
         }
     }
 }
@@ -141,6 +147,11 @@ pub(crate) fn describe<P: Protocol>(state: &State<P>, choice: Choice, names: &[S
                 Choice::Invoke { .. } => Event::Invoke { client, node, op },
                 _ => Event::Resend { client, node, op },
             }
+        }
+        Choice::Timeout { client } => {
+            let open = state.clients.as_deref().and_then(|c| c.open(client));
+            let op = open.map_or_else(String::new, |(op, _, _)| format!("{op:?}"));
+            Event::Timeout { client, op }
         }
     }
 }

@@ -162,6 +162,7 @@ fn enabled<P: Protocol>(
         duplicates_max: BUDGET_MAX,
         crashes_max: BUDGET_MAX,
         client_ops_max: BUDGET_MAX,
+        timeouts_max: BUDGET_MAX,
     };
     let mut choices = Vec::new();
     machine.choices(state, &unlimited, &mut choices);

@@ -94,6 +94,7 @@ pub(crate) struct Spent {
     pub(crate) drops: u32,
     pub(crate) duplicates: u32,
     pub(crate) crashes: u32,
+    pub(crate) timeouts: u32,
 }
 
 /// A state of the whole system.

@@ -45,6 +45,10 @@ pub(crate) enum Choice {
         client: u32,
         node: NodeId,
     },
+    /// Client `client` gives up on its open operation.
+    Timeout {
+        client: u32,
+    },
 }
 
 /// One node just booted, as [`Machine::initial_with`] shows it.
@@ -218,12 +222,16 @@ impl<P: Protocol> Machine<P> {
         }
         if let Some(clients) = state.clients.as_deref() {
             client_choices(state, clients, budgets.client_ops_max, out);
+            if state.spent.timeouts < budgets.timeouts_max {
+                let open = (0..clients.count()).filter(|&c| clients.open(c).is_some());
+                out.extend(open.map(|client| Choice::Timeout { client }));
+            }
         }
         // The successors of one node side by side: the judge then copies one node per
         // successor into its simulation, not two.
         out.sort_by_key(|&c| match c {
             Choice::Deliver(i) | Choice::Duplicate(i) => state.net[i as usize].to.0,
-            Choice::Drop(_) => u32::MAX,
+            Choice::Drop(_) | Choice::Timeout { .. } => u32::MAX,
             Choice::Fire { node, .. } | Choice::Crash(node) | Choice::Restart(node) => node.0,
             Choice::Invoke { node, .. } | Choice::Resend { node, .. } => node.0,
         });
@@ -305,6 +313,15 @@ impl<P: Protocol> Machine<P> {
             }
             Choice::Invoke { .. } | Choice::Resend { .. } => {
                 return self.request(state, choice, delta);
+            }
+            Choice::Timeout { client } => {
+                delta.spent.timeouts += 1;
+                let mut clients = state.clients.as_deref().cloned();
+                if let Some(clients) = &mut clients {
+                    clients.time_out(client, state.next_event_time());
+                    clients.rehash();
+                }
+                delta.clients = clients;
             }
         }
         Ok(delta)
@@ -448,7 +465,7 @@ pub(crate) fn touched<P: Protocol>(state: &State<P>, choice: Choice) -> crate::e
     match choice {
         Choice::Deliver(i) | Choice::Duplicate(i) => Touched::Node(state.net[i as usize].to),
         Choice::Fire { node, .. } => Touched::Node(node),
-        Choice::Drop(_) => Touched::Nothing,
+        Choice::Drop(_) | Choice::Timeout { .. } => Touched::Nothing,
         Choice::Crash(_) | Choice::Restart(_) => Touched::All,
         Choice::Invoke { node, .. } | Choice::Resend { node, .. } => Touched::Node(node),
     }

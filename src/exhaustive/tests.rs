@@ -218,3 +218,33 @@ fn jobs_out_of_range_or_depth_first_are_refused() {
     let refused = paxos(None).jobs(2).order(Order::DepthFirst).run();
     assert!(matches!(refused, Err(ExploreError::Limit(_))));
 }
+
+#[test]
+fn a_timed_out_operation_is_indeterminate_and_the_client_goes_on() {
+    let budgets = Budgets {
+        timers_max: 1,
+        client_ops_max: 2,
+        timeouts_max: 1,
+        ..Budgets::default()
+    };
+    let outcome = register(None, 1).budgets(budgets).run().expect("runs");
+    assert_eq!(
+        outcome.verdict,
+        Verdict::Exhausted,
+        "{:?}",
+        outcome.counterexample
+    );
+    let plain = register(None, 1)
+        .budgets(Budgets {
+            timeouts_max: 0,
+            ..budgets
+        })
+        .run()
+        .expect("runs");
+    assert!(
+        outcome.unique_states > plain.unique_states,
+        "timing out lets more happen: {} against {}",
+        outcome.unique_states,
+        plain.unique_states
+    );
+}

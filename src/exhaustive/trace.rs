@@ -131,6 +131,19 @@ impl<P: Protocol> PathTrace<P> {
                 self.request(state, choice, client, node);
                 node
             }
+            Choice::Timeout { client } => {
+                let open = state.clients.as_deref().and_then(|c| c.open(client));
+                if let Some((_, node, seq)) = open {
+                    let status = crate::history::Status::Info;
+                    let kind = TraceKind::Complete {
+                        client,
+                        seq,
+                        status,
+                    };
+                    self.tracer.record(now, node, kind, 0, None);
+                }
+                return;
+            }
         };
         let index = self.last_index();
         let sent = delta.map_or(&[][..], |d| &d.added[..]);

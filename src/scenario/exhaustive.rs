@@ -22,6 +22,7 @@ pub struct BudgetsSet {
     pub duplicates_max: Option<u32>,
     pub crashes_max: Option<u32>,
     pub client_ops_max: Option<u32>,
+    pub timeouts_max: Option<u32>,
 }
 
 impl BudgetsSet {
@@ -33,6 +34,7 @@ impl BudgetsSet {
             duplicates_max: self.duplicates_max.unwrap_or(base.duplicates_max),
             crashes_max: self.crashes_max.unwrap_or(base.crashes_max),
             client_ops_max: self.client_ops_max.unwrap_or(base.client_ops_max),
+            timeouts_max: self.timeouts_max.unwrap_or(base.timeouts_max),
         }
     }
 }
@@ -200,7 +202,7 @@ fn replay_stats(replay: &Replay) -> crate::engine::Stats {
             Event::Fire { .. } => stats.timers_fired += 1,
             Event::Crash { .. } => stats.crashes += 1,
             Event::Restart { .. } => stats.restarts += 1,
-            Event::Invoke { .. } | Event::Resend { .. } => {}
+            Event::Invoke { .. } | Event::Resend { .. } | Event::Timeout { .. } => {}
         }
     }
     stats.faults_applied = stats.crashes + stats.restarts;

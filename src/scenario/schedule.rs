@@ -52,6 +52,14 @@ struct EventMap {
     restart: Option<NodeFields>,
     invoke: Option<ClientFields>,
     resend: Option<ClientFields>,
+    timeout: Option<TimeoutFields>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeoutFields {
+    client: u32,
+    op: String,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +122,10 @@ impl EventMap {
             let (client, node, op) = (c.client, c.node.0, c.op);
             events.push(Event::Invoke { client, node, op });
         }
+        if let Some(t) = self.timeout {
+            let (client, op) = (t.client, t.op);
+            events.push(Event::Timeout { client, op });
+        }
         if let Some(c) = self.resend {
             let (client, node, op) = (c.client, c.node.0, c.op);
             events.push(Event::Resend { client, node, op });
@@ -122,7 +134,7 @@ impl EventMap {
             1 => Ok(events.remove(0)),
             _ => Err(
                 "a scheduled event is a map with one key: `deliver`, `duplicate`, `drop`, \
-                      `fire`, `crash`, `restart`, `invoke` or `resend`"
+                      `fire`, `crash`, `restart`, `invoke`, `resend` or `timeout`"
                     .to_string(),
             ),
         }

@@ -81,6 +81,7 @@ pub struct ExploreSpec {
     pub duplicates: Option<BudgetCount>,
     pub crashes: Option<BudgetCount>,
     pub client_ops: Option<BudgetCount>,
+    pub timeouts: Option<BudgetCount>,
 }
 
 impl ExploreSpec {
@@ -92,6 +93,7 @@ impl ExploreSpec {
             duplicates_max: get(&self.duplicates),
             crashes_max: get(&self.crashes),
             client_ops_max: get(&self.client_ops),
+            timeouts_max: get(&self.timeouts),
         }
     }
 }

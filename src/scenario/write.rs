@@ -97,6 +97,7 @@ fn explore_budgets(set: &super::exhaustive::BudgetsSet) -> Mapping {
         ("duplicates", set.duplicates_max),
         ("crashes", set.crashes_max),
         ("client_ops", set.client_ops_max),
+        ("timeouts", set.timeouts_max),
     ];
     for (key, budget) in budgets {
         if let Some(n) = budget {

@@ -207,6 +207,26 @@ impl Clients {
         self.invoke(c, now, false).map(|(request, _, _)| request)
     }
 
+    /// Client `c`'s open op, where it was last sent, and its number.
+    pub(crate) fn open(&self, c: u32) -> Option<(ClientOp, NodeId, u32)> {
+        let client = &self.clients[c as usize];
+        let pending = client.pending.as_ref()?;
+        Some((pending.op, client.target, client.seq.saturating_sub(1)))
+    }
+
+    /// Client `c` gives up on its open op at `now`, as at a timeout: the op ends as info,
+    /// and the client goes on as a new process at the next node. Its index in the history.
+    pub(crate) fn give_up(&mut self, c: u32, now: SimTime) -> Option<usize> {
+        let client = &self.clients[c as usize];
+        client.pending.as_ref()?;
+        let target = client.target;
+        let op = self.finish(c, now, target, Status::Info, Value::Nil);
+        self.new_process(c);
+        let client = &mut self.clients[c as usize];
+        client.home = NodeId((client.home.0 + 1) % self.node_count);
+        Some(op)
+    }
+
     /// Whether client `c` has no op open, and how many it invoked.
     pub(crate) fn idle(&self, c: u32) -> (bool, u32) {
         let client = &self.clients[c as usize];
