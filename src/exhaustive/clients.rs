@@ -82,9 +82,10 @@ impl ModelClients {
 
     /// Client `c` times out on its open op at `now`: it ends as info (maybe done, maybe not),
     /// a redirect it waited to follow is forgotten, and the client may invoke its next op.
-    pub(crate) fn time_out(&mut self, c: u32, now: SimTime) -> bool {
+    pub(crate) fn time_out(&mut self, c: u32, now: SimTime) {
         self.resend[c as usize] = None;
-        self.clients.give_up(c, now).is_some()
+        self.clients.give_up(c, now);
+        self.rehash();
     }
 
     /// Node `from` answered request `id` at `now`: the status the op completed with, if it

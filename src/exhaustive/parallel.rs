@@ -183,29 +183,22 @@ fn expand_share<P: Protocol>(
         let end = state.quiescent().then(|| judge.judge_end(state)).flatten();
         let mut next = Vec::new();
         for (position, &choice) in (0u32..).zip(&choices) {
-            let result = match successor(&mut machine, &mut judge, seen, state, choice) {
-                Next::Seen => continue,
-                Next::Found(v) => Err(v),
-                Next::New(_, fingerprint) if made.contains_key(&fingerprint) => continue,
-                Next::New(state, fingerprint) => {
-                    made.insert(fingerprint, ());
-                    let verdict = judge.judge(&state);
-                    Ok((fingerprint, state, verdict))
-                }
-            };
-            next.push(match result {
-                Ok((fingerprint, state, verdict)) => Successor {
-                    choice,
-                    position,
-                    fingerprint,
-                    result: Ok((state, verdict)),
-                },
-                Err(v) => Successor {
-                    choice,
-                    position,
-                    fingerprint: 0,
-                    result: Err(v),
-                },
+            let (fingerprint, result) =
+                match successor(&mut machine, &mut judge, seen, state, choice) {
+                    Next::Seen => continue,
+                    Next::Found(v) => (0, Err(v)),
+                    Next::New(_, fingerprint) if made.contains_key(&fingerprint) => continue,
+                    Next::New(state, fingerprint) => {
+                        made.insert(fingerprint, ());
+                        let verdict = judge.judge(&state);
+                        (fingerprint, Ok((state, verdict)))
+                    }
+                };
+            next.push(Successor {
+                choice,
+                position,
+                fingerprint,
+                result,
             });
         }
         expanded.push(Expanded {

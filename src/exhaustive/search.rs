@@ -197,17 +197,27 @@ impl<P: Protocol> Search<P> {
         if let Some(v) = monitored.or_else(|| self.judge.judge(&initial)) {
             return Found::Violation(0, v);
         }
-        if self.jobs > 1 {
-            return self.search_levels(initial, progress);
+        match self.jobs {
+            1 => self.search_one_thread(initial, progress),
+            _ => self.search_levels(initial, progress),
         }
-        let mut frontier = VecDeque::from([(initial, 0u32, 0u32)]);
+    }
+
+    /// From `initial` (judged already), in `self.order`, on this thread.
+    fn search_one_thread(
+        &mut self,
+        initial: State<P>,
+        progress: &mut dyn FnMut(&Progress) -> bool,
+    ) -> Found {
+        let mut frontier = VecDeque::from([(initial, 0u32)]);
         let mut choices = Vec::new();
         let mut next_report = PROGRESS_EVERY;
         let depth_first = self.order == Order::DepthFirst;
-        while let Some((state, index, depth)) = match depth_first {
+        while let Some((state, index)) = match depth_first {
             true => frontier.pop_back(),
             false => frontier.pop_front(),
         } {
+            let depth = state.depth;
             self.depth_seen = self.depth_seen.max(depth);
             if depth >= self.depth_max {
                 self.depth_cut = true;
@@ -247,7 +257,7 @@ impl<P: Protocol> Search<P> {
                 if let Some(v) = self.judge.judge(&next) {
                     return Found::Violation(at, v);
                 }
-                frontier.push_back((next, at, depth + 1));
+                frontier.push_back((next, at));
             }
             if self.origins.len() as u64 >= next_report {
                 next_report += PROGRESS_EVERY;

@@ -319,7 +319,6 @@ impl<P: Protocol> Machine<P> {
                 let mut clients = state.clients.as_deref().cloned();
                 if let Some(clients) = &mut clients {
                     clients.time_out(client, state.next_event_time());
-                    clients.rehash();
                 }
                 delta.clients = clients;
             }

@@ -2,8 +2,9 @@
 //! that the trace file, the page and the ShiViz log show a schedule as they show a run.
 //!
 //! The explorer abstracts time, so the trace's clock counts events instead: the nodes boot at
-//! 0 and event k of the schedule happens at k milliseconds (a timer's due time on its node's
-//! clock is in the schedule's text). A message gets its id when it is sent; of equal messages
+//! 0 and event k of the schedule happens at k milliseconds, the clock of the clients' history
+//! ([`State::next_event_time`]); a timer's due time on its node's clock is in the schedule's
+//! text. A message gets its id when it is sent; of equal messages
 //! in flight, the first sent is the first taken.
 
 use super::state::{Delta, Envelope, State};
@@ -14,9 +15,6 @@ use crate::protocol::Protocol;
 use crate::time::SimTime;
 use crate::trace::{DropReason, TraceKind, TraceSink, Tracer, content_hash};
 use std::collections::{BTreeMap, VecDeque};
-
-/// The trace time of one event of a schedule.
-const EVENT_TIME_NS: u64 = 1_000_000;
 
 /// Folds a replay's events into a trace hash and hands them to a sink.
 pub(crate) struct PathTrace<P: Protocol> {
@@ -62,7 +60,8 @@ impl<P: Protocol> PathTrace<P> {
         }
     }
 
-    /// Records `choice`, taken in `state` with the effect `delta` and the handler's `notes`.
+    /// Records `choice`, taken in `state` with the effect `delta`, the handler's `notes` and
+    /// the replies it sent.
     pub(crate) fn event(
         &mut self,
         state: &State<P>,
@@ -71,9 +70,39 @@ impl<P: Protocol> PathTrace<P> {
         notes: &[(u32, String)],
         replied: &[Replied],
     ) {
-        self.now = SimTime::from_nanos(self.now.as_nanos() + EVENT_TIME_NS);
+        self.now = state.next_event_time();
+        let Some(node) = self.record_choice(state, choice) else {
+            return;
+        };
+        let index = self.last_index();
+        let sent = delta.map_or(&[][..], |d| &d.added[..]);
+        self.handled(node, sent, notes);
+        for r in replied {
+            let (client, seq) = (r.id.client, r.id.seq);
+            let kind = TraceKind::Reply { client, seq };
+            let content = content_hash(&r.reply);
+            self.tracer
+                .record(self.now, node, kind, content, Some(&r.reply));
+            if let Some(status) = r.status {
+                self.complete(node, client, seq, status);
+            }
+        }
+        if let Some(factory) = &self.states {
+            let before = match choice {
+                Choice::Restart(_) => format!("{:?}", factory(node)),
+                _ => render(state.nodes[node.index()].proc.as_ref()),
+            };
+            let after = delta.and_then(|d| d.node.as_ref());
+            let after = render(after.and_then(|(_, slot)| slot.proc.as_ref()));
+            self.tracer.node_states(index, &before, &after);
+        }
+    }
+
+    /// Records the event `choice` names in `state`: the node whose handler runs next, if one
+    /// does.
+    fn record_choice(&mut self, state: &State<P>, choice: Choice) -> Option<NodeId> {
         let now = self.now;
-        let node = match choice {
+        match choice {
             Choice::Deliver(i) | Choice::Duplicate(i) => {
                 let e = &state.net[i as usize];
                 let content = content_hash(&e.msg);
@@ -94,7 +123,7 @@ impl<P: Protocol> PathTrace<P> {
                     msg_id,
                 };
                 self.tracer.record(now, e.to, kind, content, None);
-                e.to
+                Some(e.to)
             }
             Choice::Drop(i) => {
                 let e = &state.net[i as usize];
@@ -104,9 +133,9 @@ impl<P: Protocol> PathTrace<P> {
                     msg_id: self.take_id(e.hash),
                     reason: DropReason::Fault,
                 };
-                self.tracer
-                    .record(now, e.to, kind, content_hash(&e.msg), None);
-                return;
+                let content = content_hash(&e.msg);
+                self.tracer.record(now, e.to, kind, content, None);
+                None
             }
             Choice::Fire { node, index } => {
                 let timer = &state.nodes[node.index()].timers[index as usize];
@@ -114,63 +143,41 @@ impl<P: Protocol> PathTrace<P> {
                 let content = content_hash(&timer.tag);
                 self.tracer
                     .record(now, node, kind, content, Some(&timer.tag));
-                node
+                Some(node)
             }
             Choice::Crash(node) => {
                 let storage = state.nodes[node.index()].storage.as_deref();
                 let lost_writes = storage.map_or(0, |s| s.unsynced_writes()) as u32;
                 let kind = TraceKind::Crash { lost_writes };
                 self.tracer.record(now, node, kind, 0, None);
-                return;
+                None
             }
             Choice::Restart(node) => {
                 self.tracer.record(now, node, TraceKind::Restart, 0, None);
-                node
+                Some(node)
             }
             Choice::Invoke { client, node } | Choice::Resend { client, node } => {
                 self.request(state, choice, client, node);
-                node
+                Some(node)
             }
             Choice::Timeout { client } => {
                 let open = state.clients.as_deref().and_then(|c| c.open(client));
                 if let Some((_, node, seq)) = open {
-                    let status = crate::history::Status::Info;
-                    let kind = TraceKind::Complete {
-                        client,
-                        seq,
-                        status,
-                    };
-                    self.tracer.record(now, node, kind, 0, None);
+                    self.complete(node, client, seq, crate::history::Status::Info);
                 }
-                return;
+                None
             }
+        }
+    }
+
+    /// Records client `client`'s op `seq` completing with `status`, answered by `node`.
+    fn complete(&mut self, node: NodeId, client: u32, seq: u32, status: crate::history::Status) {
+        let kind = TraceKind::Complete {
+            client,
+            seq,
+            status,
         };
-        let index = self.last_index();
-        let sent = delta.map_or(&[][..], |d| &d.added[..]);
-        self.handled(node, sent, notes);
-        for r in replied {
-            let (client, seq) = (r.id.client, r.id.seq);
-            let content = content_hash(&r.reply);
-            let kind = TraceKind::Reply { client, seq };
-            self.tracer.record(now, node, kind, content, Some(&r.reply));
-            if let Some(status) = r.status {
-                let kind = TraceKind::Complete {
-                    client,
-                    seq,
-                    status,
-                };
-                self.tracer.record(now, node, kind, 0, None);
-            }
-        }
-        if let Some(factory) = &self.states {
-            let before = match choice {
-                Choice::Restart(_) => format!("{:?}", factory(node)),
-                _ => render(state.nodes[node.index()].proc.as_ref()),
-            };
-            let after = delta.and_then(|d| d.node.as_ref());
-            let after = render(after.and_then(|(_, slot)| slot.proc.as_ref()));
-            self.tracer.node_states(index, &before, &after);
-        }
+        self.tracer.record(self.now, node, kind, 0, None);
     }
 
     /// Records a client's request reaching `node` (invoked there first, for an invocation).

@@ -137,13 +137,7 @@ pub(super) fn replay_typed<P: Protocol>(
         e => RunError::Unsupported(e.to_string()),
     })?;
     if let (Some(path), Some(log)) = (&options.history, &replay.history_log) {
-        let error = |error| RunError::History {
-            path: path.display().to_string(),
-            error,
-        };
-        let file = std::fs::File::create(path).map_err(error)?;
-        let end = replay.end_time;
-        (log.write_jsonl(file, &scenario.node_names, end)).map_err(error)?;
+        super::run::write_history_log(log, &scenario.node_names, replay.end_time, path)?;
     }
     let mut checks: Vec<CheckResult> = props.iter().map(|p| replay_check(p, &replay)).collect();
     // Judged after every event, as an invariant: the violation, if any, is the replay's.

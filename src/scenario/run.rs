@@ -427,14 +427,22 @@ pub(super) fn history_wanted(scenario: &Scenario) -> bool {
 }
 
 fn write_history<P: Protocol>(sim: &Sim<P>, path: &std::path::Path) -> Result<(), RunError> {
+    write_history_log(sim.history(), sim.node_names(), sim.now(), path)
+}
+
+/// Writes the clients' history `log`, which ended at `end`, to `path` as JSON Lines.
+pub(super) fn write_history_log(
+    log: &crate::workload::HistoryLog,
+    names: &[String],
+    end: SimTime,
+    path: &std::path::Path,
+) -> Result<(), RunError> {
     let error = |error| RunError::History {
         path: path.display().to_string(),
         error,
     };
     let file = std::fs::File::create(path).map_err(error)?;
-    sim.history()
-        .write_jsonl(file, sim.node_names(), sim.now())
-        .map_err(error)
+    log.write_jsonl(file, names, end).map_err(error)
 }
 
 fn check_result<P: Protocol>(

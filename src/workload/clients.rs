@@ -214,14 +214,16 @@ impl Clients {
         Some((pending.op, client.target, client.seq.saturating_sub(1)))
     }
 
-    /// Client `c` gives up on its open op at `now`, as at a timeout: the op ends as info,
-    /// and the client goes on as a new process at the next node. Its index in the history.
+    /// Client `c` gives up on its open op at `now` (its timeout, in a run): the op ends as
+    /// info, and the client goes on as a new process at the next node. The op's index in the
+    /// history, if one was open.
     pub(crate) fn give_up(&mut self, c: u32, now: SimTime) -> Option<usize> {
         let client = &self.clients[c as usize];
         client.pending.as_ref()?;
         let target = client.target;
         let op = self.finish(c, now, target, Status::Info, Value::Nil);
         self.new_process(c);
+        // The node may be down or cut off: try the next one.
         let client = &mut self.clients[c as usize];
         client.home = NodeId((client.home.0 + 1) % self.node_count);
         Some(op)
@@ -329,13 +331,10 @@ impl Clients {
             deadline, now,
             "a timeout entry came after its op's deadline"
         );
-        let target = client.target;
-        let op = self.finish(c, now, target, Status::Info, Value::Nil);
-        self.new_process(c);
-        // The node may be down or cut off: try the next one.
-        let client = &mut self.clients[c as usize];
-        client.home = NodeId((client.home.0 + 1) % self.node_count);
-        Alarm::Expired(op)
+        match self.give_up(c, now) {
+            Some(op) => Alarm::Expired(op),
+            None => Alarm::Idle,
+        }
     }
 
     /// As in Jepsen, a client whose op is indeterminate goes on as a new process, so that no
