@@ -54,6 +54,16 @@ pub trait Monitor<P: Process> {
     fn fingerprint(&self) -> u64 {
         0
     }
+
+    /// Whether two events on different nodes, observed in either order, leave this monitor
+    /// in the same state (or fail in both orders). An exhaustive search then tries only one
+    /// order of such events where the order cannot matter to the nodes either (see
+    /// [`crate::exhaustive::Explorer::reduction`]); `false`, the default, makes it try both.
+    /// A monitor that keeps per node what it saw, or a set of facts each event adds to,
+    /// commutes; one that records which node did something first does not.
+    fn commutes(&self) -> bool {
+        false
+    }
 }
 
 /// Makes a fresh monitor for one run: each run starts from empty ghost state.

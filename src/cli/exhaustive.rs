@@ -78,6 +78,11 @@ pub(super) struct ExploreArgs {
     /// docs/explore.md).
     #[arg(long, value_name = "N", default_value_t = 1)]
     jobs: u32,
+    /// Try every transition, also those whose successor another order of the same
+    /// independent events reaches (by default such transitions are skipped: the same states
+    /// are visited either way).
+    #[arg(long)]
+    no_reduction: bool,
     /// Stop after this long of wall time, e.g. 30s, 10m.
     #[arg(long, value_name = "D", value_parser = super::history::parse_duration)]
     time_budget: Option<std::time::Duration>,
@@ -136,6 +141,7 @@ pub(super) fn explore_command(registry: &crate::Registry, args: &ExploreArgs) ->
             false => exhaustive::Order::BreadthFirst,
         },
         jobs: args.jobs,
+        reduction: !args.no_reduction,
     };
     let bar = progress_bar(args.format == Format::Text);
     #[allow(clippy::disallowed_methods)] // wall time bounds and reports the search, never shapes it

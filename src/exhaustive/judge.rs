@@ -234,6 +234,12 @@ impl<P: Protocol> Judge<P> {
         !self.monitors.is_empty()
     }
 
+    /// Whether every monitor ends in the same state whichever order it observes two
+    /// independent events in.
+    pub(crate) fn monitors_commute(&self) -> bool {
+        self.monitors.iter().all(|(_, m)| m.commutes())
+    }
+
     /// The end-state properties, judged where nothing is left to happen.
     pub(crate) fn end_properties(&self) -> Vec<&'static str> {
         self.at_end.iter().map(|p| p.name).collect()

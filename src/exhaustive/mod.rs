@@ -44,6 +44,7 @@ mod parallel;
 mod path;
 mod replay;
 mod search;
+mod sleep;
 mod state;
 mod step;
 #[cfg(test)]
@@ -127,6 +128,8 @@ pub struct Explorer<P: Protocol> {
     workload: Option<(crate::workload::WorkloadConfig, u64)>,
     /// Whether the clients' history is checked.
     history_checked: bool,
+    /// Whether sleep sets cut transitions that lead to states reached another way.
+    reduction: bool,
 }
 
 impl<P: Protocol> Explorer<P> {
@@ -144,6 +147,7 @@ impl<P: Protocol> Explorer<P> {
             jobs: 1,
             workload: None,
             history_checked: true,
+            reduction: true,
         }
     }
 
@@ -202,6 +206,15 @@ impl<P: Protocol> Explorer<P> {
     #[must_use]
     pub fn workload(mut self, workload: crate::workload::WorkloadConfig, seed: u64) -> Self {
         self.workload = Some((workload, seed));
+        self
+    }
+
+    /// Whether to skip transitions whose successor another order of the same events reaches
+    /// (sleep sets; on by default, and off when monitors are checked). The same states are
+    /// visited either way; without the reduction, more transitions lead to them.
+    #[must_use]
+    pub fn reduction(mut self, reduced: bool) -> Self {
+        self.reduction = reduced;
         self
     }
 

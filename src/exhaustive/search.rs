@@ -9,11 +9,11 @@
 
 use super::judge::Judge;
 use super::path::{Counterexample, Step, describe};
+use super::sleep::{Revisit, Sleeper, Visited};
 use super::state::State;
 use super::step::{Choice, Machine, touched};
 use super::{Budgets, Explorer, Order};
 use crate::check::ViolationReport;
-use crate::linearizability::fxhash::FxHashMap;
 use crate::protocol::Protocol;
 use serde::Serialize;
 use std::collections::VecDeque;
@@ -54,6 +54,8 @@ pub struct Outcome {
     pub depth_cut: bool,
     /// Breadth first (a violation's path is a shortest one) or depth first.
     pub order: Order,
+    /// Whether sleep sets skipped transitions (see [`super::Explorer::reduction`]).
+    pub reduction: bool,
     pub budgets: Budgets,
     /// The invariants, judged in every state.
     pub invariants: Vec<&'static str>,
@@ -96,8 +98,11 @@ pub(super) struct Search<P: Protocol> {
     pub(super) budgets: Budgets,
     pub(super) states_max: u64,
     pub(super) depth_max: u32,
-    pub(super) seen: FxHashMap<u64, ()>,
+    /// The fingerprints seen, and the transitions asleep in each state.
+    pub(super) visited: Visited,
     origins: Vec<Origin>,
+    /// Whether sleep sets cut transitions (see [`super::sleep`]).
+    pub(super) reduce: bool,
     pub(super) states: u64,
     pub(super) depth_seen: u32,
     pub(super) depth_cut: bool,
@@ -120,6 +125,7 @@ impl<P: Protocol> Search<P> {
         let factory = Arc::clone(&explorer.factory);
         let judge = Judge::new(&names, explorer.properties, factory, history)
             .map_err(ExploreError::Build)?;
+        let commutes = judge.monitors_commute();
         Ok(Search {
             machine: Machine::new(Arc::clone(&names), explorer.factory, clients),
             names,
@@ -127,8 +133,9 @@ impl<P: Protocol> Search<P> {
             budgets: explorer.budgets,
             states_max: explorer.states_max,
             depth_max: explorer.depth_max,
-            seen: FxHashMap::default(),
+            visited: Visited::default(),
             origins: Vec::new(),
+            reduce: explorer.reduction && commutes,
             states: 0,
             depth_seen: 0,
             depth_cut: false,
@@ -160,6 +167,7 @@ impl<P: Protocol> Search<P> {
             depth_max: self.depth_seen,
             depth_cut: self.depth_cut,
             order: self.order,
+            reduction: self.reduce,
             budgets: self.budgets,
             invariants: self.judge.invariants(),
             end_properties: self.judge.end_properties(),
@@ -170,17 +178,18 @@ impl<P: Protocol> Search<P> {
         })
     }
 
-    /// Visits a new state: its index, or `None` if it was seen before.
-    pub(super) fn visit(&mut self, fingerprint: u64, origin: Origin) -> Option<u32> {
-        use std::collections::hash_map::Entry;
-        match self.seen.entry(fingerprint) {
-            Entry::Occupied(_) => None,
-            Entry::Vacant(v) => {
-                v.insert(());
-                self.origins.push(origin);
-                Some(self.origins.len() as u32 - 1)
-            }
-        }
+    /// Visits a new state, with the transitions `asleep` in it: its index, or `None` if it
+    /// was seen before.
+    pub(super) fn visit(
+        &mut self,
+        fingerprint: u64,
+        origin: Origin,
+        asleep: &[Sleeper],
+    ) -> Option<u32> {
+        let index = self.visited.insert(fingerprint, asleep)?;
+        self.origins.push(origin);
+        debug_assert_eq!(self.origins.len(), self.visited.len());
+        Some(index)
     }
 
     fn search(&mut self, progress: &mut dyn FnMut(&Progress) -> bool) -> Found {
@@ -193,7 +202,7 @@ impl<P: Protocol> Search<P> {
             Err(panic) => return Found::Violation(u32::MAX, panic_report(panic.0)),
         };
         let monitored = self.judge.start_monitors(&mut initial);
-        self.visit(initial.fingerprint(), root);
+        self.visit(initial.fingerprint(), root, &[]);
         if let Some(v) = monitored.or_else(|| self.judge.judge(&initial)) {
             return Found::Violation(0, v);
         }
@@ -209,27 +218,43 @@ impl<P: Protocol> Search<P> {
         initial: State<P>,
         progress: &mut dyn FnMut(&Progress) -> bool,
     ) -> Found {
-        let mut frontier = VecDeque::from([(initial, 0u32)]);
+        let mut frontier = VecDeque::from([Pending {
+            state: initial,
+            index: 0,
+            retry: None,
+        }]);
         let mut choices = Vec::new();
+        let mut sleep = SleepBuffers::default();
         let mut next_report = PROGRESS_EVERY;
         let depth_first = self.order == Order::DepthFirst;
-        while let Some((state, index)) = match depth_first {
+        while let Some(pending) = match depth_first {
             true => frontier.pop_back(),
             false => frontier.pop_front(),
         } {
+            let (state, index) = (&pending.state, pending.index);
             let depth = state.depth;
             self.depth_seen = self.depth_seen.max(depth);
             if depth >= self.depth_max {
                 self.depth_cut = true;
                 continue;
             }
-            self.machine.choices(&state, &self.budgets, &mut choices);
-            if state.quiescent()
-                && let Some(v) = self.judge.judge_end(&state)
-            {
-                return Found::Violation(index, v);
+            self.machine.choices(state, &self.budgets, &mut choices);
+            match &pending.retry {
+                Some(retry) => sleep.begin(&retry.asleep),
+                None => {
+                    self.visited.expand(index, &mut sleep.asleep);
+                    sleep.tried.clear();
+                    if state.quiescent()
+                        && let Some(v) = self.judge.judge_end(state)
+                    {
+                        return Found::Violation(index, v);
+                    }
+                }
             }
             for &choice in &choices {
+                if self.reduce && sleep.skips(state, choice, pending.retry.as_deref()) {
+                    continue;
+                }
                 self.states += 1;
                 let origin = Origin {
                     parent: index,
@@ -238,26 +263,14 @@ impl<P: Protocol> Search<P> {
                 let next = successor(
                     &mut self.machine,
                     &mut self.judge,
-                    &self.seen,
-                    &state,
+                    &self.visited,
+                    state,
                     choice,
+                    self.reduce.then_some(&mut sleep),
                 );
-                let (next, next_fingerprint) = match next {
-                    Next::Seen => continue,
-                    Next::Found(v) => return self.found_at(origin, v),
-                    Next::New(next, fingerprint) => (next, fingerprint),
-                };
-                if self.origins.len() as u64 >= self.states_max {
-                    return Found::Stopped;
+                if let Some(found) = self.take(next, origin, &sleep.next, &mut frontier) {
+                    return found;
                 }
-                let Some(at) = self.visit(next_fingerprint, origin) else {
-                    continue;
-                };
-                self.depth_seen = self.depth_seen.max(depth + 1);
-                if let Some(v) = self.judge.judge(&next) {
-                    return Found::Violation(at, v);
-                }
-                frontier.push_back((next, at));
             }
             if self.origins.len() as u64 >= next_report {
                 next_report += PROGRESS_EVERY;
@@ -273,6 +286,68 @@ impl<P: Protocol> Search<P> {
             }
         }
         Found::Nothing
+    }
+
+    /// Records what one transition gave: a new state to expand (after judging it), a state
+    /// seen before with transitions to try again, or what ends the search.
+    fn take(
+        &mut self,
+        next: Next<P>,
+        origin: Origin,
+        asleep: &[Sleeper],
+        frontier: &mut VecDeque<Pending<P>>,
+    ) -> Option<Found> {
+        match next {
+            Next::Seen => None,
+            Next::Found(v) => Some(self.found_at(origin, v)),
+            Next::Again(state, fingerprint) => {
+                if let Some(retry) = self.revisit(state, fingerprint, asleep) {
+                    frontier.push_back(retry);
+                }
+                None
+            }
+            Next::New(state, fingerprint) => {
+                if self.origins.len() as u64 >= self.states_max {
+                    return Some(Found::Stopped);
+                }
+                let at = self.visit(fingerprint, origin, asleep)?;
+                self.depth_seen = self.depth_seen.max(state.depth);
+                if let Some(v) = self.judge.judge(&state) {
+                    return Some(Found::Violation(at, v));
+                }
+                frontier.push_back(Pending {
+                    state,
+                    index: at,
+                    retry: None,
+                });
+                None
+            }
+        }
+    }
+
+    /// A state seen before, reached again with `asleep`: to expand again if transitions
+    /// woke up. Its depth is that of the path the search keeps to it.
+    pub(super) fn revisit(
+        &mut self,
+        mut state: State<P>,
+        fingerprint: u64,
+        asleep: &[Sleeper],
+    ) -> Option<Pending<P>> {
+        let (index, revisit) = self.visited.revisit(fingerprint, asleep);
+        let Revisit::Retry(woken) = revisit else {
+            return None;
+        };
+        let mut at = index;
+        state.depth = 0;
+        while self.origins[at as usize].parent != u32::MAX {
+            state.depth += 1;
+            at = self.origins[at as usize].parent;
+        }
+        Some(Pending {
+            state,
+            index,
+            retry: Some(Retry::boxed(asleep.to_vec(), woken)),
+        })
     }
 
     /// A violation in a state reached by `origin`, which is recorded for the path to it.
@@ -314,27 +389,41 @@ impl<P: Protocol> Search<P> {
     }
 }
 
-/// The state `choice` leads to from `state`, unless it is in `seen` or breaks a monitor
-/// (or a handler panicked).
+/// The state `choice` leads to from `state`, unless it was seen before with nothing left to
+/// try, or breaks a monitor (or a handler panicked). With `sleep`, the transitions asleep in
+/// the successor are left in `sleep.next`, and `choice` joins those tried.
 pub(super) fn successor<P: Protocol>(
     machine: &mut Machine<P>,
     judge: &mut Judge<P>,
-    seen: &FxHashMap<u64, ()>,
+    visited: &Visited,
     state: &State<P>,
     choice: Choice,
+    sleep: Option<&mut SleepBuffers>,
 ) -> Next<P> {
     let delta = match machine.delta(state, choice) {
         Ok(delta) => delta,
         Err(panic) => return Next::Found(panic_report(panic.0)),
     };
+    let asleep: &[Sleeper] = match sleep {
+        Some(sleep) => {
+            let taken = Sleeper::of(state, choice, delta.clients.is_some());
+            super::sleep::after(&sleep.asleep, &sleep.tried, &taken, &mut sleep.next);
+            sleep.tried.push(taken);
+            &sleep.next
+        }
+        None => &[],
+    };
     if !judge.has_monitors() {
         let fingerprint = state.fingerprint_after(&delta);
-        if seen.contains_key(&fingerprint) {
+        if visited.covers(fingerprint, asleep) {
             return Next::Seen;
         }
         let next = state.with(delta);
         debug_assert_eq!(next.fingerprint(), fingerprint);
-        return Next::New(next, fingerprint);
+        return match visited.contains(fingerprint) {
+            true => Next::Again(next, fingerprint),
+            false => Next::New(next, fingerprint),
+        };
     }
     // The monitors' ghost state is part of the state: they observe before it is known.
     let touched = touched(state, choice);
@@ -343,8 +432,10 @@ pub(super) fn successor<P: Protocol>(
         return Next::Found(v);
     }
     let fingerprint = next.fingerprint();
-    if seen.contains_key(&fingerprint) {
+    if visited.covers(fingerprint, asleep) {
         Next::Seen
+    } else if visited.contains(fingerprint) {
+        Next::Again(next, fingerprint)
     } else {
         Next::New(next, fingerprint)
     }
@@ -352,12 +443,70 @@ pub(super) fn successor<P: Protocol>(
 
 /// What one choice from a state gives.
 pub(super) enum Next<P: Protocol> {
-    /// A state seen before.
+    /// A state seen before, with nothing left to try there.
     Seen,
     /// A new state, and its fingerprint.
     New(State<P>, u64),
+    /// A state seen before, reached with fewer transitions asleep than it had.
+    Again(State<P>, u64),
     /// A violation (or a panic) on the way.
     Found(ViolationReport),
+}
+
+/// A state waiting to be expanded.
+pub(super) struct Pending<P: Protocol> {
+    pub(super) state: State<P>,
+    /// Its index in the visited table.
+    pub(super) index: u32,
+    /// For a state expanded before: what to try again, and what is asleep now.
+    pub(super) retry: Option<Box<Retry>>,
+}
+
+/// A state expanded before and reached again with fewer transitions asleep.
+pub(super) struct Retry {
+    /// What is asleep on the new path.
+    pub(super) asleep: Vec<Sleeper>,
+    /// What was asleep before and is not now: the only transitions to try.
+    woken: Vec<Sleeper>,
+}
+
+/// The sleep sets of one expansion, reused from state to state.
+#[derive(Default)]
+pub(super) struct SleepBuffers {
+    /// Asleep in the state expanded.
+    pub(super) asleep: Vec<Sleeper>,
+    /// Tried from it so far.
+    tried: Vec<Sleeper>,
+    /// Asleep in the successor just made.
+    pub(super) next: Vec<Sleeper>,
+}
+
+impl Retry {
+    pub(super) fn boxed(asleep: Vec<Sleeper>, woken: Vec<Sleeper>) -> Box<Retry> {
+        Box::new(Retry { asleep, woken })
+    }
+}
+
+impl SleepBuffers {
+    /// Starts the expansion of a state with `asleep`.
+    pub(super) fn begin(&mut self, asleep: &[Sleeper]) {
+        self.asleep.clear();
+        self.asleep.extend_from_slice(asleep);
+        self.tried.clear();
+    }
+
+    /// Whether `choice` is not to be tried from `state`: it is asleep, or this is a retry
+    /// and it is not one of the transitions woken.
+    pub(super) fn skips<P: Protocol>(
+        &self,
+        state: &State<P>,
+        choice: Choice,
+        retry: Option<&Retry>,
+    ) -> bool {
+        let key = Sleeper::of(state, choice, false).key;
+        let asleep = self.asleep.iter().any(|z| z.key == key);
+        asleep || retry.is_some_and(|r| !r.woken.iter().any(|z| z.key == key))
+    }
 }
 
 /// How the search loop ended.

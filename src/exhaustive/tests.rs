@@ -178,9 +178,22 @@ fn several_threads_see_the_same_states_and_find_the_same_path() {
     let three = paxos(None).budgets(budgets).jobs(3).run().expect("runs");
     assert_eq!(three.verdict, Verdict::Exhausted);
     assert_eq!(
+        (one.unique_states, one.depth_max),
+        (three.unique_states, three.depth_max)
+    );
+    // Without sleep sets, the same transitions too.
+    let plain = |jobs| {
+        let explorer = paxos(None).budgets(budgets).reduction(false).jobs(jobs);
+        explorer.run().expect("runs")
+    };
+    let (one, three) = (plain(1), plain(3));
+    assert_eq!(
         (one.states, one.unique_states, one.depth_max),
         (three.states, three.unique_states, three.depth_max)
     );
+    // With them, whatever the number of threads (which cuts the levels into batches).
+    let reduced = |jobs| paxos(None).budgets(budgets).jobs(jobs).run().expect("runs");
+    assert_eq!(reduced(2).states, reduced(3).states);
     let budgets = Budgets {
         timers_max: 2,
         ..Budgets::default()
@@ -246,5 +259,148 @@ fn a_timed_out_operation_is_indeterminate_and_the_client_goes_on() {
         "timing out lets more happen: {} against {}",
         outcome.unique_states,
         plain.unique_states
+    );
+}
+
+/// The same search with and without sleep sets.
+fn both_ways<P: Protocol>(explorer: impl Fn() -> Explorer<P>) -> (Outcome, Outcome) {
+    let reduced = explorer().run().expect("runs");
+    let plain = explorer().reduction(false).run().expect("runs");
+    assert!(reduced.reduction && !plain.reduction);
+    (reduced, plain)
+}
+
+#[test]
+fn sleep_sets_visit_every_state_and_try_fewer_transitions() {
+    let faults = Budgets {
+        timers_max: 1,
+        drops_max: 1,
+        duplicates_max: 1,
+        crashes_max: 1,
+        ..Budgets::default()
+    };
+    let losses = Budgets {
+        duplicates_max: 0,
+        ..faults
+    };
+    let (reduced, plain) = both_ways(|| paxos(None).budgets(losses));
+    assert_eq!(reduced.unique_states, plain.unique_states);
+    assert!(
+        reduced.states < plain.states,
+        "{} against {}",
+        reduced.states,
+        plain.states
+    );
+    assert_eq!(reduced.coverage, plain.coverage);
+    assert_eq!(reduced.end_states, plain.end_states);
+
+    use crate::protocols::two_phase_commit::{Params as TpcParams, TwoPhaseCommit};
+    let commit = || {
+        let params = TpcParams::default();
+        Explorer::new(3, move |id| TwoPhaseCommit::new(id, 3, &params, None)).budgets(faults)
+    };
+    let (reduced, plain) = both_ways(commit);
+    assert_eq!(reduced.verdict, plain.verdict);
+    assert_eq!(
+        (reduced.unique_states, reduced.end_states),
+        (plain.unique_states, plain.end_states)
+    );
+    assert!(reduced.states < plain.states);
+
+    // Clients: their events, and replies, are ordered; their history is judged either way.
+    let budgets = Budgets {
+        timers_max: 1,
+        timeouts_max: 1,
+        ..Budgets::default()
+    };
+    let (reduced, plain) = both_ways(|| register(None, 2).budgets(budgets));
+    assert_eq!(reduced.verdict, Verdict::Exhausted);
+    assert_eq!(reduced.unique_states, plain.unique_states);
+    assert!(reduced.states < plain.states);
+}
+
+#[test]
+fn sleep_sets_find_the_same_violations_on_paths_as_short() {
+    let budgets = Budgets {
+        timers_max: 2,
+        ..Budgets::default()
+    };
+    for bug in ["ignore-accepted", "break-promise"] {
+        let (reduced, plain) = both_ways(|| paxos(Some(bug)).budgets(budgets));
+        let steps = |o: &Outcome| o.counterexample.as_ref().expect("found").steps.len();
+        assert_eq!(steps(&reduced), steps(&plain), "{bug}");
+        let events: Vec<Event> = (reduced.counterexample.as_ref().expect("found").steps)
+            .iter()
+            .map(|s| s.event.clone())
+            .collect();
+        let replay = paxos(Some(bug))
+            .budgets(budgets)
+            .replay(&events)
+            .expect("fits");
+        assert!(
+            replay.violation.is_some(),
+            "{bug}: the path breaks agreement again"
+        );
+    }
+    let (reduced, plain) = both_ways(|| register(Some("read-any-replica"), 2));
+    assert_eq!(reduced.verdict, Verdict::Violation);
+    let steps = |o: &Outcome| o.counterexample.as_ref().expect("found").steps.len();
+    assert_eq!(steps(&reduced), steps(&plain));
+}
+
+#[test]
+fn monitors_that_commute_keep_the_reduction_and_others_turn_it_off() {
+    use crate::protocols::raft::{Params as RaftParams, Raft};
+    let raft = || {
+        let params = RaftParams::default();
+        Explorer::new(3, move |id| Raft::new(id, 3, &params, None)).budgets(Budgets {
+            timers_max: 2,
+            ..Budgets::default()
+        })
+    };
+    let (reduced, plain) = both_ways(raft);
+    assert!(
+        reduced.invariants.contains(&"election_safety"),
+        "{:?}",
+        reduced.invariants
+    );
+    assert_eq!(reduced.unique_states, plain.unique_states);
+    assert!(reduced.states < plain.states);
+
+    /// A monitor that remembers the order it saw nodes in: it does not commute.
+    #[derive(Clone, Hash, Default)]
+    struct Order(Vec<u32>);
+    impl crate::check::Monitor<Paxos> for Order {
+        fn observe(
+            &mut self,
+            _: &crate::engine::Sim<Paxos>,
+            touched: crate::engine::Touched,
+        ) -> Result<(), crate::check::Violation> {
+            if let crate::engine::Touched::Node(id) = touched {
+                self.0.push(id.0);
+            }
+            Ok(())
+        }
+        fn fork(&self) -> Option<Box<dyn crate::check::Monitor<Paxos> + Send + Sync>> {
+            Some(Box::new(self.clone()))
+        }
+        fn fingerprint(&self) -> u64 {
+            crate::trace::content_hash(self)
+        }
+    }
+    let ordered = crate::check::Property::monitor("order", "the order nodes ran in", || {
+        Box::new(Order::default())
+    });
+    let outcome = paxos(None)
+        .properties(vec![ordered])
+        .budgets(Budgets {
+            timers_max: 1,
+            ..Budgets::default()
+        })
+        .run()
+        .expect("runs");
+    assert!(
+        !outcome.reduction,
+        "a monitor that does not commute turns it off"
     );
 }

@@ -48,6 +48,8 @@ pub struct ExploreOptions {
     pub order: crate::exhaustive::Order,
     /// Threads expanding states (breadth first).
     pub jobs: u32,
+    /// Whether sleep sets cut transitions (see [`Explorer::reduction`]).
+    pub reduction: bool,
 }
 
 /// Explores `scenario`, calling `progress` now and then (false stops the search).
@@ -71,6 +73,7 @@ pub(super) fn explore_typed<P: Protocol>(
         .depth_max(options.depth_max)
         .order(options.order)
         .jobs(options.jobs)
+        .reduction(options.reduction)
         .run_with(progress)
 }
 
