@@ -503,9 +503,9 @@ impl SleepBuffers {
         choice: Choice,
         retry: Option<&Retry>,
     ) -> bool {
-        let key = Sleeper::of(state, choice, false).key;
-        let asleep = self.asleep.iter().any(|z| z.key == key);
-        asleep || retry.is_some_and(|r| !r.woken.iter().any(|z| z.key == key))
+        let event = Sleeper::of(state, choice, false);
+        let asleep = self.asleep.iter().any(|z| z.same(&event));
+        asleep || retry.is_some_and(|r| !r.woken.iter().any(|z| z.same(&event)))
     }
 }
 

@@ -27,7 +27,8 @@
 
 use super::state::State;
 use super::step::Choice;
-use crate::linearizability::fxhash::{FxHashMap, mix64};
+use crate::ids::NodeId;
+use crate::linearizability::fxhash::FxHashMap;
 use crate::protocol::Protocol;
 use crate::trace::content_hash;
 
@@ -35,17 +36,34 @@ use crate::trace::content_hash;
 /// always sound, it only tries more).
 pub(crate) const ASLEEP_MAX: usize = 16;
 
-/// A transition as sleep sets know it: the same event in any state, and what it touches.
+/// A transition as sleep sets know it: the same event in any state, and what it touches
+/// (16 bytes: every state seen keeps its sleep set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Sleeper {
-    /// The event: its kind and what it acts on, without indices into one state.
-    pub(crate) key: u64,
-    /// The hash of the message it takes or copies; 0 for none.
-    message_hash: u64,
+    /// With `kind`, the event, without indices into one state: the message's hash for an
+    /// event on a message, else a hash of the timer or client it acts on.
+    ident: u64,
     /// The node it runs on; `NO_NODE` for none.
     node: u32,
     /// The shared resources it uses, as `USES_*` bits.
     uses: u8,
+    kind: Kind,
+}
+
+// Kept per state seen: its size is part of the memory each state costs.
+const _: () = assert!(std::mem::size_of::<Sleeper>() == 16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Deliver,
+    Duplicate,
+    Drop,
+    Fire,
+    Crash,
+    Restart,
+    Invoke,
+    Resend,
+    Timeout,
 }
 
 const NO_NODE: u32 = u32::MAX;
@@ -60,70 +78,67 @@ impl Sleeper {
     /// `choice` in `state`, whose handler `replied` to a client or not.
     pub(crate) fn of<P: Protocol>(state: &State<P>, choice: Choice, replied: bool) -> Sleeper {
         let clients = if replied { USES_CLIENTS } else { 0 };
-        let message = |kind: u64, i: u32, uses: u8| {
+        let message = |kind: Kind, i: u32, uses: u8| {
             let envelope = &state.net[i as usize];
-            let node = if kind == KIND_DROP {
-                NO_NODE
-            } else {
-                envelope.to.0
+            let node = match kind {
+                Kind::Drop => NO_NODE,
+                _ => envelope.to.0,
             };
             Sleeper {
-                key: mix64(kind ^ envelope.hash),
-                message_hash: envelope.hash | 1,
+                ident: envelope.hash,
                 node,
                 uses,
+                kind,
             }
         };
-        let at = |kind: u64, node: u32, detail: u64, uses: u8| Sleeper {
-            key: mix64(kind ^ mix64(u64::from(node) ^ detail.rotate_left(32))),
-            message_hash: 0,
-            node,
+        let at = |kind: Kind, node: NodeId, ident: u64, uses: u8| Sleeper {
+            ident,
+            node: node.0,
             uses,
+            kind,
         };
         match choice {
-            Choice::Deliver(i) => message(KIND_DELIVER, i, clients),
-            Choice::Duplicate(i) => message(KIND_DUPLICATE, i, clients | USES_DUPLICATES),
-            Choice::Drop(i) => message(KIND_DROP, i, USES_DROPS),
+            Choice::Deliver(i) => message(Kind::Deliver, i, clients),
+            Choice::Duplicate(i) => message(Kind::Duplicate, i, clients | USES_DUPLICATES),
+            Choice::Drop(i) => message(Kind::Drop, i, USES_DROPS),
             Choice::Fire { node, index } => {
                 let timer = &state.nodes[node.index()].timers[index as usize];
-                let detail = content_hash(timer);
-                at(KIND_FIRE, node.0, detail, clients | USES_TIMERS)
+                at(Kind::Fire, node, content_hash(timer), clients | USES_TIMERS)
             }
-            Choice::Crash(node) => at(KIND_CRASH, node.0, 0, USES_CRASHES),
-            Choice::Restart(node) => at(KIND_RESTART, node.0, 0, clients),
+            Choice::Crash(node) => at(Kind::Crash, node, 0, USES_CRASHES),
+            Choice::Restart(node) => at(Kind::Restart, node, 0, clients),
             Choice::Invoke { client, node } => {
-                at(KIND_INVOKE, node.0, u64::from(client), USES_CLIENTS)
+                at(Kind::Invoke, node, u64::from(client), USES_CLIENTS)
             }
             Choice::Resend { client, node } => {
-                at(KIND_RESEND, node.0, u64::from(client), USES_CLIENTS)
+                at(Kind::Resend, node, u64::from(client), USES_CLIENTS)
             }
             Choice::Timeout { client } => Sleeper {
-                key: mix64(KIND_TIMEOUT ^ u64::from(client)),
-                message_hash: 0,
+                ident: u64::from(client),
                 node: NO_NODE,
                 uses: USES_CLIENTS | USES_TIMEOUTS,
+                kind: Kind::Timeout,
             },
         }
+    }
+
+    /// Whether the two are the same event, in whatever state.
+    pub(crate) fn same(&self, other: &Sleeper) -> bool {
+        self.kind == other.kind && self.ident == other.ident && self.node == other.node
     }
 
     /// Whether the two may be taken in either order to the same state, neither disabling
     /// the other.
     pub(crate) fn independent(&self, other: &Sleeper) -> bool {
         let same_node = self.node != NO_NODE && self.node == other.node;
-        let same_message = self.message_hash != 0 && self.message_hash == other.message_hash;
+        let same_message = self.on_message() && other.on_message() && self.ident == other.ident;
         !same_node && !same_message && self.uses & other.uses == 0
     }
-}
 
-const KIND_DELIVER: u64 = 0x4445_4c49_5645_5200;
-const KIND_DUPLICATE: u64 = 0x4455_504c_4943_4100;
-const KIND_DROP: u64 = 0x4452_4f50_0000_0000;
-const KIND_FIRE: u64 = 0x4649_5245_0000_0000;
-const KIND_CRASH: u64 = 0x4352_4153_4800_0000;
-const KIND_RESTART: u64 = 0x5245_5354_4152_5400;
-const KIND_INVOKE: u64 = 0x494e_564f_4b45_0000;
-const KIND_RESEND: u64 = 0x5245_5345_4e44_0000;
-const KIND_TIMEOUT: u64 = 0x5449_4d45_4f55_5400;
+    fn on_message(&self) -> bool {
+        matches!(self.kind, Kind::Deliver | Kind::Duplicate | Kind::Drop)
+    }
+}
 
 /// The sleep set of the state a transition leads to: of those asleep in its state and those
 /// its state tried before it, the ones independent of it.
@@ -178,9 +193,11 @@ impl Visited {
     /// Whether a revisit of `fingerprint` with `asleep` would have nothing to do: the state
     /// was seen, and each transition it had asleep is asleep now.
     pub(crate) fn covers(&self, fingerprint: u64, asleep: &[Sleeper]) -> bool {
-        self.index
-            .get(&fingerprint)
-            .is_some_and(|&i| self.asleep_at(i).iter().all(|z| asleep.contains(z)))
+        self.index.get(&fingerprint).is_some_and(|&i| {
+            self.asleep_at(i)
+                .iter()
+                .all(|z| asleep.iter().any(|a| a.same(z)))
+        })
     }
 
     /// Records a new state with `asleep`: its index, or `None` if it was seen before.
@@ -218,7 +235,7 @@ impl Visited {
         let mut woken = Vec::new();
         for at in start..end {
             let z = self.asleep[at];
-            if asleep.contains(&z) {
+            if asleep.iter().any(|a| a.same(&z)) {
                 self.asleep[kept] = z;
                 kept += 1;
             } else if slot.expanded {
@@ -244,10 +261,10 @@ mod tests {
 
     fn at(node: u32, uses: u8) -> Sleeper {
         Sleeper {
-            key: mix64(u64::from(node) << 8 | u64::from(uses)),
-            message_hash: 0,
+            ident: u64::from(node) << 8 | u64::from(uses),
             node,
             uses,
+            kind: Kind::Fire,
         }
     }
 
@@ -265,14 +282,22 @@ mod tests {
             !at(0, USES_CLIENTS).independent(&at(1, USES_CLIENTS)),
             "the clients"
         );
-        let message = |node| Sleeper {
-            message_hash: 7,
-            ..at(node, 0)
+        let delivered = Sleeper {
+            ident: 7,
+            kind: Kind::Deliver,
+            ..at(0, 0)
         };
-        assert!(!message(0).independent(&Sleeper {
+        let dropped = Sleeper {
             node: NO_NODE,
-            ..message(1)
-        }));
+            kind: Kind::Drop,
+            ..delivered
+        };
+        assert!(!delivered.independent(&dropped), "one message");
+        let fired = Sleeper {
+            ident: 7,
+            ..at(1, 0)
+        };
+        assert!(delivered.independent(&fired), "a timer is no message");
     }
 
     #[test]
