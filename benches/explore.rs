@@ -1,7 +1,8 @@
 //! Exhaustive exploration speed: unique states per second on one core.
 //!
 //! `cargo bench --bench explore` explores single-decree Paxos on 3 nodes with at most 2 timer
-//! firings (so at most two proposals), on one thread and on two, and two-phase commit with 3 nodes (a coordinator, 2
+//! firings (so at most two proposals), on one thread (with and without sleep sets) and on
+//! two, and two-phase commit with 3 nodes (a coordinator, 2
 //! participants) and one transaction with 2 timer firings and one crash, and Raft's leader
 //! election on 3 nodes with 2 timer firings (its election-safety monitor carried in every
 //! state), each to exhaustion, and Raft's `stale-read` bug with a client to the violation, and
@@ -19,7 +20,7 @@ use faultline::protocols::two_phase_commit::{self, TwoPhaseCommit};
 use faultline::workload::{Func, Model, WorkloadConfig};
 use std::time::Instant;
 
-fn paxos(timers_max: u32, states_max: u64, jobs: u32) -> Outcome {
+fn paxos(timers_max: u32, states_max: u64, jobs: u32, reduction: bool) -> Outcome {
     let params = paxos::Params::default();
     Explorer::new(3, move |id| Paxos::new(id, 3, &params, None))
         .budgets(Budgets {
@@ -28,6 +29,7 @@ fn paxos(timers_max: u32, states_max: u64, jobs: u32) -> Outcome {
         })
         .states_max(states_max)
         .jobs(jobs)
+        .reduction(reduction)
         .run()
         .expect("explores")
 }
@@ -88,11 +90,15 @@ fn peak_mib() -> f64 {
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     type Case = (&'static str, fn() -> Outcome);
-    let cases: [Case; 6] = [
-        ("paxos-3-timers-2", || paxos(2, 100_000_000, 1)),
-        ("paxos-3-timers-2-jobs-2", || paxos(2, 100_000_000, 2)),
+    let cases: [Case; 7] = [
+        ("paxos-3-timers-2", || paxos(2, 100_000_000, 1, true)),
+        // Every transition tried, without sleep sets.
+        ("paxos-3-timers-2-unreduced", || {
+            paxos(2, 100_000_000, 1, false)
+        }),
+        ("paxos-3-timers-2-jobs-2", || paxos(2, 100_000_000, 2, true)),
         // The first 200,000 states of the above: small enough for a profiler.
-        ("profile-paxos-200k", || paxos(2, 200_000, 1)),
+        ("profile-paxos-200k", || paxos(2, 200_000, 1, true)),
         ("2pc-3-timers-2-crashes-1", || two_phase_commit(2, 1)),
         ("raft-3-timers-2", || raft(2)),
         ("raft-stale-read-client", raft_stale_read),

@@ -513,3 +513,36 @@ fn a_client_that_times_out_ends_its_operation_as_info() {
     assert!(some["unique_states"].as_u64() > none["unique_states"].as_u64());
     assert_eq!(some["budgets"]["timeouts_max"], 1);
 }
+
+#[test]
+fn sleep_sets_try_fewer_transitions_to_the_same_states_and_can_be_turned_off() {
+    for (file, args) in [
+        (
+            "scenarios/explore/two-phase-commit.yaml",
+            &["--drops", "1"][..],
+        ),
+        ("scenarios/explore/register.yaml", &[][..]),
+        ("scenarios/explore/paxos-break-promise-bug.yaml", &[][..]),
+    ] {
+        let (code, reduced) = explore(file, args);
+        let all: Vec<&str> = args.iter().copied().chain(["--no-reduction"]).collect();
+        let (same_code, plain) = explore(file, &all);
+        assert_eq!(
+            (code, reduced["reduction"].as_bool()),
+            (0, Some(true)),
+            "{file}"
+        );
+        assert_eq!(
+            (same_code, plain["reduction"].as_bool()),
+            (0, Some(false)),
+            "{file}"
+        );
+        for key in ["verdict", "unique_states", "coverage", "end_states"] {
+            assert_eq!(reduced[key], plain[key], "{file}: {key}");
+        }
+        let tried = |r: &Value| r["states"].as_u64().expect("a count");
+        assert!(tried(&reduced) < tried(&plain), "{file}");
+        let steps = |r: &Value| r["path"]["steps"].as_array().map(Vec::len);
+        assert_eq!(steps(&reduced), steps(&plain), "{file}: a path as short");
+    }
+}

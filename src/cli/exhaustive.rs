@@ -26,7 +26,9 @@ the sections it sets). Budgets come from the flags, else the scenario's `explore
 defaults.
 
 Breadth first (unless --depth-first): a violation comes with a shortest path to it, as a
-scenario file whose `schedule:` `faultline run` replays event by event.
+scenario file whose `schedule:` `faultline run` replays event by event. Events that do not
+interfere (deliveries to different nodes, say) are not tried in every order where another
+order already led to the same state (sleep sets): every state is still visited and judged.
 
 Exit codes: 0 exhausted with no violation (or the violation `expect:` names was found),
 1 a violation, 2 bad input, 4 a limit stopped the search first.
@@ -62,7 +64,8 @@ pub(super) struct ExploreArgs {
     /// info, and goes on with its next [default: `explore: { timeouts }`, else 0].
     #[arg(long, value_name = "N")]
     timeouts: Option<u32>,
-    /// Stop after this many unique states (about 400 bytes each).
+    /// Stop after this many unique states (about 500 bytes each breadth first, 80 depth
+    /// first).
     #[arg(long, value_name = "N", default_value_t = 5_000_000)]
     states_max: u64,
     /// Expand no state more than this many events from the start.
@@ -73,9 +76,10 @@ pub(super) struct ExploreArgs {
     /// shortest one.
     #[arg(long)]
     depth_first: bool,
-    /// Threads expanding states, breadth first. The states, verdict and path are the same for
-    /// any number; more threads pay only where the handlers' own work dominates (see
-    /// docs/explore.md).
+    /// Threads expanding states, breadth first. The states visited and the verdict are the
+    /// same for any number (with sleep sets, the transitions tried, and so the path, may
+    /// differ from one thread's); more threads pay only where the handlers' own work
+    /// dominates (see docs/explore.md).
     #[arg(long, value_name = "N", default_value_t = 1)]
     jobs: u32,
     /// Try every transition, also those whose successor another order of the same

@@ -189,8 +189,10 @@ impl<P: Protocol> Explorer<P> {
         self
     }
 
-    /// Expands states on this many threads (breadth first only): the same states, the same
-    /// verdict and the same path as on one.
+    /// Expands states on this many threads (breadth first only): the same states and the same
+    /// verdict as on one, and without [`Explorer::reduction`] the same transitions and path
+    /// too (with it, a state met again within its own level tries what woke up one level
+    /// later than on one thread, which may change the transitions tried and the path).
     #[must_use]
     pub fn jobs(mut self, jobs: u32) -> Self {
         self.jobs = jobs;
