@@ -113,6 +113,7 @@ pub mod exhaustive;
 pub mod explain;
 pub mod explore;
 pub mod faults;
+pub mod grade;
 pub mod history;
 pub mod ids;
 pub mod isolation;

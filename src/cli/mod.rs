@@ -23,6 +23,7 @@ use std::process::ExitCode;
 mod exhaustive;
 mod explain;
 mod explore;
+mod grade;
 mod history;
 mod isolation;
 mod list;
@@ -149,6 +150,10 @@ enum Command {
     /// timer firings and faults, and give a shortest path to any violation.
     #[command(after_help = exhaustive::EXPLORE_HELP)]
     Explore(exhaustive::ExploreArgs),
+    /// Grade a protocol on a suite of scenarios: points per part, and for each part lost the
+    /// failing seed, the property and its explanation.
+    #[command(after_help = grade::GRADE_HELP)]
+    Grade(grade::GradeArgs),
     /// List the protocols scenario files can name, with their parameters, properties and bug
     /// variants.
     List {
@@ -215,6 +220,7 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
         Command::Viz(args) => viz(&args),
         Command::List { format } => list(&registry, format),
         Command::Explore(args) => exhaustive::explore_command(&registry, &args),
+        Command::Grade(args) => grade::grade_command(&registry, &args),
         Command::CheckHistory {
             file,
             model,
