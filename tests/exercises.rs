@@ -1,0 +1,55 @@
+//! The exercises in exercises/: each skeleton compiles and scores 0, and each reference
+//! solution, put in its place, scores full marks, on the suite's seeds and on others. The
+//! exercise's `node.rs` is compiled here as it is in the student's crate.
+
+use faultline::grade::{Grade, Suite, grade};
+use faultline::{Protocol, Registry};
+use std::path::Path;
+
+#[path = "../exercises/01-unique-ids/src/given.rs"]
+mod given;
+#[path = "../exercises/01-unique-ids/src/node.rs"]
+mod unique_ids_skeleton;
+#[path = "../exercises/solutions/01-unique-ids/node.rs"]
+mod unique_ids_solution;
+
+fn graded<P: Protocol>(suite: &str, seeds: Option<&[u64]>) -> Grade {
+    let registry = Registry::builtin().with::<P>();
+    let suite = Suite::load(Path::new(suite)).expect("the suite reads");
+    grade(&registry, &suite, seeds, &mut |_| {}).expect("the suite grades")
+}
+
+/// Why each part lost its points, for a failure message.
+fn lost(grade: &Grade) -> Vec<String> {
+    let lost = grade
+        .parts
+        .iter()
+        .filter_map(|p| p.lost.as_ref().map(|l| (p, l)));
+    lost.map(|(p, l)| format!("{}: seed {}: {}: {}", p.name, l.seed, l.reason, l.message))
+        .collect()
+}
+
+#[test]
+fn unique_ids_skeleton_scores_nothing_and_the_solution_everything() {
+    let suite = "exercises/01-unique-ids/grade.yaml";
+    let skeleton = graded::<unique_ids_skeleton::IdGenerator>(suite, None);
+    assert_eq!(skeleton.points, 0, "{:?}", skeleton.parts);
+    assert!(skeleton.parts.iter().all(|p| p.lost.is_some()));
+    let solution = graded::<unique_ids_solution::IdGenerator>(suite, None);
+    assert_eq!(
+        solution.points,
+        solution.points_max,
+        "{:#?}",
+        lost(&solution)
+    );
+    assert_eq!(solution.points_max, 10);
+    // On seeds the suite does not list, as an instructor grades.
+    let hidden: Vec<u64> = (5000..5010).collect();
+    let solution = graded::<unique_ids_solution::IdGenerator>(suite, Some(&hidden));
+    assert_eq!(
+        solution.points,
+        solution.points_max,
+        "{:#?}",
+        lost(&solution)
+    );
+}
