@@ -148,6 +148,14 @@ pub fn text(r: &RunReport) -> String {
     }
     let met = if r.expectation_met { "met" } else { "NOT met" };
     let _ = writeln!(out, "expect     {} — {met}", expectation_words(&r.expect));
+    if r.expectation_met && !r.violations.is_empty() {
+        // A FAIL above that the scenario asked for: say why the run still exits 0.
+        let _ = writeln!(
+            out,
+            "           the FAIL above is what this scenario sets out to show, so the run \
+             succeeds (exit code 0)"
+        );
+    }
     let (eps, x) = speed(r);
     let _ = writeln!(
         out,

@@ -139,6 +139,24 @@ fn an_unmet_expectation_exits_1() {
     let (code, stdout, _) = faultline(&["run", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{stdout}");
     assert!(stdout.contains("NOT met"), "{stdout}");
+    assert!(!stdout.contains("sets out to show"), "{stdout}");
+}
+
+#[test]
+fn an_expected_violation_says_why_a_fail_exits_0() {
+    let (code, stdout, _) = faultline(&["run", "scenarios/echo-duplicate-bug.yaml"]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("FAIL exactly_once"), "{stdout}");
+    assert!(
+        stdout.contains("the FAIL above is what this scenario sets out to show, so the run succeeds (exit code 0)"),
+        "{stdout}"
+    );
+    let (code, stdout, _) = faultline(&["run", "scenarios/echo-loss.yaml"]);
+    assert_eq!(code, 0);
+    assert!(
+        !stdout.contains("sets out to show"),
+        "no FAIL, no such line: {stdout}"
+    );
 }
 
 #[test]
