@@ -165,6 +165,10 @@ fn a_bad_suite_is_bad_input_located_and_nothing_runs() {
             "twice.yaml: parts[1]: the part name `loss` is used twice",
         ),
         (
+            "negative-cost.yaml",
+            "negative-cost.yaml:6:26: parts[0].messages_per_op_max: -1 is out of range",
+        ),
+        (
             "missing-scenario.yaml",
             "missing-scenario.yaml: parts[1] (`gone`): tests/grade/bad/no-such-scenario.yaml: cannot read",
         ),
@@ -176,4 +180,35 @@ fn a_bad_suite_is_bad_input_located_and_nothing_runs() {
         assert!(stderr.contains(says), "{file}: {stderr}");
         assert!(out.stdout.is_empty(), "{file}: no grade for a bad suite");
     }
+}
+
+#[test]
+fn latency_and_messages_per_operation_are_requirements_too() {
+    let out = grade_with(&["tests/grade/costs.yaml", "--format", "json"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json(&out);
+    let reasons: Vec<&str> = (report["parts"].as_array().expect("parts").iter())
+        .map(|p| p["lost"]["reason"].as_str().unwrap_or("-"))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "-",
+            "latency_p50_max",
+            "messages_per_op_max",
+            "-",
+            "latency"
+        ]
+    );
+    let message = report["parts"][1]["lost"]["message"]
+        .as_str()
+        .expect("a message");
+    assert!(
+        message.contains("the median operation took 4ms"),
+        "{message}"
+    );
+    let run = faultline(&["run", "scenarios/echo-unique-ids.yaml", "--format", "json"]);
+    let latency = &json(&run)["history"]["latency"];
+    assert_eq!(latency["p50_ns"], 4_000_000, "{latency}");
+    assert!(latency["ops"].as_u64() > Some(100), "{latency}");
 }

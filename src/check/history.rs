@@ -30,12 +30,45 @@ pub struct HistoryCheck {
     /// `pass`, `violated` or `unknown` (the search ran out of budget).
     pub status: &'static str,
     pub ops: Counts,
+    /// How long the operations that ended ok took, from invocation to completion; `None`
+    /// when none did.
+    pub latency: Option<Latency>,
     /// Wall-clock time of the check (never shapes the run).
     pub elapsed_ms: f64,
     /// Plain-words lines.
     pub explanation: Vec<String>,
     #[serde(skip)]
     pub violation: Option<ViolationReport>,
+}
+
+/// The latency of the operations that ended ok, in simulated time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Latency {
+    /// Operations measured: those that ended ok.
+    pub ops: usize,
+    pub p50_ns: u64,
+    pub p99_ns: u64,
+    pub max_ns: u64,
+}
+
+impl Latency {
+    /// Of `log`'s operations that ended ok (nearest-rank percentiles).
+    pub fn of(log: &HistoryLog) -> Option<Latency> {
+        let ok = log.logged().zip(log.times());
+        let ok = ok.filter(|(op, _)| op.status == crate::history::Status::Ok);
+        let mut ns: Vec<u64> = ok
+            .filter_map(|(_, t)| t.complete.map(|end| end.as_nanos() - t.invoke.as_nanos()))
+            .collect();
+        ns.sort_unstable();
+        let rank = |p: usize| ns[(ns.len() * p).div_ceil(100).max(1) - 1];
+        let max_ns = *ns.last()?;
+        Some(Latency {
+            ops: ns.len(),
+            p50_ns: rank(50),
+            p99_ns: rank(99),
+            max_ns,
+        })
+    }
 }
 
 /// Marks `check` violated by a history its checker could not read (`why`); no time spent.
@@ -72,6 +105,7 @@ pub fn check_history_at(
         model,
         status: "pass",
         ops: log.counts(),
+        latency: Latency::of(log),
         elapsed_ms: 0.0,
         explanation: Vec::new(),
         violation: None,

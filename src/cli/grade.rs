@@ -18,6 +18,9 @@ SUITE is a YAML file of parts, each a scenario with points:
       seeds: 20                           # seeds 0..20 (default 10, at most 10000)
       ok_min: 0.99                        # optional: share of client ops that end ok
       messages_max: 0                     # optional: messages the nodes send one another
+      messages_per_op_max: 10             # optional: such messages per operation that ended ok
+      latency_p50_max: 5ms                # optional: median time from invocation to ok
+      latency_p99_max: 50ms               # optional: 99th percentile
 
 A part's points are all or nothing: on every seed its scenario must meet its `expect:` and the
 part's requirements. For each part lost, the first failing seed is shown with the property,

@@ -204,7 +204,67 @@ fn judge_seed(part: &Part, scenario: &Scenario, seed: u64) -> Result<Option<Lost
         );
         return Ok(Some(lost("messages_max", message)));
     }
-    Ok(None)
+    Ok(costs(part, &report).map(|(reason, message)| lost(reason, message)))
+}
+
+/// Whether the run's operations that ended ok cost more than `part` allows, in messages or
+/// latency: the requirement not met, and how.
+fn costs(part: &Part, report: &RunReport) -> Option<(&'static str, String)> {
+    let wanted = [
+        part.messages_per_op_max.is_some(),
+        part.latency_p50_max.is_some(),
+        part.latency_p99_max.is_some(),
+    ];
+    if !wanted.contains(&true) {
+        return None;
+    }
+    let history = report.history.as_ref();
+    let Some(latency) = history.and_then(|h| h.latency) else {
+        let reason = "latency";
+        return Some((
+            reason,
+            "no client operation ended ok, so none can be measured".into(),
+        ));
+    };
+    if let Some(max) = part.messages_per_op_max {
+        let per_op = report.stats.sent as f64 / latency.ops as f64;
+        if per_op > max {
+            let message = format!(
+                "the nodes sent one another {} messages for {} operations that ended ok: {per_op:.2} \
+                 per operation; at most {max} are allowed",
+                report.stats.sent, latency.ops
+            );
+            return Some(("messages_per_op_max", message));
+        }
+    }
+    let limits = [
+        (
+            "latency_p50_max",
+            "median",
+            part.latency_p50_max,
+            latency.p50_ns,
+        ),
+        (
+            "latency_p99_max",
+            "99th percentile",
+            part.latency_p99_max,
+            latency.p99_ns,
+        ),
+    ];
+    for (reason, which, max, took_ns) in limits {
+        if let Some(max) = max
+            && took_ns > max.as_nanos()
+        {
+            let took = crate::time::SimDuration::from_nanos(took_ns);
+            let message = format!(
+                "the {which} operation took {took} from invocation to ok ({} operations); at \
+                 most {max} is allowed",
+                latency.ops
+            );
+            return Some((reason, message));
+        }
+    }
+    None
 }
 
 /// Why a run did not meet its expectation, explained as `faultline run` explains it.

@@ -3,6 +3,7 @@
 
 use super::GradeError;
 use crate::serde_util::{f64_then, str_then, u64_then};
+use crate::time::SimDuration;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,11 @@ pub struct Part {
     pub ok_min: Option<f64>,
     /// Most messages the nodes may send one another in a run.
     pub messages_max: Option<u64>,
+    /// Most messages the nodes may send one another per operation that ended ok.
+    pub messages_per_op_max: Option<f64>,
+    /// Most time the median and the 99th percentile operation that ended ok may take.
+    pub latency_p50_max: Option<SimDuration>,
+    pub latency_p99_max: Option<SimDuration>,
 }
 
 #[derive(Deserialize)]
@@ -62,6 +68,12 @@ struct PartFile {
     ok_min: Option<Fraction>,
     #[serde(default)]
     messages_max: Option<u64>,
+    #[serde(default)]
+    messages_per_op_max: Option<Positive>,
+    #[serde(default)]
+    latency_p50_max: Option<SimDuration>,
+    #[serde(default)]
+    latency_p99_max: Option<SimDuration>,
 }
 
 /// A name: not empty, at most `NAME_BYTES_MAX` bytes; refused where it is written.
@@ -105,6 +117,20 @@ impl<'de> Deserialize<'de> for Fraction {
                 false => Err(format!(
                     "{value} is out of range: a fraction is from 0 to 1"
                 )),
+            }
+        })
+    }
+}
+
+/// A number above 0; refused where it is written.
+struct Positive(f64);
+
+impl<'de> Deserialize<'de> for Positive {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        f64_then(d, "a number above 0", |value| {
+            match value > 0.0 && value.is_finite() {
+                true => Ok(Positive(value)),
+                false => Err(format!("{value} is out of range: it must be above 0")),
             }
         })
     }
@@ -160,6 +186,9 @@ impl Suite {
                 seeds: part.seeds.map_or(SEEDS_DEFAULT, |s| s.0),
                 ok_min: part.ok_min.map(|f| f.0),
                 messages_max: part.messages_max,
+                messages_per_op_max: part.messages_per_op_max.map(|p| p.0),
+                latency_p50_max: part.latency_p50_max,
+                latency_p99_max: part.latency_p99_max,
             });
         }
         Ok(Suite {
