@@ -6,6 +6,10 @@ use faultline::grade::{Grade, Suite, grade};
 use faultline::{Protocol, Registry};
 use std::path::Path;
 
+#[path = "../exercises/02-broadcast/src/node.rs"]
+mod broadcast_skeleton;
+#[path = "../exercises/solutions/02-broadcast/node.rs"]
+mod broadcast_solution;
 #[path = "../exercises/01-unique-ids/src/given.rs"]
 mod given;
 #[path = "../exercises/01-unique-ids/src/node.rs"]
@@ -46,6 +50,30 @@ fn unique_ids_skeleton_scores_nothing_and_the_solution_everything() {
     // On seeds the suite does not list, as an instructor grades.
     let hidden: Vec<u64> = (5000..5010).collect();
     let solution = graded::<unique_ids_solution::IdGenerator>(suite, Some(&hidden));
+    assert_eq!(
+        solution.points,
+        solution.points_max,
+        "{:#?}",
+        lost(&solution)
+    );
+}
+
+#[test]
+fn broadcast_skeleton_scores_nothing_and_the_solution_everything() {
+    let suite = "exercises/02-broadcast/grade.yaml";
+    let skeleton = graded::<broadcast_skeleton::GossipSet>(suite, None);
+    assert_eq!(skeleton.points, 0, "{:?}", skeleton.parts);
+    assert!(skeleton.parts.iter().all(|p| p.lost.is_some()));
+    let solution = graded::<broadcast_solution::GossipSet>(suite, None);
+    assert_eq!(
+        solution.points,
+        solution.points_max,
+        "{:#?}",
+        lost(&solution)
+    );
+    assert_eq!(solution.points_max, 10);
+    let hidden: Vec<u64> = (5000..5010).collect();
+    let solution = graded::<broadcast_solution::GossipSet>(suite, Some(&hidden));
     assert_eq!(
         solution.points,
         solution.points_max,
