@@ -33,23 +33,23 @@ fn lost(grade: &Grade) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn unique_ids_skeleton_scores_nothing_and_the_solution_everything() {
-    let suite = "exercises/01-unique-ids/grade.yaml";
-    let skeleton = graded::<unique_ids_skeleton::IdGenerator>(suite, None);
+/// `Skeleton` scores 0 on `suite`, every part lost; `Solution` scores full marks (`points`)
+/// on the suite's seeds and on others.
+fn zero_and_full<Skeleton: Protocol, Solution: Protocol>(suite: &str, points: u32) {
+    let skeleton = graded::<Skeleton>(suite, None);
     assert_eq!(skeleton.points, 0, "{:?}", skeleton.parts);
     assert!(skeleton.parts.iter().all(|p| p.lost.is_some()));
-    let solution = graded::<unique_ids_solution::IdGenerator>(suite, None);
+    let solution = graded::<Solution>(suite, None);
     assert_eq!(
         solution.points,
         solution.points_max,
         "{:#?}",
         lost(&solution)
     );
-    assert_eq!(solution.points_max, 10);
+    assert_eq!(solution.points_max, points);
     // On seeds the suite does not list, as an instructor grades.
     let hidden: Vec<u64> = (5000..5010).collect();
-    let solution = graded::<unique_ids_solution::IdGenerator>(suite, Some(&hidden));
+    let solution = graded::<Solution>(suite, Some(&hidden));
     assert_eq!(
         solution.points,
         solution.points_max,
@@ -59,25 +59,17 @@ fn unique_ids_skeleton_scores_nothing_and_the_solution_everything() {
 }
 
 #[test]
-fn broadcast_skeleton_scores_nothing_and_the_solution_everything() {
-    let suite = "exercises/02-broadcast/grade.yaml";
-    let skeleton = graded::<broadcast_skeleton::GossipSet>(suite, None);
-    assert_eq!(skeleton.points, 0, "{:?}", skeleton.parts);
-    assert!(skeleton.parts.iter().all(|p| p.lost.is_some()));
-    let solution = graded::<broadcast_solution::GossipSet>(suite, None);
-    assert_eq!(
-        solution.points,
-        solution.points_max,
-        "{:#?}",
-        lost(&solution)
+fn unique_ids_skeleton_scores_nothing_and_the_solution_everything() {
+    zero_and_full::<unique_ids_skeleton::IdGenerator, unique_ids_solution::IdGenerator>(
+        "exercises/01-unique-ids/grade.yaml",
+        10,
     );
-    assert_eq!(solution.points_max, 10);
-    let hidden: Vec<u64> = (5000..5010).collect();
-    let solution = graded::<broadcast_solution::GossipSet>(suite, Some(&hidden));
-    assert_eq!(
-        solution.points,
-        solution.points_max,
-        "{:#?}",
-        lost(&solution)
+}
+
+#[test]
+fn broadcast_skeleton_scores_nothing_and_the_solution_everything() {
+    zero_and_full::<broadcast_skeleton::GossipSet, broadcast_solution::GossipSet>(
+        "exercises/02-broadcast/grade.yaml",
+        10,
     );
 }
