@@ -246,10 +246,13 @@ pub fn parse_seeds(text: &str, origin: &str) -> Result<Vec<u64>, GradeError> {
             if end <= start {
                 return Err(bad(format!("the range `{item}` is empty")));
             }
-            if end - start > SEEDS_MAX || seeds.len() as u64 + (end - start) > SEEDS_MAX * 2 {
-                return Err(bad(format!("more than {SEEDS_MAX} seeds")));
+            if end - start > SEEDS_MAX {
+                return Err(bad(format!("`{item}` holds more than {SEEDS_MAX} seeds")));
             }
             seeds.extend(start..end);
+            if seeds.len() as u64 > SEEDS_MAX {
+                return Err(bad(format!("more than {SEEDS_MAX} seeds in all")));
+            }
         }
     }
     if seeds.is_empty() {
@@ -258,11 +261,22 @@ pub fn parse_seeds(text: &str, origin: &str) -> Result<Vec<u64>, GradeError> {
             message: "no seed is listed".into(),
         });
     }
-    if seeds.len() as u64 > SEEDS_MAX {
-        return Err(GradeError::Seeds {
-            at: origin.to_string(),
-            message: format!("{} seeds; at most {SEEDS_MAX}", seeds.len()),
-        });
-    }
     Ok(seeds.into_iter().collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_numbers_and_ranges_in_order_each_once() {
+        let seeds = parse_seeds("# hidden\n7, 3..5 4\n\n10..12 # more\n", "f").expect("seeds");
+        assert_eq!(seeds, [3, 4, 7, 10, 11]);
+        let error = |text| parse_seeds(text, "f").expect_err("refused").to_string();
+        assert_eq!(error("1\n5..3"), "f:2: the range `5..3` is empty");
+        assert_eq!(error("# none"), "f: no seed is listed");
+        assert!(error("0..20000").contains("holds more than 10000 seeds"));
+        assert!(error("0..6000 6000..12000").contains("more than 10000 seeds in all"));
+        assert!(error("1.5").contains("`1.5` is not a seed"));
+    }
 }
