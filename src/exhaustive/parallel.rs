@@ -203,7 +203,9 @@ impl<P: Protocol> Search<P> {
                 if self.visited.len() as u64 >= self.states_max {
                     return Some(Found::Stopped);
                 }
-                let at = self.visit(fingerprint, origin, asleep)?;
+                let Some(at) = self.visit(fingerprint, origin, asleep) else {
+                    continue;
+                };
                 self.depth_seen = self.depth_seen.max(state.depth);
                 if let Some(v) = verdict {
                     return Some(Found::Violation(at, v));
@@ -256,7 +258,8 @@ impl<P: Protocol> Expander<'_, P> {
             let mut next = Vec::new();
             let mut tried = 0;
             for &choice in &choices {
-                if self.reduce && sleep.skips(state, choice, pending.retry.as_deref()) {
+                let event = self.reduce.then(|| Sleeper::of(state, choice));
+                if event.is_some_and(|e| sleep.skips(&e, pending.retry.as_deref())) {
                     continue;
                 }
                 tried += 1;
@@ -266,7 +269,7 @@ impl<P: Protocol> Expander<'_, P> {
                     self.visited,
                     state,
                     choice,
-                    self.reduce.then_some(&mut sleep),
+                    event.map(|e| sleep.taking(e)),
                 );
                 let (fingerprint, result) = match step {
                     Next::Seen => continue,

@@ -252,7 +252,8 @@ impl<P: Protocol> Search<P> {
                 }
             }
             for &choice in &choices {
-                if self.reduce && sleep.skips(state, choice, pending.retry.as_deref()) {
+                let event = self.reduce.then(|| Sleeper::of(state, choice));
+                if event.is_some_and(|e| sleep.skips(&e, pending.retry.as_deref())) {
                     continue;
                 }
                 self.states += 1;
@@ -266,7 +267,7 @@ impl<P: Protocol> Search<P> {
                     &self.visited,
                     state,
                     choice,
-                    self.reduce.then_some(&mut sleep),
+                    event.map(|e| sleep.taking(e)),
                 );
                 if let Some(found) = self.take(next, origin, &sleep.next, &mut frontier) {
                     return found;
@@ -310,6 +311,7 @@ impl<P: Protocol> Search<P> {
                 if self.origins.len() as u64 >= self.states_max {
                     return Some(Found::Stopped);
                 }
+                // Not in the table: `successor` looked, and nothing was added since.
                 let at = self.visit(fingerprint, origin, asleep)?;
                 self.depth_seen = self.depth_seen.max(state.depth);
                 if let Some(v) = self.judge.judge(&state) {
@@ -390,23 +392,24 @@ impl<P: Protocol> Search<P> {
 }
 
 /// The state `choice` leads to from `state`, unless it was seen before with nothing left to
-/// try, or breaks a monitor (or a handler panicked). With `sleep`, the transitions asleep in
-/// the successor are left in `sleep.next`, and `choice` joins those tried.
+/// try, or breaks a monitor (or a handler panicked). With `sleep` (the buffers and `choice`
+/// as sleep sets know it), the transitions asleep in the successor are left in `sleep.next`,
+/// and `choice` joins those tried.
 pub(super) fn successor<P: Protocol>(
     machine: &mut Machine<P>,
     judge: &mut Judge<P>,
     visited: &Visited,
     state: &State<P>,
     choice: Choice,
-    sleep: Option<&mut SleepBuffers>,
+    sleep: Option<(&mut SleepBuffers, Sleeper)>,
 ) -> Next<P> {
     let delta = match machine.delta(state, choice) {
         Ok(delta) => delta,
         Err(panic) => return Next::Found(panic_report(panic.0)),
     };
     let asleep: &[Sleeper] = match sleep {
-        Some(sleep) => {
-            let taken = Sleeper::of(state, choice, delta.clients.is_some());
+        Some((sleep, event)) => {
+            let taken = event.replied(delta.clients.is_some());
             super::sleep::after(&sleep.asleep, &sleep.tried, &taken, &mut sleep.next);
             sleep.tried.push(taken);
             &sleep.next
@@ -495,17 +498,16 @@ impl SleepBuffers {
         self.tried.clear();
     }
 
-    /// Whether `choice` is not to be tried from `state`: it is asleep, or this is a retry
-    /// and it is not one of the transitions woken.
-    pub(super) fn skips<P: Protocol>(
-        &self,
-        state: &State<P>,
-        choice: Choice,
-        retry: Option<&Retry>,
-    ) -> bool {
-        let event = Sleeper::of(state, choice, false);
-        let asleep = self.asleep.iter().any(|z| z.same(&event));
-        asleep || retry.is_some_and(|r| !r.woken.iter().any(|z| z.same(&event)))
+    /// Whether `event` is not to be tried: it is asleep, or this is a retry and it is not one
+    /// of the transitions woken.
+    pub(super) fn skips(&self, event: &Sleeper, retry: Option<&Retry>) -> bool {
+        let asleep = self.asleep.iter().any(|z| z.same(event));
+        asleep || retry.is_some_and(|r| !r.woken.iter().any(|z| z.same(event)))
+    }
+
+    /// These buffers, for [`successor`] to take `event` with.
+    pub(super) fn taking(&mut self, event: Sleeper) -> (&mut SleepBuffers, Sleeper) {
+        (self, event)
     }
 }
 

@@ -75,9 +75,8 @@ const USES_CRASHES: u8 = 1 << 4;
 const USES_TIMEOUTS: u8 = 1 << 5;
 
 impl Sleeper {
-    /// `choice` in `state`, whose handler `replied` to a client or not.
-    pub(crate) fn of<P: Protocol>(state: &State<P>, choice: Choice, replied: bool) -> Sleeper {
-        let clients = if replied { USES_CLIENTS } else { 0 };
+    /// `choice` in `state`, as known before its handler runs: see [`Sleeper::replied`].
+    pub(crate) fn of<P: Protocol>(state: &State<P>, choice: Choice) -> Sleeper {
         let message = |kind: Kind, i: u32, uses: u8| {
             let envelope = &state.net[i as usize];
             let node = match kind {
@@ -98,15 +97,15 @@ impl Sleeper {
             kind,
         };
         match choice {
-            Choice::Deliver(i) => message(Kind::Deliver, i, clients),
-            Choice::Duplicate(i) => message(Kind::Duplicate, i, clients | USES_DUPLICATES),
+            Choice::Deliver(i) => message(Kind::Deliver, i, 0),
+            Choice::Duplicate(i) => message(Kind::Duplicate, i, USES_DUPLICATES),
             Choice::Drop(i) => message(Kind::Drop, i, USES_DROPS),
             Choice::Fire { node, index } => {
                 let timer = &state.nodes[node.index()].timers[index as usize];
-                at(Kind::Fire, node, content_hash(timer), clients | USES_TIMERS)
+                at(Kind::Fire, node, content_hash(timer), USES_TIMERS)
             }
             Choice::Crash(node) => at(Kind::Crash, node, 0, USES_CRASHES),
-            Choice::Restart(node) => at(Kind::Restart, node, 0, clients),
+            Choice::Restart(node) => at(Kind::Restart, node, 0, 0),
             Choice::Invoke { client, node } => {
                 at(Kind::Invoke, node, u64::from(client), USES_CLIENTS)
             }
@@ -120,6 +119,14 @@ impl Sleeper {
                 kind: Kind::Timeout,
             },
         }
+    }
+
+    /// The event, whose handler replied to a client (so it touches the clients) or not.
+    pub(crate) fn replied(mut self, replied: bool) -> Sleeper {
+        if replied {
+            self.uses |= USES_CLIENTS;
+        }
+        self
     }
 
     /// Whether the two are the same event, in whatever state.
