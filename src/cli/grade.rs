@@ -143,8 +143,11 @@ fn text(graded: &Grade) -> String {
         "\nScore: {}/{}\n",
         graded.points, graded.points_max
     ));
-    for part in graded.parts.iter().filter(|p| p.lost.is_some()) {
-        let Some(lost) = &part.lost else { continue };
+    for (part, lost) in graded
+        .parts
+        .iter()
+        .filter_map(|p| Some((p, p.lost.as_ref()?)))
+    {
         let points = match part.points_max {
             1 => "1 point".to_string(),
             n => format!("{n} points"),
