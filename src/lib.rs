@@ -129,6 +129,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod serde_util;
+pub mod services;
 pub mod storage;
 pub mod testing;
 pub mod time;

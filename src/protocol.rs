@@ -78,6 +78,7 @@
 
 use crate::check::{CheckWhen, Property, PropertyDigest};
 use crate::process::{NodeId, Process};
+use crate::services::Service;
 use crate::workload::{Isolation, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -142,6 +143,9 @@ pub trait Protocol:
     fn workloads() -> &'static [Model] {
         &[]
     }
+    /// The provided services its nodes call with [`crate::Ctx::call`] (see
+    /// [`crate::services`]); every run of the protocol provides them.
+    const SERVICES: &'static [Service] = &[];
     /// The isolation level this protocol promises its transactions (list-append and
     /// rw-register workloads): their history is checked at it unless the scenario's workload
     /// names a level. `None`: serializable.
@@ -240,6 +244,8 @@ pub struct ProtocolInfo {
     pub workloads: &'static [Model],
     /// The isolation level its transactions promise, if it serves transactions.
     pub isolation: Option<Isolation>,
+    /// The provided services its nodes call.
+    pub services: &'static [Service],
 }
 
 /// What `list` shows of one property.
@@ -271,6 +277,7 @@ impl ProtocolInfo {
                 .collect(),
             workloads: P::workloads(),
             isolation: P::ISOLATION,
+            services: P::SERVICES,
         }
     }
 }

@@ -35,6 +35,8 @@ pub enum Stream {
     Workload,
     /// Delivery priorities and their change points ([`crate::net::Pct`]).
     Priorities,
+    /// What the provided services leave to chance, and their calls' latency and loss.
+    Services,
     /// The per-node stream behind `Ctx::rng`, by node index.
     Node(u32),
 }
@@ -47,6 +49,7 @@ impl Stream {
             Stream::Faults => 2,
             Stream::Workload => 3,
             Stream::Priorities => 4,
+            Stream::Services => 5,
             Stream::Node(i) => (1 << 32) + i as u64,
         }
     }

@@ -77,6 +77,10 @@ pub(super) fn list(registry: &Registry, format: Format) -> u8 {
                 let _ = writeln!(text, "  transactions checked at: {level}");
             }
         }
+        if !p.services.is_empty() {
+            let names: Vec<&str> = p.services.iter().map(|s| s.name()).collect();
+            let _ = writeln!(text, "  calls services: {}", names.join(", "));
+        }
         text.push_str("  bug variants:\n");
         for b in p.bugs {
             let _ = writeln!(

@@ -73,6 +73,8 @@ pub(crate) struct Core<P: Process> {
     note_buf: String,
     /// Triggered faults, if the run has any.
     pub(crate) triggers: Option<Box<super::triggers::Triggers>>,
+    /// The provided services, if the run calls any.
+    pub(crate) calls: Option<Box<super::calls::Calls>>,
 }
 
 /// Which nodes an event may have changed: those whose handler ran, or all of them for a
@@ -134,6 +136,7 @@ impl<P: Process> Core<P> {
             msg_id_next: 0,
             note_buf: String::new(),
             triggers: None,
+            calls: None,
         }
     }
 

@@ -175,11 +175,13 @@ impl<P: Process> Sim<P> {
                 EntryKind::Deliver => self.core.drop_arrived(entry.slot, DropReason::NodeDown),
                 EntryKind::Timer => drop(self.core.timers.remove(entry.slot)),
                 EntryKind::Request => self.core.lose_request(entry.slot),
+                EntryKind::ServiceReturn => self.core.lose_answer(entry.slot),
                 EntryKind::Fault
                 | EntryKind::Start
                 | EntryKind::ClientTick
                 | EntryKind::ClientTimeout
-                | EntryKind::Reply => {
+                | EntryKind::Reply
+                | EntryKind::ServiceCall => {
                     unreachable!("only deliveries, timers and requests are held")
                 }
             }

@@ -5,6 +5,7 @@
 //! process handler, or a fault to the network or a node. The engine is generic over the
 //! protocol and monomorphised; nothing in the step loop allocates in steady state.
 
+mod calls;
 mod clients;
 mod core;
 mod effects;
@@ -159,6 +160,7 @@ pub struct SimBuilder {
     workload: Option<WorkloadConfig>,
     reshape: Option<Reshape>,
     pct: Option<Pct>,
+    services: Vec<crate::services::Service>,
 }
 
 impl SimBuilder {
@@ -176,6 +178,7 @@ impl SimBuilder {
             workload: None,
             reshape: None,
             pct: None,
+            services: Vec::new(),
         }
     }
 
@@ -244,6 +247,13 @@ impl SimBuilder {
         self
     }
 
+    /// The provided services the nodes may call with [`Ctx::call`] (see
+    /// [`crate::services`]); calling one not named here is a mistake that panics.
+    pub fn services(mut self, services: &[crate::services::Service]) -> Self {
+        self.services = services.to_vec();
+        self
+    }
+
     /// Sends every trace event to `sink` (the trace hash is computed either way).
     pub fn trace_sink(mut self, sink: Box<dyn TraceSink>) -> Self {
         self.sink = Some(sink);
@@ -283,6 +293,13 @@ impl SimBuilder {
         }
         let net_key = stream_key(self.seed, Stream::Network);
         let priorities = self.pct.map(|pct| (pct, self.seed));
+        let calls = (!self.services.is_empty()).then(|| {
+            Box::new(calls::Calls::new(
+                self.seed,
+                &self.services,
+                &self.network.default,
+            ))
+        });
         let net = Network::new(self.network, count as u32, net_key, priorities);
         let rngs = rngs::NodeRngs::new(self.seed, count as u32);
         let mut core = Core::new(net, rngs, tracer, names);
@@ -290,6 +307,7 @@ impl SimBuilder {
             core.queue.push(SimTime::ZERO, EntryKind::Start, i);
         }
         core.triggers = Triggers::new(self.triggers);
+        core.calls = calls;
         let mut faults = self.faults;
         faults.sort_by_key(|f| f.at);
         for (i, f) in faults.iter().enumerate() {

@@ -9,6 +9,7 @@ use super::effects::Effects;
 use super::{Core, NodeRuntime};
 use crate::ids::{NodeId, TimerId};
 use crate::rng::SimRng;
+use crate::services::{CallId, KvOp, Service, ServiceReply};
 use crate::storage::Storage;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::{Reply, Request, RequestId};
@@ -42,6 +43,13 @@ pub trait Process: Sized {
     /// refuses every request.
     fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
         ctx.reply(request.id, Reply::Fail("this protocol serves no clients"));
+    }
+
+    /// Called when a provided service answers a call this node made with [`Ctx::call`] (see
+    /// [`crate::services`]). An answer to a call made before a crash never arrives. By
+    /// default a protocol calls no service and ignores answers.
+    fn on_service_reply(&mut self, ctx: &mut Ctx<'_, Self>, reply: ServiceReply) {
+        let _ = (ctx, reply);
     }
 }
 
@@ -304,6 +312,24 @@ impl<P: Process> Ctx<'_, P> {
         match &mut self.backend {
             Backend::Engine { core, .. } => core.reply(self.id, request, reply),
             Backend::Model(fx) => fx.reply(request, reply),
+        }
+    }
+
+    /// Calls a provided service ([`crate::services`]): the call crosses the network, takes
+    /// effect at the service, and its answer comes back to [`Process::on_service_reply`]
+    /// with the [`CallId`] returned here. Either crossing may be lost, as any message may:
+    /// a node that waits for an answer should ask again after a while.
+    ///
+    /// # Panics
+    /// If the run does not provide `service` (the protocol's [`crate::Protocol::SERVICES`]
+    /// names the services it calls), or under exhaustive exploration, which does not model
+    /// services.
+    pub fn call(&mut self, service: Service, op: KvOp) -> CallId {
+        match &mut self.backend {
+            Backend::Engine { core, node } => core.call(self.id, node.epoch, service, op),
+            Backend::Model(_) => panic!(
+                "a call to {service}: exhaustive exploration does not model the provided services"
+            ),
         }
     }
 

@@ -46,6 +46,10 @@ pub(crate) enum EntryKind {
     Request,
     /// A node's reply reaches its client; in the reply slab.
     Reply,
+    /// A call reaches its provided service; in the calls' slab.
+    ServiceCall,
+    /// A service's answer reaches its caller; in the calls' slab.
+    ServiceReturn,
 }
 
 /// One scheduled event: 24 bytes, no payload.

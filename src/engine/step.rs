@@ -160,6 +160,8 @@ impl<P: Process> Sim<P> {
             EntryKind::ClientTimeout => self.core.client_timeout(entry.slot),
             EntryKind::Request => self.deliver_request(entry),
             EntryKind::Reply => self.core.client_reply(entry.slot),
+            EntryKind::ServiceCall => self.core.service_call_arrives(entry.slot),
+            EntryKind::ServiceReturn => self.service_return(entry),
         }
     }
 

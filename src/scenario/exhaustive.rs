@@ -67,6 +67,9 @@ pub(super) fn explore_typed<P: Protocol>(
     options: ExploreOptions,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<Outcome, ExploreError> {
+    if let Some(words) = services_unmodelled::<P>() {
+        return Err(ExploreError::Build(words));
+    }
     explorer::<P>(scenario, params, selected::<P>(scenario))
         .budgets(options.budgets)
         .states_max(options.states_max)
@@ -75,6 +78,19 @@ pub(super) fn explore_typed<P: Protocol>(
         .jobs(options.jobs)
         .reduction(options.reduction)
         .run_with(progress)
+}
+
+/// Why `P` cannot be explored, if it calls provided services: exploration does not model them.
+fn services_unmodelled<P: Protocol>() -> Option<String> {
+    let names: Vec<&str> = P::SERVICES.iter().map(|s| s.name()).collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            "protocol `{}` calls {}, and exhaustive exploration does not model provided \
+             services; `run` and `fuzz` do",
+            P::NAME,
+            names.join(" and ")
+        )
+    })
 }
 
 /// The explorer of `scenario`'s protocol, nodes and clients, checking `properties`.
@@ -122,6 +138,9 @@ pub(super) fn replay_typed<P: Protocol>(
     params: &P::Params,
     options: RunOptions,
 ) -> Result<RunReport, RunError> {
+    if let Some(words) = services_unmodelled::<P>() {
+        return Err(RunError::Unsupported(words));
+    }
     if options.history.is_some() && scenario.workload.is_none() {
         return Err(RunError::Unsupported(
             "the scenario has no `workload:`: there is no history to write".to_string(),

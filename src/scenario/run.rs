@@ -191,7 +191,8 @@ fn build<P: Protocol>(
         .network(scenario.network.clone())
         .faults(scenario.faults.clone())
         .triggers(scenario.triggers.clone())
-        .limits(scenario.limits);
+        .limits(scenario.limits)
+        .services(P::SERVICES);
     if let Some(sink) = options.trace {
         builder = builder.trace_sink(sink);
     }
