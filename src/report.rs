@@ -87,6 +87,15 @@ pub fn text(r: &RunReport) -> String {
         "faults     {} applied · {} crashes · {} restarts",
         s.faults_applied, s.crashes, s.restarts
     );
+    if s.service_calls > 0 {
+        let _ = writeln!(
+            out,
+            "services   calls {} · answered {} · lost {}",
+            thousands(s.service_calls),
+            thousands(s.service_answers),
+            thousands(s.service_lost)
+        );
+    }
     triggers_text(&mut out, &r.triggers);
     if let Some(h) = &r.history {
         let o = &h.ops;
@@ -203,6 +212,13 @@ pub fn json(r: &RunReport, determinism: Option<&Determinism>) -> Value {
         "events_per_s": eps,
         "x_real_time": x,
     });
+    if s.service_calls > 0 {
+        v["services"] = json!({
+            "calls": s.service_calls,
+            "answered": s.service_answers,
+            "lost": s.service_lost,
+        });
+    }
     if let Some(d) = determinism {
         v["determinism"] = determinism_json(d, &r.node_names);
     }

@@ -10,6 +10,10 @@ use std::path::Path;
 mod broadcast_skeleton;
 #[path = "../exercises/solutions/02-broadcast/node.rs"]
 mod broadcast_solution;
+#[path = "../exercises/03-grow-only-counter/src/node.rs"]
+mod counter_skeleton;
+#[path = "../exercises/solutions/03-grow-only-counter/node.rs"]
+mod counter_solution;
 #[path = "../exercises/01-unique-ids/src/given.rs"]
 mod given;
 #[path = "../exercises/01-unique-ids/src/node.rs"]
@@ -70,6 +74,14 @@ fn unique_ids_skeleton_scores_nothing_and_the_solution_everything() {
 fn broadcast_skeleton_scores_nothing_and_the_solution_everything() {
     zero_and_full::<broadcast_skeleton::GossipSet, broadcast_solution::GossipSet>(
         "exercises/02-broadcast/grade.yaml",
+        10,
+    );
+}
+
+#[test]
+fn counter_skeleton_scores_nothing_and_the_solution_everything() {
+    zero_and_full::<counter_skeleton::Counter, counter_solution::Counter>(
+        "exercises/03-grow-only-counter/grade.yaml",
         10,
     );
 }

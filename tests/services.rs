@@ -92,7 +92,14 @@ fn calls_and_answers_cross_a_lossy_network_deterministically() {
     let run = |seed| {
         let mut s = sim(seed, 0.2, Vec::new());
         s.run_until(SimTime::from_secs(2)).expect("runs");
-        let n = n1(&s);
+        let (n, stats) = (n1(&s), s.stats());
+        assert_eq!(
+            (stats.service_calls, stats.service_answers),
+            (n.calls, n.answers)
+        );
+        let unanswered = stats.service_calls - stats.service_answers;
+        // At most one call is still on its way when the run stops.
+        assert!(unanswered - stats.service_lost <= 1, "{stats:?}");
         (n.calls, n.answers, n.count, s.trace_hash())
     };
     let (calls, answers, count, hash) = run(5);

@@ -82,7 +82,9 @@ impl<P: Process> Core<P> {
         };
         let call = CallId(calls.call_next);
         calls.call_next += 1;
+        self.stats.service_calls += 1;
         let crossing = calls.crossing();
+        self.stats.service_lost += u64::from(crossing.is_none());
         if let Some(latency) = crossing {
             let (slot, _) = calls.in_flight.insert(InCall {
                 caller: from,
@@ -110,11 +112,14 @@ impl<P: Process> Core<P> {
         let result = calls
             .stores
             .apply(c.service, c.caller, c.op, now, &mut calls.rng);
-        if let Some(latency) = calls.crossing() {
-            c.result = Some(result);
-            let (slot, _) = calls.in_flight.insert(c);
-            self.queue
-                .push(now + latency, EntryKind::ServiceReturn, slot);
+        match calls.crossing() {
+            Some(latency) => {
+                c.result = Some(result);
+                let (slot, _) = calls.in_flight.insert(c);
+                self.queue
+                    .push(now + latency, EntryKind::ServiceReturn, slot);
+            }
+            None => self.stats.service_lost += 1,
         }
     }
 
@@ -122,6 +127,7 @@ impl<P: Process> Core<P> {
     pub(crate) fn lose_answer(&mut self, slot: u32) {
         if let Some(calls) = self.calls.as_deref_mut() {
             drop(calls.in_flight.remove(slot));
+            self.stats.service_lost += 1;
         }
     }
 }
@@ -157,6 +163,7 @@ impl<P: Process> Sim<P> {
             op: c.op,
             result,
         };
+        self.core.stats.service_answers += 1;
         self.core.touched = Touched::Node(caller);
         let text = format!("{} answered {}: {} is {}", c.service, c.call, c.op, result);
         self.core.record_note(caller, &text);

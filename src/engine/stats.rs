@@ -52,4 +52,9 @@ pub struct Stats {
     pub faults_applied: u64,
     pub crashes: u64,
     pub restarts: u64,
+    /// Calls to provided services ([`crate::services`]), answers that reached their caller,
+    /// and calls or answers lost on the way (or to a crash).
+    pub service_calls: u64,
+    pub service_answers: u64,
+    pub service_lost: u64,
 }
