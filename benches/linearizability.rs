@@ -158,6 +158,7 @@ fn sequential_history(ops: usize) -> history::History {
     };
     history::History {
         ops: (0..ops).map(op).collect(),
+        numbering: history::Numbering::Events,
         events: 2 * ops,
         unknown_nil: false,
     }

@@ -192,7 +192,7 @@ fn a_stale_read_chain_holds_the_ops_the_checker_names() {
         "{chain:?}"
     );
     let text = v["explanation"]["text"].as_str().expect("text");
-    let named = format!("client {} op {}", bad["client"], bad["seq"]);
+    let named = format!("client c{} invoked op {}", bad["client"], bad["op"]);
     assert!(text.contains(&named), "{text}");
 }
 

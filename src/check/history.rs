@@ -7,6 +7,7 @@ use crate::history::{History, Status, Value};
 use crate::linearizability::model::{Call, CallKind, Values};
 use crate::linearizability::{self as lin, Cutting, ModelKind, Verdict};
 use crate::time::SimTime;
+use crate::trace::client_name;
 use crate::workload::{ClientOp, Counts, HistoryLog, Isolation, Logged, Model};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -247,10 +248,9 @@ fn not_linearizable(
         }
     };
     let mut message = format!(
-        "op {} ({}) cannot be linearised: {}; no order of it, the ops before it and the {} \
+        "{} cannot be linearised: {}; no order of it, the ops before it and the {} \
          concurrent with it is a legal {kind} history",
-        failure.op,
-        lin::describe(&history.ops[failure.op]),
+        named(log, history, failure.op),
         when(failure.op),
         failure.concurrent.len()
     );
@@ -259,16 +259,15 @@ fn not_linearizable(
         ops.push(op_ref(log, w));
         let done = log.times()[w].complete.unwrap_or_default();
         message.push_str(&format!(
-            "\n  the last write acknowledged before it was invoked: op {w} ({}), answered at {done}",
-            lin::describe(&history.ops[w])
+            "\n  the last write acknowledged before it was invoked: {}, answered at {done}",
+            named(log, history, w)
         ));
     }
     for &c in &failure.concurrent {
         ops.push(op_ref(log, c));
-        let op = &history.ops[c];
         message.push_str(&format!(
-            "\n  concurrent: op {c} ({}), {}",
-            lin::describe(op),
+            "\n  concurrent: {}, {}",
+            named(log, history, c),
             when(c)
         ));
     }
@@ -284,16 +283,27 @@ fn not_linearizable(
     }
 }
 
-/// Op `index` of the log as the trace names it: its client, and its number among that
-/// client's ops (ops are logged in invocation order, so the earlier ops of the client count).
+/// Op `index` of the log: its number, and as the trace names it, its client and its number
+/// among that client's ops (ops are logged in invocation order, so the earlier ops of the
+/// client count).
 pub(super) fn op_ref(log: &HistoryLog, index: usize) -> OpRef {
     let times = log.times();
     let client = times[index].client;
     let seq = times[..index].iter().filter(|t| t.client == client).count();
     OpRef {
+        op: index as u32,
         client,
         seq: seq as u32,
     }
+}
+
+/// `op 166 (client c1, process 4: read -> 2)`: op `index` of the log as reports name it.
+pub(super) fn named(log: &HistoryLog, history: &History, index: usize) -> String {
+    format!(
+        "op {index} (client {}, {})",
+        client_name(log.times()[index].client),
+        lin::describe(&history.ops[index])
+    )
 }
 
 /// The ok write, append or cas on `bad`'s key that completed last before `bad` was invoked.
@@ -335,7 +345,10 @@ fn other(
     check.explanation = outcome.explanation.clone();
     if !outcome.valid {
         check.status = "violated";
-        let mut message = outcome.explanation.join("; ");
+        if let Some(sentence) = by_ops(kind, &history) {
+            check.explanation = vec![sentence];
+        }
+        let mut message = check.explanation.join("; ");
         let mut nodes = Vec::new();
         let mut ops = Vec::new();
         for event in culprit_events(&outcome.details) {
@@ -352,8 +365,8 @@ fn other(
                 .complete
                 .map_or("never answered".into(), |c| format!("answered at {c}"));
             message.push_str(&format!(
-                "\n  event {event}: op {op} ({}), invoked at {}, {when} by {node}",
-                lin::describe(&history.ops[op]),
+                "\n  {}, invoked at {}, {when} by {node}",
+                named(log, &history, op),
                 t.invoke
             ));
             if !nodes.contains(&node) {
@@ -371,6 +384,27 @@ fn other(
         });
     }
     outcome.elapsed
+}
+
+/// The counter's or unique-ids checker's verdict with its ops named by number, as the rest of
+/// the run's report names them, rather than by the history's events.
+fn by_ops(kind: Kind, history: &History) -> Option<String> {
+    let op = |event| op_at_event(history, event).map(|op| format!("op {op}"));
+    match kind {
+        Kind::Counter => {
+            let (v, _) = checkers::counter::first_violation("history", history).ok()?;
+            let v = v?;
+            Some(checkers::counter::sentence(&v, &op(v.event)?))
+        }
+        Kind::UniqueIds => {
+            let (d, _) = checkers::unique::first_duplicate("history", history).ok()?;
+            let d = d?;
+            let first = format!("by {}", op(d.first_event)?);
+            let second = format!("by {}", op(d.second_event)?);
+            Some(checkers::unique::sentence(&d, &first, &second))
+        }
+        Kind::Set => None,
+    }
 }
 
 /// The history events a counter or unique-ids verdict points at.

@@ -9,6 +9,7 @@ use super::ViolationReport;
 use super::history::{HistoryCheck, malformed, op_ref};
 use crate::isolation::{self as iso, Anomaly, Consistency, Options, Report, TxnModel, Verdict};
 use crate::time::SimTime;
+use crate::trace::client_name;
 use crate::workload::{HistoryLog, Isolation, Model};
 use std::time::Duration;
 
@@ -127,9 +128,14 @@ fn describe(anomaly: &Anomaly, log: &HistoryLog, names: &[String], out: &mut Str
             ),
             None => format!("invoked at {}, never answered", times.invoke),
         };
+        // In a run's history a transaction's T number is its op number; saying so lets the
+        // explanation's and the viewer's "op N" be matched to it.
         out.push_str(&format!(
-            "\n    T{} (client {}, {when}): {}",
-            t.number, times.client, t.micro_ops
+            "\n    T{}, op {} (client {}, {when}): {}",
+            t.number,
+            t.op,
+            client_name(times.client),
+            t.micro_ops
         ));
     }
     for edge in &anomaly.cycle {

@@ -100,9 +100,11 @@ pub struct ViolationReport {
     pub ops: Vec<OpRef>,
 }
 
-/// One client operation, as the trace names it: client `client`'s op number `seq`.
+/// One client operation: `op`, its number in the clients' history, is how every output names
+/// it ("op 166"); the trace names it by its client and that client's own count, `seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct OpRef {
+    pub op: u32,
     pub client: u32,
     pub seq: u32,
 }

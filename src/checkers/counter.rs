@@ -123,6 +123,19 @@ fn saturate(v: i128) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// What is wrong with the read out of bounds `v`, which `read` names (`at event 3 (line 4)`).
+pub fn sentence(v: &Violation, read: &str) -> String {
+    let side = if i128::from(v.value) < v.lower {
+        "below the sum of the adds that had completed before it began"
+    } else {
+        "above the sum of every add invoked before it returned"
+    };
+    format!(
+        "the read {read} returned {}, {side}: it must lie in [{}, {}]",
+        v.value, v.lower, v.upper
+    )
+}
+
 pub fn check(path: &str, h: &History) -> Result<Outcome, ParseError> {
     let (violation, reads) = first_violation(path, h)?;
     let mut o = outcome(Kind::Counter, h);
@@ -137,15 +150,8 @@ pub fn check(path: &str, h: &History) -> Result<Outcome, ParseError> {
         }
         Some(v) => {
             o.valid = false;
-            let side = if i128::from(v.value) < v.lower {
-                "below the sum of the adds that had completed before it began"
-            } else {
-                "above the sum of every add invoked before it returned"
-            };
-            o.explanation.push(format!(
-                "the read at event {} (line {}) returned {}, {side}: it must lie in [{}, {}]",
-                v.event, v.line, v.value, v.lower, v.upper
-            ));
+            let read = format!("at event {} (line {})", v.event, v.line);
+            o.explanation.push(sentence(&v, &read));
             let bad = json!({
                 "event": v.event, "line": v.line, "value": v.value,
                 "lower": saturate(v.lower), "upper": saturate(v.upper),

@@ -46,6 +46,14 @@ pub fn first_duplicate(path: &str, h: &History) -> Result<(Option<Duplicate>, us
     Ok((None, done.len()))
 }
 
+/// What is wrong with duplicate `d`, whose two completions `first` and `second` name.
+pub fn sentence(d: &Duplicate, first: &str, second: &str) -> String {
+    format!(
+        "NOT unique: {} was returned {first} and again {second}",
+        d.value
+    )
+}
+
 pub fn check(path: &str, h: &History) -> Result<Outcome, ParseError> {
     let (duplicate, generated) = first_duplicate(path, h)?;
     let mut o = outcome(Kind::UniqueIds, h);
@@ -58,10 +66,11 @@ pub fn check(path: &str, h: &History) -> Result<Outcome, ParseError> {
         }
         Some(d) => {
             o.valid = false;
-            o.explanation.push(format!(
-                "NOT unique: {} was returned at event {} and again at event {}",
-                d.value, d.first_event, d.second_event
-            ));
+            let (first, second) = (
+                format!("at event {}", d.first_event),
+                format!("at event {}", d.second_event),
+            );
+            o.explanation.push(sentence(&d, &first, &second));
             let dup = json!({
                 "value": value_json(&d.value),
                 "first_event": d.first_event,

@@ -342,8 +342,17 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
             c.steps.len(),
             c.violation.message
         );
+        // The history numbers ops in the order the path invokes them.
+        let mut invoked = 0;
         for (i, step) in c.steps.iter().enumerate() {
-            let _ = writeln!(t, "{:4}. {}", i + 1, step.event);
+            let number = match step.event {
+                crate::exhaustive::Event::Invoke { .. } => {
+                    invoked += 1;
+                    format!(" (op {})", invoked - 1)
+                }
+                _ => String::new(),
+            };
+            let _ = writeln!(t, "{:4}. {}{number}", i + 1, step.event);
             for note in &step.notes {
                 let _ = writeln!(t, "        note: {note}");
             }

@@ -11,6 +11,7 @@ use crate::check::ViolationReport;
 use crate::ids::NodeId;
 use crate::protocol::Protocol;
 use crate::time::SimDuration;
+use crate::trace::client_name;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -78,11 +79,17 @@ impl fmt::Display for Event {
             Event::Fire { node, timer, due } => write!(f, "{node} timer {timer} (due {due})"),
             Event::Crash { node } => write!(f, "crash {node}"),
             Event::Restart { node } => write!(f, "restart {node}"),
-            Event::Invoke { client, node, op } => write!(f, "client {client} asks {node}: {op}"),
-            Event::Resend { client, node, op } => {
-                write!(f, "client {client} asks {node} again, as redirected: {op}")
+            Event::Invoke { client, node, op } => {
+                write!(f, "client {} asks {node}: {op}", client_name(*client))
             }
-            Event::Timeout { client, op } => write!(f, "client {client} times out: {op}"),
+            Event::Resend { client, node, op } => write!(
+                f,
+                "client {} asks {node} again, as redirected: {op}",
+                client_name(*client)
+            ),
+            Event::Timeout { client, op } => {
+                write!(f, "client {} times out: {op}", client_name(*client))
+            }
         }
     }
 }

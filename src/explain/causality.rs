@@ -1,6 +1,6 @@
 //! Which events happened where, and which earlier event each one directly depends on.
 //!
-//! Every node is a host, and so is every simulated client (`client0`, `client1`, ...): a
+//! Every node is a host, and so is every simulated client (`c0`, `c1`, ...): a
 //! client's `invoke` and `complete` are its own events, while `request`, `reply` and
 //! `request_lost` happen at the node. Faults are events of the node the trace names for them
 //! (for a partition, the first node of the cut). An event depends on the previous event of its
@@ -14,7 +14,7 @@
 
 use super::capture::Captured;
 use crate::process::NodeId;
-use crate::trace::TraceKind;
+use crate::trace::{OpNumbers, TraceKind, client_name};
 use std::collections::BTreeMap;
 
 /// An event's index in the trace.
@@ -29,8 +29,10 @@ const NONE: u32 = u32::MAX;
 /// The hosts of a run and the direct dependencies of each event: 12 bytes an event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Causality {
-    /// Node names, then one `clientN` per client that appears in the trace.
+    /// Node names, then one `cN` per client that appears in the trace.
     pub hosts: Vec<String>,
+    /// The ops' numbers in the clients' history, which every output names them by.
+    pub ops: OpNumbers,
     /// How many of `hosts` are nodes.
     pub node_count: usize,
     host_of: Vec<u32>,
@@ -86,10 +88,11 @@ impl Causality {
                     .unwrap_or_else(|| NodeId(n as u32).to_string())
             })
             .collect();
-        hosts.extend((0..clients).map(|c| format!("client{c}")));
+        hosts.extend((0..clients).map(|c| client_name(c as u32)));
         let mut causality = Causality {
             hosts,
             node_count: nodes,
+            ops: OpNumbers::default(),
             host_of: Vec::with_capacity(events.len()),
             local_pred: Vec::with_capacity(events.len()),
             remote_pred: Vec::with_capacity(events.len()),
@@ -106,6 +109,7 @@ impl Causality {
             causality.host_of.push(host as u32);
             causality.local_pred.push(causality.last_on_host[host]);
             causality.last_on_host[host] = i as u32;
+            causality.ops.read(&c.event.kind);
             let remote = open.step(i, c);
             causality.remote_pred.push(packed(remote));
         }

@@ -23,7 +23,7 @@ use super::capture::Captured;
 use super::causality::{Causality, EventIndex};
 use super::cone::Cone;
 use crate::check::OpRef;
-use crate::trace::TraceKind;
+use crate::trace::{TraceKind, client_op};
 use std::collections::BTreeMap;
 
 /// At most this many steps are shown; the rest are counted as omitted.
@@ -255,7 +255,7 @@ impl Picker<'_> {
     fn history_ops(&mut self, ops: &[OpRef]) {
         let mut by_op: BTreeMap<(u32, u32), Vec<EventIndex>> = BTreeMap::new();
         for (i, c) in self.events.iter().enumerate() {
-            if let Some(key) = op_key(&c.event.kind)
+            if let Some(key) = client_op(&c.event.kind)
                 && ops.iter().any(|o| (o.client, o.seq) == key)
             {
                 by_op.entry(key).or_default().push(i);
@@ -494,17 +494,5 @@ impl Picker<'_> {
             omitted,
             anchors,
         }
-    }
-}
-
-/// The (client, seq) an op event belongs to.
-pub fn op_key(kind: &TraceKind) -> Option<(u32, u32)> {
-    match *kind {
-        TraceKind::Invoke { client, seq }
-        | TraceKind::Request { client, seq }
-        | TraceKind::RequestLost { client, seq }
-        | TraceKind::Reply { client, seq }
-        | TraceKind::Complete { client, seq, .. } => Some((client, seq)),
-        _ => None,
     }
 }

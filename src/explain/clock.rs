@@ -165,9 +165,9 @@ mod tests {
             (0, TraceKind::Crash { lost_writes: 1 }),
         ]);
         let causality = Causality::new(&events, &names());
-        assert_eq!(causality.hosts, ["a", "b", "c", "client0"]);
-        assert_eq!(causality.host_name(0), "client0");
-        assert_eq!(causality.host_name(5), "client0");
+        assert_eq!(causality.hosts, ["a", "b", "c", "c0"]);
+        assert_eq!(causality.host_name(0), "c0");
+        assert_eq!(causality.host_name(5), "c0");
         let clocks = VectorClocks::new(&causality);
         // A redirected request is received from the reply that redirected it.
         assert_eq!(clocks.clock(3), &[2, 1, 0, 1]);

@@ -27,7 +27,7 @@ pub use words::{NAMES_LISTED_MAX, event_words, name_list};
 
 use crate::check::ViolationReport;
 use crate::scenario::{self, RunError, RunOptions, RunReport, Scenario};
-use crate::trace::TraceKind;
+use crate::trace::{TraceKind, client_name};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
@@ -238,7 +238,7 @@ fn headline(v: &ViolationReport) -> String {
             .ops
             .iter()
             .take(HEADLINE_OPS)
-            .map(|o| format!("client {} op {}", o.client, o.seq))
+            .map(|o| format!("op {} (client {})", o.op, client_name(o.client)))
             .collect();
         let more = v.ops.len().saturating_sub(HEADLINE_OPS);
         let more = if more > 0 {

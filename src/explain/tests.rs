@@ -193,10 +193,14 @@ fn long_chains_are_cut_and_say_how_much_was_left_out() {
 #[test]
 fn ops_missing_from_the_trace_do_not_stop_the_explanation() {
     let events = two_votes();
-    let ops = vec![OpRef { client: 7, seq: 3 }];
+    let ops = vec![OpRef {
+        op: 40,
+        client: 7,
+        seq: 3,
+    }];
     let x = explain(&events, &names(), &violation(None, &["a"], ops));
     assert!(x.text.starts_with("safety was violated at"), "{}", x.text);
-    assert!(x.text.contains("client 7 op 3"), "{}", x.text);
+    assert!(x.text.contains("op 40 (client c7)"), "{}", x.text);
     assert!(
         explain(&[], &names(), &violation(None, &[], Vec::new()))
             .chain

@@ -3,7 +3,7 @@
 use super::capture::Captured;
 use super::causality::Causality;
 use crate::process::NodeId;
-use crate::trace::TraceKind;
+use crate::trace::{TraceKind, client_name, client_op};
 
 /// Message contents and other details longer than this are cut, to keep a step on one line.
 pub const MAX_DETAIL_CHARS: usize = 110;
@@ -45,6 +45,17 @@ pub fn event_words(events: &[Captured], causality: &Causality, i: usize) -> Stri
     };
     let who = name(c.event.node);
     let detail = c.detail.as_deref().map(short);
+    let client = |kind| {
+        client_op(&kind).map_or_else(String::new, |(c, _)| format!("client {}", client_name(c)))
+    };
+    // An op is named by its number in the history, as the report and the viewer name it.
+    let op = |kind| match client_op(&kind) {
+        Some((c, seq)) => match causality.ops.number(c, seq) {
+            Some(n) => format!("op {n}"),
+            None => format!("seq {seq}"),
+        },
+        None => String::new(),
+    };
     match c.event.kind {
         TraceKind::Deliver { from, msg_id } | TraceKind::Hold { from, msg_id } => {
             arrival(events, causality, i, &name(from), msg_id)
@@ -69,19 +80,36 @@ pub fn event_words(events: &[Captured], causality: &Causality, i: usize) -> Stri
                 None => format!("{what} at {who}"),
             }
         }
-        TraceKind::Invoke { client, seq } => format!(
-            "client {client} invoked op {seq}, {}, sending it to {who}",
+        TraceKind::Invoke { .. } => format!(
+            "{} invoked {}, {}, sending it to {who}",
+            client(c.event.kind),
+            op(c.event.kind),
             detail.unwrap_or_default()
         ),
-        TraceKind::Reply { client, seq } => format!(
-            "{who} replied to client {client} (op {seq}): {}",
+        TraceKind::Request { .. } => {
+            format!(
+                "{who} received {}'s request ({})",
+                client(c.event.kind),
+                op(c.event.kind)
+            )
+        }
+        TraceKind::RequestLost { .. } => format!(
+            "{who} was down when {}'s request arrived ({})",
+            client(c.event.kind),
+            op(c.event.kind)
+        ),
+        TraceKind::Reply { .. } => format!(
+            "{who} replied to {} ({}): {}",
+            client(c.event.kind),
+            op(c.event.kind),
             detail.unwrap_or_default()
         ),
-        TraceKind::Complete {
-            client,
-            seq,
-            status,
-        } => format!("client {client} recorded op {seq} as {}", status.name()),
+        TraceKind::Complete { status, .. } => format!(
+            "{} recorded {} as {}",
+            client(c.event.kind),
+            op(c.event.kind),
+            status.name()
+        ),
         _ => {
             let line = c.event.describe(&causality.hosts[..causality.node_count]);
             // `describe` starts with `#i at t: `; the step shows index and time itself.

@@ -136,10 +136,24 @@ pub struct Op {
     pub jepsen_index: Option<u64>,
 }
 
+/// How a report numbers a history's ops ([`History::number`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Numbering {
+    /// By the position of the invocation among the file's events, so that op 12 is found at
+    /// the thirteenth event of the file (and Knossos's `:index` matches it for Jepsen's).
+    #[default]
+    Events,
+    /// By the op's position in the history, in invocation order: how a run numbers its
+    /// clients' ops in its report, its explanation and its viewer.
+    Ops,
+}
+
 /// A parsed history: its operations in invocation order.
 #[derive(Clone, Debug, Default)]
 pub struct History {
     pub ops: Vec<Op>,
+    /// How reports number the ops.
+    pub numbering: Numbering,
     /// How many events (lines or forms) the file held, including ignored ones.
     pub events: usize,
     /// Whether an ok read of nil stands for a value nobody recorded (Knossos's reading, set by
@@ -149,6 +163,14 @@ pub struct History {
 }
 
 impl History {
+    /// The number a report gives `ops[op]`.
+    pub fn number(&self, op: usize) -> usize {
+        match self.numbering {
+            Numbering::Events => self.ops[op].invoke_index,
+            Numbering::Ops => op,
+        }
+    }
+
     /// Reads the history as Knossos reads Jepsen's: a `read` that completed ok with `nil`
     /// returned a value nobody recorded, so it matches any state (Knossos's register models
     /// say "we don't know what the read was"). Marks each such read's output unknown and
@@ -401,6 +423,7 @@ impl<'a> Builder<'a> {
         }
         History {
             ops: self.ops,
+            numbering: Numbering::Events,
             events: self.events,
             unknown_nil: false,
         }

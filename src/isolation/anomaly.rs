@@ -164,7 +164,7 @@ impl fmt::Display for AnomalyKind {
 pub struct TxnRef {
     /// Index into `History::ops`.
     pub op: usize,
-    /// faultline's op number: the invocation's position among the file's events.
+    /// faultline's op number ([`crate::history::History::number`]).
     pub number: usize,
     /// 1-based line of the invocation.
     pub line: usize,

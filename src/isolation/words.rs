@@ -1,8 +1,9 @@
 //! Transactions, micro-ops and dependency edges in plain words.
 //!
-//! A transaction is `T` followed by faultline's op number (the position of its invocation among
-//! the file's events), so that `T12` is found at the thirteenth event of the file; the report
-//! also gives its line and Jepsen `:index`.
+//! A transaction is `T` followed by faultline's op number ([`History::number`]: for a file, the
+//! position of its invocation among the file's events, so that `T12` is found at the
+//! thirteenth event of the file; for a run, the op's number in the clients' history); the
+//! report also gives its line and Jepsen `:index`.
 
 use super::anomaly::{Anomaly, CycleEdge, TxnRef};
 use super::cycles::Cycle;
@@ -75,9 +76,14 @@ impl<'a, 'h> Words<'a, 'h> {
         &self.history.ops[self.txns.txns[t as usize].op]
     }
 
+    /// The op number of transaction `t`.
+    fn number(&self, t: u32) -> usize {
+        self.history.number(self.txns.txns[t as usize].op)
+    }
+
     /// `T12`.
     pub fn name(&self, t: u32) -> String {
-        format!("T{}", self.op(t).invoke_index)
+        format!("T{}", self.number(t))
     }
 
     /// `T1 and T2 both`, `T1, T2 and T3 all`: the subject of a sentence about all of `txns`.
@@ -104,7 +110,7 @@ impl<'a, 'h> Words<'a, 'h> {
         let op = self.op(t);
         TxnRef {
             op: self.txns.txns[t as usize].op,
-            number: op.invoke_index,
+            number: self.number(t),
             line: op.invoke_line,
             jepsen_index: op.jepsen_index,
             status: op.status.name(),
@@ -129,8 +135,8 @@ impl<'a, 'h> Words<'a, 'h> {
             .edges
             .iter()
             .map(|e| CycleEdge {
-                from: self.op(e.from).invoke_index,
-                to: self.op(e.to).invoke_index,
+                from: self.number(e.from),
+                to: self.number(e.to),
                 kind: e.kind,
                 words: self.edge(graph, e),
             })

@@ -328,6 +328,7 @@ mod tests {
         let events = 2 * ops.len();
         History {
             ops,
+            numbering: Default::default(),
             events,
             unknown_nil: false,
         }
@@ -359,6 +360,7 @@ mod tests {
                 op("write", 3, None, 6, None),
                 op("read", 0, Some(3), 7, Some(8)),
             ],
+            numbering: Default::default(),
             events: 9,
             unknown_nil: false,
         };
@@ -377,6 +379,7 @@ mod tests {
                 op("read", 0, Some(1), 3, Some(4)),
                 op("read", 0, Some(5), 5, Some(6)),
             ],
+            numbering: Default::default(),
             events: 7,
             unknown_nil: false,
         };

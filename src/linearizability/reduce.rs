@@ -169,6 +169,7 @@ mod tests {
         fn history(self) -> History {
             History {
                 ops: self.ops,
+                numbering: Default::default(),
                 events: self.events,
                 unknown_nil: false,
             }

@@ -24,7 +24,7 @@ pub fn explanation(h: &History, f: &Failure, model: ModelKind) -> String {
     format!(
         "op {} ({}, {}) cannot be linearised: no order of it, the ops before it and the {} \
          concurrent with it is a legal {model} history",
-        op.invoke_index,
+        h.number(f.op),
         place(op),
         describe(op),
         f.concurrent.len(),
@@ -66,7 +66,7 @@ pub fn text(path: &str, h: &History, r: &Report, model: ModelKind) -> String {
             let _ = writeln!(
                 out,
                 "  concurrent: op {} ({}, {})",
-                op.invoke_index,
+                h.number(c),
                 place(op),
                 describe(op)
             );
@@ -95,7 +95,7 @@ pub fn json(h: &History, r: &Report, model: ModelKind) -> Json {
     match &r.verdict {
         Verdict::NotLinearizable(f) => {
             let op = &h.ops[f.op];
-            out["first_bad_op"] = json!(op.invoke_index);
+            out["first_bad_op"] = json!(h.number(f.op));
             out["first_bad_line"] = json!(op.invoke_line);
             out["first_bad_index"] = json!(op.jepsen_index);
             out["key"] = json!(f.key);
@@ -105,7 +105,7 @@ pub fn json(h: &History, r: &Report, model: ModelKind) -> Json {
                 .iter()
                 .map(|&c| {
                     let o = &h.ops[c];
-                    json!({"op": o.invoke_index, "line": o.invoke_line, "index": o.jepsen_index,
+                    json!({"op": h.number(c), "line": o.invoke_line, "index": o.jepsen_index,
                            "what": describe(o)})
                 })
                 .collect();

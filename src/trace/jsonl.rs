@@ -3,8 +3,9 @@
 //! Each line has `i` (index), `t_ns`, `t` (readable time), `node`, `kind`, the kind's own
 //! fields (node ids replaced by names), and `detail` (message contents or note) when there is one.
 //! With [`JsonlSink::with_states`], handler lines also carry `state_before` and `state_after`.
+//! Client lines also carry `op`, the op's number in the clients' history (see [`OpNumbers`]).
 
-use super::{TraceEvent, TraceKind, TraceSink};
+use super::{OpNumbers, TraceEvent, TraceKind, TraceSink};
 use crate::ids::NodeId;
 use serde_json::{Map, Value, json};
 use std::fmt;
@@ -20,6 +21,7 @@ pub struct JsonlSink<W: Write> {
     /// lines the handler recorded meanwhile (already serialised).
     held: Option<(u64, Map<String, Value>)>,
     after_held: Vec<u8>,
+    ops: OpNumbers,
 }
 
 impl<W: Write> JsonlSink<W> {
@@ -31,6 +33,7 @@ impl<W: Write> JsonlSink<W> {
             states: false,
             held: None,
             after_held: Vec::new(),
+            ops: OpNumbers::default(),
         }
     }
 
@@ -91,7 +94,10 @@ impl<W: Write> JsonlSink<W> {
         event: &TraceEvent,
         detail: Option<&dyn fmt::Debug>,
     ) -> io::Result<()> {
-        let line = self.line(event, detail);
+        let mut line = self.line(event, detail);
+        if let Some(op) = self.ops.read(&event.kind) {
+            line.insert("op".into(), json!(op));
+        }
         if self.states && runs_handler(&event.kind) {
             self.release()?;
             self.held = Some((event.index, line));

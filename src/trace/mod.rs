@@ -8,12 +8,14 @@
 mod compare;
 mod hash;
 mod jsonl;
+mod ops;
 
 pub use compare::{Determinism, Divergence, SharedHashLog, compare_runs};
 pub use hash::{
     ContentHasher, StableHasher, avalanche, content_hash, fold_event, folded_multiply, stable_hash,
 };
 pub use jsonl::JsonlSink;
+pub use ops::{OpNumbers, client_name, client_op};
 
 use crate::ids::NodeId;
 use crate::time::{SignedDuration, SimTime};
@@ -227,19 +229,32 @@ impl TraceEvent {
                 format!("clock skewed by {offset}, drift {drift_ppm} ppm")
             }
             TraceKind::ClockJump { by } => format!("clock jumped by {by}"),
-            TraceKind::Invoke { client, seq } => format!("asked by client {client} (op {seq})"),
+            // Without the whole trace, an op is named by its client's own count, `seq`.
+            TraceKind::Invoke { client, seq } => {
+                format!("asked by client {} (seq {seq})", client_name(client))
+            }
             TraceKind::Request { client, seq } => {
-                format!("received client {client}'s request (op {seq})")
+                format!(
+                    "received client {}'s request (seq {seq})",
+                    client_name(client)
+                )
             }
-            TraceKind::RequestLost { client, seq } => {
-                format!("was down when client {client}'s request arrived (op {seq})")
+            TraceKind::RequestLost { client, seq } => format!(
+                "was down when client {}'s request arrived (seq {seq})",
+                client_name(client)
+            ),
+            TraceKind::Reply { client, seq } => {
+                format!("replied to client {} (seq {seq})", client_name(client))
             }
-            TraceKind::Reply { client, seq } => format!("replied to client {client} (op {seq})"),
             TraceKind::Complete {
                 client,
                 seq,
                 status,
-            } => format!("answered client {client}: op {seq} {}", status.name()),
+            } => format!(
+                "answered client {}: seq {seq} {}",
+                client_name(client),
+                status.name()
+            ),
             ref other => other.name().to_string(),
         };
         format!("#{} at {}: {who} {what}", self.index, self.time)

@@ -279,6 +279,11 @@
       const y = top + 10 + o.client * CLIENT_ROW_PX;
       ctx.fillStyle = COLOR[o.status] || COLOR.open;
       ctx.fillRect(a, y, Math.max(2, b - a), CLIENT_ROW_PX - 3);
+      if (b - a > OP_LABEL_PX) {
+        ctx.fillStyle = '#212529';
+        ctx.font = '9px system-ui, sans-serif';
+        ctx.fillText('op ' + o.num, a + 2, y + CLIENT_ROW_PX - 5, b - a - 4);
+      }
       if (o.inv === sel || o.done === sel) {
         ctx.strokeStyle = COLOR.select; ctx.lineWidth = 2;
         ctx.strokeRect(a, y, Math.max(2, b - a), CLIENT_ROW_PX - 3);
@@ -369,7 +374,7 @@
       ctx.fillStyle = '#495057';
       ctx.fillText('clients', 8, clientTop() + 4);
       ctx.fillStyle = '#868e96';
-      for (let c = 0; c < clients; c++) ctx.fillText('c' + c, 14, clientTop() + 19 + c * CLIENT_ROW_PX);
+      for (let c = 0; c < clients; c++) ctx.fillText(clientName(c), 14, clientTop() + 19 + c * CLIENT_ROW_PX);
     }
   }
 

@@ -18,6 +18,8 @@
   // Above these counts in view, arrowheads and labels are left out to keep frames fast.
   const HEADS_MAX = 4000;
   const LABELS_MAX = 400;
+  // A client op's bar this wide, or wider, shows its number.
+  const OP_LABEL_PX = 34;
 
   const loadStart = performance.now();
   const data = JSON.parse(document.getElementById('faultline-data').textContent);
@@ -65,7 +67,9 @@
     if (!typeIndex.has(t)) { typeIndex.set(t, types.length); types.push(t); }
     return typeIndex.get(t);
   };
-  const clientOps = new Map(); // "client:seq" -> {client, seq, inv, done, status}
+  // "client:seq" -> {client, seq, num, inv, done, status}; `num` is the op's number in the
+  // clients' history, the one the report and the explanation name it by ("op 166").
+  const clientOps = new Map();
   const downs = [];   // per lane: [[from, to], ...] positions
   const pauses = [];
   const partitions = []; // {from, to, detail}
@@ -132,7 +136,7 @@
         const key = e.client + ':' + e.seq;
         clients = Math.max(clients, e.client + 1);
         let op = clientOps.get(key);
-        if (!op) { op = { client: e.client, seq: e.seq, inv: k, done: -1, status: 'open' }; clientOps.set(key, op); }
+        if (!op) { op = { client: e.client, seq: e.seq, num: e.op, inv: k, done: -1, status: 'open' }; clientOps.set(key, op); }
         if (e.kind === 'complete') { op.done = k; op.status = e.status || 'info'; }
         break;
       }
@@ -142,6 +146,12 @@
   for (const [l, k] of openDown) downs[l].push([k, n]);
   for (const [l, k] of openPause) pauses[l].push([k, n]);
   const ops = Array.from(clientOps.values()).sort((a, b) => a.inv - b.inv);
+  // A trace written before lines carried `op`: the history numbers ops in invocation order.
+  ops.forEach((o, j) => { if (typeof o.num !== 'number') o.num = j; });
+  const clientName = (c) => 'c' + c;
+  // The op a client event belongs to, if any.
+  const opOf = (e) => (e.client === undefined ? undefined : clientOps.get(e.client + ':' + e.seq));
+  const opName = (o) => 'op ' + o.num + ' (client ' + clientName(o.client) + ')';
   drops.sort((a, b) => a.dst - b.dst);
   let arrowSpan = 0;
   for (const a of arrows) arrowSpan = Math.max(arrowSpan, a.dst - a.src);

@@ -182,6 +182,8 @@
     if (e.to !== undefined && e.kind !== 'drop') s += ' → ' + e.to;
     if (e.from !== undefined && e.kind !== 'drop') s += ' ← ' + e.from;
     if (e.kind === 'drop') s += ' ' + e.from + ' → ' + e.to + ' (' + e.reason + ')';
+    const op = opOf(e);
+    if (op) s += ' ' + opName(op);
     const detail = e.detail || e.note || (sendOf.has(k) ? events[sendOf.get(k)].detail : '');
     if (detail) s += '\n' + detail;
     return s;
@@ -207,11 +209,14 @@
     box.dataset.index = String(e.i);
     box.dataset.kind = e.kind;
     box.replaceChildren();
-    box.append(el('div', { class: 'head' }, '#' + e.i + ' ' + e.kind + ' at ' + e.node));
+    const op = opOf(e);
+    box.dataset.op = op ? String(op.num) : '';
+    box.append(el('div', { class: 'head' }, '#' + e.i + ' ' + e.kind + ' at ' + e.node + (op ? ', ' + opName(op) : '')));
     const table = el('table', {});
     for (const key of Object.keys(e).sort()) {
       if (key === 'state_before' || key === 'state_after') continue;
-      table.append(el('tr', {}, el('td', { class: 'k' }, key), el('td', {}, typeof e[key] === 'object' ? JSON.stringify(e[key]) : String(e[key]))));
+      const value = key === 'client' ? clientName(e[key]) : typeof e[key] === 'object' ? JSON.stringify(e[key]) : String(e[key]);
+      table.append(el('tr', {}, el('td', { class: 'k' }, key), el('td', {}, value)));
     }
     if (sendOf.has(k) && sendOf.get(k) !== k) {
       const s = events[sendOf.get(k)];
@@ -330,6 +335,10 @@
       lastDrawMs,
     }),
     select: (i) => { if (posOf.has(i)) select(posOf.get(i)); },
+    // The client ops as the page numbers them: number, client, and the trace index of the invoke.
+    ops: () => ops.map((o) => ({ op: o.num, client: o.client, seq: o.seq, invoke: events[o.inv].i })),
+    // What the tooltip says of trace event i.
+    summary: (i) => (posOf.has(i) ? summary(posOf.get(i)) : null),
     selected: () => (sel < 0 ? null : events[sel].i),
     step,
     fit: () => { fit(); draw(); pending = false; },

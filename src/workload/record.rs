@@ -259,6 +259,7 @@ impl HistoryLog {
     pub fn history(&self) -> History {
         History {
             ops: self.ops(),
+            numbering: crate::history::Numbering::Ops,
             events: self.events.len(),
             unknown_nil: false,
         }

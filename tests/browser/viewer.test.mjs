@@ -116,6 +116,36 @@ async function checkExplainedTrace(context) {
   await page.close();
 }
 
+// The op the checker names is the op the page numbers so: in the violation panel, on the client
+// bar (the page's own numbering), and in the tooltip and side panel of its events.
+async function checkOpNumbers(context) {
+  const html = join(outDir, 'stale-read.html');
+  const r = faultline(['run', 'scenarios/quorum-kv-weak-stale-read.yaml', '--html', html, '--format', 'json']);
+  const v = JSON.parse(r.stdout).violations[0];
+  const bad = v.ops[0];
+  const named = `op ${bad.op} (client c${bad.client})`;
+  // The checker's sentence goes on inside the parenthesis: `op 1 (client c0, process 0: ...)`.
+  assert.ok(v.message.startsWith(named.slice(0, -1) + ','), v.message);
+  const { page, problems } = await open(context, html);
+  const panel = await page.$eval('#explanations', (e) => e.textContent);
+  assert.ok(panel.includes(named.slice(0, -1) + ','), 'the violation panel names the op: ' + panel);
+  assert.ok(panel.includes(named), 'the explanation\'s headline names the op: ' + panel);
+  assert.ok(panel.includes(`client c${bad.client} invoked op ${bad.op},`), 'the explanation names it the same way');
+  const ops = await page.evaluate(() => window.faultlineViewer.ops());
+  const mine = ops.find((o) => o.client === bad.client && o.seq === bad.seq);
+  assert.equal(mine.op, bad.op, 'the page numbers the client bar as the report does');
+  assert.ok(ops.every((o, j) => o.op === j), 'bars are numbered in invocation order');
+  const tip = await page.evaluate((i) => window.faultlineViewer.summary(i), mine.invoke);
+  assert.ok(tip.includes(named), 'the tooltip names the op: ' + tip);
+  await page.evaluate((i) => window.faultlineViewer.select(i), mine.invoke);
+  const d = await details(page);
+  assert.ok(d.text.includes(named), 'the side panel names the op: ' + d.text);
+  await page.evaluate(() => window.faultlineViewer.zoom(0.02));
+  await page.screenshot({ path: join(outDir, 'stale-read.png') });
+  assert.deepEqual(problems, [], 'no script errors and no network');
+  await page.close();
+}
+
 const profile = mkdtempSync(join(tmpdir(), 'faultline-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: BROWSER,
@@ -126,6 +156,7 @@ const context = await chromium.launchPersistentContext(profile, {
 try {
   const figure8 = await checkScenarioPage(context);
   await checkExplainedTrace(context);
+  await checkOpNumbers(context);
   console.log(`browser test ok: ${figure8.events} events, ${figure8.deliveries} arrows; screenshots in ${outDir}`);
 } finally {
   await context.close();

@@ -32,6 +32,7 @@ use crate::history::Value;
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::protocol::check_range;
 use crate::time::{SimDuration, SimTime};
+use crate::trace::client_name;
 use crate::workload::{ClientOp, Model, Request, RequestId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -160,7 +161,8 @@ pub enum Command {
 }
 
 impl fmt::Display for Command {
-    /// `no-op`, or `write 3 to key 1 (client 2's op 5)`.
+    /// `no-op`, or `write 3 to key 1 (client c2, seq 5)`: a node knows a request by its client
+    /// and that client's own count (the trace's `seq`), not by its number in the history.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Command::Op { id, op } = self else {
             return write!(f, "no-op");
@@ -174,7 +176,7 @@ impl fmt::Display for Command {
             ClientOp::Generate => write!(f, "generate")?,
             ClientOp::Txn(txn) => write!(f, "{txn:?}")?,
         }
-        write!(f, " (client {}'s op {})", id.client, id.seq)
+        write!(f, " (client {}, seq {})", client_name(id.client), id.seq)
     }
 }
 

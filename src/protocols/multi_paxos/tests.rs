@@ -226,7 +226,7 @@ fn minority_quorum_lets_a_cut_off_leader_choose_alone() {
     assert_eq!(v.property, "agreement");
     assert!(
         v.message.starts_with(
-            "slot 7 has two chosen values: n4 learned write 4 to key 0 (client 0's op 11)"
+            "slot 7 has two chosen values: n4 learned write 4 to key 0 (client c0, seq 11)"
         ),
         "{}",
         v.message
@@ -242,8 +242,8 @@ fn one_short_promises_lets_a_leader_miss_a_chosen_slot() {
     assert_eq!(v.property, "agreement");
     assert!(
         v.message.starts_with(
-            "slot 1 has two chosen values: n2 learned write 0 to key 0 (client 0's op 4), \
-             chosen at ballot (1, n3); n5 learned read key 0 (client 0's op 5), chosen at \
+            "slot 1 has two chosen values: n2 learned write 0 to key 0 (client c0, seq 4), \
+             chosen at ballot (1, n3); n5 learned read key 0 (client c0, seq 5), chosen at \
              ballot (1, n5)"
         ),
         "{}",

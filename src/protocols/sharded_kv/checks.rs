@@ -5,12 +5,18 @@ use super::shard::lock_sets;
 use crate::check::{Monitor, Violation};
 use crate::engine::{Sim, Touched};
 use crate::process::NodeId;
+use crate::trace::client_name;
 use crate::workload::RequestId;
 use std::collections::BTreeMap;
 
-/// A transaction as a message names it.
+/// A transaction as a message names it: a node knows it by its client and that client's own
+/// count (the trace's `seq`), not by its number in the history.
 fn txn_name(id: RequestId) -> String {
-    format!("client {}'s transaction {}", id.client, id.seq)
+    format!(
+        "client {}'s transaction (seq {})",
+        client_name(id.client),
+        id.seq
+    )
 }
 
 fn word(commit: bool) -> &'static str {
