@@ -126,7 +126,7 @@ impl<P: Process> Core<P> {
     /// Forgets an answer that cannot be delivered (its caller crashed).
     pub(crate) fn lose_answer(&mut self, slot: u32) {
         if let Some(calls) = self.calls.as_deref_mut() {
-            drop(calls.in_flight.remove(slot));
+            calls.in_flight.remove(slot);
             self.stats.service_lost += 1;
         }
     }

@@ -308,7 +308,7 @@ fn every_feature_run_produces_the_pinned_event_stream() {
     let (digest, _, stats) = run(7, true);
     assert_eq!(
         stats,
-        "Stats { events: 11149, sent: 8014, delivered: 7122, dropped: DropCounts { loss: 286, partition: 633, node_down: 132, capacity: 148, fault: 0 }, duplicated: 345, timers_set: 3778, timers_fired: 3118, timers_cancelled: 646, faults_applied: 20, crashes: 2, restarts: 2 } in_flight=38"
+        "Stats { events: 11149, sent: 8014, delivered: 7122, dropped: DropCounts { loss: 286, partition: 633, node_down: 132, capacity: 148, fault: 0 }, duplicated: 345, timers_set: 3778, timers_fired: 3118, timers_cancelled: 646, faults_applied: 20, crashes: 2, restarts: 2, service_calls: 0, service_answers: 0, service_lost: 0 } in_flight=38"
     );
     assert_eq!(digest, 11327905986608852828);
 }
