@@ -4,6 +4,7 @@ use super::{EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_OK, EXIT_VIOLATION, Format};
 use crate::Registry;
 use crate::report;
 use crate::scenario::{self, RunError, RunOptions};
+use crate::time::SimTime;
 use crate::trace::{JsonlSink, TraceSink};
 use crate::viz::{Capture, TeeSink};
 use std::path::PathBuf;
@@ -25,6 +26,13 @@ pub(super) struct RunArgs {
     /// Write the run as a self-contained HTML page (a space-time diagram) to FILE.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Write the run as a static SVG picture (the page's drawing, for docs) to FILE.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+    /// Draw only this stretch of simulated time in the SVG picture, as FROM..TO (for example
+    /// `0ms..150ms`); a picture holds at most 20,000 events.
+    #[arg(long, value_name = "FROM..TO", requires = "svg", value_parser = parse_window)]
+    svg_window: Option<(SimTime, SimTime)>,
     /// Record each node's state before and after every handler in the trace and the page.
     #[arg(long)]
     states: bool,
@@ -53,6 +61,7 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
         ("--trace", &args.trace),
         ("--history", &args.history),
         ("--html", &args.html),
+        ("--svg", &args.svg),
         ("--shiviz", &args.shiviz),
     ];
     let outputs: Vec<(&str, &std::path::Path)> = outputs
@@ -93,8 +102,8 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
             }
         }
     }
-    let capture =
-        (args.html.as_ref()).map(|_| Capture::new(scenario.node_names.clone(), args.states));
+    let drawn = args.html.is_some() || args.svg.is_some();
+    let capture = drawn.then(|| Capture::new(scenario.node_names.clone(), args.states));
     options.trace = TeeSink::join(file_sink, capture.as_ref().map(Capture::sink));
     let mut report = match scenario::run(&scenario, options) {
         Ok(r) => r,
@@ -118,16 +127,10 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     if let Err(code) = super::explain::after_run(&scenario, &mut report, budget, outputs) {
         return code;
     }
-    if let (Some(path), Some(capture)) = (&args.html, &capture) {
-        let mut page = capture.page(&report);
-        page.add_analysis_records(crate::explain::trace_records(&report));
-        if let Err(code) = limit.check("the page", path, page.size_estimate_bytes()) {
-            return code;
-        }
-        if let Err(e) = page.write(path) {
-            eprintln!("{}: cannot write the page: {e}", path.display());
-            return EXIT_BAD_INPUT;
-        }
+    if let Some(capture) = &capture
+        && let Err(code) = write_drawings(args, capture, &report, limit)
+    {
+        return code;
     }
     let determinism = if args.check_determinism {
         match scenario::check_determinism(&scenario, seed) {
@@ -150,6 +153,51 @@ pub(super) fn run(registry: &Registry, args: &RunArgs) -> u8 {
     super::out::finish(&text, verdict)
 }
 
+/// Writes the page (`--html`) and the picture (`--svg`) of a finished run.
+fn write_drawings(
+    args: &RunArgs,
+    capture: &Capture,
+    report: &scenario::RunReport,
+    limit: super::size::Limit,
+) -> Result<(), u8> {
+    let mut page = capture.page(report);
+    page.add_analysis_records(crate::explain::trace_records(report));
+    if let Some(path) = &args.html {
+        limit.check("the page", path, page.size_estimate_bytes())?;
+        if let Err(e) = page.write(path) {
+            eprintln!("{}: cannot write the page: {e}", path.display());
+            return Err(EXIT_BAD_INPUT);
+        }
+    }
+    if let Some(path) = &args.svg {
+        let svg = page.svg(args.svg_window).map_err(|e| {
+            eprintln!("{}: cannot draw the picture: {e}", path.display());
+            EXIT_BAD_INPUT
+        })?;
+        limit.check("the picture", path, svg.len() as u64)?;
+        if let Err(e) = std::fs::write(path, svg) {
+            eprintln!("{}: cannot write the picture: {e}", path.display());
+            return Err(EXIT_BAD_INPUT);
+        }
+    }
+    Ok(())
+}
+
+/// `--svg-window`: `FROM..TO`, two durations, the first before the second.
+fn parse_window(text: &str) -> Result<(SimTime, SimTime), String> {
+    let (from, to) = text
+        .split_once("..")
+        .ok_or_else(|| format!("`{text}` is not a window: write FROM..TO, such as 0ms..150ms"))?;
+    let parse = |t: &str| crate::time::parse_duration(t.trim()).map_err(|e| e.to_string());
+    let (from, to) = (parse(from)?, parse(to)?);
+    if from >= to {
+        return Err(format!(
+            "the window {from}..{to} is empty: FROM must come before TO"
+        ));
+    }
+    Ok((SimTime(from.0), SimTime(to.0)))
+}
+
 /// The report in words, with the files the run wrote.
 fn run_text(
     args: &RunArgs,
@@ -165,6 +213,7 @@ fn run_text(
         ("history   ", &args.history),
         ("shiviz    ", &args.shiviz),
         ("page      ", &args.html),
+        ("picture   ", &args.svg),
     ];
     for (label, path) in files {
         if let Some(path) = path {

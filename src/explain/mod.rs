@@ -275,6 +275,9 @@ pub fn trace_records(report: &RunReport) -> Vec<Value> {
         if let Some(e) = v.event {
             record["event"] = json!(e);
         }
+        if !v.ops.is_empty() {
+            record["ops"] = json!(v.ops);
+        }
         records.push(record);
         if let Some(x) = &v.explanation {
             records.push(json!({

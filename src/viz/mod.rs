@@ -8,9 +8,12 @@
 
 mod capture;
 mod read;
+mod svg;
+mod svg_model;
 
 pub use capture::{Capture, TeeSink};
 pub use read::{TraceFile, VizError, read_trace};
+pub use svg::SVG_EVENTS_MAX;
 
 use crate::scenario::RunReport;
 use serde::Serialize;
@@ -155,6 +158,16 @@ impl Page {
         }
         out.push_str(rest);
         out
+    }
+
+    /// The same run as a static SVG picture, of the whole run or of the part within
+    /// `window`; `Err` says why it cannot be drawn (more than [`SVG_EVENTS_MAX`] events in
+    /// it, or none).
+    pub fn svg(
+        &self,
+        window: Option<(crate::time::SimTime, crate::time::SimTime)>,
+    ) -> Result<String, String> {
+        svg::svg(self, window)
     }
 
     /// Writes the page to `path`.
