@@ -85,3 +85,22 @@ fn counter_skeleton_scores_nothing_and_the_solution_everything() {
         10,
     );
 }
+
+/// The primary-backup skeleton and solution name `super::given`, their own exercise's given
+/// file, so the three live in a module of their own, rooted in the exercise's `src`.
+#[path = "../exercises/05-primary-backup/src"]
+mod primary_backup {
+    mod given;
+    #[path = "node.rs"]
+    mod skeleton;
+    #[path = "../../solutions/05-primary-backup/node.rs"]
+    mod solution;
+
+    #[test]
+    fn primary_backup_skeleton_scores_nothing_and_the_solution_everything() {
+        super::zero_and_full::<skeleton::PrimaryBackup, solution::PrimaryBackup>(
+            "exercises/05-primary-backup/grade.yaml",
+            10,
+        );
+    }
+}
