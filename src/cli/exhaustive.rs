@@ -272,7 +272,7 @@ fn text(report: &Report<'_>, scenario: &Scenario) -> String {
         report.protocol,
         report.nodes,
         scenario
-            .bug
+            .bug_shown()
             .map(|b| format!(", bug {b}"))
             .unwrap_or_default()
     );

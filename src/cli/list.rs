@@ -15,7 +15,9 @@ pub(super) fn validate(registry: &Registry, files: &[PathBuf]) -> u8 {
                     file.display(),
                     s.name,
                     s.protocol,
-                    s.bug.map(|b| format!(", bug: {b}")).unwrap_or_default(),
+                    s.bug_shown()
+                        .map(|b| format!(", bug: {b}"))
+                        .unwrap_or_default(),
                     s.node_names.len(),
                     s.faults.len(),
                     s.workload

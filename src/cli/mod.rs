@@ -27,6 +27,7 @@ mod grade;
 mod history;
 mod isolation;
 mod list;
+mod mystery;
 mod out;
 mod paths;
 mod run;
@@ -143,6 +144,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Print a scenario's `bug:` line with a bug variant sealed, for "find the bug"
+    /// exercises: it runs with that bug, and reports say `sealed` instead of its name.
+    #[command(after_help = mystery::SEAL_HELP)]
+    Seal {
+        /// The protocol, as `faultline list` names it.
+        protocol: String,
+        /// One of its bug variants.
+        bug: String,
+    },
+    /// Say whether BUG is the bug variant a scenario runs with, sealed or not.
+    #[command(after_help = mystery::GUESS_HELP)]
+    Guess {
+        /// The scenario.
+        file: PathBuf,
+        /// A bug variant of its protocol.
+        bug: String,
+    },
     /// Draw a trace file as a self-contained HTML page: a space-time diagram to step through.
     #[command(after_help = VIZ_HELP)]
     Viz(VizArgs),
@@ -218,6 +236,8 @@ pub fn run_args(registry: Registry, args: impl IntoIterator<Item = OsString>) ->
             format,
         } => merge(&files, junit.as_deref(), format),
         Command::Viz(args) => viz(&args),
+        Command::Seal { protocol, bug } => mystery::seal_command(&registry, &protocol, &bug),
+        Command::Guess { file, bug } => mystery::guess_command(&registry, &file, &bug),
         Command::List { format } => list(&registry, format),
         Command::Explore(args) => exhaustive::explore_command(&registry, &args),
         Command::Grade(args) => grade::grade_command(&registry, &args),

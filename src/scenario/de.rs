@@ -96,16 +96,63 @@ impl<'de> Deserialize<'de> for ConditionRef {
     }
 }
 
-/// A bug variant of the scenario's protocol.
+/// A bug variant of the scenario's protocol, by name or sealed (`{ sealed: "..." }`, see
+/// [`super::seal`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BugRef(pub String);
+pub struct BugRef {
+    pub name: String,
+    pub sealed: bool,
+}
 
 impl<'de> Deserialize<'de> for BugRef {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        str_then(d, "a bug variant name", |name| {
-            check_known(name, "bug variant", |c| c.bugs.clone())?;
-            Ok(BugRef(name.to_string()))
+        d.deserialize_any(BugVisitor)
+    }
+}
+
+struct BugVisitor;
+
+impl<'de> serde::de::Visitor<'de> for BugVisitor {
+    type Value = BugRef;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a bug variant name, or `{ sealed: \"...\" }`")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<BugRef, E> {
+        check_known(name, "bug variant", |c| c.bugs.clone()).map_err(E::custom)?;
+        Ok(BugRef {
+            name: name.to_string(),
+            sealed: false,
         })
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<BugRef, A::Error> {
+        use serde::de::Error;
+        let mut sealed: Option<String> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key != "sealed" || sealed.is_some() {
+                return Err(A::Error::custom(format!(
+                    "`bug:` takes a bug variant name or `{{ sealed: \"...\" }}`, not `{key}`"
+                )));
+            }
+            sealed = Some(map.next_value()?);
+        }
+        let sealed = sealed.ok_or_else(|| A::Error::custom("`bug: {}` names no sealed bug"))?;
+        // The first pass does not know the protocol yet: the second checks the name.
+        let Some((protocol, bugs)) = inspect(|c| (c.protocol.clone(), c.bugs.clone())) else {
+            return Ok(BugRef {
+                name: sealed,
+                sealed: true,
+            });
+        };
+        match super::seal::unseal(&protocol, &sealed) {
+            Some(name) if bugs.contains(&name.as_str()) => Ok(BugRef { name, sealed: true }),
+            _ => Err(A::Error::custom(format!(
+                "`{sealed}` is not a sealed bug variant of protocol `{protocol}` (`faultline \
+                 seal {protocol} BUG` seals one)"
+            ))),
+        }
     }
 }
 

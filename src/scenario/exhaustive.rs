@@ -269,7 +269,7 @@ fn replay_report(
     RunReport {
         name: scenario.name.clone(),
         protocol: scenario.protocol.clone(),
-        bug: scenario.bug,
+        bug: scenario.bug_shown(),
         seed: scenario.seed,
         duration: scenario.duration,
         stopped_at: replay.end_time,

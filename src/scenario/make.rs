@@ -46,6 +46,7 @@ impl Scenario {
             protocol: P::NAME.to_string(),
             params: ProtocolParams::new(P::Params::default()),
             bug: None,
+            bug_sealed: false,
             node_names: default_names(nodes),
             seed: 0,
             duration: SimDuration::from_secs(10),

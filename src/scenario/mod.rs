@@ -17,6 +17,7 @@ mod nemesis;
 mod run;
 pub mod schedule;
 mod schema;
+pub mod seal;
 mod triggers;
 mod workload;
 mod write;
@@ -62,6 +63,9 @@ pub struct Scenario {
     /// The protocol's parameters: its [`crate::Protocol::Params`].
     pub params: ProtocolParams,
     pub bug: Option<&'static str>,
+    /// The file names its bug sealed (`bug: { sealed: ... }`, see [`seal`]): reports say
+    /// `sealed` instead of the name, and a written scenario keeps it sealed.
+    pub bug_sealed: bool,
     pub node_names: Vec<String>,
     pub seed: u64,
     pub duration: SimDuration,
@@ -97,6 +101,14 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The bug variant as reports name it: its name, or `sealed` for a sealed one.
+    pub fn bug_shown(&self) -> Option<&'static str> {
+        match self.bug_sealed {
+            true => self.bug.map(|_| seal::SEALED_WORD),
+            false => self.bug,
+        }
+    }
+
     /// Its protocol's parameters, properties and bug variants.
     pub fn protocol_info(&self) -> ProtocolInfo {
         self.entry.info()
@@ -275,10 +287,11 @@ fn build(
         Some(&id) => id,
         None => crate::faults::TRIGGER_NODE,
     };
+    let bug_sealed = f.bug.as_ref().is_some_and(|b| b.sealed);
     let bug = f.bug.map(|b| {
         info.bugs
             .iter()
-            .find(|d| d.name == b.0)
+            .find(|d| d.name == b.name)
             .expect("bug names are checked")
             .name
     });
@@ -323,6 +336,7 @@ fn build(
         protocol: f.protocol.0,
         params,
         bug,
+        bug_sealed,
         seed: f.seed,
         duration: f.duration.0,
         network: network_config(&f.network, &id),

@@ -496,7 +496,7 @@ fn report<P: Protocol>(
     RunReport {
         name: scenario.name.clone(),
         protocol: scenario.protocol.clone(),
-        bug: scenario.bug,
+        bug: scenario.bug_shown(),
         seed: sim.seed(),
         duration: scenario.duration,
         stopped_at: sim.now(),

@@ -32,8 +32,14 @@ pub fn to_yaml(s: &Scenario) -> String {
     }
     put(&mut m, "protocol", s.protocol.as_str());
     put(&mut m, "params", value(&s.params));
-    if let Some(bug) = s.bug {
-        put(&mut m, "bug", bug);
+    match s.bug {
+        Some(bug) if s.bug_sealed => {
+            let mut sealed = Mapping::new();
+            put(&mut sealed, "sealed", super::seal::seal(&s.protocol, bug));
+            put(&mut m, "bug", serde_yaml::Value::Mapping(sealed));
+        }
+        Some(bug) => put(&mut m, "bug", bug),
+        None => {}
     }
     put(&mut m, "nodes", value(&s.node_names));
     put(&mut m, "seed", s.seed);
