@@ -241,3 +241,36 @@ fn explore_checks_the_new_protocol_with_its_monitor() {
     assert_eq!(code, 0, "the path replays to the violation: {out}");
     assert!(out.contains("both lead term"), "{out}");
 }
+
+/// The binary of `examples/endless_loop.rs`, whose timer handler never returns.
+fn endless(args: &[&str]) -> (i32, String, String) {
+    let path = binary().with_file_name(format!("endless_loop{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build --example endless_loop`",
+        path.display()
+    );
+    let out = Command::new(path)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the example runs");
+    (
+        out.status.code().expect("an exit code, not a signal"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn grade_stops_at_a_seed_whose_handler_never_returns_and_names_it() {
+    let suite = "examples/endless_loop/grade.yaml";
+    let (code, stdout, stderr) = endless(&["grade", suite, "--seed-time-max", "300ms"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("part `handlers return`, seed 0: still running after 300ms"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("a handler that never returns"), "{stderr}");
+    assert!(!stdout.contains("Score:"), "no grade is given: {stdout}");
+}

@@ -6,6 +6,8 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 pub(super) const GRADE_HELP: &str = "\
 SUITE is a YAML file of parts, each a scenario with points:
@@ -31,7 +33,11 @@ Hidden seeds: --seeds FILE, or the FAULTLINE_GRADE_SEEDS variable, lists the see
 runs instead of its own: numbers and ranges A..B, separated by commas, spaces or new lines,
 `#` starting a comment (at most 10000 seeds).
 
-Exit codes: 0 full marks, 1 points lost, 2 bad input (the suite, a scenario, the seeds).
+A seed that runs longer than --seed-time-max in wall time (60s unless given) stops the grade
+with exit code 1 and names the seed: a handler that never returns cannot be interrupted.
+
+Exit codes: 0 full marks, 1 points lost (or a seed that never finished), 2 bad input (the
+suite, a scenario, the seeds).
 
 Examples:
   faultline grade grade.yaml
@@ -50,6 +56,10 @@ pub(super) struct GradeArgs {
     /// Also write the grade as JUnit XML: one test case per part.
     #[arg(long, value_name = "FILE")]
     junit: Option<PathBuf>,
+    /// Stop the grade when one seed runs longer than this in wall time (a handler that
+    /// never returns would hang it forever), e.g. 30s or 2m.
+    #[arg(long, value_name = "D", default_value = "60s", value_parser = super::history::parse_duration)]
+    seed_time_max: Duration,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 }
@@ -68,11 +78,9 @@ pub(super) fn grade_command(registry: &crate::Registry, args: &GradeArgs) -> u8 
         Err(message) => return bad(&message),
     };
     let bar = progress_bar(args.format == Format::Text, suite.parts.len());
-    let mut progress = |part: &PartGrade| {
-        bar.set_message(part.name.clone());
-        bar.inc(1);
-    };
-    let graded = grade::grade(registry, &suite, seeds.as_deref(), &mut progress);
+    let graded = watched(args.seed_time_max, &bar, |progress| {
+        grade::grade(registry, &suite, seeds.as_deref(), progress)
+    });
     bar.finish_and_clear();
     let graded = match graded {
         Ok(graded) => graded,
@@ -94,6 +102,64 @@ pub(super) fn grade_command(registry: &crate::Registry, args: &GradeArgs) -> u8 
         false => EXIT_VIOLATION,
     };
     super::out::finish(&text, code)
+}
+
+/// The seed running now, and since when (wall time).
+struct Running {
+    part: String,
+    seed: u64,
+    since: Instant,
+}
+
+/// Runs `grade` on a thread of its own, watched: if one seed runs longer than `seed_time_max`,
+/// the grade cannot be finished (a handler may never return, and nothing can stop it), so the
+/// process says which seed it was and exits with code 1.
+fn watched<T: Send>(
+    seed_time_max: Duration,
+    bar: &ProgressBar,
+    grade: impl FnOnce(&mut dyn FnMut(grade::Progress<'_>)) -> T + Send,
+) -> T {
+    #[allow(clippy::disallowed_methods)] // wall time only stops a hung grade; it never shapes one
+    let now = Instant::now;
+    let running: Mutex<Option<Running>> = Mutex::new(None);
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| {
+            let mut progress = |p: grade::Progress<'_>| match p {
+                grade::Progress::Seed { part, seed } => {
+                    let part = part.to_string();
+                    let since = now();
+                    *running.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some(Running { part, seed, since });
+                }
+                grade::Progress::Part(part) => {
+                    bar.set_message(part.name.clone());
+                    bar.inc(1);
+                }
+            };
+            grade(&mut progress)
+        });
+        while !worker.is_finished() {
+            std::thread::sleep(Duration::from_millis(50));
+            let guard = running.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(r) = guard.as_ref().filter(|r| r.since.elapsed() > seed_time_max) {
+                bar.finish_and_clear();
+                eprintln!(
+                    "{}: part `{}`, seed {}: still running after {:?} of wall time, longer than \
+                     --seed-time-max: a handler that never returns (an endless loop) keeps the \
+                     grade from finishing; no grade is given. Replay the seed to find it.",
+                    super::program(),
+                    r.part,
+                    r.seed,
+                    seed_time_max
+                );
+                std::process::exit(i32::from(EXIT_VIOLATION));
+            }
+        }
+        match worker.join() {
+            Ok(graded) => graded,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// The seeds `--seeds` or the variable gives, if either does (not both: which would win is

@@ -91,13 +91,22 @@ pub struct Lost {
     pub explanation: Option<String>,
 }
 
+/// What [`grade`] tells its caller as it goes.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// A seed of a part is about to run.
+    Seed { part: &'a str, seed: u64 },
+    /// A part is graded.
+    Part(&'a PartGrade),
+}
+
 /// Grades `suite` with the protocols of `registry`, on `seeds` if given (else each part's
-/// own), calling `progress` after each part.
+/// own), calling `progress` before each seed and after each part.
 pub fn grade(
     registry: &Registry,
     suite: &Suite,
     seeds: Option<&[u64]>,
-    progress: &mut dyn FnMut(&PartGrade),
+    progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Grade, GradeError> {
     // Every scenario is read before anything runs: a typo is bad input, not lost points.
     let load = |(i, part): (usize, &Part)| {
@@ -114,8 +123,8 @@ pub fn grade(
     let mut parts = Vec::with_capacity(suite.parts.len());
     for (part, scenario) in suite.parts.iter().zip(&scenarios) {
         let own: Vec<u64> = (0..part.seeds).collect();
-        let graded = grade_part(part, scenario, seeds.unwrap_or(&own))?;
-        progress(&graded);
+        let graded = grade_part(part, scenario, seeds.unwrap_or(&own), progress)?;
+        progress(Progress::Part(&graded));
         parts.push(graded);
     }
     Ok(Grade {
@@ -128,7 +137,12 @@ pub fn grade(
     })
 }
 
-fn grade_part(part: &Part, scenario: &Scenario, seeds: &[u64]) -> Result<PartGrade, GradeError> {
+fn grade_part(
+    part: &Part,
+    scenario: &Scenario,
+    seeds: &[u64],
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<PartGrade, GradeError> {
     let mut graded = PartGrade {
         name: part.name.clone(),
         scenario: part.scenario.display().to_string(),
@@ -140,6 +154,10 @@ fn grade_part(part: &Part, scenario: &Scenario, seeds: &[u64]) -> Result<PartGra
     };
     for &seed in seeds {
         graded.seeds_run += 1;
+        progress(Progress::Seed {
+            part: &part.name,
+            seed,
+        });
         if let Some(lost) = judge_seed(part, scenario, seed)? {
             graded.points = 0;
             graded.lost = Some(lost);
