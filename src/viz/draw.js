@@ -277,12 +277,19 @@
       const a = Math.max(GUTTER_PX, px(X(o.inv)));
       const b = Math.min(widthPx, px(X(end)));
       const y = top + 10 + o.client * CLIENT_ROW_PX;
-      ctx.fillStyle = COLOR[o.status] || COLOR.open;
+      ctx.fillStyle = o.named === 0 ? COLOR.violation : COLOR[o.status] || COLOR.open;
       ctx.fillRect(a, y, Math.max(2, b - a), CLIENT_ROW_PX - 3);
+      if (o.named >= 0) {
+        // Named by the violation: the blamed op filled red, the ones beside it outlined.
+        ctx.strokeStyle = COLOR.violation; ctx.lineWidth = 2;
+        ctx.strokeRect(a - 1, y - 1, Math.max(2, b - a) + 2, CLIENT_ROW_PX - 1);
+      }
       if (b - a > OP_LABEL_PX) {
-        ctx.fillStyle = '#212529';
+        ctx.fillStyle = o.named === 0 ? '#ffffff' : '#212529';
         ctx.font = '9px system-ui, sans-serif';
-        ctx.fillText('op ' + o.num, a + 2, y + CLIENT_ROW_PX - 5, b - a - 4);
+        const room = b - a - 4;
+        const label = opLabels(o).find((t) => ctx.measureText(t).width <= room);
+        if (label) ctx.fillText(label, a + 2, y + CLIENT_ROW_PX - 5);
       }
       if (o.inv === sel || o.done === sel) {
         ctx.strokeStyle = COLOR.select; ctx.lineWidth = 2;

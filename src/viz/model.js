@@ -136,8 +136,15 @@
         const key = e.client + ':' + e.seq;
         clients = Math.max(clients, e.client + 1);
         let op = clientOps.get(key);
-        if (!op) { op = { client: e.client, seq: e.seq, num: e.op, inv: k, done: -1, status: 'open' }; clientOps.set(key, op); }
+        if (!op) { op = { client: e.client, seq: e.seq, num: e.op, inv: k, done: -1, status: 'open', input: '', output: '', named: -1 }; clientOps.set(key, op); }
+        if (e.kind === 'invoke') op.input = e.detail || '';
         if (e.kind === 'complete') { op.done = k; op.status = e.status || 'info'; }
+        break;
+      }
+      case 'reply': {
+        // The node's answer: what the op returned, as the bar shows it.
+        const op = clientOps.get(e.client + ':' + e.seq);
+        if (op && e.detail) op.output = e.detail;
         break;
       }
       default: break;
@@ -152,6 +159,27 @@
   // The op a client event belongs to, if any.
   const opOf = (e) => (e.client === undefined ? undefined : clientOps.get(e.client + ':' + e.seq));
   const opName = (o) => 'op ' + o.num + ' (client ' + clientName(o.client) + ')';
+  // `Write { key: 0, value: 3 }` as `write(0, 3)`; `Ok(Int(5))` as `5`: short enough for a bar.
+  const shortInput = (d) => {
+    const name = (/^[A-Za-z]+/.exec(d) || [''])[0].toLowerCase();
+    const values = Array.from(d.matchAll(/:\s*([^,{}]+)/g), (m) => m[1].trim());
+    return name + (values.length ? '(' + values.join(', ') + ')' : '');
+  };
+  const shortOutput = (d) => {
+    if (!d) return '';
+    if (/^Ok\(Nil\)/.test(d)) return 'ok';
+    const inner = /^Ok\((?:Int|Str|List)?\(?(.*?)\)*$/.exec(d);
+    if (inner) return inner[1];
+    return (/^[A-Za-z]+/.exec(d) || [d])[0].toLowerCase();
+  };
+  // What the op's bar says, from longest to shortest: the first that fits is drawn.
+  const opLabels = (o) => {
+    const input = shortInput(o.input);
+    // A read that found nothing answers Ok(Nil): its result is nil, not a bare ok.
+    const output = o.output === 'Ok(Nil)' && input.startsWith('read') ? 'nil' : shortOutput(o.output);
+    const full = 'op ' + o.num + ' ' + input + (output ? ' → ' + output : '');
+    return [full, 'op ' + o.num + ' ' + input, 'op ' + o.num];
+  };
   drops.sort((a, b) => a.dst - b.dst);
   let arrowSpan = 0;
   for (const a of arrows) arrowSpan = Math.max(arrowSpan, a.dst - a.src);
@@ -173,6 +201,14 @@
     for (const v of meta.violations || []) marks.push({ pos: -1, t: v.t_ns, v });
   }
   for (const m of marks) if (m.pos < 0) m.pos = lowerBound(T, m.t);
+  // The ops a violation names, in its order: the first is the one it blames.
+  const opByNum = new Map(ops.map((o) => [o.num, o]));
+  for (const m of marks) {
+    (m.v.ops || []).forEach((r, j) => {
+      const o = opByNum.get(r.op);
+      if (o && (o.named < 0 || j < o.named)) o.named = j;
+    });
+  }
   const chain = new Set();
   for (const x of explanations) for (const i of x.chain || []) if (posOf.has(i)) chain.add(posOf.get(i));
 

@@ -183,7 +183,9 @@
     if (e.from !== undefined && e.kind !== 'drop') s += ' ← ' + e.from;
     if (e.kind === 'drop') s += ' ' + e.from + ' → ' + e.to + ' (' + e.reason + ')';
     const op = opOf(e);
-    if (op) s += ' ' + opName(op);
+    if (op) s += ' ' + opName(op) + ': ' + opLabels(op)[0].replace(/^op \d+ /, '');
+    if (op && op.named === 0) s += ' (the op the violation blames)';
+    else if (op && op.named > 0) s += ' (named by the violation)';
     const detail = e.detail || e.note || (sendOf.has(k) ? events[sendOf.get(k)].detail : '');
     if (detail) s += '\n' + detail;
     return s;
@@ -336,7 +338,23 @@
     }),
     select: (i) => { if (posOf.has(i)) select(posOf.get(i)); },
     // The client ops as the page numbers them: number, client, and the trace index of the invoke.
-    ops: () => ops.map((o) => ({ op: o.num, client: o.client, seq: o.seq, invoke: events[o.inv].i })),
+    ops: () => ops.map((o) => ({
+      op: o.num, client: o.client, seq: o.seq, invoke: events[o.inv].i,
+      named: o.named, label: opLabels(o)[0],
+    })),
+    // The colour [r, g, b] drawn inside the bar of op `num`, or null when it is not in view.
+    opPixel: (num) => {
+      const o = ops.find((q) => q.num === num);
+      if (!o) return null;
+      draw();
+      pending = false;
+      const a = Math.max(GUTTER_PX, px(X(o.inv)));
+      const b = Math.min(widthPx, px(X(o.done < 0 ? n : o.done)));
+      const y = clientTop() + 10 + o.client * CLIENT_ROW_PX + (CLIENT_ROW_PX - 3) / 2;
+      const dpr = window.devicePixelRatio || 1;
+      const d = ctx.getImageData(Math.round(((a + b) / 2) * dpr), Math.round(y * dpr), 1, 1).data;
+      return [d[0], d[1], d[2]];
+    },
     // What the tooltip says of trace event i.
     summary: (i) => (posOf.has(i) ? summary(posOf.get(i)) : null),
     selected: () => (sel < 0 ? null : events[sel].i),

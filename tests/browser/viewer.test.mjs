@@ -140,6 +140,18 @@ async function checkOpNumbers(context) {
   await page.evaluate((i) => window.faultlineViewer.select(i), mine.invoke);
   const d = await details(page);
   assert.ok(d.text.includes(named), 'the side panel names the op: ' + d.text);
+  // The blamed read is flagged, the write it was concurrent with named beside it, and each bar
+  // speaks: the op's function, arguments and result.
+  assert.equal(mine.named, 0, 'the blamed op is flagged');
+  const other = ops.find((o) => o.op === v.ops[1].op);
+  assert.equal(other.named, 1, 'the op beside it is named too');
+  assert.ok(ops.filter((o) => o.named < 0).length > 0, 'ops the violation does not name are not flagged');
+  assert.equal(mine.label, `op ${bad.op} read(0) → nil`, mine.label);
+  assert.ok(other.label.startsWith(`op ${other.op} write(0, `), other.label);
+  assert.ok(tip.includes('(the op the violation blames)'), tip);
+  const pixel = await page.evaluate(() => window.faultlineViewer.opPixel(1));
+  // Red, not the green of an ok op (edges blend with the selection outline around it).
+  assert.ok(pixel[0] > 150 && pixel[1] < 90 && pixel[2] < 90, 'the blamed bar is drawn red: ' + pixel);
   await page.evaluate(() => window.faultlineViewer.zoom(0.02));
   await page.screenshot({ path: join(outDir, 'stale-read.png') });
   assert.deepEqual(problems, [], 'no script errors and no network');
