@@ -169,3 +169,30 @@ fn the_log_is_the_same_for_the_same_seed() {
     );
     assert_eq!(first, second);
 }
+
+#[test]
+fn the_event_where_a_property_broke_is_marked_and_no_other() {
+    let events = export(
+        &scenario("raft-unsynced-vote-bug.yaml"),
+        &fresh_dir("shiviz", "mark"),
+    );
+    let marked: Vec<&String> = (events.iter())
+        .map(|(text, _, _)| text)
+        .filter(|t| t.contains("VIOLATION"))
+        .collect();
+    assert_eq!(marked.len(), 1, "{marked:?}");
+    assert!(
+        marked[0].starts_with("#206 636.831437ms VIOLATION of election_safety: n4 received Vote"),
+        "{}",
+        marked[0]
+    );
+    let passing = export(
+        &scenario("raft-elect-and-replicate.yaml"),
+        &fresh_dir("shiviz", "pass"),
+    );
+    assert!(
+        passing
+            .iter()
+            .all(|(text, _, _)| !text.contains("VIOLATION"))
+    );
+}

@@ -35,8 +35,16 @@ pub(super) fn after_run(
         let size_bytes = report.trace_events.saturating_mul(per_event_bytes);
         outputs.limit.check("the ShiViz log", path, size_bytes)?;
         let events = explain::capture(scenario, report).map_err(internal)?;
+        // A violation found at an event marks it; one found in the history marks the last
+        // event of its explanation's chain.
+        let marks: Vec<(u64, String)> = (report.violations.iter())
+            .filter_map(|v| {
+                let chain_end = v.explanation.as_ref().and_then(|x| x.chain.last().copied());
+                Some((v.event.or(chain_end)?, v.property.clone()))
+            })
+            .collect();
         let written = std::fs::File::create(path)
-            .and_then(|f| explain::shiviz::write_log(&events, &report.node_names, f));
+            .and_then(|f| explain::shiviz::write_log(&events, &report.node_names, &marks, f));
         if let Err(e) = written {
             eprintln!("{}: cannot write the ShiViz log: {e}", path.display());
             return Err(EXIT_BAD_INPUT);
