@@ -307,7 +307,10 @@
       ctx.strokeStyle = COLOR.violation; ctx.lineWidth = 2;
       ctx.beginPath(); ctx.moveTo(x, AXIS_PX); ctx.lineTo(x, bottom); ctx.stroke();
       ctx.fillStyle = COLOR.violation;
-      ctx.fillText('✖ ' + (m.v.property || 'violation'), x + 4, AXIS_PX + 12);
+      // Its name on the side of the line with room for it, never cut by the edge.
+      const label = '✖ ' + (m.v.property || 'violation');
+      const w = ctx.measureText(label).width;
+      ctx.fillText(label, x + 4 + w > widthPx - 4 ? x - 4 - w : x + 4, AXIS_PX + 12);
       for (const name of m.v.nodes || []) {
         const l = laneOf.get(name);
         if (l === undefined || laneY[l] < 0) continue;

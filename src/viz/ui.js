@@ -28,6 +28,14 @@
     const c = at === undefined ? (x0 + x1) / 2 : at;
     setView(c - (c - x0) * factor, c + (x1 - c) * factor);
   }
+  // Keys and buttons zoom around the selected event, brought to the middle; with nothing
+  // selected, around the middle of the view. (The wheel zooms around the pointer.)
+  function zoomSelected(factor) {
+    if (sel < 0) { zoom(factor); return; }
+    const c = X(sel);
+    const half = ((x1 - x0) * factor) / 2;
+    setView(c - half, c + half);
+  }
   function reveal(k) {
     const x = X(k);
     if (x < x0 || x > x1) { const span = x1 - x0; setView(x - span / 2, x + span / 2); }
@@ -139,7 +147,7 @@
     const keys = {
       ArrowRight: () => step(1), j: () => step(1), ArrowLeft: () => step(-1), k: () => step(-1),
       Home: () => { sel = -1; step(1); }, End: () => { sel = -1; step(-1); },
-      '+': () => zoom(0.5), '=': () => zoom(0.5), '-': () => zoom(2), '0': fit,
+      '+': () => zoomSelected(0.5), '=': () => zoomSelected(0.5), '-': () => zoomSelected(2), '0': fit,
       v: () => { if (marks.length) select(Math.min(n - 1, marks[0].pos)); },
       a: () => setAxis(axis === 'time' ? 'order' : 'time'),
     };
@@ -151,8 +159,8 @@
   on('prev', () => step(-1));
   on('next', () => step(1));
   on('last', () => { sel = -1; step(-1); });
-  on('zoomin', () => zoom(0.5));
-  on('zoomout', () => zoom(2));
+  on('zoomin', () => zoomSelected(0.5));
+  on('zoomout', () => zoomSelected(2));
   on('fit', fit);
   const axisSelect = document.getElementById('axis');
   axisSelect.addEventListener('change', () => setAxis(axisSelect.value));

@@ -152,6 +152,15 @@ async function checkOpNumbers(context) {
   const pixel = await page.evaluate(() => window.faultlineViewer.opPixel(1));
   // Red, not the green of an ok op (edges blend with the selection outline around it).
   assert.ok(pixel[0] > 150 && pixel[1] < 90 && pixel[2] < 90, 'the blamed bar is drawn red: ' + pixel);
+  // `v` selects the violation; zooming in with keys and the button keeps it in the middle.
+  await page.evaluate(() => window.faultlineViewer.fit());
+  await page.keyboard.press('v');
+  for (let z = 0; z < 3; z++) await page.keyboard.press('+');
+  await page.click('#zoomin');
+  const [a, b] = await page.evaluate(() => window.faultlineViewer.view());
+  const at = v.time_ns;
+  assert.ok(a <= at && at <= b, `the violation at ${at} stays in view [${a}, ${b}] after zooming in`);
+  assert.ok(Math.abs((a + b) / 2 - at) < (b - a) * 0.05, 'and near the middle');
   await page.evaluate(() => window.faultlineViewer.zoom(0.02));
   await page.screenshot({ path: join(outDir, 'stale-read.png') });
   assert.deepEqual(problems, [], 'no script errors and no network');
