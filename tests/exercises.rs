@@ -104,3 +104,22 @@ mod primary_backup {
         );
     }
 }
+
+/// The exactly-once skeleton and solution name `super::given` too, so they live in a module
+/// of their own as well, rooted in the exercise's `src`.
+#[path = "../exercises/00-exactly-once/src"]
+mod exactly_once {
+    mod given;
+    #[path = "node.rs"]
+    mod skeleton;
+    #[path = "../../solutions/00-exactly-once/node.rs"]
+    mod solution;
+
+    #[test]
+    fn exactly_once_skeleton_scores_nothing_and_the_solution_everything() {
+        super::zero_and_full::<skeleton::ExactlyOnce, solution::ExactlyOnce>(
+            "exercises/00-exactly-once/grade.yaml",
+            10,
+        );
+    }
+}
