@@ -105,6 +105,25 @@ mod primary_backup {
     }
 }
 
+/// The Raft skeleton and solution name `super::given` too, so they live in a module of their
+/// own as well, rooted in the exercise's `src`.
+#[path = "../exercises/06-raft/src"]
+mod raft {
+    mod given;
+    #[path = "node.rs"]
+    mod skeleton;
+    #[path = "../../solutions/06-raft/node.rs"]
+    mod solution;
+
+    #[test]
+    fn raft_skeleton_scores_nothing_and_the_solution_everything() {
+        super::zero_and_full::<skeleton::RaftNode, solution::RaftNode>(
+            "exercises/06-raft/grade.yaml",
+            10,
+        );
+    }
+}
+
 /// The exactly-once skeleton and solution name `super::given` too, so they live in a module
 /// of their own as well, rooted in the exercise's `src`.
 #[path = "../exercises/00-exactly-once/src"]
