@@ -145,6 +145,7 @@ impl<P: Process> super::Sim<P> {
             None => NodeStatus::Down,
         };
         self.procs[id.index()] = proc;
+        self.rendered.remove(&id);
         if let Some(storage) = storage {
             self.nodes[id.index()].set_storage(storage.cloned());
         }

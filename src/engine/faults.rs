@@ -165,6 +165,7 @@ impl<P: Process> Sim<P> {
         let lost = node.crash_storage();
         let held = self.held.remove(&id).unwrap_or_default();
         self.procs[id.index()] = None;
+        self.rendered.remove(&id);
         self.core.stats.crashes += 1;
         let kind = TraceKind::Crash {
             lost_writes: lost as u32,

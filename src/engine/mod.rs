@@ -332,6 +332,7 @@ impl SimBuilder {
             factory: Box::new(factory),
             limits: self.limits,
             render_state: None,
+            rendered: BTreeMap::new(),
             stabilized_at: None,
             faults_scheduled,
         })
@@ -396,6 +397,8 @@ pub struct Sim<P: Process> {
     pub(crate) limits: Limits,
     /// Set by [`Sim::record_states`].
     render_state: Option<states::RenderState<P>>,
+    /// While recording states: each node's state as its last handler left it, rendered.
+    pub(crate) rendered: BTreeMap<NodeId, String>,
     /// When the liveness phase (`Fault::Stabilize`) began, if it has.
     pub(crate) stabilized_at: Option<SimTime>,
     /// How many of `faults` were scheduled at the start; those after them were fired by

@@ -48,14 +48,24 @@ impl<P: Process> Sim<P> {
         handler: impl FnOnce(&mut P, &mut Ctx<'_, P>),
     ) {
         let index = self.core.tracer.count() - 1;
-        let (mut before, mut after) = (String::new(), String::new());
         let proc = self.procs[id.index()]
             .as_mut()
             .expect("an up node has a process");
-        render(proc, &mut before);
+        // Only handlers change a process, so its state before one is what the last one left,
+        // unless the process was replaced since (a start, a crash, an explored state).
+        let before = match self.rendered.remove(&id) {
+            Some(text) => text,
+            None => {
+                let mut text = String::new();
+                render(proc, &mut text);
+                text
+            }
+        };
         let mut ctx = Ctx::engine(id, &mut self.core, &mut self.nodes[id.index()]);
         handler(proc, &mut ctx);
+        let mut after = String::new();
         render(proc, &mut after);
         self.core.tracer.node_states(index, &before, &after);
+        self.rendered.insert(id, after);
     }
 }

@@ -249,6 +249,7 @@ impl<P: Process> Sim<P> {
         self.core.tracer.record(self.core.now, id, kind, 0, None);
         // In place before `on_start` runs: nothing a handler reaches looks at `procs`.
         self.procs[id.index()] = Some(proc);
+        self.rendered.remove(&id);
         self.handle(id, |proc, ctx| proc.on_start(ctx));
     }
 

@@ -1,9 +1,12 @@
 //! Capturing a run's trace in memory for the page, beside (or instead of) a trace file.
 
+use super::states::StateDeltas;
 use super::{Meta, Page};
+use crate::ids::NodeId;
 use crate::scenario::RunReport;
 use crate::trace::{JsonlSink, TraceEvent, TraceSink};
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::rc::Rc;
@@ -22,11 +25,51 @@ impl Write for SharedBuf {
     }
 }
 
-/// Records a run's trace as JSON Lines in memory.
+/// Records a run's trace as JSON Lines in memory; with states, each handler's states as
+/// changes ([`super::states`]).
 pub struct Capture {
     buf: SharedBuf,
     names: Vec<String>,
-    states: bool,
+    states: Option<Rc<RefCell<StateRecords>>>,
+}
+
+/// The state records of a run so far.
+#[derive(Default)]
+struct StateRecords {
+    deltas: StateDeltas,
+    records: Vec<String>,
+    /// The node of each event recorded since the last handler's states, by trace index.
+    nodes: BTreeMap<u64, NodeId>,
+}
+
+/// The sink that turns each handler's states into a record of changes.
+struct StateSink {
+    shared: Rc<RefCell<StateRecords>>,
+    names: Vec<String>,
+}
+
+impl TraceSink for StateSink {
+    fn record(&mut self, event: &TraceEvent, _hash: u64, _detail: Option<&dyn fmt::Debug>) {
+        self.shared
+            .borrow_mut()
+            .nodes
+            .insert(event.index, event.node);
+    }
+    fn wants_states(&self) -> bool {
+        true
+    }
+    fn node_states(&mut self, index: u64, before: &str, after: &str) {
+        let mut shared = self.shared.borrow_mut();
+        let node = shared.nodes.get(&index).copied();
+        // Events up to the handler's own are done with.
+        shared.nodes.retain(|&i, _| i > index);
+        let Some(name) = node.and_then(|n| self.names.get(n.index())) else {
+            return;
+        };
+        if let Some(r) = shared.deltas.record(index, name, before, after) {
+            shared.records.push(r.to_string());
+        }
+    }
 }
 
 impl Capture {
@@ -35,17 +78,22 @@ impl Capture {
         Capture {
             buf: SharedBuf::default(),
             names,
-            states,
+            states: states.then(Rc::default),
         }
     }
 
     /// The sink to give the run. Its lines land in this capture.
     pub fn sink(&self) -> Box<dyn TraceSink> {
-        let sink = JsonlSink::new(self.buf.clone(), self.names.clone());
-        if self.states {
-            Box::new(sink.with_states())
-        } else {
-            Box::new(sink)
+        let sink = Box::new(JsonlSink::new(self.buf.clone(), self.names.clone()));
+        match &self.states {
+            Some(shared) => Box::new(TeeSink(
+                sink,
+                Box::new(StateSink {
+                    shared: shared.clone(),
+                    names: self.names.clone(),
+                }),
+            )),
+            None => sink,
         }
     }
 
@@ -53,11 +101,16 @@ impl Capture {
     pub fn page(&self, report: &RunReport) -> Page {
         let bytes = self.buf.0.borrow();
         let text = String::from_utf8_lossy(&bytes);
-        let records = text
+        let mut records: Vec<String> = text
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(str::to_string)
             .collect();
+        if let Some(shared) = &self.states {
+            let shared = shared.borrow();
+            records.extend(shared.records.iter().cloned());
+            records.extend(shared.deltas.cap_record().map(|r| r.to_string()));
+        }
         Page::new(Meta::from_report(report), records)
     }
 }

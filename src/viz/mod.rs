@@ -8,6 +8,7 @@
 
 mod capture;
 mod read;
+pub mod states;
 mod svg;
 mod svg_model;
 

@@ -29,9 +29,13 @@
   const events = [];
   const violations = [];
   const explanations = [];
+  const stateRecords = [];
+  let statesCapped = null;
   for (const r of data.records) {
     if (r.kind === 'violation') violations.push(r);
     else if (r.kind === 'explanation') explanations.push(r);
+    else if (r.kind === 'state') stateRecords.push(r);
+    else if (r.kind === 'states_capped') statesCapped = r;
     else if (typeof r.i === 'number') events.push(r);
   }
   events.sort((a, b) => a.i - b.i);
@@ -44,6 +48,44 @@
   }
   for (let k = 1; k < n; k++) if (T[k] < T[k - 1]) T[k] = T[k - 1];
 
+  // Node states as changes (see src/viz/states.rs): per node, its handler events in order,
+  // each with its state before (`b`) and after (`a`), a whole text or hunks [keep, drop, put,
+  // ...] against the node's text before it.
+  const stateChains = new Map(); // node -> [{b, a}]
+  const stateAt = new Map();     // event position -> {list, j}
+  for (const r of stateRecords) {
+    if (!posOf.has(r.e)) continue;
+    if (!stateChains.has(r.node)) stateChains.set(r.node, []);
+    const list = stateChains.get(r.node);
+    stateAt.set(posOf.get(r.e), { list, j: list.length });
+    list.push(r);
+  }
+  const statePart = (list, u) => (u % 2 === 0 ? list[u >> 1].b : list[u >> 1].a);
+  // Text number t of a chain (before, after, before, ...), rebuilt from the whole text before it.
+  function chainText(list, t) {
+    let s = t;
+    while (s > 0 && typeof statePart(list, s) !== 'string') s--;
+    let text = typeof statePart(list, s) === 'string' ? statePart(list, s) : '';
+    for (let u = s + 1; u <= t; u++) {
+      const hunks = statePart(list, u);
+      let out = '';
+      let at = 0;
+      for (let h = 0; h < hunks.length; h += 3) {
+        out += text.slice(at, at + hunks[h]) + hunks[h + 2];
+        at += hunks[h] + hunks[h + 1];
+      }
+      text = out + text.slice(at);
+    }
+    return text;
+  }
+  // The states before and after event position k's handler, or null if the page has none.
+  function stateOf(k) {
+    const e = events[k];
+    if (e.state_after !== undefined) return { before: e.state_before || '', after: e.state_after };
+    const at = stateAt.get(k);
+    if (!at) return null;
+    return { before: chainText(at.list, 2 * at.j), after: chainText(at.list, 2 * at.j + 1) };
+  }
   const nodes = (meta.nodes || []).slice();
   const laneOf = new Map(nodes.map((name, idx) => [name, idx]));
   const lane = (name) => {
@@ -85,6 +127,7 @@
     const l = L[k];
     if (!downs[l]) { downs[l] = []; pauses[l] = []; states[l] = []; }
     if (e.state_after !== undefined) states[l].push(k);
+    if (stateAt.has(k)) states[l].push(k);
     switch (e.kind) {
       case 'send': {
         const t = typeId(msgType(e.detail));

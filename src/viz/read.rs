@@ -40,6 +40,8 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, VizError> {
         error,
     })?;
     let mut file = TraceFile::default();
+    let mut deltas = super::states::StateDeltas::default();
+    let mut states = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let malformed = |column, message: String| VizError::Malformed {
             path: name.clone(),
@@ -59,7 +61,7 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, VizError> {
         }
         let value: Value = serde_json::from_str(line)
             .map_err(|e| malformed(Some(e.column()), format!("not JSON: {e}")))?;
-        let Value::Object(obj) = value else {
+        let Value::Object(mut obj) = value else {
             return Err(malformed(
                 Some(1),
                 "a trace line must be a JSON object".into(),
@@ -76,9 +78,39 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, VizError> {
                 }
             }
         }
-        file.records.push(line.to_string());
+        match take_states(&mut obj) {
+            // The states go to the page as changes; the line without them.
+            Some((before, after)) => {
+                let index = obj.get("i").and_then(Value::as_u64).unwrap_or(0);
+                let node = obj.get("node").and_then(Value::as_str).unwrap_or("?");
+                states.extend(deltas.record(index, node, &before, &after));
+                file.records.push(Value::Object(obj).to_string());
+            }
+            None => file.records.push(line.to_string()),
+        }
     }
+    file.records.extend(
+        states
+            .iter()
+            .chain(&deltas.cap_record())
+            .map(Value::to_string),
+    );
     Ok(file)
+}
+
+/// A handler line's `state_before` and `state_after`, taken out of it, if it has them.
+fn take_states(obj: &mut Map<String, Value>) -> Option<(String, String)> {
+    let text = |v: Option<Value>| match v {
+        Some(Value::String(s)) => s,
+        _ => String::new(),
+    };
+    if !obj.contains_key("state_before") && !obj.contains_key("state_after") {
+        return None;
+    }
+    Some((
+        text(obj.remove("state_before")),
+        text(obj.remove("state_after")),
+    ))
 }
 
 /// Checks the keys the viewer relies on; says whether the record is a trace event.

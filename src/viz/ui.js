@@ -239,16 +239,21 @@
       }
     }
     box.append(table);
-    if (e.state_before !== undefined || e.state_after !== undefined) {
-      box.append(el('h2', {}, 'State before'), el('pre', {}, e.state_before || ''));
-      box.append(el('h2', {}, 'State after'), diffPre(e.state_before || '', e.state_after || ''));
+    const st = stateOf(k);
+    if (st) {
+      box.append(el('h2', {}, 'State before'), el('pre', {}, st.before));
+      box.append(el('h2', {}, 'State after'), diffPre(st.before, st.after));
     } else {
       const list = states[L[k]] || [];
       const at = upperBound(list, k) - 1;
       if (at >= 0) {
         const s = events[list[at]];
-        box.append(el('h2', {}, 'Node state'), el('div', { class: 'muted' }, 'after ', jump(s.i)), el('pre', {}, s.state_after));
+        box.append(el('h2', {}, 'Node state'), el('div', { class: 'muted' }, 'after ', jump(s.i)), el('pre', {}, stateOf(list[at]).after));
       }
+    }
+    if (statesCapped && e.i >= statesCapped.e) {
+      box.append(el('div', { class: 'muted' }, 'States are left out from event #' + statesCapped.e +
+        ' on: a page holds at most ' + Math.round(statesCapped.bytes_max / 1048576) + ' MB of them; a shorter run shows them all.'));
     }
   }
 
@@ -363,6 +368,8 @@
       const d = ctx.getImageData(Math.round(((a + b) / 2) * dpr), Math.round(y * dpr), 1, 1).data;
       return [d[0], d[1], d[2]];
     },
+    // The states before and after trace event i's handler, as the side panel shows them.
+    state: (i) => (posOf.has(i) ? stateOf(posOf.get(i)) : null),
     // What the tooltip says of trace event i.
     summary: (i) => (posOf.has(i) ? summary(posOf.get(i)) : null),
     selected: () => (sel < 0 ? null : events[sel].i),

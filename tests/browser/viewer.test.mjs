@@ -5,7 +5,7 @@
 // Called by tests/browser.rs; OUT_DIR receives the pages, traces and screenshots.
 import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -82,6 +82,17 @@ async function checkScenarioPage(context) {
   d = await details(page);
   assert.equal(d.kind, 'deliver');
   assert.ok(d.text.includes('State before') && d.text.includes('State after'), 'a deliver shows the node state before and after');
+  // The page keeps states as changes; every handler's states rebuild exactly as the trace
+  // file has them whole.
+  const withStates = events.filter((e) => e.state_after !== undefined);
+  assert.ok(withStates.length > 100, `the trace has states (${withStates.length})`);
+  const rebuilt = await page.evaluate((is) => is.map((i) => window.faultlineViewer.state(i)), withStates.map((e) => e.i));
+  withStates.forEach((e, j) => {
+    assert.deepEqual(rebuilt[j], { before: e.state_before, after: e.state_after }, `the states of event #${e.i}`);
+  });
+  const pageBytes = statSync(html).size;
+  const traceBytes = statSync(trace).size;
+  assert.ok(pageBytes * 2 < traceBytes, `the page (${pageBytes} B) is far smaller than the trace with whole states (${traceBytes} B)`);
   await page.keyboard.press('End');
   d = await details(page);
   assert.equal(d.index, String(events[events.length - 1].i), 'End selects the last event');
