@@ -27,7 +27,12 @@ fn binary() -> PathBuf {
 }
 
 fn custom(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(binary())
+    run_example(binary(), args)
+}
+
+/// Runs the example binary at `path` from the repository root.
+fn run_example(path: PathBuf, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(path)
         .args(args)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
@@ -250,16 +255,7 @@ fn endless(args: &[&str]) -> (i32, String, String) {
         "{} is missing: build it with `cargo build --example endless_loop`",
         path.display()
     );
-    let out = Command::new(path)
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the example runs");
-    (
-        out.status.code().expect("an exit code, not a signal"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    run_example(path, args)
 }
 
 #[test]

@@ -4,6 +4,7 @@
 //! operations a violation names in red, and the violation as a red line.
 
 use super::Page;
+use super::escape_html as escape;
 use super::svg_model::{Model, Op, Window};
 use crate::time::{SimDuration, SimTime};
 use std::fmt::Write;
@@ -390,14 +391,6 @@ fn round_step(rough: u64) -> u64 {
         }
         unit = unit.saturating_mul(10);
     }
-}
-
-/// Text for an SVG element or attribute.
-pub(super) fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]
