@@ -8,10 +8,10 @@
 //!
 //! ```
 //! use faultline::scenario::seal::{seal, unseal};
-//! let sealed = seal("quorum-kv", "no-read-repair");
-//! assert_eq!(unseal("quorum-kv", &sealed).as_deref(), Some("no-read-repair"));
-//! assert_ne!(unseal("raft", &sealed).as_deref(), Some("no-read-repair"));
-//! assert!(!sealed.contains("read"));
+//! let sealed = seal("my-protocol", "forgets-acks");
+//! assert_eq!(unseal("my-protocol", &sealed).as_deref(), Some("forgets-acks"));
+//! assert_ne!(unseal("other-protocol", &sealed).as_deref(), Some("forgets-acks"));
+//! assert!(!sealed.contains("acks"));
 //! ```
 
 use crate::rng::keyed;
