@@ -67,7 +67,7 @@ pub struct Params {
     pub timeout: SimDuration,
     /// Time between resends to replicas that have not answered.
     pub retry_interval: SimDuration,
-    /// Time between two anti-entropy exchanges of a node with a random peer; 0 turns it off.
+    /// Time between two anti-entropy rounds (a node with every co-replica); 0 turns it off.
     pub anti_entropy: SimDuration,
     /// Sloppy quorums: a write that cannot reach a replica goes to a fallback node, with a
     /// hint to hand it back later.
@@ -119,8 +119,8 @@ const PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "anti_entropy",
         default: "1s",
-        meaning: "time between two anti-entropy exchanges of a node with a random peer, which \
-                  copy newer versions both ways; 0s turns anti-entropy off (else at least 1ms)",
+        meaning: "time between two anti-entropy rounds, in which a node exchanges versions \
+                  with every co-replica of its keys, newer copied both ways; 0s turns anti-entropy off (else at least 1ms)",
     },
     ParamDoc {
         name: "sloppy",

@@ -194,14 +194,19 @@ fn leader_lacks(sim: &Sim<Raft>, leader: &Raft, node: &Raft) -> Violation {
         true => format!("holds an entry of term {} there", leader.term_at(index)),
         false => format!("its log ends at index {}", leader.last_index()),
     };
+    // A buggy node may since have cut or overwritten the entry it applied: then its own log
+    // no longer says which term that entry had.
+    let applied = match node.chain_at(index) == node.applied_last {
+        true => format!("an entry of term {}", node.term_at(index)),
+        false => "an entry its own log no longer holds".to_string(),
+    };
     Violation::new(
         format!(
-            "{} is leader of term {} but lacks what {} committed up to index {index} (an entry \
-             of term {}): {has}",
+            "{} is leader of term {} but lacks what {} committed up to index {index} \
+             ({applied}): {has}",
             sim.node_name(l),
             leader.term,
             sim.node_name(n),
-            node.term_at(index),
         ),
         vec![l, n],
     )
