@@ -63,7 +63,8 @@ impl<P: Process> Sim<P> {
         };
         let mut ctx = Ctx::engine(id, &mut self.core, &mut self.nodes[id.index()]);
         handler(proc, &mut ctx);
-        let mut after = String::new();
+        // The state after is about as long as the one before: no regrowing while rendering.
+        let mut after = String::with_capacity(before.len() + before.len() / 8);
         render(proc, &mut after);
         self.core.tracer.node_states(index, &before, &after);
         self.rendered.insert(id, after);

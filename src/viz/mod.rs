@@ -7,6 +7,7 @@
 //! run's trace in memory for `faultline run --html`.
 
 mod capture;
+mod fields;
 mod read;
 pub mod states;
 mod svg;

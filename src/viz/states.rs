@@ -12,6 +12,7 @@
 //! the previous text. The node's texts run before, after, before, after... through its
 //! handler events.
 
+use super::fields::{self, Cut};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -26,6 +27,8 @@ pub const STATE_BYTES_MAX: u64 = 64 << 20;
 #[derive(Default)]
 struct Chain {
     last: String,
+    /// Where `last`'s outer fields end.
+    cuts: Vec<Cut>,
     count: u32,
 }
 
@@ -71,15 +74,20 @@ impl StateDeltas {
 fn step(chain: &mut Chain, text: &str) -> Value {
     let whole = chain.count.is_multiple_of(STATE_KEYFRAME_EVERY);
     chain.count += 1;
-    let value = if whole {
-        Value::String(text.to_string())
-    } else if text == chain.last {
+    if text == chain.last {
         // Most often: a handler's state before is what the node's last one left.
-        return Value::Array(Vec::new());
-    } else {
-        Value::Array(change(&chain.last, text))
+        return match whole {
+            true => Value::String(text.to_string()),
+            false => Value::Array(Vec::new()),
+        };
+    }
+    let cuts = fields::cuts_after_change(&chain.last, &chain.cuts, text);
+    let value = match whole {
+        true => Value::String(text.to_string()),
+        false => Value::Array(change(&chain.last, &chain.cuts, text, &cuts)),
     };
     text.clone_into(&mut chain.last);
+    chain.cuts = cuts;
     value
 }
 
@@ -97,8 +105,8 @@ fn text_bytes(v: &Value) -> usize {
 /// struct's fields, a list's items), and a field that changed by what differs between its
 /// common ends: a handler's few changes to a long state, a counter here and an entry
 /// appended there, make a few short hunks.
-fn change(old: &str, new: &str) -> Vec<Value> {
-    let (a, b) = (fields(old), fields(new));
+fn change(old: &str, old_cuts: &[Cut], new: &str, new_cuts: &[Cut]) -> Vec<Value> {
+    let (a, b) = (fields::pieces(old, old_cuts), fields::pieces(new, new_cuts));
     let mut hunks = Hunks::default();
     for op in similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b) {
         let (tag, old_range, new_range) = op.as_tag_tuple();
@@ -217,12 +225,12 @@ impl Hunks {
 /// How many bytes `a` and `b` share at their start and, apart from that, at their end, both
 /// cut at character boundaries.
 fn common_ends(a: &str, b: &str) -> (usize, usize) {
-    let mut prefix = common(a.bytes(), b.bytes());
+    let mut prefix = fields::common_prefix(a.as_bytes(), b.as_bytes());
     while !a.is_char_boundary(prefix) {
         prefix -= 1;
     }
     let room = a.len().min(b.len()) - prefix;
-    let mut suffix = common(a.bytes().rev(), b.bytes().rev()).min(room);
+    let mut suffix = fields::common_suffix(a.as_bytes(), b.as_bytes()).min(room);
     while !a.is_char_boundary(a.len() - suffix) || !b.is_char_boundary(b.len() - suffix) {
         suffix -= 1;
     }
@@ -238,53 +246,13 @@ fn utf16_units(text: &str) -> usize {
     }
 }
 
-/// How many items the two sequences share at their start.
-fn common(a: impl Iterator<Item = u8>, b: impl Iterator<Item = u8>) -> usize {
-    a.zip(b).take_while(|(x, y)| x == y).count()
-}
-
-/// `text` cut into its outer fields: each piece ends after a `,` or a bracket that is at most
-/// one bracket deep, so that `Node { term: 3, log: [...] }` is `Node {`, ` term: 3,`,
-/// ` log: [...]`, ` }`, however long the log.
-fn fields(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut start, mut depth) = (0, 0usize);
-    for (i, c) in text.char_indices() {
-        let end = i + c.len_utf8();
-        match c {
-            '{' | '[' | '(' => {
-                depth += 1;
-                if depth == 1 {
-                    out.push(&text[start..end]);
-                    start = end;
-                }
-            }
-            '}' | ']' | ')' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    if start < i {
-                        out.push(&text[start..i]);
-                    }
-                    out.push(&text[i..end]);
-                    start = end;
-                }
-            }
-            ',' if depth <= 1 => {
-                out.push(&text[start..end]);
-                start = end;
-            }
-            _ => {}
-        }
-    }
-    if start < text.len() {
-        out.push(&text[start..]);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn change(old: &str, new: &str) -> Vec<Value> {
+        super::change(old, &fields::cuts(old), new, &fields::cuts(new))
+    }
 
     /// Rebuilds `new` from `old` and its hunks, counting as JavaScript does.
     fn apply(old: &str, hunks: &[Value]) -> String {

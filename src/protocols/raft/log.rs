@@ -2,6 +2,7 @@
 
 use crate::storage::Storage;
 use crate::workload::ClientOp;
+use std::fmt;
 use std::sync::Arc;
 
 /// Storage key of the current term.
@@ -12,11 +13,20 @@ pub const VOTE_KEY: &str = "vote";
 /// One log entry: a client's operation, the term of the leader that appended it, and the
 /// hash of the whole log up to and including it (so that two logs that agree on one
 /// entry's hash agree on their whole prefix, which keeps the safety checks O(1) per pair).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Entry {
     pub term: u64,
     pub op: ClientOp,
     pub chain: u64,
+}
+
+/// `t3 Write { key: 1, value: 4 }`: the term and the operation, which is what a reader of a
+/// node's log looks for. The chain hash serves the safety checks only, and printing it would
+/// more than double a long log's text in traces and pages.
+impl fmt::Debug for Entry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t{} {:?}", self.term, self.op)
+    }
 }
 
 /// The entries one AppendEntries carries.
