@@ -122,6 +122,80 @@ mod raft {
             10,
         );
     }
+
+    /// n1 leads term 2 holding one entry of term 1, and commits it by counting at 10ms, or,
+    /// when `own_entry`, appends an entry of term 2 first and commits both: only the first
+    /// breaks the rule of Figure 8.
+    #[derive(Clone, Debug, Default)]
+    struct Counting {
+        own_entry: bool,
+        log: Vec<u64>,
+        commit: u64,
+    }
+
+    impl faultline::Process for Counting {
+        type Message = ();
+        type Timer = ();
+        fn on_start(&mut self, ctx: &mut faultline::Ctx<'_, Self>) {
+            self.log = vec![1];
+            ctx.set_timer(faultline::SimDuration::from_millis(10), ());
+        }
+        fn on_message(&mut self, _: &mut faultline::Ctx<'_, Self>, _: faultline::NodeId, _: ()) {}
+        fn on_timer(&mut self, _: &mut faultline::Ctx<'_, Self>, _: faultline::TimerId, _: ()) {
+            if self.own_entry {
+                self.log.push(2);
+            }
+            self.commit = self.log.len() as u64;
+        }
+    }
+
+    impl given::RaftView for Counting {
+        fn term(&self) -> u64 {
+            2
+        }
+        fn is_leader(&self) -> bool {
+            true
+        }
+        fn log_len(&self) -> u64 {
+            self.log.len() as u64
+        }
+        fn entry_term(&self, index: u64) -> Option<u64> {
+            self.log.get((index as usize).checked_sub(1)?).copied()
+        }
+        fn commit_index(&self) -> u64 {
+            self.commit
+        }
+    }
+
+    #[test]
+    fn a_leader_committing_an_older_terms_entry_by_counting_breaks_commit_own_term() {
+        let broken = |own_entry| {
+            let mut sim = faultline::SimBuilder::new(1)
+                .nodes(1)
+                .build(move |_| Counting {
+                    own_entry,
+                    ..Counting::default()
+                })
+                .expect("the simulation builds");
+            let properties: Vec<_> = given::properties::<Counting>()
+                .into_iter()
+                .filter(|p| p.name == "commit_own_term")
+                .collect();
+            assert_eq!(properties.len(), 1);
+            let end = faultline::SimTime::from_millis(50);
+            faultline::check::run_checked(&mut sim, end, &properties).expect("the run completes")
+        };
+        let violations = broken(false);
+        assert_eq!(violations.len(), 1, "{violations:?}");
+        let message = &violations[0].message;
+        assert!(
+            message.contains(
+                "n1 (leader of term 2) moved its commit index from 0 to 1, an entry of term 1"
+            ),
+            "{message}"
+        );
+        assert!(broken(true).is_empty());
+    }
 }
 
 /// The exactly-once skeleton and solution name `super::given` too, so they live in a module

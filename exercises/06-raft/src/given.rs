@@ -73,6 +73,12 @@ pub fn properties<P: Process + RaftView + 'static>() -> Vec<Property<P>> {
              leader's term or an earlier one",
             || Box::new(LeaderCompleteness::default()),
         ),
+        Property::monitor(
+            "commit_own_term",
+            "a leader moves its commit index only to an entry of its own term; older entries \
+             are committed with the first entry of its term after them (Figure 8)",
+            || Box::new(CommitOwnTerm::default()),
+        ),
         Property::eventually(
             "leader_elected",
             "some node that is up leads its term, and a majority of all the nodes are up and \
@@ -372,6 +378,45 @@ impl<P: Process + RaftView> Monitor<P> for Steady {
             ),
             vec![by],
         ))
+    }
+}
+
+/// The commit rule of Figure 8: per node, what it was when last seen (term, leading, commit
+/// index), to tell a leader's own advance of its commit index from anything else.
+#[derive(Default)]
+struct CommitOwnTerm {
+    seen: Vec<Option<(u64, bool, u64)>>,
+}
+
+impl<P: Process + RaftView> Monitor<P> for CommitOwnTerm {
+    fn observe(&mut self, sim: &Sim<P>, touched: Touched) -> Result<(), Violation> {
+        self.seen.resize(sim.node_count() as usize, None);
+        for id in touched.nodes(sim.node_count()) {
+            let now = sim.states()[id.index()]
+                .as_ref()
+                .map(|n| (n.term(), n.is_leader(), n.commit_index()));
+            let before = std::mem::replace(&mut self.seen[id.index()], now);
+            let (Some((term, true, commit)), Some((was_term, true, was_commit))) = (now, before)
+            else {
+                continue;
+            };
+            let node = sim.states()[id.index()].as_ref().expect("seen up just now");
+            let entry_term = node.entry_term(commit);
+            if term == was_term && commit > was_commit && entry_term != Some(term) {
+                return Err(Violation::new(
+                    format!(
+                        "{} (leader of term {term}) moved its commit index from {was_commit} \
+                         to {commit}, an entry of term {}: a majority holding an entry of an \
+                         older term does not make it committed, as a later leader may still \
+                         overwrite it (Figure 8); count copies only of entries of your own term",
+                        sim.node_name(id),
+                        entry_term.map_or("none".to_string(), |t| t.to_string()),
+                    ),
+                    vec![id],
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
