@@ -45,6 +45,7 @@
         }
         s.cells = cells;
         s.overwrites = cells.some((c) => c.overwritten);
+        s.key = cells.map((c) => c.label + (c.committed ? '*' : '')).join(',') + '@' + (s.r.l0 || 0);
         s.text = [s.r.r || ''].concat((s.r.f || []).map(([k, v]) => k + ' ' + v)).filter((t) => t).join(' · ');
         strips[l].push(s);
       });
@@ -122,40 +123,49 @@
     }
   }
 
-  // Role and fields where they change, each where it does not cover the one before.
+  // Of the stretches of `list` with one key, those that fit side by side: the ones that must
+  // show (an overwrite) first, then the longest lasting, since what a node held for long is
+  // what a reader looks for; changes too close together for all of them lose the short ones.
+  function place(list, keyOf, widthOf, must) {
+    const runs = [];
+    for (const s of list) {
+      const key = keyOf(s);
+      const [a, b] = span(s);
+      const last = runs[runs.length - 1];
+      if (last && last.key === key && !must(s)) { last.b = b; continue; }
+      runs.push({ s, key, a, b, w: widthOf(s), must: must(s) });
+    }
+    runs.sort((p, q) => (q.must - p.must) || (q.b - q.a) - (p.b - p.a) || p.a - q.a);
+    const placed = [];
+    for (const r of runs) {
+      const lo = r.a, hi = r.a + r.w;
+      if (!r.must && placed.some((p) => lo < p.a + p.w && p.a < hi)) continue;
+      placed.push(r);
+    }
+    return placed;
+  }
+
+  // Role and fields where they change.
   function drawTexts(list, top) {
     ctx.font = '10px system-ui, sans-serif';
     ctx.fillStyle = '#343a40';
-    let free = -Infinity;
-    let last = null;
-    for (const s of list) {
-      if (s.text === last) continue;
-      last = s.text;
-      const [a] = span(s);
-      if (a < free) continue;
-      const w = ctx.measureText(s.text).width;
-      ctx.fillText(s.text, a + 2, top + 9, Math.max(8, widthPx - a - 4));
-      free = a + w + 8;
+    // Widths are estimated: measuring every change of a long run would slow each frame.
+    for (const r of place(list, (s) => s.text, (s) => s.text.length * 5.6 + 8, () => false)) {
+      ctx.fillText(r.s.text, r.a + 2, top + 9, Math.max(8, widthPx - r.a - 4));
     }
   }
 
-  // The log's cells where the log changed, each row where it does not cover the one before;
-  // a row that holds an overwritten entry is always drawn.
+  // The log's cells where the log changed; a row that holds an overwritten entry always.
   function drawCells(list, top) {
-    let free = -Infinity;
-    let lastKey = null;
-    for (const s of list) {
-      const key = s.cells.map((c) => c.label + (c.committed ? '*' : '')).join(',') + '@' + (s.r.l0 || 0);
-      if (key === lastKey && !s.overwrites) continue;
-      lastKey = key;
-      const [a] = span(s);
-      if (a < free && !s.overwrites) continue;
-      if (!s.cells.length) {
-        if (s.r.ln === 0 && a >= free) { ctx.fillStyle = '#868e96'; ctx.font = '9px system-ui, sans-serif'; ctx.fillText('empty', a + 2, top + 10); free = a + 30; }
-        continue;
+    const width = (s) => (s.cells.length ? s.cells.length * CELL_W_PX + 8 : 32);
+    for (const r of place(list, (s) => s.key, width, (s) => s.overwrites)) {
+      if (r.s.cells.length) {
+        drawRow(r.s, r.a + 2, top);
+      } else if (r.s.r.ln === 0) {
+        ctx.fillStyle = '#868e96';
+        ctx.font = '9px system-ui, sans-serif';
+        ctx.fillText('empty', r.a + 2, top + 10);
       }
-      drawRow(s, a + 2, top);
-      free = a + 2 + s.cells.length * CELL_W_PX + 6;
     }
   }
 

@@ -396,14 +396,16 @@
     overwrites: () => overwrites.map((o) => ({ event: events[o.pos].i, node: o.node, index: o.index, was: o.was, label: o.label, committed: o.committed })),
     // What the strips drew in the last frame: rows of cells, overwritten cells among them.
     strip: () => ({ rows: drawnCellRows, overwrites: drawnOverwrites, heightPx: stripPx, capped: summariesCapped }),
-    // The colour [r, g, b] of node `name`'s role band at trace event i, as drawn.
+    // The colour [r, g, b] of node `name`'s role band in the middle of the stretch where its
+    // summary after trace event i is in force, as drawn.
     bandPixel: (name, i) => {
       const l = laneOf.get(name);
-      if (l === undefined || laneY[l] < 0 || !posOf.has(i)) return null;
+      const s = l === undefined || !posOf.has(i) ? null : summaryAt(l, posOf.get(i));
+      if (!s || laneY[l] < 0) return null;
       draw();
       pending = false;
       const dpr = window.devicePixelRatio || 1;
-      const x = px(X(posOf.get(i))) + 3;
+      const x = (px(X(s.pos)) + px(X(s.end))) / 2;
       const y = laneTop(l) + laneH - stripPx + 2;
       const d = ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
       return [d[0], d[1], d[2]];
