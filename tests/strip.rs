@@ -152,3 +152,29 @@ fn a_protocol_without_a_log_records_its_role_and_fields() {
     assert!(by_node.values().flatten().all(|r| r.get("l").is_none()));
     assert!(by_node.values().flatten().all(|r| r["f"][0][0] == "view"));
 }
+
+#[test]
+fn a_replayed_schedule_records_summaries_too() {
+    let d = fresh_dir("strip", "replay");
+    std::fs::create_dir_all(&d).unwrap();
+    let path = d.join("path.yaml");
+    let out = faultline(&[
+        "explore",
+        "scenarios/explore/paxos-break-promise-bug.yaml",
+        "-o",
+        path.to_str().unwrap(),
+    ]);
+    assert!(path.exists(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (records, _) = page_records(path.to_str().unwrap(), "replay-page");
+    let by_node = summaries_by_node(&records);
+    assert!(!by_node.is_empty());
+    for list in by_node.values() {
+        assert!(
+            list.iter()
+                .all(|r| r["f"].as_array().is_some_and(|f| !f.is_empty()))
+        );
+        for pair in list.windows(2) {
+            assert_ne!(pair[0]["f"], pair[1]["f"], "only changes are recorded");
+        }
+    }
+}
