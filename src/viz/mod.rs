@@ -12,6 +12,7 @@ pub mod states;
 pub mod summaries;
 mod svg;
 mod svg_model;
+mod svg_strip;
 
 pub use capture::{Capture, TeeSink};
 pub use read::{TraceFile, VizError, read_trace};
