@@ -8,18 +8,20 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The records of the page written for `scenario`, and the run's trace hash.
-fn page_records(scenario: &str, name: &str) -> (Vec<Value>, Value) {
+fn page_records(scenario: &str, name: &str, more: &[&str]) -> (Vec<Value>, Value) {
     let d = fresh_dir("strip", name);
     std::fs::create_dir_all(&d).unwrap();
     let html = d.join("page.html");
-    let out = faultline(&[
+    let mut args = vec![
         "run",
         scenario,
         "--format",
         "json",
         "--html",
         html.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(more);
+    let out = faultline(&args);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -51,7 +53,7 @@ fn summaries_by_node(records: &[Value]) -> BTreeMap<String, Vec<Value>> {
 
 #[test]
 fn raft_pages_hold_each_nodes_summary_where_it_changed() {
-    let (records, hash) = page_records("scenarios/raft-figure8-overwrite-bug.yaml", "raft");
+    let (records, hash) = page_records("scenarios/raft-figure8-overwrite-bug.yaml", "raft", &[]);
     let handlers: BTreeMap<u64, String> = records
         .iter()
         .filter(|r| {
@@ -123,6 +125,13 @@ fn raft_pages_hold_each_nodes_summary_where_it_changed() {
         n3[..first_three].contains(&("1".to_string(), true)),
         "{n3:?}"
     );
+    // With node states recorded too, the same summaries.
+    let (with_states, _) = page_records(
+        "scenarios/raft-figure8-overwrite-bug.yaml",
+        "raft-states",
+        &["--states"],
+    );
+    assert_eq!(summaries_by_node(&with_states), by_node);
     // Recording summaries changes nothing in the run.
     let d = fresh_dir("strip", "plain");
     std::fs::create_dir_all(&d).unwrap();
@@ -138,7 +147,7 @@ fn raft_pages_hold_each_nodes_summary_where_it_changed() {
 
 #[test]
 fn a_protocol_without_a_log_records_its_role_and_fields() {
-    let (records, _) = page_records("scenarios/primary-backup-failover.yaml", "pb");
+    let (records, _) = page_records("scenarios/primary-backup-failover.yaml", "pb", &[]);
     let by_node = summaries_by_node(&records);
     let roles: Vec<&str> = by_node
         .values()
@@ -165,7 +174,7 @@ fn a_replayed_schedule_records_summaries_too() {
         path.to_str().unwrap(),
     ]);
     assert!(path.exists(), "{}", String::from_utf8_lossy(&out.stderr));
-    let (records, _) = page_records(path.to_str().unwrap(), "replay-page");
+    let (records, _) = page_records(path.to_str().unwrap(), "replay-page", &[]);
     let by_node = summaries_by_node(&records);
     assert!(!by_node.is_empty());
     for list in by_node.values() {
