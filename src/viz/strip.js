@@ -103,10 +103,10 @@
   }
 
   function drawBand(list, top) {
-    ctx.fillStyle = '#f1f3f5';
     for (const s of list) {
+      if (!STANDING_COLOR[s.r.s]) continue;
       const [a, b] = span(s);
-      ctx.fillStyle = STANDING_COLOR[s.r.s] || '#e9ecef';
+      ctx.fillStyle = STANDING_COLOR[s.r.s];
       ctx.fillRect(a, top, Math.max(1, b - a), s.r.s === 'leader' ? 5 : 4);
     }
     // A tick wherever the summary changed: changes too close for their cells still show.
