@@ -19,6 +19,7 @@ mod slab;
 mod states;
 mod stats;
 mod step;
+mod summaries;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -332,6 +333,7 @@ impl SimBuilder {
             factory: Box::new(factory),
             limits: self.limits,
             render_state: None,
+            summarize: None,
             rendered: BTreeMap::new(),
             stabilized_at: None,
             faults_scheduled,
@@ -397,6 +399,8 @@ pub struct Sim<P: Process> {
     pub(crate) limits: Limits,
     /// Set by [`Sim::record_states`].
     render_state: Option<states::RenderState<P>>,
+    /// Set by [`Sim::record_summaries`].
+    summarize: Option<summaries::Summarize<P>>,
     /// While recording states: each node's state as its last handler left it, rendered.
     pub(crate) rendered: BTreeMap<NodeId, String>,
     /// When the liveness phase (`Fault::Stabilize`) began, if it has.

@@ -186,6 +186,7 @@ fn build<P: Protocol>(
 ) -> Result<Sim<P>, RunError> {
     let seed = options.seed.unwrap_or(scenario.seed);
     let states = options.trace.as_ref().is_some_and(|s| s.wants_states());
+    let summaries = options.trace.as_ref().is_some_and(|s| s.wants_summaries());
     let mut builder = SimBuilder::new(seed)
         .node_names(scenario.node_names.clone())
         .network(scenario.network.clone())
@@ -212,6 +213,9 @@ fn build<P: Protocol>(
         .map_err(RunError::Build)?;
     if states {
         sim.record_states();
+    }
+    if summaries {
+        sim.record_summaries();
     }
     Ok(sim)
 }

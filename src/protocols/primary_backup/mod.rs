@@ -589,4 +589,25 @@ impl Protocol for PrimaryBackup {
             committed: BTreeMap::new(),
         }
     }
+    /// Primary (once active), backup or neither in its view; view, operations applied and,
+    /// at a primary, acknowledged by the backup.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        let (role, standing) = if self.primary_of(self.view) == self.id {
+            match self.active {
+                true => ("primary", Standing::Leader),
+                false => ("primary?", Standing::Candidate),
+            }
+        } else if self.backup_of(self.view) == Some(self.id) {
+            ("backup", Standing::Follower)
+        } else {
+            ("spare", Standing::Follower)
+        };
+        crate::Summary::new()
+            .role(role, standing)
+            .field("view", self.view)
+            .field("op", self.op)
+            .field("acked", self.acked)
+            .field("pending", self.pending.len())
+    }
 }

@@ -502,6 +502,20 @@ impl Protocol for Register {
             retry_armed: false,
         }
     }
+    /// Primary or backup; keys held, the newest version, clients waiting.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        let (role, standing) = match self.is_primary() {
+            true => ("primary", Standing::Leader),
+            false => ("backup", Standing::Follower),
+        };
+        let newest = self.store.values().map(|s| s.version).max().unwrap_or(0);
+        crate::Summary::new()
+            .role(role, standing)
+            .field("keys", self.store.len())
+            .field("version", newest)
+            .field("waiting", self.waiting.len())
+    }
 }
 
 /// O(nodes · keys · log keys) per event; skipped while the primary is down.
