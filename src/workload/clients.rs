@@ -71,8 +71,9 @@ pub(crate) enum Outcome {
 /// Client `c`'s op number `seq` draws from a generator [`keyed`] by the run's workload key,
 /// `c` and `seq`, and the wait before it from one keyed by the same and [`GAP_WORD`]: an op
 /// is the same op, and waits as long, however the ops before it ended, and whatever other
-/// clients did. Only the elements adds and appends carry are numbered across clients, in
-/// invocation order.
+/// clients did. Only the elements adds, appends and sends carry are numbered across clients,
+/// in invocation order; and a log consumer's polls and commits name the offsets its earlier
+/// answers gave it (see the `consumer` module).
 #[derive(Clone)]
 pub(crate) struct Clients {
     config: Option<WorkloadConfig>,
@@ -449,8 +450,9 @@ impl Clients {
         txn
     }
 
-    /// A value no earlier add, append or transaction used. Numbered in invocation order, so that a checker
-    /// can tell an invented element by its number alone (see the broadcast set service).
+    /// A value no earlier add, append, send or transaction used. Numbered in invocation order,
+    /// so that a checker can tell an invented element by its number alone (see the broadcast
+    /// set service).
     fn fresh(&mut self) -> i64 {
         let v = self.element_next;
         self.element_next += 1;
