@@ -3,7 +3,7 @@
 
 use super::ReplicatedLog;
 use super::replica::Replica;
-use crate::check::{Property, Violation};
+use crate::check::{Property, PropertyDigest, Violation};
 use crate::engine::{NodeView, Sim};
 use crate::process::NodeId;
 
@@ -28,6 +28,44 @@ pub(super) fn properties() -> Vec<Property<ReplicatedLog>> {
             partitions_led,
         ),
     ]
+}
+
+/// What each invariant reads of a node, so that it is checked again only when that changes.
+/// A leader's log is not in them: while it leads, entries below its end never change, and
+/// taking the lead changes its epoch.
+pub(super) const DIGESTS: &[PropertyDigest<ReplicatedLog>] = &[
+    PropertyDigest {
+        property: "one_leader_per_epoch",
+        digest: |n| digest(n, |r| [r.lead.as_ref().map_or(0, |l| l.epoch + 1), 0, 0]),
+        check_node: None,
+    },
+    PropertyDigest {
+        property: "acknowledged_kept",
+        digest: |n| {
+            digest(n, |r| {
+                let lead = r.lead.as_ref().map_or(0, |l| l.epoch + 1);
+                let acked = r.acked.map_or([0; 3], |(e, o, entry)| {
+                    [e + 1, o, entry.msg as u64 ^ entry.epoch.rotate_left(32)]
+                });
+                [lead, acked[0] ^ acked[1].rotate_left(21), acked[2]]
+            })
+        },
+        check_node: None,
+    },
+];
+
+/// Folds three words of each replica of a broker, with its key, into one word.
+fn digest(node: &ReplicatedLog, words: impl Fn(&Replica) -> [u64; 3]) -> u64 {
+    let Some(broker) = node.broker() else {
+        return 0;
+    };
+    let mut h: u64 = 0x243F_6A88_85A3_08D3;
+    for (key, r) in &broker.replicas {
+        for w in std::iter::once(u64::from(*key)).chain(words(r)) {
+            h = (h ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(27);
+        }
+    }
+    h
 }
 
 /// Each live broker's replica of each partition.

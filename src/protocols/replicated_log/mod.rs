@@ -35,7 +35,7 @@ mod replica;
 mod tests;
 
 use super::{BugDoc, ParamDoc, Protocol};
-use crate::check::Property;
+use crate::check::{Property, PropertyDigest};
 use crate::process::{Ctx, NodeId, Process, TimerId};
 use crate::time::SimDuration;
 use crate::workload::{Model, Request};
@@ -244,6 +244,8 @@ impl Protocol for ReplicatedLog {
     fn properties() -> Vec<Property<Self>> {
         checks::properties()
     }
+
+    const CHECK_DIGESTS: &'static [PropertyDigest<Self>] = checks::DIGESTS;
 
     fn workloads() -> &'static [Model] {
         &[Model::Log]

@@ -210,3 +210,18 @@ fn same_seed_same_run() {
     };
     assert_eq!(hash(), hash());
 }
+
+/// A digest whose name matches no invariant would leave it checked after every event.
+#[test]
+fn every_invariant_has_a_digest_under_its_own_name() {
+    let invariants: Vec<&str> = ReplicatedLog::properties()
+        .iter()
+        .filter(|p| p.when == crate::check::CheckWhen::Always)
+        .map(|p| p.name)
+        .collect();
+    let digested: Vec<&str> = ReplicatedLog::CHECK_DIGESTS
+        .iter()
+        .map(|d| d.property)
+        .collect();
+    assert_eq!(digested, invariants);
+}
