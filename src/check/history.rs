@@ -1,5 +1,5 @@
 //! Checking the clients' history at the end of a run: linearizability for registers and kv,
-//! Jepsen-style checkers for counters, sets and unique ids, isolation for transactions.
+//! Jepsen-style checkers for counters, sets, unique ids and logs, isolation for transactions.
 
 use super::{OpRef, ViolationReport};
 use crate::checkers::{self, Kind};
@@ -113,6 +113,7 @@ pub fn check_history_at(
     };
     let elapsed = match lin_model(model) {
         Some(kind) => linearizability(&mut check, kind, log, names),
+        None if model == Model::Log => super::log_history::check_log(&mut check, log, names, end),
         None if model.is_transactional() => {
             let level = isolation.unwrap_or(Isolation::Serializable);
             super::isolation::check_isolation(&mut check, model, level, log, names)
@@ -129,7 +130,7 @@ fn lin_model(model: Model) -> Option<ModelKind> {
         Model::CasRegister => Some(ModelKind::CasRegister),
         Model::Kv => Some(ModelKind::Kv),
         Model::Counter | Model::Set | Model::UniqueIds => None,
-        Model::ListAppend | Model::RwRegister => None,
+        Model::ListAppend | Model::RwRegister | Model::Log => None,
     }
 }
 
@@ -330,6 +331,7 @@ fn other(
     let kind = match model {
         Model::Counter => Kind::Counter,
         Model::Set => Kind::Set,
+        Model::Log => Kind::Log,
         _ => Kind::UniqueIds,
     };
     let outcome = match checkers::check(kind, "history", &history) {
@@ -403,7 +405,7 @@ fn by_ops(kind: Kind, history: &History) -> Option<String> {
             let second = format!("by {}", op(d.second_event)?);
             Some(checkers::unique::sentence(&d, &first, &second))
         }
-        Kind::Set => None,
+        Kind::Set | Kind::Log => None,
     }
 }
 

@@ -28,6 +28,7 @@
 pub mod history;
 mod isolation;
 mod liveness;
+mod log_history;
 mod monitor;
 mod property;
 mod reach;

@@ -13,6 +13,7 @@ pub mod primary_backup;
 pub mod quorum_kv;
 pub mod raft;
 pub mod register;
+pub mod replicated_log;
 pub mod sharded_kv;
 pub mod two_phase_commit;
 
@@ -32,6 +33,7 @@ impl Registry {
             .with::<paxos::Paxos>()
             .with::<multi_paxos::MultiPaxos>()
             .with::<raft::Raft>()
+            .with::<replicated_log::ReplicatedLog>()
             .with::<quorum_kv::QuorumKv>()
             .with::<sharded_kv::ShardedKv>()
     }

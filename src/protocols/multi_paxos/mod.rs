@@ -175,6 +175,10 @@ impl fmt::Display for Command {
             ClientOp::Add { value } => write!(f, "add {value}")?,
             ClientOp::Generate => write!(f, "generate")?,
             ClientOp::Txn(txn) => write!(f, "{txn:?}")?,
+            ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => write!(f, "{op:?}")?,
         }
         write!(f, " (client {}, seq {})", client_name(id.client), id.seq)
     }

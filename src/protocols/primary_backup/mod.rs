@@ -207,7 +207,13 @@ impl PrimaryBackup {
                 (done, Some((key, Value::Int(to))))
             }
             ClientOp::Cas { .. } => (Reply::Fail("cas: the key holds another value"), None),
-            ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => return None,
+            ClientOp::Add { .. }
+            | ClientOp::Generate
+            | ClientOp::Txn(_)
+            | ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => return None,
         })
     }
 

@@ -231,7 +231,12 @@ impl Register {
                 };
                 (COUNTER_KEY, Value::Int(sum.saturating_add(value)))
             }
-            ClientOp::Generate | ClientOp::Txn(_) => {
+            ClientOp::Generate
+            | ClientOp::Txn(_)
+            | ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => {
                 ctx.reply(
                     request.id,
                     Reply::Fail("the register serves no such operation"),
