@@ -5,8 +5,10 @@
 mod common;
 
 use common::{faultline, fresh_dir};
+use faultline::net::{Region, RegionPair, Topology};
 use faultline::scenario::{self, RunOptions, Scenario};
-use faultline::{Fault, NodeId, SimTime};
+use faultline::workload::{Model, WorkloadConfig};
+use faultline::{Fault, Latency, NodeId, SimBuilder, SimError, SimTime};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -265,4 +267,96 @@ fn the_same_seed_gives_the_same_run_and_seeds_differ() {
         seen.insert(first);
     }
     assert_eq!(seen.len(), 12);
+}
+
+#[test]
+fn the_example_of_the_topology_section_of_the_format_runs() {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/scenario-format.md"),
+    )
+    .expect("the format page");
+    let section = &doc[doc.find("## `topology`").expect("the section")..];
+    let start = section.find("```yaml\n").expect("an example") + "```yaml\n".len();
+    let example = &section[start..start + section[start..].find("```").expect("its end")];
+    let dir = fresh_dir("topology", "doc");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("example.yaml");
+    std::fs::write(&file, example).expect("written");
+    let (code, json) = run_json(file.to_str().expect("utf-8"));
+    assert_eq!(code, 0, "{json}");
+    let regions = json["history"]["latency_by_region"]
+        .as_array()
+        .expect("per-region latency");
+    assert_eq!(regions.len(), 2);
+}
+
+struct Idle;
+
+impl faultline::Process for Idle {
+    type Message = ();
+    type Timer = ();
+    fn on_start(&mut self, _: &mut faultline::Ctx<'_, Self>) {}
+    fn on_message(&mut self, _: &mut faultline::Ctx<'_, Self>, _: NodeId, _: ()) {}
+    fn on_timer(&mut self, _: &mut faultline::Ctx<'_, Self>, _: faultline::TimerId, _: ()) {}
+}
+
+/// The topology of most files of the malformed corpus: us-east n1, n2; eu-west n3, n4.
+fn corpus_topology() -> Topology {
+    let ms = faultline::SimDuration::from_millis;
+    let region = |name: &str, nodes: &[u32]| Region {
+        name: name.into(),
+        nodes: nodes.iter().map(|&i| NodeId(i)).collect(),
+    };
+    Topology {
+        regions: vec![region("us-east", &[0, 1]), region("eu-west", &[2, 3])],
+        within: Some(Latency::Constant(ms(1))),
+        between: vec![RegionPair {
+            from: "us-east".into(),
+            to: "eu-west".into(),
+            latency: Latency::Constant(ms(40)),
+        }],
+        default: None,
+        clients: Vec::new(),
+    }
+}
+
+/// The parser (through the binary, on `tests/malformed/<file>`) and the builder say the same.
+fn same_words(file: &str, topology: Topology, workload: Option<WorkloadConfig>) {
+    let path = format!("{}/tests/malformed/{file}", env!("CARGO_MANIFEST_DIR"));
+    let out = faultline(&["validate", &path]);
+    let parser = String::from_utf8_lossy(&out.stderr).trim_end().to_string();
+    assert_eq!(out.status.code(), Some(2), "{parser}");
+    let mut builder = SimBuilder::new(1).nodes(4).topology(topology);
+    if let Some(w) = workload {
+        builder = builder.workload(w);
+    }
+    let words = match builder.build(|_| Idle) {
+        Err(SimError::Invalid(words)) => words,
+        Err(e) => panic!("another error: {e}"),
+        Ok(_) => panic!("the builder accepted it"),
+    };
+    let words = words.strip_prefix("topology: ").expect("a topology error");
+    assert!(
+        parser.ends_with(words),
+        "parser: {parser}\nbuilder: {words}"
+    );
+}
+
+#[test]
+fn the_builder_refuses_what_the_parser_refuses_in_the_same_words() {
+    let mut t = corpus_topology();
+    t.regions[1].nodes.push(NodeId(1));
+    same_words("topology-node-in-two-regions.yaml", t, None);
+    let mut t = corpus_topology();
+    t.regions[1].nodes.pop();
+    same_words("topology-node-in-no-region.yaml", t, None);
+    let mut t = corpus_topology();
+    t.between.clear();
+    same_words("topology-pair-missing.yaml", t, None);
+    let mut t = corpus_topology();
+    t.clients = vec![("us-east".into(), 2), ("eu-west".into(), 2)];
+    let workload = WorkloadConfig::new(Model::Register);
+    same_words("topology-clients-disagree.yaml", t.clone(), Some(workload));
+    t.clients.truncate(1);
+    same_words("topology-clients-without-workload.yaml", t, None);
 }

@@ -52,7 +52,7 @@
 use super::Latency;
 use crate::faults::Fault;
 use crate::ids::NodeId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
 /// Most regions in one topology: the table holds the square of it.
@@ -307,13 +307,13 @@ impl Topology {
     }
 
     fn check_clients(&self, index: &BTreeMap<&str, u32>, known: &[&str]) -> Result<(), String> {
-        let mut seen = BTreeMap::new();
+        let mut seen = BTreeSet::new();
         let mut total: u64 = 0;
         for (region, n) in &self.clients {
             if !index.contains_key(region.as_str()) {
                 return Err(format!("clients: {}", unknown_region(region, known)));
             }
-            if seen.insert(region.as_str(), ()).is_some() {
+            if !seen.insert(region.as_str()) {
                 return Err(format!("clients: region `{region}` is listed twice"));
             }
             if *n == 0 {

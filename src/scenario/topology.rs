@@ -21,7 +21,7 @@ use crate::process::NodeId;
 use crate::serde_util::{map_then, str_then};
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -236,10 +236,10 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut seen = BTreeMap::new();
+        let mut seen = BTreeSet::new();
         let mut out = Vec::new();
         while let Some(key) = map.next_key::<K>()? {
-            if seen.insert(key.clone(), ()).is_some() {
+            if !seen.insert(key.clone()) {
                 return Err(de::Error::custom(format!(
                     "region `{}` is listed twice",
                     key.name()
