@@ -248,6 +248,23 @@ fn a_failure_fuzz_writes_keeps_the_topology_and_replays_its_trace() {
         replayed.starts_with(&found),
         "the replay follows the trace fuzz found"
     );
+    let shrunk = dir.join("shrunk.yaml");
+    let out = faultline(&[
+        "shrink",
+        failure.to_str().expect("utf-8"),
+        "-o",
+        shrunk.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&shrunk).expect("the shrunk file");
+    assert!(text.contains("topology:"));
+    let (code, json) = run_json(shrunk.to_str().expect("utf-8"));
+    assert_eq!(code, 1, "the shrunk file still fails");
+    assert_eq!(json["history"]["status"], "violated");
 }
 
 #[test]

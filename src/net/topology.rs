@@ -386,6 +386,30 @@ impl Topology {
         })
     }
 
+    /// Keeps only the first `count` clients of `clients` (in client order), dropping the
+    /// regions left with none: how a shrinker halves a placed workload.
+    pub fn keep_clients(&mut self, count: u32) {
+        let mut left = count;
+        for (_, n) in &mut self.clients {
+            *n = (*n).min(left);
+            left -= *n;
+        }
+        self.clients.retain(|(_, n)| *n > 0);
+    }
+
+    /// Takes `node` out of its region, unless that would leave the region empty: whether it
+    /// did. How a shrinker removes a node.
+    pub fn remove_node(&mut self, node: NodeId) -> bool {
+        let Some(region) = self.regions.iter_mut().find(|r| r.nodes.contains(&node)) else {
+            return false;
+        };
+        if region.nodes.len() < 2 {
+            return false;
+        }
+        region.nodes.retain(|&n| n != node);
+        true
+    }
+
     /// Where each client sits: its region index and the node it talks to first, the
     /// clients of a region spread over the region's nodes in turn.
     pub(crate) fn placement(&self) -> Vec<(u32, NodeId)> {

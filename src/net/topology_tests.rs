@@ -188,3 +188,25 @@ fn routed_messages_take_their_regions_latency_unless_a_link_overrides_it() {
     assert_eq!(delay(0, 2), ms(500), "the override wins");
     assert_eq!(delay(3, 2), ms(100));
 }
+
+#[test]
+fn a_shrinker_keeps_the_first_clients_and_never_empties_a_region() {
+    let mut t = three();
+    t.clients = vec![("eu".into(), 2), ("us".into(), 3)];
+    t.keep_clients(3);
+    assert_eq!(
+        t.clients,
+        vec![("eu".to_string(), 2), ("us".to_string(), 1)]
+    );
+    t.keep_clients(1);
+    assert_eq!(t.clients, vec![("eu".to_string(), 1)]);
+    assert!(t.remove_node(NodeId(1)), "us keeps n1");
+    assert_eq!(t.regions[0].nodes, vec![NodeId(0)]);
+    assert!(!t.remove_node(NodeId(0)), "us would be empty");
+    assert!(!t.remove_node(NodeId(9)), "in no region");
+    assert!(t.validate(&names(4)).is_err(), "n2 is now in no region");
+    assert!(
+        t.validate(&names(1)).is_err(),
+        "eu and ap name nodes past the end"
+    );
+}
