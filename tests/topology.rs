@@ -332,8 +332,7 @@ fn corpus_topology() -> Topology {
             to: "eu-west".into(),
             latency: Latency::Constant(ms(40)),
         }],
-        default: None,
-        clients: Vec::new(),
+        ..Topology::default()
     }
 }
 
@@ -376,4 +375,68 @@ fn the_builder_refuses_what_the_parser_refuses_in_the_same_words() {
     same_words("topology-clients-disagree.yaml", t.clone(), Some(workload));
     t.clients.truncate(1);
     same_words("topology-clients-without-workload.yaml", t, None);
+}
+
+const ZONES: &str = "name: zones
+protocol: broadcast
+nodes: 4
+duration: 2s
+topology:
+  regions: { us: [n1, n2, n3], eu: [n4] }
+  zones: { us-a: [n1, n2] }
+  latency:
+    within_zone: { constant: 100us }
+    within: { constant: 2ms }
+    default: { constant: 40ms }
+";
+
+#[test]
+fn two_nodes_of_one_zone_take_the_zone_latency_and_a_written_file_keeps_the_zones() {
+    let dir = fresh_dir("topology", "zones");
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("zones.yaml");
+    std::fs::write(&file, ZONES).expect("written");
+    let trace = dir.join("trace.jsonl");
+    let out = faultline(&[
+        "run",
+        file.to_str().expect("utf-8"),
+        "--trace",
+        trace.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let mut sent = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for e in lines(&trace) {
+        match e["kind"].as_str() {
+            Some("send") => {
+                sent.insert(e["msg_id"].as_u64().expect("id"), ns(&e));
+            }
+            Some("deliver") => {
+                let (from, to) = (
+                    e["from"].as_str().expect("from"),
+                    e["node"].as_str().expect("to"),
+                );
+                let pair = [from, to];
+                let expected_ns = match pair {
+                    ["n1", "n2"] | ["n2", "n1"] => 100_000,
+                    _ if pair.contains(&"n4") => 40_000_000,
+                    _ => 2_000_000,
+                };
+                let took = ns(&e) - sent[&e["msg_id"].as_u64().expect("id")];
+                assert_eq!(took, expected_ns, "{from} → {to}");
+                seen.insert(expected_ns);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(seen.len(), 3, "every kind of pair sent something");
+    let s = faultline::Registry::builtin()
+        .load(&file)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let written = scenario::to_yaml(&s);
+    assert!(written.contains("zones:") && written.contains("within_zone:"));
+    let back = faultline::Registry::builtin()
+        .parse(&written, "written.yaml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(back.topology, s.topology);
 }

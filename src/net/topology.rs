@@ -11,7 +11,8 @@
 //! `a → b`; a pair listed as `b → a` (pairs are symmetric unless both ways are listed); for
 //! `a` itself, `within`; then `default`. A pair with none of these is an error, as is a node
 //! in no region or in two (see [`Topology::validate`], which the builder and the scenario
-//! parser both call).
+//! parser both call). Zones, optional, group nodes inside a region: two nodes of one zone take
+//! `within_zone` instead.
 //!
 //! Region-wide faults ([`RegionFault`]) are expanded into the plain faults they stand for
 //! ([`Topology::expand`]) before a run, so the fault schedule stays a list of node faults that
@@ -33,8 +34,8 @@
 //!         to: "eu-west".into(),
 //!         latency: Latency::Uniform(ms(35), ms(45)),
 //!     }],
-//!     default: None,
 //!     clients: vec![("eu-west".into(), 2)],
+//!     ..Topology::default()
 //! };
 //! let names: Vec<String> = ["n1", "n2", "n3"].map(String::from).to_vec();
 //! assert!(topology.validate(&names).is_ok());
@@ -55,7 +56,7 @@ use crate::ids::NodeId;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 
-/// Most regions in one topology: the table holds the square of it.
+/// Most regions in one topology (the table holds the square of it), and most zones.
 pub const REGIONS_MAX: usize = 256;
 /// Longest region name accepted.
 const REGION_NAME_LEN_MAX: usize = 64;
@@ -85,6 +86,11 @@ pub struct Topology {
     pub between: Vec<RegionPair>,
     /// The latency of any pair of regions not otherwise given.
     pub default: Option<Latency>,
+    /// Zones inside regions: each names nodes of one region, a node is in one zone at most,
+    /// and nodes in no zone are allowed.
+    pub zones: Vec<Region>,
+    /// The latency between two nodes of one zone; given exactly when there are zones.
+    pub within_zone: Option<Latency>,
     /// How many of the workload's clients sit in each region, in client order: the first
     /// entry's clients are numbered first. Empty: clients sit nowhere in particular and use
     /// the workload's own client-link latency.
@@ -128,12 +134,24 @@ pub(crate) struct RegionTable {
     count: usize,
     /// Row `from`, column `to`.
     latency: Vec<Latency>,
+    /// Each node's zone ([`NO_ZONE`] for none), and the latency inside a zone, when the
+    /// topology has zones.
+    zones: Option<(Vec<u32>, Latency)>,
 }
+
+/// The zone of a node that is in none.
+const NO_ZONE: u32 = u32::MAX;
 
 impl RegionTable {
     /// The latency of a message from node `from` to node `to`.
     #[inline]
     pub(crate) fn between_nodes(&self, from: NodeId, to: NodeId) -> &Latency {
+        if let Some((zone_of, within_zone)) = &self.zones {
+            let zone = zone_of[from.index()];
+            if zone != NO_ZONE && zone == zone_of[to.index()] {
+                return within_zone;
+            }
+        }
         let (a, b) = (self.region_of[from.index()], self.region_of[to.index()]);
         self.between(a, b)
     }
@@ -173,9 +191,11 @@ impl Topology {
     /// Checks the topology against the nodes `names` (by index): at least one region and at
     /// most [`REGIONS_MAX`], valid and distinct region names, every region with a node, every
     /// node in exactly one region, pairs naming known regions and listed once each way, a
-    /// latency for every ordered pair of regions, every latency valid, and clients in known
+    /// latency for every ordered pair of regions, every latency valid, clients in known
     /// regions, each listed once, with at least one client each and at most
-    /// [`crate::workload::CLIENTS_MAX`] in all.
+    /// [`crate::workload::CLIENTS_MAX`] in all; zones (at most [`REGIONS_MAX`]) named as
+    /// regions are, each with nodes of one region only, a node in one zone at most, and a
+    /// `within_zone` latency exactly when there are zones.
     pub fn validate(&self, names: &[String]) -> Result<(), String> {
         self.table(names).map(|_| ())
     }
@@ -264,7 +284,12 @@ impl Topology {
                 ));
             }
         }
-        for (word, l) in [("within", &self.within), ("default", &self.default)] {
+        let words = [
+            ("within", &self.within),
+            ("default", &self.default),
+            ("within_zone", &self.within_zone),
+        ];
+        for (word, l) in words {
             if let Some(l) = l {
                 l.validate().map_err(|e| format!("{word}: {e}"))?;
             }
@@ -277,11 +302,66 @@ impl Topology {
             }
         }
         self.check_clients(&index, &known)?;
+        let zones = self.zone_of(&region_of, names)?;
         Ok(RegionTable {
             region_of,
             count,
             latency,
+            zones,
         })
+    }
+
+    /// Each node's zone and the latency inside a zone, checking that a zone has nodes of one
+    /// region only and a node is in one zone at most; `None` without zones.
+    fn zone_of(
+        &self,
+        region_of: &[u32],
+        names: &[String],
+    ) -> Result<Option<(Vec<u32>, Latency)>, String> {
+        let within_zone = match (&self.within_zone, self.zones.is_empty()) {
+            (None, true) => return Ok(None),
+            (Some(l), false) => l,
+            (None, false) => return Err("zones need a `within_zone` latency".into()),
+            (Some(_), true) => return Err("`within_zone` needs `zones`".into()),
+        };
+        if self.zones.len() > REGIONS_MAX {
+            return Err(format!("more than {REGIONS_MAX} zones"));
+        }
+        let name = |n: NodeId| crate::faults::node_name(names, n);
+        let mut zone_of = vec![NO_ZONE; names.len()];
+        let mut seen = BTreeSet::new();
+        for (i, zone) in self.zones.iter().enumerate() {
+            check_region_name(&zone.name).map_err(|e| e.replacen("region", "zone", 1))?;
+            if !seen.insert(zone.name.as_str()) {
+                return Err(format!("zone `{}` is listed twice", zone.name));
+            }
+            let Some(&first) = zone.nodes.first() else {
+                return Err(format!("zone `{}` has no node", zone.name));
+            };
+            for &node in &zone.nodes {
+                let count = names.len() as u32;
+                if node.0 >= count {
+                    return Err(crate::faults::node_out_of_range(node, count));
+                }
+                let (r, r_first) = (region_of[node.index()], region_of[first.index()]);
+                if r != r_first {
+                    return Err(format!(
+                        "zone `{}` spans two regions: `{}` is in `{}`, `{}` in `{}`; a zone lies \
+                         inside one region",
+                        zone.name,
+                        name(first),
+                        self.regions[r_first as usize].name,
+                        name(node),
+                        self.regions[r as usize].name
+                    ));
+                }
+                if zone_of[node.index()] != NO_ZONE {
+                    return Err(format!("node `{}` is in two zones", name(node)));
+                }
+                zone_of[node.index()] = i as u32;
+            }
+        }
+        Ok(Some((zone_of, within_zone.clone())))
     }
 
     /// The latency from region `a` to region `b` (see the module docs for the order).

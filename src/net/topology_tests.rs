@@ -36,7 +36,7 @@ fn three() -> Topology {
         within: Some(Latency::Constant(ms(1))),
         between: vec![pair("us", "eu", Latency::Constant(ms(40)))],
         default: Some(Latency::Constant(ms(100))),
-        clients: Vec::new(),
+        ..Topology::default()
     }
 }
 
@@ -209,4 +209,34 @@ fn a_shrinker_keeps_the_first_clients_and_never_empties_a_region() {
         t.validate(&names(1)).is_err(),
         "eu and ap name nodes past the end"
     );
+}
+
+#[test]
+fn two_nodes_of_one_zone_take_the_zone_latency_and_the_others_their_regions() {
+    let mut t = three();
+    t.regions[0].nodes.push(NodeId(4));
+    t.zones = vec![region("us-a", &[0, 1]), region("us-b", &[4])];
+    t.within_zone = Some(Latency::Constant(SimDuration::from_micros(200)));
+    let table = t.table(&names(5)).expect("valid");
+    let at = |a, b| table.between_nodes(NodeId(a), NodeId(b)).clone();
+    assert_eq!(at(0, 1), Latency::Constant(SimDuration::from_micros(200)));
+    assert_eq!(at(1, 4), Latency::Constant(ms(1)), "two zones of us");
+    assert_eq!(at(4, 2), Latency::Constant(ms(40)), "us-b to eu");
+    assert_eq!(at(3, 3), Latency::Constant(ms(1)), "ap has no zone");
+    let fails = |t: &Topology| t.validate(&names(5)).expect_err("invalid");
+    let mut bad = t.clone();
+    bad.zones[1].nodes.push(NodeId(2));
+    assert_eq!(
+        fails(&bad),
+        "zone `us-b` spans two regions: `n5` is in `us`, `n3` in `eu`; a zone lies inside one region"
+    );
+    let mut bad = t.clone();
+    bad.zones[1].nodes.push(NodeId(0));
+    assert_eq!(fails(&bad), "node `n1` is in two zones");
+    let mut bad = t.clone();
+    bad.within_zone = None;
+    assert_eq!(fails(&bad), "zones need a `within_zone` latency");
+    let mut bad = t.clone();
+    bad.zones.clear();
+    assert_eq!(fails(&bad), "`within_zone` needs `zones`");
 }

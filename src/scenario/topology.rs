@@ -4,7 +4,9 @@
 //! ```yaml
 //! topology:
 //!   regions: { us-east: [n1, n2], eu-west: [n3] }
+//!   zones: { us-east-1a: [n1], us-east-1b: [n2] }         # optional
 //!   latency:
+//!     within_zone: { uniform: [100us, 300us] }             # with zones
 //!     within: { uniform: [1ms, 3ms] }
 //!     between: [ { regions: [us-east, eu-west], latency: { uniform: [35ms, 45ms] } } ]
 //!   clients: { us-east: 2, eu-west: 1 }
@@ -32,6 +34,8 @@ pub struct TopologySpec {
     pub within: Option<Latency>,
     pub between: Vec<(String, String, Latency)>,
     pub default: Option<Latency>,
+    pub zones: Vec<(String, Vec<String>)>,
+    pub within_zone: Option<Latency>,
     pub clients: Vec<(String, u32)>,
 }
 
@@ -39,6 +43,8 @@ pub struct TopologySpec {
 #[serde(deny_unknown_fields)]
 struct TopologyFields {
     regions: Ordered<RegionName, Vec<NodeRef>>,
+    #[serde(default)]
+    zones: Option<Ordered<ZoneName, Vec<NodeRef>>>,
     latency: LatencyFields,
     #[serde(default)]
     clients: Option<Ordered<RegionRef, u32>>,
@@ -48,6 +54,7 @@ struct TopologyFields {
 #[serde(deny_unknown_fields)]
 struct LatencyFields {
     within: Option<Latency>,
+    within_zone: Option<Latency>,
     #[serde(default)]
     between: Vec<PairFields>,
     default: Option<Latency>,
@@ -70,14 +77,23 @@ impl<'de> Deserialize<'de> for TopologySpec {
     }
 }
 
+fn names<K: Named>(map: Ordered<K, Vec<NodeRef>>) -> Vec<(String, Vec<String>)> {
+    let named = map.0.into_iter();
+    named
+        .map(|(k, nodes)| {
+            (
+                k.name().to_string(),
+                nodes.into_iter().map(|n| n.0).collect(),
+            )
+        })
+        .collect()
+}
+
 fn convert(f: TopologyFields) -> Result<TopologySpec, String> {
     let spec = TopologySpec {
-        regions: f
-            .regions
-            .0
-            .into_iter()
-            .map(|(r, nodes)| (r.0, nodes.into_iter().map(|n| n.0).collect()))
-            .collect(),
+        regions: names(f.regions),
+        zones: f.zones.map(names).unwrap_or_default(),
+        within_zone: f.latency.within_zone,
         within: f.latency.within,
         between: f
             .latency
@@ -144,6 +160,15 @@ impl TopologySpec {
                 })
                 .collect(),
             default: self.default.clone(),
+            zones: self
+                .zones
+                .iter()
+                .map(|(name, nodes)| Region {
+                    name: name.clone(),
+                    nodes: nodes.iter().map(|n| id(n)).collect(),
+                })
+                .collect(),
+            within_zone: self.within_zone.clone(),
             clients: self.clients.clone(),
         }
     }
@@ -163,6 +188,19 @@ impl<'de> Deserialize<'de> for RegionName {
         str_then(d, "a region name", |name| {
             check_region_name(name)?;
             Ok(RegionName(name.to_string()))
+        })
+    }
+}
+
+/// A zone's name, as a key of `zones:`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct ZoneName(String);
+
+impl<'de> Deserialize<'de> for ZoneName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        str_then(d, "a zone name", |name| {
+            check_region_name(name).map_err(|e| e.replacen("region", "zone", 1))?;
+            Ok(ZoneName(name.to_string()))
         })
     }
 }
@@ -205,9 +243,12 @@ where
     }
 }
 
-/// How a key is named in messages.
+/// How a key is named in messages: `region `us-east``.
 trait Named {
     fn name(&self) -> &str;
+    fn what() -> &'static str {
+        "region"
+    }
 }
 
 impl Named for RegionName {
@@ -222,6 +263,15 @@ impl Named for RegionRef {
     }
 }
 
+impl Named for ZoneName {
+    fn name(&self) -> &str {
+        &self.0
+    }
+    fn what() -> &'static str {
+        "zone"
+    }
+}
+
 struct OrderedVisitor<K, V>(PhantomData<(K, V)>);
 
 impl<'de, K, V> Visitor<'de> for OrderedVisitor<K, V>
@@ -232,7 +282,7 @@ where
     type Value = Ordered<K, V>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a mapping from region names, such as { us-east: ..., eu-west: ... }")
+        f.write_str("a mapping from names, such as { us-east: ..., eu-west: ... }")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
@@ -241,14 +291,16 @@ where
         while let Some(key) = map.next_key::<K>()? {
             if !seen.insert(key.clone()) {
                 return Err(de::Error::custom(format!(
-                    "region `{}` is listed twice",
+                    "{} `{}` is listed twice",
+                    K::what(),
                     key.name()
                 )));
             }
             if out.len() >= crate::net::REGIONS_MAX {
                 return Err(de::Error::custom(format!(
-                    "more than {} regions",
-                    crate::net::REGIONS_MAX
+                    "more than {} {}s",
+                    crate::net::REGIONS_MAX,
+                    K::what()
                 )));
             }
             out.push((key, map.next_value::<V>()?));

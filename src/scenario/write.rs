@@ -360,6 +360,9 @@ fn topology(t: &Topology, names: &[String]) -> Value {
         put(&mut regions, &r.name, Value::Sequence(nodes));
     }
     let mut latency = Mapping::new();
+    if let Some(l) = &t.within_zone {
+        put(&mut latency, "within_zone", value(l));
+    }
     if let Some(l) = &t.within {
         put(&mut latency, "within", value(l));
     }
@@ -381,6 +384,14 @@ fn topology(t: &Topology, names: &[String]) -> Value {
     }
     let mut m = Mapping::new();
     put(&mut m, "regions", regions);
+    if !t.zones.is_empty() {
+        let mut zones = Mapping::new();
+        for z in &t.zones {
+            let nodes: Vec<Value> = z.nodes.iter().map(|&n| name(names, n).into()).collect();
+            put(&mut zones, &z.name, Value::Sequence(nodes));
+        }
+        put(&mut m, "zones", zones);
+    }
     put(&mut m, "latency", latency);
     if !t.clients.is_empty() {
         let mut clients = Mapping::new();
