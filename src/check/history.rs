@@ -34,6 +34,9 @@ pub struct HistoryCheck {
     /// How long the operations that ended ok took, from invocation to completion; `None`
     /// when none did.
     pub latency: Option<Latency>,
+    /// The same, per region the clients sit in, when a topology places them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub latency_by_region: Vec<RegionLatency>,
     /// Wall-clock time of the check (never shapes the run).
     pub elapsed_ms: f64,
     /// Plain-words lines.
@@ -52,11 +55,42 @@ pub struct Latency {
     pub max_ns: u64,
 }
 
+/// The latency the clients of one region saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegionLatency {
+    pub region: String,
+    pub clients: u32,
+    /// Of their operations that ended ok; `None` when none did.
+    pub latency: Option<Latency>,
+}
+
+impl RegionLatency {
+    /// For each region of `regions` (a name and the numbers of its clients), the latency of
+    /// its clients' operations in `log`.
+    pub fn of(log: &HistoryLog, regions: &[(String, std::ops::Range<u32>)]) -> Vec<RegionLatency> {
+        regions
+            .iter()
+            .map(|(region, clients)| RegionLatency {
+                region: region.clone(),
+                clients: clients.end - clients.start,
+                latency: Latency::of_clients(log, clients.clone()),
+            })
+            .collect()
+    }
+}
+
 impl Latency {
     /// Of `log`'s operations that ended ok (nearest-rank percentiles).
     pub fn of(log: &HistoryLog) -> Option<Latency> {
+        Latency::of_clients(log, 0..u32::MAX)
+    }
+
+    /// Of the operations of clients `clients` in `log` that ended ok.
+    pub fn of_clients(log: &HistoryLog, clients: std::ops::Range<u32>) -> Option<Latency> {
         let ok = log.logged().zip(log.times());
-        let ok = ok.filter(|(op, _)| op.status == crate::history::Status::Ok);
+        let ok = ok.filter(|(op, t)| {
+            op.status == crate::history::Status::Ok && clients.contains(&t.client)
+        });
         let mut ns: Vec<u64> = ok
             .filter_map(|(_, t)| t.complete.map(|end| end.as_nanos() - t.invoke.as_nanos()))
             .collect();
@@ -107,6 +141,7 @@ pub fn check_history_at(
         status: "pass",
         ops: log.counts(),
         latency: Latency::of(log),
+        latency_by_region: Vec::new(),
         elapsed_ms: 0.0,
         explanation: Vec::new(),
         violation: None,

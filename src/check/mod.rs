@@ -35,7 +35,7 @@ mod reach;
 mod served;
 mod watch;
 
-pub use history::{HistoryCheck, check_history, check_history_at};
+pub use history::{HistoryCheck, RegionLatency, check_history, check_history_at};
 pub use liveness::{Eventually, GoalResult};
 pub use monitor::{Monitor, MonitorFactory};
 pub use property::{CheckWhen, Property, StateCheck};

@@ -3,8 +3,8 @@
 
 use super::{ExpectSpec, Scenario};
 use crate::check::{
-    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport,
-    check_history_at,
+    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, RegionLatency,
+    ViolationReport, check_history_at,
 };
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocol::Protocol;
@@ -202,6 +202,9 @@ fn build<P: Protocol>(
     }
     if let Some(workload) = &scenario.workload {
         builder = builder.workload(workload.clone());
+    }
+    if let Some(topology) = &scenario.topology {
+        builder = builder.topology(topology.clone());
     }
     let (params, bug, n) = (
         params.clone(),
@@ -410,13 +413,11 @@ fn history_check<P: Protocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<Histo
     }
     let model = scenario.workload.as_ref()?.model;
     let isolation = scenario.workload.as_ref()?.isolation.or(P::ISOLATION);
-    Some(check_history_at(
-        model,
-        isolation,
-        sim.history(),
-        sim.node_names(),
-        sim.now(),
-    ))
+    let mut check = check_history_at(model, isolation, sim.history(), sim.node_names(), sim.now());
+    if let Some(t) = &scenario.topology {
+        check.latency_by_region = RegionLatency::of(sim.history(), &t.client_regions());
+    }
+    Some(check)
 }
 
 /// Whether `scenario` has clients whose history it checks: its `checks:` list names the

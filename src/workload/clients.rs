@@ -11,6 +11,7 @@ use crate::ids::NodeId;
 use crate::rng::{KeyedRng, Stream, keyed, stream_key};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
+use std::sync::Arc;
 
 /// The operation a client is waiting on.
 #[derive(Clone)]
@@ -83,6 +84,15 @@ pub(crate) struct Clients {
     /// Next element for set adds and kv appends, unique over the run.
     element_next: i64,
     node_count: u32,
+    /// Where the clients sit, when the run's topology places them.
+    regions: Option<Regions>,
+}
+
+/// The region each client sits in, and the latencies between regions.
+#[derive(Clone)]
+struct Regions {
+    table: Arc<crate::net::RegionTable>,
+    of_client: Vec<u32>,
 }
 
 /// Tells a wait's draws from the op's own.
@@ -97,6 +107,7 @@ impl Clients {
             log: HistoryLog::default(),
             element_next: 0,
             node_count: 1,
+            regions: None,
         }
     }
 
@@ -125,7 +136,24 @@ impl Clients {
             clients,
             element_next: 1,
             node_count,
+            regions: None,
         }
+    }
+
+    /// Places the clients in regions: client `c` sits in region `placement[c].0`, talks
+    /// first to node `placement[c].1`, and each crossing of its link to a node takes the
+    /// latency from its region to the node's. Called once, before the clients start.
+    pub(crate) fn place(
+        &mut self,
+        table: Arc<crate::net::RegionTable>,
+        placement: &[(u32, NodeId)],
+    ) {
+        for (client, &(_, home)) in self.clients.iter_mut().zip(placement) {
+            client.home = home;
+            client.target = home;
+        }
+        let of_client = placement.iter().map(|&(region, _)| region).collect();
+        self.regions = Some(Regions { table, of_client });
     }
 
     pub(crate) fn count(&self) -> u32 {
@@ -149,12 +177,18 @@ impl Clients {
         SimDuration((-u.ln() * mean_ns).min(1e18) as u64)
     }
 
-    /// One crossing of client `c`'s link, drawn from its current op's numbers (a late reply
-    /// to an earlier op included).
-    pub(crate) fn latency(&mut self, c: u32) -> SimDuration {
-        match &self.config {
-            Some(config) => config.latency.sample(&mut self.clients[c as usize].rng),
-            None => SimDuration::ZERO,
+    /// One crossing of client `c`'s link to or from `node`, drawn from its current op's
+    /// numbers (a late reply to an earlier op included): the latency from the client's
+    /// region to the node's when the clients are placed, else the workload's.
+    pub(crate) fn latency(&mut self, c: u32, node: NodeId) -> SimDuration {
+        let rng = &mut self.clients[c as usize].rng;
+        match (&self.config, &self.regions) {
+            (Some(_), Some(r)) => {
+                let region = r.of_client[c as usize];
+                r.table.between(region, r.table.region_of(node)).sample(rng)
+            }
+            (Some(config), None) => config.latency.sample(rng),
+            (None, _) => SimDuration::ZERO,
         }
     }
 
