@@ -7,6 +7,7 @@
 pub mod broadcast;
 pub mod echo;
 pub mod kv_machine;
+pub mod map_reduce;
 pub mod multi_paxos;
 pub mod paxos;
 pub mod primary_backup;
@@ -34,5 +35,6 @@ impl Registry {
             .with::<raft::Raft>()
             .with::<quorum_kv::QuorumKv>()
             .with::<sharded_kv::ShardedKv>()
+            .with::<map_reduce::MapReduce>()
     }
 }
