@@ -44,6 +44,20 @@ impl Coordinator {
         if ctx.is_restart() {
             self.table = Table::recover(&self.job, ctx.storage(), now, self.bug);
             self.announced = self.table.job_done();
+            let tasks = self.table.tasks();
+            let count = |f: fn(&TaskState) -> bool| {
+                let table = &self.table;
+                tasks
+                    .iter()
+                    .filter(|&&t| table.get(t).is_some_and(f))
+                    .count()
+            };
+            let running = count(|s| matches!(s, TaskState::Running(_)));
+            let done = count(|s| matches!(s, TaskState::Done(_)));
+            ctx.annotate(format_args!(
+                "table reloaded: {} task(s), {done} done, {running} running",
+                tasks.len()
+            ));
         }
         // Every worker gets a full timeout from now: the coordinator heard nothing while down.
         self.heard.fill(now);
