@@ -3,6 +3,21 @@
 //!
 //! Every node derives the same input from the same parameters, so no input is shipped over
 //! the network; the checker derives it too, on its own, to know what the output must be.
+//!
+//! ```
+//! use faultline::protocols::map_reduce::Params;
+//! use faultline::protocols::map_reduce::job::Job;
+//!
+//! let job = Job::from_params(&Params::default());
+//! // What map task 0 writes: one list of word counts per reduce task.
+//! let output = job.map_output(0);
+//! assert_eq!(output.len(), 4);
+//! let records: u64 = output.iter().flatten().map(|&(_, count)| count).sum();
+//! assert_eq!(records, 100);
+//! // Word number i is counted by reduce task i mod 4.
+//! assert!(output[1].iter().all(|&(word, _)| word % 4 == 1));
+//! assert_eq!(Job::word_name(0), "apple");
+//! ```
 
 use super::Params;
 use crate::time::SimDuration;

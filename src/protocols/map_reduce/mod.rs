@@ -19,6 +19,21 @@
 //! second copy of the oldest task still running on a single worker, and the first copy to
 //! finish wins. The coordinator keeps its task table and the committed counts in durable
 //! storage and reloads both when it restarts.
+//!
+//! A scenario's `eventually:` goal on `job_done` reports when the job was done:
+//!
+//! ```
+//! use faultline::Registry;
+//!
+//! let source = "name: wc\nprotocol: map-reduce\nnodes: 4\nduration: 3s\n\
+//!               eventually: { condition: job_done, within: 3s, after: 0s }\n";
+//! let scenario = Registry::builtin().parse(source, "wc.yaml")?;
+//! let report = faultline::scenario::run(&scenario, Default::default())?;
+//! assert!(report.expectation_met);
+//! let done_at_ns = report.goals[0].held_at_ns.expect("the job was done");
+//! assert!(done_at_ns > 0 && done_at_ns < 3_000_000_000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
