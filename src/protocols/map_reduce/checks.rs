@@ -24,7 +24,7 @@ pub(super) fn expected_counts(job: &Job) -> Vec<u64> {
 }
 
 /// Ghost state of `exactly_once`: the expected counts, computed once per run.
-#[derive(Default)]
+#[derive(Clone, Default, Hash)]
 struct ExactlyOnce {
     expected: Option<Vec<u64>>,
 }
@@ -60,6 +60,20 @@ impl Monitor<MapReduce> for ExactlyOnce {
             }
         }
         Ok(())
+    }
+
+    // The ghost state is a pure function of the job, so every explored path may share it
+    // and any order of events leaves it the same.
+    fn fork(&self) -> Option<Box<dyn Monitor<MapReduce> + Send + Sync>> {
+        Some(Box::new(self.clone()))
+    }
+
+    fn fingerprint(&self) -> u64 {
+        crate::trace::content_hash(self)
+    }
+
+    fn commutes(&self) -> bool {
+        true
     }
 }
 
