@@ -216,3 +216,22 @@ mod exactly_once {
         );
     }
 }
+
+/// The Kafka-style log skeleton and solution name `super::given` too, so they live in a
+/// module of their own as well, rooted in the exercise's `src`.
+#[path = "../exercises/04-kafka-log/src"]
+mod kafka_log {
+    mod given;
+    #[path = "node.rs"]
+    mod skeleton;
+    #[path = "../../solutions/04-kafka-log/node.rs"]
+    mod solution;
+
+    #[test]
+    fn kafka_log_skeleton_scores_nothing_and_the_solution_everything() {
+        super::zero_and_full::<skeleton::KafkaLog, solution::KafkaLog>(
+            "exercises/04-kafka-log/grade.yaml",
+            10,
+        );
+    }
+}
