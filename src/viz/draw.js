@@ -115,6 +115,7 @@
       list.push(a);
     }
     drawnArrows = list.length;
+    labelledArrows = 0;
     const heads = list.length <= HEADS_MAX;
     for (const dup of [false, true]) {
       ctx.strokeStyle = dup ? COLOR.dup : COLOR.arrow;
@@ -140,6 +141,7 @@
       }
     }
     ctx.globalAlpha = 1;
+    if (list.length <= ARROW_LABELS_MAX) drawArrowLabels(list);
     // Chain members and the selection are drawn again on top, thicker.
     for (const a of list) {
       const special = a.dst === sel || a.src === sel ? COLOR.select : chain.has(a.dst) || chain.has(a.src) ? COLOR.chain : null;
@@ -155,6 +157,35 @@
       arrowHead(px(X(a.src)), laneY[a.from], px(X(a.dst)), laneY[a.to], 8);
       ctx.fill();
     }
+  }
+
+  // Zoomed in far enough, each arrow long enough to carry it is labelled with its message's
+  // type at its middle, on a light halo so that crossing arrows do not hide it.
+  function drawArrowLabels(list) {
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = 'rgba(255,255,255,0.9)';
+    ctx.fillStyle = COLOR.arrowLabel;
+    // A label that would overlap one already written is left out (at most 150 of them).
+    const placed = [];
+    for (const a of list) {
+      const label = types[a.type];
+      const xa = px(X(a.src)), xb = px(X(a.dst));
+      const ya = laneY[a.from], yb = laneY[a.to];
+      const w = label ? ctx.measureText(label).width + 4 : 0;
+      if (!label || Math.hypot(xb - xa, yb - ya) < w + 20) continue;
+      const xm = (xa + xb) / 2, ym = (ya + yb) / 2;
+      const box = { x: xm - w / 2, y: ym - 7, w, h: 14 };
+      if (placed.some((b) => b.x < box.x + box.w && box.x < b.x + b.w && b.y < box.y + box.h && box.y < b.y + b.h)) continue;
+      placed.push(box);
+      ctx.strokeText(label, xm, ym);
+      ctx.fillText(label, xm, ym);
+    }
+    ctx.textAlign = 'left';
+    ctx.textBaseline = 'alphabetic';
+    labelledArrows = list.length;
   }
 
   function dropEnd(d) {

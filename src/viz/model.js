@@ -8,7 +8,7 @@
     arrow: '#3b6fd8', dup: '#8e44ad', drop: '#d9480f', timer: '#868e96', crash: '#c92a2a',
     start: '#2b8a3e', pause: '#f08c00', skew: '#1098ad', note: '#495057', hold: '#f08c00',
     ok: '#2f9e44', fail: '#e03131', info: '#f59f00', open: '#adb5bd', violation: '#e03131',
-    chain: '#f76707', lane: '#adb5bd', select: '#212529', client: '#5c7cfa',
+    chain: '#f76707', lane: '#adb5bd', select: '#212529', client: '#5c7cfa', arrowLabel: '#1c3f8c',
   };
   const REASON_LETTER = { loss: 'L', partition: 'P', node_down: 'D', capacity: 'C', fault: 'T' };
   const GUTTER_PX = 84;
@@ -18,6 +18,8 @@
   // Above these counts in view, arrowheads and labels are left out to keep frames fast.
   const HEADS_MAX = 4000;
   const LABELS_MAX = 400;
+  // At most this many arrows in view, each long enough gets its message type written on it.
+  const ARROW_LABELS_MAX = 150;
   // A client op's bar this wide, or wider, shows its number.
   const OP_LABEL_PX = 34;
 
@@ -263,6 +265,8 @@
   let x1 = 1;
   let sel = -1;
   let drawnArrows = 0;
+  // Arrows considered for a label in the last frame (0 when there were too many in view).
+  let labelledArrows = 0;
   let lastDrawMs = 0;
   let firstRenderMs = -1;
 

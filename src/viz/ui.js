@@ -359,6 +359,7 @@
       deliveries: arrows.length,
       arrows: arrows.length,
       drawnArrows,
+      labelledArrows,
       drops: drops.length,
       clientOps: ops.length,
       violations: marks.length,

@@ -97,10 +97,27 @@ async function checkScenarioPage(context) {
   d = await details(page);
   assert.equal(d.index, String(events[events.length - 1].i), 'End selects the last event');
   await page.keyboard.press('v');
+  // Zoomed in step by step to at most 150 arrows in view, the arrows are labelled.
+  const zoomed = await page.evaluate(() => {
+    const v = window.faultlineViewer;
+    v.fit();
+    for (let k = 0; k < 30 && v.stats().drawnArrows > 150; k++) v.zoom(0.8);
+    return v.stats();
+  });
+  assert.ok(zoomed.drawnArrows > 0 && zoomed.labelledArrows === zoomed.drawnArrows, `zoomed in, the arrows are labelled (${zoomed.labelledArrows} of ${zoomed.drawnArrows})`);
+  assert.equal(fitted.labelledArrows, 0, 'zoomed out, no arrow is labelled');
+  await page.screenshot({ path: join(outDir, 'figure8-labels.png') });
   await page.evaluate(() => window.faultlineViewer.zoom(0.05));
   await page.screenshot({ path: join(outDir, 'figure8.png') });
   await page.evaluate(() => window.faultlineViewer.fit());
   await page.screenshot({ path: join(outDir, 'figure8-fit.png') });
+  // The explanation's chain of links and long words wrap inside the side panel.
+  const panel = await page.evaluate(() => {
+    const aside = document.querySelector('aside');
+    return { scroll: aside.scrollWidth, client: aside.clientWidth, links: document.querySelectorAll('.chain a').length };
+  });
+  assert.ok(panel.links > 5, `the explanation has a chain of links (${panel.links})`);
+  assert.ok(panel.scroll <= panel.client, `the side panel does not scroll sideways (${panel.scroll} > ${panel.client})`);
   assert.deepEqual(problems, [], 'no script errors and no network');
   await page.close();
   return { events: events.length, deliveries };
