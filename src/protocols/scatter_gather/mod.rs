@@ -225,6 +225,17 @@ struct ParamsKey {
 }
 
 /// The shard element `element` belongs to.
+///
+/// ```
+/// use faultline::protocols::scatter_gather::{copies_of, shard_of};
+/// use faultline::NodeId;
+///
+/// // Five nodes: element 7 is in shard 2, on n3 (its primary) and n4 (its replica).
+/// assert_eq!(shard_of(7, 5), 2);
+/// assert_eq!(copies_of(2, 5), [NodeId(2), NodeId(3)]);
+/// // The last shard's replica wraps around to n1.
+/// assert_eq!(copies_of(4, 5), [NodeId(4), NodeId(0)]);
+/// ```
 pub fn shard_of(element: i64, nodes: u32) -> u32 {
     element.rem_euclid(i64::from(nodes.max(1))) as u32
 }
