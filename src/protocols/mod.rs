@@ -7,6 +7,7 @@
 pub mod broadcast;
 pub mod echo;
 pub mod kv_machine;
+pub mod map_reduce;
 pub mod multi_paxos;
 pub mod paxos;
 pub mod primary_backup;
@@ -28,6 +29,7 @@ impl Registry {
         Registry::empty()
             .with::<echo::Echo>()
             .with::<broadcast::Broadcast>()
+            .with::<map_reduce::MapReduce>()
             .with::<register::Register>()
             .with::<primary_backup::PrimaryBackup>()
             .with::<two_phase_commit::TwoPhaseCommit>()

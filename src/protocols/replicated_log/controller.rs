@@ -229,8 +229,15 @@ impl Controller {
                 Reply::Ok(offset.map_or(Value::Nil, |&o| Value::Int(o as i64)))
             }
             ClientOp::Send { key, .. } | ClientOp::Poll { key, .. } => {
-                let leader = self.parts.get(&key).and_then(|p| p.leader);
-                Reply::Redirect(Some(leader.unwrap_or(NodeId(1))))
+                let n = ctx.node_count();
+                let leader = match self.parts.get(&key) {
+                    Some(part) => part.leader,
+                    None => Part::initial(key, n).leader,
+                };
+                match leader {
+                    Some(l) => Reply::Redirect(Some(l)),
+                    None => Reply::Fail("no in-sync replica is up to lead the partition"),
+                }
             }
             _ => Reply::Fail("replicated-log serves send, poll, commit and committed"),
         };
