@@ -104,6 +104,17 @@ pub fn text(r: &RunReport) -> String {
             "clients    {} workload: {} ok · {} fail · {} info · {} pending (history checked in {:.1} ms)",
             h.model, o.ok, o.fail, o.info, o.pending, h.elapsed_ms
         );
+        if let Some(l) = &h.latency {
+            let _ = writeln!(
+                out,
+                "latency    {} ok · p50 {} · p99 {} · p999 {} · max {}",
+                thousands(l.ops as u64),
+                micros(l.p50_ns),
+                micros(l.p99_ns),
+                micros(l.p999_ns),
+                micros(l.max_ns)
+            );
+        }
         region_latency_text(&mut out, &h.latency_by_region);
     }
     let _ = writeln!(
@@ -178,6 +189,11 @@ pub fn text(r: &RunReport) -> String {
 }
 
 /// The JSON object printed by `faultline run --format json`.
+/// A latency rounded to the microsecond: its nanoseconds are noise to a reader.
+fn micros(ns: u64) -> SimDuration {
+    SimDuration(ns.saturating_add(500) / 1000 * 1000)
+}
+
 /// One line per client region: the latency of the ops its clients saw end ok.
 fn region_latency_text(out: &mut String, regions: &[crate::check::RegionLatency]) {
     let width = regions.iter().map(|r| r.region.len()).max().unwrap_or(0);
@@ -187,15 +203,13 @@ fn region_latency_text(out: &mut String, regions: &[crate::check::RegionLatency]
             r.clients,
             if r.clients == 1 { "" } else { "s" }
         );
-        // To the microsecond: the nanoseconds of a latency are noise to a reader.
-        let us = |ns: u64| SimDuration(ns.saturating_add(500) / 1000 * 1000);
         let figures = match &r.latency {
             Some(l) => format!(
                 "{} ok · p50 {} · p99 {} · max {}",
                 thousands(l.ops as u64),
-                us(l.p50_ns),
-                us(l.p99_ns),
-                us(l.max_ns)
+                micros(l.p50_ns),
+                micros(l.p99_ns),
+                micros(l.max_ns)
             ),
             None => "0 ok".to_string(),
         };

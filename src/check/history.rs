@@ -52,6 +52,8 @@ pub struct Latency {
     pub ops: usize,
     pub p50_ns: u64,
     pub p99_ns: u64,
+    /// The 99.9th percentile: the tail a fan-out to many servers feels.
+    pub p999_ns: u64,
     pub max_ns: u64,
 }
 
@@ -95,12 +97,14 @@ impl Latency {
             .filter_map(|(_, t)| t.complete.map(|end| end.as_nanos() - t.invoke.as_nanos()))
             .collect();
         ns.sort_unstable();
-        let rank = |p: usize| ns[(ns.len() * p).div_ceil(100).max(1) - 1];
+        // Nearest rank, in thousandths so that p99.9 is exact too.
+        let rank = |per_mille: usize| ns[(ns.len() * per_mille).div_ceil(1000).max(1) - 1];
         let max_ns = *ns.last()?;
         Some(Latency {
             ops: ns.len(),
-            p50_ns: rank(50),
-            p99_ns: rank(99),
+            p50_ns: rank(500),
+            p99_ns: rank(990),
+            p999_ns: rank(999),
             max_ns,
         })
     }

@@ -15,6 +15,7 @@ pub mod quorum_kv;
 pub mod raft;
 pub mod register;
 pub mod replicated_log;
+pub mod scatter_gather;
 pub mod sharded_kv;
 pub mod two_phase_commit;
 
@@ -38,5 +39,6 @@ impl Registry {
             .with::<replicated_log::ReplicatedLog>()
             .with::<quorum_kv::QuorumKv>()
             .with::<sharded_kv::ShardedKv>()
+            .with::<scatter_gather::ScatterGather>()
     }
 }
