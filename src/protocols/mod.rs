@@ -5,6 +5,7 @@
 //! one line there.
 
 pub mod broadcast;
+pub mod chord;
 pub mod echo;
 pub mod kv_machine;
 pub mod multi_paxos;
@@ -34,5 +35,6 @@ impl Registry {
             .with::<raft::Raft>()
             .with::<quorum_kv::QuorumKv>()
             .with::<sharded_kv::ShardedKv>()
+            .with::<chord::Chord>()
     }
 }
