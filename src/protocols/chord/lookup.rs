@@ -63,8 +63,8 @@ impl Chord {
         Route::Next(closest)
     }
 
-    /// Starts a lookup for `target`, asking `first`; `None` when too many are under way or
-    /// one for the same purpose already is.
+    /// Starts a lookup for `target`, asking `first`; nothing happens when too many are under
+    /// way or one for the same purpose already is (the next round tries again).
     pub(super) fn start_lookup(
         &mut self,
         ctx: &mut Ctx<'_, Self>,

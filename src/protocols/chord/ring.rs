@@ -6,9 +6,10 @@
 //! builds the same table at start, and messages carry only node ids.
 
 use crate::process::NodeId;
+use std::fmt;
 
 /// Where every node sits on a circle of `2^bits` identifiers.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Ring {
     bits: u32,
     ids: Vec<u64>,
@@ -21,6 +22,14 @@ fn mix(x: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// Every node holds the same table: a node's state, as `--states` and the viewer show it,
+/// names only the circle's size.
+impl fmt::Debug for Ring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ring {{ bits: {} }}", self.bits)
+    }
 }
 
 impl Ring {
