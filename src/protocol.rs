@@ -79,6 +79,7 @@
 use crate::check::{CheckWhen, Property, PropertyDigest};
 use crate::process::{NodeId, Process};
 use crate::services::Service;
+use crate::summary::Summary;
 use crate::workload::{Isolation, Model};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -160,6 +161,14 @@ pub trait Protocol:
     /// A fresh node; `bug` is the name of one of [`Protocol::BUG_DOCS`], or `None` for the
     /// correct protocol. Scenario files can only name bugs listed there.
     fn new(id: NodeId, node_count: u32, params: &Self::Params, bug: Option<&'static str>) -> Self;
+    /// This node's state in a few words, for the strip under its lane in the HTML viewer:
+    /// role, a few fields, the last entries of its log (see [`Summary`]). Called after every
+    /// handler while a page is recorded, and never otherwise. By default
+    /// ([`Summary::digest`]): a 4-digit digest of the node's `Hash`, so the strip shows only
+    /// where the state changed.
+    fn summary(&self) -> Summary {
+        Summary::digest(self)
+    }
 }
 
 /// `Err` naming parameter `name` unless `low <= value <= high` (a NaN is never in range): the

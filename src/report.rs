@@ -104,6 +104,7 @@ pub fn text(r: &RunReport) -> String {
             "clients    {} workload: {} ok · {} fail · {} info · {} pending (history checked in {:.1} ms)",
             h.model, o.ok, o.fail, o.info, o.pending, h.elapsed_ms
         );
+        region_latency_text(&mut out, &h.latency_by_region);
     }
     let _ = writeln!(
         out,
@@ -177,6 +178,35 @@ pub fn text(r: &RunReport) -> String {
 }
 
 /// The JSON object printed by `faultline run --format json`.
+/// One line per client region: the latency of the ops its clients saw end ok.
+fn region_latency_text(out: &mut String, regions: &[crate::check::RegionLatency]) {
+    let width = regions.iter().map(|r| r.region.len()).max().unwrap_or(0);
+    for r in regions {
+        let clients = format!(
+            "{} client{}",
+            r.clients,
+            if r.clients == 1 { "" } else { "s" }
+        );
+        // To the microsecond: the nanoseconds of a latency are noise to a reader.
+        let us = |ns: u64| SimDuration(ns.saturating_add(500) / 1000 * 1000);
+        let figures = match &r.latency {
+            Some(l) => format!(
+                "{} ok · p50 {} · p99 {} · max {}",
+                thousands(l.ops as u64),
+                us(l.p50_ns),
+                us(l.p99_ns),
+                us(l.max_ns)
+            ),
+            None => "0 ok".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "           {:<width$}  {clients:<10}  {figures}",
+            r.region
+        );
+    }
+}
+
 pub fn json(r: &RunReport, determinism: Option<&Determinism>) -> Value {
     let s = &r.stats;
     let (eps, x) = speed(r);

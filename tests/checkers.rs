@@ -1,5 +1,5 @@
-//! The counter, set and unique-ids checkers through the real binary, on hand-written histories
-//! of `tests/histories/` with known verdicts (valid and not, with failed and indeterminate ops).
+//! The counter, set, unique-ids and log checkers through the real binary, on hand-written
+//! histories of `tests/histories/` with known verdicts (valid and not, with failed and indeterminate ops).
 
 mod common;
 
@@ -209,6 +209,54 @@ fn a_history_with_no_operations_is_bad_input_for_every_model() {
     assert_eq!(code, 2, "{err}");
     assert!(
         err.contains("no operations (2 events read, none of them a client operation)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_log_read_in_full_and_committed_with_info_and_failed_sends_is_valid() {
+    let (code, json) = run_json("log-ok.jsonl", "log");
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["lost_count"], 0);
+    assert_eq!(json["findings"], Value::Array(Vec::new()));
+}
+
+#[test]
+fn a_log_whose_poll_shows_another_message_at_an_acknowledged_offset_lost_it() {
+    let (code, json) = run_json("log-lost.jsonl", "log");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["lost_count"], 1);
+    assert_eq!(json["inconsistent_offset_count"], 1);
+    let first = &json["findings"][0];
+    assert_eq!(first["kind"], "lost");
+    assert_eq!(first["ops"], serde_json::json!([2, 6]));
+    let text = first["text"].as_str().expect("a sentence");
+    assert!(
+        text.contains("op 2 (process 1) sent message 2 and was told it is at offset 1"),
+        "{text}"
+    );
+    let (_, out, _) = run("log-lost.jsonl", &["--model", "log"]);
+    assert!(out.contains("verdict    NOT valid"), "{out}");
+    assert!(
+        out.contains("1 lost, 0 reordered, 1 inconsistent-offset"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_log_committed_past_unpolled_messages_skips_them_and_must_not_go_back() {
+    let (code, json) = run_json("log-skipped.jsonl", "log");
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(json["skipped_count"], 2);
+    assert_eq!(json["committed_backwards_count"], 1);
+}
+
+#[test]
+fn a_log_history_with_another_function_is_bad_input() {
+    let (code, _, err) = run("set-ok.jsonl", &["--model", "log"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains(":1:1: the log checker does not know the function"),
         "{err}"
     );
 }

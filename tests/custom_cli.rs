@@ -118,6 +118,9 @@ fn the_bug_variant_is_caught_explained_and_drawn() {
     assert!(stdout.contains("What led there"), "{stdout}");
     let html = std::fs::read_to_string(&page).expect("the page was written");
     assert!(html.contains("one_leader_per_term"));
+    // A protocol that declares no summary gets the default: a digest of its state.
+    assert!(html.contains(r#""kind":"summary""#));
+    assert!(html.contains(r#""f":[["state","#));
 }
 
 #[test]

@@ -106,6 +106,12 @@ fn echo_ids_are_unique_on_every_seed() {
     sweep_expectation("echo-unique-ids-unsynced-bug.yaml", 100);
 }
 
+#[test]
+fn replicated_logs_keep_acknowledged_messages_unless_elections_are_unclean() {
+    sweep_expectation("replicated-log.yaml", 100);
+    sweep_expectation("replicated-log-unclean-election-bug.yaml", 100);
+}
+
 /// Trace hashes of three scenarios (one with clients), as computed when they were written. A different value on
 /// another machine would mean the run depends on the platform; a change in the engine that
 /// alters runs on purpose updates these pins.

@@ -68,8 +68,9 @@ fn a_closed_pipe_ends_the_command_quietly_with_its_verdict() {
     }
 }
 
-/// `run` of a scenario of 0.8 MB of trace, 0.85 MB of page and 1.1 MB of ShiViz log (about
-/// 1.2 MB estimated before it is written), in `dir`.
+/// `run` of a scenario of 0.8 MB of trace, 1.04 MB of page (1.0 MB estimated before it is
+/// written; the nodes' summaries for the state strip are 0.15 MB of it) and 1.1 MB of ShiViz
+/// log (about 1.2 MB estimated), in `dir`.
 fn run_big(dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     std::fs::create_dir_all(dir).unwrap();
     let mut args = vec!["run", "scenarios/primary-backup-ack-before-backup-bug.yaml"];
@@ -90,22 +91,25 @@ fn outputs_above_max_output_mb_are_refused_and_large_ones_announced() {
         html.to_str().unwrap(),
         log.to_str().unwrap(),
     );
-    // Each below a 1 MB maximum and above half of it, so announced and written.
-    let out = run_big(&d, &["--trace", t, "--html", h, "--max-output-mb", "1"]);
+    // Each below its maximum and above half of it, so announced and written.
+    let out = run_big(&d, &["--trace", t, "--max-output-mb", "1"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains(&format!("warning: the page {h} will be about 0.9 MB")),
+        stderr.contains(&format!("warning: the trace {t} has passed 0.5 MB")),
         "{stderr}"
     );
+    let out = run_big(&d, &["--html", h, "--max-output-mb", "2"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains(&format!("warning: the trace {t} has passed 0.5 MB")),
+        stderr.contains(&format!("warning: the page {h} will be about 1.0 MB")),
         "{stderr}"
     );
     assert!(trace.exists() && html.exists());
     let _ = std::fs::remove_dir_all(&d);
     for (flag, path, what, mb) in [
-        ("--html", h, "the page", "0.9"),
+        ("--html", h, "the page", "1.0"),
         ("--shiviz", s, "the ShiViz log", "1.2"),
     ] {
         let out = run_big(&d, &[flag, path, "--max-output-mb", "0"]);

@@ -105,3 +105,33 @@ fn a_window_without_a_picture_or_an_empty_window_is_refused() {
     );
     assert!(!path.exists(), "nothing was written");
 }
+
+#[test]
+fn the_state_strip_shows_roles_and_flags_the_overwritten_entry() {
+    let d = dir("strip");
+    let path = d.join("run.svg");
+    let (code, stderr) = run(&[
+        "run",
+        "scenarios/raft-figure8-overwrite-bug.yaml",
+        "--svg",
+        path.to_str().unwrap(),
+        "--svg-window",
+        "3.5s..4s",
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let svg = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        svg.contains(">leader · term 13 · commit"),
+        "n5's role and fields"
+    );
+    assert!(
+        svg.contains("height=\"5\" fill=\"#212529\""),
+        "a leader's band"
+    );
+    // n3's entries 103-106 of term 1, committed, replaced by n5's of term 3.
+    for index in 103..=106 {
+        let flagged = format!("stroke=\"#e03131\" stroke-width=\"2\"><title>index {index}</title>");
+        assert!(svg.contains(&flagged), "entry {index} is outlined red");
+    }
+    assert!(svg.contains("□ log entry overwritten"));
+}

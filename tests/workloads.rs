@@ -168,3 +168,23 @@ fn duplicate_ids_are_reported_with_the_ops_that_got_them() {
     assert_eq!(lines.len(), 2, "{stdout}");
     assert!(lines.iter().all(|l| l.contains("by n1")), "{stdout}");
 }
+
+#[test]
+fn a_log_run_and_its_written_history_get_the_same_verdict() {
+    for (scenario, code_wanted) in [
+        ("scenarios/replicated-log.yaml", 0),
+        ("scenarios/replicated-log-commit-on-poll-bug.yaml", 1),
+    ] {
+        let path = temp("log-history.jsonl");
+        let p = path.to_str().unwrap();
+        let (code, stdout, stderr) = faultline(&["run", scenario, "--history", p]);
+        assert_eq!(code, 0, "{scenario}: {stdout} {stderr}");
+        let (code, out, err) = faultline(&["check-history", p, "--model", "log"]);
+        assert_eq!(code, code_wanted, "{scenario}: {out} {err}");
+        assert!(out.contains("(log model)"), "{out}");
+        if code_wanted == 1 {
+            assert!(out.contains("skipped: in the log of key 0"), "{out}");
+        }
+        std::fs::remove_file(&path).ok();
+    }
+}

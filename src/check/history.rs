@@ -1,5 +1,5 @@
 //! Checking the clients' history at the end of a run: linearizability for registers and kv,
-//! Jepsen-style checkers for counters, sets and unique ids, isolation for transactions.
+//! Jepsen-style checkers for counters, sets, unique ids and logs, isolation for transactions.
 
 use super::{OpRef, ViolationReport};
 use crate::checkers::{self, Kind};
@@ -34,6 +34,9 @@ pub struct HistoryCheck {
     /// How long the operations that ended ok took, from invocation to completion; `None`
     /// when none did.
     pub latency: Option<Latency>,
+    /// The same, per region the clients sit in, when a topology places them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub latency_by_region: Vec<RegionLatency>,
     /// Wall-clock time of the check (never shapes the run).
     pub elapsed_ms: f64,
     /// Plain-words lines.
@@ -52,11 +55,42 @@ pub struct Latency {
     pub max_ns: u64,
 }
 
+/// The latency the clients of one region saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegionLatency {
+    pub region: String,
+    pub clients: u32,
+    /// Of their operations that ended ok; `None` when none did.
+    pub latency: Option<Latency>,
+}
+
+impl RegionLatency {
+    /// For each region of `regions` (a name and the numbers of its clients), the latency of
+    /// its clients' operations in `log`.
+    pub fn of(log: &HistoryLog, regions: &[(String, std::ops::Range<u32>)]) -> Vec<RegionLatency> {
+        regions
+            .iter()
+            .map(|(region, clients)| RegionLatency {
+                region: region.clone(),
+                clients: clients.end - clients.start,
+                latency: Latency::of_clients(log, clients.clone()),
+            })
+            .collect()
+    }
+}
+
 impl Latency {
     /// Of `log`'s operations that ended ok (nearest-rank percentiles).
     pub fn of(log: &HistoryLog) -> Option<Latency> {
+        Latency::of_clients(log, 0..u32::MAX)
+    }
+
+    /// Of the operations of clients `clients` in `log` that ended ok.
+    pub fn of_clients(log: &HistoryLog, clients: std::ops::Range<u32>) -> Option<Latency> {
         let ok = log.logged().zip(log.times());
-        let ok = ok.filter(|(op, _)| op.status == crate::history::Status::Ok);
+        let ok = ok.filter(|(op, t)| {
+            op.status == crate::history::Status::Ok && clients.contains(&t.client)
+        });
         let mut ns: Vec<u64> = ok
             .filter_map(|(_, t)| t.complete.map(|end| end.as_nanos() - t.invoke.as_nanos()))
             .collect();
@@ -107,12 +141,14 @@ pub fn check_history_at(
         status: "pass",
         ops: log.counts(),
         latency: Latency::of(log),
+        latency_by_region: Vec::new(),
         elapsed_ms: 0.0,
         explanation: Vec::new(),
         violation: None,
     };
     let elapsed = match lin_model(model) {
         Some(kind) => linearizability(&mut check, kind, log, names),
+        None if model == Model::Log => super::log_history::check_log(&mut check, log, names, end),
         None if model.is_transactional() => {
             let level = isolation.unwrap_or(Isolation::Serializable);
             super::isolation::check_isolation(&mut check, model, level, log, names)
@@ -129,7 +165,7 @@ fn lin_model(model: Model) -> Option<ModelKind> {
         Model::CasRegister => Some(ModelKind::CasRegister),
         Model::Kv => Some(ModelKind::Kv),
         Model::Counter | Model::Set | Model::UniqueIds => None,
-        Model::ListAppend | Model::RwRegister => None,
+        Model::ListAppend | Model::RwRegister | Model::Log => None,
     }
 }
 
@@ -330,6 +366,7 @@ fn other(
     let kind = match model {
         Model::Counter => Kind::Counter,
         Model::Set => Kind::Set,
+        Model::Log => Kind::Log,
         _ => Kind::UniqueIds,
     };
     let outcome = match checkers::check(kind, "history", &history) {
@@ -403,7 +440,7 @@ fn by_ops(kind: Kind, history: &History) -> Option<String> {
             let second = format!("by {}", op(d.second_event)?);
             Some(checkers::unique::sentence(&d, &first, &second))
         }
-        Kind::Set => None,
+        Kind::Set | Kind::Log => None,
     }
 }
 

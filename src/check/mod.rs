@@ -28,13 +28,14 @@
 pub mod history;
 mod isolation;
 mod liveness;
+mod log_history;
 mod monitor;
 mod property;
 mod reach;
 mod served;
 mod watch;
 
-pub use history::{HistoryCheck, check_history, check_history_at};
+pub use history::{HistoryCheck, RegionLatency, check_history, check_history_at};
 pub use liveness::{Eventually, GoalResult};
 pub use monitor::{Monitor, MonitorFactory};
 pub use property::{CheckWhen, Property, StateCheck};

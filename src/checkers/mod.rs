@@ -1,5 +1,6 @@
 //! History checkers other than linearizability, in the style of Jepsen's: a grow-only
-//! [`counter`], a set read in full ([`set`], Jepsen's `set-full`) and [`unique`] id generation.
+//! [`counter`], a set read in full ([`set`], Jepsen's `set-full`), [`unique`] id generation and
+//! a Kafka-like [`log`] read by a consumer group.
 //!
 //! Each checker takes a parsed [`History`] and returns an [`Outcome`]: a verdict, a few lines
 //! explaining it in plain words, and the checker's details as JSON. A history the checker cannot
@@ -7,6 +8,7 @@
 //! [`ParseError`].
 
 pub mod counter;
+pub mod log;
 pub mod set;
 pub mod unique;
 
@@ -21,6 +23,7 @@ pub enum Kind {
     Counter,
     Set,
     UniqueIds,
+    Log,
 }
 
 impl fmt::Display for Kind {
@@ -29,6 +32,7 @@ impl fmt::Display for Kind {
             Kind::Counter => "counter",
             Kind::Set => "set",
             Kind::UniqueIds => "unique-ids",
+            Kind::Log => "log",
         })
     }
 }
@@ -55,6 +59,7 @@ pub fn check(kind: Kind, path: &str, h: &History) -> Result<Outcome, ParseError>
         Kind::Counter => counter::check(path, h)?,
         Kind::Set => set::check(path, h)?,
         Kind::UniqueIds => unique::check(path, h)?,
+        Kind::Log => log::check(path, h)?,
     };
     outcome.elapsed = start.elapsed();
     Ok(outcome)

@@ -28,6 +28,9 @@ Models:
   counter      add/read: every ok read lies within the possible sums of adds
   set          add/read of the whole set: acknowledged elements must not be lost
   unique-ids   generate: every ok value is distinct
+  log          send/poll/commit/committed on one log per key, read by one consumer group:
+               no acknowledged message lost, reordered, duplicated or sharing its offset;
+               the committed offset skips no message and never goes back
   list-append  transactions of [append k v] and [r k list] micro-ops: isolation anomalies
   rw-register  transactions of [w k v] and [r k v] micro-ops: isolation anomalies
 
@@ -57,6 +60,7 @@ Examples:
   faultline check-history txns.edn --model multi-register
   faultline check-history queue.edn --model fifo-queue
   faultline check-history adds.jsonl --model counter --format json
+  faultline check-history log.jsonl --model log
   faultline check-history txns.edn --model list-append
   faultline check-history txns.jsonl --model rw-register --consistency snapshot-isolation";
 
@@ -73,6 +77,7 @@ pub(super) enum HistoryModel {
     Counter,
     Set,
     UniqueIds,
+    Log,
     ListAppend,
     RwRegister,
 }
@@ -163,6 +168,7 @@ pub(super) fn check_history(
         HistoryModel::Counter => Err(Kind::Counter),
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
+        HistoryModel::Log => Err(Kind::Log),
     };
     if let (Ok(model), Some(_)) = (model, initial)
         && let Some(refused) = model.initial_refused()

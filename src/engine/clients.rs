@@ -19,7 +19,7 @@ const FINAL_READ: u32 = 1 << 31;
 impl<P: Process> Core<P> {
     /// Puts `request` on the client link to `to`.
     fn send_request(&mut self, to: NodeId, request: Request) {
-        let at = self.now + self.clients.latency(request.id.client);
+        let at = self.now + self.clients.latency(request.id.client, to);
         let (slot, _) = self.requests.insert(InRequest { to, request });
         self.queue.push(at, EntryKind::Request, slot);
     }
@@ -32,7 +32,7 @@ impl<P: Process> Core<P> {
         };
         self.tracer
             .record(self.now, from, kind, content_hash(&reply), Some(&reply));
-        let at = self.now + self.clients.latency(id.client);
+        let at = self.now + self.clients.latency(id.client, from);
         let (slot, _) = self.replies.insert(InReply { from, id, reply });
         self.queue.push(at, EntryKind::Reply, slot);
     }

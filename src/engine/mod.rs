@@ -19,6 +19,7 @@ mod slab;
 mod states;
 mod stats;
 mod step;
+mod summaries;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -37,7 +38,7 @@ pub use stats::{DropCounts, Stats};
 use crate::faults::trigger::TRIGGERS_MAX;
 use crate::faults::{TimedFault, TriggeredFault};
 use crate::ids::NodeId;
-use crate::net::{Network, NetworkConfig, Pct};
+use crate::net::{Network, NetworkConfig, Pct, Topology};
 use crate::rng::{Stream, stream_key};
 use crate::storage::Storage;
 use crate::time::SimTime;
@@ -161,6 +162,7 @@ pub struct SimBuilder {
     reshape: Option<Reshape>,
     pct: Option<Pct>,
     services: Vec<crate::services::Service>,
+    topology: Option<Topology>,
 }
 
 impl SimBuilder {
@@ -179,6 +181,7 @@ impl SimBuilder {
             reshape: None,
             pct: None,
             services: Vec::new(),
+            topology: None,
         }
     }
 
@@ -254,6 +257,15 @@ impl SimBuilder {
         self
     }
 
+    /// Places the nodes (and the workload's clients) in regions: every link without an
+    /// override of its own in [`SimBuilder::network`] takes the latency between its regions,
+    /// and clients sit in their regions (see [`crate::net::Topology`]). Checked by
+    /// [`Topology::validate`] and [`Topology::check_workload`] when the simulation is built.
+    pub fn topology(mut self, topology: Topology) -> Self {
+        self.topology = Some(topology);
+        self
+    }
+
     /// Sends every trace event to `sink` (the trace hash is computed either way).
     pub fn trace_sink(mut self, sink: Box<dyn TraceSink>) -> Self {
         self.sink = Some(sink);
@@ -287,6 +299,12 @@ impl SimBuilder {
             reshape(count as u32, &mut self.faults, &mut self.network);
         }
         self.validate(&names)?;
+        let regions = match &self.topology {
+            Some(t) => Some(std::sync::Arc::new(
+                t.table(&names).map_err(topology_error)?,
+            )),
+            None => None,
+        };
         let mut tracer = Tracer::new(self.seed);
         if let Some(sink) = self.sink {
             tracer.set_sink(sink);
@@ -300,7 +318,13 @@ impl SimBuilder {
                 &self.network.default,
             ))
         });
-        let net = Network::new(self.network, count as u32, net_key, priorities);
+        let net = Network::new(
+            self.network,
+            count as u32,
+            net_key,
+            priorities,
+            regions.clone(),
+        );
         let rngs = rngs::NodeRngs::new(self.seed, count as u32);
         let mut core = Core::new(net, rngs, tracer, names);
         for i in 0..count as u32 {
@@ -317,6 +341,11 @@ impl SimBuilder {
         if let Some(workload) = self.workload {
             workload.validate().map_err(SimError::Invalid)?;
             core.clients = Clients::new(workload, self.seed, count as u32);
+            if let (Some(table), Some(t)) = (regions, &self.topology)
+                && !t.clients.is_empty()
+            {
+                core.clients.place(table, &t.placement());
+            }
             core.start_clients();
         }
         let nodes = (0..count).map(|_| NodeRuntime::default()).collect();
@@ -332,6 +361,7 @@ impl SimBuilder {
             factory: Box::new(factory),
             limits: self.limits,
             render_state: None,
+            summarize: None,
             rendered: BTreeMap::new(),
             stabilized_at: None,
             faults_scheduled,
@@ -365,6 +395,11 @@ impl SimBuilder {
         if let Some(pct) = &self.pct {
             pct.validate(count).map_err(SimError::Invalid)?;
         }
+        if let Some(t) = &self.topology {
+            // `build` checks the rest of the topology as it makes the table.
+            let clients = self.workload.as_ref().map(|w| w.clients);
+            t.check_workload(clients).map_err(topology_error)?;
+        }
         self.network
             .validate(count)
             .map_err(|e| SimError::InvalidLink {
@@ -372,6 +407,10 @@ impl SimBuilder {
                 message: e.message,
             })
     }
+}
+
+fn topology_error(message: String) -> SimError {
+    SimError::Invalid(format!("topology: {message}"))
 }
 
 /// `n1` … `n<count>`.
@@ -397,6 +436,8 @@ pub struct Sim<P: Process> {
     pub(crate) limits: Limits,
     /// Set by [`Sim::record_states`].
     render_state: Option<states::RenderState<P>>,
+    /// Set by [`Sim::record_summaries`].
+    summarize: Option<summaries::Summarize<P>>,
     /// While recording states: each node's state as its last handler left it, rendered.
     pub(crate) rendered: BTreeMap<NodeId, String>,
     /// When the liveness phase (`Fault::Stabilize`) began, if it has.

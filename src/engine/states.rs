@@ -28,6 +28,10 @@ impl<P: Process> Sim<P> {
     /// Runs a handler of node `id`, whose trace event was just recorded.
     #[inline(always)]
     pub(crate) fn handle(&mut self, id: NodeId, handler: impl FnOnce(&mut P, &mut Ctx<'_, P>)) {
+        if let Some(summarize) = self.summarize {
+            self.handle_summarizing(id, summarize, handler);
+            return;
+        }
         if let Some(render) = self.render_state {
             self.handle_recording(id, render, handler);
             return;
@@ -41,7 +45,7 @@ impl<P: Process> Sim<P> {
 
     #[cold]
     #[inline(never)]
-    fn handle_recording(
+    pub(super) fn handle_recording(
         &mut self,
         id: NodeId,
         render: RenderState<P>,

@@ -21,6 +21,8 @@ pub(crate) struct PathTrace<P: Protocol> {
     tracer: Tracer,
     /// With a sink that asks for states, builds a fresh node to render it before it starts.
     states: Option<Factory<P>>,
+    /// The sink asks for node summaries.
+    summaries: bool,
     /// The ids of the messages in flight, by the message's hash, oldest first.
     ids: BTreeMap<u64, VecDeque<u64>>,
     id_next: u64,
@@ -30,6 +32,7 @@ pub(crate) struct PathTrace<P: Protocol> {
 impl<P: Protocol> PathTrace<P> {
     pub(crate) fn new(sink: Option<Box<dyn TraceSink>>, factory: &Factory<P>) -> Self {
         let mut tracer = Tracer::new(0);
+        let summaries = sink.as_ref().is_some_and(|s| s.wants_summaries());
         let states = sink
             .as_ref()
             .is_some_and(|s| s.wants_states())
@@ -40,6 +43,7 @@ impl<P: Protocol> PathTrace<P> {
         PathTrace {
             tracer,
             states,
+            summaries,
             ids: BTreeMap::new(),
             id_next: 0,
             now: SimTime::ZERO,
@@ -57,6 +61,11 @@ impl<P: Protocol> PathTrace<P> {
             let before = format!("{:?}", factory(node));
             let after = render(boot.slot.proc.as_ref());
             self.tracer.node_states(index, &before, &after);
+        }
+        if self.summaries
+            && let Some(proc) = boot.slot.proc.as_ref()
+        {
+            self.tracer.node_summary(index, node, &proc.summary());
         }
     }
 
@@ -95,6 +104,14 @@ impl<P: Protocol> PathTrace<P> {
             let after = delta.and_then(|d| d.node.as_ref());
             let after = render(after.and_then(|(_, slot)| slot.proc.as_ref()));
             self.tracer.node_states(index, &before, &after);
+        }
+        // A node the event left as it was has the summary it had: nothing to record.
+        if self.summaries
+            && let Some(proc) = delta
+                .and_then(|d| d.node.as_ref())
+                .and_then(|(_, slot)| slot.proc.as_ref())
+        {
+            self.tracer.node_summary(index, node, &proc.summary());
         }
     }
 

@@ -259,6 +259,11 @@ impl Shrinker {
             clients /= 2;
             let mut s = self.current.clone();
             s.workload.as_mut().expect("has a workload").clients = clients.max(1);
+            if let Some(t) = &mut s.topology
+                && !t.clients.is_empty()
+            {
+                t.keep_clients(clients.max(1));
+            }
             if !self.attempt(&s) {
                 break;
             }
@@ -338,6 +343,11 @@ impl Shrinker {
             }
             let mut s = self.current.clone();
             s.node_names.pop();
+            if let Some(t) = &mut s.topology
+                && !t.remove_node(last)
+            {
+                return;
+            }
             if !self.attempt(&s) {
                 return;
             }

@@ -169,7 +169,7 @@ impl Fault {
 }
 
 /// The node's name in `names`, or its default name where `names` has none.
-fn node_name(names: &[String], node: NodeId) -> String {
+pub(crate) fn node_name(names: &[String], node: NodeId) -> String {
     if node == trigger::TRIGGER_NODE {
         return "$node".to_string();
     }

@@ -10,6 +10,7 @@ mod draws;
 mod latency;
 mod partition;
 mod priority;
+mod topology;
 mod validate;
 
 use draws::{MessageDraws, MessageRng};
@@ -17,6 +18,8 @@ pub use latency::{Latency, MixPart, PARETO_DEFAULT_MAX};
 pub use partition::Partitions;
 use priority::Priorities;
 pub use priority::{PCT_DEPTH_MAX, PCT_NODES_MAX, Pct};
+pub use topology::{REGIONS_MAX, Region, RegionFault, RegionPair, Topology};
+pub(crate) use topology::{RegionTable, check_region_name, unknown_region};
 pub(crate) use validate::link_words;
 pub use validate::{LinkError, check_capacity, check_probability};
 
@@ -24,6 +27,7 @@ use crate::ids::NodeId;
 use crate::time::{SimDuration, SimTime};
 use crate::trace::DropReason;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// How one directed link behaves. [`LinkConfig::validate`] says whether the settings make
 /// sense; [`crate::SimBuilder::build`] checks them.
@@ -88,32 +92,40 @@ pub(crate) struct Network {
     draws: MessageDraws,
     /// PCT-style priorities of the links into each node, when the run has them.
     priorities: Option<Box<Priorities>>,
+    /// Each node's region and the latency between regions, when the run has a topology:
+    /// the latency of every link without an override of its own.
+    regions: Option<Arc<RegionTable>>,
     /// Every link is the default one, which keeps no per-link state (neither FIFO nor
-    /// capacity-bound) and never duplicates: routing takes the short path.
+    /// capacity-bound) and never duplicates, and there is no topology: routing takes the
+    /// short path.
     plain: bool,
 }
 
 impl Network {
     /// The network of `node_count` nodes; `key` keys every message's draws
     /// ([`crate::rng::stream_key`] of the network stream); `priorities`, with the run's seed,
-    /// orders deliveries PCT-style (see `priority`).
+    /// orders deliveries PCT-style (see `priority`); `regions` gives every link without an
+    /// override its regions' latency.
     pub(crate) fn new(
         config: NetworkConfig,
         node_count: u32,
         key: u64,
         priorities: Option<(Pct, u64)>,
+        regions: Option<Arc<RegionTable>>,
     ) -> Network {
         let d = &config.default;
         let plain = config.links.is_empty()
             && !d.fifo
             && d.capacity.is_none()
             && d.duplicate <= 0.0
-            && priorities.is_none();
+            && priorities.is_none()
+            && regions.is_none();
         Network {
             draws: MessageDraws::new(key, node_count),
             priorities: priorities
                 .map(|(pct, seed)| Box::new(Priorities::new(pct, seed, node_count))),
             plain,
+            regions,
             config,
             partitions: Partitions::new(node_count),
             clogs: BTreeMap::new(),
@@ -127,13 +139,26 @@ impl Network {
     }
 
     fn link_config(&self, from: NodeId, to: NodeId) -> &LinkConfig {
+        self.link_override(from, to).unwrap_or(&self.config.default)
+    }
+
+    #[inline]
+    fn link_override(&self, from: NodeId, to: NodeId) -> Option<&LinkConfig> {
         if self.config.links.is_empty() {
-            return &self.config.default;
+            return None;
         }
-        self.config
-            .links
-            .get(&(from, to))
-            .unwrap_or(&self.config.default)
+        self.config.links.get(&(from, to))
+    }
+
+    /// The link's settings and its latency: an override's own, else its regions', else the
+    /// default link's.
+    #[inline]
+    fn link_and_latency(&self, from: NodeId, to: NodeId) -> (&LinkConfig, &Latency) {
+        match (self.link_override(from, to), self.regions.as_deref()) {
+            (Some(link), _) => (link, &link.latency),
+            (None, Some(table)) => (&self.config.default, table.between_nodes(from, to)),
+            (None, None) => (&self.config.default, &self.config.default.latency),
+        }
     }
 
     /// Decides the fate of a message sent now from `from` to `to`. Always inlined into the
@@ -168,7 +193,7 @@ impl Network {
             .priorities
             .as_deref_mut()
             .map(|p| (p.rank(from, to, now), p.bands()));
-        let link = self.link_config(from, to);
+        let (link, link_latency) = self.link_and_latency(from, to);
         let (fifo, capacity) = (link.fifo, link.capacity);
         let (lost, copied) = rng.fate(link.drop, link.duplicate);
         if let Some(cap) = capacity {
@@ -181,8 +206,8 @@ impl Network {
             return Route::Dropped(DropReason::Loss);
         }
         let mut latency = || match rank {
-            None => link.latency.sample(rng.latency()),
-            Some((rank, bands)) => link.latency.sample_ranked(rank, bands, rng.latency()),
+            None => link_latency.sample(rng.latency()),
+            Some((rank, bands)) => link_latency.sample_ranked(rank, bands, rng.latency()),
         };
         let at = now + latency();
         let copy_at = copied.then(|| now + latency());

@@ -61,7 +61,12 @@ pub fn update(kv: &mut BTreeMap<u32, Value>, op: &ClientOp) -> Result<(), &'stat
             Some(Value::Int(sum)) => *sum = sum.saturating_add(value),
             Some(_) => return Err("add: key 0 holds no number"),
         },
-        ClientOp::Generate | ClientOp::Txn(_) => {
+        ClientOp::Generate
+        | ClientOp::Txn(_)
+        | ClientOp::Send { .. }
+        | ClientOp::Poll { .. }
+        | ClientOp::Commit { .. }
+        | ClientOp::Committed { .. } => {
             return Err("this protocol serves no such operation");
         }
     }

@@ -8,12 +8,14 @@ pub mod broadcast;
 pub mod chord;
 pub mod echo;
 pub mod kv_machine;
+pub mod map_reduce;
 pub mod multi_paxos;
 pub mod paxos;
 pub mod primary_backup;
 pub mod quorum_kv;
 pub mod raft;
 pub mod register;
+pub mod replicated_log;
 pub mod sharded_kv;
 pub mod two_phase_commit;
 
@@ -27,12 +29,14 @@ impl Registry {
         Registry::empty()
             .with::<echo::Echo>()
             .with::<broadcast::Broadcast>()
+            .with::<map_reduce::MapReduce>()
             .with::<register::Register>()
             .with::<primary_backup::PrimaryBackup>()
             .with::<two_phase_commit::TwoPhaseCommit>()
             .with::<paxos::Paxos>()
             .with::<multi_paxos::MultiPaxos>()
             .with::<raft::Raft>()
+            .with::<replicated_log::ReplicatedLog>()
             .with::<quorum_kv::QuorumKv>()
             .with::<sharded_kv::ShardedKv>()
             .with::<chord::Chord>()

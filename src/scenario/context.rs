@@ -23,6 +23,14 @@ pub(crate) struct Context {
     pub(crate) liveness_at_ns: Option<u64>,
     /// For a scenario without `params:`: whether the protocol's defaults fit a node count.
     pub(crate) default_params_check: Option<fn(u32) -> Result<(), String>>,
+    /// The regions of `topology:`, in order (none without one).
+    pub(crate) regions: Vec<String>,
+    /// Whether `network.latency` is given, and a swarm's `latency_mean`: a topology replaces
+    /// both.
+    pub(crate) network_latency: bool,
+    pub(crate) swarm_latency: bool,
+    /// The workload's client count, if the scenario has a workload.
+    pub(crate) workload_clients: Option<u32>,
 }
 
 thread_local! {

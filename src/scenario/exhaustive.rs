@@ -119,6 +119,9 @@ pub fn ignored(scenario: &Scenario) -> Vec<&'static str> {
     if *network != crate::net::NetworkConfig::default() || scenario.pct.is_some() {
         ignored.push("network");
     }
+    if scenario.topology.is_some() {
+        ignored.push("topology");
+    }
     if !scenario.faults.is_empty() || !scenario.triggers.is_empty() {
         ignored.push("faults");
     }

@@ -7,7 +7,9 @@
 use super::context::inspect;
 use super::de::{NodeRef, TRIGGER_NODE_NAME};
 use super::schema::fault_actions;
+use super::topology::RegionRef;
 use crate::faults::{Fault, TimedFault};
+use crate::net::RegionFault;
 use crate::process::NodeId;
 use crate::serde_util::{map_then, str_then};
 use crate::time::{SignedDuration, SimDuration, SimTime};
@@ -50,6 +52,9 @@ pub enum FaultAction {
         node: String,
         by: SignedDuration,
     },
+    /// A fault on every node of a region of the topology, expanded into node faults when the
+    /// scenario is loaded.
+    Region(RegionFault),
 }
 
 #[derive(Deserialize)]
@@ -70,6 +75,9 @@ pub(super) struct FaultFields {
     clog: Option<ClogFields>,
     clock_skew: Option<SkewFields>,
     clock_jump: Option<JumpFields>,
+    partition_region: Option<RegionRef>,
+    crash_region: Option<RegionRef>,
+    restart_region: Option<RegionRef>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +234,19 @@ pub(super) fn actions(at: SimTime, f: FaultFields) -> Result<Vec<FaultAction>, S
             by: j.by,
         });
     }
+    let regional = [
+        (
+            f.partition_region,
+            RegionFault::Partition as fn(String) -> RegionFault,
+        ),
+        (f.crash_region, RegionFault::Crash),
+        (f.restart_region, RegionFault::Restart),
+    ];
+    for (region, make) in regional {
+        if let Some(r) = region {
+            actions.push(FaultAction::Region(make(r.0)));
+        }
+    }
     Ok(actions)
 }
 
@@ -248,10 +269,10 @@ impl FaultFields {
 }
 
 impl FaultAction {
-    /// Whether the action names node `name`.
+    /// Whether the action names node `name` (a region fault names regions only).
     pub(super) fn names(&self, name: &str) -> bool {
         let id = |n: &str| NodeId(u32::from(n == name));
-        to_fault(self, &id).nodes().contains(&NodeId(1))
+        to_fault(self, &id).is_some_and(|f| f.nodes().contains(&NodeId(1)))
     }
 }
 
@@ -281,10 +302,12 @@ impl FaultSpec {
         // Names are checked as they are read; one not found would be out of range here too.
         let id =
             |name: &str| NodeId(names.iter().position(|n| n == name).unwrap_or(names.len()) as u32);
-        let fault = TimedFault {
-            at: self.at,
-            fault: to_fault(&self.action, &id),
+        // A region fault's region is checked as it is read, and it expands into faults that
+        // always pass: a partition of one non-empty group, crashes and restarts.
+        let Some(fault) = to_fault(&self.action, &id) else {
+            return Ok(());
         };
+        let fault = TimedFault { at: self.at, fault };
         fault
             .validate(names.len() as u32)
             .map_err(|e| e.message(names))
@@ -304,9 +327,10 @@ fn clog(at: SimTime, c: ClogFields) -> Result<FaultAction, String> {
     })
 }
 
-/// The fault an entry stands for, with node names resolved by `id`.
-pub(super) fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fault {
-    match action {
+/// The fault an entry stands for, with node names resolved by `id`; `None` for a region
+/// fault, which stands for several ([`crate::net::Topology::expand`]).
+pub(super) fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Option<Fault> {
+    Some(match action {
         FaultAction::Partition(groups) => Fault::Partition(
             groups
                 .iter()
@@ -341,5 +365,6 @@ pub(super) fn to_fault(action: &FaultAction, id: &dyn Fn(&str) -> NodeId) -> Fau
             node: id(node),
             by: *by,
         },
-    }
+        FaultAction::Region(_) => return None,
+    })
 }

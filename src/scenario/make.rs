@@ -65,6 +65,7 @@ impl Scenario {
             fuzz: crate::faults::FuzzFaults::default(),
             schedule: Vec::new(),
             explore: Default::default(),
+            topology: None,
             entry: ProtocolEntry::of::<P>(),
         }
     }

@@ -18,6 +18,7 @@ mod run;
 pub mod schedule;
 mod schema;
 pub mod seal;
+mod topology;
 mod triggers;
 mod workload;
 mod write;
@@ -31,6 +32,7 @@ pub use run::{
     run,
 };
 pub use schema::{ExpectSpec, ScenarioFile};
+pub use topology::TopologySpec;
 pub use triggers::{TriggerAction, TriggerSpec};
 pub use write::to_yaml;
 
@@ -42,6 +44,7 @@ use crate::process::NodeId;
 use crate::protocol::ProtocolInfo;
 use crate::time::{SimDuration, SimTime};
 use context::Context;
+pub(crate) use context::one_of as one_of_names;
 use schema::{LinkSpec, NetworkSpec};
 use serde::de::IgnoredAny;
 use std::collections::BTreeMap;
@@ -96,6 +99,8 @@ pub struct Scenario {
     pub schedule: Vec<crate::exhaustive::Event>,
     /// The budgets `faultline explore` uses unless its flags say otherwise (`explore:`).
     pub explore: exhaustive::BudgetsSet,
+    /// Regions, the latency between them and where clients sit (`topology:`), if any.
+    pub topology: Option<crate::net::Topology>,
     /// The protocol itself, as registered: what runs the scenario.
     pub(crate) entry: ProtocolEntry,
 }
@@ -223,6 +228,17 @@ fn parse_in(
             .map(|f| f.at.0)
             .max(),
         max_nodes,
+        regions: first
+            .topology
+            .as_ref()
+            .map(TopologySpec::region_names)
+            .unwrap_or_default(),
+        network_latency: first.network.latency.is_some(),
+        swarm_latency: first
+            .swarm
+            .as_ref()
+            .is_some_and(|s| s.0.latency_mean.is_some()),
+        workload_clients: first.workload.as_ref().map(|w| w.0.clients),
     };
     let names = ctx.nodes.clone();
     let (second, params) = context::with_context(ctx, || entry.read(text)).map_err(located)?;
@@ -309,15 +325,8 @@ fn build(
     if let Some(m) = f.limits.max_queue {
         limits.max_queue = m.0;
     }
-    let mut faults: Vec<TimedFault> = f
-        .faults
-        .0
-        .iter()
-        .map(|s| TimedFault {
-            at: s.at,
-            fault: to_fault(&s.action, &id),
-        })
-        .collect();
+    let topology = f.topology.as_ref().map(|t| t.resolve(&id));
+    let mut faults = timed_faults(&f.faults.0, &id, topology.as_ref());
     let mut eventually = f.eventually.0;
     if let Some(phase) = &f.liveness {
         faults.push(phase.fault());
@@ -339,7 +348,7 @@ fn build(
         bug_sealed,
         seed: f.seed,
         duration: f.duration.0,
-        network: network_config(&f.network, &id),
+        network: network_config(&f.network, &id, topology.as_ref(), &names),
         pct: f.network.pct.map(|p| p.0),
         faults,
         triggers: f.faults.1.iter().map(|t| t.to_triggered(&id)).collect(),
@@ -360,11 +369,44 @@ fn build(
         fuzz: f.fuzz.map(|f| f.settings()).unwrap_or_default(),
         schedule: f.schedule.0,
         explore: f.explore.map(|e| e.budgets()).unwrap_or_default(),
+        topology,
         entry: entry.clone(),
     }
 }
 
-fn network_config(spec: &NetworkSpec, id: &dyn Fn(&str) -> NodeId) -> NetworkConfig {
+/// The timed faults, a region fault expanded in place into the node faults it stands for.
+fn timed_faults(
+    specs: &[FaultSpec],
+    id: &dyn Fn(&str) -> NodeId,
+    topology: Option<&crate::net::Topology>,
+) -> Vec<TimedFault> {
+    let mut faults = Vec::with_capacity(specs.len());
+    for s in specs {
+        let at = s.at;
+        match (&s.action, topology) {
+            (FaultAction::Region(r), Some(t)) => {
+                let expanded = t.expand(r).expect("region names are checked while parsing");
+                faults.extend(expanded.into_iter().map(|fault| TimedFault { at, fault }));
+            }
+            (action, _) => {
+                faults.extend(to_fault(action, id).map(|fault| TimedFault { at, fault }))
+            }
+        }
+    }
+    faults
+}
+
+/// The network; with a topology, a link override that gives no latency takes its regions'.
+fn network_config(
+    spec: &NetworkSpec,
+    id: &dyn Fn(&str) -> NodeId,
+    topology: Option<&crate::net::Topology>,
+    names: &[String],
+) -> NetworkConfig {
+    let table = topology.map(|t| {
+        t.table(names)
+            .expect("the topology is checked while parsing")
+    });
     let mut default = LinkConfig::default();
     if let Some(l) = &spec.latency {
         default.latency = l.clone();
@@ -377,7 +419,14 @@ fn network_config(spec: &NetworkSpec, id: &dyn Fn(&str) -> NodeId) -> NetworkCon
         .links
         .0
         .iter()
-        .map(|l| ((id(&l.from.0), id(&l.to.0)), link_config(l, &default)))
+        .map(|l| {
+            let (from, to) = (id(&l.from.0), id(&l.to.0));
+            let mut link = link_config(l, &default);
+            if let (None, Some(table)) = (&l.latency, &table) {
+                link.latency = table.between_nodes(from, to).clone();
+            }
+            ((from, to), link)
+        })
         .collect();
     NetworkConfig { default, links }
 }

@@ -3,8 +3,8 @@
 
 use super::{ExpectSpec, Scenario};
 use crate::check::{
-    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, ViolationReport,
-    check_history_at,
+    CheckWhen, Checker, GoalResult, HistoryCheck, Property, Reached, RegionLatency,
+    ViolationReport, check_history_at,
 };
 use crate::engine::{Sim, SimBuilder, SimError, Stats};
 use crate::protocol::Protocol;
@@ -186,6 +186,7 @@ fn build<P: Protocol>(
 ) -> Result<Sim<P>, RunError> {
     let seed = options.seed.unwrap_or(scenario.seed);
     let states = options.trace.as_ref().is_some_and(|s| s.wants_states());
+    let summaries = options.trace.as_ref().is_some_and(|s| s.wants_summaries());
     let mut builder = SimBuilder::new(seed)
         .node_names(scenario.node_names.clone())
         .network(scenario.network.clone())
@@ -202,6 +203,9 @@ fn build<P: Protocol>(
     if let Some(workload) = &scenario.workload {
         builder = builder.workload(workload.clone());
     }
+    if let Some(topology) = &scenario.topology {
+        builder = builder.topology(topology.clone());
+    }
     let (params, bug, n) = (
         params.clone(),
         scenario.bug,
@@ -212,6 +216,9 @@ fn build<P: Protocol>(
         .map_err(RunError::Build)?;
     if states {
         sim.record_states();
+    }
+    if summaries {
+        sim.record_summaries();
     }
     Ok(sim)
 }
@@ -406,13 +413,11 @@ fn history_check<P: Protocol>(scenario: &Scenario, sim: &Sim<P>) -> Option<Histo
     }
     let model = scenario.workload.as_ref()?.model;
     let isolation = scenario.workload.as_ref()?.isolation.or(P::ISOLATION);
-    Some(check_history_at(
-        model,
-        isolation,
-        sim.history(),
-        sim.node_names(),
-        sim.now(),
-    ))
+    let mut check = check_history_at(model, isolation, sim.history(), sim.node_names(), sim.now());
+    if let Some(t) = &scenario.topology {
+        check.latency_by_region = RegionLatency::of(sim.history(), &t.client_regions());
+    }
+    Some(check)
 }
 
 /// Whether `scenario` has clients whose history it checks: its `checks:` list names the

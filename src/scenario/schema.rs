@@ -69,6 +69,8 @@ pub struct ScenarioFile<P> {
     pub schedule: super::schedule::ScheduleList,
     #[serde(default)]
     pub explore: Option<ExploreSpec>,
+    #[serde(default)]
+    pub topology: Option<super::topology::TopologySpec>,
 }
 
 /// `explore:`: the budgets `faultline explore` uses for the scenario unless its flags say
@@ -187,6 +189,7 @@ impl<P> ScenarioFile<P> {
             fuzz,
             schedule,
             explore,
+            topology,
         } = self;
         let rest = ScenarioFile {
             name,
@@ -211,6 +214,7 @@ impl<P> ScenarioFile<P> {
             fuzz,
             schedule,
             explore,
+            topology,
         };
         (rest, params)
     }
@@ -607,5 +611,8 @@ pub(crate) fn fault_actions() -> String {
         "clog",
         "clock_skew",
         "clock_jump",
+        "partition_region",
+        "crash_region",
+        "restart_region",
     ])
 }

@@ -102,6 +102,14 @@ pub(super) fn convert(mut f: FaultFields) -> Result<TriggerSpec, String> {
     let message = f.take_message();
     let after = f.take_after();
     let mut listed = actions(SimTime::ZERO, f)?;
+    if let Some(FaultAction::Region(r)) =
+        listed.iter().find(|a| matches!(a, FaultAction::Region(_)))
+    {
+        return Err(format!(
+            "`{}` is a region fault, which takes `at:`; a triggered fault acts on nodes",
+            r.name()
+        ));
+    }
     let action = match (message, listed.len()) {
         (Some(m), 0) if after.is_none() => TriggerAction::Message(m.0),
         (Some(_), 0) => return Err("`after` delays a fault; a `message:` acts at once".into()),
@@ -152,7 +160,8 @@ impl TriggerSpec {
             TriggerAction::Message(m) => Response::Message(*m),
             TriggerAction::Fault { after, action } => Response::Fault {
                 after: *after,
-                fault: to_fault(action, id),
+                fault: to_fault(action, id)
+                    .expect("a region fault is refused in a triggered fault as it is read"),
             },
         };
         TriggeredFault {

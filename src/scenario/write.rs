@@ -12,7 +12,7 @@ use super::{ExpectSpec, Scenario};
 use crate::check::{CheckEvery, Eventually};
 use crate::engine::Limits;
 use crate::faults::{Fault, MessageAction, Response, TRIGGER_NODE, TimedFault, TriggeredFault};
-use crate::net::LinkConfig;
+use crate::net::{LinkConfig, Topology};
 use crate::process::NodeId;
 use crate::time::{SimDuration, SimTime};
 use crate::workload::WorkloadConfig;
@@ -71,6 +71,9 @@ pub fn to_yaml(s: &Scenario) -> String {
     if let Some(w) = &s.workload {
         put(&mut m, "workload", workload(w));
     }
+    if let Some(t) = &s.topology {
+        put(&mut m, "topology", topology(t, &s.node_names));
+    }
     if let Some(phase) = phase {
         put(&mut m, "liveness", phase);
     }
@@ -127,6 +130,10 @@ fn text(v: impl std::fmt::Display) -> Value {
 
 fn network(s: &Scenario) -> Value {
     let mut m = link(&s.network.default);
+    if s.topology.is_some() {
+        // Every link takes its regions' latency: the default link's is not used.
+        m.remove("latency");
+    }
     let links: Vec<Value> = s
         .network
         .links
@@ -344,6 +351,56 @@ fn limits(l: &Limits, duration: SimDuration) -> Mapping {
         put(&mut m, "max_queue", l.max_queue);
     }
     m
+}
+
+fn topology(t: &Topology, names: &[String]) -> Value {
+    let mut regions = Mapping::new();
+    for r in &t.regions {
+        let nodes: Vec<Value> = r.nodes.iter().map(|&n| name(names, n).into()).collect();
+        put(&mut regions, &r.name, Value::Sequence(nodes));
+    }
+    let mut latency = Mapping::new();
+    if let Some(l) = &t.within_zone {
+        put(&mut latency, "within_zone", value(l));
+    }
+    if let Some(l) = &t.within {
+        put(&mut latency, "within", value(l));
+    }
+    let between: Vec<Value> = t
+        .between
+        .iter()
+        .map(|p| {
+            let mut one = Mapping::new();
+            put(&mut one, "regions", value(&[&p.from, &p.to]));
+            put(&mut one, "latency", value(&p.latency));
+            Value::Mapping(one)
+        })
+        .collect();
+    if !between.is_empty() {
+        put(&mut latency, "between", Value::Sequence(between));
+    }
+    if let Some(l) = &t.default {
+        put(&mut latency, "default", value(l));
+    }
+    let mut m = Mapping::new();
+    put(&mut m, "regions", regions);
+    if !t.zones.is_empty() {
+        let mut zones = Mapping::new();
+        for z in &t.zones {
+            let nodes: Vec<Value> = z.nodes.iter().map(|&n| name(names, n).into()).collect();
+            put(&mut zones, &z.name, Value::Sequence(nodes));
+        }
+        put(&mut m, "zones", zones);
+    }
+    put(&mut m, "latency", latency);
+    if !t.clients.is_empty() {
+        let mut clients = Mapping::new();
+        for (region, n) in &t.clients {
+            put(&mut clients, region, u64::from(*n));
+        }
+        put(&mut m, "clients", clients);
+    }
+    Value::Mapping(m)
 }
 
 fn workload(w: &WorkloadConfig) -> Value {

@@ -273,6 +273,16 @@ pub trait TraceSink {
     /// trace event `index` ran (`start`, `restart`, `deliver`, `timer_fired`, `request`).
     /// Called when the handler returns, so after the events the handler itself recorded.
     fn node_states(&mut self, _index: u64, _before: &str, _after: &str) {}
+    /// Whether this sink wants node summaries ([`TraceSink::node_summary`]). A scenario run
+    /// asks once, before the run, and then has the simulation record them
+    /// ([`crate::Sim::record_summaries`]).
+    fn wants_summaries(&self) -> bool {
+        false
+    }
+    /// Node `node`'s [`crate::Summary`] just after the handler that trace event `index` ran,
+    /// after every such handler (whether or not the summary changed). Called when the handler
+    /// returns, after [`TraceSink::node_states`].
+    fn node_summary(&mut self, _index: u64, _node: NodeId, _summary: &crate::Summary) {}
     /// Flushes whatever is buffered; called once at the end of the run.
     fn finish(&mut self) -> std::io::Result<()> {
         Ok(())
@@ -333,6 +343,13 @@ impl Tracer {
     pub(crate) fn node_states(&mut self, index: u64, before: &str, after: &str) {
         if let Some(sink) = self.sink.as_mut() {
             sink.node_states(index, before, after);
+        }
+    }
+
+    /// Hands node `node`'s summary after the handler of event `index` to the sink.
+    pub(crate) fn node_summary(&mut self, index: u64, node: NodeId, summary: &crate::Summary) {
+        if let Some(sink) = self.sink.as_mut() {
+            sink.node_summary(index, node, summary);
         }
     }
 

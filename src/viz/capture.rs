@@ -1,6 +1,7 @@
 //! Capturing a run's trace in memory for the page, beside (or instead of) a trace file.
 
 use super::states::StateDeltas;
+use super::summaries::SummaryRecords;
 use super::{Meta, Page};
 use crate::ids::NodeId;
 use crate::scenario::RunReport;
@@ -25,12 +26,13 @@ impl Write for SharedBuf {
     }
 }
 
-/// Records a run's trace as JSON Lines in memory; with states, each handler's states as
-/// changes ([`super::states`]).
+/// Records a run's trace as JSON Lines in memory, with each node's summary where it changed
+/// ([`super::summaries`]); with states, each handler's states as changes ([`super::states`]).
 pub struct Capture {
     buf: SharedBuf,
     names: Vec<String>,
     states: Option<Rc<RefCell<StateRecords>>>,
+    summaries: Rc<RefCell<SummaryRecords>>,
 }
 
 /// The state records of a run so far.
@@ -72,6 +74,24 @@ impl TraceSink for StateSink {
     }
 }
 
+/// The sink that keeps each node's summary where it changed.
+struct SummarySink {
+    shared: Rc<RefCell<SummaryRecords>>,
+    names: Vec<String>,
+}
+
+impl TraceSink for SummarySink {
+    fn record(&mut self, _event: &TraceEvent, _hash: u64, _detail: Option<&dyn fmt::Debug>) {}
+    fn wants_summaries(&self) -> bool {
+        true
+    }
+    fn node_summary(&mut self, index: u64, node: NodeId, summary: &crate::Summary) {
+        if let Some(name) = self.names.get(node.index()) {
+            self.shared.borrow_mut().take(index, node, name, summary);
+        }
+    }
+}
+
 impl Capture {
     /// A capture for a run with these node names; `states` also records node states.
     pub fn new(names: Vec<String>, states: bool) -> Capture {
@@ -79,12 +99,18 @@ impl Capture {
             buf: SharedBuf::default(),
             names,
             states: states.then(Rc::default),
+            summaries: Rc::default(),
         }
     }
 
     /// The sink to give the run. Its lines land in this capture.
     pub fn sink(&self) -> Box<dyn TraceSink> {
-        let sink = Box::new(JsonlSink::new(self.buf.clone(), self.names.clone()));
+        let lines = Box::new(JsonlSink::new(self.buf.clone(), self.names.clone()));
+        let summaries = Box::new(SummarySink {
+            shared: self.summaries.clone(),
+            names: self.names.clone(),
+        });
+        let sink: Box<dyn TraceSink> = Box::new(TeeSink(lines, summaries));
         match &self.states {
             Some(shared) => Box::new(TeeSink(
                 sink,
@@ -111,6 +137,7 @@ impl Capture {
             records.extend(shared.records.iter().cloned());
             records.extend(shared.deltas.cap_record().map(|r| r.to_string()));
         }
+        records.extend(self.summaries.borrow().records());
         Page::new(Meta::from_report(report), records)
     }
 }
@@ -142,6 +169,13 @@ impl TraceSink for TeeSink {
     fn node_states(&mut self, index: u64, before: &str, after: &str) {
         self.0.node_states(index, before, after);
         self.1.node_states(index, before, after);
+    }
+    fn wants_summaries(&self) -> bool {
+        self.0.wants_summaries() || self.1.wants_summaries()
+    }
+    fn node_summary(&mut self, index: u64, node: NodeId, summary: &crate::Summary) {
+        self.0.node_summary(index, node, summary);
+        self.1.node_summary(index, node, summary);
     }
     fn finish(&mut self) -> io::Result<()> {
         let first = self.0.finish();

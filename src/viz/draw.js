@@ -4,7 +4,7 @@
     const lanes = visibleLanes();
     widthPx = diagram.clientWidth;
     const avail = diagram.clientHeight - AXIS_PX - 16 - clients * CLIENT_ROW_PX - (clients ? 14 : 0);
-    laneH = Math.max(18, Math.min(80, Math.floor(avail / Math.max(1, lanes.length))));
+    laneH = Math.max(18 + stripPx, Math.min(80 + stripPx, Math.floor(avail / Math.max(1, lanes.length))));
     heightPx = Math.max(diagram.clientHeight - 2, AXIS_PX + lanes.length * laneH + 16 + clients * CLIENT_ROW_PX + (clients ? 14 : 0));
     const dpr = window.devicePixelRatio || 1;
     canvas.width = Math.round(widthPx * dpr);
@@ -13,7 +13,8 @@
     canvas.style.height = heightPx + 'px';
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     laneY = new Float64Array(nodes.length).fill(-1);
-    lanes.forEach((l, row) => { laneY[l] = AXIS_PX + row * laneH + laneH / 2; });
+    // With a state strip, the lane's line runs through the part above its strip.
+    lanes.forEach((l, row) => { laneY[l] = AXIS_PX + row * laneH + (laneH - stripPx) / 2; });
   }
 
   function draw() {
@@ -31,6 +32,7 @@
     drawLanes();
     drawArrows(p0, p1);
     drawDrops(p0, p1);
+    drawStrips(p0, p1);
     drawMarks(p0, p1);
     drawClients(p0, p1);
     drawViolations();
@@ -40,6 +42,9 @@
     drawGutter();
     lastDrawMs = performance.now() - started;
   }
+
+  // The top of lane l's row (its line, then its state strip if the page has summaries).
+  const laneTop = (l) => laneY[l] - (laneH - stripPx) / 2;
 
   function drawPartitions() {
     const bottom = AXIS_PX + visibleLanes().length * laneH;
@@ -52,7 +57,7 @@
       ctx.fillRect(a, AXIS_PX, Math.max(1, b - a), bottom - AXIS_PX);
       ctx.fillStyle = '#d9480f';
       // Partitions in force together get labels on separate lines.
-      if (b - a > 40) ctx.fillText(p.detail, a + 3, bottom - 3 - (idx % 3) * 12, b - a - 6);
+      if (b - a > 40) ctx.fillText(p.detail, a + 3, bottom - stripPx - 3 - (idx % 3) * 12, b - a - 6);
     });
   }
 
@@ -78,7 +83,7 @@
       for (const [a, b] of gaps) {
         if (b < left || a > right) continue;
         ctx.fillStyle = 'rgba(201,42,42,0.07)';
-        ctx.fillRect(Math.max(a, left), y - laneH / 2 + 2, Math.min(b, right) - Math.max(a, left), laneH - 4);
+        ctx.fillRect(Math.max(a, left), laneTop(l) + 2, Math.min(b, right) - Math.max(a, left), laneH - 4);
       }
       ctx.strokeStyle = COLOR.pause;
       ctx.lineWidth = 4;

@@ -10,8 +10,10 @@ mod capture;
 mod fields;
 mod read;
 pub mod states;
+pub mod summaries;
 mod svg;
 mod svg_model;
+mod svg_strip;
 
 pub use capture::{Capture, TeeSink};
 pub use read::{TraceFile, VizError, read_trace};
@@ -24,10 +26,11 @@ use std::path::Path;
 
 const TEMPLATE: &str = include_str!("template.html");
 const CSS: &str = include_str!("viewer.css");
-/// The viewer's script, in three files that run in order inside one function scope.
+/// The viewer's script, in four files that run in order inside one function scope.
 const JS: &str = concat!(
     include_str!("model.js"),
     include_str!("draw.js"),
+    include_str!("strip.js"),
     include_str!("ui.js")
 );
 

@@ -1,8 +1,8 @@
 // The faultline run viewer: a space-time diagram of one trace, drawn on a canvas.
 // Everything the page needs is in these scripts, the stylesheet and the embedded JSON; nothing is
 // fetched. Drawing covers only the visible window, so traces of 100,000 events stay smooth.
-// The model: every record read once into arrays indexed by event position. The three
-// viewer files (model.js, draw.js, ui.js) run in this order inside one function scope.
+// The model: every record read once into arrays indexed by event position. The four
+// viewer files (model.js, draw.js, strip.js, ui.js) run in this order inside one function scope.
 
   const COLOR = {
     arrow: '#3b6fd8', dup: '#8e44ad', drop: '#d9480f', timer: '#868e96', crash: '#c92a2a',

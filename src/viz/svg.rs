@@ -6,6 +6,7 @@
 use super::Page;
 use super::escape_html as escape;
 use super::svg_model::{Model, Op, Window};
+use super::svg_strip::{self, STRIP_PX, Stretch};
 use crate::time::{SimDuration, SimTime};
 use std::fmt::Write;
 
@@ -44,29 +45,39 @@ pub fn svg(page: &Page, window: Option<(SimTime, SimTime)>) -> Result<String, St
             model.events_in_window
         ));
     }
-    Ok(Canvas::new(&model).draw(&model))
+    let strips = svg_strip::read(page, &model);
+    Ok(Canvas::new(&model, strips).draw(&model))
 }
 
 /// Where things go on the picture.
 struct Canvas {
     window: Window,
     lanes: usize,
+    /// Each lane's state strip (none without summaries), and a lane's height with it.
+    strips: Vec<Vec<Stretch>>,
+    lane_px: f64,
     client_rows: u32,
     height_px: f64,
     out: String,
 }
 
 impl Canvas {
-    fn new(model: &Model) -> Canvas {
+    fn new(model: &Model, strips: Vec<Vec<Stretch>>) -> Canvas {
         let client_rows = model.clients.min(CLIENT_ROWS_MAX);
+        let lane_px = match strips.iter().any(|s| !s.is_empty()) {
+            true => LANE_PX + STRIP_PX,
+            false => LANE_PX,
+        };
         let height_px = TOP_PX
-            + model.nodes.len() as f64 * LANE_PX
+            + model.nodes.len() as f64 * lane_px
             + f64::from(client_rows) * CLIENT_ROW_PX
             + 12.0
             + LEGEND_PX;
         Canvas {
             window: model.window,
             lanes: model.nodes.len(),
+            strips,
+            lane_px,
             client_rows,
             height_px,
             out: String::with_capacity(64 * 1024),
@@ -74,18 +85,15 @@ impl Canvas {
     }
 
     fn x(&self, t: SimTime) -> f64 {
-        let (from, to) = (self.window.from.0 as f64, self.window.to.0 as f64);
-        let span = (to - from).max(1.0);
-        // Unclamped: what reaches past the window is cut at its edge by the clip path.
-        GUTTER_PX + (t.0 as f64 - from) / span * (WIDTH_PX - GUTTER_PX - RIGHT_PX)
+        x_at(self.window, t)
     }
 
     fn lane_y(&self, lane: usize) -> f64 {
-        TOP_PX + lane as f64 * LANE_PX + LANE_PX / 2.0
+        TOP_PX + lane as f64 * self.lane_px + LANE_PX / 2.0
     }
 
     fn clients_top(&self) -> f64 {
-        TOP_PX + self.lanes as f64 * LANE_PX + 6.0
+        TOP_PX + self.lanes as f64 * self.lane_px + 6.0
     }
 
     fn bottom(&self) -> f64 {
@@ -99,6 +107,11 @@ impl Canvas {
         self.out.push_str("<g clip-path=\"url(#plot)\">\n");
         self.bands(model);
         self.arrows(model);
+        for (lane, stretches) in self.strips.iter().enumerate() {
+            let top = TOP_PX + lane as f64 * self.lane_px + LANE_PX;
+            let window = self.window;
+            svg_strip::draw(&mut self.out, stretches, window, top, |t| x_at(window, t));
+        }
         self.marks(model);
         self.ops(model);
         self.out.push_str("</g>\n");
@@ -157,7 +170,7 @@ impl Canvas {
 
     /// Partitions as bands over every lane; each node's time down or paused on its lane.
     fn bands(&mut self, model: &Model) {
-        let (top, bottom) = (TOP_PX, TOP_PX + self.lanes as f64 * LANE_PX);
+        let (top, bottom) = (TOP_PX, TOP_PX + self.lanes as f64 * self.lane_px);
         for p in &model.partitions {
             let (x1, x2) = (self.x(p.from), self.x(p.to));
             let _ = writeln!(
@@ -364,6 +377,14 @@ impl Canvas {
         if !model.violations.is_empty() {
             parts.push((COLOR_VIOLATION, "□ named by the violation"));
         }
+        if self.lane_px > LANE_PX {
+            parts.extend([
+                ("#212529", "▬ leader"),
+                ("#f59f00", "▬ candidate"),
+                ("#adb5bd", "▬ follower"),
+                (COLOR_VIOLATION, "□ log entry overwritten"),
+            ]);
+        }
         let _ = write!(self.out, "<text x=\"8\" y=\"{y:.1}\" fill=\"#495057\">");
         for (color, words) in parts {
             let _ = write!(self.out, "<tspan fill=\"{color}\">{words}</tspan>   ");
@@ -377,6 +398,14 @@ impl Canvas {
         }
         self.out.push_str("</text>\n");
     }
+}
+
+/// Where time `t` is drawn on a picture of `window`.
+fn x_at(window: Window, t: SimTime) -> f64 {
+    let (from, to) = (window.from.0 as f64, window.to.0 as f64);
+    let span = (to - from).max(1.0);
+    // Unclamped: what reaches past the window is cut at its edge by the clip path.
+    GUTTER_PX + (t.0 as f64 - from) / span * (WIDTH_PX - GUTTER_PX - RIGHT_PX)
 }
 
 /// A step of 1, 2 or 5 times a power of ten nanoseconds, at least `rough`.

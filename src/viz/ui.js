@@ -90,6 +90,17 @@
       const dx = px(X(k)) - mx, dy = y - my;
       if (dx * dx + dy * dy <= bestD) { bestD = dx * dx + dy * dy; best = k; }
     }
+    if (best < 0) {
+      // In a node's state strip: the event whose summary is drawn there.
+      for (let l = 0; l < nodes.length; l++) {
+        const top = laneY[l] < 0 ? -1 : laneTop(l) + laneH - stripPx;
+        if (top < 0 || my < top || my > top + stripPx) continue;
+        const x = fromPx(mx);
+        const k = axis === 'order' ? Math.round(x) : upperBound(T, x) - 1;
+        const s = k >= 0 ? summaryAt(l, Math.min(k, n - 1)) : null;
+        if (s) return s.pos;
+      }
+    }
     if (best < 0 && clients && my > clientTop()) {
       const c = Math.floor((my - clientTop() - 10) / CLIENT_ROW_PX);
       const x = fromPx(mx);
@@ -239,6 +250,14 @@
       }
     }
     box.append(table);
+    const sum = summaryAt(L[k], k);
+    if (sum) {
+      box.append(el('h2', {}, 'Summary of ' + e.node), el('div', { class: 'muted' }, 'after ', jump(events[sum.pos].i)), summaryPanel(sum));
+    }
+    if (summariesCapped && e.i >= summariesCapped.e) {
+      box.append(el('div', { class: 'muted' }, 'Summaries are left out from event #' + summariesCapped.e +
+        ' on: a page holds at most ' + Math.round(summariesCapped.bytes_max / 1048576) + ' MB of them.'));
+    }
     const st = stateOf(k);
     if (st) {
       box.append(el('h2', {}, 'State before'), el('pre', {}, st.before));
@@ -366,6 +385,29 @@
       const y = clientTop() + 10 + o.client * CLIENT_ROW_PX + (CLIENT_ROW_PX - 3) / 2;
       const dpr = window.devicePixelRatio || 1;
       const d = ctx.getImageData(Math.round(((a + b) / 2) * dpr), Math.round(y * dpr), 1, 1).data;
+      return [d[0], d[1], d[2]];
+    },
+    // Node `name`'s summaries as the strip draws them: trace index, role, fields and cells.
+    summaries: (name) => (strips[laneOf.get(name)] || []).map((s) => ({
+      event: events[s.pos].i, role: s.r.r || null, standing: s.r.s || null, fields: s.r.f || [],
+      first: s.r.l0 || 0, len: s.r.ln || 0, cells: s.cells.map((c) => ({ ...c })),
+    })),
+    // Every log entry that replaced a different one at the same index of a node's log.
+    overwrites: () => overwrites.map((o) => ({ event: events[o.pos].i, node: o.node, index: o.index, was: o.was, label: o.label, committed: o.committed })),
+    // What the strips drew in the last frame: rows of cells, overwritten cells among them.
+    strip: () => ({ rows: drawnCellRows, overwrites: drawnOverwrites, heightPx: stripPx, capped: summariesCapped }),
+    // The colour [r, g, b] of node `name`'s role band in the middle of the stretch where its
+    // summary after trace event i is in force, as drawn.
+    bandPixel: (name, i) => {
+      const l = laneOf.get(name);
+      const s = l === undefined || !posOf.has(i) ? null : summaryAt(l, posOf.get(i));
+      if (!s || laneY[l] < 0) return null;
+      draw();
+      pending = false;
+      const dpr = window.devicePixelRatio || 1;
+      const x = (px(X(s.pos)) + px(X(s.end))) / 2;
+      const y = laneTop(l) + laneH - stripPx + 2;
+      const d = ctx.getImageData(Math.round(x * dpr), Math.round(y * dpr), 1, 1).data;
       return [d[0], d[1], d[2]];
     },
     // The states before and after trace event i's handler, as the side panel shows them.

@@ -1,6 +1,7 @@
 //! The clients' state machine: what to invoke next, and what a reply or a timeout means.
 //! The engine moves requests and replies; this module decides and records.
 
+use super::consumer::{Consumer, Want};
 use super::{
     ClientOp, Func, HistoryLog, MICRO_OPS_MAX, Model, REDIRECTS_MAX, Reply, Request, RequestId,
     Txn, WorkloadConfig,
@@ -10,6 +11,7 @@ use crate::ids::NodeId;
 use crate::rng::{KeyedRng, Stream, keyed, stream_key};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
+use std::sync::Arc;
 
 /// The operation a client is waiting on.
 #[derive(Clone)]
@@ -40,6 +42,8 @@ struct Client {
     /// The draws of the current op: its function, key and value, then the latency of every
     /// crossing of the client link until the next op.
     rng: KeyedRng,
+    /// Log model: where this member of the consumer group is in the keys it consumes.
+    consumer: Consumer,
 }
 
 /// What a client's timeout entry found when it came due.
@@ -68,8 +72,9 @@ pub(crate) enum Outcome {
 /// Client `c`'s op number `seq` draws from a generator [`keyed`] by the run's workload key,
 /// `c` and `seq`, and the wait before it from one keyed by the same and [`GAP_WORD`]: an op
 /// is the same op, and waits as long, however the ops before it ended, and whatever other
-/// clients did. Only the elements adds and appends carry are numbered across clients, in
-/// invocation order.
+/// clients did. Only the elements adds, appends and sends carry are numbered across clients,
+/// in invocation order; and a log consumer's polls and commits name the offsets its earlier
+/// answers gave it (see the `consumer` module).
 #[derive(Clone)]
 pub(crate) struct Clients {
     config: Option<WorkloadConfig>,
@@ -79,6 +84,15 @@ pub(crate) struct Clients {
     /// Next element for set adds and kv appends, unique over the run.
     element_next: i64,
     node_count: u32,
+    /// Where the clients sit, when the run's topology places them.
+    regions: Option<Regions>,
+}
+
+/// The region each client sits in, and the latencies between regions.
+#[derive(Clone)]
+struct Regions {
+    table: Arc<crate::net::RegionTable>,
+    of_client: Vec<u32>,
 }
 
 /// Tells a wait's draws from the op's own.
@@ -93,6 +107,7 @@ impl Clients {
             log: HistoryLog::default(),
             element_next: 0,
             node_count: 1,
+            regions: None,
         }
     }
 
@@ -111,6 +126,7 @@ impl Clients {
                 pending: None,
                 alarm_at: None,
                 rng: keyed(key, [u64::from(c), 0]),
+                consumer: Consumer::default(),
             })
             .collect();
         Clients {
@@ -120,7 +136,24 @@ impl Clients {
             clients,
             element_next: 1,
             node_count,
+            regions: None,
         }
+    }
+
+    /// Places the clients in regions: client `c` sits in region `placement[c].0`, talks
+    /// first to node `placement[c].1`, and each crossing of its link to a node takes the
+    /// latency from its region to the node's. Called once, before the clients start.
+    pub(crate) fn place(
+        &mut self,
+        table: Arc<crate::net::RegionTable>,
+        placement: &[(u32, NodeId)],
+    ) {
+        for (client, &(_, home)) in self.clients.iter_mut().zip(placement) {
+            client.home = home;
+            client.target = home;
+        }
+        let of_client = placement.iter().map(|&(region, _)| region).collect();
+        self.regions = Some(Regions { table, of_client });
     }
 
     pub(crate) fn count(&self) -> u32 {
@@ -144,12 +177,18 @@ impl Clients {
         SimDuration((-u.ln() * mean_ns).min(1e18) as u64)
     }
 
-    /// One crossing of client `c`'s link, drawn from its current op's numbers (a late reply
-    /// to an earlier op included).
-    pub(crate) fn latency(&mut self, c: u32) -> SimDuration {
-        match &self.config {
-            Some(config) => config.latency.sample(&mut self.clients[c as usize].rng),
-            None => SimDuration::ZERO,
+    /// One crossing of client `c`'s link to or from `node`, drawn from its current op's
+    /// numbers (a late reply to an earlier op included): the latency from the client's
+    /// region to the node's when the clients are placed, else the workload's.
+    pub(crate) fn latency(&mut self, c: u32, node: NodeId) -> SimDuration {
+        let rng = &mut self.clients[c as usize].rng;
+        match (&self.config, &self.regions) {
+            (Some(_), Some(r)) => {
+                let region = r.of_client[c as usize];
+                r.table.between(region, r.table.region_of(node)).sample(rng)
+            }
+            (Some(config), None) => config.latency.sample(rng),
+            (None, _) => SimDuration::ZERO,
         }
     }
 
@@ -179,7 +218,7 @@ impl Clients {
                 ClientOp::Read { key }
             }
         } else {
-            self.next_op(&mut rng)
+            self.next_op(c, &mut rng)
         };
         let client = &mut self.clients[c as usize];
         client.rng = rng;
@@ -242,7 +281,7 @@ impl Clients {
         let pending = |p: &Pending| (p.op, p.index, p.redirects);
         let clients = self.clients.iter().map(|c| {
             let open = c.pending.as_ref().map(pending);
-            (c.process, c.seq, c.target, open)
+            (c.process, c.seq, c.target, open, &c.consumer)
         });
         let clients: Vec<_> = clients.collect();
         crate::trace::content_hash(&(clients, self.log.fingerprint(), self.element_next))
@@ -292,6 +331,12 @@ impl Clients {
                 (Status::Fail, Value::Nil)
             }
         };
+        if status == Status::Ok {
+            let client = &mut self.clients[id.client as usize];
+            if let Some(pending) = &client.pending {
+                client.consumer.on_ok(&pending.op, &value);
+            }
+        }
         self.finish(id.client, now, from, status, value);
         if status == Status::Info {
             self.new_process(id.client);
@@ -341,7 +386,9 @@ impl Clients {
     /// process has an op after one that may still take effect.
     fn new_process(&mut self, c: u32) {
         let count = u64::from(self.count());
-        self.clients[c as usize].process += count;
+        let client = &mut self.clients[c as usize];
+        client.process += count;
+        client.consumer.rejoin();
     }
 
     fn finish(&mut self, c: u32, now: SimTime, node: NodeId, status: Status, v: Value) -> usize {
@@ -354,9 +401,10 @@ impl Clients {
     }
 
     /// Draws the next op from the mix, from that op's numbers.
-    fn next_op(&mut self, rng: &mut KeyedRng) -> ClientOp {
+    fn next_op(&mut self, c: u32, rng: &mut KeyedRng) -> ClientOp {
         let config = self.config.as_ref().expect("a workload");
         let (model, keys, values) = (config.model, config.keys, i64::from(config.values));
+        let clients = config.clients;
         if model.is_transactional() {
             return ClientOp::Txn(self.next_txn(rng));
         }
@@ -384,6 +432,25 @@ impl Clients {
                 value: 1 + rng.random_range(0..values),
             },
             Func::Generate => ClientOp::Generate,
+            Func::Send => ClientOp::Send {
+                key,
+                msg: self.fresh(),
+            },
+            Func::Poll | Func::Commit | Func::Committed => {
+                let want = match func {
+                    Func::Poll => Want::Poll,
+                    Func::Commit => Want::Commit,
+                    _ => Want::Committed,
+                };
+                let consumer = &self.clients[c as usize].consumer;
+                match consumer.op(want, key, (c, clients, keys)) {
+                    Some(op) => op,
+                    None => ClientOp::Send {
+                        key,
+                        msg: self.fresh(),
+                    },
+                }
+            }
             Func::Txn => unreachable!("no model's mix has txn: validation keeps it out"),
         }
     }
@@ -417,8 +484,9 @@ impl Clients {
         txn
     }
 
-    /// A value no earlier add, append or transaction used. Numbered in invocation order, so that a checker
-    /// can tell an invented element by its number alone (see the broadcast set service).
+    /// A value no earlier add, append, send or transaction used. Numbered in invocation order,
+    /// so that a checker can tell an invented element by its number alone (see the broadcast
+    /// set service).
     fn fresh(&mut self) -> i64 {
         let v = self.element_next;
         self.element_next += 1;

@@ -17,6 +17,7 @@
 //! operations. Everything is drawn from the run's workload stream.
 
 pub(crate) mod clients;
+mod consumer;
 mod record;
 mod txn;
 
@@ -64,10 +65,13 @@ pub enum Model {
     /// Transactions of reads and writes over registers, one per key, each written value
     /// unique per key. Checked for isolation.
     RwRegister,
+    /// One append-only log per key, read by one consumer group (Kafka-like): send, poll,
+    /// commit, committed. Checked for lost, reordered, duplicated and skipped messages.
+    Log,
 }
 
 impl Model {
-    pub const ALL: [Model; 8] = [
+    pub const ALL: [Model; 9] = [
         Model::Register,
         Model::CasRegister,
         Model::Kv,
@@ -76,6 +80,7 @@ impl Model {
         Model::UniqueIds,
         Model::ListAppend,
         Model::RwRegister,
+        Model::Log,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +93,7 @@ impl Model {
             Model::UniqueIds => "unique-ids",
             Model::ListAppend => "list-append",
             Model::RwRegister => "rw-register",
+            Model::Log => "log",
         }
     }
 
@@ -112,6 +118,7 @@ impl Model {
             Model::UniqueIds => &[Func::Generate],
             Model::ListAppend => &[Func::Read, Func::Append],
             Model::RwRegister => &[Func::Read, Func::Write],
+            Model::Log => &[Func::Send, Func::Poll, Func::Commit, Func::Committed],
         }
     }
 
@@ -123,6 +130,7 @@ impl Model {
             Model::Set => "set_full",
             Model::UniqueIds => "unique_ids",
             Model::ListAppend | Model::RwRegister => "isolation",
+            Model::Log => "log_consistent",
         }
     }
 
@@ -146,6 +154,11 @@ impl Model {
                 "the transactions' history shows no anomaly the isolation level forbids \
                  (serializable unless the protocol or the workload names another level)"
             }
+            Model::Log => {
+                "no acknowledged message is lost, reordered, duplicated or given an offset \
+                 another message holds, and the group's committed offset never passes a \
+                 message no poll returned nor goes backwards"
+            }
         }
     }
 }
@@ -167,10 +180,18 @@ pub enum Func {
     Generate,
     /// A transaction (transactional models); its micro-ops are reads and writes or appends.
     Txn,
+    /// Appends a message to a key's log (log model); returns its offset.
+    Send,
+    /// Reads a bounded batch of a key's log from an offset on (log model).
+    Poll,
+    /// Raises the consumer group's committed offset of a key (log model).
+    Commit,
+    /// Reads the consumer group's committed offset of a key (log model).
+    Committed,
 }
 
 impl Func {
-    pub const ALL: [Func; 7] = [
+    pub const ALL: [Func; 11] = [
         Func::Read,
         Func::Write,
         Func::Cas,
@@ -178,6 +199,10 @@ impl Func {
         Func::Add,
         Func::Generate,
         Func::Txn,
+        Func::Send,
+        Func::Poll,
+        Func::Commit,
+        Func::Committed,
     ];
 
     /// The name in `mix:` and in histories.
@@ -190,6 +215,10 @@ impl Func {
             Func::Add => "add",
             Func::Generate => "generate",
             Func::Txn => "txn",
+            Func::Send => "send",
+            Func::Poll => "poll",
+            Func::Commit => "commit",
+            Func::Committed => "committed",
         }
     }
 
@@ -229,6 +258,30 @@ pub enum ClientOp {
     /// Runs a transaction (list-append, rw-register): all its micro-ops or none. An ok reply
     /// carries [`Txn::completed`].
     Txn(Txn),
+    /// Appends `msg` to `key`'s log. An ok reply carries the offset it got
+    /// ([`Value::Int`]). Messages are unique per key.
+    Send {
+        key: u32,
+        msg: i64,
+    },
+    /// Reads `key`'s log from `offset` on: an ok reply carries a bounded batch of
+    /// `[offset, msg]` pairs in offset order ([`Value::List`] of two-element lists), the first
+    /// at `offset` or later; an empty list when there is nothing there yet.
+    Poll {
+        key: u32,
+        offset: u64,
+    },
+    /// Sets the consumer group's committed offset of `key` (the next offset it will read) to
+    /// `offset`, unless it is already higher: committed offsets never go back.
+    Commit {
+        key: u32,
+        offset: u64,
+    },
+    /// Reads the consumer group's committed offset of `key`: an ok reply carries it
+    /// ([`Value::Int`]), or [`Value::Nil`] when nothing was committed yet.
+    Committed {
+        key: u32,
+    },
 }
 
 impl ClientOp {
@@ -241,6 +294,10 @@ impl ClientOp {
             ClientOp::Add { .. } => Func::Add,
             ClientOp::Generate => Func::Generate,
             ClientOp::Txn(_) => Func::Txn,
+            ClientOp::Send { .. } => Func::Send,
+            ClientOp::Poll { .. } => Func::Poll,
+            ClientOp::Commit { .. } => Func::Commit,
+            ClientOp::Committed { .. } => Func::Committed,
         }
     }
 
@@ -250,7 +307,11 @@ impl ClientOp {
             ClientOp::Read { key }
             | ClientOp::Write { key, .. }
             | ClientOp::Cas { key, .. }
-            | ClientOp::Append { key, .. } => Some(key),
+            | ClientOp::Append { key, .. }
+            | ClientOp::Send { key, .. }
+            | ClientOp::Poll { key, .. }
+            | ClientOp::Commit { key, .. }
+            | ClientOp::Committed { key } => Some(key),
             ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => None,
         }
     }
@@ -258,7 +319,11 @@ impl ClientOp {
     /// The value given at invocation, as a history records it.
     pub fn input(&self) -> Value {
         match *self {
-            ClientOp::Read { .. } | ClientOp::Generate => Value::Nil,
+            ClientOp::Read { .. } | ClientOp::Generate | ClientOp::Committed { .. } => Value::Nil,
+            ClientOp::Send { msg, .. } => Value::Int(msg),
+            ClientOp::Poll { offset, .. } | ClientOp::Commit { offset, .. } => {
+                Value::Int(i64::try_from(offset).unwrap_or(i64::MAX))
+            }
             ClientOp::Write { value, .. }
             | ClientOp::Append { value, .. }
             | ClientOp::Add { value } => Value::Int(value),
@@ -281,6 +346,10 @@ impl ClientOp {
                 let [head, low, high] = txn.to_words();
                 [7, head, low, high]
             }
+            ClientOp::Send { key, msg } => [8, u64::from(key), msg as u64, 0],
+            ClientOp::Poll { key, offset } => [9, u64::from(key), offset, 0],
+            ClientOp::Commit { key, offset } => [10, u64::from(key), offset, 0],
+            ClientOp::Committed { key } => [11, u64::from(key), 0, 0],
         }
     }
 
@@ -302,6 +371,16 @@ impl ClientOp {
             4 => ClientOp::Append { key, value: a },
             5 => ClientOp::Add { value: a },
             6 => ClientOp::Generate,
+            8 => ClientOp::Send { key, msg: a },
+            9 => ClientOp::Poll {
+                key,
+                offset: a as u64,
+            },
+            10 => ClientOp::Commit {
+                key,
+                offset: a as u64,
+            },
+            11 => ClientOp::Committed { key },
             _ => return None,
         })
     }
@@ -397,7 +476,7 @@ impl WorkloadConfig {
     /// Whether histories name keys: always for kv, and for registers with more than one key.
     pub fn keyed(&self) -> bool {
         match self.model {
-            Model::Kv => true,
+            Model::Kv | Model::Log => true,
             Model::Register | Model::CasRegister => self.keys > 1,
             // A transaction's keys are in its micro-ops.
             Model::Counter | Model::Set | Model::UniqueIds => false,

@@ -214,7 +214,11 @@ impl HistoryLog {
         let output = match (r.done, r.status, r.op.func()) {
             (true, Status::Ok, Func::Cas) => Value::Bool(true),
             // An ok transaction carries its micro-ops completed with what they read.
-            (true, Status::Ok, Func::Read | Func::Generate | Func::Txn) => r.value.clone(),
+            (
+                true,
+                Status::Ok,
+                Func::Read | Func::Generate | Func::Txn | Func::Send | Func::Poll | Func::Committed,
+            ) => r.value.clone(),
             _ => input.clone(),
         };
         Op {
@@ -309,9 +313,16 @@ impl HistoryLog {
             m.insert("key".into(), json!(key.parse::<u64>().ok()));
         }
         let value = match kind {
-            "ok" if [Func::Read, Func::Generate, Func::Txn]
-                .iter()
-                .any(|f| op.f == f.name()) =>
+            "ok" if [
+                Func::Read,
+                Func::Generate,
+                Func::Txn,
+                Func::Send,
+                Func::Poll,
+                Func::Committed,
+            ]
+            .iter()
+            .any(|f| op.f == f.name()) =>
             {
                 &op.output
             }

@@ -178,6 +178,59 @@ async function checkOpNumbers(context) {
   await page.close();
 }
 
+// The state strip: each node's role, fields and last log entries under its lane; in the
+// Figure 8 run that goes on past the election, n3's committed entries of term 1 are replaced
+// by n5's of term 3, and the page flags them.
+async function checkStrip(context) {
+  const html = join(outDir, 'strip.html');
+  faultline(['run', 'scenarios/raft-figure8-bug.yaml', '--html', html]);
+  let { page, problems } = await open(context, html);
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.evaluate(() => window.faultlineViewer.fit());
+  const strip = await page.evaluate(() => window.faultlineViewer.strip());
+  assert.ok(strip.heightPx > 0 && strip.rows >= 5, 'every lane draws rows of log cells: ' + JSON.stringify(strip));
+  const n1 = await page.evaluate(() => window.faultlineViewer.summaries('n1'));
+  assert.ok(n1.length > 10, 'n1 has summaries');
+  const led = n1.filter((s) => s.standing === 'leader').pop();
+  assert.equal(led.fields[0][0], 'term');
+  const dark = await page.evaluate((i) => window.faultlineViewer.bandPixel('n1', i), led.event);
+  assert.ok(Math.max(...dark) < 80, 'a leader\'s band is dark: ' + dark);
+  const n2 = await page.evaluate(() => window.faultlineViewer.summaries('n2'));
+  const last = n2[n2.length - 1];
+  assert.notEqual(last.standing, 'leader');
+  const light = await page.evaluate((i) => window.faultlineViewer.bandPixel('n2', i), last.event);
+  assert.ok(Math.max(...light) > 180, 'a follower\'s or candidate\'s band is light: ' + light);
+  await page.screenshot({ path: join(outDir, 'strip-figure8.png') });
+  assert.deepEqual(problems, [], 'no script errors and no network');
+  await page.close();
+
+  const overwriteHtml = join(outDir, 'strip-overwrite.html');
+  faultline(['run', 'scenarios/raft-figure8-overwrite-bug.yaml', '--html', overwriteHtml]);
+  ({ page, problems } = await open(context, overwriteHtml));
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  const overwrites = await page.evaluate(() => window.faultlineViewer.overwrites());
+  const at103 = overwrites.find((o) => o.node === 'n3' && o.index === 103);
+  assert.ok(at103, 'n3\'s entry 103 is flagged overwritten: ' + JSON.stringify(overwrites));
+  assert.equal(at103.was, '1');
+  assert.equal(at103.label, '3');
+  assert.ok(overwrites.every((o) => o.node === 'n3' || o.node === 'n4'), 'only n3 and n4 lose entries');
+  await page.evaluate((i) => window.faultlineViewer.select(i), at103.event);
+  const d = await details(page);
+  assert.ok(d.text.includes('overwritten: 103 (was 1)'), 'the side panel names the overwrite: ' + d.text);
+  const cell = await page.$eval('#details .cell.overwritten', (c) => c.dataset.index);
+  assert.equal(cell, '103');
+  await page.evaluate(() => window.faultlineViewer.fit());
+  assert.ok((await page.evaluate(() => window.faultlineViewer.strip())).overwrites > 0, 'an overwritten cell is drawn at full view');
+  // Zoomed in around the overwrite, with the keys.
+  await page.evaluate((i) => window.faultlineViewer.select(i), at103.event);
+  await page.focus('#canvas');
+  for (let z = 0; z < 4; z++) await page.keyboard.press('+');
+  assert.ok((await page.evaluate(() => window.faultlineViewer.strip())).overwrites > 0, 'and zoomed in on it');
+  await page.screenshot({ path: join(outDir, 'strip-overwrite.png') });
+  assert.deepEqual(problems, [], 'no script errors and no network');
+  await page.close();
+}
+
 const profile = mkdtempSync(join(tmpdir(), 'faultline-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: BROWSER,
@@ -189,6 +242,7 @@ try {
   const figure8 = await checkScenarioPage(context);
   await checkExplainedTrace(context);
   await checkOpNumbers(context);
+  await checkStrip(context);
   console.log(`browser test ok: ${figure8.events} events, ${figure8.deliveries} arrows; screenshots in ${outDir}`);
 } finally {
   await context.close();

@@ -338,6 +338,12 @@ impl Protocol for Broadcast {
             digest_from: 0,
         }
     }
+    /// How many values the node knows and has originated.
+    fn summary(&self) -> crate::Summary {
+        crate::Summary::new()
+            .field("known", self.known.len())
+            .field("originated", self.originated)
+    }
 }
 
 impl Broadcast {

@@ -412,6 +412,21 @@ impl Protocol for Echo {
         };
         Echo { role }
     }
+    /// The server's counter and dedupe table; a client's request in flight and its answers.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        match &self.role {
+            Role::Server(s) => crate::Summary::new()
+                .role("server", Standing::Leader)
+                .field("counter", s.counter)
+                .field("applied", s.replies.len()),
+            Role::Client(c) => crate::Summary::new()
+                .role("client", Standing::Follower)
+                .field("request", c.current)
+                .field("sends", c.sends)
+                .field("answers", c.answers.len()),
+        }
+    }
 }
 
 impl Echo {

@@ -175,6 +175,10 @@ impl fmt::Display for Command {
             ClientOp::Add { value } => write!(f, "add {value}")?,
             ClientOp::Generate => write!(f, "generate")?,
             ClientOp::Txn(txn) => write!(f, "{txn:?}")?,
+            ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => write!(f, "{op:?}")?,
         }
         write!(f, " (client {}, seq {})", client_name(id.client), id.seq)
     }
@@ -487,5 +491,24 @@ impl Protocol for MultiPaxos {
             election_deadline: SimTime::ZERO,
             promises_seen: vec![Ballot::default(); node_count as usize],
         }
+    }
+    /// Role and ballot; slots known chosen and applied; the learned log's last slots, each
+    /// labelled with the round it was chosen at (empty while not known chosen).
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::{Cell, Standing};
+        let role = match self.role {
+            Role::Leader => ("leader", Standing::Leader),
+            Role::Candidate => ("candidate", Standing::Candidate),
+            Role::Follower => ("follower", Standing::Follower),
+        };
+        crate::Summary::new()
+            .role(role.0, role.1)
+            .field("ballot", self.promised)
+            .field("applied", self.applied)
+            .field("log", self.log.len())
+            .log(&self.log, 1, |_, slot| match slot {
+                Some((ballot, _)) => Cell::new(ballot.round, true),
+                None => Cell::new("", false),
+            })
     }
 }

@@ -549,4 +549,26 @@ impl Protocol for Paxos {
             local: VecDeque::new(),
         }
     }
+    /// The proposer's phase; promised and accepted ballots, and the value learned.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        let (role, standing, ballot) = match &self.phase {
+            Phase::Idle => ("acceptor", Standing::Follower, None),
+            Phase::Preparing { ballot, .. } => ("preparing", Standing::Candidate, Some(ballot)),
+            Phase::Accepting { ballot, .. } => ("accepting", Standing::Leader, Some(ballot)),
+        };
+        let d = &self.durable;
+        let mut s = crate::Summary::new().role(role, standing);
+        if let Some(b) = ballot {
+            s = s.field("ballot", b);
+        }
+        s = s.field("promised", d.promised);
+        if let Some((b, v)) = &d.accepted {
+            s = s.field("accepted", format_args!("{v} at {}", b.round));
+        }
+        match d.learned {
+            Some(v) => s.field("learned", v),
+            None => s,
+        }
+    }
 }

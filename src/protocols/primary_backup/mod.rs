@@ -207,7 +207,13 @@ impl PrimaryBackup {
                 (done, Some((key, Value::Int(to))))
             }
             ClientOp::Cas { .. } => (Reply::Fail("cas: the key holds another value"), None),
-            ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => return None,
+            ClientOp::Add { .. }
+            | ClientOp::Generate
+            | ClientOp::Txn(_)
+            | ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => return None,
         })
     }
 
@@ -588,5 +594,26 @@ impl Protocol for PrimaryBackup {
             lease_until: SimTime::ZERO,
             committed: BTreeMap::new(),
         }
+    }
+    /// Primary (once active), backup or neither in its view; view, operations applied and,
+    /// at a primary, acknowledged by the backup.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        let (role, standing) = if self.primary_of(self.view) == self.id {
+            match self.active {
+                true => ("primary", Standing::Leader),
+                false => ("primary?", Standing::Candidate),
+            }
+        } else if self.backup_of(self.view) == Some(self.id) {
+            ("backup", Standing::Follower)
+        } else {
+            ("spare", Standing::Follower)
+        };
+        crate::Summary::new()
+            .role(role, standing)
+            .field("view", self.view)
+            .field("op", self.op)
+            .field("acked", self.acked)
+            .field("pending", self.pending.len())
     }
 }

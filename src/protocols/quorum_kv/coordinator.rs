@@ -33,7 +33,13 @@ impl QuorumKv {
                 ctx.reply(request.id, Reply::Fail(why));
                 return;
             }
-            ClientOp::Add { .. } | ClientOp::Generate | ClientOp::Txn(_) => {
+            ClientOp::Add { .. }
+            | ClientOp::Generate
+            | ClientOp::Txn(_)
+            | ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => {
                 ctx.reply(request.id, Reply::Fail("quorum-kv serves reads and writes"));
                 return;
             }

@@ -488,4 +488,11 @@ impl Protocol for QuorumKv {
             regression: None,
         }
     }
+    /// Keys held, hinted writes held for others, requests this node coordinates.
+    fn summary(&self) -> crate::Summary {
+        crate::Summary::new()
+            .field("keys", self.store.len())
+            .field("hints", self.hints.len())
+            .field("pending", self.pending.len())
+    }
 }

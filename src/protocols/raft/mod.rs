@@ -565,4 +565,21 @@ impl Protocol for Raft {
             applied_last: 0,
         }
     }
+    /// Role, term and commit index; the log's last entries labelled with their terms.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::{Cell, Standing};
+        let role = match self.role {
+            Role::Leader => ("leader", Standing::Leader),
+            Role::Candidate => ("candidate", Standing::Candidate),
+            Role::Follower => ("follower", Standing::Follower),
+        };
+        crate::Summary::new()
+            .role(role.0, role.1)
+            .field("term", self.term)
+            .field("commit", self.commit)
+            .field("log", self.log.len())
+            .log(&self.log, 1, |index, entry| {
+                Cell::new(entry.term, index <= self.commit)
+            })
+    }
 }

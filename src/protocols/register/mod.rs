@@ -231,7 +231,12 @@ impl Register {
                 };
                 (COUNTER_KEY, Value::Int(sum.saturating_add(value)))
             }
-            ClientOp::Generate | ClientOp::Txn(_) => {
+            ClientOp::Generate
+            | ClientOp::Txn(_)
+            | ClientOp::Send { .. }
+            | ClientOp::Poll { .. }
+            | ClientOp::Commit { .. }
+            | ClientOp::Committed { .. } => {
                 ctx.reply(
                     request.id,
                     Reply::Fail("the register serves no such operation"),
@@ -501,6 +506,20 @@ impl Protocol for Register {
             unflushed: BTreeSet::new(),
             retry_armed: false,
         }
+    }
+    /// Primary or backup; keys held, the newest version, clients waiting.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        let (role, standing) = match self.is_primary() {
+            true => ("primary", Standing::Leader),
+            false => ("backup", Standing::Follower),
+        };
+        let newest = self.store.values().map(|s| s.version).max().unwrap_or(0);
+        crate::Summary::new()
+            .role(role, standing)
+            .field("keys", self.store.len())
+            .field("version", newest)
+            .field("waiting", self.waiting.len())
     }
 }
 

@@ -320,4 +320,12 @@ impl Protocol for ShardedKv {
             coordinator: Coordinator::default(),
         }
     }
+    /// The shard's keys, locks and prepared transactions; transactions this node coordinates.
+    fn summary(&self) -> crate::Summary {
+        crate::Summary::new()
+            .field("locks", self.shard.locks.len())
+            .field("prepared", self.shard.prepared.len())
+            .field("open", self.coordinator.open.len())
+            .field("committed", self.coordinator.committed.len())
+    }
 }

@@ -344,4 +344,28 @@ impl Protocol for TwoPhaseCommit {
         };
         TwoPhaseCommit { role }
     }
+    /// Coordinator or participant; the last transactions as cells: `C` committed, `A`
+    /// aborted, empty while undecided (filled when decided, not an overwrite).
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::{Cell, Standing};
+        let letter = |o: Outcome| if o == Outcome::Commit { "C" } else { "A" };
+        match &self.role {
+            Role::Coordinator(c) => crate::Summary::new()
+                .role("coordinator", Standing::Leader)
+                .field("started", c.started)
+                .log(&c.txs, 1, |_, tx| match tx {
+                    coordinator::TxState::Decided { outcome, .. } => {
+                        Cell::new(letter(*outcome), true)
+                    }
+                    coordinator::TxState::Voting { .. } => Cell::new("", false),
+                }),
+            Role::Participant(p) => crate::Summary::new()
+                .role("participant", Standing::Follower)
+                .field("voted", p.votes.iter().flatten().count())
+                .log(&p.outcomes, 1, |_, o| match o {
+                    Some((outcome, _)) => Cell::new(letter(*outcome), true),
+                    None => Cell::new("", false),
+                }),
+        }
+    }
 }
