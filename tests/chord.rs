@@ -75,10 +75,10 @@ fn each_bug_scenario_names_the_dead_successor_still_in_the_ring() {
 
 #[test]
 fn the_passing_scenario_passes_the_same_way_twice() {
-    let (code, first) = run_json("scenarios/chord-ring.yaml");
+    let (code, first) = run_json("scenarios/chord.yaml");
     assert_eq!(code, 0, "{first}");
     assert_eq!(first["outcome"], "pass");
-    let (_, second) = run_json("scenarios/chord-ring.yaml");
+    let (_, second) = run_json("scenarios/chord.yaml");
     assert_eq!(first["trace_hash"], second["trace_hash"]);
 }
 
@@ -125,7 +125,7 @@ fn a_short_fuzz_of_the_passing_scenario_finds_nothing() {
     let dir = fresh_dir("chord", "fuzz");
     let out = faultline(&[
         "fuzz",
-        "scenarios/chord-ring.yaml",
+        "scenarios/chord.yaml",
         "--count",
         "20",
         "--out",

@@ -18,7 +18,7 @@ const FAULTS_UNTIL: SimTime = SimTime::from_secs(6);
 #[test]
 fn random_faults_leave_one_ring_with_right_fingers_after_healing() {
     let base = faultline::Registry::builtin()
-        .load(Path::new("scenarios/chord-ring.yaml"))
+        .load(Path::new("scenarios/chord.yaml"))
         .expect("scenario loads");
     assert!(
         base.duration.as_nanos() >= FAULTS_UNTIL.as_nanos() + 3_000_000_000,
