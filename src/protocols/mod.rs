@@ -5,6 +5,7 @@
 //! one line there.
 
 pub mod broadcast;
+pub mod chord;
 pub mod echo;
 pub mod kv_machine;
 pub mod map_reduce;
@@ -40,5 +41,6 @@ impl Registry {
             .with::<quorum_kv::QuorumKv>()
             .with::<sharded_kv::ShardedKv>()
             .with::<scatter_gather::ScatterGather>()
+            .with::<chord::Chord>()
     }
 }
