@@ -465,4 +465,16 @@ impl Protocol for Chord {
             contact_next: 0,
         }
     }
+    /// Successor, predecessor and how many fingers are filled, or that it has not joined.
+    fn summary(&self) -> crate::Summary {
+        let name = |n: Option<&NodeId>| n.map_or_else(|| "-".to_string(), NodeId::to_string);
+        let summary = crate::Summary::new();
+        if !self.joined {
+            return summary.field("joined", "no");
+        }
+        summary
+            .field("succ", name(self.successors.first()))
+            .field("pred", name(self.predecessor.as_ref()))
+            .field("fingers", self.fingers.iter().flatten().count())
+    }
 }

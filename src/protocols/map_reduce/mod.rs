@@ -411,4 +411,22 @@ impl Protocol for MapReduce {
         };
         MapReduce { role }
     }
+    /// The coordinator's progress (map and reduce tasks done); a worker's map outputs held
+    /// and what it is running.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::Standing;
+        match &self.role {
+            Role::Coordinator(c) => {
+                let (maps, reduces) = c.table.done_counts();
+                crate::Summary::new()
+                    .role("coordinator", Standing::Leader)
+                    .field("maps done", maps)
+                    .field("reduces done", reduces)
+            }
+            Role::Worker(w) => crate::Summary::new()
+                .role("worker", Standing::Follower)
+                .field("outputs", w.outputs_held())
+                .field("running", w.running()),
+        }
+    }
 }

@@ -187,6 +187,15 @@ impl Table {
         self.maps.values().all(|s| matches!(s, TaskState::Done(_)))
     }
 
+    /// How many map and how many reduce tasks are done.
+    pub fn done_counts(&self) -> (usize, usize) {
+        let done = |s: &&TaskState| matches!(s, TaskState::Done(_));
+        (
+            self.maps.values().filter(done).count(),
+            self.reduces.values().filter(done).count(),
+        )
+    }
+
     /// Whether every reduce task in the table is committed: the job is done.
     pub fn job_done(&self) -> bool {
         self.reduces

@@ -55,6 +55,21 @@ pub struct Worker {
 }
 
 impl Worker {
+    /// How many map outputs it holds.
+    pub(super) fn outputs_held(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// What it is running: `map`, `reduce`, both, or `-`.
+    pub(super) fn running(&self) -> &'static str {
+        match (self.map_run.is_some(), self.reduce_run.is_some()) {
+            (true, true) => "map+reduce",
+            (true, false) => "map",
+            (false, true) => "reduce",
+            (false, false) => "-",
+        }
+    }
+
     pub(super) fn new(job: Job, timing: Timing) -> Self {
         Worker {
             job,

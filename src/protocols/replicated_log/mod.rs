@@ -276,4 +276,35 @@ impl Protocol for ReplicatedLog {
             role,
         }
     }
+    /// The controller: partitions and brokers taken for dead. A broker: leader while it leads
+    /// a partition; the log of its lowest partition, cells labelled with their leader's epoch
+    /// and filled below the high watermark.
+    fn summary(&self) -> crate::Summary {
+        use crate::summary::{Cell, Standing};
+        match &self.role {
+            Role::Controller(c) => crate::Summary::new()
+                .role("controller", Standing::Leader)
+                .field("partitions", c.parts.len())
+                .field("dead", c.dead.len()),
+            Role::Broker(b) => {
+                let leads = b.replicas.values().filter(|r| r.lead.is_some()).count();
+                let standing = match leads {
+                    0 => ("follower", Standing::Follower),
+                    _ => ("leader", Standing::Leader),
+                };
+                let summary = crate::Summary::new()
+                    .role(standing.0, standing.1)
+                    .field("leads", leads);
+                match b.replicas.iter().next() {
+                    Some((key, r)) => {
+                        summary
+                            .field("key", key)
+                            .field("hw", r.hw)
+                            .log(&r.log, 0, |offset, e| Cell::new(e.epoch, offset < r.hw))
+                    }
+                    None => summary,
+                }
+            }
+        }
+    }
 }
