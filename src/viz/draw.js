@@ -23,6 +23,7 @@
     ctx.fillStyle = '#fff';
     ctx.fillRect(0, 0, widthPx, heightPx);
     const [p0, p1] = windowPositions();
+    placed = [];
     // Marks stay right of the lane names.
     ctx.save();
     ctx.beginPath();
@@ -46,6 +47,18 @@
   // The top of lane l's row (its line, then its state strip if the page has summaries).
   const laneTop = (l) => laneY[l] - (laneH - stripPx) / 2;
 
+  // The boxes of the labels written in this frame: a later label that would cover one is
+  // moved (partitions) or left out (marks, arrows); hovering or selecting still shows it.
+  let placed = [];
+  function placeLabel(text, x, y, maxW) {
+    const w = Math.min(ctx.measureText(text).width, maxW === undefined ? Infinity : maxW);
+    const box = { x, y: y - 10, w, h: 12 };
+    if (placed.some((b) => b.x < box.x + box.w && box.x < b.x + b.w && b.y < box.y + box.h && box.y < b.y + b.h)) return false;
+    placed.push(box);
+    if (maxW === undefined) ctx.fillText(text, x, y); else ctx.fillText(text, x, y, maxW);
+    return true;
+  }
+
   function drawPartitions() {
     const bottom = AXIS_PX + visibleLanes().length * laneH;
     ctx.font = '11px system-ui, sans-serif';
@@ -56,8 +69,11 @@
       ctx.fillStyle = 'rgba(255,146,43,0.10)';
       ctx.fillRect(a, AXIS_PX, Math.max(1, b - a), bottom - AXIS_PX);
       ctx.fillStyle = '#d9480f';
-      // Partitions in force together get labels on separate lines.
-      if (b - a > 40) ctx.fillText(p.detail, a + 3, bottom - stripPx - 3 - (idx % 3) * 12, b - a - 6);
+      // Partitions in force together get labels on separate lines, the lowest free one.
+      if (b - a <= 40) return;
+      for (let line = 0; line < 4; line++) {
+        if (placeLabel(p.detail, a + 3, bottom - stripPx - 3 - ((idx + line) % 4) * 12, b - a - 6)) break;
+      }
     });
   }
 
@@ -169,7 +185,6 @@
     ctx.strokeStyle = 'rgba(255,255,255,0.9)';
     ctx.fillStyle = COLOR.arrowLabel;
     // A label that would overlap one already written is left out (at most 150 of them).
-    const placed = [];
     for (const a of list) {
       const label = types[a.type];
       const xa = px(X(a.src)), xb = px(X(a.dst));
@@ -251,17 +266,17 @@
         case 'crash':
           ctx.strokeStyle = COLOR.crash; ctx.lineWidth = 3;
           ctx.beginPath(); ctx.moveTo(x - 6, y - 6); ctx.lineTo(x + 6, y + 6); ctx.moveTo(x + 6, y - 6); ctx.lineTo(x - 6, y + 6); ctx.stroke();
-          if (labels) { ctx.fillStyle = COLOR.crash; ctx.fillText('crash', x + 7, y - 7); }
+          if (labels) { ctx.fillStyle = COLOR.crash; placeLabel('crash', x + 7, y - 7); }
           break;
         case 'start': case 'restart':
           ctx.fillStyle = COLOR.start;
           ctx.beginPath(); ctx.moveTo(x - 4, y - 6); ctx.lineTo(x + 7, y); ctx.lineTo(x - 4, y + 6); ctx.fill();
-          if (labels && e.kind === 'restart') ctx.fillText('restart', x + 7, y - 7);
+          if (labels && e.kind === 'restart') placeLabel('restart', x + 7, y - 7);
           break;
         case 'pause': case 'resume':
           ctx.fillStyle = COLOR.pause;
           ctx.fillRect(x - 2, y - 7, 4, 14);
-          if (labels) ctx.fillText(e.kind, x + 4, y - 8);
+          if (labels) placeLabel(e.kind, x + 4, y - 8);
           break;
         case 'clock_skew': case 'clock_jump':
           ctx.strokeStyle = COLOR.skew; ctx.lineWidth = 1.5;
@@ -269,7 +284,7 @@
           if (labels) {
             ctx.fillStyle = COLOR.skew;
             const text = e.kind === 'clock_skew' ? 'clock ' + signed(e.offset) + (e.drift_ppm ? ', ' + e.drift_ppm + ' ppm' : '') : 'clock jump ' + signed(e.by);
-            ctx.fillText(text, x + 8, y + 12);
+            placeLabel(text, x + 8, y + 12);
           }
           break;
         case 'hold':
@@ -279,7 +294,7 @@
         case 'note':
           ctx.fillStyle = COLOR.note;
           ctx.fillRect(x - 1.5, y - 9, 3, 3);
-          if (labels) ctx.fillText(String(e.note || '').slice(0, 40), x + 3, y - 9);
+          if (labels) placeLabel(String(e.note || '').slice(0, 40), x + 3, y - 9);
           break;
         case 'request': case 'reply': case 'request_lost': case 'invoke': case 'complete':
           ctx.fillStyle = e.kind === 'request_lost' ? COLOR.fail : COLOR.client;
@@ -287,7 +302,7 @@
           break;
         case 'clog':
           ctx.fillStyle = COLOR.drop;
-          if (labels) ctx.fillText('clog → ' + e.to, x + 3, y + 12);
+          if (labels) placeLabel('clog → ' + e.to, x + 3, y + 12);
           break;
         default:
           break;
