@@ -122,6 +122,21 @@
     ctx.closePath();
   }
 
+  // Level of detail: with more arrows in view than AGG_PER_PX per pixel of width, the arrows
+  // sent from one lane to another within AGG_BUCKET_PX pixels are drawn as one line (the
+  // first of them), thicker the more it stands for; zooming in brings each arrow back.
+  function aggregate(list) {
+    const lanes = nodes.length;
+    const groups = new Map();
+    for (const a of list) {
+      const bucket = Math.floor(px(X(a.src)) / AGG_BUCKET_PX);
+      const key = ((bucket * lanes + a.from) * lanes + a.to) * 2 + (a.dup ? 1 : 0);
+      const g = groups.get(key);
+      if (g) g.count++; else groups.set(key, { a, count: 1 });
+    }
+    return [...groups.values()];
+  }
+
   function drawArrows(p0, p1) {
     const list = [];
     let k = lowerBound(arrowDst, p0);
@@ -132,26 +147,37 @@
     }
     drawnArrows = list.length;
     labelledArrows = 0;
-    const heads = list.length <= HEADS_MAX;
+    const groups = list.length > AGG_PER_PX * widthPx ? aggregate(list) : list.map((a) => ({ a, count: 1 }));
+    aggregatedArrows = groups.length < list.length ? groups.length : 0;
+    const heads = groups.length <= HEADS_MAX;
     for (const dup of [false, true]) {
       ctx.strokeStyle = dup ? COLOR.dup : COLOR.arrow;
       ctx.fillStyle = ctx.strokeStyle;
-      ctx.globalAlpha = list.length > 20000 ? 0.35 : 0.8;
-      ctx.lineWidth = 1.2;
+      ctx.globalAlpha = aggregatedArrows ? 0.55 : 0.8;
       ctx.setLineDash(dup ? [4, 3] : []);
-      ctx.beginPath();
-      for (const a of list) {
-        if (a.dup !== dup) continue;
-        ctx.moveTo(px(X(a.src)), laneY[a.from]);
-        ctx.lineTo(px(X(a.dst)), laneY[a.to]);
+      // One path per line width: a group's line is as thick as the messages it stands for.
+      const byWidth = new Map();
+      for (const g of groups) {
+        if (g.a.dup !== dup) continue;
+        const w = g.count === 1 ? 1.2 : Math.min(6, 1.2 + Math.log2(g.count));
+        if (!byWidth.has(w)) byWidth.set(w, []);
+        byWidth.get(w).push(g.a);
       }
-      ctx.stroke();
+      for (const [w, as] of byWidth) {
+        ctx.lineWidth = w;
+        ctx.beginPath();
+        for (const a of as) {
+          ctx.moveTo(px(X(a.src)), laneY[a.from]);
+          ctx.lineTo(px(X(a.dst)), laneY[a.to]);
+        }
+        ctx.stroke();
+      }
       ctx.setLineDash([]);
       if (heads) {
         ctx.beginPath();
-        for (const a of list) {
-          if (a.dup !== dup) continue;
-          arrowHead(px(X(a.src)), laneY[a.from], px(X(a.dst)), laneY[a.to], 6);
+        for (const g of groups) {
+          if (g.a.dup !== dup) continue;
+          arrowHead(px(X(g.a.src)), laneY[g.a.from], px(X(g.a.dst)), laneY[g.a.to], 6);
         }
         ctx.fill();
       }

@@ -20,6 +20,10 @@
   const LABELS_MAX = 400;
   // At most this many arrows in view, each long enough gets its message type written on it.
   const ARROW_LABELS_MAX = 150;
+  // Above this many arrows in view per pixel of width, arrows are drawn by density, grouped
+  // by sending lane, receiving lane and a bucket of this many pixels.
+  const AGG_PER_PX = 1.5;
+  const AGG_BUCKET_PX = 4;
   // A client op's bar this wide, or wider, shows its number.
   const OP_LABEL_PX = 34;
 
@@ -267,6 +271,8 @@
   let drawnArrows = 0;
   // Arrows considered for a label in the last frame (0 when there were too many in view).
   let labelledArrows = 0;
+  // Lines drawn for the arrows in view when they were grouped by density (0: each drawn).
+  let aggregatedArrows = 0;
   let lastDrawMs = 0;
   let firstRenderMs = -1;
 

@@ -360,6 +360,7 @@
       arrows: arrows.length,
       drawnArrows,
       labelledArrows,
+      aggregatedArrows,
       drops: drops.length,
       clientOps: ops.length,
       violations: marks.length,

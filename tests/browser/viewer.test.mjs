@@ -65,6 +65,7 @@ async function checkScenarioPage(context) {
   await page.evaluate(() => window.faultlineViewer.fit());
   const fitted = await page.evaluate(() => window.faultlineViewer.stats());
   assert.equal(fitted.drawnArrows, deliveries, 'zoomed out fully, every arrow is drawn');
+  assert.equal(fitted.aggregatedArrows, 0, 'and drawn one by one: fewer than 1.5 per pixel');
   assert.ok(fitted.violations >= 1, 'the violation is marked');
 
   await page.focus('#canvas');
@@ -248,6 +249,27 @@ async function checkStrip(context) {
   await page.close();
 }
 
+// A busy run zoomed out is drawn by density (one line per sending lane, receiving lane and
+// few pixels); zoomed in, every arrow is drawn again.
+async function checkDensity(context) {
+  const html = join(outDir, 'busy.html');
+  faultline(['run', 'scenarios/raft-elect-and-replicate.yaml', '--html', html]);
+  const { page, problems } = await open(context, html);
+  await page.setViewportSize({ width: 1400, height: 800 });
+  const fitted = await page.evaluate(() => { window.faultlineViewer.fit(); return window.faultlineViewer.stats(); });
+  assert.equal(fitted.drawnArrows, fitted.arrows, 'zoomed out fully, every arrow is in view');
+  assert.ok(fitted.aggregatedArrows > 0 && fitted.aggregatedArrows * 2 < fitted.drawnArrows, `drawn by density (${fitted.aggregatedArrows} lines for ${fitted.drawnArrows} arrows)`);
+  await page.screenshot({ path: join(outDir, 'busy-fit.png') });
+  const zoomed = await page.evaluate(() => {
+    const v = window.faultlineViewer;
+    for (let k = 0; k < 40 && v.stats().drawnArrows > 1000; k++) v.zoom(0.8);
+    return v.stats();
+  });
+  assert.ok(zoomed.drawnArrows > 0 && zoomed.aggregatedArrows === 0, `zoomed in, each arrow is drawn (${zoomed.drawnArrows} arrows, ${zoomed.aggregatedArrows} grouped lines)`);
+  assert.deepEqual(problems, [], 'no script errors and no network');
+  await page.close();
+}
+
 const profile = mkdtempSync(join(tmpdir(), 'faultline-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: BROWSER,
@@ -260,6 +282,7 @@ try {
   await checkExplainedTrace(context);
   await checkOpNumbers(context);
   await checkStrip(context);
+  await checkDensity(context);
   console.log(`browser test ok: ${figure8.events} events, ${figure8.deliveries} arrows; screenshots in ${outDir}`);
 } finally {
   await context.close();
