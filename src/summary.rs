@@ -93,6 +93,28 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// The summary as the page and trace files store it: `r` and `s` (role and standing, if
+    /// any), `f` (fields as `[name, value]` pairs), and with a log `l0` (first shown index),
+    /// `ln` (length) and `l` (cells as `[label, committed 0 or 1]`).
+    pub fn to_json(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::{Value, json};
+        let mut r = serde_json::Map::new();
+        if let (Some(role), Some(standing)) = (self.role_name(), self.standing()) {
+            r.insert("r".into(), role.into());
+            r.insert("s".into(), standing.name().into());
+        }
+        let fields = self.fields().iter().map(|(k, v)| json!([k, v]));
+        r.insert("f".into(), Value::Array(fields.collect()));
+        if self.log_len() > 0 || !self.log_cells().is_empty() {
+            r.insert("l0".into(), self.log_first().into());
+            r.insert("ln".into(), self.log_len().into());
+            let cells = self.log_cells().iter();
+            let cells = cells.map(|c| json!([c.label, u8::from(c.committed)]));
+            r.insert("l".into(), Value::Array(cells.collect()));
+        }
+        r
+    }
+
     /// An empty summary: no role, no fields, no log.
     pub fn new() -> Summary {
         Summary::default()

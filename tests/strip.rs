@@ -187,3 +187,43 @@ fn a_replayed_schedule_records_summaries_too() {
         }
     }
 }
+
+#[test]
+fn a_trace_file_with_states_carries_the_summaries_to_its_page() {
+    let d = fresh_dir("strip", "trace");
+    std::fs::create_dir_all(&d).unwrap();
+    let trace = d.join("run.jsonl");
+    let trace_arg = trace.to_str().unwrap();
+    let (direct, _) = page_records(
+        "scenarios/raft-figure8-bug.yaml",
+        "trace-direct",
+        &["--trace", trace_arg, "--states"],
+    );
+    // Only handler lines where the node's summary changed carry one.
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let carrying = lines.iter().filter(|l| l.get("summary").is_some()).count();
+    assert!(
+        carrying > 100 && carrying * 3 < lines.len(),
+        "{carrying} of {}",
+        lines.len()
+    );
+    let html = d.join("viz.html");
+    let out = faultline(&["viz", trace_arg, "-o", html.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).unwrap();
+    let open = page.find(r#"id="faultline-data">"#).unwrap();
+    let body = &page[open + r#"id="faultline-data">"#.len()..];
+    let data: Value = serde_json::from_str(&body[..body.find("</script>").unwrap()]).unwrap();
+    let from_trace = summaries_by_node(data["records"].as_array().unwrap());
+    assert_eq!(from_trace, summaries_by_node(&direct));
+    assert!(from_trace.values().all(|s| s.len() > 5));
+}

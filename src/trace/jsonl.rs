@@ -2,7 +2,9 @@
 //!
 //! Each line has `i` (index), `t_ns`, `t` (readable time), `node`, `kind`, the kind's own
 //! fields (node ids replaced by names), and `detail` (message contents or note) when there is one.
-//! With [`JsonlSink::with_states`], handler lines also carry `state_before` and `state_after`.
+//! With [`JsonlSink::with_states`], handler lines also carry `state_before` and `state_after`,
+//! and `summary` (the protocol's [`crate::Summary`], as [`crate::Summary::to_json`] writes it)
+//! where the node's summary changed.
 //! Client lines also carry `op`, the op's number in the clients' history (see [`OpNumbers`]).
 
 use super::{OpNumbers, TraceEvent, TraceKind, TraceSink};
@@ -22,6 +24,8 @@ pub struct JsonlSink<W: Write> {
     held: Option<(u64, Map<String, Value>)>,
     after_held: Vec<u8>,
     ops: OpNumbers,
+    /// With states: each node's last summary written, by node id.
+    summaries_last: Vec<Option<crate::Summary>>,
 }
 
 impl<W: Write> JsonlSink<W> {
@@ -34,6 +38,7 @@ impl<W: Write> JsonlSink<W> {
             held: None,
             after_held: Vec::new(),
             ops: OpNumbers::default(),
+            summaries_last: Vec::new(),
         }
     }
 
@@ -145,6 +150,31 @@ impl<W: Write> TraceSink for JsonlSink<W> {
         {
             line.insert("state_before".into(), json!(before));
             line.insert("state_after".into(), json!(after));
+            // The node's summary comes next, and goes on the same line.
+            return;
+        }
+        if self.error.is_none()
+            && let Err(e) = self.release()
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn wants_summaries(&self) -> bool {
+        self.states
+    }
+
+    fn node_summary(&mut self, index: u64, node: NodeId, summary: &crate::Summary) {
+        if self.summaries_last.len() <= node.index() {
+            self.summaries_last.resize(node.index() + 1, None);
+        }
+        let last = &mut self.summaries_last[node.index()];
+        if let Some((held, line)) = self.held.as_mut()
+            && *held == index
+            && last.as_ref() != Some(summary)
+        {
+            line.insert("summary".into(), Value::Object(summary.to_json()));
+            *last = Some(summary.clone());
         }
         if self.error.is_none()
             && let Err(e) = self.release()

@@ -42,6 +42,7 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, VizError> {
     let mut file = TraceFile::default();
     let mut deltas = super::states::StateDeltas::default();
     let mut states = Vec::new();
+    let mut summaries = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let malformed = |column, message: String| VizError::Malformed {
             path: name.clone(),
@@ -78,6 +79,18 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, VizError> {
                 }
             }
         }
+        let had_summary = obj.contains_key("summary");
+        if let Some(Value::Object(mut summary)) = obj.remove("summary") {
+            // A trace file carries a node's summary on the handler line where it changed; the
+            // page keeps summaries as records of their own.
+            summary.insert("kind".into(), "summary".into());
+            summary.insert("e".into(), obj.get("i").cloned().unwrap_or(Value::Null));
+            summary.insert(
+                "node".into(),
+                obj.get("node").cloned().unwrap_or(Value::Null),
+            );
+            summaries.push(Value::Object(summary).to_string());
+        }
         match take_states(&mut obj) {
             // The states go to the page as changes; the line without them.
             Some((before, after)) => {
@@ -86,9 +99,11 @@ pub fn read_trace(path: &Path) -> Result<TraceFile, VizError> {
                 states.extend(deltas.record(index, node, &before, &after));
                 file.records.push(Value::Object(obj).to_string());
             }
+            None if had_summary => file.records.push(Value::Object(obj).to_string()),
             None => file.records.push(line.to_string()),
         }
     }
+    file.records.extend(summaries);
     file.records.extend(
         states
             .iter()

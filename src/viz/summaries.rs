@@ -65,29 +65,12 @@ impl SummaryRecords {
 }
 
 /// The record of `summary` after event `index` at node `name`.
-fn record(index: u64, name: &str, summary: &Summary) -> Value {
-    let mut r = json!({ "kind": "summary", "e": index, "node": name });
-    if let (Some(role), Some(standing)) = (summary.role_name(), summary.standing()) {
-        r["r"] = role.into();
-        r["s"] = standing.name().into();
-    }
-    r["f"] = summary
-        .fields()
-        .iter()
-        .map(|(k, v)| json!([k, v]))
-        .collect::<Vec<_>>()
-        .into();
-    if summary.log_len() > 0 || !summary.log_cells().is_empty() {
-        r["l0"] = summary.log_first().into();
-        r["ln"] = summary.log_len().into();
-        r["l"] = summary
-            .log_cells()
-            .iter()
-            .map(|c| json!([c.label, u8::from(c.committed)]))
-            .collect::<Vec<_>>()
-            .into();
-    }
-    r
+pub(super) fn record(index: u64, name: &str, summary: &Summary) -> Value {
+    let mut r = summary.to_json();
+    r.insert("kind".into(), "summary".into());
+    r.insert("e".into(), index.into());
+    r.insert("node".into(), name.into());
+    Value::Object(r)
 }
 
 #[cfg(test)]
