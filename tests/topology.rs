@@ -440,3 +440,20 @@ fn two_nodes_of_one_zone_take_the_zone_latency_and_a_written_file_keeps_the_zone
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.topology, s.topology);
 }
+
+#[test]
+fn hedged_scatter_gather_reads_are_fast_where_a_copy_of_every_shard_is_near() {
+    let file = path("scatter-gather-regions.yaml");
+    let (code, json) = run_json(file.to_str().expect("utf-8"));
+    assert_eq!(code, 0, "{json}");
+    let p50 = |region: &str| {
+        let regions = json["history"]["latency_by_region"].as_array().unwrap();
+        let r = regions.iter().find(|r| r["region"] == region).unwrap();
+        r["latency"]["p50_ns"].as_u64().unwrap()
+    };
+    // us-east holds n1, the copy of ap-south's shard a hedge turns to; eu-west has none of
+    // its own, so its reads wait for the round trip to ap-south.
+    assert!(p50("us-east") < 120_000_000, "{}", p50("us-east"));
+    assert!(p50("eu-west") > 180_000_000, "{}", p50("eu-west"));
+    assert!(p50("ap-south") > 180_000_000, "{}", p50("ap-south"));
+}
