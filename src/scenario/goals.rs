@@ -89,6 +89,8 @@ fn after_point(
             ),
         },
         time => match parse_duration(time) {
+            // `after: 0s` reads as what it means, not as `after 0ns`.
+            Ok(d) if d.0 == 0 => (Ok(SimTime::ZERO), "the start".to_string()),
             Ok(d) => (Ok(SimTime(d.0)), SimTime(d.0).to_string()),
             Err(_) => (
                 Err(format!(
