@@ -1,5 +1,6 @@
-//! The counter, set, unique-ids and log checkers through the real binary, on hand-written
-//! histories of `tests/histories/` with known verdicts (valid and not, with failed and indeterminate ops).
+//! The counter, set, unique-ids, log and dht checkers through the real binary, on hand-written
+//! histories of `tests/histories/` (the dht ones written to a temporary directory) with known
+//! verdicts (valid and not, with failed and indeterminate ops).
 
 mod common;
 
@@ -196,6 +197,7 @@ fn a_history_with_no_operations_is_bad_input_for_every_model() {
         "counter",
         "set",
         "unique-ids",
+        "dht",
     ] {
         let (code, out, err) = run("empty.jsonl", &["--model", model]);
         assert_eq!(code, 2, "{model}: {out}{err}");
@@ -259,4 +261,68 @@ fn a_log_history_with_another_function_is_bad_input() {
         err.contains(":1:1: the log checker does not know the function"),
         "{err}"
     );
+}
+
+/// Process 1's op `f` of `key`: its invocation with `input` and its ok completion with `output`
+/// (JSON values), as JSON Lines.
+fn op_of_1(f: &str, key: u32, input: &str, output: &str) -> [String; 2] {
+    [("invoke", input), ("ok", output)].map(|(kind, value)| {
+        format!(r#"{{"process": 1, "type": "{kind}", "f": "{f}", "key": {key}, "value": {value}}}"#)
+    })
+}
+
+/// Runs `check-history --model dht ARGS` on a history of a put of 17 to key 3 and then the op
+/// `then`, written as `name` in a fresh temporary directory: the exit code, stdout, stderr and
+/// the file's path.
+fn dht_after_put(name: &str, then: [String; 2], args: &[&str]) -> (i32, String, String, String) {
+    let dir = common::fresh_dir("checkers", name);
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join(name).display().to_string();
+    let put = [
+        r#"{"process": 0, "type": "invoke", "f": "write", "key": 3, "value": 17}"#,
+        r#"{"process": 0, "type": "ok", "f": "write", "key": 3, "value": 17}"#,
+    ];
+    let lines = [put[0], put[1], &then[0], &then[1]];
+    std::fs::write(&path, lines.join("\n")).expect("the history written");
+    let (code, out, err) = common::check_history(&path, &[&["--model", "dht"], args].concat());
+    (code, out, err, path)
+}
+
+#[test]
+fn a_dht_whose_reads_find_written_values_or_nothing_is_valid() {
+    let read = op_of_1("read", 3, "null", "17");
+    let (code, out, err, _) = dht_after_put("dht-ok.jsonl", read, &["--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let json: Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(json["model"], "dht");
+    let counts = ["reads", "reads_found", "reads_nil", "writes"].map(|k| json[k].as_u64());
+    assert_eq!(counts, [Some(1), Some(1), Some(0), Some(1)], "{json}");
+    let nil = op_of_1("read", 4, "null", "null");
+    let (code, out, err, _) = dht_after_put("dht-nil.jsonl", nil, &[]);
+    assert_eq!(code, 0, "a read may find nothing: {out}{err}");
+    assert!(out.contains("(0 found one, 1 found nothing)"), "{out}");
+}
+
+#[test]
+fn a_dht_read_of_a_value_no_write_of_its_key_wrote_is_not_valid() {
+    let read = op_of_1("read", 4, "null", "17");
+    let (code, out, err, _) = dht_after_put("dht-bad.jsonl", read, &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("verdict    NOT valid"), "{out}");
+    assert!(
+        out.contains(
+            "read of key 4 returned 17, which no write of key 4 wrote before the read returned \
+             (op 2): op 0 wrote it under key 3"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_dht_history_with_another_function_is_bad_input_located_in_the_file() {
+    let cas = op_of_1("cas", 3, "[17, 18]", "[17, 18]");
+    let (code, out, err, path) = dht_after_put("dht-cas.jsonl", cas, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    let wanted = format!("{path}:3:1: the dht checker does not know the function :cas");
+    assert!(err.contains(&wanted), "{err}");
 }

@@ -1,5 +1,6 @@
 //! Checking the clients' history at the end of a run: linearizability for registers and kv,
-//! Jepsen-style checkers for counters, sets, unique ids and logs, isolation for transactions.
+//! Jepsen-style checkers for counters, sets, unique ids, logs and dht keys, isolation for
+//! transactions.
 
 use super::{OpRef, ViolationReport};
 use crate::checkers::{self, Kind};
@@ -24,8 +25,8 @@ pub const LINEARIZABILITY_BUDGET: Duration = Duration::from_secs(3600);
 /// How a history check turned out.
 #[derive(Clone, Debug, Serialize)]
 pub struct HistoryCheck {
-    /// The check's name: `linearizable`, `set_full`, `counter_bounds`, `unique_ids` or
-    /// `isolation`.
+    /// The check's name: `linearizable`, `set_full`, `counter_bounds`, `unique_ids`,
+    /// `isolation`, `log_consistent` or `reads_written`.
     pub name: &'static str,
     pub model: Model,
     /// `pass`, `violated` or `unknown` (the search ran out of budget).
@@ -169,7 +170,7 @@ fn lin_model(model: Model) -> Option<ModelKind> {
         Model::CasRegister => Some(ModelKind::CasRegister),
         Model::Kv => Some(ModelKind::Kv),
         Model::Counter | Model::Set | Model::UniqueIds => None,
-        Model::ListAppend | Model::RwRegister | Model::Log => None,
+        Model::ListAppend | Model::RwRegister | Model::Log | Model::Dht => None,
     }
 }
 
@@ -371,6 +372,7 @@ fn other(
         Model::Counter => Kind::Counter,
         Model::Set => Kind::Set,
         Model::Log => Kind::Log,
+        Model::Dht => Kind::Dht,
         _ => Kind::UniqueIds,
     };
     let outcome = match checkers::check(kind, "history", &history) {
@@ -444,15 +446,17 @@ fn by_ops(kind: Kind, history: &History) -> Option<String> {
             let second = format!("by {}", op(d.second_event)?);
             Some(checkers::unique::sentence(&d, &first, &second))
         }
-        Kind::Set | Kind::Log => None,
+        // Their checkers name ops as the history numbers them, which is the run's numbering.
+        Kind::Set | Kind::Log | Kind::Dht => None,
     }
 }
 
-/// The history events a counter or unique-ids verdict points at.
+/// The history events a counter, unique-ids or dht verdict points at.
 fn culprit_events(details: &serde_json::Map<String, serde_json::Value>) -> Vec<usize> {
     let field = |outer: &str, inner: &str| details.get(outer)?.get(inner)?.as_u64();
     [
         field("first_bad_read", "event"),
+        field("first_bad_read", "write_event"),
         field("duplicate", "first_event"),
         field("duplicate", "second_event"),
     ]

@@ -1,6 +1,7 @@
 //! History checkers other than linearizability, in the style of Jepsen's: a grow-only
-//! [`counter`], a set read in full ([`set`], Jepsen's `set-full`), [`unique`] id generation and
-//! a Kafka-like [`log`] read by a consumer group.
+//! [`counter`], a set read in full ([`set`], Jepsen's `set-full`), [`unique`] id generation, a
+//! Kafka-like [`log`] read by a consumer group, and the keys of a distributed hash table
+//! ([`dht`]), whose reads must return only values written.
 //!
 //! Each checker takes a parsed [`History`] and returns an [`Outcome`]: a verdict, a few lines
 //! explaining it in plain words, and the checker's details as JSON. A history the checker cannot
@@ -8,6 +9,7 @@
 //! [`ParseError`].
 
 pub mod counter;
+pub mod dht;
 pub mod log;
 pub mod set;
 pub mod unique;
@@ -24,6 +26,7 @@ pub enum Kind {
     Set,
     UniqueIds,
     Log,
+    Dht,
 }
 
 impl fmt::Display for Kind {
@@ -33,6 +36,7 @@ impl fmt::Display for Kind {
             Kind::Set => "set",
             Kind::UniqueIds => "unique-ids",
             Kind::Log => "log",
+            Kind::Dht => "dht",
         })
     }
 }
@@ -60,6 +64,7 @@ pub fn check(kind: Kind, path: &str, h: &History) -> Result<Outcome, ParseError>
         Kind::Set => set::check(path, h)?,
         Kind::UniqueIds => unique::check(path, h)?,
         Kind::Log => log::check(path, h)?,
+        Kind::Dht => dht::check(path, h)?,
     };
     outcome.elapsed = start.elapsed();
     Ok(outcome)

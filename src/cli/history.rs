@@ -31,6 +31,9 @@ Models:
   log          send/poll/commit/committed on one log per key, read by one consumer group:
                no acknowledged message lost, reordered, duplicated or sharing its offset;
                the committed offset skips no message and never goes back
+  dht          read/write of keys of a distributed hash table: every ok read returns nil or
+               a value a write of its key (not failed) wrote, invoked before the read
+               returned; it never demands that a read finds a write
   list-append  transactions of [append k v] and [r k list] micro-ops: isolation anomalies
   rw-register  transactions of [w k v] and [r k v] micro-ops: isolation anomalies
 
@@ -61,6 +64,7 @@ Examples:
   faultline check-history queue.edn --model fifo-queue
   faultline check-history adds.jsonl --model counter --format json
   faultline check-history log.jsonl --model log
+  faultline check-history keys.jsonl --model dht
   faultline check-history txns.edn --model list-append
   faultline check-history txns.jsonl --model rw-register --consistency snapshot-isolation";
 
@@ -78,6 +82,7 @@ pub(super) enum HistoryModel {
     Set,
     UniqueIds,
     Log,
+    Dht,
     ListAppend,
     RwRegister,
 }
@@ -169,6 +174,7 @@ pub(super) fn check_history(
         HistoryModel::Set => Err(Kind::Set),
         HistoryModel::UniqueIds => Err(Kind::UniqueIds),
         HistoryModel::Log => Err(Kind::Log),
+        HistoryModel::Dht => Err(Kind::Dht),
     };
     if let (Ok(model), Some(_)) = (model, initial)
         && let Some(refused) = model.initial_refused()

@@ -95,7 +95,7 @@ enum Command {
         files: Vec<PathBuf>,
     },
     /// Check an operation history (JSON Lines, Jepsen EDN or etcd log): linearizability, a
-    /// counter, set, unique-ids or log checker, or transactional isolation (list-append,
+    /// counter, set, unique-ids, log or dht checker, or transactional isolation (list-append,
     /// rw-register).
     #[command(after_help = CHECK_HISTORY_HELP)]
     CheckHistory {

@@ -81,7 +81,7 @@ pub(crate) struct Clients {
     key: u64,
     clients: Vec<Client>,
     pub(crate) log: HistoryLog,
-    /// Next element for set adds and kv appends, unique over the run.
+    /// Next element for set adds, kv appends, log sends and dht writes, unique over the run.
     element_next: i64,
     node_count: u32,
     /// Where the clients sit, when the run's topology places them.
@@ -412,6 +412,11 @@ impl Clients {
         let key = rng.random_range(0..keys);
         match func {
             Func::Read => ClientOp::Read { key },
+            // Unique values, so that a read names the one write it could have come from.
+            Func::Write if model == Model::Dht => ClientOp::Write {
+                key,
+                value: self.fresh(),
+            },
             Func::Write => ClientOp::Write {
                 key,
                 value: rng.random_range(0..values),
@@ -425,7 +430,7 @@ impl Clients {
                 key,
                 value: self.fresh(),
             },
-            Func::Add if model == super::Model::Set => ClientOp::Add {
+            Func::Add if model == Model::Set => ClientOp::Add {
                 value: self.fresh(),
             },
             Func::Add => ClientOp::Add {
@@ -484,7 +489,7 @@ impl Clients {
         txn
     }
 
-    /// A value no earlier add, append, send or transaction used. Numbered in invocation order,
+    /// A value no earlier add, append, send, dht write or transaction used. Numbered in invocation order,
     /// so that a checker can tell an invented element by its number alone (see the broadcast
     /// set service).
     fn fresh(&mut self) -> i64 {

@@ -68,10 +68,14 @@ pub enum Model {
     /// One append-only log per key, read by one consumer group (Kafka-like): send, poll,
     /// commit, committed. Checked for lost, reordered, duplicated and skipped messages.
     Log,
+    /// Keys of a distributed hash table: write (put) and read (get); every written value is
+    /// unique. Checked that reads return only written values; whether a read *finds* what was
+    /// written depends on which replicas survive and is judged by the protocol's own properties.
+    Dht,
 }
 
 impl Model {
-    pub const ALL: [Model; 9] = [
+    pub const ALL: [Model; 10] = [
         Model::Register,
         Model::CasRegister,
         Model::Kv,
@@ -81,6 +85,7 @@ impl Model {
         Model::ListAppend,
         Model::RwRegister,
         Model::Log,
+        Model::Dht,
     ];
 
     pub fn name(self) -> &'static str {
@@ -94,6 +99,7 @@ impl Model {
             Model::ListAppend => "list-append",
             Model::RwRegister => "rw-register",
             Model::Log => "log",
+            Model::Dht => "dht",
         }
     }
 
@@ -117,7 +123,7 @@ impl Model {
             Model::Counter | Model::Set => &[Func::Add, Func::Read],
             Model::UniqueIds => &[Func::Generate],
             Model::ListAppend => &[Func::Read, Func::Append],
-            Model::RwRegister => &[Func::Read, Func::Write],
+            Model::RwRegister | Model::Dht => &[Func::Read, Func::Write],
             Model::Log => &[Func::Send, Func::Poll, Func::Commit, Func::Committed],
         }
     }
@@ -131,6 +137,7 @@ impl Model {
             Model::UniqueIds => "unique_ids",
             Model::ListAppend | Model::RwRegister => "isolation",
             Model::Log => "log_consistent",
+            Model::Dht => "reads_written",
         }
     }
 
@@ -158,6 +165,10 @@ impl Model {
                 "no acknowledged message is lost, reordered, duplicated or given an offset \
                  another message holds, and the group's committed offset never passes a \
                  message no poll returned nor goes backwards"
+            }
+            Model::Dht => {
+                "every read returns nothing or a value that a write of its key wrote, invoked \
+                 before the read returned"
             }
         }
     }
@@ -428,7 +439,8 @@ pub struct WorkloadConfig {
     pub mix: Vec<(Func, f64)>,
     /// Keys `0..keys` (registers and kv); 1 for a single register.
     pub keys: u32,
-    /// Values written and compared are drawn from `0..values`, so that cas ops can match.
+    /// Values written and compared are drawn from `0..values`, so that cas ops can match (dht
+    /// writes take values unique in the run instead).
     pub values: u32,
     pub timeout: SimDuration,
     /// No operation is invoked at or after this time (but the final reads).
@@ -473,10 +485,11 @@ impl WorkloadConfig {
         }
     }
 
-    /// Whether histories name keys: always for kv, and for registers with more than one key.
+    /// Whether histories name keys: always for kv, logs and dht, and for registers with more
+    /// than one key.
     pub fn keyed(&self) -> bool {
         match self.model {
-            Model::Kv | Model::Log => true,
+            Model::Kv | Model::Log | Model::Dht => true,
             Model::Register | Model::CasRegister => self.keys > 1,
             // A transaction's keys are in its micro-ops.
             Model::Counter | Model::Set | Model::UniqueIds => false,

@@ -52,10 +52,14 @@ fn config(model: Model) -> WorkloadConfig {
 }
 
 fn run(seed: u64, stale: bool, faults: Vec<TimedFault>) -> crate::Sim<Server> {
+    run_model(Model::CasRegister, seed, stale, faults)
+}
+
+fn run_model(model: Model, seed: u64, stale: bool, faults: Vec<TimedFault>) -> crate::Sim<Server> {
     let mut sim = SimBuilder::new(seed)
         .nodes(3)
         .faults(faults)
-        .workload(config(Model::CasRegister))
+        .workload(config(model))
         .build(move |id| Server {
             stale: stale && id.0 == 1,
             ..Server::default()
@@ -99,6 +103,61 @@ fn clients_follow_redirects_and_record_a_linearizable_history() {
 #[test]
 fn stale_reads_are_not_linearizable() {
     assert!(!linearizable(&run(1, true, Vec::new())));
+}
+
+#[test]
+fn a_dht_workload_writes_distinct_values_and_its_reads_return_only_those() {
+    for stale in [false, true] {
+        let sim = run_model(Model::Dht, 5, stale, Vec::new());
+        let ops = sim.history().ops();
+        let mut written = std::collections::BTreeSet::new();
+        for op in ops.iter().filter(|op| op.f == "write") {
+            assert!(
+                written.insert(op.input.clone()),
+                "{} written twice",
+                op.input
+            );
+            assert!(matches!(op.key.as_deref(), Some("0" | "1")), "{:?}", op.key);
+        }
+        assert!(written.len() > 300, "{}", written.len());
+        let found = ops
+            .iter()
+            .filter(|op| op.f == "read" && op.output != Value::Nil);
+        assert!(found.count() > 100, "reads find what n1 keeps");
+        // n2's stale copy answers nil: found nothing, which this check allows.
+        let check =
+            crate::check::check_history(Model::Dht, sim.history(), sim.node_names(), sim.now());
+        assert_eq!(
+            (check.name, check.status),
+            ("reads_written", "pass"),
+            "{:?}",
+            check.explanation
+        );
+    }
+}
+
+#[test]
+fn a_run_whose_read_returns_a_value_never_written_names_that_read() {
+    let mut log = HistoryLog::new(true);
+    let (n1, at) = (NodeId(0), SimTime::from_millis(1));
+    let write = log.invoke(at, 0, 0, n1, &ClientOp::Write { key: 3, value: 1 });
+    let read = log.invoke(at, 1, 1, n1, &ClientOp::Read { key: 3 });
+    log.complete(write, at, n1, Status::Ok, Value::Nil);
+    log.complete(read, at, n1, Status::Ok, Value::Int(2));
+    let names = ["n1".to_string()];
+    let check = crate::check::check_history(Model::Dht, &log, &names, at);
+    assert_eq!(check.status, "violated");
+    let violation = check.violation.expect("a violation");
+    assert_eq!(violation.property, "reads_written");
+    assert_eq!(violation.ops.iter().map(|o| o.op).collect::<Vec<_>>(), [1]);
+    assert!(
+        violation.message.starts_with(
+            "read of key 3 returned 2, which no write of key 3 wrote before the read \
+             returned (op 1): no write of any key wrote it\n  op 1 (client c1"
+        ),
+        "{}",
+        violation.message
+    );
 }
 
 #[test]
