@@ -35,6 +35,7 @@ fn every_bug_scenario_meets_its_expectation() {
     for file in [
         "scenarios/chord-single-successor-bug.yaml",
         "scenarios/chord-no-predecessor-check-bug.yaml",
+        "scenarios/chord-no-handover-bug.yaml",
     ] {
         let scenario = faultline::Registry::builtin()
             .load(Path::new(file))

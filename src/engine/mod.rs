@@ -576,6 +576,11 @@ impl<P: Process> Sim<P> {
         self.core.in_flight()
     }
 
+    /// Whether some link is cut now (a partition, an isolated node or a one-way cut).
+    pub fn partitioned(&self) -> bool {
+        self.core.net.partitions.is_active()
+    }
+
     /// The operations the clients ran so far (empty without a workload).
     pub fn history(&self) -> &HistoryLog {
         &self.core.clients.log

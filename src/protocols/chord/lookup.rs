@@ -3,6 +3,7 @@
 
 use super::{Chord, LOOKUPS_MAX, Msg, Tick};
 use crate::process::{Ctx, NodeId, TimerId};
+use crate::workload::Reply;
 use rand::RngExt;
 
 /// Why a node looks an identifier up.
@@ -15,6 +16,9 @@ pub(super) enum Purpose {
     /// The successor of the identifier after this node's own, asked of a random node: a
     /// closer successor than the one it has, if the asked node is in another ring.
     Probe,
+    /// The node responsible for a client's key; the op waits in `client_ops` under the
+    /// lookup's number.
+    Client,
 }
 
 /// A lookup under way.
@@ -63,18 +67,19 @@ impl Chord {
         Route::Next(closest)
     }
 
-    /// Starts a lookup for `target`, asking `first`; nothing happens when too many are under
-    /// way or one for the same purpose already is (the next round tries again).
+    /// Starts a lookup for `target`, asking `first`; its number, or `None` when too many are
+    /// under way or one for the same purpose already is (the next round tries again).
     pub(super) fn start_lookup(
         &mut self,
         ctx: &mut Ctx<'_, Self>,
         purpose: Purpose,
         target: u64,
         first: NodeId,
-    ) {
-        let busy = self.lookups.values().any(|l| l.purpose == purpose);
+    ) -> Option<u64> {
+        let busy =
+            purpose != Purpose::Client && self.lookups.values().any(|l| l.purpose == purpose);
         if busy || self.lookups.len() >= LOOKUPS_MAX {
-            return;
+            return None;
         }
         let lookup = self.lookup_next;
         self.lookup_next += 1;
@@ -87,6 +92,7 @@ impl Chord {
             timer,
         };
         self.lookups.insert(lookup, entry);
+        Some(lookup)
     }
 
     fn ask(
@@ -106,15 +112,12 @@ impl Chord {
 
     /// A lookup for `target` starting here: answered at once when this node is responsible,
     /// else sent on.
-    pub(super) fn lookup_from_here(
-        &mut self,
-        ctx: &mut Ctx<'_, Self>,
-        purpose: Purpose,
-        target: u64,
-    ) {
+    fn lookup_from_here(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, target: u64) {
         match self.route(target) {
-            Route::Found(node) => self.finish(ctx, purpose, node),
-            Route::Next(node) => self.start_lookup(ctx, purpose, target, node),
+            Route::Found(node) => self.finish(ctx, purpose, None, node),
+            Route::Next(node) => {
+                self.start_lookup(ctx, purpose, target, node);
+            }
         }
     }
 
@@ -128,7 +131,7 @@ impl Chord {
         let Some(entry) = self.answered(ctx, from, lookup) else {
             return;
         };
-        self.finish(ctx, entry.purpose, node);
+        self.finish(ctx, entry.purpose, Some(lookup), node);
     }
 
     pub(super) fn on_closer(
@@ -143,7 +146,7 @@ impl Chord {
         };
         entry.hops += 1;
         if entry.hops > self.hops_max() {
-            return;
+            return self.lookup_failed(ctx, entry.purpose, lookup);
         }
         // Pointed back at itself: a node in the ring carries on from what it knows; one
         // still joining is listed by a ring that has not noticed its crash yet, and tries
@@ -151,11 +154,13 @@ impl Chord {
         let mut next = node;
         if node == self.me {
             if !self.joined {
-                return;
+                return self.lookup_failed(ctx, entry.purpose, lookup);
             }
             match self.route(entry.target) {
-                Route::Found(owner) => return self.finish(ctx, entry.purpose, owner),
-                Route::Next(n) if n == self.me => return,
+                Route::Found(owner) => return self.finish(ctx, entry.purpose, Some(lookup), owner),
+                Route::Next(n) if n == self.me => {
+                    return self.lookup_failed(ctx, entry.purpose, lookup);
+                }
                 Route::Next(n) => next = n,
             }
         }
@@ -175,7 +180,7 @@ impl Chord {
         Some(entry)
     }
 
-    pub(super) fn on_lookup_timeout(&mut self, lookup: u64, hops: u32) {
+    pub(super) fn on_lookup_timeout(&mut self, ctx: &mut Ctx<'_, Self>, lookup: u64, hops: u32) {
         let Some(entry) = self.lookups.get(&lookup) else {
             return;
         };
@@ -184,16 +189,37 @@ impl Chord {
         }
         // The silent node may be down: no lookup should route through it until a finger
         // lookup finds it again.
-        let silent = entry.asked;
+        let (silent, purpose) = (entry.asked, entry.purpose);
         self.lookups.remove(&lookup);
         for finger in &mut self.fingers {
             if *finger == Some(silent) {
                 *finger = None;
             }
         }
+        self.lookup_failed(ctx, purpose, lookup);
     }
 
-    fn finish(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, node: NodeId) {
+    /// Lookup `lookup` ended without an answer: a client's op waiting on it fails (nothing
+    /// was sent on for it); the ring's own lookups are tried again in a later round.
+    fn lookup_failed(&mut self, ctx: &mut Ctx<'_, Self>, purpose: Purpose, lookup: u64) {
+        if purpose == Purpose::Client
+            && let Some((req, _)) = self.client_ops.remove(&lookup)
+        {
+            ctx.reply(
+                req,
+                Reply::Fail("the lookup of the key's node got no answer"),
+            );
+        }
+    }
+
+    /// `node` is responsible for the target of `lookup` (`None`: answered here).
+    fn finish(
+        &mut self,
+        ctx: &mut Ctx<'_, Self>,
+        purpose: Purpose,
+        lookup: Option<u64>,
+        node: NodeId,
+    ) {
         match purpose {
             Purpose::Join => self.join_at(ctx, node),
             Purpose::Finger(i) => {
@@ -202,6 +228,11 @@ impl Chord {
                 }
             }
             Purpose::Probe => self.adopt_probed(ctx, node),
+            Purpose::Client => {
+                if let Some(lookup) = lookup {
+                    self.send_client_op(ctx, lookup, node);
+                }
+            }
         }
     }
 
@@ -227,6 +258,7 @@ impl Chord {
         self.joined = true;
         self.successors = vec![successor];
         self.predecessor = None;
+        self.predecessor_epoch += 1;
         self.successor_misses = 0;
         self.successor_asked = false;
         let name = ctx.node_name(successor).to_string();

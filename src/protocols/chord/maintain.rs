@@ -30,7 +30,8 @@ impl Chord {
         let succ = self.successor();
         if succ != self.me {
             self.successor_asked = true;
-            ctx.send(succ, Msg::GetPredecessor);
+            let asked_at = ctx.now();
+            ctx.send(succ, Msg::GetPredecessor { asked_at });
         }
     }
 
@@ -44,6 +45,9 @@ impl Chord {
         let dead = self.successors.remove(0);
         if self.successors.is_empty() {
             self.successors.push(self.me);
+            // Alone, it may be cut off from the ring; whatever it holds, keys put elsewhere
+            // from now on are not among them.
+            self.incomplete();
         }
         self.successor_misses = 0;
         self.successor_asked = false;
@@ -65,6 +69,10 @@ impl Chord {
             self.predecessor_misses += 1;
             if self.predecessor_misses >= MISSES_MAX {
                 self.predecessor = None;
+                self.predecessor_epoch += 1;
+                // The arc grows by the dead node's, whose keys may be only on the nodes after
+                // this one: not sure of its arc until its successor hands them over.
+                self.complete_from = None;
                 self.predecessor_misses = 0;
                 self.predecessor_asked = false;
                 let name = ctx.node_name(pred).to_string();
@@ -82,7 +90,7 @@ impl Chord {
         &mut self,
         ctx: &mut Ctx<'_, Self>,
         from: NodeId,
-        predecessor: Option<NodeId>,
+        (predecessor, epoch, asked_at): (Option<NodeId>, u64, crate::time::SimTime),
         successors: &[NodeId],
     ) {
         if from != self.successor() {
@@ -90,6 +98,7 @@ impl Chord {
         }
         self.successor_misses = 0;
         self.successor_asked = false;
+        self.successor_names(ctx, (predecessor, epoch), asked_at);
         let (me, succ) = (self.id(), self.ring.id(from));
         let mut list = Vec::with_capacity(successors.len() + 2);
         if let Some(p) = predecessor.filter(|&p| self.ring.between(me, self.ring.id(p), succ)) {
@@ -116,6 +125,7 @@ impl Chord {
         };
         if from != self.me && closer {
             self.predecessor = Some(from);
+            self.predecessor_epoch += 1;
             self.predecessor_misses = 0;
             self.predecessor_asked = false;
         }

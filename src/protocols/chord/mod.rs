@@ -29,112 +29,41 @@
 use super::{BugDoc, ParamDoc, Protocol};
 use crate::check::Property;
 use crate::process::{Ctx, NodeId, Process, TimerId};
-use crate::protocol::check_range;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
+use crate::workload::{ClientOp, Model, Request, RequestId};
 use rand::RngExt;
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 mod checks;
+mod found;
 mod lookup;
 mod maintain;
+mod params;
 pub mod ring;
+mod store;
+#[cfg(test)]
+mod store_tests;
 #[cfg(test)]
 mod tests;
 
 use lookup::Lookup;
+pub use params::{ID_BITS_MAX, ID_BITS_MIN, INTERVAL_MAX, INTERVAL_MIN, Params, SUCCESSORS_MAX};
 use ring::Ring;
+use store::PendingPut;
 
 /// Rounds a successor or predecessor may leave silent before it is taken for dead: a few lost
 /// messages must not evict a live node, whose place stabilization only gives back a few
 /// rounds later.
 pub const MISSES_MAX: u32 = 4;
-/// Most lookups one node has under way at once.
+/// Most lookups one node has under way at once (its own and its clients').
 pub const LOOKUPS_MAX: usize = 64;
-/// Longest successor list.
-pub const SUCCESSORS_MAX: u32 = 16;
-/// Identifier bits: at least 3, at most 63 (a `u64` circle).
-pub const ID_BITS_MIN: u32 = 3;
-pub const ID_BITS_MAX: u32 = 63;
-/// Shortest timer delay: zero would fire timers forever without simulated time passing.
-pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
-/// Longest interval or timeout a parameter may set.
-pub const INTERVAL_MAX: SimDuration = SimDuration::from_secs(3600);
-
-/// `params:` of the chord protocol.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct Params {
-    /// The circle has `2^id_bits` identifiers; each node has `id_bits` fingers.
-    pub id_bits: u32,
-    /// Length of each node's successor list.
-    pub successors: u32,
-    /// Time between two rounds of stabilization (and of predecessor pings).
-    pub stabilize_interval: SimDuration,
-    /// Time between two finger lookups; each looks up the next finger in turn.
-    pub fix_fingers_interval: SimDuration,
-    /// Time between two probes of a random node for a closer successor.
-    pub probe_interval: SimDuration,
-    /// How long one hop of a lookup may take before the lookup is given up.
-    pub lookup_timeout: SimDuration,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            id_bits: 16,
-            successors: 3,
-            stabilize_interval: SimDuration::from_millis(50),
-            fix_fingers_interval: SimDuration::from_millis(20),
-            probe_interval: SimDuration::from_millis(250),
-            lookup_timeout: SimDuration::from_millis(100),
-        }
-    }
-}
-
-const PARAM_DOCS: &[ParamDoc] = &[
-    ParamDoc {
-        name: "id_bits",
-        default: "16",
-        meaning: "the identifier circle has 2^id_bits places and every node id_bits fingers \
-                  (3 to 63, and 2^id_bits at least the node count)",
-    },
-    ParamDoc {
-        name: "successors",
-        default: "3",
-        meaning: "length of each node's successor list: the ring survives that many \
-                  neighbours failing at once, less one (1 to 16)",
-    },
-    ParamDoc {
-        name: "stabilize_interval",
-        default: "50ms",
-        meaning: "time between two rounds of stabilization and predecessor pings; four \
-                  silent rounds make a neighbour taken for dead (1ms to 3600s)",
-    },
-    ParamDoc {
-        name: "fix_fingers_interval",
-        default: "20ms",
-        meaning: "time between two finger lookups, each for the next finger in turn \
-                  (1ms to 3600s)",
-    },
-    ParamDoc {
-        name: "probe_interval",
-        default: "250ms",
-        meaning: "time between two probes of a random node for a closer successor, which \
-                  join rings a partition split (1ms to 3600s)",
-    },
-    ParamDoc {
-        name: "lookup_timeout",
-        default: "100ms",
-        meaning: "how long one hop of a lookup may go unanswered before the lookup is given \
-                  up and the silent node dropped from the fingers (1ms to 3600s)",
-    },
-];
-
+/// Most puts one node has waiting for their replicas at once.
+pub const PUTS_MAX: usize = 64;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Bug {
     SingleSuccessor,
     NoPredecessorCheck,
+    NoHandover,
 }
 
 const BUG_DOCS: &[BugDoc] = &[
@@ -155,6 +84,14 @@ const BUG_DOCS: &[BugDoc] = &[
                       closes over the gap",
         violates: "ring_correct",
     },
+    BugDoc {
+        name: "no-handover",
+        description: "a node that joins (or rejoins after a restart) takes over the keys \
+                      between its predecessor and itself, but its successor never hands \
+                      them over: the new node answers gets for keys stored before it came \
+                      as if they had never been put, while the old replicas still hold them",
+        violates: "keys_found",
+    },
 ];
 
 impl Bug {
@@ -162,6 +99,7 @@ impl Bug {
         match name {
             "single-successor" => Some(Bug::SingleSuccessor),
             "no-predecessor-check" => Some(Bug::NoPredecessorCheck),
+            "no-handover" => Some(Bug::NoHandover),
             _ => None,
         }
     }
@@ -172,17 +110,32 @@ impl Bug {
 #[derive(Clone, Debug, Hash)]
 pub enum Msg {
     /// Asker → node: which node is responsible for `target`?
-    FindSuccessor { lookup: u64, target: u64 },
+    FindSuccessor {
+        lookup: u64,
+        target: u64,
+    },
     /// Node → asker: `node` is responsible for the target of `lookup`.
-    Found { lookup: u64, node: NodeId },
+    Found {
+        lookup: u64,
+        node: NodeId,
+    },
     /// Node → asker: ask `node`, which is closer to the target of `lookup`.
-    Closer { lookup: u64, node: NodeId },
-    /// Node → its successor: what is your predecessor, and your successor list?
-    GetPredecessor,
-    /// Successor → node: its predecessor and its successor list.
+    Closer {
+        lookup: u64,
+        node: NodeId,
+    },
+    /// Node → its successor: what is your predecessor, and your successor list? `asked_at`
+    /// is the asker's clock, given back with the answer.
+    GetPredecessor {
+        asked_at: SimTime,
+    },
+    /// Successor → node: its predecessor (with the number of times it changed) and its
+    /// successor list.
     Predecessor {
         predecessor: Option<NodeId>,
+        epoch: u64,
         successors: Vec<NodeId>,
+        asked_at: SimTime,
     },
     /// Node → its successor: I may be your predecessor.
     Notify,
@@ -190,6 +143,43 @@ pub enum Msg {
     Ping,
     /// Predecessor → node: alive.
     Pong,
+    /// A client's node → the node responsible for `key`: store it, copy it to the replicas,
+    /// then answer the client.
+    Put {
+        req: RequestId,
+        key: u32,
+        value: i64,
+    },
+    /// A client's node → the node responsible for `key` (or a node without it → the next):
+    /// answer the client with the key's value; `hops` more nodes may be asked.
+    Get {
+        req: RequestId,
+        key: u32,
+        hops: u32,
+    },
+    /// The node responsible → a replica: keep this copy, and say so.
+    Replicate {
+        put: u64,
+        key: u32,
+        value: i64,
+    },
+    Replicated {
+        put: u64,
+    },
+    /// A node → the nodes after it: copies of the keys it is responsible for.
+    Push {
+        items: Vec<(u32, i64)>,
+    },
+    /// A node → its successor, which has taken it as predecessor: hand over the keys that
+    /// are not yours to keep (those outside the arc from me to you).
+    Pull,
+    /// Successor → node: the keys it asked for, whether they are all it should have, and
+    /// how many times the successor's predecessor had changed.
+    Keys {
+        items: Vec<(u32, i64)>,
+        complete: bool,
+        epoch: u64,
+    },
 }
 
 /// What chord timers carry.
@@ -203,6 +193,10 @@ pub enum Tick {
     Probe,
     /// Hop `hops` of `lookup` got no answer in time.
     LookupTimeout { lookup: u64, hops: u32 },
+    /// Copy the keys this node is responsible for to the replicas.
+    Replicate,
+    /// Put `put` still waits for some replica.
+    PutTimeout { put: u64 },
 }
 
 /// Timer delays, from the params.
@@ -211,6 +205,7 @@ struct Timing {
     stabilize: SimDuration,
     fix_fingers: SimDuration,
     probe: SimDuration,
+    replicate: SimDuration,
     lookup_timeout: SimDuration,
 }
 
@@ -241,6 +236,32 @@ pub struct Chord {
     lookup_next: u64,
     /// The node a join tries next.
     contact_next: u32,
+    /// Copies of each key, this node's included.
+    replicas: usize,
+    /// The keys this node holds, as responsible node or replica. Nothing is on disk: a
+    /// restart starts empty. Keys are never dropped, so a node may hold more than it must.
+    store: BTreeMap<u32, i64>,
+    /// Counts the changes to `store`, so that a check sees at a glance whether it changed.
+    store_version: u64,
+    /// Clients' operations waiting for their lookup, by lookup.
+    client_ops: BTreeMap<u64, (RequestId, ClientOp)>,
+    /// Per client, the last put it sent here: a client runs one op at a time, numbered in
+    /// order, so an older or equal number is a copy. A copy delayed past a crash and restart
+    /// is not caught: it arrives at a node that has started again, and is refused while the
+    /// node takes over its keys.
+    put_seqs: BTreeMap<u32, u32>,
+    /// Puts this node is responsible for that wait for their replicas, by number.
+    puts: BTreeMap<u64, PendingPut>,
+    put_next: u64,
+    /// Holds every key of its arc (from its predecessor to itself): see [`store`].
+    complete: bool,
+    /// The successor that vouched for `complete`, and its predecessor epoch then.
+    complete_from: Option<(NodeId, u64)>,
+    /// Counts the changes of `predecessor`.
+    predecessor_epoch: u64,
+    /// Until when the successor's last answer naming this node vouches that no other node
+    /// takes this node's keys.
+    vouched_until: SimTime,
 }
 
 impl Chord {
@@ -273,6 +294,16 @@ impl Chord {
     pub fn ring(&self) -> &Ring {
         &self.ring
     }
+
+    /// The keys this node holds, with their values.
+    pub fn store(&self) -> &BTreeMap<u32, i64> {
+        &self.store
+    }
+
+    /// Changes whenever the store does.
+    pub fn store_version(&self) -> u64 {
+        self.store_version
+    }
 }
 
 impl Chord {
@@ -298,6 +329,8 @@ impl Process for Chord {
         // must join the ring the others kept, or there would be two.
         if self.me == NodeId(0) && !ctx.is_restart() {
             self.joined = true;
+            // No key was put before the ring existed.
+            self.complete = true;
             ctx.annotate("creates the ring");
         }
         let timing = self.timing;
@@ -306,6 +339,7 @@ impl Process for Chord {
             (timing.stabilize, Tick::Stabilize),
             (timing.fix_fingers, Tick::FixFinger),
             (timing.probe, Tick::Probe),
+            (timing.replicate, Tick::Replicate),
         ] {
             let phase = ctx.rng().random_range(0..=interval.0);
             ctx.set_timer(SimDuration(phase), tick);
@@ -321,6 +355,8 @@ impl Process for Chord {
         match msg {
             Msg::Found { lookup, node } => self.on_found(ctx, from, lookup, node),
             Msg::Closer { lookup, node } => self.on_closer(ctx, from, lookup, node),
+            // A client's op is refused, not lost, by a node out of the ring.
+            m @ (Msg::Put { .. } | Msg::Get { .. }) => self.on_store_message(ctx, from, m),
             // A node out of the ring answers nothing: its view of the ring is empty.
             _ if !self.joined => {}
             Msg::FindSuccessor { lookup, target } => {
@@ -330,27 +366,28 @@ impl Process for Chord {
                 };
                 ctx.send(from, reply);
             }
-            Msg::GetPredecessor => {
-                let successors = self.successors.clone();
-                let predecessor = self.predecessor;
-                ctx.send(
-                    from,
-                    Msg::Predecessor {
-                        predecessor,
-                        successors,
-                    },
-                );
+            Msg::GetPredecessor { asked_at } => {
+                let answer = Msg::Predecessor {
+                    predecessor: self.predecessor,
+                    epoch: self.predecessor_epoch,
+                    successors: self.successors.clone(),
+                    asked_at,
+                };
+                ctx.send(from, answer);
             }
             Msg::Predecessor {
                 predecessor,
+                epoch,
                 successors,
+                asked_at,
             } => {
-                self.on_predecessor(ctx, from, predecessor, &successors);
+                self.on_predecessor(ctx, from, (predecessor, epoch, asked_at), &successors);
             }
             Msg::Notify => self.on_notify(from),
             Msg::Ping => ctx.send(from, Msg::Pong),
             // Any message is a sign of life, counted above.
             Msg::Pong => {}
+            _ => self.on_store_message(ctx, from, msg),
         }
     }
 
@@ -368,8 +405,17 @@ impl Process for Chord {
                 self.probe(ctx);
                 ctx.set_timer(self.timing.probe, Tick::Probe);
             }
-            Tick::LookupTimeout { lookup, hops } => self.on_lookup_timeout(lookup, hops),
+            Tick::LookupTimeout { lookup, hops } => self.on_lookup_timeout(ctx, lookup, hops),
+            Tick::Replicate => {
+                self.push_replicas(ctx);
+                ctx.set_timer(self.timing.replicate, Tick::Replicate);
+            }
+            Tick::PutTimeout { put } => self.on_put_timeout(ctx, put),
         }
+    }
+
+    fn on_request(&mut self, ctx: &mut Ctx<'_, Self>, request: Request) {
+        self.on_client(ctx, request);
     }
 }
 
@@ -380,7 +426,7 @@ impl Protocol for Chord {
                                    partitions";
     type Params = Params;
 
-    const PARAM_DOCS: &'static [ParamDoc] = PARAM_DOCS;
+    const PARAM_DOCS: &'static [ParamDoc] = params::PARAM_DOCS;
     const BUG_DOCS: &'static [BugDoc] = BUG_DOCS;
 
     fn properties() -> Vec<Property<Self>> {
@@ -404,28 +450,22 @@ impl Protocol for Chord {
                  down (a finger whose lookup failed is empty, and lookups route around it)",
                 checks::check_fingers,
             ),
+            Property::monitor(
+                "keys_found",
+                "a get finds its key when a put of it was acknowledged before the get began, \
+                 unless since then every node holding the key was down or paused at once, or \
+                 the ring was split",
+                found::monitor,
+            ),
         ]
     }
 
     fn check_params(params: &Params, node_count: u32) -> Result<(), String> {
-        check_range("id_bits", params.id_bits, ID_BITS_MIN, ID_BITS_MAX)?;
-        if u64::from(node_count) > 1u64 << params.id_bits {
-            return Err(format!(
-                "`id_bits` is {}: a circle of {} identifiers has no room for {node_count} nodes",
-                params.id_bits,
-                1u64 << params.id_bits
-            ));
-        }
-        check_range("successors", params.successors, 1, SUCCESSORS_MAX)?;
-        for (name, value) in [
-            ("stabilize_interval", params.stabilize_interval),
-            ("fix_fingers_interval", params.fix_fingers_interval),
-            ("probe_interval", params.probe_interval),
-            ("lookup_timeout", params.lookup_timeout),
-        ] {
-            check_range(name, value, INTERVAL_MIN, INTERVAL_MAX)?;
-        }
-        Ok(())
+        params::check(params, node_count)
+    }
+
+    fn workloads() -> &'static [Model] {
+        &[Model::Dht]
     }
 
     fn new(id: NodeId, node_count: u32, params: &Params, bug: Option<&'static str>) -> Self {
@@ -447,6 +487,7 @@ impl Protocol for Chord {
                 stabilize: params.stabilize_interval,
                 fix_fingers: params.fix_fingers_interval,
                 probe: params.probe_interval,
+                replicate: params.replicate_interval,
                 lookup_timeout: params.lookup_timeout,
             },
             successors_max,
@@ -463,6 +504,17 @@ impl Protocol for Chord {
             lookups: BTreeMap::new(),
             lookup_next: 0,
             contact_next: 0,
+            replicas: params.replicas as usize,
+            store: BTreeMap::new(),
+            store_version: 0,
+            client_ops: BTreeMap::new(),
+            put_seqs: BTreeMap::new(),
+            puts: BTreeMap::new(),
+            put_next: 0,
+            complete: false,
+            complete_from: None,
+            predecessor_epoch: 0,
+            vouched_until: SimTime::ZERO,
         }
     }
     /// Successor, predecessor and how many fingers are filled, or that it has not joined.
@@ -476,5 +528,6 @@ impl Protocol for Chord {
             .field("succ", name(self.successors.first()))
             .field("pred", name(self.predecessor.as_ref()))
             .field("fingers", self.fingers.iter().flatten().count())
+            .field("keys", self.store.len())
     }
 }

@@ -15,6 +15,9 @@ pub struct Ring {
     ids: Vec<u64>,
 }
 
+/// Keys are hashed as `key ^ KEY_SALT`, far from the small numbers nodes are hashed from.
+const KEY_SALT: u64 = 0x6b65_7973_0000_0000;
+
 /// A 64-bit mix of `x` (SplitMix64's finaliser): spreads consecutive node indexes over the
 /// circle the way a hash of their addresses would.
 fn mix(x: u64) -> u64 {
@@ -61,6 +64,12 @@ impl Ring {
     /// The identifier of node `n`.
     pub fn id(&self, n: NodeId) -> u64 {
         self.ids[n.index()]
+    }
+
+    /// The identifier of client key `key`: a hash of it, salted apart from the nodes' hashes
+    /// so that key `k` does not sit exactly on node `k + 1`.
+    pub fn key_id(&self, key: u32) -> u64 {
+        mix(u64::from(key) ^ KEY_SALT) >> (64 - self.bits)
     }
 
     /// `id + 2^i` on the circle: the start of finger `i`.
