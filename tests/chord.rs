@@ -88,6 +88,14 @@ fn bad_params_are_located_errors() {
         ("bits-low", 4, "{ id_bits: 2 }", "`id_bits` is 2"),
         ("no-room", 9, "{ id_bits: 3 }", "no room for 9 nodes"),
         ("no-list", 4, "{ successors: 0 }", "`successors` is 0"),
+        ("copies", 4, "{ replicas: 4 }", "`replicas` is 4"),
+        ("no-copy", 4, "{ replicas: 0 }", "`replicas` is 0"),
+        (
+            "rare",
+            4,
+            "{ replicate_interval: 0ms }",
+            "`replicate_interval`",
+        ),
         ("zero", 4, "{ probe_interval: 0ms }", "`probe_interval`"),
         ("typo", 4, "{ succesors: 3 }", "succesors"),
     ] {

@@ -504,7 +504,7 @@ impl Protocol for Chord {
             lookups: BTreeMap::new(),
             lookup_next: 0,
             contact_next: 0,
-            replicas: params.replicas as usize,
+            replicas: params.replica_count() as usize,
             store: BTreeMap::new(),
             store_version: 0,
             client_ops: BTreeMap::new(),

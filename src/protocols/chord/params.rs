@@ -15,6 +15,13 @@ pub const INTERVAL_MIN: SimDuration = SimDuration::from_millis(1);
 /// Longest interval or timeout a parameter may set.
 pub const INTERVAL_MAX: SimDuration = SimDuration::from_secs(3600);
 
+impl Params {
+    /// Copies of each key, this node's included.
+    pub fn replica_count(&self) -> u32 {
+        self.replicas.unwrap_or(self.successors)
+    }
+}
+
 /// `params:` of the chord protocol.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -24,7 +31,8 @@ pub struct Params {
     /// Length of each node's successor list.
     pub successors: u32,
     /// Copies of each key: on the node responsible for it and the `replicas - 1` nodes after.
-    pub replicas: u32,
+    /// `None`: as many as the successor list holds.
+    pub replicas: Option<u32>,
     /// Time between two rounds of stabilization (and of predecessor pings).
     pub stabilize_interval: SimDuration,
     /// Time between two finger lookups; each looks up the next finger in turn.
@@ -42,7 +50,7 @@ impl Default for Params {
         Params {
             id_bits: 16,
             successors: 3,
-            replicas: 3,
+            replicas: None,
             stabilize_interval: SimDuration::from_millis(50),
             fix_fingers_interval: SimDuration::from_millis(20),
             probe_interval: SimDuration::from_millis(250),
@@ -67,9 +75,9 @@ pub(super) const PARAM_DOCS: &[ParamDoc] = &[
     },
     ParamDoc {
         name: "replicas",
-        default: "3",
+        default: "successors",
         meaning: "copies of each key: the node responsible for it and the replicas - 1 nodes \
-                  after it on the ring (1 to successors)",
+                  after it on the ring (1 to successors; by default as many as successors)",
     },
     ParamDoc {
         name: "stabilize_interval",
@@ -114,13 +122,15 @@ pub(super) fn check(params: &Params, node_count: u32) -> Result<(), String> {
         ));
     }
     check_range("successors", params.successors, 1, SUCCESSORS_MAX)?;
-    check_range("replicas", params.replicas, 1, SUCCESSORS_MAX)?;
-    if params.replicas > params.successors {
-        return Err(format!(
-            "`replicas` is {}: a key's copies go to the nodes on the successor list, which \
-             holds {} (`successors`)",
-            params.replicas, params.successors
-        ));
+    if let Some(replicas) = params.replicas {
+        check_range("replicas", replicas, 1, SUCCESSORS_MAX)?;
+        if replicas > params.successors {
+            return Err(format!(
+                "`replicas` is {replicas}: a key's copies go to the nodes on the successor \
+                 list, which holds {} (`successors`)",
+                params.successors
+            ));
+        }
     }
     for (name, value) in [
         ("stabilize_interval", params.stabilize_interval),

@@ -2,6 +2,7 @@
 //! joins; a key lost with every copy, or stored while the ring was split, is not held
 //! against it; the no-handover bug is caught.
 
+use super::tests::n;
 use super::*;
 use crate::check::{ViolationReport, run_checked};
 use crate::engine::{Sim, SimBuilder};
@@ -11,10 +12,6 @@ use crate::net::NetworkConfig;
 use crate::protocols::echo::tests::{at_ms, lossy};
 use crate::time::SimTime;
 use crate::workload::{Func, WorkloadConfig};
-
-fn n(number: u32) -> NodeId {
-    NodeId(number - 1)
-}
 
 fn build(
     seed: u64,
@@ -40,6 +37,14 @@ fn build(
         .workload(workload)
         .build(move |id| Chord::new(id, nodes, &params, bug))
         .expect("valid setup")
+}
+
+/// A correct ring under 5% loss and 2% duplication, with `faults`.
+fn lossy_run(seed: u64, faults: Vec<TimedFault>) -> Sim<Chord> {
+    let mut sim = build(seed, Params::default(), None, lossy(0.05, 0.02), faults);
+    let report = run(&mut sim);
+    assert!(report.is_none(), "seed {seed}: {report:?}");
+    sim
 }
 
 fn run(sim: &mut Sim<Chord>) -> Option<ViolationReport> {
@@ -85,15 +90,7 @@ fn gets_find_keys_through_crashes_and_restarts() {
         at_ms(3_400, Fault::Restart(n(1))),
     ];
     for seed in 0..6 {
-        let mut sim = build(
-            seed,
-            Params::default(),
-            None,
-            lossy(0.05, 0.02),
-            faults.clone(),
-        );
-        let report = run(&mut sim);
-        assert!(report.is_none(), "seed {seed}: {report:?}");
+        let sim = lossy_run(seed, faults.clone());
         let (found, _) = gets(&sim);
         assert!(found > 30, "seed {seed}: found {found}");
     }
@@ -153,7 +150,7 @@ fn gets_of_stored_keys_finding_nothing(sim: &Sim<Chord>) -> usize {
 fn a_key_lost_with_its_only_copy_is_not_held_against_the_ring() {
     // One copy per key: a node that crashes for good takes its keys with it.
     let params = Params {
-        replicas: 1,
+        replicas: Some(1),
         ..Params::default()
     };
     let faults = vec![at_ms(2_000, Fault::Crash(n(4)))];
@@ -197,14 +194,7 @@ fn a_run_with_clients_is_deterministic() {
         at_ms(1_200, Fault::Restart(n(2))),
     ];
     let hash = |seed| {
-        let mut sim = build(
-            seed,
-            Params::default(),
-            None,
-            lossy(0.05, 0.02),
-            faults.clone(),
-        );
-        run(&mut sim);
+        let sim = lossy_run(seed, faults.clone());
         (sim.trace_hash(), sim.history().len())
     };
     assert_eq!(hash(4), hash(4));
@@ -214,7 +204,7 @@ fn a_run_with_clients_is_deterministic() {
 #[test]
 fn replicas_must_fit_on_the_successor_list() {
     let params = Params {
-        replicas: 4,
+        replicas: Some(4),
         ..Params::default()
     };
     let e = Chord::check_params(&params, 8).unwrap_err();
@@ -224,7 +214,7 @@ fn replicas_must_fit_on_the_successor_list() {
     );
     for bad in [0, 17] {
         let params = Params {
-            replicas: bad,
+            replicas: Some(bad),
             successors: 16,
             ..Params::default()
         };

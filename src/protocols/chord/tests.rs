@@ -10,7 +10,7 @@ use crate::net::NetworkConfig;
 use crate::protocols::echo::tests::{at_ms, lossy};
 use crate::time::SimTime;
 
-fn n(number: u32) -> NodeId {
+pub(super) fn n(number: u32) -> NodeId {
     NodeId(number - 1)
 }
 
