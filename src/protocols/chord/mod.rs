@@ -1,5 +1,7 @@
-//! `chord`: the Chord distributed hash table's ring maintenance: joins, stabilization,
-//! successor lists, predecessor checks and finger tables, under crashes and partitions.
+//! `chord`: the Chord distributed hash table: the ring's maintenance (joins, stabilization,
+//! successor lists, predecessor checks and finger tables) under crashes and partitions, and
+//! the keys clients put and get, copied to the successors and handed over on joins (see
+//! `store.rs`).
 //!
 //! Every node has an identifier on a circle of `2^id_bits` (a hash of its address, see
 //! [`ring`]); the node responsible for an identifier is the first node at or clockwise after
@@ -421,9 +423,10 @@ impl Process for Chord {
 
 impl Protocol for Chord {
     const NAME: &'static str = "chord";
-    const SUMMARY: &'static str = "the Chord ring: joins, stabilization, successor lists, \
-                                   predecessor checks and finger tables under crashes and \
-                                   partitions";
+    const SUMMARY: &'static str = "the Chord distributed hash table: joins, stabilization, \
+                                   successor lists, predecessor checks and finger tables, and \
+                                   keys copied to the successors and handed over on joins, \
+                                   under crashes and partitions";
     type Params = Params;
 
     const PARAM_DOCS: &'static [ParamDoc] = params::PARAM_DOCS;
