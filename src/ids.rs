@@ -40,7 +40,7 @@ impl fmt::Debug for NodeId {
     }
 }
 
-/// A timer set by [`Ctx::set_timer`]; pass it to [`Ctx::cancel_timer`] to cancel it.
+/// A timer set by [`crate::Ctx::set_timer`]; pass it to [`crate::Ctx::cancel_timer`] to cancel it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId {
     pub(crate) slot: u32,

@@ -360,7 +360,7 @@ fn backwards(key: &Option<String>, log: &KeyLog, out: &mut Vec<Finding>) {
     }
 }
 
-/// The plain-words lines of a verdict: a summary, the counts, then up to [`SHOWN`] findings
+/// The plain-words lines of a verdict: a summary, the counts, then up to `SHOWN` (8) findings
 /// of each kind, their ops named by `name`.
 pub fn explain(
     findings: &[Finding],

@@ -113,7 +113,7 @@ impl<P: Process> Sim<P> {
     }
 
     /// The fault schedule as built, sorted by time; faults that triggers fire are not in
-    /// it (the triggers are, as given to [`SimBuilder::triggers`]).
+    /// it (the triggers are, as given to [`super::SimBuilder::triggers`]).
     pub fn faults(&self) -> &[TimedFault] {
         &self.faults[..self.faults_scheduled]
     }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 /// `base` with, when `faults` is given, its scripted faults replaced by a random schedule drawn
 /// from the seed (a liveness phase is kept, and the schedule ends before it), then materialised
 /// for the seed (its `nemesis:` and `swarm:` drawn into plain faults and network settings):
-/// one [`Draw`] of the three. The same seed and configuration always give the same scenario,
-/// whichever sweep asks, and a builder sweep with the same [`Draw`] the same faults and
+/// one [`crate::faults::Draw`] of the three. The same seed and configuration always give the same scenario,
+/// whichever sweep asks, and a builder sweep with the same [`crate::faults::Draw`] the same faults and
 /// network.
 ///
 /// An `eventually:` goal timed from before the random faults end starts when they end: the

@@ -6,7 +6,7 @@
 //! corpus grows, failures are written, `stop_after` counts). What the sweep finds therefore
 //! depends on the seed range alone, not on `jobs`. A candidate depends on the runs before it,
 //! so the sweep can be neither sharded nor resumed, and it keeps no progress file. Only
-//! `time_budget` and `seed_time_max` look at the outside world, as in [`super::fuzz`].
+//! `time_budget` and `seed_time_max` look at the outside world, as in [`mod@super::fuzz`].
 
 use super::case::{Finding, SeedOutcome, write_candidate};
 use super::coverage::{BATCH, CoverageSearch, check_covered};

@@ -173,7 +173,7 @@ const MIN_WORDS_FOR_COMPACT: usize = 8;
 /// names the set exactly, in `2 + window_ops / 64 + indefinite / 64` words or so; the plain
 /// bitset would take `ops / 64`, which for a long piece makes the memo quadratic. When the
 /// plain bitset is less than twice as long (a short piece, or one op pending through most of
-/// it), or shorter than [`MIN_WORDS_FOR_COMPACT`], it is the key, and the search pays nothing
+/// it), or shorter than `MIN_WORDS_FOR_COMPACT`, it is the key, and the search pays nothing
 /// for the compact form.
 pub struct SetKey {
     /// The key is the plain bitset.

@@ -265,7 +265,7 @@ impl TextKey {
 ///
 /// The kv model's state is a string that grows with every append, and the search meets many
 /// of them. Building each would copy O(length) bytes per new state; instead a string is known
-/// by its [`TextKey`] (length and two independent polynomial hashes modulo 2^61 − 1), which a
+/// by its `TextKey` (length and two independent polynomial hashes modulo 2^61 − 1), which a
 /// concatenation gets from its parts. Equal strings get equal ids however they were built; two
 /// different strings of equal length would be merged only if both hashes collided (for n
 /// distinct strings, probability about n² / 2^122).

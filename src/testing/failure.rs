@@ -56,7 +56,7 @@ pub struct SweepFailure {
 impl SweepFailure {
     /// The failing run of a builder sweep — its seed, faults and default link — to shrink with
     /// [`shrink_builder`](super::shrink_builder); `None` for a failure without a run behind it
-    /// or of a scenario sweep (whose scenario [`crate::explore::shrink`] shrinks).
+    /// or of a scenario sweep (whose scenario [`mod@crate::explore::shrink`] shrinks).
     pub fn builder_run(&self) -> Option<BuilderRun> {
         if self.scenario_yaml.is_some() || self.kind != FailureKind::Unmet {
             return None;

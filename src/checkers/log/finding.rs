@@ -3,7 +3,7 @@
 use super::KINDS;
 use crate::history::Value;
 
-/// One thing wrong with a log history. Ops are indices in [`History::ops`]; keys as the
+/// One thing wrong with a log history. Ops are indices in [`crate::history::History::ops`]; keys as the
 /// history names them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Finding {

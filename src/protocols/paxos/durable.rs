@@ -50,7 +50,7 @@ pub(super) fn encode(state: &Durable) -> Vec<u8> {
     out
 }
 
-/// Reads what [`encode`] wrote; `None` for anything else (bad input never panics).
+/// Reads what `encode` wrote; `None` for anything else (bad input never panics).
 pub fn decode(bytes: &[u8]) -> Option<Durable> {
     let mut r = ByteReader::new(bytes);
     let promised = Ballot::read(&mut r)?;
