@@ -214,16 +214,66 @@ fn acked(log: &KeyLog) -> impl Iterator<Item = (&Sent, usize, i64)> {
         .filter_map(|s| s.acked.map(|(ret, offset)| (s, ret, offset)))
 }
 
+/// Offsets a coverage index may list per op before it is not worth building: a batch
+/// with a wide hole covers offsets it does not hold, and the index must stay about as
+/// large as the history.
+const COVER_PER_OP_MAX: i64 = 64;
+
+/// Each ok poll's lowest and highest offset (`None` for an empty batch).
+fn spans(log: &KeyLog) -> Vec<Option<(i64, i64)>> {
+    log.polled
+        .iter()
+        .map(|p| {
+            let first = p.batch.iter().map(|(o, _)| *o).min()?;
+            let last = p.batch.iter().map(|(o, _)| *o).max()?;
+            Some((first, last))
+        })
+        .collect()
+}
+
+/// Offset → the polls whose span covers it, in poll order; `None` when the spans are too
+/// wide for the index to pay (every poll is then tried for every send).
+fn cover_index(log: &KeyLog, spans: &[Option<(i64, i64)>]) -> Option<BTreeMap<i64, Vec<usize>>> {
+    let width: i64 = spans
+        .iter()
+        .flatten()
+        .map(|&(a, b)| b.saturating_sub(a).saturating_add(1))
+        .fold(0, i64::saturating_add);
+    let ops = (log.sent.len() + log.polled.len()) as i64;
+    if width > COVER_PER_OP_MAX.saturating_mul(ops.max(1)) {
+        return None;
+    }
+    let mut index: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
+    for (i, span) in spans.iter().enumerate() {
+        if let Some((first, last)) = *span {
+            for offset in first..=last {
+                index.entry(offset).or_default().push(i);
+            }
+        }
+    }
+    Some(index)
+}
+
+/// An acknowledged message is lost when a poll begun after its acknowledgement spans its
+/// offset but does not return it there. Each send looks only at the polls spanning its
+/// offset (found in an index), so the check costs the sends times the few polls that span
+/// each offset, not the sends times every poll.
 fn lost(key: &Option<String>, log: &KeyLog, out: &mut Vec<Finding>) {
+    let spans = spans(log);
+    let index = cover_index(log, &spans);
+    let every: Vec<usize> = (0..log.polled.len()).collect();
     for (s, ret, offset) in acked(log) {
-        let covering = log.polled.iter().filter(|p| p.invoke > ret).find(|p| {
-            let first = p.batch.iter().map(|(o, _)| *o).min();
-            let last = p.batch.iter().map(|(o, _)| *o).max();
-            let covers = matches!((first, last), (Some(a), Some(b)) if a <= offset && offset <= b);
+        let candidates = match &index {
+            Some(index) => index.get(&offset).map_or(&[][..], Vec::as_slice),
+            None => &every[..],
+        };
+        let covering = candidates.iter().copied().find(|&i| {
+            let p = &log.polled[i];
+            let covers = matches!(spans[i], Some((a, b)) if a <= offset && offset <= b);
             let here = p.batch.iter().find(|(o, _)| *o == offset).map(|(_, m)| m);
-            covers && here != Some(&s.msg)
+            p.invoke > ret && covers && here != Some(&s.msg)
         });
-        if let Some(p) = covering {
+        if let Some(p) = covering.map(|i| &log.polled[i]) {
             let found = p.batch.iter().find(|(o, _)| *o == offset);
             out.push(Finding::Lost {
                 key: key.clone(),

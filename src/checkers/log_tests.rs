@@ -212,3 +212,59 @@ fn malformed_ops_are_located_errors() {
     let e = findings("h.jsonl", &history(&bad)).unwrap_err();
     assert!(e.message.contains("[offset, msg] pairs"), "{e}");
 }
+
+#[test]
+fn a_poll_with_a_wide_hole_still_shows_a_lost_message() {
+    // Offsets 0 and 4,000,000,000 in one batch span far more offsets than the history has
+    // ops: the check tries every poll instead of indexing the offsets each one spans.
+    let h = history(&[
+        SEND_1_AT_0[0],
+        SEND_1_AT_0[1],
+        r#"{"process": 1, "type": "invoke", "f": "send", k, "value": 2}"#,
+        r#"{"process": 1, "type": "ok", "f": "send", k, "value": 1}"#,
+        r#"{"process": 2, "type": "invoke", "f": "poll", k, "value": 0}"#,
+        r#"{"process": 2, "type": "ok", "f": "poll", k, "value": [[0, 1], [4000000000, 5]]}"#,
+    ]);
+    let spans = spans(&read_logs("h.jsonl", &h).expect("checkable")[&Some("0".into())]);
+    assert_eq!(spans, [Some((0, 4_000_000_000))]);
+    assert!(kinds(&h).contains(&"lost"));
+}
+
+#[test]
+fn many_polls_and_sends_are_checked_against_the_polls_that_span_each_offset() {
+    // 2,000 sends at offsets 0..2000, then one poll per 10 offsets returning them all but
+    // offset 1234: only that one is lost.
+    let mut lines: Vec<String> = Vec::new();
+    for i in 0..2000 {
+        lines.push(format!(
+            r#"{{"process": 0, "type": "invoke", "f": "send", k, "value": {}}}"#,
+            i + 1
+        ));
+        lines.push(format!(
+            r#"{{"process": 0, "type": "ok", "f": "send", k, "value": {i}}}"#
+        ));
+    }
+    for start in (0..2000).step_by(10) {
+        let batch: Vec<String> = (start..start + 10)
+            .filter(|&o| o != 1234)
+            .map(|o| format!("[{o}, {}]", o + 1))
+            .collect();
+        lines.push(format!(
+            r#"{{"process": 1, "type": "invoke", "f": "poll", k, "value": {start}}}"#
+        ));
+        lines.push(format!(
+            r#"{{"process": 1, "type": "ok", "f": "poll", k, "value": [{}]}}"#,
+            batch.join(", ")
+        ));
+    }
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    let h = history(&refs);
+    let (found, totals) = findings("h.jsonl", &h).expect("checkable");
+    assert_eq!(totals.sends_acked, 2000);
+    let lost: Vec<&Finding> = found.iter().filter(|f| f.kind() == "lost").collect();
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert!(
+        matches!(lost[0], Finding::Lost { offset: 1234, .. }),
+        "{lost:?}"
+    );
+}
