@@ -43,9 +43,9 @@ fn scenario_names(text: &str) -> Vec<String> {
 }
 
 #[test]
-fn there_are_twelve_lessons_and_a_readme_that_orders_them() {
+fn there_are_thirteen_lessons_and_a_readme_that_orders_them() {
     let pages = lessons();
-    assert_eq!(pages.len(), 12, "{pages:?}");
+    assert_eq!(pages.len(), 13, "{pages:?}");
     let readme = std::fs::read_to_string(root().join("docs/lessons/README.md")).unwrap();
     for page in &pages {
         let file = page.file_name().unwrap().to_string_lossy();
