@@ -135,3 +135,26 @@ fn the_state_strip_shows_roles_and_flags_the_overwritten_entry() {
     }
     assert!(svg.contains("□ log entry overwritten"));
 }
+
+#[test]
+fn a_violation_found_after_the_window_is_drawn_at_its_edge_with_its_true_time() {
+    let d = dir("after-window");
+    let path = d.join("run.svg");
+    let args = [
+        "run",
+        "scenarios/chord-no-handover-bug.yaml",
+        "--svg",
+        path.to_str().unwrap(),
+        "--svg-window",
+        "110ms..220ms",
+    ];
+    let (code, stderr) = run(&args);
+    assert_eq!(code, Some(0), "{stderr}");
+    let svg = std::fs::read_to_string(&path).unwrap();
+    // keys_found is judged at the end of the run (3s), long after the window.
+    assert!(
+        svg.contains("keys_found violated at 3s (after this window)"),
+        "{svg}"
+    );
+    assert!(!svg.contains("violated at 220ms"));
+}

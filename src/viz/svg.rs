@@ -342,7 +342,13 @@ impl Canvas {
     /// inside the picture.
     fn violations(&mut self, model: &Model) {
         for v in &model.violations {
-            let x = self.x(v.at);
+            let x = self.x(v.drawn_at);
+            // Found outside the window: the line marks the edge, the words the true time.
+            let side = match v.at.cmp(&v.drawn_at) {
+                std::cmp::Ordering::Greater => " (after this window)",
+                std::cmp::Ordering::Less => " (before this window)",
+                std::cmp::Ordering::Equal => "",
+            };
             let (top, bottom) = (TOP_PX - 30.0, self.bottom());
             let anchor = if x > WIDTH_PX * 0.7 { "end" } else { "start" };
             let dx = if anchor == "end" { -4.0 } else { 4.0 };
@@ -351,7 +357,7 @@ impl Canvas {
                 "<line x1=\"{x:.1}\" y1=\"{top}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\" \
                  stroke=\"{COLOR_VIOLATION}\" stroke-width=\"2\"/><text x=\"{:.1}\" y=\"{:.1}\" \
                  text-anchor=\"{anchor}\" fill=\"{COLOR_VIOLATION}\" font-weight=\"bold\">\
-                 {} violated at {}<title>{}</title></text>",
+                 {} violated at {}{side}<title>{}</title></text>",
                 x + dx,
                 top + 4.0,
                 escape(&v.property),

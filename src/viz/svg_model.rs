@@ -80,7 +80,10 @@ pub(super) struct Op {
 
 pub(super) struct ViolationMark {
     pub(super) property: String,
+    /// When it was found, which may lie outside the window.
     pub(super) at: SimTime,
+    /// Where it is drawn: `at`, kept to the window's edges.
+    pub(super) drawn_at: SimTime,
     pub(super) message: String,
 }
 
@@ -358,7 +361,8 @@ impl Model {
         let at = SimTime(r["t_ns"].as_u64().unwrap_or(0));
         self.violations.push(ViolationMark {
             property: text(r, "property"),
-            at: at.min(self.window.to).max(self.window.from),
+            at,
+            drawn_at: at.min(self.window.to).max(self.window.from),
             message: text(r, "message"),
         });
     }
