@@ -17,6 +17,7 @@ mod nemesis;
 mod run;
 pub mod schedule;
 mod schema;
+mod schema_search;
 pub mod seal;
 mod topology;
 mod triggers;
