@@ -261,7 +261,10 @@ fn cover_index(log: &KeyLog, spans: &[Option<(i64, i64)>]) -> Option<BTreeMap<i6
 fn lost(key: &Option<String>, log: &KeyLog, out: &mut Vec<Finding>) {
     let spans = spans(log);
     let index = cover_index(log, &spans);
-    let every: Vec<usize> = (0..log.polled.len()).collect();
+    let every: Vec<usize> = match index {
+        Some(_) => Vec::new(),
+        None => (0..log.polled.len()).collect(),
+    };
     for (s, ret, offset) in acked(log) {
         let candidates = match &index {
             Some(index) => index.get(&offset).map_or(&[][..], Vec::as_slice),

@@ -28,6 +28,9 @@ use crate::process::{Ctx, NodeId, TimerId};
 use crate::time::SimTime;
 use crate::workload::{ClientOp, Reply, Request, RequestId};
 
+/// The answer to an op other than a put (write) or a get (read).
+const PUTS_AND_GETS_ONLY: &str = "chord serves puts and gets only";
+
 /// A put stored here that waits for its replicas before the client hears of it.
 #[derive(Clone, Debug, Hash)]
 pub(super) struct PendingPut {
@@ -75,11 +78,11 @@ impl Chord {
             return ctx.reply(request.id, Reply::Redirect(None));
         }
         let Some(key) = request.op.key() else {
-            return ctx.reply(request.id, Reply::Fail("chord serves puts and gets only"));
+            return ctx.reply(request.id, Reply::Fail(PUTS_AND_GETS_ONLY));
         };
         let target = self.ring.key_id(key);
         if self.owns(target) {
-            return self.serve(ctx, request.id, request.op, self.replicas);
+            return self.serve(ctx, request.id, request.op);
         }
         match self.route(target) {
             Route::Found(node) => self.send_op(ctx, node, request.id, request.op),
@@ -101,22 +104,22 @@ impl Chord {
 
     fn send_op(&mut self, ctx: &mut Ctx<'_, Self>, node: NodeId, req: RequestId, op: ClientOp) {
         if node == self.me {
-            return self.serve(ctx, req, op, self.replicas);
+            return self.serve(ctx, req, op);
         }
         let hops = self.replicas as u32 - 1;
         match op {
             ClientOp::Write { key, value } => ctx.send(node, Msg::Put { req, key, value }),
             ClientOp::Read { key } => ctx.send(node, Msg::Get { req, key, hops }),
-            _ => ctx.reply(req, Reply::Fail("chord serves puts and gets only")),
+            _ => ctx.reply(req, Reply::Fail(PUTS_AND_GETS_ONLY)),
         }
     }
 
     /// Serves `op` here, as the node the lookup named.
-    fn serve(&mut self, ctx: &mut Ctx<'_, Self>, req: RequestId, op: ClientOp, replicas: usize) {
+    fn serve(&mut self, ctx: &mut Ctx<'_, Self>, req: RequestId, op: ClientOp) {
         match op {
             ClientOp::Write { key, value } => self.on_put(ctx, req, key, value),
-            ClientOp::Read { key } => self.on_get(ctx, req, key, replicas as u32 - 1),
-            _ => ctx.reply(req, Reply::Fail("chord serves puts and gets only")),
+            ClientOp::Read { key } => self.on_get(ctx, req, key, self.replicas as u32 - 1),
+            _ => ctx.reply(req, Reply::Fail(PUTS_AND_GETS_ONLY)),
         }
     }
 
