@@ -7,64 +7,36 @@
 mod common;
 
 use common::{faultline, fresh_dir};
-use faultline::faults::RandomFaults;
-use faultline::scenario::{RunOptions, RunReport, run};
-use faultline::testing::sweep_scenario;
 use faultline::time::SimTime;
-use std::path::Path;
 
 const SEEDS: u64 = 200;
 /// Every random fault is healed, restarted or resumed by then; the scenario's goal then asks
 /// for the job within 4 s, and the run lasts 10 s.
 const FAULTS_UNTIL: SimTime = SimTime::from_secs(6);
 
-fn run_file(file: &str) -> RunReport {
-    let scenario = faultline::Registry::builtin()
-        .load(Path::new(file))
-        .expect("scenario loads");
-    run(&scenario, RunOptions::default()).expect("the run completes")
-}
-
 #[test]
 fn random_faults_never_miscount_and_the_job_is_done_after_healing() {
-    let base = faultline::Registry::builtin()
-        .load(Path::new("scenarios/map-reduce.yaml"))
-        .expect("scenario loads");
-    assert!(
-        base.duration.as_nanos() >= FAULTS_UNTIL.as_nanos() + 4_000_000_000,
-        "the scenario leaves room for its goal after the faults"
-    );
+    let file = "scenarios/map-reduce.yaml";
     assert_eq!(
-        base.eventually.len(),
+        common::load_scenario(file).eventually.len(),
         1,
         "the job must be done after the faults"
     );
-    let config = RandomFaults::all(FAULTS_UNTIL);
-    match sweep_scenario(&base, 0..SEEDS, Some(&config)) {
-        Ok(summary) => assert_eq!(summary.seeds, SEEDS),
-        Err(failure) => panic!("{failure}"),
-    }
+    common::sweep_with_random_faults(file, 0..SEEDS, FAULTS_UNTIL, 4_000_000_000);
 }
 
 #[test]
 fn every_bug_scenario_meets_its_expectation() {
-    for file in [
+    common::assert_expectations_met(&[
         "scenarios/map-reduce-double-count-bug.yaml",
         "scenarios/map-reduce-forget-on-restart-bug.yaml",
         "scenarios/map-reduce-no-timeout-bug.yaml",
-    ] {
-        let report = run_file(file);
-        assert!(
-            report.expectation_met,
-            "{file}: expected {:?}, got {:#?}",
-            report.expect, report.violations
-        );
-    }
+    ]);
 }
 
 /// When the job was done, by the scenario's goal.
 fn job_done_at(file: &str) -> u64 {
-    let report = run_file(file);
+    let report = common::run_scenario(file);
     assert!(report.expectation_met, "{file}: {:#?}", report.violations);
     let goal = report
         .goals

@@ -3,26 +3,20 @@
 //! and aborts it on another, never lets two conflicting transactions hold their locks together,
 //! and replays every seed to the same trace hash. Each bug scenario still shows its violation.
 
+mod common;
+
 use faultline::faults::RandomFaults;
-use faultline::scenario::{RunOptions, run};
 use faultline::testing::Sweep;
 use faultline::time::SimTime;
-use std::path::Path;
 
 /// Small enough for CI in a debug build; `faultline fuzz` sweeps more (docs/protocols/sharded-kv.md).
 const SEEDS: u64 = 30;
 /// Every random fault is over by then; clients stop at 8 s and the run lasts 10 s.
 const FAULTS_UNTIL: SimTime = SimTime::from_secs(7);
 
-fn load(file: &str) -> faultline::scenario::Scenario {
-    faultline::Registry::builtin()
-        .load(Path::new(file))
-        .unwrap_or_else(|e| panic!("{file}: {e}"))
-}
-
 #[test]
 fn random_faults_never_split_a_transaction_or_break_its_locks() {
-    let base = load("scenarios/sharded-kv-ok.yaml");
+    let base = common::load_scenario("scenarios/sharded-kv-ok.yaml");
     let sweep = Sweep::new(0..SEEDS)
         .random_faults(RandomFaults::all(FAULTS_UNTIL))
         .check_determinism();
@@ -34,17 +28,10 @@ fn random_faults_never_split_a_transaction_or_break_its_locks() {
 
 #[test]
 fn every_bug_scenario_meets_its_expectation() {
-    for file in [
+    common::assert_expectations_met(&[
         "scenarios/sharded-kv-early-read-unlock-bug.yaml",
         "scenarios/sharded-kv-dirty-read-bug.yaml",
         "scenarios/sharded-kv-non-atomic-commit-bug.yaml",
         "scenarios/sharded-kv-lost-update-bug.yaml",
-    ] {
-        let report = run(&load(file), RunOptions::default()).expect("the run completes");
-        assert!(
-            report.expectation_met,
-            "{file}: expected {:?}, got {:#?}",
-            report.expect, report.violations
-        );
-    }
+    ]);
 }

@@ -3,11 +3,9 @@
 //! atomicity, and with every fault over by 6 s and the run going on to 10 s, every started
 //! transaction reaches every participant. Each bug scenario still shows its violation.
 
-use faultline::faults::RandomFaults;
-use faultline::scenario::{RunOptions, run};
-use faultline::testing::sweep_scenario;
+mod common;
+
 use faultline::time::SimTime;
-use std::path::Path;
 
 const SEEDS: u64 = 200;
 /// Every random fault is healed, restarted or resumed by then; the run lasts 10 s, so the
@@ -16,34 +14,19 @@ const FAULTS_UNTIL: SimTime = SimTime::from_secs(6);
 
 #[test]
 fn random_faults_never_split_a_transaction_and_all_are_decided_after_healing() {
-    let base = faultline::Registry::builtin()
-        .load(Path::new("scenarios/two-phase-commit-ok.yaml"))
-        .expect("scenario loads");
-    assert!(
-        base.duration.as_nanos() >= FAULTS_UNTIL.as_nanos() + 3_000_000_000,
-        "the scenario leaves a quiet tail after the faults"
+    common::sweep_with_random_faults(
+        "scenarios/two-phase-commit-ok.yaml",
+        0..SEEDS,
+        FAULTS_UNTIL,
+        3_000_000_000,
     );
-    let config = RandomFaults::all(FAULTS_UNTIL);
-    if let Err(failure) = sweep_scenario(&base, 0..SEEDS, Some(&config)) {
-        panic!("{failure}");
-    }
 }
 
 #[test]
 fn every_bug_scenario_meets_its_expectation() {
-    for file in [
+    common::assert_expectations_met(&[
         "scenarios/two-phase-commit-blocking.yaml",
         "scenarios/two-phase-commit-unilateral-abort-bug.yaml",
         "scenarios/two-phase-commit-unlogged-decision-bug.yaml",
-    ] {
-        let scenario = faultline::Registry::builtin()
-            .load(Path::new(file))
-            .expect("scenario loads");
-        let report = run(&scenario, RunOptions::default()).expect("the run completes");
-        assert!(
-            report.expectation_met,
-            "{file}: expected {:?}, got {:#?}",
-            report.expect, report.violations
-        );
-    }
+    ]);
 }

@@ -48,3 +48,55 @@ pub fn check_history(file: &str, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The scenario file at `file`, read with the built-in protocols.
+#[allow(dead_code)] // used by some of the test crates only
+pub fn load_scenario(file: &str) -> faultline::scenario::Scenario {
+    faultline::Registry::builtin()
+        .load(std::path::Path::new(file))
+        .unwrap_or_else(|e| panic!("{file} loads: {e}"))
+}
+
+/// The report of one run of the scenario file at `file`.
+#[allow(dead_code)] // used by some of the test crates only
+pub fn run_scenario(file: &str) -> faultline::scenario::RunReport {
+    let scenario = load_scenario(file);
+    faultline::scenario::run(&scenario, faultline::scenario::RunOptions::default())
+        .unwrap_or_else(|e| panic!("{file} runs: {e}"))
+}
+
+/// Runs each scenario file once: each must meet its `expect:` (a bug scenario its violation).
+#[allow(dead_code)] // used by some of the test crates only
+pub fn assert_expectations_met(files: &[&str]) {
+    for file in files {
+        let report = run_scenario(file);
+        assert!(
+            report.expectation_met,
+            "{file}: expected {:?}, got {:#?}",
+            report.expect, report.violations
+        );
+    }
+}
+
+/// Sweeps the scenario file at `file` over `seeds`, its faults replaced by random partitions,
+/// crashes and pauses that all end by `faults_until`; the scenario must run on for at least
+/// `quiet_ns` after them, so that its goals measure a quiet system.
+#[allow(dead_code)] // used by some of the test crates only
+pub fn sweep_with_random_faults(
+    file: &str,
+    seeds: std::ops::Range<u64>,
+    faults_until: faultline::time::SimTime,
+    quiet_ns: u64,
+) {
+    let base = load_scenario(file);
+    assert!(
+        base.duration.as_nanos() >= faults_until.as_nanos() + quiet_ns,
+        "{file} leaves a quiet tail after the faults"
+    );
+    let config = faultline::faults::RandomFaults::all(faults_until);
+    let count = seeds.end - seeds.start;
+    match faultline::testing::sweep_scenario(&base, seeds, Some(&config)) {
+        Ok(summary) => assert_eq!(summary.seeds, count),
+        Err(failure) => panic!("{failure}"),
+    }
+}
